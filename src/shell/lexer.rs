@@ -1,0 +1,847 @@
+//! A tolerant bash lexer.
+//!
+//! It knows enough of bash to split a block into commands and to see data:
+//! quoting (`'…'`, `"…"`, `$'…'`), escapes and line continuations, heredocs
+//! (`<<EOF`, `<<'EOF'`, `<<-EOF`), `$(…)`, backticks, `${…}`, `$((…))`,
+//! comments, operators and redirections. It records, with spans, every
+//! variable reference and every placeholder together with the quoting it sits
+//! in, which is what a safe substitution needs later.
+//!
+//! Runbook snippets are often half-valid bash. The lexer never fails: an
+//! unclosed quote or heredoc becomes a [`Problem`] and reading goes on.
+//! (A full bash parser was weighed — see the commit that added this module —
+//! but one that rejects `<pod-name>` or a missing `fi` would lose the rest of
+//! the block; here each problem costs only itself.)
+
+use serde::Serialize;
+
+use super::placeholder::Candidate;
+use crate::source::Span;
+
+/// The quoting around a position, as bash would see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Quoting {
+    Unquoted,
+    Double,
+    Single,
+    /// `$'…'`
+    AnsiC,
+    /// The body of a heredoc whose delimiter is unquoted (expansions happen).
+    Heredoc,
+    /// The body of a heredoc whose delimiter is quoted (taken literally).
+    HeredocLiteral,
+}
+
+/// `$NAME`, `${NAME}`, `${NAME:-default}`…
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VarRef {
+    pub name: String,
+    pub span: Span,
+    pub quoting: Quoting,
+    /// `${NAME:-…}`, `${NAME-…}`, `${NAME:=…}`, `${NAME+…}`: never "unbound".
+    pub has_default: bool,
+}
+
+/// A placeholder occurrence with its quoting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaceholderUse {
+    pub name: String,
+    pub text: String,
+    pub span: Span,
+    pub quoting: Quoting,
+    /// For a heredoc body, its delimiter: a value must not contain it as a line.
+    pub heredoc_delimiter: Option<String>,
+}
+
+/// Something the lexer could not read as bash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub message: String,
+    pub span: Span,
+}
+
+/// A word, with quotes removed from `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub span: Span,
+    pub value: String,
+    /// Contains `$…` or backticks (its value is not known before running).
+    pub expands: bool,
+    /// Simple commands inside `$(…)`, backticks or `<(…)` in this word.
+    pub nested: Vec<Vec<Word>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    Word(Word),
+    Op(&'static str, Span),
+    Newline(Span),
+    Comment(Span),
+    HeredocBody(Span),
+}
+
+impl Token {
+    pub fn span(&self) -> Span {
+        match self {
+            Token::Word(w) => w.span,
+            Token::Op(_, s) | Token::Newline(s) | Token::Comment(s) | Token::HeredocBody(s) => *s,
+        }
+    }
+}
+
+/// What the lexer collected besides tokens.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub refs: Vec<VarRef>,
+    pub placeholders: Vec<PlaceholderUse>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    End,
+    /// `)` closing `$(`, `<(` or `>(`.
+    Paren,
+}
+
+struct PendingHeredoc {
+    delimiter: String,
+    literal: bool,
+    strip_tabs: bool,
+    span: Span,
+}
+
+pub struct Lexer<'s> {
+    src: &'s str,
+    bytes: &'s [u8],
+    pos: usize,
+    limit: usize,
+    candidates: &'s [Candidate],
+    pending: Vec<PendingHeredoc>,
+    pub findings: Findings,
+}
+
+const OPERATORS: &[&str] = &[
+    ";;&", "<<<", "<<-", "&>>", "||", "&&", "|&", ";;", ";&", "<<", ">>", "<&", ">&", "<>", ">|", "&>", "|",
+    "&", ";", "(", ")", "<", ">",
+];
+
+impl<'s> Lexer<'s> {
+    pub fn new(src: &'s str, candidates: &'s [Candidate]) -> Lexer<'s> {
+        Lexer {
+            src,
+            bytes: src.as_bytes(),
+            pos: 0,
+            limit: src.len(),
+            candidates,
+            pending: Vec::new(),
+            findings: Findings::default(),
+        }
+    }
+
+    /// All top-level tokens of the text.
+    pub fn tokens(&mut self) -> Vec<Token> {
+        self.token_list(Stop::End)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        (self.pos < self.limit).then(|| self.bytes[self.pos])
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<u8> {
+        let i = self.pos + offset;
+        (i < self.limit).then(|| self.bytes[i])
+    }
+
+    fn problem(&mut self, message: impl Into<String>, span: Span) {
+        self.findings.problems.push(Problem {
+            message: message.into(),
+            span,
+        });
+    }
+
+    fn token_list(&mut self, stop: Stop) -> Vec<Token> {
+        let open = self.pos;
+        let mut tokens = Vec::new();
+        let mut parens = 0usize;
+        loop {
+            self.skip_blanks();
+            let Some(c) = self.peek() else {
+                if stop == Stop::Paren {
+                    self.problem("`$(` is never closed", Span::new(open.saturating_sub(2), self.pos));
+                }
+                break;
+            };
+            let start = self.pos;
+            match c {
+                b'\n' => {
+                    self.pos += 1;
+                    self.read_heredoc_bodies(&mut tokens);
+                    tokens.push(Token::Newline(Span::new(start, start + 1)));
+                }
+                b'#' => {
+                    while self.peek().is_some_and(|c| c != b'\n') {
+                        self.pos += 1;
+                    }
+                    tokens.push(Token::Comment(Span::new(start, self.pos)));
+                }
+                b')' if stop == Stop::Paren && parens == 0 => {
+                    self.pos += 1;
+                    break;
+                }
+                _ if self.placeholder_here().is_some() => {
+                    tokens.push(Token::Word(self.word(Quoting::Unquoted)));
+                }
+                b'<' | b'>' if self.peek_at(1) == Some(b'(') => {
+                    // Process substitution: a word holding a command list.
+                    self.pos += 2;
+                    let inner = self.token_list(Stop::Paren);
+                    tokens.push(Token::Word(Word {
+                        span: Span::new(start, self.pos),
+                        value: self.src[start..self.pos].to_owned(),
+                        expands: true,
+                        nested: simple_commands(&inner),
+                    }));
+                }
+                b'|' | b'&' | b';' | b'(' | b')' | b'<' | b'>' => {
+                    let op = self.operator();
+                    match op {
+                        "(" => parens += 1,
+                        ")" => parens = parens.saturating_sub(1),
+                        "<<" | "<<-" => self.heredoc_operator(op == "<<-", &mut tokens, start),
+                        _ => {}
+                    }
+                    if op != "<<" && op != "<<-" {
+                        tokens.push(Token::Op(op, Span::new(start, self.pos)));
+                    }
+                }
+                _ => {
+                    let word = self.word(Quoting::Unquoted);
+                    tokens.push(Token::Word(word));
+                }
+            }
+        }
+        tokens
+    }
+
+    fn skip_blanks(&mut self) {
+        while let Some(c) = self.peek() {
+            if c == b' ' || c == b'\t' || c == b'\r' {
+                self.pos += 1;
+            } else if c == b'\\' && self.peek_at(1) == Some(b'\n') {
+                self.pos += 2;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn operator(&mut self) -> &'static str {
+        let rest = &self.bytes[self.pos..self.limit];
+        let op = OPERATORS
+            .iter()
+            .find(|op| rest.starts_with(op.as_bytes()))
+            .copied()
+            .unwrap_or(";");
+        self.pos += op.len();
+        op
+    }
+
+    fn heredoc_operator(&mut self, strip_tabs: bool, tokens: &mut Vec<Token>, start: usize) {
+        tokens.push(Token::Op(if strip_tabs { "<<-" } else { "<<" }, Span::new(start, self.pos)));
+        self.skip_blanks();
+        if self.peek().is_none_or(|c| c == b'\n') {
+            self.problem("heredoc operator without a delimiter word", Span::new(start, self.pos));
+            return;
+        }
+        let word = self.word(Quoting::Unquoted);
+        let raw = &self.src[word.span.start..word.span.end];
+        let literal = raw.contains(['\'', '"', '\\']);
+        self.pending.push(PendingHeredoc {
+            delimiter: word.value.clone(),
+            literal,
+            strip_tabs,
+            span: Span::new(start, word.span.end),
+        });
+        tokens.push(Token::Word(word));
+    }
+
+    /// After a newline: the bodies of the heredocs opened on the line just read.
+    fn read_heredoc_bodies(&mut self, tokens: &mut Vec<Token>) {
+        for heredoc in std::mem::take(&mut self.pending) {
+            let body_start = self.pos;
+            let mut line_start = self.pos;
+            let mut body_end = None;
+            while line_start < self.limit {
+                let line_end = self.src[line_start..self.limit]
+                    .find('\n')
+                    .map_or(self.limit, |i| line_start + i);
+                let mut line = &self.src[line_start..line_end];
+                if heredoc.strip_tabs {
+                    line = line.trim_start_matches('\t');
+                }
+                if line.trim_end_matches('\r') == heredoc.delimiter {
+                    body_end = Some((line_start, (line_end + 1).min(self.limit)));
+                    break;
+                }
+                line_start = (line_end + 1).min(self.limit);
+                if line_end == self.limit {
+                    break;
+                }
+            }
+            let (end, next) = body_end.unwrap_or_else(|| {
+                self.problem(
+                    format!("heredoc is never ended: no line `{}` follows", heredoc.delimiter),
+                    heredoc.span,
+                );
+                (self.limit, self.limit)
+            });
+            let quoting = if heredoc.literal {
+                Quoting::HeredocLiteral
+            } else {
+                Quoting::Heredoc
+            };
+            self.scan_body(body_start, end, quoting, &heredoc.delimiter);
+            tokens.push(Token::HeredocBody(Span::new(body_start, next)));
+            self.pos = next;
+        }
+    }
+
+    /// Placeholders and, for an expanding heredoc, expansions in a body.
+    fn scan_body(&mut self, start: usize, end: usize, quoting: Quoting, delimiter: &str) {
+        let saved = (self.pos, self.limit);
+        self.pos = start;
+        self.limit = end;
+        while let Some(c) = self.peek() {
+            if let Some(candidate) = self.placeholder_here() {
+                self.record_placeholder(&candidate, quoting, Some(delimiter));
+                self.pos = candidate.span.end;
+            } else if quoting == Quoting::Heredoc && c == b'\\' {
+                self.skip_escape();
+            } else if quoting == Quoting::Heredoc && (c == b'$' || c == b'`') {
+                let mut scratch = Word::empty(self.pos);
+                self.expansion(quoting, &mut scratch);
+            } else {
+                self.pos += 1;
+            }
+        }
+        self.pos = saved.0;
+        self.limit = saved.1;
+    }
+
+    fn placeholder_here(&self) -> Option<Candidate> {
+        let index = self
+            .candidates
+            .binary_search_by(|c| c.span.start.cmp(&self.pos))
+            .ok()?;
+        let candidate = &self.candidates[index];
+        (candidate.span.end <= self.limit).then(|| candidate.clone())
+    }
+
+    fn record_placeholder(&mut self, candidate: &Candidate, quoting: Quoting, delimiter: Option<&str>) {
+        self.findings.placeholders.push(PlaceholderUse {
+            name: candidate.name.clone(),
+            text: candidate.text.clone(),
+            span: candidate.span,
+            quoting,
+            heredoc_delimiter: delimiter.map(str::to_owned),
+        });
+    }
+
+    /// A word starting at the current position.
+    fn word(&mut self, quoting: Quoting) -> Word {
+        let mut word = Word::empty(self.pos);
+        while let Some(c) = self.peek() {
+            if let Some(candidate) = self.placeholder_here() {
+                self.record_placeholder(&candidate, quoting, None);
+                word.value.push_str(&candidate.text);
+                self.pos = candidate.span.end;
+                continue;
+            }
+            match c {
+                b' ' | b'\t' | b'\n' | b'\r' | b'|' | b'&' | b';' | b'(' | b')' | b'<' | b'>' => break,
+                b'\\' => {
+                    if self.peek_at(1).is_some_and(|c| c != b'\n') {
+                        word.value.push(self.char_at(self.pos + 1));
+                    }
+                    self.skip_escape();
+                }
+                b'\'' => self.single_quoted(&mut word),
+                b'"' => self.double_quoted(&mut word),
+                b'$' | b'`' => self.expansion(Quoting::Unquoted, &mut word),
+                _ => {
+                    let ch = self.char_at(self.pos);
+                    word.value.push(ch);
+                    self.pos += ch.len_utf8();
+                }
+            }
+        }
+        word.span.end = self.pos;
+        word
+    }
+
+    /// Past a backslash and the character it escapes (never into the middle
+    /// of a UTF-8 sequence).
+    fn skip_escape(&mut self) {
+        self.pos += 1;
+        if self.pos < self.limit {
+            self.pos += self.char_at(self.pos).len_utf8();
+        }
+        self.pos = self.pos.min(self.limit);
+    }
+
+    fn char_at(&self, i: usize) -> char {
+        self.src.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ')
+    }
+
+    fn single_quoted(&mut self, word: &mut Word) {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            if let Some(candidate) = self.placeholder_here() {
+                self.record_placeholder(&candidate, Quoting::Single, None);
+                word.value.push_str(&candidate.text);
+                self.pos = candidate.span.end;
+                continue;
+            }
+            match self.peek() {
+                None => {
+                    self.problem("single quote is never closed", Span::new(start, start + 1));
+                    return;
+                }
+                Some(b'\'') => {
+                    self.pos += 1;
+                    return;
+                }
+                Some(_) => {
+                    let ch = self.char_at(self.pos);
+                    word.value.push(ch);
+                    self.pos += ch.len_utf8();
+                }
+            }
+        }
+    }
+
+    fn double_quoted(&mut self, word: &mut Word) {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            if let Some(candidate) = self.placeholder_here() {
+                self.record_placeholder(&candidate, Quoting::Double, None);
+                word.value.push_str(&candidate.text);
+                self.pos = candidate.span.end;
+                continue;
+            }
+            match self.peek() {
+                None => {
+                    self.problem("double quote is never closed", Span::new(start, start + 1));
+                    return;
+                }
+                Some(b'"') => {
+                    self.pos += 1;
+                    return;
+                }
+                Some(b'\\') => match self.peek_at(1) {
+                    Some(b'\n') => self.pos += 2,
+                    Some(c @ (b'$' | b'`' | b'"' | b'\\')) => {
+                        word.value.push(c as char);
+                        self.pos += 2;
+                    }
+                    _ => {
+                        word.value.push('\\');
+                        self.pos += 1;
+                    }
+                },
+                Some(b'$' | b'`') => self.expansion(Quoting::Double, word),
+                Some(_) => {
+                    let ch = self.char_at(self.pos);
+                    word.value.push(ch);
+                    self.pos += ch.len_utf8();
+                }
+            }
+        }
+    }
+
+    /// At `$` or a backtick.
+    fn expansion(&mut self, quoting: Quoting, word: &mut Word) {
+        let start = self.pos;
+        if self.peek() == Some(b'`') {
+            self.backticks(word);
+            return;
+        }
+        match self.peek_at(1) {
+            Some(b'\'') if quoting == Quoting::Unquoted => {
+                self.pos += 1;
+                self.ansi_c(word);
+            }
+            Some(b'"') if quoting == Quoting::Unquoted => {
+                self.pos += 1;
+                self.double_quoted(word);
+            }
+            Some(b'(') if self.peek_at(2) == Some(b'(') => self.arithmetic(word, quoting),
+            Some(b'(') => {
+                self.pos += 2;
+                let inner = self.token_list(Stop::Paren);
+                word.nested.extend(simple_commands(&inner));
+                word.expands = true;
+                word.value.push_str(&self.src[start..self.pos]);
+            }
+            Some(b'{') => self.braced(word, quoting),
+            Some(c) if c == b'_' || c.is_ascii_alphabetic() => {
+                self.pos += 1;
+                let name_start = self.pos;
+                while self.peek().is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric()) {
+                    self.pos += 1;
+                }
+                self.findings.refs.push(VarRef {
+                    name: self.src[name_start..self.pos].to_owned(),
+                    span: Span::new(start, self.pos),
+                    quoting,
+                    has_default: false,
+                });
+                word.expands = true;
+                word.value.push_str(&self.src[start..self.pos]);
+            }
+            Some(c) if c.is_ascii_digit() || b"?#@*$!-".contains(&c) => {
+                self.pos += 2;
+                word.expands = true;
+                word.value.push_str(&self.src[start..self.pos]);
+            }
+            _ => {
+                self.pos += 1;
+                word.value.push('$');
+            }
+        }
+    }
+
+    fn ansi_c(&mut self, word: &mut Word) {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.peek() {
+                None => {
+                    self.problem("`$'` quote is never closed", Span::new(start - 1, start + 1));
+                    return;
+                }
+                Some(b'\\') => {
+                    let start = self.pos;
+                    self.skip_escape();
+                    word.value.push_str(&self.src[start..self.pos]);
+                }
+                Some(b'\'') => {
+                    self.pos += 1;
+                    return;
+                }
+                Some(_) => {
+                    let ch = self.char_at(self.pos);
+                    word.value.push(ch);
+                    self.pos += ch.len_utf8();
+                }
+            }
+        }
+    }
+
+    fn backticks(&mut self, word: &mut Word) {
+        let start = self.pos;
+        self.pos += 1;
+        let mut end = None;
+        let mut i = self.pos;
+        while i < self.limit {
+            match self.bytes[i] {
+                b'\\' => i += 2,
+                b'`' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => i += 1,
+            }
+        }
+        let Some(end) = end else {
+            self.problem("backtick substitution is never closed", Span::new(start, start + 1));
+            self.pos = self.limit;
+            return;
+        };
+        let saved = self.limit;
+        self.limit = end;
+        let inner = self.token_list(Stop::End);
+        self.limit = saved;
+        self.pos = end + 1;
+        word.nested.extend(simple_commands(&inner));
+        word.expands = true;
+        word.value.push_str(&self.src[start..self.pos]);
+    }
+
+    /// `$((…))`: variables named with `$` inside are references.
+    fn arithmetic(&mut self, word: &mut Word, quoting: Quoting) {
+        let start = self.pos;
+        self.pos += 3;
+        let mut depth = 2usize;
+        while let Some(c) = self.peek() {
+            match c {
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos += 1;
+                        break;
+                    }
+                }
+                b'$' => {
+                    let mut scratch = Word::empty(self.pos);
+                    self.expansion(quoting, &mut scratch);
+                    continue;
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        if depth != 0 {
+            self.problem("`$((` is never closed", Span::new(start, start + 3));
+        }
+        word.expands = true;
+        word.value.push_str(&self.src[start..self.pos]);
+    }
+
+    /// `${NAME}`, `${NAME:-word}`, `${#NAME}`, `${NAME%%pattern}`…
+    fn braced(&mut self, word: &mut Word, quoting: Quoting) {
+        let start = self.pos;
+        self.pos += 2;
+        if matches!(self.peek(), Some(b'#' | b'!')) && self.peek_at(1).is_some_and(|c| c != b'}') {
+            self.pos += 1;
+        }
+        let name_start = self.pos;
+        while self.peek().is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric()) {
+            self.pos += 1;
+        }
+        let name = &self.src[name_start..self.pos];
+        let operator = &self.bytes[self.pos..self.limit];
+        let has_default = [&b":-"[..], b"-", b":=", b"=", b":+", b"+", b":?"]
+            .iter()
+            .any(|op| operator.starts_with(op));
+        let is_name = name.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic());
+        let ref_index = is_name.then(|| {
+            self.findings.refs.push(VarRef {
+                name: name.to_owned(),
+                span: Span::new(start, start),
+                quoting,
+                has_default,
+            });
+            self.findings.refs.len() - 1
+        });
+        // The rest, up to the matching brace, is a word of its own.
+        let mut depth = 1usize;
+        loop {
+            match self.peek() {
+                None => {
+                    self.problem("`${` is never closed", Span::new(start, start + 2));
+                    break;
+                }
+                Some(b'}') => {
+                    depth -= 1;
+                    self.pos += 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                Some(b'{') => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                Some(b'\\') => self.skip_escape(),
+                Some(b'\'') if quoting == Quoting::Unquoted => {
+                    let mut scratch = Word::empty(self.pos);
+                    self.single_quoted(&mut scratch);
+                }
+                Some(b'"') => {
+                    let mut scratch = Word::empty(self.pos);
+                    self.double_quoted(&mut scratch);
+                }
+                Some(b'$' | b'`') => {
+                    let mut scratch = Word::empty(self.pos);
+                    self.expansion(quoting, &mut scratch);
+                    word.nested.extend(scratch.nested);
+                }
+                Some(_) => self.pos += 1,
+            }
+        }
+        if let Some(i) = ref_index {
+            self.findings.refs[i].span = Span::new(start, self.pos);
+        }
+        word.expands = true;
+        word.value.push_str(&self.src[start..self.pos]);
+    }
+}
+
+impl Word {
+    fn empty(start: usize) -> Word {
+        Word {
+            span: Span::new(start, start),
+            value: String::new(),
+            expands: false,
+            nested: Vec::new(),
+        }
+    }
+}
+
+/// The simple commands (argument lists) in a token list, redirection targets
+/// and keywords left out; nested substitutions are included after their host.
+pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<Word>> {
+    let mut out = Vec::new();
+    let mut current: Vec<Word> = Vec::new();
+    let mut redirect_target = false;
+    let mut nested = Vec::new();
+    for token in tokens {
+        match token {
+            Token::Word(word) => {
+                nested.extend(word.nested.iter().cloned());
+                if redirect_target {
+                    redirect_target = false;
+                } else if !(current.is_empty() && is_keyword(&word.value)) {
+                    current.push(word.clone());
+                }
+            }
+            Token::Op(op, _) if is_redirect(op) => redirect_target = true,
+            Token::Op(..) | Token::Newline(_) => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            Token::Comment(_) | Token::HeredocBody(_) => {}
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out.extend(nested);
+    out
+}
+
+pub fn is_redirect(op: &str) -> bool {
+    matches!(op, "<" | ">" | ">>" | "<&" | ">&" | "<>" | ">|" | "&>" | "&>>" | "<<<" | "<<" | "<<-")
+}
+
+pub fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "if" | "then"
+            | "else"
+            | "elif"
+            | "fi"
+            | "for"
+            | "while"
+            | "until"
+            | "do"
+            | "done"
+            | "case"
+            | "esac"
+            | "select"
+            | "function"
+            | "{"
+            | "}"
+            | "!"
+            | "time"
+            | "[["
+            | "]]"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex(src: &str) -> (Vec<Token>, Findings) {
+        let candidates = super::super::placeholder::find(src);
+        let mut lexer = Lexer::new(src, &candidates);
+        let tokens = lexer.tokens();
+        (tokens, lexer.findings)
+    }
+
+    fn words(tokens: &[Token]) -> Vec<String> {
+        tokens
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(w) => Some(w.value.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn quotes_are_removed_and_escapes_applied() {
+        let (t, f) = lex(r#"echo 'a b' "c $X d" e\ f "g\"h""#);
+        assert_eq!(words(&t), vec!["echo", "a b", "c $X d", "e f", "g\"h"]);
+        assert_eq!(f.refs.len(), 1);
+        assert_eq!(f.refs[0].quoting, Quoting::Double);
+    }
+
+    #[test]
+    fn single_quotes_hide_variables() {
+        let (_, f) = lex("sh -c 'psql $DATABASE_URL'");
+        assert!(f.refs.is_empty());
+    }
+
+    #[test]
+    fn continuation_joins_lines() {
+        let (t, _) = lex("kubectl get \\\n  pods");
+        assert_eq!(words(&t), vec!["kubectl", "get", "pods"]);
+        assert!(!t.iter().any(|t| matches!(t, Token::Newline(_))));
+    }
+
+    #[test]
+    fn heredoc_bodies_are_single_tokens() {
+        let src = "kubectl apply -f - <<EOF\nname: $NAME\n```\nEOF\necho done\n";
+        let (t, f) = lex(src);
+        let body = t.iter().find_map(|t| match t {
+            Token::HeredocBody(s) => Some(*s),
+            _ => None,
+        });
+        assert_eq!(body.map(|s| &src[s.start..s.end]), Some("name: $NAME\n```\nEOF\n"));
+        assert_eq!(f.refs[0].name, "NAME");
+        assert_eq!(f.refs[0].quoting, Quoting::Heredoc);
+        assert!(words(&t).contains(&"done".to_owned()));
+    }
+
+    #[test]
+    fn quoted_heredoc_is_literal_and_dash_strips_tabs() {
+        let (_, f) = lex("cat <<'EOF'\n$NOT_A_REF\nEOF\n");
+        assert!(f.refs.is_empty());
+        let (t, f) = lex("cat <<-END\n\tx\n\tEND\nls\n");
+        assert!(f.problems.is_empty());
+        assert!(words(&t).contains(&"ls".to_owned()));
+    }
+
+    #[test]
+    fn substitutions_nest_commands_and_references() {
+        let (t, f) = lex("ID=$(az identity show --name \"$N\" | jq -r `echo .id`)");
+        let Token::Word(w) = &t[0] else { panic!("word") };
+        assert!(w.expands);
+        let argv0: Vec<&str> = w.nested.iter().map(|c| c[0].value.as_str()).collect();
+        assert_eq!(argv0, vec!["az", "jq", "echo"]);
+        assert_eq!(f.refs[0].name, "N");
+    }
+
+    #[test]
+    fn braced_references_know_defaults() {
+        let (_, f) = lex("echo ${A} ${B:-x} ${#C} ${D:-$E}");
+        let got: Vec<(&str, bool)> = f.refs.iter().map(|r| (r.name.as_str(), r.has_default)).collect();
+        assert_eq!(got, vec![("A", false), ("B", true), ("C", false), ("D", true), ("E", false)]);
+    }
+
+    #[test]
+    fn placeholders_are_words_not_redirections() {
+        let (t, f) = lex("kubectl describe pod <pod-name> -n x");
+        assert_eq!(words(&t), vec!["kubectl", "describe", "pod", "<pod-name>", "-n", "x"]);
+        assert_eq!(f.placeholders[0].quoting, Quoting::Unquoted);
+        let (_, f) = lex("echo '{\"p\":\"your-secure-password\"}'");
+        assert_eq!(f.placeholders[0].quoting, Quoting::Single);
+    }
+
+    #[test]
+    fn unclosed_things_are_problems_not_panics() {
+        for src in ["echo 'abc", "echo \"abc", "x=$(ls", "cat <<EOF\nno end", "echo ${X", "echo `ls", "$((1+", "a\\"] {
+            let (_, f) = lex(src);
+            assert!(!f.problems.is_empty() || src == "a\\", "{src}");
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Bash-aware reading of a shell block.
+//!
+//! [`read`] splits a block into its commands (each with the comment above it
+//! as its label), and finds the block's data: variable references,
+//! assignments (env-prefix `CLUSTER_NAME=x \` before a command, plain and
+//! `export` assignments, `read`/`for` variables), placeholders and risky
+//! commands. All spans are offsets in the text given to [`read`].
+
+pub mod lexer;
+pub mod placeholder;
+pub mod prompt;
+pub mod risk;
+
+use serde::Serialize;
+
+pub use lexer::{PlaceholderUse, Problem, Quoting, VarRef};
+pub use risk::Risk;
+
+use crate::source::Span;
+use lexer::{Lexer, Token, Word, is_keyword, is_redirect};
+
+/// What a shell block contains.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Script {
+    pub commands: Vec<Command>,
+    pub refs: Vec<VarRef>,
+    pub assignments: Vec<Assignment>,
+    pub placeholders: Vec<PlaceholderUse>,
+    pub problems: Vec<Problem>,
+}
+
+/// One top-level command: a line, or several joined by continuations,
+/// pipes, `&&`, heredocs or a compound command (`if … fi`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Command {
+    pub span: Span,
+    /// The comment lines right above the command.
+    pub label: Option<String>,
+    /// Argument lists of its simple commands (quotes removed), nested ones last.
+    pub argvs: Vec<Vec<String>>,
+    pub risks: Vec<Risk>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssignmentKind {
+    /// `NAME=value command`: the value is the command's input, overridable.
+    EnvPrefix,
+    /// `NAME=value` alone.
+    Plain,
+    /// `export`/`local`/`declare`/`readonly`, `read NAME`, `for NAME in`.
+    Declared,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub name: String,
+    pub kind: AssignmentKind,
+    /// The whole `NAME=value` word (or the name alone for `read`/`for`).
+    pub span: Span,
+    /// The value as written, quotes included.
+    pub value_span: Option<Span>,
+    /// The value with quotes removed, if it contains no expansion.
+    pub literal: Option<String>,
+    /// Index of the command it belongs to.
+    pub command: usize,
+}
+
+/// Reads a block of bash.
+pub fn read(text: &str) -> Script {
+    let candidates = placeholder::find(text);
+    let mut lexer = Lexer::new(text, &candidates);
+    let tokens = lexer.tokens();
+    let findings = lexer.findings;
+    let mut grouper = Grouper::new(text);
+    for token in &tokens {
+        grouper.token(token);
+    }
+    grouper.finish();
+    let mut problems = findings.problems;
+    problems.extend(grouper.problems);
+    Script {
+        commands: grouper.commands,
+        refs: findings.refs,
+        assignments: grouper.assignments,
+        placeholders: findings.placeholders,
+        problems,
+    }
+}
+
+/// Folds tokens into commands, tracking compound-command nesting.
+struct Grouper<'t> {
+    text: &'t str,
+    commands: Vec<Command>,
+    assignments: Vec<Assignment>,
+    problems: Vec<Problem>,
+    /// Open compound commands: (kind, span of the opening keyword).
+    open: Vec<(&'static str, Span)>,
+    start: Option<usize>,
+    end: usize,
+    tokens: Vec<Token>,
+    label: Vec<String>,
+    previous_newline: bool,
+    continues: bool,
+    command_position: bool,
+    redirect_target: bool,
+    loop_variable: bool,
+    simple_words: Vec<Word>,
+    prefix: Vec<Word>,
+}
+
+impl<'t> Grouper<'t> {
+    fn new(text: &'t str) -> Grouper<'t> {
+        Grouper {
+            text,
+            commands: Vec::new(),
+            assignments: Vec::new(),
+            problems: Vec::new(),
+            open: Vec::new(),
+            start: None,
+            end: 0,
+            tokens: Vec::new(),
+            label: Vec::new(),
+            previous_newline: true,
+            continues: false,
+            command_position: true,
+            redirect_target: false,
+            loop_variable: false,
+            simple_words: Vec::new(),
+            prefix: Vec::new(),
+        }
+    }
+
+    fn token(&mut self, token: &Token) {
+        match token {
+            Token::Comment(span) => {
+                if self.start.is_none() {
+                    let line = self.text[span.start..span.end].trim_start_matches('#').trim();
+                    if !self.text[span.start..].starts_with("#!") && !line.is_empty() {
+                        self.label.push(line.to_owned());
+                    }
+                }
+                self.previous_newline = false;
+                return;
+            }
+            Token::Newline(_) => {
+                self.end_simple();
+                if self.start.is_none() {
+                    if self.previous_newline {
+                        self.label.clear();
+                    }
+                } else if self.open.is_empty() && !self.continues {
+                    self.end_command();
+                }
+                self.previous_newline = true;
+                self.command_position = true;
+                return;
+            }
+            _ => {}
+        }
+        self.previous_newline = false;
+        if self.start.is_none() {
+            self.start = Some(token.span().start);
+        }
+        self.end = token.span().end;
+        self.tokens.push(token.clone());
+        match token {
+            Token::Word(word) => self.word(word),
+            Token::Op(op, span) => self.operator(op, *span),
+            _ => {}
+        }
+    }
+
+    fn word(&mut self, word: &Word) {
+        self.continues = false;
+        if self.redirect_target {
+            self.redirect_target = false;
+            return;
+        }
+        if self.loop_variable {
+            self.loop_variable = false;
+            self.assign(&word.value, AssignmentKind::Declared, word.span, None, None);
+            return;
+        }
+        let starts_simple = self.simple_words.is_empty() && self.prefix.is_empty();
+        if self.command_position && starts_simple && is_keyword(&word.value) {
+            self.keyword(&word.value, word.span);
+            return;
+        }
+        if self.simple_words.is_empty() && assignment_name(&word.value).is_some() {
+            self.prefix.push(word.clone());
+            return;
+        }
+        self.simple_words.push(word.clone());
+        self.command_position = false;
+    }
+
+    fn keyword(&mut self, keyword: &str, span: Span) {
+        let (opens, closes): (Option<&'static str>, Option<&'static str>) = match keyword {
+            "if" => (Some("if"), None),
+            "for" | "select" => {
+                self.loop_variable = true;
+                (Some("loop"), None)
+            }
+            "while" | "until" => (Some("loop"), None),
+            "case" => (Some("case"), None),
+            "{" => (Some("{"), None),
+            "fi" => (None, Some("if")),
+            "done" => (None, Some("loop")),
+            "esac" => (None, Some("case")),
+            "}" => (None, Some("{")),
+            _ => (None, None),
+        };
+        if let Some(kind) = opens {
+            self.open.push((kind, span));
+        }
+        if let Some(kind) = closes {
+            self.close(kind, keyword, span);
+        }
+        // `case WORD in`: the word is not in command position.
+        self.command_position = keyword != "case";
+    }
+
+    fn close(&mut self, kind: &'static str, written: &str, span: Span) {
+        match self.open.last() {
+            Some((open, _)) if *open == kind => {
+                self.open.pop();
+            }
+            _ => self.problems.push(Problem {
+                message: format!("`{written}` closes nothing that is open"),
+                span,
+            }),
+        }
+    }
+
+    fn operator(&mut self, op: &'static str, span: Span) {
+        if is_redirect(op) {
+            self.redirect_target = true;
+            return;
+        }
+        self.end_simple();
+        self.command_position = true;
+        match op {
+            "|" | "||" | "&&" | "|&" => self.continues = true,
+            "(" => self.open.push(("(", span)),
+            // In `case`, `pattern)` closes nothing.
+            ")" if self.open.last().is_some_and(|(k, _)| *k == "case") => {}
+            ")" => self.close("(", ")", span),
+            _ => {}
+        }
+    }
+
+    fn end_simple(&mut self) {
+        let prefix = std::mem::take(&mut self.prefix);
+        let words = std::mem::take(&mut self.simple_words);
+        let kind = if words.is_empty() {
+            AssignmentKind::Plain
+        } else {
+            AssignmentKind::EnvPrefix
+        };
+        for word in &prefix {
+            self.assign_word(word, kind);
+        }
+        let program = words.first().map(|w| w.value.as_str());
+        match program {
+            Some("export" | "local" | "declare" | "typeset" | "readonly") => {
+                for word in words[1..].iter().filter(|w| !w.value.starts_with('-')) {
+                    self.assign_word(word, AssignmentKind::Declared);
+                }
+            }
+            Some("read" | "mapfile" | "readarray") => {
+                let mut skip_value = false;
+                for word in &words[1..] {
+                    if skip_value {
+                        skip_value = false;
+                    } else if word.value.starts_with('-') {
+                        // Options of `read` that take a value.
+                        skip_value = matches!(word.value.as_str(), "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a");
+                    } else if assignment_name(&format!("{}=", word.value)).is_some() {
+                        self.assign(&word.value, AssignmentKind::Declared, word.span, None, None);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn assign_word(&mut self, word: &Word, kind: AssignmentKind) {
+        let raw = &self.text[word.span.start..word.span.end];
+        let Some(name) = assignment_name(raw).or_else(|| assignment_name(&word.value)) else {
+            if kind == AssignmentKind::Declared && is_name(&word.value) {
+                self.assign(&word.value, kind, word.span, None, None);
+            }
+            return;
+        };
+        let name = name.to_owned();
+        let eq = raw.find('=').map_or(word.span.end, |i| word.span.start + i + 1);
+        let value_span = Span::new(eq, word.span.end);
+        let literal = (!word.expands).then(|| {
+            let value = &word.value;
+            value.split_once('=').map_or(String::new(), |(_, v)| v.to_owned())
+        });
+        self.assign(&name, kind, word.span, Some(value_span), literal);
+    }
+
+    fn assign(&mut self, name: &str, kind: AssignmentKind, span: Span, value_span: Option<Span>, literal: Option<String>) {
+        self.assignments.push(Assignment {
+            name: name.to_owned(),
+            kind,
+            span,
+            value_span,
+            literal,
+            command: self.commands.len(),
+        });
+    }
+
+    fn end_command(&mut self) {
+        let Some(start) = self.start.take() else {
+            return;
+        };
+        let span = Span::new(start, self.end);
+        let argvs = lexer::simple_commands(&std::mem::take(&mut self.tokens))
+            .into_iter()
+            .map(|words| words.into_iter().map(|w| w.value).collect())
+            .collect::<Vec<Vec<String>>>();
+        let risks = risk::assess(&argvs, &self.text[span.start..span.end]);
+        let label = (!self.label.is_empty()).then(|| std::mem::take(&mut self.label).join(" "));
+        self.commands.push(Command {
+            span,
+            label,
+            argvs,
+            risks,
+        });
+        self.continues = false;
+    }
+
+    fn finish(&mut self) {
+        self.end_simple();
+        for (kind, span) in std::mem::take(&mut self.open) {
+            let closer = match kind {
+                "if" => "fi",
+                "loop" => "done",
+                "case" => "esac",
+                "{" => "}",
+                _ => ")",
+            };
+            self.problems.push(Problem {
+                message: format!("this is never closed with `{closer}`"),
+                span,
+            });
+        }
+        self.end_command();
+    }
+}
+
+/// `NAME` of `NAME=…` or `NAME+=…`, if the word is an assignment.
+fn assignment_name(word: &str) -> Option<&str> {
+    let eq = word.find('=')?;
+    let name = word[..eq].strip_suffix('+').unwrap_or(&word[..eq]);
+    let name = name.split('[').next().unwrap_or(name);
+    is_name(name).then_some(name)
+}
+
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+        && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(src: &str) -> Vec<String> {
+        read(src).commands.iter().map(|c| src[c.span.start..c.span.end].to_owned()).collect()
+    }
+
+    #[test]
+    fn commands_split_at_top_level_newlines() {
+        let src = "cd a\n\nkubectl get \\\n  pods | grep x &&\n  echo ok\nif true; then\n  echo y\nfi\n";
+        assert_eq!(
+            texts(src),
+            vec!["cd a", "kubectl get \\\n  pods | grep x &&\n  echo ok", "if true; then\n  echo y\nfi"]
+        );
+    }
+
+    #[test]
+    fn comments_become_labels_until_a_blank_line() {
+        let src = "# one\n# two\nls\n\n# orphan\n\n# three\npwd # trailing\n# dangling\n";
+        let labels: Vec<Option<String>> = read(src).commands.into_iter().map(|c| c.label).collect();
+        assert_eq!(labels, vec![Some("one two".into()), Some("three".into())]);
+    }
+
+    #[test]
+    fn env_prefix_plain_and_declared_assignments() {
+        let src = "CLOUD=gke \\\nNAME=\"clipper prod\" \\\n./provision.sh\nID=$(az show)\nexport A=1 B\nread -r -p 'x' ANSWER\nfor i in 1 2; do echo $i; done\n";
+        let s = read(src);
+        let got: Vec<(&str, AssignmentKind, Option<&str>)> = s
+            .assignments
+            .iter()
+            .map(|a| (a.name.as_str(), a.kind, a.literal.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("CLOUD", AssignmentKind::EnvPrefix, Some("gke")),
+                ("NAME", AssignmentKind::EnvPrefix, Some("clipper prod")),
+                ("ID", AssignmentKind::Plain, None),
+                ("A", AssignmentKind::Declared, Some("1")),
+                ("B", AssignmentKind::Declared, None),
+                ("ANSWER", AssignmentKind::Declared, None),
+                ("i", AssignmentKind::Declared, None),
+            ]
+        );
+        let value = s.assignments[1].value_span.expect("value");
+        assert_eq!(&src[value.start..value.end], "\"clipper prod\"");
+    }
+
+    #[test]
+    fn arguments_that_look_like_assignments_are_arguments() {
+        let src = "kubectl get pods -o custom-columns=\\\nNAME:.metadata.name,\\\nCPU=x\nhelm install x --set a=b\n";
+        let s = read(src);
+        assert!(s.assignments.is_empty(), "{:?}", s.assignments);
+        assert_eq!(s.commands.len(), 2);
+    }
+
+    #[test]
+    fn heredoc_stays_inside_its_command() {
+        let src = "kubectl apply -f - <<EOF\nkind: Secret\n\n# not a label\nEOF\n\nkubectl get secret x\n";
+        let t = texts(src);
+        assert_eq!(t.len(), 2);
+        assert!(t[0].ends_with("# not a label\nEOF\n"));
+    }
+
+    #[test]
+    fn risks_are_found_per_command() {
+        let s = read("kubectl get pods\nkubectl rollout undo deployment/x -n y\n");
+        assert!(s.commands[0].risks.is_empty());
+        assert_eq!(s.commands[1].risks[0].rule, "kubectl-rollout-undo");
+    }
+
+    #[test]
+    fn unbalanced_compounds_are_problems() {
+        let s = read("if true; then\n  echo x\n");
+        assert_eq!(s.problems.len(), 1);
+        assert_eq!(s.commands.len(), 1);
+        let s = read("echo a\nfi\n");
+        assert_eq!(s.problems[0].message, "`fi` closes nothing that is open");
+    }
+
+    #[test]
+    fn functions_and_case() {
+        let src = "f() {\n  echo $1\n}\ncase $X in\n  a) echo a ;;\n  *) echo b ;;\nesac\nf x\n";
+        let t = texts(src);
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert!(read(src).problems.is_empty());
+    }
+}

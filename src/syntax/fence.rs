@@ -1,0 +1,167 @@
+//! Fence lines, read from the source rather than from the Markdown parser's
+//! events: the parser unescapes info strings and silently closes fences at the
+//! end of their container, and litops needs both the raw text and the truth.
+
+use crate::source::{MappedText, Span};
+
+/// An opening fence line: marker character, run length, indentation, info text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opening<'a> {
+    pub marker: char,
+    pub len: usize,
+    pub indent: usize,
+    /// Byte offset of the info string in the line.
+    pub info_start: usize,
+    pub info: &'a str,
+}
+
+/// Reads `line` (without its newline) as an opening fence, allowing any
+/// indentation (callers decide how much indentation their container allows).
+pub fn opening(line: &str) -> Option<Opening<'_>> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let rest = &line[indent..];
+    let marker = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let len = rest.len() - rest.trim_start_matches(marker).len();
+    if len < 3 {
+        return None;
+    }
+    let info = &rest[len..];
+    // A backtick fence's info string may not contain backticks (CommonMark 4.5).
+    if marker == '`' && info.contains('`') {
+        return None;
+    }
+    Some(Opening {
+        marker,
+        len,
+        indent,
+        info_start: indent + len,
+        info,
+    })
+}
+
+/// Whether `line` closes a fence opened with `len` times `marker`.
+pub fn is_closing(line: &str, marker: char, len: usize) -> bool {
+    let body = line.trim_end_matches(['\r', '\n']).trim_start_matches([' ', '\t', '>']);
+    let run = body.len() - body.trim_start_matches(marker).len();
+    run >= len && body[run..].trim().is_empty()
+}
+
+/// A fenced block found inside an indented code block (MkDocs tabs and
+/// admonitions indent their content by four spaces, which CommonMark reads
+/// as an indented code block).
+#[derive(Debug, Clone)]
+pub struct Nested {
+    pub marker: char,
+    pub len: usize,
+    pub info: MappedText,
+    pub body: MappedText,
+    pub closed: bool,
+    pub span: Span,
+}
+
+/// Finds the fenced blocks in the text of an indented code block.
+pub fn split_indented(content: &MappedText) -> Vec<Nested> {
+    let text = content.as_str();
+    let lines = line_spans(text);
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &text[lines[i].start..lines[i].end];
+        let Some(open) = opening(line.trim_end_matches('\n')) else {
+            i += 1;
+            continue;
+        };
+        let info_start = lines[i].start + open.info_start;
+        let info_end = lines[i].start + line.trim_end_matches(['\n', '\r']).len();
+        let info = content.slice(Span::new(info_start, info_end));
+        let mut body = MappedText::new();
+        let mut closed = false;
+        let mut j = i + 1;
+        while j < lines.len() {
+            let body_line = &text[lines[j].start..lines[j].end];
+            if is_closing(body_line, open.marker, open.len) {
+                closed = true;
+                break;
+            }
+            // Remove up to the fence's own indentation, as CommonMark does.
+            let strip = body_line.len() - body_line.trim_start_matches(' ').len();
+            let strip = strip.min(open.indent);
+            let piece = content.slice(Span::new(lines[j].start + strip, lines[j].end));
+            push_normalised(&mut body, &piece);
+            j += 1;
+        }
+        let last = if closed { j } else { lines.len() - 1 };
+        let span = content.source_span(Span::new(lines[i].start, lines[last].end));
+        found.push(Nested {
+            marker: open.marker,
+            len: open.len,
+            info,
+            body,
+            closed,
+            span,
+        });
+        i = j + 1;
+    }
+    found
+}
+
+/// Byte ranges of the lines of `text`, each including its `\n`.
+pub fn line_spans(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for (i, _) in text.match_indices('\n') {
+        spans.push(Span::new(start, i + 1));
+        start = i + 1;
+    }
+    if start < text.len() {
+        spans.push(Span::new(start, text.len()));
+    }
+    spans
+}
+
+/// Appends `piece` with CRLF line ends turned into LF, keeping the map.
+pub fn push_normalised(out: &mut MappedText, piece: &MappedText) {
+    let text = piece.as_str();
+    for line in line_spans(text) {
+        let s = &text[line.start..line.end];
+        let source = piece.source_offset(line.start);
+        match s.strip_suffix("\r\n") {
+            Some(stripped) => {
+                out.push(stripped, source);
+                out.push("\n", source + stripped.len() + 1);
+            }
+            None => out.push(s, source),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openings_and_closings() {
+        let o = opening("  ````bash {#x}").expect("fence");
+        assert_eq!((o.marker, o.len, o.indent, o.info), ('`', 4, 2, "bash {#x}"));
+        assert!(opening("``not a fence").is_none());
+        assert!(opening("```a`b").is_none());
+        assert!(opening("~~~ a`b").is_some());
+        assert!(is_closing("````\r\n", '`', 3));
+        assert!(!is_closing("```", '`', 4));
+        assert!(!is_closing("``` x", '`', 3));
+    }
+
+    #[test]
+    fn fences_inside_indented_blocks_are_found() {
+        let text = "Intro\n\n```bash\n  ls\necho hi\n```\n~~~\nopen";
+        let found = split_indented(&MappedText::contiguous(text, 4));
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].info.as_str(), "bash");
+        assert_eq!(found[0].body.as_str(), "  ls\necho hi\n");
+        assert!(found[0].closed);
+        assert!(!found[1].closed);
+        assert_eq!(found[1].body.as_str(), "open");
+        assert_eq!(found[0].span, Span::new(11, 36));
+    }
+}

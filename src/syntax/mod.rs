@@ -1,0 +1,441 @@
+//! Markdown → [`Document`]: syntax only.
+//!
+//! The document is what the file says, in order, with a span on every piece:
+//! front matter (raw), headings, prose paragraphs, fenced blocks with their
+//! info strings and annotations. No shell semantics and no validation of
+//! annotation keys happen here; problems found while reading (an unclosed
+//! fence, an annotation with nothing to annotate) are collected as
+//! diagnostics, never raised.
+
+pub mod attrs;
+pub mod fence;
+mod front_matter;
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+pub use attrs::{Attr, InfoString};
+pub use front_matter::{FrontMatter, FrontMatterFormat};
+
+use crate::diag::Diagnostic;
+use crate::source::{MappedText, SourceFile, Span};
+
+/// A parsed Markdown runbook.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub front_matter: Option<FrontMatter>,
+    pub items: Vec<Item>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A top-level piece of the document, in source order.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Heading(Heading),
+    Prose(Prose),
+    Code(CodeBlock),
+    /// Anything else that separates blocks (tables, rules, raw HTML).
+    Other(Span),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    /// `{#custom-id}` written on the heading, if any.
+    pub anchor: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prose {
+    pub text: String,
+    pub span: Span,
+}
+
+/// An annotation comment (`<!-- litops: ... -->`) attached to the next fence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Annotation {
+    pub attrs: Vec<Attr>,
+    pub span: Span,
+}
+
+/// Where a block sits when a MkDocs tab or admonition holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Container {
+    /// `===` (tab), `!!!` or `???` (admonition).
+    pub marker: String,
+    pub title: String,
+}
+
+/// A code block: fenced (backticks or tildes) or indented.
+#[derive(Debug, Clone)]
+pub struct CodeBlock {
+    pub span: Span,
+    /// `None` for an indented code block.
+    pub fence: Option<(char, usize)>,
+    pub info: InfoString,
+    pub annotation: Option<Annotation>,
+    /// The block's text, LF line ends, mapped back to the source.
+    pub content: MappedText,
+    pub closed: bool,
+    pub container: Option<Container>,
+}
+
+impl CodeBlock {
+    pub fn lang(&self) -> Option<&str> {
+        self.info.lang.as_deref()
+    }
+
+    /// Span of the opening fence line (where diagnostics about the block point).
+    pub fn opening_span(&self, file: &SourceFile) -> Span {
+        let text = file.slice(self.span);
+        let len = text.find('\n').unwrap_or(text.len());
+        Span::new(self.span.start, self.span.start + text[..len].trim_end().len())
+    }
+}
+
+/// Parse a runbook's text. Never fails: problems become diagnostics.
+pub fn parse(file: &SourceFile) -> Document {
+    let text = file.text();
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut doc = Document::default();
+    let (front_matter, body_start) = front_matter::split(text, start, &mut doc.diagnostics);
+    doc.front_matter = front_matter;
+    Reader::new(file, &mut doc).read(body_start);
+    doc
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM
+}
+
+/// Folds pulldown-cmark's events into [`Item`]s.
+struct Reader<'a> {
+    file: &'a SourceFile,
+    doc: &'a mut Document,
+    heading: Option<Heading>,
+    paragraph: Option<Prose>,
+    code: Option<(Span, Option<CodeBlockKind<'a>>, MappedText)>,
+    html: Option<(Span, MappedText)>,
+    annotation: Option<Annotation>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(file: &'a SourceFile, doc: &'a mut Document) -> Reader<'a> {
+        Reader {
+            file,
+            doc,
+            heading: None,
+            paragraph: None,
+            code: None,
+            html: None,
+            annotation: None,
+        }
+    }
+
+    fn read(mut self, base: usize) {
+        let text: &'a str = self.file.text();
+        let body = &text[base..];
+        for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+            let span = Span::new(range.start + base, range.end + base);
+            self.event(event, span);
+        }
+        if let Some(annotation) = self.annotation.take() {
+            self.detached(&annotation);
+        }
+    }
+
+    fn event(&mut self, event: Event<'a>, span: Span) {
+        match event {
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                self.heading = Some(Heading {
+                    level: level as u8,
+                    text: String::new(),
+                    anchor: id.map(|id| id.to_string()),
+                    span,
+                });
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(mut heading) = self.heading.take() {
+                    heading.text = heading.text.trim().to_owned();
+                    self.push(Item::Heading(heading));
+                }
+            }
+            Event::Start(Tag::Paragraph) if self.heading.is_none() => {
+                self.paragraph = Some(Prose {
+                    text: String::new(),
+                    span,
+                });
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if let Some(prose) = self.paragraph.take() {
+                    self.push(Item::Prose(prose));
+                }
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let kind = match kind {
+                    CodeBlockKind::Fenced(_) => Some(kind),
+                    CodeBlockKind::Indented => None,
+                };
+                self.code = Some((span, kind, MappedText::new()));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((span, kind, content)) = self.code.take() {
+                    self.finish_code(span, kind.is_some(), content);
+                }
+            }
+            Event::Start(Tag::HtmlBlock) => self.html = Some((span, MappedText::new())),
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((span, html)) = self.html.take() {
+                    self.finish_html(span, html);
+                }
+            }
+            Event::Html(t) => {
+                if let Some((_, html)) = &mut self.html {
+                    html.push(&t, source_start(&t, span));
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, content)) = &mut self.code {
+                    let piece = MappedText::contiguous(&t, source_start(&t, span));
+                    fence::push_normalised(content, &piece);
+                } else if let Some(heading) = &mut self.heading {
+                    heading.text.push_str(&t);
+                } else if let Some(prose) = &mut self.paragraph {
+                    prose.text.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(prose) = &mut self.paragraph {
+                    prose.text.push(' ');
+                }
+            }
+            Event::Start(Tag::Table(_)) | Event::Rule => self.push(Item::Other(span)),
+            _ => {}
+        }
+    }
+
+    fn push(&mut self, item: Item) {
+        let item = match item {
+            Item::Code(mut code) => {
+                code.annotation = self.annotation.take();
+                Item::Code(code)
+            }
+            other => {
+                if let Some(annotation) = self.annotation.take() {
+                    self.detached(&annotation);
+                }
+                other
+            }
+        };
+        self.doc.items.push(item);
+    }
+
+    fn detached(&mut self, annotation: &Annotation) {
+        self.doc.diagnostics.push(
+            Diagnostic::warning(
+                "annotation-detached",
+                "this annotation is not directly before a fenced block, so it applies to nothing",
+            )
+            .at(annotation.span)
+            .help("put the `<!-- litops: ... -->` comment on the line just above the block's opening fence"),
+        );
+    }
+
+    fn finish_html(&mut self, span: Span, html: MappedText) {
+        let Some(attrs) = attrs::parse_comment(&html, &mut self.doc.diagnostics) else {
+            self.push(Item::Other(span));
+            return;
+        };
+        let trimmed = Span::new(span.start, span.start + self.file.slice(span).trim_end().len());
+        if let Some(previous) = self.annotation.take() {
+            self.detached(&previous);
+        }
+        self.annotation = Some(Annotation {
+            attrs,
+            span: trimmed,
+        });
+    }
+
+    fn finish_code(&mut self, span: Span, fenced: bool, content: MappedText) {
+        if !fenced {
+            self.finish_indented(span, content);
+            return;
+        }
+        let block_text = self.file.slice(span);
+        let first_line = block_text.split('\n').next().unwrap_or("");
+        let Some(open) = fence::opening(first_line) else {
+            // The parser saw a fence where we cannot read one (for example
+            // after a list marker on the same line); keep the block, unannotated.
+            self.push_code(span, None, InfoString::default(), content, true);
+            return;
+        };
+        let info_text = open.info.trim_end_matches('\r');
+        let info = attrs::parse_info(
+            &MappedText::contiguous(info_text, span.start + open.info_start),
+            &mut self.doc.diagnostics,
+        );
+        let lines: Vec<&str> = block_text.trim_end_matches('\n').split('\n').collect();
+        let closed = lines.len() > 1
+            && lines
+                .last()
+                .is_some_and(|last| fence::is_closing(last, open.marker, open.len));
+        // The parser ends an unclosed fence at the end of its container; the
+        // block's span then runs to there, trailing blank lines included.
+        let span = Span::new(span.start, span.start + block_text.trim_end().len());
+        self.push_code(span, Some((open.marker, open.len)), info, content, closed);
+    }
+
+    fn finish_indented(&mut self, span: Span, content: MappedText) {
+        let nested = fence::split_indented(&content);
+        if nested.is_empty() {
+            self.push_code(span, None, InfoString::default(), content, true);
+            return;
+        }
+        let container = match self.doc.items.last() {
+            Some(Item::Prose(prose)) => container_of(&prose.text),
+            _ => None,
+        };
+        for block in nested {
+            let info = attrs::parse_info(&block.info, &mut self.doc.diagnostics);
+            self.push_code(block.span, Some((block.marker, block.len)), info, block.body, block.closed);
+            if let Some(Item::Code(code)) = self.doc.items.last_mut() {
+                code.container = container.clone();
+            }
+        }
+    }
+
+    fn push_code(
+        &mut self,
+        span: Span,
+        fence: Option<(char, usize)>,
+        info: InfoString,
+        content: MappedText,
+        closed: bool,
+    ) {
+        if !closed {
+            let opening = Span::new(span.start, span.start + self.file.slice(span).find('\n').unwrap_or(span.len()));
+            let marker = fence.map_or("```".to_owned(), |(c, n)| c.to_string().repeat(n));
+            self.doc.diagnostics.push(
+                Diagnostic::error("fence-unterminated", "this fenced block is never closed")
+                    .at(opening)
+                    .label("opened here")
+                    .help(format!(
+                        "add a line with `{marker}` after the block's last line; until then everything to the end of the file is part of it"
+                    )),
+            );
+        }
+        self.push(Item::Code(CodeBlock {
+            span,
+            fence,
+            info,
+            annotation: None,
+            content,
+            closed,
+            container: None,
+        }));
+    }
+}
+
+/// The source offset of an event's text: its range, unless the parser
+/// synthesised part of the text (tab expansion), in which case the text is a
+/// suffix of the range.
+fn source_start(text: &str, span: Span) -> usize {
+    if text.len() <= span.len() {
+        span.end - text.len()
+    } else {
+        span.start
+    }
+}
+
+/// `=== "GKE"` (MkDocs tab) or `!!! note "Title"` (admonition).
+fn container_of(text: &str) -> Option<Container> {
+    let text = text.trim();
+    let marker = ["===", "!!!", "???+", "???"]
+        .into_iter()
+        .find(|m| text.starts_with(m))?;
+    let rest = text[marker.len()..].trim();
+    let title = match rest.find('"') {
+        Some(open) => rest[open + 1..].trim_end_matches('"').to_owned(),
+        None => rest.to_owned(),
+    };
+    Some(Container {
+        marker: marker.trim_end_matches('+').to_owned(),
+        title,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Document {
+        parse(&SourceFile::new("t.md", text))
+    }
+
+    fn codes(doc: &Document) -> Vec<&CodeBlock> {
+        doc.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Code(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn headings_prose_and_fences_in_order() {
+        let d = doc("# Title\n\nSome *prose*.\n\n```bash\nls -l\n```\n");
+        assert!(d.diagnostics.is_empty());
+        assert!(matches!(&d.items[0], Item::Heading(h) if h.text == "Title" && h.level == 1));
+        assert!(matches!(&d.items[1], Item::Prose(p) if p.text == "Some prose."));
+        let code = codes(&d)[0];
+        assert_eq!(code.lang(), Some("bash"));
+        assert_eq!(code.content.as_str(), "ls -l\n");
+        assert_eq!(code.content.source_offset(0), 32);
+        assert!(code.closed);
+    }
+
+    #[test]
+    fn unclosed_fence_is_an_error_with_the_opening_line() {
+        let d = doc("# T\n\n```bash\nls\n\nmore\n");
+        assert_eq!(d.diagnostics.len(), 1);
+        assert_eq!(d.diagnostics[0].code, "fence-unterminated");
+        assert_eq!(d.diagnostics[0].span, Some(Span::new(5, 12)));
+        assert_eq!(codes(&d)[0].content.as_str(), "ls\n\nmore\n");
+    }
+
+    #[test]
+    fn annotations_attach_to_the_next_fence_only() {
+        let d = doc("<!-- litops: confirm -->\n```bash\nls\n```\n\n<!-- litops: skip -->\n\ntext\n");
+        assert_eq!(codes(&d)[0].annotation.as_ref().map(|a| a.attrs.len()), Some(1));
+        assert_eq!(d.diagnostics.len(), 1);
+        assert_eq!(d.diagnostics[0].code, "annotation-detached");
+    }
+
+    #[test]
+    fn crlf_and_bom() {
+        let d = doc("\u{feff}# T\r\n\r\n```bash\r\necho a \\\r\n  b\r\n```\r\n");
+        let code = codes(&d)[0];
+        assert_eq!(code.content.as_str(), "echo a \\\n  b\n");
+        assert!(code.closed);
+        assert!(d.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn mkdocs_tabs_hold_fenced_blocks() {
+        let d = doc("=== \"GKE\"\n\n    ```bash\n    gcloud x\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    aws y\n    ```\n");
+        let codes = codes(&d);
+        assert_eq!(codes.len(), 2);
+        assert_eq!(codes[0].content.as_str(), "gcloud x\n");
+        assert_eq!(codes[0].container.as_ref().map(|c| c.title.as_str()), Some("GKE"));
+        assert_eq!(codes[1].container.as_ref().map(|c| c.title.as_str()), Some("EKS"));
+        assert_eq!(codes[1].lang(), Some("bash"));
+    }
+}
