@@ -1,0 +1,644 @@
+//! Document → Runbook.
+//!
+//! Four passes, each over the result of the one before: sections and steps
+//! (in document order), step ids, variables (with every use), alternatives.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::annotations::{self, StepOptions};
+use super::*;
+use crate::shell::{self, AssignmentKind, prompt};
+use crate::syntax::{CodeBlock, Document, Item};
+
+/// Builds the model. Problems are collected in `Runbook::diagnostics`.
+pub fn lower(file: SourceFile, doc: Document) -> Runbook {
+    let mut diagnostics = doc.diagnostics;
+    let (meta, settings) = meta::read(doc.front_matter.as_ref(), &mut diagnostics);
+    let mut runbook = Runbook {
+        file,
+        meta,
+        settings,
+        sections: vec![Section {
+            id: String::new(),
+            title: String::new(),
+            level: 0,
+            span: Span::default(),
+            parent: None,
+            children: Vec::new(),
+            steps: Vec::new(),
+        }],
+        steps: Vec::new(),
+        variables: Vec::new(),
+        alternatives: Vec::new(),
+        blocks: Vec::new(),
+        diagnostics,
+    };
+    read_items(&mut runbook, &doc.items);
+    assign_ids(&mut runbook);
+    collect_variables(&mut runbook);
+    find_alternatives(&mut runbook);
+    runbook
+}
+
+const SHELL_LANGS: &[&str] = &["bash", "sh", "shell", "zsh", "ksh"];
+const OUTPUT_LANGS: &[&str] = &["text", "txt", "output", "log", "plaintext", "plain"];
+
+/// Pass 1: the heading tree, steps and other blocks.
+fn read_items(runbook: &mut Runbook, items: &[Item]) {
+    let mut open: Vec<usize> = vec![0];
+    let mut prose: Option<&str> = None;
+    let mut last_step: Option<(usize, usize)> = None;
+    for (index, item) in items.iter().enumerate() {
+        let section = *open.last().unwrap_or(&0);
+        match item {
+            Item::Heading(h) => {
+                while open.len() > 1 && runbook.sections[*open.last().unwrap_or(&0)].level >= h.level {
+                    open.pop();
+                }
+                let parent = *open.last().unwrap_or(&0);
+                let id = section_id(runbook, parent, h);
+                let new = runbook.sections.len();
+                runbook.sections.push(Section {
+                    id,
+                    title: h.text.clone(),
+                    level: h.level,
+                    span: h.span,
+                    parent: Some(parent),
+                    children: Vec::new(),
+                    steps: Vec::new(),
+                });
+                runbook.sections[parent].children.push(new);
+                open.push(new);
+                prose = None;
+            }
+            Item::Prose(p) => {
+                if !is_markup_line(&p.text) {
+                    prose = Some(&p.text);
+                }
+            }
+            Item::Code(code) => {
+                let lang = code.lang().unwrap_or("").to_owned();
+                if lang == "rhai" {
+                    attach_check(runbook, code, section, last_step.filter(|(i, _)| *i + 1 == index));
+                } else if let Some(step) = make_step(runbook, code, section, prose.take(), &lang) {
+                    runbook.sections[section].steps.push(runbook.steps.len());
+                    last_step = Some((index, runbook.steps.len()));
+                    runbook.steps.push(step);
+                } else {
+                    let role = if lang.is_empty() || OUTPUT_LANGS.contains(&lang.as_str()) || prompt::is_session_lang(&lang) {
+                        BlockRole::Output
+                    } else {
+                        BlockRole::Data
+                    };
+                    runbook.blocks.push(DocBlock {
+                        lang: code.lang().map(str::to_owned),
+                        section,
+                        span: code.span,
+                        role,
+                    });
+                }
+            }
+            Item::Other(_) => {}
+        }
+    }
+}
+
+/// Hugo shortcodes and MkDocs tab/admonition markers are not prose.
+fn is_markup_line(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with("{{") || t.starts_with("===") || t.starts_with("!!!") || t.starts_with("???")
+}
+
+fn section_id(runbook: &Runbook, parent: usize, heading: &crate::syntax::Heading) -> String {
+    let slug = heading.anchor.clone().unwrap_or_else(|| slugify(&heading.text));
+    let parent = &runbook.sections[parent];
+    // The document title (level 1) is not part of the path.
+    if heading.level == 1 || parent.level <= 1 {
+        slug
+    } else {
+        format!("{}/{slug}", parent.id)
+    }
+}
+
+fn make_step(runbook: &mut Runbook, code: &CodeBlock, section: usize, prose: Option<&str>, lang: &str) -> Option<Step> {
+    let session = prompt::is_session_lang(lang);
+    if !session && !SHELL_LANGS.contains(&lang) {
+        return None;
+    }
+    let text = prompt::commands(&code.content, session).unwrap_or_else(|| code.content.clone());
+    if session && text.as_str().trim().is_empty() {
+        return None;
+    }
+    let d = &mut runbook.diagnostics;
+    let attrs = code
+        .annotation
+        .iter()
+        .flat_map(|a| a.attrs.iter())
+        .chain(code.info.attrs.iter());
+    let options: StepOptions = annotations::read(attrs, d);
+    let script = shell::read(text.as_str());
+    for problem in &script.problems {
+        d.push(
+            Diagnostic::warning("shell-syntax", format!("bash would not read this: {}", problem.message))
+                .at(text.source_span(problem.span))
+                .help("litops reads the rest of the block; fix the script or mark the block `skip`"),
+        );
+    }
+    let mut risks = Vec::new();
+    for risk in script.commands.iter().flat_map(|c| &c.risks) {
+        if !risks.contains(risk) {
+            risks.push(*risk);
+        }
+    }
+    let checks = options
+        .check
+        .map(|e| Check {
+            source: e.source,
+            span: e.span,
+            origin: CheckOrigin::Annotation,
+        })
+        .into_iter()
+        .collect();
+    Some(Step {
+        id: options.name.as_ref().map(|(n, _)| n.clone()).unwrap_or_default(),
+        explicit_id: options.name.is_some(),
+        section,
+        summary: prose.and_then(first_sentence),
+        lang: lang.to_owned(),
+        span: code.span,
+        text,
+        script,
+        gate: Gate {
+            decision: options.confirm,
+            risks,
+        },
+        timeout: options.timeout,
+        interactive: options.interactive,
+        mode: options.mode,
+        when: options.when,
+        alternative: options.alt,
+        continue_on_error: options.continue_on_error,
+        checks,
+        container: code.container.clone(),
+    })
+}
+
+fn first_sentence(text: &str) -> Option<String> {
+    let text = text.trim();
+    let end = text
+        .match_indices(". ")
+        .map(|(i, _)| i + 1)
+        .next()
+        .unwrap_or(text.len());
+    let sentence = text[..end].trim().trim_end_matches(':').trim();
+    if sentence.is_empty() {
+        return None;
+    }
+    let mut out: String = sentence.chars().take(120).collect();
+    if out.len() < sentence.len() {
+        out.push('…');
+    }
+    Some(out)
+}
+
+fn attach_check(runbook: &mut Runbook, code: &CodeBlock, section: usize, step: Option<(usize, usize)>) {
+    runbook.blocks.push(DocBlock {
+        lang: Some("rhai".to_owned()),
+        section,
+        span: code.span,
+        role: BlockRole::Check,
+    });
+    match step {
+        Some((_, step)) => runbook.steps[step].checks.push(Check {
+            source: code.content.as_str().to_owned(),
+            span: code.span,
+            origin: CheckOrigin::Block,
+        }),
+        None => runbook.diagnostics.push(
+            Diagnostic::error("check-orphan", "this `rhai` check does not follow a shell block")
+                .at(code.span)
+                .help("put the ```rhai block directly after the ```bash block it checks, with nothing in between"),
+        ),
+    }
+}
+
+/// Pass 2: derived ids (`section-path`, then `-2`, `-3`…) and duplicates.
+fn assign_ids(runbook: &mut Runbook) {
+    let fallback = runbook
+        .sections
+        .iter()
+        .find(|s| s.level == 1)
+        .map(|s| s.id.clone())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| "step".to_owned());
+    let mut per_section: HashMap<usize, usize> = HashMap::new();
+    for step in runbook.steps.iter_mut().filter(|s| !s.explicit_id) {
+        let n = per_section.entry(step.section).or_insert(0);
+        *n += 1;
+        let base = match &runbook.sections[step.section].id {
+            id if id.is_empty() => fallback.clone(),
+            id => id.clone(),
+        };
+        step.id = if *n == 1 { base } else { format!("{base}-{n}") };
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for i in 0..runbook.steps.len() {
+        let id = runbook.steps[i].id.clone();
+        let Some(&first) = seen.get(&id) else {
+            seen.insert(id, i);
+            continue;
+        };
+        if runbook.steps[i].explicit_id {
+            let first_at = runbook.file.location(runbook.steps[first].span);
+            runbook.diagnostics.push(
+                Diagnostic::error("step-duplicate-id", format!("step id `{id}` is already used"))
+                    .at(runbook.steps[i].span)
+                    .label("second step with this id")
+                    .help(format!("the first is at {first_at}; step ids must be unique, rename one of them")),
+            );
+        } else {
+            // Two headings with the same path: number the later one.
+            let mut n = 2;
+            while seen.contains_key(&format!("{id}-{n}")) {
+                n += 1;
+            }
+            let unique = format!("{id}-{n}");
+            runbook.steps[i].id = unique.clone();
+            seen.insert(unique, i);
+        }
+    }
+}
+
+/// Variables every shell can be expected to provide.
+const AMBIENT: &[&str] = &[
+    "HOME", "PATH", "PWD", "OLDPWD", "USER", "LOGNAME", "SHELL", "HOSTNAME", "UID", "EUID", "PPID", "RANDOM",
+    "SECONDS", "LINENO", "IFS", "TMPDIR", "TERM", "LANG", "LC_ALL", "EDITOR", "BASH", "BASH_SOURCE",
+    "BASH_VERSION", "BASHPID", "FUNCNAME", "PIPESTATUS", "REPLY", "OPTARG", "OPTIND", "HOSTTYPE", "OSTYPE",
+    "MACHTYPE", "COLUMNS", "LINES", "PS1", "PS2", "PS4", "SHLVL", "BASH_REMATCH",
+];
+
+/// Pass 3: variables, declared first, then in order of first use.
+fn collect_variables(runbook: &mut Runbook) {
+    let mut vars: Vec<Variable> = runbook
+        .settings
+        .vars
+        .iter()
+        .map(|decl| Variable {
+            name: decl.name.clone(),
+            kind: VariableKind::Input,
+            declared: Some(decl.clone()),
+            placeholder: None,
+            secret: decl.secret || is_secret_name(&decl.name),
+            optional: false,
+            selects: false,
+            uses: Vec::new(),
+        })
+        .collect();
+    let mut index: HashMap<String, usize> = vars.iter().enumerate().map(|(i, v)| (v.name.clone(), i)).collect();
+    let mut required: HashSet<String> = HashSet::new();
+    let mut assigned: HashSet<String> = HashSet::new();
+    let add = |vars: &mut Vec<Variable>, index: &mut HashMap<String, usize>, name: &str, kind: VariableKind, u: VarUse| -> usize {
+        let i = *index.entry(name.to_owned()).or_insert_with(|| {
+            vars.push(Variable {
+                name: name.to_owned(),
+                kind,
+                declared: None,
+                placeholder: None,
+                secret: is_secret_name(name),
+                optional: true,
+                selects: false,
+                uses: Vec::new(),
+            });
+            vars.len() - 1
+        });
+        vars[i].uses.push(u);
+        i
+    };
+    for (s, step) in runbook.steps.iter().enumerate() {
+        // Walk the block's events in source order.
+        enum Event<'a> {
+            Ref(&'a shell::VarRef),
+            Assign(&'a shell::Assignment),
+            Placeholder(&'a shell::PlaceholderUse),
+        }
+        let mut events: Vec<(usize, Event)> = Vec::new();
+        events.extend(step.script.refs.iter().map(|r| (r.span.start, Event::Ref(r))));
+        events.extend(step.script.assignments.iter().map(|a| (a.span.start, Event::Assign(a))));
+        events.extend(step.script.placeholders.iter().map(|p| (p.span.start, Event::Placeholder(p))));
+        events.sort_by_key(|(at, _)| *at);
+        for (_, event) in events {
+            match event {
+                Event::Ref(r) => {
+                    if assigned.contains(&r.name) || AMBIENT.contains(&r.name.as_str()) {
+                        continue;
+                    }
+                    let use_ = VarUse {
+                        step: s,
+                        kind: UseKind::Reference,
+                        span: step.source_span(r.span),
+                        literal: None,
+                    };
+                    add(&mut vars, &mut index, &r.name, VariableKind::Input, use_);
+                    if !r.has_default {
+                        required.insert(r.name.clone());
+                    }
+                }
+                Event::Assign(a) if a.kind == AssignmentKind::EnvPrefix => {
+                    if assigned.contains(&a.name) || a.literal.is_none() {
+                        continue;
+                    }
+                    let use_ = VarUse {
+                        step: s,
+                        kind: UseKind::EnvPrefix,
+                        span: step.source_span(a.value_span.unwrap_or(a.span)),
+                        literal: a.literal.clone(),
+                    };
+                    add(&mut vars, &mut index, &a.name, VariableKind::Input, use_);
+                    required.insert(a.name.clone());
+                }
+                Event::Assign(a) => {
+                    assigned.insert(a.name.clone());
+                }
+                Event::Placeholder(p) => {
+                    let use_ = VarUse {
+                        step: s,
+                        kind: UseKind::Placeholder,
+                        span: step.source_span(p.span),
+                        literal: None,
+                    };
+                    let i = add(&mut vars, &mut index, &p.name, VariableKind::Placeholder, use_);
+                    vars[i].placeholder.get_or_insert_with(|| p.text.clone());
+                    required.insert(p.name.clone());
+                }
+            }
+        }
+        let selectors = step
+            .alternative
+            .iter()
+            .map(|a| (a.variable.clone(), a.span))
+            .chain(step.when.iter().flat_map(|w| identifiers(&w.source).into_iter().map(|n| (n, w.span))));
+        for (name, span) in selectors.collect::<Vec<_>>() {
+            let is_alt = step.alternative.as_ref().is_some_and(|a| a.variable == name);
+            if !is_alt && !index.contains_key(&name) {
+                // `when` may name Rhai functions too; only known variables count.
+                continue;
+            }
+            let use_ = VarUse {
+                step: s,
+                kind: UseKind::Selector,
+                span,
+                literal: None,
+            };
+            let i = add(&mut vars, &mut index, &name, VariableKind::Input, use_);
+            vars[i].selects |= is_alt;
+            required.insert(name);
+        }
+    }
+    for var in &mut vars {
+        var.optional = var.declared.is_none() && !required.contains(&var.name);
+    }
+    runbook.variables = vars;
+}
+
+/// Upper-case identifiers outside string literals in a Rhai expression.
+fn identifiers(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_string = None;
+    let mut current = String::new();
+    for c in expr.chars().chain(std::iter::once(' ')) {
+        if let Some(q) = in_string {
+            if c == q {
+                in_string = None;
+            }
+            continue;
+        }
+        if c == '"' || c == '\'' || c == '`' {
+            in_string = Some(c);
+            continue;
+        }
+        if c == '_' || c.is_ascii_alphanumeric() {
+            current.push(c);
+        } else if !current.is_empty() {
+            let word = std::mem::take(&mut current);
+            let is_name = word.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if is_name && !out.contains(&word) {
+                out.push(word);
+            }
+        }
+    }
+    out
+}
+
+/// Pass 4: alternatives, written (`alt=`) and detected.
+fn find_alternatives(runbook: &mut Runbook) {
+    let mut groups: BTreeMap<String, AlternativeGroup> = BTreeMap::new();
+    for (i, step) in runbook.steps.iter().enumerate() {
+        if let Some(alt) = &step.alternative {
+            push_option(groups.entry(alt.variable.clone()).or_insert_with(|| AlternativeGroup {
+                variable: alt.variable.clone(),
+                options: Vec::new(),
+                detected: false,
+            }), &alt.value, i);
+            if let Some(decl) = runbook.variable(&alt.variable).and_then(|v| v.declared.as_ref())
+                && !decl.values.is_empty()
+                && !decl.values.contains(&alt.value)
+            {
+                runbook.diagnostics.push(
+                    Diagnostic::error(
+                        "variable-value",
+                        format!("`{}` is not an allowed value of {}", alt.value, alt.variable),
+                    )
+                    .at(alt.span)
+                    .help(format!("allowed: {}", decl.values.join(", "))),
+                );
+            }
+        }
+    }
+    let mut detected = Vec::new();
+    for parent in 0..runbook.sections.len() {
+        if let Some(group) = detect(runbook, parent) {
+            detected.push(group);
+        }
+    }
+    for (variable, options) in detected {
+        for (value, steps) in &options {
+            for &s in steps {
+                runbook.steps[s].alternative = Some(AltChoice {
+                    variable: variable.clone(),
+                    value: value.clone(),
+                    span: runbook.steps[s].span,
+                });
+            }
+        }
+        let group = groups.entry(variable.clone()).or_insert_with(|| AlternativeGroup {
+            variable: variable.clone(),
+            options: Vec::new(),
+            detected: true,
+        });
+        for (value, steps) in options {
+            for s in steps {
+                push_option(group, &value, s);
+            }
+        }
+        if let Some(v) = runbook.variables.iter_mut().find(|v| v.name == variable) {
+            v.selects = true;
+        }
+    }
+    runbook.alternatives = groups.into_values().collect();
+    for group in &mut runbook.alternatives {
+        for (_, steps) in &mut group.options {
+            steps.sort_unstable();
+        }
+    }
+}
+
+fn push_option(group: &mut AlternativeGroup, value: &str, step: usize) {
+    match group.options.iter_mut().find(|(v, _)| v == value) {
+        Some((_, steps)) => {
+            if !steps.contains(&step) {
+                steps.push(step);
+            }
+        }
+        None => group.options.push((value.to_owned(), vec![step])),
+    }
+}
+
+type Detected = (String, Vec<(String, Vec<usize>)>);
+
+/// Sibling sections whose steps pin one variable to different literals.
+fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
+    let children = &runbook.sections[parent].children;
+    // Per child: its steps (without explicit `alt=`) and the literals they pin.
+    let mut pinned: Vec<(usize, Vec<usize>, BTreeMap<&str, HashSet<&str>>)> = Vec::new();
+    for &child in children {
+        let steps: Vec<usize> = runbook
+            .subtree(child)
+            .iter()
+            .flat_map(|&s| runbook.sections[s].steps.iter().copied())
+            .filter(|&s| runbook.steps[s].alternative.is_none())
+            .collect();
+        let mut literals: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+        for &s in &steps {
+            for a in &runbook.steps[s].script.assignments {
+                if let (AssignmentKind::EnvPrefix, Some(value)) = (a.kind, a.literal.as_deref()) {
+                    literals.entry(a.name.as_str()).or_default().insert(value);
+                }
+            }
+        }
+        if !steps.is_empty() {
+            pinned.push((child, steps, literals));
+        }
+    }
+    if pinned.len() < 2 {
+        return None;
+    }
+    // Candidates: pinned to exactly one value in every child, all different.
+    let mut best: Option<(usize, usize, &str)> = None;
+    let first = &pinned[0].2;
+    for (order, (&name, _)) in first.iter().enumerate() {
+        let mut values = Vec::new();
+        for (_, _, literals) in &pinned {
+            match literals.get(name) {
+                Some(set) if set.len() == 1 => values.extend(set.iter().copied()),
+                _ => break,
+            }
+        }
+        let unique: HashSet<&str> = values.iter().copied().collect();
+        if values.len() != pinned.len() || unique.len() != values.len() {
+            continue;
+        }
+        // Prefer the variable whose values name the sections ("GKE" ↔ gke).
+        let score = pinned
+            .iter()
+            .zip(&values)
+            .filter(|((child, _, _), value)| {
+                runbook.sections[*child]
+                    .title
+                    .to_ascii_lowercase()
+                    .contains(&value.to_ascii_lowercase())
+            })
+            .count();
+        if best.is_none_or(|(s, o, _)| score > s || (score == s && order < o)) {
+            best = Some((score, order, name));
+        }
+    }
+    let (_, _, name) = best?;
+    let options = pinned
+        .iter()
+        .map(|(_, steps, literals)| {
+            let value = literals.get(name).and_then(|s| s.iter().next()).copied().unwrap_or_default();
+            (value.to_owned(), steps.clone())
+        })
+        .collect();
+    Some((name.to_owned(), options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax;
+
+    fn runbook(text: &str) -> Runbook {
+        let file = SourceFile::new("t.md", text);
+        let doc = syntax::parse(&file);
+        lower(file, doc)
+    }
+
+    #[test]
+    fn ids_follow_headings_without_the_title() {
+        let rb = runbook("# Title\n\n## Deploy\n\n### To Staging\n\n```bash\nls\n```\n\n```bash\npwd\n```\n\n## Other\n\n```bash {#named}\nls\n```\n");
+        let ids: Vec<&str> = rb.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, vec!["deploy/to-staging", "deploy/to-staging-2", "named"]);
+        assert_eq!(rb.section_path(rb.steps[0].section), vec!["Deploy", "To Staging"]);
+    }
+
+    #[test]
+    fn duplicate_explicit_ids_are_errors() {
+        let rb = runbook("```bash {#a}\nls\n```\n\n```bash {#a}\nls\n```\n");
+        assert_eq!(rb.diagnostics.len(), 1);
+        assert_eq!(rb.diagnostics[0].code, "step-duplicate-id");
+    }
+
+    #[test]
+    fn variables_locals_and_placeholders() {
+        let rb = runbook("## A\n\n```bash\nID=$(az show)\necho $ID $NAME ${OPT:-x} $HOME\nkubectl logs <pod-name>\n```\n\n## B\n\n```bash\necho $ID\n```\n");
+        let names: Vec<(&str, VariableKind, bool)> =
+            rb.variables.iter().map(|v| (v.name.as_str(), v.kind, v.optional)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("NAME", VariableKind::Input, false),
+                ("OPT", VariableKind::Input, true),
+                ("POD_NAME", VariableKind::Placeholder, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn rhai_after_a_step_is_its_check() {
+        let rb = runbook("```bash\nls\n```\n```rhai\nexit_code == 0\n```\n\ntext\n\n```rhai\ntrue\n```\n");
+        assert_eq!(rb.steps[0].checks.len(), 1);
+        assert_eq!(rb.diagnostics[0].code, "check-orphan");
+    }
+
+    #[test]
+    fn sibling_sections_pinning_a_variable_are_alternatives() {
+        let rb = runbook(
+            "## Provision\n\n### GKE\n\n```bash\nCLOUD=gke \\\nREGION=us-central1 \\\n./p.sh\n```\n\n### Amazon EKS\n\n```bash\nCLOUD=eks \\\nREGION=us-east-1 \\\n./p.sh\n```\n",
+        );
+        assert_eq!(rb.alternatives.len(), 1);
+        let g = &rb.alternatives[0];
+        assert_eq!(g.variable, "CLOUD");
+        assert_eq!(g.options, vec![("gke".to_owned(), vec![0]), ("eks".to_owned(), vec![1])]);
+        assert!(rb.variable("CLOUD").is_some_and(|v| v.selects));
+    }
+
+    #[test]
+    fn sessions_without_prompts_are_output() {
+        let rb = runbook("```console\nNAME READY\n```\n\n```console\n$ ls\nfile\n```\n");
+        assert_eq!(rb.steps.len(), 1);
+        assert_eq!(rb.steps[0].text.as_str(), "ls\n");
+        assert_eq!(rb.blocks[0].role, BlockRole::Output);
+    }
+}

@@ -1,0 +1,292 @@
+//! The runbook model: what a document means.
+//!
+//! A [`Runbook`] is built from a [`Document`](crate::syntax::Document) by
+//! [`lower`]. It holds sections (the heading tree), steps (one per shell
+//! block, with a stable id, options from annotations, a gate decision and the
+//! block read as bash), variables (declared and discovered, with every use),
+//! alternatives (blocks of which one is chosen by a variable) and the
+//! non-shell blocks. Lowering never stops early: every problem is a
+//! diagnostic with a span.
+
+pub mod annotations;
+mod lower;
+pub mod meta;
+mod slug;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use annotations::{AltChoice, Confirm, Expr, Mode};
+pub use lower::lower;
+pub use meta::{Meta, Settings, VarDecl};
+pub use slug::slugify;
+
+use crate::diag::Diagnostic;
+use crate::shell::{Risk, Script};
+use crate::source::{MappedText, SourceFile, Span};
+use crate::syntax::Container;
+
+/// A runbook: sections, steps, variables, alternatives.
+#[derive(Debug, Clone)]
+pub struct Runbook {
+    pub file: SourceFile,
+    pub meta: Meta,
+    pub settings: Settings,
+    /// Section 0 is the document itself; the others follow in source order.
+    pub sections: Vec<Section>,
+    pub steps: Vec<Step>,
+    pub variables: Vec<Variable>,
+    pub alternatives: Vec<AlternativeGroup>,
+    /// Blocks that are not steps (YAML, JSON, output…), in source order.
+    pub blocks: Vec<DocBlock>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    /// Slug path of the heading (document title left out), e.g. `deployment-procedures/rollback-deployment`.
+    pub id: String,
+    pub title: String,
+    /// 0 for the document, 1–6 for headings.
+    pub level: u8,
+    #[serde(skip)]
+    pub span: Span,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    pub steps: Vec<usize>,
+}
+
+/// One executable shell block.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    /// Named with `name=`/`#id` rather than derived from headings.
+    pub explicit_id: bool,
+    pub section: usize,
+    /// The first sentence of the prose just before the block, if any.
+    pub summary: Option<String>,
+    pub lang: String,
+    /// The whole fenced block.
+    pub span: Span,
+    /// The text that runs (prompts and output removed for sessions), mapped to the file.
+    pub text: MappedText,
+    /// The block read as bash; spans are offsets in `text`.
+    pub script: Script,
+    pub gate: Gate,
+    pub timeout: Option<Duration>,
+    pub interactive: bool,
+    pub mode: Mode,
+    pub when: Option<Expr>,
+    pub alternative: Option<AltChoice>,
+    pub continue_on_error: bool,
+    pub checks: Vec<Check>,
+    pub container: Option<Container>,
+}
+
+impl Step {
+    /// The source text of a span of [`Step::text`].
+    pub fn source_span(&self, span: Span) -> Span {
+        self.text.source_span(span)
+    }
+}
+
+/// Whether a step asks before it runs, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    /// What the author wrote, if anything.
+    pub decision: Option<Confirm>,
+    /// Risk rules its commands match.
+    pub risks: Vec<Risk>,
+}
+
+impl Gate {
+    pub fn required(&self) -> bool {
+        match &self.decision {
+            Some(Confirm::Always(_)) => true,
+            Some(Confirm::Never) => false,
+            None => !self.risks.is_empty(),
+        }
+    }
+
+    /// The reasons to show: the author's, then the rules'.
+    pub fn reasons(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if let Some(Confirm::Always(reason)) = &self.decision {
+            reasons.push(reason.clone().unwrap_or_else(|| "marked `confirm`".to_owned()));
+        }
+        reasons.extend(self.risks.iter().map(|r| r.reason.to_owned()));
+        reasons.dedup();
+        reasons
+    }
+}
+
+/// A Rhai check attached to a step (compiled by the checks module).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub source: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub origin: CheckOrigin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckOrigin {
+    /// A ```` ```rhai ```` block right after the shell block.
+    Block,
+    /// `check="…"`.
+    Annotation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VariableKind {
+    /// A value the runbook needs from outside.
+    Input,
+    /// Text the author meant to be replaced (`<pod-name>`, `your-project-id`).
+    Placeholder,
+}
+
+/// A variable the runbook needs, with every place it is used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variable {
+    pub name: String,
+    pub kind: VariableKind,
+    pub declared: Option<VarDecl>,
+    /// For placeholders, the text as written (`<pod-name>`).
+    pub placeholder: Option<String>,
+    pub secret: bool,
+    /// `${NAME:-…}` everywhere it is read: not needed to run.
+    pub optional: bool,
+    /// Chooses between alternatives.
+    pub selects: bool,
+    pub uses: Vec<VarUse>,
+}
+
+impl Variable {
+    pub fn description(&self) -> Option<&str> {
+        self.declared.as_ref().and_then(|d| d.description.as_deref())
+    }
+
+    /// Distinct values written for it in the document (env-prefix literals).
+    pub fn document_values(&self) -> Vec<&str> {
+        let mut values: Vec<&str> = Vec::new();
+        for u in &self.uses {
+            if let Some(v) = u.literal.as_deref()
+                && !values.contains(&v)
+            {
+                values.push(v);
+            }
+        }
+        values
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VarUse {
+    pub step: usize,
+    pub kind: UseKind,
+    /// Span in the file.
+    pub span: Span,
+    /// For an env-prefix assignment with a literal value, that value.
+    pub literal: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UseKind {
+    /// `$NAME` read by the script.
+    Reference,
+    /// `NAME=value command`.
+    EnvPrefix,
+    /// A placeholder occurrence.
+    Placeholder,
+    /// Named by `alt=` or a `when` condition.
+    Selector,
+}
+
+/// Steps of which one is run, chosen by a variable's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlternativeGroup {
+    pub variable: String,
+    /// (value, steps) in document order.
+    pub options: Vec<(String, Vec<usize>)>,
+    /// Found from env-prefix literals rather than `alt=` annotations.
+    pub detected: bool,
+}
+
+/// A block that is not a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocBlock {
+    pub lang: Option<String>,
+    pub section: usize,
+    #[serde(skip)]
+    pub span: Span,
+    pub role: BlockRole,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockRole {
+    /// Configuration or data shown to the reader (yaml, json…).
+    Data,
+    /// Terminal output (a session block without prompts, `text`, `output`).
+    Output,
+    /// A `rhai` check attached to a step.
+    Check,
+}
+
+impl Runbook {
+    pub fn title(&self) -> &str {
+        self.meta
+            .title
+            .as_deref()
+            .or_else(|| self.sections.iter().find(|s| s.level == 1).map(|s| s.title.as_str()))
+            .unwrap_or_else(|| self.file.name())
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn variable(&self, name: &str) -> Option<&Variable> {
+        self.variables.iter().find(|v| v.name == name)
+    }
+
+    /// Titles from the top section down to `section` (document left out).
+    pub fn section_path(&self, section: usize) -> Vec<&str> {
+        let mut path = Vec::new();
+        let mut at = Some(section);
+        while let Some(i) = at {
+            let s = &self.sections[i];
+            if s.level > 1 {
+                path.push(s.title.as_str());
+            }
+            at = s.parent;
+        }
+        path.reverse();
+        path
+    }
+
+    /// The sections in `section`'s subtree, itself included.
+    pub fn subtree(&self, section: usize) -> Vec<usize> {
+        let mut out = vec![section];
+        let mut i = 0;
+        while i < out.len() {
+            out.extend(self.sections[out[i]].children.iter().copied());
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Names that mark a variable secret when they appear as a `_`-separated part.
+pub fn is_secret_name(name: &str) -> bool {
+    name.to_ascii_uppercase().split('_').any(|part| {
+        matches!(
+            part,
+            "PASSWORD" | "PASSWD" | "PASS" | "TOKEN" | "SECRET" | "KEY" | "APIKEY" | "CREDENTIALS" | "PRIVATE"
+        )
+    })
+}
