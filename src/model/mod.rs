@@ -115,8 +115,11 @@ impl Gate {
         if let Some(Confirm::Always(reason)) = &self.decision {
             reasons.push(reason.clone().unwrap_or_else(|| "marked `confirm`".to_owned()));
         }
-        reasons.extend(self.risks.iter().map(|r| r.reason.to_owned()));
-        reasons.dedup();
+        for risk in &self.risks {
+            if !reasons.iter().any(|r| r == risk.reason) {
+                reasons.push(risk.reason.to_owned());
+            }
+        }
         reasons
     }
 }

@@ -1,0 +1,226 @@
+//! Where variable values come from.
+//!
+//! One precedence, documented in the README: `--set` > `--vars` files (later
+//! files win) > the environment > front-matter defaults > the value written in
+//! the document (an env-prefix literal, per use). Interactive prompts, the
+//! last source, belong to `run`. Values are data: nothing here quotes or
+//! splices them; `plan` does that per quoting context.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diag::suggest;
+use crate::model::meta::is_variable_name;
+use crate::model::{Runbook, VariableKind};
+use crate::shell::placeholder;
+
+/// Raw inputs from the command line and the process.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// `--set K=V`, in order.
+    pub sets: Vec<String>,
+    /// `--vars FILE`, in order.
+    pub var_files: Vec<PathBuf>,
+    /// The process environment (only names the runbook uses are read).
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
+pub enum Source {
+    Set,
+    VarsFile(PathBuf),
+    Environment,
+    FrontMatter,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Set => f.write_str("--set"),
+            Source::VarsFile(p) => write!(f, "--vars {}", p.display()),
+            Source::Environment => f.write_str("environment"),
+            Source::FrontMatter => f.write_str("front matter"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    pub value: String,
+    pub source: Source,
+}
+
+/// Values bound for one runbook. Variables absent here fall back to the
+/// document's literal at each use, or are unbound.
+#[derive(Debug, Clone, Default)]
+pub struct Bindings {
+    pub values: BTreeMap<String, Bound>,
+    /// Things worth telling the user that do not stop anything.
+    pub warnings: Vec<String>,
+}
+
+impl Bindings {
+    pub fn get(&self, name: &str) -> Option<&Bound> {
+        self.values.get(name)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BindError {
+    #[error("--set {0:?} is not of the form NAME=VALUE")]
+    BadSet(String),
+    #[error("`{0}` is not a valid variable name (letters, digits and `_`, not starting with a digit)")]
+    BadName(String),
+    #[error("cannot read vars file {path}: {message}")]
+    VarsFile { path: PathBuf, message: String },
+    #[error("{name}={value:?} is not allowed; {name} must be one of: {allowed}")]
+    NotAllowed { name: String, value: String, allowed: String },
+}
+
+/// Binds the runbook's variables from the inputs.
+pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
+    let mut bindings = Bindings::default();
+    // Lowest precedence first; later sources overwrite.
+    for var in &runbook.variables {
+        if let Some(default) = var.declared.as_ref().and_then(|d| d.default.clone()) {
+            bindings.values.insert(var.name.clone(), Bound { value: default, source: Source::FrontMatter });
+        }
+        if let Some(value) = inputs.env.get(&var.name) {
+            bindings.values.insert(var.name.clone(), Bound { value: value.clone(), source: Source::Environment });
+        }
+    }
+    for path in &inputs.var_files {
+        for (name, value) in read_vars_file(path)? {
+            let name = canonical_name(runbook, &name)?;
+            note_unknown(runbook, &name, &mut bindings.warnings);
+            bindings.values.insert(name, Bound { value, source: Source::VarsFile(path.clone()) });
+        }
+    }
+    for set in &inputs.sets {
+        let (name, value) = set.split_once('=').ok_or_else(|| BindError::BadSet(set.clone()))?;
+        let name = canonical_name(runbook, name.trim())?;
+        note_unknown(runbook, &name, &mut bindings.warnings);
+        bindings.values.insert(name, Bound { value: value.to_owned(), source: Source::Set });
+    }
+    for (name, bound) in &bindings.values {
+        if let Some(decl) = runbook.variable(name).and_then(|v| v.declared.as_ref())
+            && !decl.values.is_empty()
+            && !decl.values.contains(&bound.value)
+        {
+            return Err(BindError::NotAllowed {
+                name: name.clone(),
+                value: bound.value.clone(),
+                allowed: decl.values.join(", "),
+            });
+        }
+    }
+    Ok(bindings)
+}
+
+/// `--set '<pod-name>=x'` and `--set your-project-id=x` name placeholders by
+/// their text; everything else must be a variable name.
+fn canonical_name(runbook: &Runbook, name: &str) -> Result<String, BindError> {
+    if let Some(var) = runbook
+        .variables
+        .iter()
+        .find(|v| v.kind == VariableKind::Placeholder && v.placeholder.as_deref() == Some(name))
+    {
+        return Ok(var.name.clone());
+    }
+    if !placeholder::find(name).is_empty() && !is_variable_name(name) {
+        return Ok(placeholder::variable_name(name));
+    }
+    if is_variable_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(BindError::BadName(name.to_owned()))
+    }
+}
+
+fn note_unknown(runbook: &Runbook, name: &str, warnings: &mut Vec<String>) {
+    if runbook.variable(name).is_some() {
+        return;
+    }
+    let hint = suggest(name, runbook.variables.iter().map(|v| v.name.as_str()))
+        .map(|s| format!("; did you mean {s}?"))
+        .unwrap_or_default();
+    warnings.push(format!("{name} is not used by this runbook{hint}"));
+}
+
+/// A YAML or JSON mapping of names to scalar values.
+fn read_vars_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
+    let error = |message: String| BindError::VarsFile {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let value: Value = if text.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_saphyr::from_str(&text).map_err(|e| error(e.to_string().lines().next().unwrap_or("").to_owned()))?
+    };
+    let Value::Object(map) = value else {
+        return Err(error("expected a mapping of NAME: value".to_owned()));
+    };
+    map.into_iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => String::new(),
+                _ => return Err(error(format!("the value of {name} must be a string, number or boolean"))),
+            };
+            Ok((name, text))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::lower;
+    use crate::source::SourceFile;
+    use crate::syntax;
+
+    fn runbook() -> Runbook {
+        let text = "---\nlitops:\n  vars:\n    CLOUD:\n      default: gke\n      values: [gke, eks]\n    REGION: eu-west-1\n---\n```bash\necho $CLOUD $REGION $NAME\nkubectl logs <pod-name>\n```\n";
+        let file = SourceFile::new("t.md", text);
+        let doc = syntax::parse(&file);
+        lower(file, doc)
+    }
+
+    #[test]
+    fn precedence_set_over_file_over_env_over_front_matter() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vars = dir.path().join("vars.yaml");
+        std::fs::write(&vars, "REGION: from-file\nNAME: file-name\n").expect("write");
+        let inputs = Inputs {
+            sets: vec!["NAME=from-set".into(), "<pod-name>=web-1".into()],
+            var_files: vec![vars.clone()],
+            env: [("REGION".to_owned(), "from-env".to_owned()), ("CLOUD".to_owned(), "eks".to_owned())].into(),
+        };
+        let b = bind(&runbook(), &inputs).expect("bind");
+        assert_eq!(b.get("NAME").map(|b| (b.value.as_str(), &b.source)), Some(("from-set", &Source::Set)));
+        assert_eq!(b.get("REGION").map(|b| b.value.as_str()), Some("from-file"));
+        assert_eq!(b.get("CLOUD").map(|b| (b.value.as_str(), &b.source)), Some(("eks", &Source::Environment)));
+        assert_eq!(b.get("POD_NAME").map(|b| b.value.as_str()), Some("web-1"));
+        assert!(b.warnings.is_empty());
+    }
+
+    #[test]
+    fn bad_inputs_are_errors_and_typos_warnings() {
+        let rb = runbook();
+        let with = |set: &str| bind(&rb, &Inputs { sets: vec![set.into()], ..Inputs::default() });
+        assert_eq!(with("NOEQUALS").err(), Some(BindError::BadSet("NOEQUALS".into())));
+        assert_eq!(with("1X=a").err(), Some(BindError::BadName("1X".into())));
+        assert!(matches!(with("CLOUD=aws"), Err(BindError::NotAllowed { .. })));
+        let b = with("REGON=x").expect("bind");
+        assert_eq!(b.warnings, vec!["REGON is not used by this runbook; did you mean REGION?"]);
+    }
+}

@@ -1,0 +1,157 @@
+//! `litops check`: lint runbooks for CI.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::Output;
+use crate::diag::{self, DiagnosticJson, Style};
+use crate::exit;
+use crate::lint::{self, LintOptions};
+use crate::model::meta::parse_duration;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Runbooks, or directories to search for *.md files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Fail on warnings too.
+    #[arg(long)]
+    strict: bool,
+    /// Warn when `last_reviewed` is older than this (front-matter `litops.review_every` wins).
+    #[arg(long, value_name = "DURATION", default_value = "180d", value_parser = duration)]
+    review_max_age: std::time::Duration,
+    /// Output format: human (with source snippets), short (one line each), json.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Short,
+    Json,
+}
+
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    parse_duration(text)
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    files: usize,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<DiagnosticJson<'a>>,
+}
+
+pub fn run(args: &CheckArgs, out: &Output) -> u8 {
+    let mut files = Vec::new();
+    let mut unreadable = false;
+    for path in &args.paths {
+        if let Err(err) = collect(path, &mut files) {
+            out.error(format!("cannot read {}: {err}", path.display()));
+            unreadable = true;
+        }
+    }
+    let options = LintOptions {
+        review_max_age: args.review_max_age,
+        today: today(),
+    };
+    let mut runbooks = Vec::new();
+    for file in &files {
+        match crate::load::load(file) {
+            Ok(runbook) => runbooks.push(runbook),
+            Err(err) => {
+                out.error(err);
+                unreadable = true;
+            }
+        }
+    }
+    let linted: Vec<_> = runbooks
+        .iter()
+        .map(|runbook| {
+            let mut diagnostics = runbook.diagnostics.clone();
+            diagnostics.extend(lint::lint(runbook, &options));
+            diagnostics.sort_by_key(|d| d.span.map_or(0, |s| s.start));
+            (runbook, diagnostics)
+        })
+        .collect();
+    let errors = linted.iter().flat_map(|(_, d)| d).filter(|d| d.is_error()).count();
+    let warnings = linted.iter().flat_map(|(_, d)| d).filter(|d| !d.is_error()).count();
+    match args.format {
+        Format::Json => {
+            let report = Report {
+                files: linted.len(),
+                errors,
+                warnings,
+                diagnostics: linted
+                    .iter()
+                    .flat_map(|(r, ds)| ds.iter().map(|d| DiagnosticJson::new(&r.file, d)))
+                    .collect(),
+            };
+            out.stdout(&(serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"));
+        }
+        Format::Human | Format::Short => {
+            let style = match args.format {
+                Format::Short => Style::Short,
+                _ => out.diagnostics_style(out.color_stdout),
+            };
+            for (runbook, diagnostics) in &linted {
+                out.stdout(&diag::render(&runbook.file, diagnostics, style));
+            }
+            out.stdout(&format!(
+                "checked {} runbook{}: {errors} error{}, {warnings} warning{}\n",
+                linted.len(),
+                plural(linted.len()),
+                plural(errors),
+                plural(warnings)
+            ));
+        }
+    }
+    if unreadable {
+        exit::USAGE
+    } else if errors > 0 || (args.strict && warnings > 0) {
+        exit::LINT
+    } else {
+        exit::OK
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Today's date; `LITOPS_TODAY=YYYY-MM-DD` fixes it for reproducible CI.
+fn today() -> jiff::civil::Date {
+    std::env::var("LITOPS_TODAY")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| jiff::ZonedDateTime::now().date())
+}
+
+/// Files named on the command line are taken as they are; directories are
+/// searched for `*.md`, skipping hidden directories, `target` and `node_modules`.
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if !path.is_dir() {
+        std::fs::metadata(path)?;
+        files.push(path.to_owned());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if entry.is_dir() {
+            if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                collect(&entry, files)?;
+            }
+        } else if name.ends_with(".md") {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}

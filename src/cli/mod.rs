@@ -1,0 +1,239 @@
+//! The command line: clap arguments, resolved into calls on the library.
+//!
+//! Each subcommand has its own file. Output for people goes to stdout (or
+//! stderr for diagnostics), a broken pipe ends quietly, colour follows
+//! `--color`, `NO_COLOR` and whether the stream is a terminal.
+
+mod check;
+mod list;
+mod plan;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::bind::{self, Inputs};
+use crate::diag::{self, Diagnostic, Style};
+use crate::exit;
+use crate::model::Runbook;
+use crate::plan::Selection;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  `check` found errors (or warnings, with --strict)
+  2  usage error, unreadable file, or a runbook that cannot be planned
+
+Variables are bound in this order (first wins): --set, --vars files (the last
+file wins), the environment, front-matter defaults (litops.vars), the value
+written in the document (NAME=value before a command).
+
+Docs: docs/dialect.md (annotations), docs/plan-json.md (plan --format json).";
+
+/// litops: executable Markdown runbooks.
+///
+/// Reads ordinary Markdown runbooks (front matter, headings, fenced bash
+/// blocks) and shows what they would do. Nothing here executes a command.
+#[derive(Debug, Parser)]
+#[command(name = "litops", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show a runbook's outline: sections, step ids, commands, gates, variables.
+    List(list::ListArgs),
+    /// Dry run: the exact commands that would run, with values bound. Nothing is executed.
+    Plan(plan::PlanArgs),
+    /// Lint runbooks (files or directories) for CI: errors and warnings with file:line:col.
+    Check(check::CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which steps: shared by `plan` (and later `run`).
+#[derive(Debug, Args)]
+struct SelectArgs {
+    /// Only steps under this section (title, slug or id); repeatable.
+    #[arg(long = "section", value_name = "NAME")]
+    sections: Vec<String>,
+    /// Only this step (full id, or a unique trailing part of it); repeatable.
+    #[arg(long = "step", value_name = "ID")]
+    steps: Vec<String>,
+    /// Start at this step (in document order).
+    #[arg(long, value_name = "ID")]
+    from: Option<String>,
+    /// Stop after this step.
+    #[arg(long, value_name = "ID")]
+    to: Option<String>,
+}
+
+impl SelectArgs {
+    fn selection(&self) -> Selection {
+        Selection {
+            sections: self.sections.clone(),
+            steps: self.steps.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
+
+/// Where values come from: shared by `plan` (and later `run`).
+#[derive(Debug, Args)]
+struct BindArgs {
+    /// Bind a variable: NAME=VALUE (a placeholder's text works too: '<pod-name>=web-1'); repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    sets: Vec<String>,
+    /// Read variables from a YAML or JSON file of NAME: value; repeatable.
+    #[arg(long = "vars", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+    /// Do not read variable values from the environment.
+    #[arg(long)]
+    no_env: bool,
+}
+
+impl BindArgs {
+    fn inputs(&self) -> Inputs {
+        Inputs {
+            sets: self.sets.clone(),
+            var_files: self.var_files.clone(),
+            env: if self.no_env { Default::default() } else { std::env::vars().collect() },
+        }
+    }
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let out = Output::new(cli.color);
+    let code = match cli.command {
+        Command::List(args) => list::run(&args, &out),
+        Command::Plan(args) => plan::run(&args, &out),
+        Command::Check(args) => check::run(&args, &out),
+        Command::Completions { shell } => {
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "litops", &mut buffer);
+            out.stdout(&String::from_utf8_lossy(&buffer));
+            exit::OK
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Where and how output is written.
+struct Output {
+    color_stdout: bool,
+    color_stderr: bool,
+    width: usize,
+}
+
+impl Output {
+    fn new(choice: ColorChoice) -> Output {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let decide = |tty: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && !no_color,
+        };
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .filter(|w: &usize| *w >= 40)
+            .unwrap_or(100);
+        Output {
+            color_stdout: decide(std::io::stdout().is_terminal()),
+            color_stderr: decide(std::io::stderr().is_terminal()),
+            width,
+        }
+    }
+
+    /// Writes to stdout; a closed pipe (`litops plan x | head`) is not an error.
+    fn stdout(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    }
+
+    fn stderr(&self, text: &str) {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    fn error(&self, message: impl std::fmt::Display) {
+        self.stderr(&format!("error: {message}\n"));
+    }
+
+    fn warning(&self, message: impl std::fmt::Display) {
+        self.stderr(&format!("warning: {message}\n"));
+    }
+
+    fn diagnostics_style(&self, color: bool) -> Style {
+        Style::Human {
+            color,
+            width: self.width,
+        }
+    }
+
+    /// Diagnostics of a runbook, to stderr.
+    fn report(&self, runbook: &Runbook, diagnostics: &[Diagnostic]) {
+        if !diagnostics.is_empty() {
+            self.stderr(&diag::render(&runbook.file, diagnostics, self.diagnostics_style(self.color_stderr)));
+        }
+    }
+}
+
+/// Loads a runbook for `list`/`plan`: errors are reported and end the command
+/// (exit 2); warnings are reported and it goes on.
+fn load_plannable(path: &std::path::Path, out: &Output) -> Result<Runbook, u8> {
+    let runbook = crate::load::load(path).map_err(|err| {
+        out.error(err);
+        exit::USAGE
+    })?;
+    out.report(&runbook, &runbook.diagnostics);
+    if runbook.has_errors() {
+        let errors = runbook.diagnostics.iter().filter(|d| d.is_error()).count();
+        out.error(format!(
+            "{} has {errors} error{}; fix {} first (`litops check {}` lists everything)",
+            runbook.file.name(),
+            if errors == 1 { "" } else { "s" },
+            if errors == 1 { "it" } else { "them" },
+            runbook.file.name()
+        ));
+        return Err(exit::USAGE);
+    }
+    Ok(runbook)
+}
+
+fn bind_or_report(runbook: &Runbook, args: &BindArgs, out: &Output) -> Result<bind::Bindings, u8> {
+    let bindings = bind::bind(runbook, &args.inputs()).map_err(|err| {
+        out.error(err);
+        exit::USAGE
+    })?;
+    for warning in &bindings.warnings {
+        out.warning(warning);
+    }
+    Ok(bindings)
+}

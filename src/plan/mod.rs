@@ -1,0 +1,446 @@
+//! The plan: a runbook with a selection applied and variables bound.
+//!
+//! A [`Plan`] lists, in order, the exact script each selected step would run
+//! (placeholders and env-prefix values replaced by quoted literals), the
+//! environment it gets, its gate and why, and what is still unbound. `plan`
+//! prints it; `run` executes the same scripts. Its JSON form is versioned
+//! (`schema_version`) and documented in `docs/plan-json.md`.
+
+pub mod quote;
+mod render;
+pub mod select;
+
+use serde::Serialize;
+
+pub use render::{render_markdown, render_text};
+pub use select::{SelectError, Selection};
+
+use crate::bind::{Bindings, Source};
+use crate::model::{Confirm, Mode, Runbook, Step, UseKind, VariableKind, meta::duration_text};
+use crate::shell::AssignmentKind;
+use crate::source::Span;
+use quote::quote;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub schema_version: u32,
+    pub runbook: PlanRunbook,
+    pub summary: Summary,
+    pub variables: Vec<PlanVariable>,
+    pub alternatives: Vec<PlanAlternative>,
+    pub steps: Vec<PlanStep>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanRunbook {
+    pub path: String,
+    pub title: String,
+    pub production: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub selected: usize,
+    pub to_run: usize,
+    pub skipped: usize,
+    pub manual: usize,
+    pub to_choose: usize,
+    pub gated: usize,
+    /// Variables the selected steps need that have no value.
+    pub unbound: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanVariable {
+    pub name: String,
+    pub kind: VariableKind,
+    /// The bound value (secrets masked), if any.
+    pub value: Option<String>,
+    /// Where the value came from: `--set`, `vars-file`, `environment`,
+    /// `front-matter`, `document` (per-use literals), or null.
+    pub source: Option<String>,
+    pub document_values: Vec<String>,
+    pub secret: bool,
+    pub optional: bool,
+    pub selects: bool,
+    pub placeholder: Option<String>,
+    pub description: Option<String>,
+    /// Steps of the plan that use it.
+    pub used_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanAlternative {
+    pub variable: String,
+    pub selected: Option<String>,
+    pub options: Vec<PlanOption>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanOption {
+    pub value: String,
+    pub steps: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Run,
+    Skip,
+    Manual,
+    /// One of several alternatives whose variable is unbound.
+    Choose,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanStep {
+    pub id: String,
+    pub section: Vec<String>,
+    pub summary: Option<String>,
+    /// `file:line:col` of the block.
+    pub location: String,
+    pub lang: String,
+    pub status: Status,
+    /// Why a step is skipped, manual or to be chosen.
+    pub status_reason: Option<String>,
+    /// The script as it would run (secret values masked).
+    pub script: String,
+    pub commands: Vec<PlanCommand>,
+    /// Exported variables the script reads (secret values masked).
+    pub env: Vec<EnvVar>,
+    pub gate: PlanGate,
+    #[serde(with = "duration_text")]
+    pub timeout: Option<std::time::Duration>,
+    pub interactive: bool,
+    pub continue_on_error: bool,
+    pub when: Option<String>,
+    pub alternative: Option<PlanChoice>,
+    pub checks: Vec<String>,
+    pub unbound: Vec<String>,
+    /// Values that could not be placed safely (the step cannot run as is).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanCommand {
+    pub label: Option<String>,
+    pub text: String,
+    pub risks: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanGate {
+    pub required: bool,
+    /// `confirm`, `no-confirm`, or `default` (decided by the risk rules).
+    pub decision: &'static str,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanChoice {
+    pub variable: String,
+    pub value: String,
+}
+
+/// Builds the plan for the selected steps.
+pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan {
+    let mut steps: Vec<PlanStep> = selected.iter().map(|&i| plan_step(runbook, i, bindings)).collect();
+    let variables = plan_variables(runbook, selected, bindings);
+    let alternatives = runbook
+        .alternatives
+        .iter()
+        .filter(|g| g.options.iter().any(|(_, s)| s.iter().any(|i| selected.contains(i))))
+        .map(|g| PlanAlternative {
+            variable: g.variable.clone(),
+            selected: bindings.get(&g.variable).map(|b| b.value.clone()),
+            options: g
+                .options
+                .iter()
+                .map(|(value, s)| PlanOption {
+                    value: value.clone(),
+                    steps: s.iter().map(|&i| runbook.steps[i].id.clone()).collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut summary = Summary {
+        selected: steps.len(),
+        ..Summary::default()
+    };
+    for step in &mut steps {
+        match step.status {
+            Status::Run => summary.to_run += 1,
+            Status::Skip => summary.skipped += 1,
+            Status::Manual => summary.manual += 1,
+            Status::Choose => summary.to_choose += 1,
+        }
+        if step.gate.required && matches!(step.status, Status::Run | Status::Choose) {
+            summary.gated += 1;
+        }
+        if step.status != Status::Skip {
+            for name in &step.unbound {
+                if !summary.unbound.contains(name) {
+                    summary.unbound.push(name.clone());
+                }
+            }
+        }
+    }
+    Plan {
+        schema_version: SCHEMA_VERSION,
+        runbook: PlanRunbook {
+            path: runbook.file.name().to_owned(),
+            title: runbook.title().to_owned(),
+            production: runbook.settings.production,
+        },
+        summary,
+        variables,
+        alternatives,
+        steps,
+    }
+}
+
+fn plan_variables(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Vec<PlanVariable> {
+    runbook
+        .variables
+        .iter()
+        .filter_map(|var| {
+            let used_by: Vec<String> = selected
+                .iter()
+                .filter(|s| var.uses.iter().any(|u| u.step == **s))
+                .map(|&s| runbook.steps[s].id.clone())
+                .collect();
+            if used_by.is_empty() && var.declared.is_none() {
+                return None;
+            }
+            let bound = bindings.get(&var.name);
+            let document_values: Vec<String> = var.document_values().into_iter().map(str::to_owned).collect();
+            let source = match bound {
+                Some(b) => Some(source_name(&b.source).to_owned()),
+                None if !document_values.is_empty() => Some("document".to_owned()),
+                None => None,
+            };
+            Some(PlanVariable {
+                name: var.name.clone(),
+                kind: var.kind,
+                value: bound.map(|b| mask(&var.name, var.secret, &b.value)),
+                source,
+                document_values,
+                secret: var.secret,
+                optional: var.optional,
+                selects: var.selects,
+                placeholder: var.placeholder.clone(),
+                description: var.description().map(str::to_owned),
+                used_by,
+            })
+        })
+        .collect()
+}
+
+fn source_name(source: &Source) -> &'static str {
+    match source {
+        Source::Set => "--set",
+        Source::VarsFile(_) => "vars-file",
+        Source::Environment => "environment",
+        Source::FrontMatter => "front-matter",
+    }
+}
+
+fn mask(name: &str, secret: bool, value: &str) -> String {
+    if secret {
+        format!("[REDACTED:{name}]")
+    } else {
+        value.to_owned()
+    }
+}
+
+fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
+    let step = &runbook.steps[index];
+    let resolved = resolve(runbook, index, bindings, true);
+    let (status, status_reason) = status(step, bindings);
+    let commands = step
+        .script
+        .commands
+        .iter()
+        .map(|c| PlanCommand {
+            label: c.label.clone(),
+            text: resolved.map_span(c.span),
+            risks: c.risks.iter().map(|r| r.reason.to_owned()).collect(),
+        })
+        .collect();
+    PlanStep {
+        id: step.id.clone(),
+        section: runbook.section_path(step.section).into_iter().map(str::to_owned).collect(),
+        summary: step.summary.clone(),
+        location: runbook.file.location(step.span),
+        lang: step.lang.clone(),
+        status,
+        status_reason,
+        script: resolved.text.clone(),
+        commands,
+        env: resolved.env,
+        gate: PlanGate {
+            required: step.gate.required(),
+            decision: match step.gate.decision {
+                Some(Confirm::Always(_)) => "confirm",
+                Some(Confirm::Never) => "no-confirm",
+                None => "default",
+            },
+            reasons: step.gate.reasons(),
+        },
+        timeout: step.timeout.or(runbook.settings.timeout),
+        interactive: step.interactive,
+        continue_on_error: step.continue_on_error,
+        when: step.when.as_ref().map(|w| w.source.clone()),
+        alternative: step.alternative.as_ref().map(|a| PlanChoice {
+            variable: a.variable.clone(),
+            value: a.value.clone(),
+        }),
+        checks: step.checks.iter().map(|c| c.source.trim().to_owned()).collect(),
+        unbound: resolved.unbound,
+        errors: resolved.errors,
+    }
+}
+
+fn status(step: &Step, bindings: &Bindings) -> (Status, Option<String>) {
+    if step.mode == Mode::Skip {
+        return (Status::Skip, Some("marked `skip`: documentation only".to_owned()));
+    }
+    if let Some(alt) = &step.alternative {
+        match bindings.get(&alt.variable) {
+            Some(b) if b.value != alt.value => {
+                return (Status::Skip, Some(format!("alternative for {}={}; {} is {}", alt.variable, alt.value, alt.variable, b.value)));
+            }
+            None => {
+                return (
+                    Status::Choose,
+                    Some(format!("one of several alternatives: runs when {}={}", alt.variable, alt.value)),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if step.mode == Mode::Manual {
+        return (Status::Manual, Some("marked `manual`: done by a person, confirmed in the run".to_owned()));
+    }
+    (Status::Run, None)
+}
+
+/// A step's script with values placed, and what is missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    pub text: String,
+    pub env: Vec<EnvVar>,
+    pub unbound: Vec<String>,
+    pub errors: Vec<String>,
+    /// (span in the step text, replacement length) of each edit, in order.
+    edits: Vec<(Span, usize)>,
+}
+
+impl Resolved {
+    /// The resolved text of a span of the original step text.
+    pub fn map_span(&self, span: Span) -> String {
+        let shift = |offset: usize, is_end: bool| -> usize {
+            let mut out = offset as isize;
+            for (edit, len) in &self.edits {
+                if edit.end <= offset && !(is_end && edit.end == offset && edit.start == offset) {
+                    out += *len as isize - edit.len() as isize;
+                }
+            }
+            out.max(0) as usize
+        };
+        let start = shift(span.start, false).min(self.text.len());
+        let end = shift(span.end, true).clamp(start, self.text.len());
+        self.text.get(start..end).unwrap_or("").to_owned()
+    }
+}
+
+/// Places bound values into a step's script. `mask` replaces secret values
+/// by `[REDACTED:NAME]` (for display); execution resolves with `mask = false`.
+pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secrets: bool) -> Resolved {
+    let step = &runbook.steps[index];
+    let text = step.text.as_str();
+    let mut out = Resolved::default();
+    let secret = |name: &str| runbook.variable(name).is_some_and(|v| v.secret);
+    let value_for = |name: &str, value: &str| -> String {
+        if mask_secrets && secret(name) {
+            format!("[REDACTED:{name}]")
+        } else {
+            value.to_owned()
+        }
+    };
+    let unbound = |name: &str, out: &mut Resolved| {
+        if !out.unbound.iter().any(|n| n == name) {
+            out.unbound.push(name.to_owned());
+        }
+    };
+    // Edits on the original text: (span, replacement).
+    let mut edits: Vec<(Span, String)> = Vec::new();
+    let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
+    for a in step.script.assignments.iter().filter(|a| a.kind == AssignmentKind::EnvPrefix) {
+        let (Some(value_span), Some(_)) = (a.value_span, a.literal.as_ref()) else {
+            continue;
+        };
+        if Some(a.name.as_str()) == selector {
+            continue;
+        }
+        let is_input = runbook.variable(&a.name).is_some_and(|v| v.uses.iter().any(|u| u.kind == UseKind::EnvPrefix));
+        if let (true, Some(bound)) = (is_input, bindings.get(&a.name)) {
+            edits.push((value_span, quote::unquoted(&value_for(&a.name, &bound.value))));
+        }
+    }
+    for p in &step.script.placeholders {
+        if edits.iter().any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end) {
+            continue;
+        }
+        match bindings.get(&p.name) {
+            Some(bound) => match quote(&value_for(&p.name, &bound.value), p.quoting, p.heredoc_delimiter.as_deref()) {
+                Ok(text) => edits.push((p.span, text)),
+                Err(err) => out.errors.push(format!("{}: {err}", p.name)),
+            },
+            None => unbound(&p.name, &mut out),
+        }
+    }
+    for r in &step.script.refs {
+        let Some(var) = runbook.variable(&r.name) else {
+            continue;
+        };
+        if !var.uses.iter().any(|u| u.step == index && u.kind == UseKind::Reference) {
+            continue;
+        }
+        match bindings.get(&r.name) {
+            Some(bound) => {
+                if !out.env.iter().any(|e| e.name == r.name) {
+                    out.env.push(EnvVar {
+                        name: r.name.clone(),
+                        value: value_for(&r.name, &bound.value),
+                    });
+                }
+            }
+            None if var.optional || r.has_default => {}
+            None => unbound(&r.name, &mut out),
+        }
+    }
+    edits.sort_by_key(|(span, _)| span.start);
+    let mut result = String::with_capacity(text.len());
+    let mut at = 0;
+    for (span, replacement) in &edits {
+        if span.start < at {
+            continue;
+        }
+        result.push_str(&text[at..span.start]);
+        result.push_str(replacement);
+        out.edits.push((*span, replacement.len()));
+        at = span.end;
+    }
+    result.push_str(&text[at..]);
+    out.text = result;
+    out
+}

@@ -1,0 +1,129 @@
+//! Putting a value into a script as data.
+//!
+//! A placeholder or an env-prefix literal is replaced by the bound value,
+//! quoted for the exact context it sits in, so that no value can end a quote,
+//! start a substitution or end a heredoc: the result always reads back as the
+//! same literal string.
+
+use crate::shell::Quoting;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuoteError {
+    #[error("the value contains a line `{0}`, which would end the heredoc it is written in")]
+    EndsHeredoc(String),
+    #[error("the value contains a NUL byte, which bash cannot hold")]
+    Nul,
+}
+
+/// The text that stands for `value` in a context with the given quoting.
+pub fn quote(value: &str, quoting: Quoting, heredoc_delimiter: Option<&str>) -> Result<String, QuoteError> {
+    if value.contains('\0') {
+        return Err(QuoteError::Nul);
+    }
+    match quoting {
+        Quoting::Unquoted => Ok(unquoted(value)),
+        Quoting::Double => Ok(escape(value, &['\\', '$', '`', '"'])),
+        Quoting::Single => Ok(value.replace('\'', r"'\''")),
+        Quoting::AnsiC => Ok(escape(value, &['\\', '\''])),
+        Quoting::Heredoc | Quoting::HeredocLiteral => {
+            if let Some(delimiter) = heredoc_delimiter
+                && value
+                    .split('\n')
+                    .any(|line| line == delimiter || line.trim_start_matches('\t') == delimiter)
+            {
+                return Err(QuoteError::EndsHeredoc(delimiter.to_owned()));
+            }
+            Ok(if quoting == Quoting::Heredoc {
+                escape(value, &['\\', '$', '`'])
+            } else {
+                value.to_owned()
+            })
+        }
+    }
+}
+
+/// A word on its own: bare if it holds only safe characters, else in single quotes.
+pub fn unquoted(value: &str) -> String {
+    let safe = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
+    if safe {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+fn escape(value: &str, special: &[char]) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if special.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    /// Hostile values, each checked through a real bash in every context.
+    const HOSTILE: &[&str] = &[
+        "plain",
+        "two words",
+        "x\"; rm -rf ~; echo \"",
+        "$(touch /tmp/litops-pwned)",
+        "`touch /tmp/litops-pwned`",
+        "'; touch /tmp/litops-pwned; '",
+        "a\nb",
+        "\\",
+        "$HOME",
+        "${IFS}",
+        "*",
+        "!",
+        "",
+        "EOF",
+        "tab\there",
+        "ünïcödé",
+    ];
+
+    fn bash_echo(script: &str) -> String {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("bash runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[test]
+    fn every_context_reads_back_the_same_literal() {
+        for value in HOSTILE {
+            let u = quote(value, Quoting::Unquoted, None).expect("quote");
+            let d = quote(value, Quoting::Double, None).expect("quote");
+            let s = quote(value, Quoting::Single, None).expect("quote");
+            let script = format!("printf '%s|' {u} \"{d}\" '{s}'");
+            let want = format!("{v}|{v}|{v}|", v = value);
+            assert_eq!(bash_echo(&script), want, "value {value:?}");
+            if *value != "EOF" {
+                let h = quote(value, Quoting::Heredoc, Some("EOF")).expect("quote");
+                let script = format!("cat <<EOF\n{h}\nEOF");
+                assert_eq!(bash_echo(&script), format!("{value}\n"), "heredoc {value:?}");
+            }
+        }
+        assert!(!std::path::Path::new("/tmp/litops-pwned").exists());
+    }
+
+    #[test]
+    fn heredoc_delimiter_lines_are_refused() {
+        assert_eq!(
+            quote("a\nEOF\nb", Quoting::Heredoc, Some("EOF")),
+            Err(QuoteError::EndsHeredoc("EOF".into()))
+        );
+        assert_eq!(quote("a\0b", Quoting::Unquoted, None), Err(QuoteError::Nul));
+    }
+}

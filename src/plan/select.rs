@@ -1,0 +1,105 @@
+//! Which steps a run or a dry run covers: `--section`, `--step`, `--from`, `--to`.
+
+use crate::diag::suggest;
+use crate::model::{Runbook, slugify};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub sections: Vec<String>,
+    pub steps: Vec<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    #[error("no section matches `{name}`{hint}")]
+    NoSection { name: String, hint: String },
+    #[error("no step matches `{name}`{hint}")]
+    NoStep { name: String, hint: String },
+    #[error("`{name}` matches several steps: {candidates}; give more of the id")]
+    Ambiguous { name: String, candidates: String },
+    #[error("--from {from} comes after --to {to}")]
+    EmptyRange { from: String, to: String },
+}
+
+impl Selection {
+    pub fn is_all(&self) -> bool {
+        self.sections.is_empty() && self.steps.is_empty() && self.from.is_none() && self.to.is_none()
+    }
+
+    /// Indices of the selected steps, in document order.
+    pub fn apply(&self, runbook: &Runbook) -> Result<Vec<usize>, SelectError> {
+        let mut chosen = vec![self.sections.is_empty() && self.steps.is_empty(); runbook.steps.len()];
+        for name in &self.sections {
+            for section in find_sections(runbook, name)? {
+                for s in runbook.subtree(section) {
+                    for &step in &runbook.sections[s].steps {
+                        chosen[step] = true;
+                    }
+                }
+            }
+        }
+        for name in &self.steps {
+            chosen[find_step(runbook, name)?] = true;
+        }
+        let from = self.from.as_deref().map(|n| find_step(runbook, n)).transpose()?.unwrap_or(0);
+        let to = self
+            .to
+            .as_deref()
+            .map(|n| find_step(runbook, n))
+            .transpose()?
+            .unwrap_or(runbook.steps.len().saturating_sub(1));
+        if let (Some(f), Some(t)) = (&self.from, &self.to)
+            && from > to
+        {
+            return Err(SelectError::EmptyRange { from: f.clone(), to: t.clone() });
+        }
+        Ok((0..runbook.steps.len()).filter(|&i| chosen[i] && i >= from && i <= to).collect())
+    }
+}
+
+/// Sections whose title (any case), slug or id (or a trailing part of it) is `name`.
+fn find_sections(runbook: &Runbook, name: &str) -> Result<Vec<usize>, SelectError> {
+    let slug = slugify(name);
+    let found: Vec<usize> = (1..runbook.sections.len())
+        .filter(|&i| {
+            let s = &runbook.sections[i];
+            s.title.eq_ignore_ascii_case(name) || s.id == name || ends_with_segment(&s.id, &slug)
+        })
+        .collect();
+    if found.is_empty() {
+        let hint = suggest(name, runbook.sections.iter().skip(1).map(|s| s.title.as_str()))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_else(|| "; `litops list FILE` shows the sections".to_owned());
+        return Err(SelectError::NoSection { name: name.to_owned(), hint });
+    }
+    Ok(found)
+}
+
+/// A step by exact id, or by a unique trailing part of its id.
+pub fn find_step(runbook: &Runbook, name: &str) -> Result<usize, SelectError> {
+    if let Some(i) = runbook.steps.iter().position(|s| s.id == name) {
+        return Ok(i);
+    }
+    let matches: Vec<usize> = (0..runbook.steps.len())
+        .filter(|&i| ends_with_segment(&runbook.steps[i].id, name))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => {
+            let hint = suggest(name, runbook.steps.iter().map(|s| s.id.as_str()))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| "; `litops list FILE` shows the step ids".to_owned());
+            Err(SelectError::NoStep { name: name.to_owned(), hint })
+        }
+        many => Err(SelectError::Ambiguous {
+            name: name.to_owned(),
+            candidates: many.iter().map(|&i| runbook.steps[i].id.as_str()).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+fn ends_with_segment(id: &str, tail: &str) -> bool {
+    !tail.is_empty() && (id == tail || id.ends_with(&format!("/{tail}")))
+}
