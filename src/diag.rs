@@ -151,11 +151,12 @@ pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], style: Style) -> St
             for diagnostic in diagnostics {
                 let report = Report {
                     diagnostic,
-                    source: NamedSource::new(location_name(file, diagnostic), file.text().to_owned()),
+                    source: NamedSource::new(file.name(), file.text().to_owned()),
                 };
                 if handler.render_report(&mut out, &report).is_err() {
                     let _ = writeln!(out, "{}", short_line(file, diagnostic));
                 }
+                out.push('\n');
             }
         }
         Style::Short => {
@@ -168,12 +169,6 @@ pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], style: Style) -> St
         }
     }
     out
-}
-
-/// miette prints `name:line:col` itself when it has a span; without one the
-/// file name alone is the best location.
-fn location_name(file: &SourceFile, _diagnostic: &Diagnostic) -> String {
-    file.name().to_owned()
 }
 
 fn short_line(file: &SourceFile, diagnostic: &Diagnostic) -> String {
@@ -220,7 +215,12 @@ impl<'a> DiagnosticJson<'a> {
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&name.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&name.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -245,7 +245,10 @@ mod tests {
 
     #[test]
     fn suggestions_pick_the_closest_name() {
-        assert_eq!(suggest("timout", ["timeout", "confirm", "name"]), Some("timeout"));
+        assert_eq!(
+            suggest("timout", ["timeout", "confirm", "name"]),
+            Some("timeout")
+        );
         assert_eq!(suggest("zzz", ["timeout", "confirm"]), None);
     }
 }

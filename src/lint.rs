@@ -44,7 +44,7 @@ fn risky_without_decision(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
                 "risk-without-decision",
                 format!("step `{}` {}; it is gated by default", step.id, reasons.join(", ")),
             )
-            .at(first_line(runbook, step.source_span(command.span)))
+            .at(runbook.file.first_line(step.source_span(command.span)))
             .label("risky command")
             .help("write `confirm` (keep asking) or `no-confirm` (never ask) in the block's annotations, e.g. ```bash {confirm}"),
         );
@@ -52,7 +52,11 @@ fn risky_without_decision(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
 }
 
 fn placeholders(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
-    for var in runbook.variables.iter().filter(|v| v.kind == VariableKind::Placeholder) {
+    for var in runbook
+        .variables
+        .iter()
+        .filter(|v| v.kind == VariableKind::Placeholder)
+    {
         let uses: Vec<_> = var
             .uses
             .iter()
@@ -82,16 +86,19 @@ fn review_age(runbook: &Runbook, options: &LintOptions, out: &mut Vec<Diagnostic
     let Some(reviewed) = runbook.meta.last_reviewed else {
         return;
     };
-    let max_age = runbook.settings.review_every.unwrap_or(options.review_max_age);
+    let max_age = runbook
+        .settings
+        .review_every
+        .unwrap_or(options.review_max_age);
     let age_days = (options.today - reviewed).get_days();
     let max_days = (max_age.as_secs() / 86_400) as i32;
     if age_days <= max_days {
         return;
     }
     let text = runbook.file.text();
-    let span = text
-        .find("last_reviewed")
-        .map_or(Span::default(), |at| Span::new(at, at + text[at..].find('\n').unwrap_or(0)));
+    let span = text.find("last_reviewed").map_or(Span::default(), |at| {
+        Span::new(at, at + text[at..].find('\n').unwrap_or(0))
+    });
     out.push(
         Diagnostic::warning(
             "review-overdue",
@@ -100,11 +107,6 @@ fn review_age(runbook: &Runbook, options: &LintOptions, out: &mut Vec<Diagnostic
         .at(span)
         .help("review the runbook and update `last_reviewed`, or set `litops.review_every` in its front matter"),
     );
-}
-
-fn first_line(runbook: &Runbook, span: Span) -> Span {
-    let text = runbook.file.slice(span);
-    Span::new(span.start, span.start + text.find('\n').unwrap_or(text.len()))
 }
 
 #[cfg(test)]
@@ -123,12 +125,24 @@ mod tests {
 
     #[test]
     fn lints() {
-        assert_eq!(codes("```bash\nkubectl delete pod x\n```\n"), vec!["risk-without-decision"]);
+        assert_eq!(
+            codes("```bash\nkubectl delete pod x\n```\n"),
+            vec!["risk-without-decision"]
+        );
         assert!(codes("```bash {confirm}\nkubectl delete pod x\n```\n").is_empty());
         assert!(codes("```bash {no-confirm}\nkubectl delete pod x\n```\n").is_empty());
-        assert_eq!(codes("```bash\nkubectl logs <pod>\n```\n"), vec!["placeholder"]);
-        assert_eq!(codes("---\nlast_reviewed: 2026-01-01\n---\n"), vec!["review-overdue"]);
+        assert_eq!(
+            codes("```bash\nkubectl logs <pod>\n```\n"),
+            vec!["placeholder"]
+        );
+        assert_eq!(
+            codes("---\nlast_reviewed: 2026-01-01\n---\n"),
+            vec!["review-overdue"]
+        );
         assert!(codes("---\nlast_reviewed: 2026-11-01\n---\n").is_empty());
-        assert!(codes("---\nlast_reviewed: 2026-01-01\nlitops:\n  review_every: 400d\n---\n").is_empty());
+        assert!(
+            codes("---\nlast_reviewed: 2026-01-01\nlitops:\n  review_every: 400d\n---\n")
+                .is_empty()
+        );
     }
 }

@@ -112,6 +112,14 @@ impl SourceFile {
         format!("{}:{}:{}", self.name, pos.line, pos.column)
     }
 
+    /// The part of a span on its first line, trailing blanks dropped (where a
+    /// diagnostic about a whole block points).
+    pub fn first_line(&self, span: Span) -> Span {
+        let text = self.slice(span);
+        let line = text.split('\n').next().unwrap_or("");
+        Span::new(span.start, span.start + line.trim_end().len())
+    }
+
     pub fn slice(&self, span: Span) -> &str {
         let end = span.end.min(self.text.len());
         let start = span.start.min(end);

@@ -74,12 +74,18 @@ impl Bindings {
 pub enum BindError {
     #[error("--set {0:?} is not of the form NAME=VALUE")]
     BadSet(String),
-    #[error("`{0}` is not a valid variable name (letters, digits and `_`, not starting with a digit)")]
+    #[error(
+        "`{0}` is not a valid variable name (letters, digits and `_`, not starting with a digit)"
+    )]
     BadName(String),
     #[error("cannot read vars file {path}: {message}")]
     VarsFile { path: PathBuf, message: String },
     #[error("{name}={value:?} is not allowed; {name} must be one of: {allowed}")]
-    NotAllowed { name: String, value: String, allowed: String },
+    NotAllowed {
+        name: String,
+        value: String,
+        allowed: String,
+    },
 }
 
 /// Binds the runbook's variables from the inputs.
@@ -88,24 +94,50 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
     // Lowest precedence first; later sources overwrite.
     for var in &runbook.variables {
         if let Some(default) = var.declared.as_ref().and_then(|d| d.default.clone()) {
-            bindings.values.insert(var.name.clone(), Bound { value: default, source: Source::FrontMatter });
+            bindings.values.insert(
+                var.name.clone(),
+                Bound {
+                    value: default,
+                    source: Source::FrontMatter,
+                },
+            );
         }
         if let Some(value) = inputs.env.get(&var.name) {
-            bindings.values.insert(var.name.clone(), Bound { value: value.clone(), source: Source::Environment });
+            bindings.values.insert(
+                var.name.clone(),
+                Bound {
+                    value: value.clone(),
+                    source: Source::Environment,
+                },
+            );
         }
     }
     for path in &inputs.var_files {
         for (name, value) in read_vars_file(path)? {
             let name = canonical_name(runbook, &name)?;
             note_unknown(runbook, &name, &mut bindings.warnings);
-            bindings.values.insert(name, Bound { value, source: Source::VarsFile(path.clone()) });
+            bindings.values.insert(
+                name,
+                Bound {
+                    value,
+                    source: Source::VarsFile(path.clone()),
+                },
+            );
         }
     }
     for set in &inputs.sets {
-        let (name, value) = set.split_once('=').ok_or_else(|| BindError::BadSet(set.clone()))?;
+        let (name, value) = set
+            .split_once('=')
+            .ok_or_else(|| BindError::BadSet(set.clone()))?;
         let name = canonical_name(runbook, name.trim())?;
         note_unknown(runbook, &name, &mut bindings.warnings);
-        bindings.values.insert(name, Bound { value: value.to_owned(), source: Source::Set });
+        bindings.values.insert(
+            name,
+            Bound {
+                value: value.to_owned(),
+                source: Source::Set,
+            },
+        );
     }
     for (name, bound) in &bindings.values {
         if let Some(decl) = runbook.variable(name).and_then(|v| v.declared.as_ref())
@@ -162,7 +194,8 @@ fn read_vars_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
     let value: Value = if text.trim().is_empty() {
         Value::Object(Default::default())
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| error(e.to_string().lines().next().unwrap_or("").to_owned()))?
+        serde_saphyr::from_str(&text)
+            .map_err(|e| error(e.to_string().lines().next().unwrap_or("").to_owned()))?
     };
     let Value::Object(map) = value else {
         return Err(error("expected a mapping of NAME: value".to_owned()));
@@ -174,7 +207,11 @@ fn read_vars_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
                 Value::Null => String::new(),
-                _ => return Err(error(format!("the value of {name} must be a string, number or boolean"))),
+                _ => {
+                    return Err(error(format!(
+                        "the value of {name} must be a string, number or boolean"
+                    )));
+                }
             };
             Ok((name, text))
         })
@@ -203,12 +240,22 @@ mod tests {
         let inputs = Inputs {
             sets: vec!["NAME=from-set".into(), "<pod-name>=web-1".into()],
             var_files: vec![vars.clone()],
-            env: [("REGION".to_owned(), "from-env".to_owned()), ("CLOUD".to_owned(), "eks".to_owned())].into(),
+            env: [
+                ("REGION".to_owned(), "from-env".to_owned()),
+                ("CLOUD".to_owned(), "eks".to_owned()),
+            ]
+            .into(),
         };
         let b = bind(&runbook(), &inputs).expect("bind");
-        assert_eq!(b.get("NAME").map(|b| (b.value.as_str(), &b.source)), Some(("from-set", &Source::Set)));
+        assert_eq!(
+            b.get("NAME").map(|b| (b.value.as_str(), &b.source)),
+            Some(("from-set", &Source::Set))
+        );
         assert_eq!(b.get("REGION").map(|b| b.value.as_str()), Some("from-file"));
-        assert_eq!(b.get("CLOUD").map(|b| (b.value.as_str(), &b.source)), Some(("eks", &Source::Environment)));
+        assert_eq!(
+            b.get("CLOUD").map(|b| (b.value.as_str(), &b.source)),
+            Some(("eks", &Source::Environment))
+        );
         assert_eq!(b.get("POD_NAME").map(|b| b.value.as_str()), Some("web-1"));
         assert!(b.warnings.is_empty());
     }
@@ -216,11 +263,28 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors_and_typos_warnings() {
         let rb = runbook();
-        let with = |set: &str| bind(&rb, &Inputs { sets: vec![set.into()], ..Inputs::default() });
-        assert_eq!(with("NOEQUALS").err(), Some(BindError::BadSet("NOEQUALS".into())));
+        let with = |set: &str| {
+            bind(
+                &rb,
+                &Inputs {
+                    sets: vec![set.into()],
+                    ..Inputs::default()
+                },
+            )
+        };
+        assert_eq!(
+            with("NOEQUALS").err(),
+            Some(BindError::BadSet("NOEQUALS".into()))
+        );
         assert_eq!(with("1X=a").err(), Some(BindError::BadName("1X".into())));
-        assert!(matches!(with("CLOUD=aws"), Err(BindError::NotAllowed { .. })));
+        assert!(matches!(
+            with("CLOUD=aws"),
+            Err(BindError::NotAllowed { .. })
+        ));
         let b = with("REGON=x").expect("bind");
-        assert_eq!(b.warnings, vec!["REGON is not used by this runbook; did you mean REGION?"]);
+        assert_eq!(
+            b.warnings,
+            vec!["REGON is not used by this runbook; did you mean REGION?"]
+        );
     }
 }

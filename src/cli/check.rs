@@ -78,8 +78,16 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
             (runbook, diagnostics)
         })
         .collect();
-    let errors = linted.iter().flat_map(|(_, d)| d).filter(|d| d.is_error()).count();
-    let warnings = linted.iter().flat_map(|(_, d)| d).filter(|d| !d.is_error()).count();
+    let errors = linted
+        .iter()
+        .flat_map(|(_, d)| d)
+        .filter(|d| d.is_error())
+        .count();
+    let warnings = linted
+        .iter()
+        .flat_map(|(_, d)| d)
+        .filter(|d| !d.is_error())
+        .count();
     match args.format {
         Format::Json => {
             let report = Report {

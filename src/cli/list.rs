@@ -66,10 +66,18 @@ pub fn outline(runbook: &Runbook) -> String {
             if let Some(t) = step.timeout {
                 tags.push(format!("timeout {}", humantime::format_duration(t)));
             }
-            let tags = if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) };
+            let tags = if tags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", tags.join(", "))
+            };
             let _ = writeln!(out, "{indent}  ▸ {}{tags}", step.id);
             if step.gate.required() {
-                let _ = writeln!(out, "{indent}      gate: {}", step.gate.reasons().join("; "));
+                let _ = writeln!(
+                    out,
+                    "{indent}      gate: {}",
+                    step.gate.reasons().join("; ")
+                );
             }
             for command in &step.script.commands {
                 let text = &step.text.as_str()[command.span.start..command.span.end];
@@ -89,11 +97,18 @@ pub fn outline(runbook: &Runbook) -> String {
     }
     if !runbook.variables.is_empty() {
         let _ = writeln!(out, "\nVariables:");
-        let width = runbook.variables.iter().map(|v| v.name.len()).max().unwrap_or(0);
+        let width = runbook
+            .variables
+            .iter()
+            .map(|v| v.name.len())
+            .max()
+            .unwrap_or(0);
         for var in &runbook.variables {
             let mut notes = Vec::new();
             match (var.kind, &var.placeholder) {
-                (VariableKind::Placeholder, Some(text)) => notes.push(format!("placeholder {text}")),
+                (VariableKind::Placeholder, Some(text)) => {
+                    notes.push(format!("placeholder {text}"))
+                }
                 _ => notes.push("input".to_owned()),
             }
             if let Some(default) = var.declared.as_ref().and_then(|d| d.default.as_deref()) {
@@ -114,7 +129,11 @@ pub fn outline(runbook: &Runbook) -> String {
             }
             let mut steps: Vec<usize> = var.uses.iter().map(|u| u.step).collect();
             steps.dedup();
-            notes.push(format!("used in {} step{}", steps.len(), if steps.len() == 1 { "" } else { "s" }));
+            notes.push(format!(
+                "used in {} step{}",
+                steps.len(),
+                if steps.len() == 1 { "" } else { "s" }
+            ));
             let _ = writeln!(out, "  {:width$}  {}", var.name, notes.join(" · "));
         }
     }

@@ -116,7 +116,11 @@ impl BindArgs {
         Inputs {
             sets: self.sets.clone(),
             var_files: self.var_files.clone(),
-            env: if self.no_env { Default::default() } else { std::env::vars().collect() },
+            env: if self.no_env {
+                Default::default()
+            } else {
+                std::env::vars().collect()
+            },
         }
     }
 }
@@ -127,7 +131,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     let out = Output::new(cli.color);
@@ -175,7 +183,9 @@ impl Output {
     /// Writes to stdout; a closed pipe (`litops plan x | head`) is not an error.
     fn stdout(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
     }
 
     fn stderr(&self, text: &str) {
@@ -200,7 +210,11 @@ impl Output {
     /// Diagnostics of a runbook, to stderr.
     fn report(&self, runbook: &Runbook, diagnostics: &[Diagnostic]) {
         if !diagnostics.is_empty() {
-            self.stderr(&diag::render(&runbook.file, diagnostics, self.diagnostics_style(self.color_stderr)));
+            self.stderr(&diag::render(
+                &runbook.file,
+                diagnostics,
+                self.diagnostics_style(self.color_stderr),
+            ));
         }
     }
 }

@@ -111,9 +111,15 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
         }
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
             d.push(
-                Diagnostic::error("annotation-duplicate", format!("`{key}` is given twice for this block"))
-                    .at(attr.span)
-                    .help(format!("remove one of them; the first is at byte {}", first.start)),
+                Diagnostic::error(
+                    "annotation-duplicate",
+                    format!("`{key}` is given twice for this block"),
+                )
+                .at(attr.span)
+                .help(format!(
+                    "remove one of them; the first is at byte {}",
+                    first.start
+                )),
             );
             continue;
         }
@@ -121,18 +127,24 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
             "name" => match value(attr, d) {
                 Some(v) if is_step_id(v) => options.name = Some((v.to_owned(), attr.span)),
                 Some(v) => d.push(
-                    Diagnostic::error("annotation-value", format!("`{v}` is not a valid step name"))
-                        .at(attr.span)
-                        .help("use letters, digits, `-`, `_`, `.` and `/`, e.g. name=rollback-backend"),
+                    Diagnostic::error(
+                        "annotation-value",
+                        format!("`{v}` is not a valid step name"),
+                    )
+                    .at(attr.span)
+                    .help("use letters, digits, `-`, `_`, `.` and `/`, e.g. name=rollback-backend"),
                 ),
                 None => {}
             },
             "confirm" | "no-confirm" => {
                 if let Some(first) = confirm_span {
                     d.push(
-                        Diagnostic::error("annotation-conflict", "`confirm` and `no-confirm` contradict each other")
-                            .at(attr.span)
-                            .help(format!("keep one; the other is at byte {}", first.start)),
+                        Diagnostic::error(
+                            "annotation-conflict",
+                            "`confirm` and `no-confirm` contradict each other",
+                        )
+                        .at(attr.span)
+                        .help(format!("keep one; the other is at byte {}", first.start)),
                     );
                     continue;
                 }
@@ -152,14 +164,20 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                     match parse_duration(v) {
                         Ok(t) if !t.is_zero() => options.timeout = Some(t),
                         Ok(_) => d.push(
-                            Diagnostic::error("annotation-value", "a timeout of zero would stop the step at once")
-                                .at(attr.span)
-                                .help("give a positive duration, e.g. timeout=10m"),
+                            Diagnostic::error(
+                                "annotation-value",
+                                "a timeout of zero would stop the step at once",
+                            )
+                            .at(attr.span)
+                            .help("give a positive duration, e.g. timeout=10m"),
                         ),
                         Err(err) => d.push(
-                            Diagnostic::error("annotation-value", format!("`{v}` is not a duration: {err}"))
-                                .at(attr.span)
-                                .help("write a duration such as 30s, 15m or 1h30m"),
+                            Diagnostic::error(
+                                "annotation-value",
+                                format!("`{v}` is not a duration: {err}"),
+                            )
+                            .at(attr.span)
+                            .help("write a duration such as 30s, 15m or 1h30m"),
                         ),
                     }
                 }
@@ -172,14 +190,21 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                 }
                 if let Some(first) = mode_span {
                     d.push(
-                        Diagnostic::error("annotation-conflict", "`skip` and `manual` contradict each other")
-                            .at(attr.span)
-                            .help(format!("keep one; the other is at byte {}", first.start)),
+                        Diagnostic::error(
+                            "annotation-conflict",
+                            "`skip` and `manual` contradict each other",
+                        )
+                        .at(attr.span)
+                        .help(format!("keep one; the other is at byte {}", first.start)),
                     );
                     continue;
                 }
                 mode_span = Some(attr.span);
-                options.mode = if key == "skip" { Mode::Skip } else { Mode::Manual };
+                options.mode = if key == "skip" {
+                    Mode::Skip
+                } else {
+                    Mode::Manual
+                };
             }
             "when" | "check" => {
                 if let Some(v) = value(attr, d) {
@@ -197,7 +222,9 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
             "alt" => {
                 if let Some(v) = value(attr, d) {
                     match v.split_once('=') {
-                        Some((var, val)) if is_variable_name(var.trim()) && !val.trim().is_empty() => {
+                        Some((var, val))
+                            if is_variable_name(var.trim()) && !val.trim().is_empty() =>
+                        {
                             options.alt = Some(AltChoice {
                                 variable: var.trim().to_owned(),
                                 value: val.trim().to_owned(),
@@ -205,17 +232,23 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                             });
                         }
                         _ => d.push(
-                            Diagnostic::error("annotation-value", format!("`alt={v}` must name a variable and a value"))
-                                .at(attr.span)
-                                .help("write alt=\"VARIABLE=value\", e.g. alt=\"CLOUD_PROVIDER=eks\""),
+                            Diagnostic::error(
+                                "annotation-value",
+                                format!("`alt={v}` must name a variable and a value"),
+                            )
+                            .at(attr.span)
+                            .help("write alt=\"VARIABLE=value\", e.g. alt=\"CLOUD_PROVIDER=eks\""),
                         ),
                     }
                 }
             }
             _ => {
-                let mut diag = Diagnostic::error("annotation-unknown-key", format!("unknown annotation `{}`", attr.key))
-                    .at(attr.span)
-                    .label("not a litops annotation");
+                let mut diag = Diagnostic::error(
+                    "annotation-unknown-key",
+                    format!("unknown annotation `{}`", attr.key),
+                )
+                .at(attr.span)
+                .label("not a litops annotation");
                 diag = match suggest(&attr.key, KEYS.iter().copied()) {
                     Some(s) => diag.help(format!("did you mean `{s}`?")),
                     None => diag.help(format!("litops annotations are: {}", KEYS.join(", "))),
@@ -258,9 +291,15 @@ fn flag(attr: &Attr, d: &mut Vec<Diagnostic>) -> bool {
         Some("false") => false,
         Some(other) => {
             d.push(
-                Diagnostic::error("annotation-value", format!("`{}` is a flag, not `{other}`", attr.key))
-                    .at(attr.span)
-                    .help(format!("write `{}` alone (or {}=false)", attr.key, attr.key)),
+                Diagnostic::error(
+                    "annotation-value",
+                    format!("`{}` is a flag, not `{other}`", attr.key),
+                )
+                .at(attr.span)
+                .help(format!(
+                    "write `{}` alone (or {}=false)",
+                    attr.key, attr.key
+                )),
             );
             false
         }
@@ -306,25 +345,67 @@ mod tests {
         let o = read(&attrs, &mut d);
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(o.name.map(|n| n.0).as_deref(), Some("deploy"));
-        assert_eq!(o.confirm, Some(Confirm::Always(Some("touches prod".into()))));
+        assert_eq!(
+            o.confirm,
+            Some(Confirm::Always(Some("touches prod".into())))
+        );
         assert_eq!(o.timeout, Some(Duration::from_secs(900)));
         assert!(o.interactive && o.continue_on_error);
         assert_eq!(o.mode, Mode::Manual);
-        assert_eq!(o.alt.map(|a| (a.variable, a.value)), Some(("CLOUD".into(), "gke".into())));
+        assert_eq!(
+            o.alt.map(|a| (a.variable, a.value)),
+            Some(("CLOUD".into(), "gke".into()))
+        );
     }
 
     #[test]
     fn mistakes_are_diagnosed() {
         let cases: &[(&[Attr], &str, &str)] = &[
-            (&[attr("timout", Some("5m"))], "annotation-unknown-key", "did you mean `timeout`?"),
-            (&[attr("timeout", Some("soon"))], "annotation-value", "write a duration such as 30s, 15m or 1h30m"),
-            (&[attr("confirm", None), attr("no-confirm", None)], "annotation-conflict", "keep one; the other is at byte 0"),
-            (&[attr("skip", None), attr("manual", None)], "annotation-conflict", "keep one; the other is at byte 0"),
-            (&[attr("name", Some("a b"))], "annotation-value", "use letters, digits, `-`, `_`, `.` and `/`, e.g. name=rollback-backend"),
-            (&[attr("alt", Some("eks"))], "annotation-value", "write alt=\"VARIABLE=value\", e.g. alt=\"CLOUD_PROVIDER=eks\""),
-            (&[attr("name", Some("a")), attr("name", Some("b"))], "annotation-duplicate", "remove one of them; the first is at byte 0"),
-            (&[attr("interactive", Some("yes"))], "annotation-value", "write `interactive` alone (or interactive=false)"),
-            (&[attr("when", None)], "annotation-value", "write when=VALUE"),
+            (
+                &[attr("timout", Some("5m"))],
+                "annotation-unknown-key",
+                "did you mean `timeout`?",
+            ),
+            (
+                &[attr("timeout", Some("soon"))],
+                "annotation-value",
+                "write a duration such as 30s, 15m or 1h30m",
+            ),
+            (
+                &[attr("confirm", None), attr("no-confirm", None)],
+                "annotation-conflict",
+                "keep one; the other is at byte 0",
+            ),
+            (
+                &[attr("skip", None), attr("manual", None)],
+                "annotation-conflict",
+                "keep one; the other is at byte 0",
+            ),
+            (
+                &[attr("name", Some("a b"))],
+                "annotation-value",
+                "use letters, digits, `-`, `_`, `.` and `/`, e.g. name=rollback-backend",
+            ),
+            (
+                &[attr("alt", Some("eks"))],
+                "annotation-value",
+                "write alt=\"VARIABLE=value\", e.g. alt=\"CLOUD_PROVIDER=eks\"",
+            ),
+            (
+                &[attr("name", Some("a")), attr("name", Some("b"))],
+                "annotation-duplicate",
+                "remove one of them; the first is at byte 0",
+            ),
+            (
+                &[attr("interactive", Some("yes"))],
+                "annotation-value",
+                "write `interactive` alone (or interactive=false)",
+            ),
+            (
+                &[attr("when", None)],
+                "annotation-value",
+                "write when=VALUE",
+            ),
         ];
         for (attrs, code, help) in cases {
             let mut d = Vec::new();
@@ -336,7 +417,11 @@ mod tests {
 
     #[test]
     fn runme_keys() {
-        let attrs = [attr("name", Some("x")), attr("excludeFromRunAll", None), attr("cwd", Some("/tmp"))];
+        let attrs = [
+            attr("name", Some("x")),
+            attr("excludeFromRunAll", None),
+            attr("cwd", Some("/tmp")),
+        ];
         let mut d = Vec::new();
         let o = read(&attrs, &mut d);
         assert!(d.is_empty());

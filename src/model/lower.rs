@@ -52,7 +52,9 @@ fn read_items(runbook: &mut Runbook, items: &[Item]) {
         let section = *open.last().unwrap_or(&0);
         match item {
             Item::Heading(h) => {
-                while open.len() > 1 && runbook.sections[*open.last().unwrap_or(&0)].level >= h.level {
+                while open.len() > 1
+                    && runbook.sections[*open.last().unwrap_or(&0)].level >= h.level
+                {
                     open.pop();
                 }
                 let parent = *open.last().unwrap_or(&0);
@@ -79,13 +81,21 @@ fn read_items(runbook: &mut Runbook, items: &[Item]) {
             Item::Code(code) => {
                 let lang = code.lang().unwrap_or("").to_owned();
                 if lang == "rhai" {
-                    attach_check(runbook, code, section, last_step.filter(|(i, _)| *i + 1 == index));
+                    attach_check(
+                        runbook,
+                        code,
+                        section,
+                        last_step.filter(|(i, _)| *i + 1 == index),
+                    );
                 } else if let Some(step) = make_step(runbook, code, section, prose.take(), &lang) {
                     runbook.sections[section].steps.push(runbook.steps.len());
                     last_step = Some((index, runbook.steps.len()));
                     runbook.steps.push(step);
                 } else {
-                    let role = if lang.is_empty() || OUTPUT_LANGS.contains(&lang.as_str()) || prompt::is_session_lang(&lang) {
+                    let role = if lang.is_empty()
+                        || OUTPUT_LANGS.contains(&lang.as_str())
+                        || prompt::is_session_lang(&lang)
+                    {
                         BlockRole::Output
                     } else {
                         BlockRole::Data
@@ -110,7 +120,10 @@ fn is_markup_line(text: &str) -> bool {
 }
 
 fn section_id(runbook: &Runbook, parent: usize, heading: &crate::syntax::Heading) -> String {
-    let slug = heading.anchor.clone().unwrap_or_else(|| slugify(&heading.text));
+    let slug = heading
+        .anchor
+        .clone()
+        .unwrap_or_else(|| slugify(&heading.text));
     let parent = &runbook.sections[parent];
     // The document title (level 1) is not part of the path.
     if heading.level == 1 || parent.level <= 1 {
@@ -120,7 +133,13 @@ fn section_id(runbook: &Runbook, parent: usize, heading: &crate::syntax::Heading
     }
 }
 
-fn make_step(runbook: &mut Runbook, code: &CodeBlock, section: usize, prose: Option<&str>, lang: &str) -> Option<Step> {
+fn make_step(
+    runbook: &mut Runbook,
+    code: &CodeBlock,
+    section: usize,
+    prose: Option<&str>,
+    lang: &str,
+) -> Option<Step> {
     let session = prompt::is_session_lang(lang);
     if !session && !SHELL_LANGS.contains(&lang) {
         return None;
@@ -139,9 +158,12 @@ fn make_step(runbook: &mut Runbook, code: &CodeBlock, section: usize, prose: Opt
     let script = shell::read(text.as_str());
     for problem in &script.problems {
         d.push(
-            Diagnostic::warning("shell-syntax", format!("bash would not read this: {}", problem.message))
-                .at(text.source_span(problem.span))
-                .help("litops reads the rest of the block; fix the script or mark the block `skip`"),
+            Diagnostic::warning(
+                "shell-syntax",
+                format!("bash would not read this: {}", problem.message),
+            )
+            .at(text.source_span(problem.span))
+            .help("litops reads the rest of the block; fix the script or mark the block `skip`"),
         );
     }
     let mut risks = Vec::new();
@@ -160,7 +182,11 @@ fn make_step(runbook: &mut Runbook, code: &CodeBlock, section: usize, prose: Opt
         .into_iter()
         .collect();
     Some(Step {
-        id: options.name.as_ref().map(|(n, _)| n.clone()).unwrap_or_default(),
+        id: options
+            .name
+            .as_ref()
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default(),
         explicit_id: options.name.is_some(),
         section,
         summary: prose.and_then(first_sentence),
@@ -201,7 +227,12 @@ fn first_sentence(text: &str) -> Option<String> {
     Some(out)
 }
 
-fn attach_check(runbook: &mut Runbook, code: &CodeBlock, section: usize, step: Option<(usize, usize)>) {
+fn attach_check(
+    runbook: &mut Runbook,
+    code: &CodeBlock,
+    section: usize,
+    step: Option<(usize, usize)>,
+) {
     runbook.blocks.push(DocBlock {
         lang: Some("rhai".to_owned()),
         section,
@@ -216,7 +247,7 @@ fn attach_check(runbook: &mut Runbook, code: &CodeBlock, section: usize, step: O
         }),
         None => runbook.diagnostics.push(
             Diagnostic::error("check-orphan", "this `rhai` check does not follow a shell block")
-                .at(code.span)
+                .at(runbook.file.first_line(code.span))
                 .help("put the ```rhai block directly after the ```bash block it checks, with nothing in between"),
         ),
     }
@@ -251,10 +282,15 @@ fn assign_ids(runbook: &mut Runbook) {
         if runbook.steps[i].explicit_id {
             let first_at = runbook.file.location(runbook.steps[first].span);
             runbook.diagnostics.push(
-                Diagnostic::error("step-duplicate-id", format!("step id `{id}` is already used"))
-                    .at(runbook.steps[i].span)
-                    .label("second step with this id")
-                    .help(format!("the first is at {first_at}; step ids must be unique, rename one of them")),
+                Diagnostic::error(
+                    "step-duplicate-id",
+                    format!("step id `{id}` is already used"),
+                )
+                .at(runbook.file.first_line(runbook.steps[i].span))
+                .label("second step with this id")
+                .help(format!(
+                    "the first is at {first_at}; step ids must be unique, rename one of them"
+                )),
             );
         } else {
             // Two headings with the same path: number the later one.
@@ -271,10 +307,45 @@ fn assign_ids(runbook: &mut Runbook) {
 
 /// Variables every shell can be expected to provide.
 const AMBIENT: &[&str] = &[
-    "HOME", "PATH", "PWD", "OLDPWD", "USER", "LOGNAME", "SHELL", "HOSTNAME", "UID", "EUID", "PPID", "RANDOM",
-    "SECONDS", "LINENO", "IFS", "TMPDIR", "TERM", "LANG", "LC_ALL", "EDITOR", "BASH", "BASH_SOURCE",
-    "BASH_VERSION", "BASHPID", "FUNCNAME", "PIPESTATUS", "REPLY", "OPTARG", "OPTIND", "HOSTTYPE", "OSTYPE",
-    "MACHTYPE", "COLUMNS", "LINES", "PS1", "PS2", "PS4", "SHLVL", "BASH_REMATCH",
+    "HOME",
+    "PATH",
+    "PWD",
+    "OLDPWD",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "HOSTNAME",
+    "UID",
+    "EUID",
+    "PPID",
+    "RANDOM",
+    "SECONDS",
+    "LINENO",
+    "IFS",
+    "TMPDIR",
+    "TERM",
+    "LANG",
+    "LC_ALL",
+    "EDITOR",
+    "BASH",
+    "BASH_SOURCE",
+    "BASH_VERSION",
+    "BASHPID",
+    "FUNCNAME",
+    "PIPESTATUS",
+    "REPLY",
+    "OPTARG",
+    "OPTIND",
+    "HOSTTYPE",
+    "OSTYPE",
+    "MACHTYPE",
+    "COLUMNS",
+    "LINES",
+    "PS1",
+    "PS2",
+    "PS4",
+    "SHLVL",
+    "BASH_REMATCH",
 ];
 
 /// Pass 3: variables, declared first, then in order of first use.
@@ -294,10 +365,19 @@ fn collect_variables(runbook: &mut Runbook) {
             uses: Vec::new(),
         })
         .collect();
-    let mut index: HashMap<String, usize> = vars.iter().enumerate().map(|(i, v)| (v.name.clone(), i)).collect();
+    let mut index: HashMap<String, usize> = vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.clone(), i))
+        .collect();
     let mut required: HashSet<String> = HashSet::new();
     let mut assigned: HashSet<String> = HashSet::new();
-    let add = |vars: &mut Vec<Variable>, index: &mut HashMap<String, usize>, name: &str, kind: VariableKind, u: VarUse| -> usize {
+    let add = |vars: &mut Vec<Variable>,
+               index: &mut HashMap<String, usize>,
+               name: &str,
+               kind: VariableKind,
+               u: VarUse|
+     -> usize {
         let i = *index.entry(name.to_owned()).or_insert_with(|| {
             vars.push(Variable {
                 name: name.to_owned(),
@@ -322,9 +402,24 @@ fn collect_variables(runbook: &mut Runbook) {
             Placeholder(&'a shell::PlaceholderUse),
         }
         let mut events: Vec<(usize, Event)> = Vec::new();
-        events.extend(step.script.refs.iter().map(|r| (r.span.start, Event::Ref(r))));
-        events.extend(step.script.assignments.iter().map(|a| (a.span.start, Event::Assign(a))));
-        events.extend(step.script.placeholders.iter().map(|p| (p.span.start, Event::Placeholder(p))));
+        events.extend(
+            step.script
+                .refs
+                .iter()
+                .map(|r| (r.span.start, Event::Ref(r))),
+        );
+        events.extend(
+            step.script
+                .assignments
+                .iter()
+                .map(|a| (a.span.start, Event::Assign(a))),
+        );
+        events.extend(
+            step.script
+                .placeholders
+                .iter()
+                .map(|p| (p.span.start, Event::Placeholder(p))),
+        );
         events.sort_by_key(|(at, _)| *at);
         for (_, event) in events {
             match event {
@@ -366,7 +461,13 @@ fn collect_variables(runbook: &mut Runbook) {
                         span: step.source_span(p.span),
                         literal: None,
                     };
-                    let i = add(&mut vars, &mut index, &p.name, VariableKind::Placeholder, use_);
+                    let i = add(
+                        &mut vars,
+                        &mut index,
+                        &p.name,
+                        VariableKind::Placeholder,
+                        use_,
+                    );
                     vars[i].placeholder.get_or_insert_with(|| p.text.clone());
                     required.insert(p.name.clone());
                 }
@@ -376,9 +477,16 @@ fn collect_variables(runbook: &mut Runbook) {
             .alternative
             .iter()
             .map(|a| (a.variable.clone(), a.span))
-            .chain(step.when.iter().flat_map(|w| identifiers(&w.source).into_iter().map(|n| (n, w.span))));
+            .chain(
+                step.when
+                    .iter()
+                    .flat_map(|w| identifiers(&w.source).into_iter().map(|n| (n, w.span))),
+            );
         for (name, span) in selectors.collect::<Vec<_>>() {
-            let is_alt = step.alternative.as_ref().is_some_and(|a| a.variable == name);
+            let is_alt = step
+                .alternative
+                .as_ref()
+                .is_some_and(|a| a.variable == name);
             if !is_alt && !index.contains_key(&name) {
                 // `when` may name Rhai functions too; only known variables count.
                 continue;
@@ -421,7 +529,9 @@ fn identifiers(expr: &str) -> Vec<String> {
         } else if !current.is_empty() {
             let word = std::mem::take(&mut current);
             let is_name = word.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
-                && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
             if is_name && !out.contains(&word) {
                 out.push(word);
             }
@@ -435,19 +545,30 @@ fn find_alternatives(runbook: &mut Runbook) {
     let mut groups: BTreeMap<String, AlternativeGroup> = BTreeMap::new();
     for (i, step) in runbook.steps.iter().enumerate() {
         if let Some(alt) = &step.alternative {
-            push_option(groups.entry(alt.variable.clone()).or_insert_with(|| AlternativeGroup {
-                variable: alt.variable.clone(),
-                options: Vec::new(),
-                detected: false,
-            }), &alt.value, i);
-            if let Some(decl) = runbook.variable(&alt.variable).and_then(|v| v.declared.as_ref())
+            push_option(
+                groups
+                    .entry(alt.variable.clone())
+                    .or_insert_with(|| AlternativeGroup {
+                        variable: alt.variable.clone(),
+                        options: Vec::new(),
+                        detected: false,
+                    }),
+                &alt.value,
+                i,
+            );
+            if let Some(decl) = runbook
+                .variable(&alt.variable)
+                .and_then(|v| v.declared.as_ref())
                 && !decl.values.is_empty()
                 && !decl.values.contains(&alt.value)
             {
                 runbook.diagnostics.push(
                     Diagnostic::error(
                         "variable-value",
-                        format!("`{}` is not an allowed value of {}", alt.value, alt.variable),
+                        format!(
+                            "`{}` is not an allowed value of {}",
+                            alt.value, alt.variable
+                        ),
                     )
                     .at(alt.span)
                     .help(format!("allowed: {}", decl.values.join(", "))),
@@ -471,11 +592,13 @@ fn find_alternatives(runbook: &mut Runbook) {
                 });
             }
         }
-        let group = groups.entry(variable.clone()).or_insert_with(|| AlternativeGroup {
-            variable: variable.clone(),
-            options: Vec::new(),
-            detected: true,
-        });
+        let group = groups
+            .entry(variable.clone())
+            .or_insert_with(|| AlternativeGroup {
+                variable: variable.clone(),
+                options: Vec::new(),
+                detected: true,
+            });
         for (value, steps) in options {
             for s in steps {
                 push_option(group, &value, s);
@@ -506,11 +629,18 @@ fn push_option(group: &mut AlternativeGroup, value: &str, step: usize) {
 
 type Detected = (String, Vec<(String, Vec<usize>)>);
 
+/// A sibling section's steps and the env-prefix literals they pin.
+struct Pinned<'a> {
+    child: usize,
+    steps: Vec<usize>,
+    literals: BTreeMap<&'a str, HashSet<&'a str>>,
+}
+
 /// Sibling sections whose steps pin one variable to different literals.
 fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
     let children = &runbook.sections[parent].children;
     // Per child: its steps (without explicit `alt=`) and the literals they pin.
-    let mut pinned: Vec<(usize, Vec<usize>, BTreeMap<&str, HashSet<&str>>)> = Vec::new();
+    let mut pinned: Vec<Pinned> = Vec::new();
     for &child in children {
         let steps: Vec<usize> = runbook
             .subtree(child)
@@ -527,7 +657,11 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
             }
         }
         if !steps.is_empty() {
-            pinned.push((child, steps, literals));
+            pinned.push(Pinned {
+                child,
+                steps,
+                literals,
+            });
         }
     }
     if pinned.len() < 2 {
@@ -535,11 +669,11 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
     }
     // Candidates: pinned to exactly one value in every child, all different.
     let mut best: Option<(usize, usize, &str)> = None;
-    let first = &pinned[0].2;
+    let first = &pinned[0].literals;
     for (order, (&name, _)) in first.iter().enumerate() {
         let mut values = Vec::new();
-        for (_, _, literals) in &pinned {
-            match literals.get(name) {
+        for p in &pinned {
+            match p.literals.get(name) {
                 Some(set) if set.len() == 1 => values.extend(set.iter().copied()),
                 _ => break,
             }
@@ -552,8 +686,8 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
         let score = pinned
             .iter()
             .zip(&values)
-            .filter(|((child, _, _), value)| {
-                runbook.sections[*child]
+            .filter(|(p, value)| {
+                runbook.sections[p.child]
                     .title
                     .to_ascii_lowercase()
                     .contains(&value.to_ascii_lowercase())
@@ -566,9 +700,14 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
     let (_, _, name) = best?;
     let options = pinned
         .iter()
-        .map(|(_, steps, literals)| {
-            let value = literals.get(name).and_then(|s| s.iter().next()).copied().unwrap_or_default();
-            (value.to_owned(), steps.clone())
+        .map(|p| {
+            let value = p
+                .literals
+                .get(name)
+                .and_then(|s| s.iter().next())
+                .copied()
+                .unwrap_or_default();
+            (value.to_owned(), p.steps.clone())
         })
         .collect();
     Some((name.to_owned(), options))
@@ -587,10 +726,18 @@ mod tests {
 
     #[test]
     fn ids_follow_headings_without_the_title() {
-        let rb = runbook("# Title\n\n## Deploy\n\n### To Staging\n\n```bash\nls\n```\n\n```bash\npwd\n```\n\n## Other\n\n```bash {#named}\nls\n```\n");
+        let rb = runbook(
+            "# Title\n\n## Deploy\n\n### To Staging\n\n```bash\nls\n```\n\n```bash\npwd\n```\n\n## Other\n\n```bash {#named}\nls\n```\n",
+        );
         let ids: Vec<&str> = rb.steps.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, vec!["deploy/to-staging", "deploy/to-staging-2", "named"]);
-        assert_eq!(rb.section_path(rb.steps[0].section), vec!["Deploy", "To Staging"]);
+        assert_eq!(
+            ids,
+            vec!["deploy/to-staging", "deploy/to-staging-2", "named"]
+        );
+        assert_eq!(
+            rb.section_path(rb.steps[0].section),
+            vec!["Deploy", "To Staging"]
+        );
     }
 
     #[test]
@@ -602,9 +749,14 @@ mod tests {
 
     #[test]
     fn variables_locals_and_placeholders() {
-        let rb = runbook("## A\n\n```bash\nID=$(az show)\necho $ID $NAME ${OPT:-x} $HOME\nkubectl logs <pod-name>\n```\n\n## B\n\n```bash\necho $ID\n```\n");
-        let names: Vec<(&str, VariableKind, bool)> =
-            rb.variables.iter().map(|v| (v.name.as_str(), v.kind, v.optional)).collect();
+        let rb = runbook(
+            "## A\n\n```bash\nID=$(az show)\necho $ID $NAME ${OPT:-x} $HOME\nkubectl logs <pod-name>\n```\n\n## B\n\n```bash\necho $ID\n```\n",
+        );
+        let names: Vec<(&str, VariableKind, bool)> = rb
+            .variables
+            .iter()
+            .map(|v| (v.name.as_str(), v.kind, v.optional))
+            .collect();
         assert_eq!(
             names,
             vec![
@@ -617,7 +769,9 @@ mod tests {
 
     #[test]
     fn rhai_after_a_step_is_its_check() {
-        let rb = runbook("```bash\nls\n```\n```rhai\nexit_code == 0\n```\n\ntext\n\n```rhai\ntrue\n```\n");
+        let rb = runbook(
+            "```bash\nls\n```\n```rhai\nexit_code == 0\n```\n\ntext\n\n```rhai\ntrue\n```\n",
+        );
         assert_eq!(rb.steps[0].checks.len(), 1);
         assert_eq!(rb.diagnostics[0].code, "check-orphan");
     }
@@ -630,7 +784,10 @@ mod tests {
         assert_eq!(rb.alternatives.len(), 1);
         let g = &rb.alternatives[0];
         assert_eq!(g.variable, "CLOUD");
-        assert_eq!(g.options, vec![("gke".to_owned(), vec![0]), ("eks".to_owned(), vec![1])]);
+        assert_eq!(
+            g.options,
+            vec![("gke".to_owned(), vec![0]), ("eks".to_owned(), vec![1])]
+        );
         assert!(rb.variable("CLOUD").is_some_and(|v| v.selects));
     }
 

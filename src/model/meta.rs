@@ -31,7 +31,10 @@ pub struct Meta {
     pub extra: Map<String, Value>,
 }
 
-fn date_string<S: serde::Serializer>(date: &Option<jiff::civil::Date>, s: S) -> Result<S::Ok, S::Error> {
+fn date_string<S: serde::Serializer>(
+    date: &Option<jiff::civil::Date>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match date {
         Some(d) => s.serialize_str(&d.to_string()),
         None => s.serialize_none(),
@@ -98,9 +101,12 @@ pub fn read(front: Option<&FrontMatter>, diagnostics: &mut Vec<Diagnostic>) -> (
     };
     if front.format == FrontMatterFormat::Toml {
         diagnostics.push(
-            Diagnostic::warning("front-matter-toml", "TOML front matter (`+++`) is not read by litops")
-                .at(front.block)
-                .help("use YAML front matter between `---` lines"),
+            Diagnostic::warning(
+                "front-matter-toml",
+                "TOML front matter (`+++`) is not read by litops",
+            )
+            .at(front.block)
+            .help("use YAML front matter between `---` lines"),
         );
         return (meta, settings);
     }
@@ -129,9 +135,14 @@ pub fn read(front: Option<&FrontMatter>, diagnostics: &mut Vec<Diagnostic>) -> (
                     text.parse::<jiff::civil::Date>()
                         .map_err(|err| {
                             d.push(
-                                Diagnostic::error("front-matter-type", format!("`last_reviewed` is not a date: {err}"))
-                                    .at(span)
-                                    .help("write the date as YYYY-MM-DD, e.g. last_reviewed: 2026-01-31"),
+                                Diagnostic::error(
+                                    "front-matter-type",
+                                    format!("`last_reviewed` is not a date: {err}"),
+                                )
+                                .at(span)
+                                .help(
+                                    "write the date as YYYY-MM-DD, e.g. last_reviewed: 2026-01-31",
+                                ),
                             )
                         })
                         .ok()
@@ -162,16 +173,22 @@ impl Reader<'_> {
                 .map_or(self.front.span, |at| Span::new(at, at + 1));
             let message = err.to_string();
             let first_line = message.lines().next().unwrap_or("invalid YAML").to_owned();
-            Diagnostic::error("front-matter-yaml", format!("front matter is not valid YAML: {first_line}"))
-                .at(span)
-                .help("front matter must be a YAML mapping between `---` lines")
+            Diagnostic::error(
+                "front-matter-yaml",
+                format!("front matter is not valid YAML: {first_line}"),
+            )
+            .at(span)
+            .help("front matter must be a YAML mapping between `---` lines")
         })?;
         match value {
             Value::Object(map) => Ok(map),
             Value::Null => Ok(Map::new()),
-            _ => Err(Diagnostic::error("front-matter-yaml", "front matter must be a mapping of keys to values")
-                .at(self.front.span)
-                .help("write one `key: value` per line")),
+            _ => Err(Diagnostic::error(
+                "front-matter-yaml",
+                "front matter must be a mapping of keys to values",
+            )
+            .at(self.front.span)
+            .help("write one `key: value` per line")),
         }
     }
 
@@ -181,7 +198,11 @@ impl Reader<'_> {
         let mut offset = 0;
         for (i, l) in text.split_inclusive('\n').enumerate() {
             if i + 1 == line {
-                let col: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+                let col: usize = l
+                    .chars()
+                    .take(column.saturating_sub(1))
+                    .map(char::len_utf8)
+                    .sum();
                 return self.front.span.start + offset + col;
             }
             offset += l.len();
@@ -216,7 +237,13 @@ impl Reader<'_> {
             .label(format!("expected {expected}"))
     }
 
-    fn string(&self, key: &str, value: Value, span: Span, d: &mut Vec<Diagnostic>) -> Option<String> {
+    fn string(
+        &self,
+        key: &str,
+        value: Value,
+        span: Span,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
         match scalar(&value) {
             Some(s) => Some(s),
             None if value.is_null() => None,
@@ -259,14 +286,23 @@ impl Reader<'_> {
         }
     }
 
-    fn duration(&self, key: &str, value: Value, span: Span, d: &mut Vec<Diagnostic>) -> Option<Duration> {
+    fn duration(
+        &self,
+        key: &str,
+        value: Value,
+        span: Span,
+        d: &mut Vec<Diagnostic>,
+    ) -> Option<Duration> {
         let text = self.string(key, value, span, d)?;
         parse_duration(&text)
             .map_err(|err| {
                 d.push(
-                    Diagnostic::error("front-matter-type", format!("`{key}` is not a duration: {err}"))
-                        .at(span)
-                        .help("write a duration such as 30s, 15m, 1h30m or 180d"),
+                    Diagnostic::error(
+                        "front-matter-type",
+                        format!("`{key}` is not a duration: {err}"),
+                    )
+                    .at(span)
+                    .help("write a duration such as 30s, 15m, 1h30m or 180d"),
                 )
             })
             .ok()
@@ -285,8 +321,12 @@ impl Reader<'_> {
             match key.as_str() {
                 "vars" => settings.vars = self.vars(value, span, d),
                 "timeout" => settings.timeout = self.duration("litops.timeout", value, span, d),
-                "review_every" => settings.review_every = self.duration("litops.review_every", value, span, d),
-                "production" => settings.production = self.bool("litops.production", &value, span, d),
+                "review_every" => {
+                    settings.review_every = self.duration("litops.review_every", value, span, d)
+                }
+                "production" => {
+                    settings.production = self.bool("litops.production", &value, span, d)
+                }
                 "shell" => settings.shell = self.string("litops.shell", value, span, d),
                 _ => d.push(unknown_key("litops", &key, SETTINGS_KEYS, span)),
             }
@@ -306,9 +346,14 @@ impl Reader<'_> {
             let span = self.key_span(&name, usize::MAX);
             if !is_variable_name(&name) {
                 d.push(
-                    Diagnostic::error("variable-name", format!("`{name}` is not a valid variable name"))
-                        .at(span)
-                        .help("use letters, digits and `_`, not starting with a digit, e.g. CLUSTER_NAME"),
+                    Diagnostic::error(
+                        "variable-name",
+                        format!("`{name}` is not a valid variable name"),
+                    )
+                    .at(span)
+                    .help(
+                        "use letters, digits and `_`, not starting with a digit, e.g. CLUSTER_NAME",
+                    ),
                 );
                 continue;
             }
@@ -326,7 +371,12 @@ impl Reader<'_> {
                             "description" => decl.description = self.string(&key, value, span, d),
                             "secret" => decl.secret = self.bool(&key, &value, span, d),
                             "values" => decl.values = self.strings(&key, value, span, d),
-                            _ => d.push(unknown_key(&format!("litops.vars.{name}"), &field, VAR_KEYS, span)),
+                            _ => d.push(unknown_key(
+                                &format!("litops.vars.{name}"),
+                                &field,
+                                VAR_KEYS,
+                                span,
+                            )),
                         }
                     }
                 }
@@ -338,7 +388,9 @@ impl Reader<'_> {
                 d.push(
                     Diagnostic::error(
                         "variable-value",
-                        format!("the default of {name} ({default}) is not one of its allowed values"),
+                        format!(
+                            "the default of {name} ({default}) is not one of its allowed values"
+                        ),
                     )
                     .at(span)
                     .help(format!("allowed: {}", decl.values.join(", "))),
@@ -351,9 +403,12 @@ impl Reader<'_> {
 }
 
 fn unknown_key(parent: &str, key: &str, known: &[&str], span: Span) -> Diagnostic {
-    let mut d = Diagnostic::warning("front-matter-unknown-key", format!("`{parent}` has no setting `{key}`"))
-        .at(span)
-        .label("unknown key");
+    let mut d = Diagnostic::warning(
+        "front-matter-unknown-key",
+        format!("`{parent}` has no setting `{key}`"),
+    )
+    .at(span)
+    .label("unknown key");
     d = match suggest(key, known.iter().copied()) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help(format!("known keys: {}", known.join(", "))),
@@ -408,7 +463,10 @@ mod tests {
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(meta.title.as_deref(), Some("K"));
         assert_eq!(meta.tags, vec!["a", "b"]);
-        assert_eq!(meta.last_reviewed.map(|d| d.to_string()).as_deref(), Some("2026-01-01"));
+        assert_eq!(
+            meta.last_reviewed.map(|d| d.to_string()).as_deref(),
+            Some("2026-01-01")
+        );
         assert_eq!(meta.extra.get("custom"), Some(&Value::from(3)));
     }
 

@@ -113,7 +113,11 @@ impl Gate {
     pub fn reasons(&self) -> Vec<String> {
         let mut reasons = Vec::new();
         if let Some(Confirm::Always(reason)) = &self.decision {
-            reasons.push(reason.clone().unwrap_or_else(|| "marked `confirm`".to_owned()));
+            reasons.push(
+                reason
+                    .clone()
+                    .unwrap_or_else(|| "marked `confirm`".to_owned()),
+            );
         }
         for risk in &self.risks {
             if !reasons.iter().any(|r| r == risk.reason) {
@@ -169,7 +173,9 @@ pub struct Variable {
 
 impl Variable {
     pub fn description(&self) -> Option<&str> {
-        self.declared.as_ref().and_then(|d| d.description.as_deref())
+        self.declared
+            .as_ref()
+            .and_then(|d| d.description.as_deref())
     }
 
     /// Distinct values written for it in the document (env-prefix literals).
@@ -245,7 +251,12 @@ impl Runbook {
         self.meta
             .title
             .as_deref()
-            .or_else(|| self.sections.iter().find(|s| s.level == 1).map(|s| s.title.as_str()))
+            .or_else(|| {
+                self.sections
+                    .iter()
+                    .find(|s| s.level == 1)
+                    .map(|s| s.title.as_str())
+            })
             .unwrap_or_else(|| self.file.name())
     }
 
@@ -289,7 +300,15 @@ pub fn is_secret_name(name: &str) -> bool {
     name.to_ascii_uppercase().split('_').any(|part| {
         matches!(
             part,
-            "PASSWORD" | "PASSWD" | "PASS" | "TOKEN" | "SECRET" | "KEY" | "APIKEY" | "CREDENTIALS" | "PRIVATE"
+            "PASSWORD"
+                | "PASSWD"
+                | "PASS"
+                | "TOKEN"
+                | "SECRET"
+                | "KEY"
+                | "APIKEY"
+                | "CREDENTIALS"
+                | "PRIVATE"
         )
     })
 }

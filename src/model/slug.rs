@@ -21,9 +21,15 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(slugify("Monitoring & Alerting"), "monitoring-alerting");
-        assert_eq!(slugify("Google Kubernetes Engine (GKE)"), "google-kubernetes-engine-gke");
+        assert_eq!(
+            slugify("Google Kubernetes Engine (GKE)"),
+            "google-kubernetes-engine-gke"
+        );
         assert_eq!(slugify("Backup & Restore"), "backup-restore");
-        assert_eq!(slugify("  Spot/Preemptible  Nodes "), "spotpreemptible-nodes");
+        assert_eq!(
+            slugify("  Spot/Preemptible  Nodes "),
+            "spotpreemptible-nodes"
+        );
         assert_eq!(slugify("Étape 2"), "étape-2");
         assert_eq!(slugify("!!!"), "");
     }

@@ -152,12 +152,19 @@ pub struct PlanChoice {
 
 /// Builds the plan for the selected steps.
 pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan {
-    let mut steps: Vec<PlanStep> = selected.iter().map(|&i| plan_step(runbook, i, bindings)).collect();
+    let mut steps: Vec<PlanStep> = selected
+        .iter()
+        .map(|&i| plan_step(runbook, i, bindings))
+        .collect();
     let variables = plan_variables(runbook, selected, bindings);
     let alternatives = runbook
         .alternatives
         .iter()
-        .filter(|g| g.options.iter().any(|(_, s)| s.iter().any(|i| selected.contains(i))))
+        .filter(|g| {
+            g.options
+                .iter()
+                .any(|(_, s)| s.iter().any(|i| selected.contains(i)))
+        })
         .map(|g| PlanAlternative {
             variable: g.variable.clone(),
             selected: bindings.get(&g.variable).map(|b| b.value.clone()),
@@ -221,7 +228,11 @@ fn plan_variables(runbook: &Runbook, selected: &[usize], bindings: &Bindings) ->
                 return None;
             }
             let bound = bindings.get(&var.name);
-            let document_values: Vec<String> = var.document_values().into_iter().map(str::to_owned).collect();
+            let document_values: Vec<String> = var
+                .document_values()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
             let source = match bound {
                 Some(b) => Some(source_name(&b.source).to_owned()),
                 None if !document_values.is_empty() => Some("document".to_owned()),
@@ -277,7 +288,11 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
         .collect();
     PlanStep {
         id: step.id.clone(),
-        section: runbook.section_path(step.section).into_iter().map(str::to_owned).collect(),
+        section: runbook
+            .section_path(step.section)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         summary: step.summary.clone(),
         location: runbook.file.location(step.span),
         lang: step.lang.clone(),
@@ -303,7 +318,11 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
             variable: a.variable.clone(),
             value: a.value.clone(),
         }),
-        checks: step.checks.iter().map(|c| c.source.trim().to_owned()).collect(),
+        checks: step
+            .checks
+            .iter()
+            .map(|c| c.source.trim().to_owned())
+            .collect(),
         unbound: resolved.unbound,
         errors: resolved.errors,
     }
@@ -311,24 +330,39 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
 
 fn status(step: &Step, bindings: &Bindings) -> (Status, Option<String>) {
     if step.mode == Mode::Skip {
-        return (Status::Skip, Some("marked `skip`: documentation only".to_owned()));
+        return (
+            Status::Skip,
+            Some("marked `skip`: documentation only".to_owned()),
+        );
     }
     if let Some(alt) = &step.alternative {
         match bindings.get(&alt.variable) {
             Some(b) if b.value != alt.value => {
-                return (Status::Skip, Some(format!("alternative for {}={}; {} is {}", alt.variable, alt.value, alt.variable, b.value)));
+                return (
+                    Status::Skip,
+                    Some(format!(
+                        "alternative for {}={}; {} is {}",
+                        alt.variable, alt.value, alt.variable, b.value
+                    )),
+                );
             }
             None => {
                 return (
                     Status::Choose,
-                    Some(format!("one of several alternatives: runs when {}={}", alt.variable, alt.value)),
+                    Some(format!(
+                        "one of several alternatives: runs when {}={}",
+                        alt.variable, alt.value
+                    )),
                 );
             }
             Some(_) => {}
         }
     }
     if step.mode == Mode::Manual {
-        return (Status::Manual, Some("marked `manual`: done by a person, confirmed in the run".to_owned()));
+        return (
+            Status::Manual,
+            Some("marked `manual`: done by a person, confirmed in the run".to_owned()),
+        );
     }
     (Status::Run, None)
 }
@@ -364,7 +398,12 @@ impl Resolved {
 
 /// Places bound values into a step's script. `mask` replaces secret values
 /// by `[REDACTED:NAME]` (for display); execution resolves with `mask = false`.
-pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secrets: bool) -> Resolved {
+pub fn resolve(
+    runbook: &Runbook,
+    index: usize,
+    bindings: &Bindings,
+    mask_secrets: bool,
+) -> Resolved {
     let step = &runbook.steps[index];
     let text = step.text.as_str();
     let mut out = Resolved::default();
@@ -384,24 +423,41 @@ pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secret
     // Edits on the original text: (span, replacement).
     let mut edits: Vec<(Span, String)> = Vec::new();
     let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
-    for a in step.script.assignments.iter().filter(|a| a.kind == AssignmentKind::EnvPrefix) {
+    for a in step
+        .script
+        .assignments
+        .iter()
+        .filter(|a| a.kind == AssignmentKind::EnvPrefix)
+    {
         let (Some(value_span), Some(_)) = (a.value_span, a.literal.as_ref()) else {
             continue;
         };
         if Some(a.name.as_str()) == selector {
             continue;
         }
-        let is_input = runbook.variable(&a.name).is_some_and(|v| v.uses.iter().any(|u| u.kind == UseKind::EnvPrefix));
+        let is_input = runbook
+            .variable(&a.name)
+            .is_some_and(|v| v.uses.iter().any(|u| u.kind == UseKind::EnvPrefix));
         if let (true, Some(bound)) = (is_input, bindings.get(&a.name)) {
-            edits.push((value_span, quote::unquoted(&value_for(&a.name, &bound.value))));
+            edits.push((
+                value_span,
+                quote::unquoted(&value_for(&a.name, &bound.value)),
+            ));
         }
     }
     for p in &step.script.placeholders {
-        if edits.iter().any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end) {
+        if edits
+            .iter()
+            .any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end)
+        {
             continue;
         }
         match bindings.get(&p.name) {
-            Some(bound) => match quote(&value_for(&p.name, &bound.value), p.quoting, p.heredoc_delimiter.as_deref()) {
+            Some(bound) => match quote(
+                &value_for(&p.name, &bound.value),
+                p.quoting,
+                p.heredoc_delimiter.as_deref(),
+            ) {
                 Ok(text) => edits.push((p.span, text)),
                 Err(err) => out.errors.push(format!("{}: {err}", p.name)),
             },
@@ -412,7 +468,11 @@ pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secret
         let Some(var) = runbook.variable(&r.name) else {
             continue;
         };
-        if !var.uses.iter().any(|u| u.step == index && u.kind == UseKind::Reference) {
+        if !var
+            .uses
+            .iter()
+            .any(|u| u.step == index && u.kind == UseKind::Reference)
+        {
             continue;
         }
         match bindings.get(&r.name) {

@@ -16,7 +16,11 @@ pub enum QuoteError {
 }
 
 /// The text that stands for `value` in a context with the given quoting.
-pub fn quote(value: &str, quoting: Quoting, heredoc_delimiter: Option<&str>) -> Result<String, QuoteError> {
+pub fn quote(
+    value: &str,
+    quoting: Quoting,
+    heredoc_delimiter: Option<&str>,
+) -> Result<String, QuoteError> {
     if value.contains('\0') {
         return Err(QuoteError::Nul);
     }
@@ -112,7 +116,11 @@ mod tests {
             if *value != "EOF" {
                 let h = quote(value, Quoting::Heredoc, Some("EOF")).expect("quote");
                 let script = format!("cat <<EOF\n{h}\nEOF");
-                assert_eq!(bash_echo(&script), format!("{value}\n"), "heredoc {value:?}");
+                assert_eq!(
+                    bash_echo(&script),
+                    format!("{value}\n"),
+                    "heredoc {value:?}"
+                );
             }
         }
         assert!(!std::path::Path::new("/tmp/litops-pwned").exists());

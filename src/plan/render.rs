@@ -12,7 +12,12 @@ pub fn render_text(plan: &Plan) -> String {
     let _ = writeln!(out, "{}", summary_line(plan));
     if !plan.variables.is_empty() {
         let _ = writeln!(out, "\nVariables:");
-        let width = plan.variables.iter().map(|v| v.name.len()).max().unwrap_or(0);
+        let width = plan
+            .variables
+            .iter()
+            .map(|v| v.name.len())
+            .max()
+            .unwrap_or(0);
         for v in &plan.variables {
             let _ = writeln!(out, "  {:width$}  {}", v.name, describe_variable(v));
         }
@@ -20,7 +25,12 @@ pub fn render_text(plan: &Plan) -> String {
     for alt in &plan.alternatives {
         let options: Vec<&str> = alt.options.iter().map(|o| o.value.as_str()).collect();
         let _ = match &alt.selected {
-            Some(value) => writeln!(out, "\nAlternatives by {}: {} (selected: {value})", alt.variable, options.join(", ")),
+            Some(value) => writeln!(
+                out,
+                "\nAlternatives by {}: {} (selected: {value})",
+                alt.variable,
+                options.join(", ")
+            ),
             None => writeln!(
                 out,
                 "\nAlternatives by {}: {} (none selected: --set {}=VALUE)",
@@ -69,7 +79,9 @@ fn describe_variable(v: &PlanVariable) -> String {
     let mut parts = Vec::new();
     match (&v.value, v.source.as_deref()) {
         (Some(value), source) => parts.push(format!("= {value}  ({})", source.unwrap_or("bound"))),
-        (None, Some("document")) => parts.push(format!("= {}  (document)", v.document_values.join(" | "))),
+        (None, Some("document")) => {
+            parts.push(format!("= {}  (document)", v.document_values.join(" | ")))
+        }
         (None, _) if v.optional => parts.push("optional (has a default in the script)".to_owned()),
         (None, _) => parts.push("UNBOUND".to_owned()),
     }
@@ -96,7 +108,12 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
         Status::Choose => " [choose]",
     };
     let _ = writeln!(out, "\n{n:>3}. {}{marker}", step.id);
-    let _ = writeln!(out, "     {}  ({})", step.section.join(" › "), step.location);
+    let _ = writeln!(
+        out,
+        "     {}  ({})",
+        step.section.join(" › "),
+        step.location
+    );
     if let Some(summary) = &step.summary {
         let _ = writeln!(out, "     {summary}");
     }
@@ -106,7 +123,11 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     if step.gate.required {
         let _ = writeln!(out, "     gate: {}", step.gate.reasons.join("; "));
     } else if step.gate.decision == "no-confirm" && !step.gate.reasons.is_empty() {
-        let _ = writeln!(out, "     no gate (no-confirm), although it {}", step.gate.reasons.join("; "));
+        let _ = writeln!(
+            out,
+            "     no gate (no-confirm), although it {}",
+            step.gate.reasons.join("; ")
+        );
     }
     let mut flags = Vec::new();
     if let Some(t) = step.timeout {
@@ -154,7 +175,12 @@ pub fn render_markdown(plan: &Plan) -> String {
         for v in &plan.variables {
             let value = match (&v.value, v.source.as_deref()) {
                 (Some(value), _) => format!("`{value}`"),
-                (None, Some("document")) => v.document_values.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "),
+                (None, Some("document")) => v
+                    .document_values
+                    .iter()
+                    .map(|d| format!("`{d}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 (None, _) if v.optional => "optional".to_owned(),
                 (None, _) => "**unbound**".to_owned(),
             };
@@ -201,10 +227,26 @@ pub fn render_markdown(plan: &Plan) -> String {
         if step.gate.required {
             let _ = writeln!(out, "**Gate:** {}\n", step.gate.reasons.join("; "));
         }
-        let fence = if step.script.contains("```") { "````" } else { "```" };
-        let _ = writeln!(out, "{fence}bash\n{}\n{fence}\n", step.script.trim_end_matches('\n'));
+        let fence = if step.script.contains("```") {
+            "````"
+        } else {
+            "```"
+        };
+        let _ = writeln!(
+            out,
+            "{fence}bash\n{}\n{fence}\n",
+            step.script.trim_end_matches('\n')
+        );
         if !step.unbound.is_empty() {
-            let _ = writeln!(out, "Unbound: {}\n", step.unbound.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                out,
+                "Unbound: {}\n",
+                step.unbound
+                    .iter()
+                    .map(|u| format!("`{u}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         if step.status != Status::Skip {
             let _ = writeln!(out, "- [ ] reviewed\n");

@@ -25,12 +25,16 @@ pub enum SelectError {
 
 impl Selection {
     pub fn is_all(&self) -> bool {
-        self.sections.is_empty() && self.steps.is_empty() && self.from.is_none() && self.to.is_none()
+        self.sections.is_empty()
+            && self.steps.is_empty()
+            && self.from.is_none()
+            && self.to.is_none()
     }
 
     /// Indices of the selected steps, in document order.
     pub fn apply(&self, runbook: &Runbook) -> Result<Vec<usize>, SelectError> {
-        let mut chosen = vec![self.sections.is_empty() && self.steps.is_empty(); runbook.steps.len()];
+        let mut chosen =
+            vec![self.sections.is_empty() && self.steps.is_empty(); runbook.steps.len()];
         for name in &self.sections {
             for section in find_sections(runbook, name)? {
                 for s in runbook.subtree(section) {
@@ -43,7 +47,12 @@ impl Selection {
         for name in &self.steps {
             chosen[find_step(runbook, name)?] = true;
         }
-        let from = self.from.as_deref().map(|n| find_step(runbook, n)).transpose()?.unwrap_or(0);
+        let from = self
+            .from
+            .as_deref()
+            .map(|n| find_step(runbook, n))
+            .transpose()?
+            .unwrap_or(0);
         let to = self
             .to
             .as_deref()
@@ -53,9 +62,14 @@ impl Selection {
         if let (Some(f), Some(t)) = (&self.from, &self.to)
             && from > to
         {
-            return Err(SelectError::EmptyRange { from: f.clone(), to: t.clone() });
+            return Err(SelectError::EmptyRange {
+                from: f.clone(),
+                to: t.clone(),
+            });
         }
-        Ok((0..runbook.steps.len()).filter(|&i| chosen[i] && i >= from && i <= to).collect())
+        Ok((0..runbook.steps.len())
+            .filter(|&i| chosen[i] && i >= from && i <= to)
+            .collect())
     }
 }
 
@@ -69,10 +83,16 @@ fn find_sections(runbook: &Runbook, name: &str) -> Result<Vec<usize>, SelectErro
         })
         .collect();
     if found.is_empty() {
-        let hint = suggest(name, runbook.sections.iter().skip(1).map(|s| s.title.as_str()))
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_else(|| "; `litops list FILE` shows the sections".to_owned());
-        return Err(SelectError::NoSection { name: name.to_owned(), hint });
+        let hint = suggest(
+            name,
+            runbook.sections.iter().skip(1).map(|s| s.title.as_str()),
+        )
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_else(|| "; `litops list FILE` shows the sections".to_owned());
+        return Err(SelectError::NoSection {
+            name: name.to_owned(),
+            hint,
+        });
     }
     Ok(found)
 }
@@ -88,14 +108,32 @@ pub fn find_step(runbook: &Runbook, name: &str) -> Result<usize, SelectError> {
     match matches.as_slice() {
         [one] => Ok(*one),
         [] => {
+            // Compare with the last segment too: people type the tail of an id.
+            let last = |id: &str| id.rsplit('/').next().unwrap_or(id).to_owned();
+            let tails: Vec<String> = runbook.steps.iter().map(|s| last(&s.id)).collect();
             let hint = suggest(name, runbook.steps.iter().map(|s| s.id.as_str()))
+                .or_else(|| {
+                    let tail = suggest(name, tails.iter().map(String::as_str))?;
+                    runbook
+                        .steps
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .find(|id| last(id) == tail)
+                })
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_else(|| "; `litops list FILE` shows the step ids".to_owned());
-            Err(SelectError::NoStep { name: name.to_owned(), hint })
+            Err(SelectError::NoStep {
+                name: name.to_owned(),
+                hint,
+            })
         }
         many => Err(SelectError::Ambiguous {
             name: name.to_owned(),
-            candidates: many.iter().map(|&i| runbook.steps[i].id.as_str()).collect::<Vec<_>>().join(", "),
+            candidates: many
+                .iter()
+                .map(|&i| runbook.steps[i].id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }

@@ -123,8 +123,8 @@ pub struct Lexer<'s> {
 }
 
 const OPERATORS: &[&str] = &[
-    ";;&", "<<<", "<<-", "&>>", "||", "&&", "|&", ";;", ";&", "<<", ">>", "<&", ">&", "<>", ">|", "&>", "|",
-    "&", ";", "(", ")", "<", ">",
+    ";;&", "<<<", "<<-", "&>>", "||", "&&", "|&", ";;", ";&", "<<", ">>", "<&", ">&", "<>", ">|",
+    "&>", "|", "&", ";", "(", ")", "<", ">",
 ];
 
 impl<'s> Lexer<'s> {
@@ -169,7 +169,10 @@ impl<'s> Lexer<'s> {
             self.skip_blanks();
             let Some(c) = self.peek() else {
                 if stop == Stop::Paren {
-                    self.problem("`$(` is never closed", Span::new(open.saturating_sub(2), self.pos));
+                    self.problem(
+                        "`$(` is never closed",
+                        Span::new(open.saturating_sub(2), self.pos),
+                    );
                 }
                 break;
             };
@@ -249,10 +252,16 @@ impl<'s> Lexer<'s> {
     }
 
     fn heredoc_operator(&mut self, strip_tabs: bool, tokens: &mut Vec<Token>, start: usize) {
-        tokens.push(Token::Op(if strip_tabs { "<<-" } else { "<<" }, Span::new(start, self.pos)));
+        tokens.push(Token::Op(
+            if strip_tabs { "<<-" } else { "<<" },
+            Span::new(start, self.pos),
+        ));
         self.skip_blanks();
         if self.peek().is_none_or(|c| c == b'\n') {
-            self.problem("heredoc operator without a delimiter word", Span::new(start, self.pos));
+            self.problem(
+                "heredoc operator without a delimiter word",
+                Span::new(start, self.pos),
+            );
             return;
         }
         let word = self.word(Quoting::Unquoted);
@@ -292,7 +301,10 @@ impl<'s> Lexer<'s> {
             }
             let (end, next) = body_end.unwrap_or_else(|| {
                 self.problem(
-                    format!("heredoc is never ended: no line `{}` follows", heredoc.delimiter),
+                    format!(
+                        "heredoc is never ended: no line `{}` follows",
+                        heredoc.delimiter
+                    ),
                     heredoc.span,
                 );
                 (self.limit, self.limit)
@@ -339,7 +351,12 @@ impl<'s> Lexer<'s> {
         (candidate.span.end <= self.limit).then(|| candidate.clone())
     }
 
-    fn record_placeholder(&mut self, candidate: &Candidate, quoting: Quoting, delimiter: Option<&str>) {
+    fn record_placeholder(
+        &mut self,
+        candidate: &Candidate,
+        quoting: Quoting,
+        delimiter: Option<&str>,
+    ) {
         self.findings.placeholders.push(PlaceholderUse {
             name: candidate.name.clone(),
             text: candidate.text.clone(),
@@ -360,7 +377,9 @@ impl<'s> Lexer<'s> {
                 continue;
             }
             match c {
-                b' ' | b'\t' | b'\n' | b'\r' | b'|' | b'&' | b';' | b'(' | b')' | b'<' | b'>' => break,
+                b' ' | b'\t' | b'\n' | b'\r' | b'|' | b'&' | b';' | b'(' | b')' | b'<' | b'>' => {
+                    break;
+                }
                 b'\\' => {
                     if self.peek_at(1).is_some_and(|c| c != b'\n') {
                         word.value.push(self.char_at(self.pos + 1));
@@ -392,7 +411,10 @@ impl<'s> Lexer<'s> {
     }
 
     fn char_at(&self, i: usize) -> char {
-        self.src.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ')
+        self.src
+            .get(i..)
+            .and_then(|s| s.chars().next())
+            .unwrap_or(' ')
     }
 
     fn single_quoted(&mut self, word: &mut Word) {
@@ -491,7 +513,10 @@ impl<'s> Lexer<'s> {
             Some(c) if c == b'_' || c.is_ascii_alphabetic() => {
                 self.pos += 1;
                 let name_start = self.pos;
-                while self.peek().is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric()) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric())
+                {
                     self.pos += 1;
                 }
                 self.findings.refs.push(VarRef {
@@ -521,7 +546,10 @@ impl<'s> Lexer<'s> {
         loop {
             match self.peek() {
                 None => {
-                    self.problem("`$'` quote is never closed", Span::new(start - 1, start + 1));
+                    self.problem(
+                        "`$'` quote is never closed",
+                        Span::new(start - 1, start + 1),
+                    );
                     return;
                 }
                 Some(b'\\') => {
@@ -558,7 +586,10 @@ impl<'s> Lexer<'s> {
             }
         }
         let Some(end) = end else {
-            self.problem("backtick substitution is never closed", Span::new(start, start + 1));
+            self.problem(
+                "backtick substitution is never closed",
+                Span::new(start, start + 1),
+            );
             self.pos = self.limit;
             return;
         };
@@ -611,7 +642,10 @@ impl<'s> Lexer<'s> {
             self.pos += 1;
         }
         let name_start = self.pos;
-        while self.peek().is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric()) {
+        while self
+            .peek()
+            .is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric())
+        {
             self.pos += 1;
         }
         let name = &self.src[name_start..self.pos];
@@ -718,7 +752,10 @@ pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<Word>> {
 }
 
 pub fn is_redirect(op: &str) -> bool {
-    matches!(op, "<" | ">" | ">>" | "<&" | ">&" | "<>" | ">|" | "&>" | "&>>" | "<<<" | "<<" | "<<-")
+    matches!(
+        op,
+        "<" | ">" | ">>" | "<&" | ">&" | "<>" | ">|" | "&>" | "&>>" | "<<<" | "<<" | "<<-"
+    )
 }
 
 pub fn is_keyword(word: &str) -> bool {
@@ -796,7 +833,10 @@ mod tests {
             Token::HeredocBody(s) => Some(*s),
             _ => None,
         });
-        assert_eq!(body.map(|s| &src[s.start..s.end]), Some("name: $NAME\n```\nEOF\n"));
+        assert_eq!(
+            body.map(|s| &src[s.start..s.end]),
+            Some("name: $NAME\n```\nEOF\n")
+        );
         assert_eq!(f.refs[0].name, "NAME");
         assert_eq!(f.refs[0].quoting, Quoting::Heredoc);
         assert!(words(&t).contains(&"done".to_owned()));
@@ -814,7 +854,9 @@ mod tests {
     #[test]
     fn substitutions_nest_commands_and_references() {
         let (t, f) = lex("ID=$(az identity show --name \"$N\" | jq -r `echo .id`)");
-        let Token::Word(w) = &t[0] else { panic!("word") };
+        let Token::Word(w) = &t[0] else {
+            panic!("word")
+        };
         assert!(w.expands);
         let argv0: Vec<&str> = w.nested.iter().map(|c| c[0].value.as_str()).collect();
         assert_eq!(argv0, vec!["az", "jq", "echo"]);
@@ -824,14 +866,30 @@ mod tests {
     #[test]
     fn braced_references_know_defaults() {
         let (_, f) = lex("echo ${A} ${B:-x} ${#C} ${D:-$E}");
-        let got: Vec<(&str, bool)> = f.refs.iter().map(|r| (r.name.as_str(), r.has_default)).collect();
-        assert_eq!(got, vec![("A", false), ("B", true), ("C", false), ("D", true), ("E", false)]);
+        let got: Vec<(&str, bool)> = f
+            .refs
+            .iter()
+            .map(|r| (r.name.as_str(), r.has_default))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("A", false),
+                ("B", true),
+                ("C", false),
+                ("D", true),
+                ("E", false)
+            ]
+        );
     }
 
     #[test]
     fn placeholders_are_words_not_redirections() {
         let (t, f) = lex("kubectl describe pod <pod-name> -n x");
-        assert_eq!(words(&t), vec!["kubectl", "describe", "pod", "<pod-name>", "-n", "x"]);
+        assert_eq!(
+            words(&t),
+            vec!["kubectl", "describe", "pod", "<pod-name>", "-n", "x"]
+        );
         assert_eq!(f.placeholders[0].quoting, Quoting::Unquoted);
         let (_, f) = lex("echo '{\"p\":\"your-secure-password\"}'");
         assert_eq!(f.placeholders[0].quoting, Quoting::Single);
@@ -839,7 +897,16 @@ mod tests {
 
     #[test]
     fn unclosed_things_are_problems_not_panics() {
-        for src in ["echo 'abc", "echo \"abc", "x=$(ls", "cat <<EOF\nno end", "echo ${X", "echo `ls", "$((1+", "a\\"] {
+        for src in [
+            "echo 'abc",
+            "echo \"abc",
+            "x=$(ls",
+            "cat <<EOF\nno end",
+            "echo ${X",
+            "echo `ls",
+            "$((1+",
+            "a\\",
+        ] {
             let (_, f) = lex(src);
             assert!(!f.problems.is_empty() || src == "a\\", "{src}");
         }

@@ -135,7 +135,9 @@ impl<'t> Grouper<'t> {
         match token {
             Token::Comment(span) => {
                 if self.start.is_none() {
-                    let line = self.text[span.start..span.end].trim_start_matches('#').trim();
+                    let line = self.text[span.start..span.end]
+                        .trim_start_matches('#')
+                        .trim();
                     if !self.text[span.start..].starts_with("#!") && !line.is_empty() {
                         self.label.push(line.to_owned());
                     }
@@ -275,7 +277,10 @@ impl<'t> Grouper<'t> {
                         skip_value = false;
                     } else if word.value.starts_with('-') {
                         // Options of `read` that take a value.
-                        skip_value = matches!(word.value.as_str(), "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a");
+                        skip_value = matches!(
+                            word.value.as_str(),
+                            "-p" | "-d" | "-n" | "-N" | "-t" | "-u" | "-a"
+                        );
                     } else if assignment_name(&format!("{}=", word.value)).is_some() {
                         self.assign(&word.value, AssignmentKind::Declared, word.span, None, None);
                     }
@@ -294,16 +299,27 @@ impl<'t> Grouper<'t> {
             return;
         };
         let name = name.to_owned();
-        let eq = raw.find('=').map_or(word.span.end, |i| word.span.start + i + 1);
+        let eq = raw
+            .find('=')
+            .map_or(word.span.end, |i| word.span.start + i + 1);
         let value_span = Span::new(eq, word.span.end);
         let literal = (!word.expands).then(|| {
             let value = &word.value;
-            value.split_once('=').map_or(String::new(), |(_, v)| v.to_owned())
+            value
+                .split_once('=')
+                .map_or(String::new(), |(_, v)| v.to_owned())
         });
         self.assign(&name, kind, word.span, Some(value_span), literal);
     }
 
-    fn assign(&mut self, name: &str, kind: AssignmentKind, span: Span, value_span: Option<Span>, literal: Option<String>) {
+    fn assign(
+        &mut self,
+        name: &str,
+        kind: AssignmentKind,
+        span: Span,
+        value_span: Option<Span>,
+        literal: Option<String>,
+    ) {
         self.assignments.push(Assignment {
             name: name.to_owned(),
             kind,
@@ -371,15 +387,24 @@ mod tests {
     use super::*;
 
     fn texts(src: &str) -> Vec<String> {
-        read(src).commands.iter().map(|c| src[c.span.start..c.span.end].to_owned()).collect()
+        read(src)
+            .commands
+            .iter()
+            .map(|c| src[c.span.start..c.span.end].to_owned())
+            .collect()
     }
 
     #[test]
     fn commands_split_at_top_level_newlines() {
-        let src = "cd a\n\nkubectl get \\\n  pods | grep x &&\n  echo ok\nif true; then\n  echo y\nfi\n";
+        let src =
+            "cd a\n\nkubectl get \\\n  pods | grep x &&\n  echo ok\nif true; then\n  echo y\nfi\n";
         assert_eq!(
             texts(src),
-            vec!["cd a", "kubectl get \\\n  pods | grep x &&\n  echo ok", "if true; then\n  echo y\nfi"]
+            vec![
+                "cd a",
+                "kubectl get \\\n  pods | grep x &&\n  echo ok",
+                "if true; then\n  echo y\nfi"
+            ]
         );
     }
 

@@ -24,9 +24,13 @@ pub fn find(text: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        let end = angle(bytes, i).or_else(|| prefixed(bytes, i, b"your-", is_kebab)).or_else(|| {
-            prefixed(bytes, i, b"YOUR_", |c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
-        });
+        let end = angle(bytes, i)
+            .or_else(|| prefixed(bytes, i, b"your-", is_kebab))
+            .or_else(|| {
+                prefixed(bytes, i, b"YOUR_", |c| {
+                    c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_'
+                })
+            });
         match end {
             Some(end) => {
                 let written = &text[i..end];
@@ -53,7 +57,13 @@ pub fn variable_name(written: &str) -> String {
         .unwrap_or(inner);
     inner
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -76,7 +86,9 @@ fn angle(bytes: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     let mut j = i + 2;
-    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-' || bytes[j] == b'_') {
+    while j < bytes.len()
+        && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-' || bytes[j] == b'_')
+    {
         j += 1;
     }
     (bytes.get(j) == Some(&b'>')).then_some(j + 1)

@@ -23,7 +23,10 @@ pub fn commands(content: &MappedText, session: bool) -> Option<MappedText> {
     let text = content.as_str();
     let prompts: &[&str] = if session { &["$ ", "# "] } else { &["$ "] };
     if !session {
-        let first = text.lines().map(str::trim_start).find(|l| !l.is_empty() && !l.starts_with('#'))?;
+        let first = text
+            .lines()
+            .map(str::trim_start)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))?;
         if !first.starts_with("$ ") && first != "$" {
             return None;
         }
@@ -67,7 +70,8 @@ mod tests {
 
     #[test]
     fn console_keeps_prompted_lines_only() {
-        let text = "$ kubectl get pods\nNAME  READY\nweb   1/1\n# whoami\nroot\n$ echo a \\\n> b\na b\n";
+        let text =
+            "$ kubectl get pods\nNAME  READY\nweb   1/1\n# whoami\nroot\n$ echo a \\\n> b\na b\n";
         let got = commands(&MappedText::contiguous(text, 0), true).expect("prompted");
         assert_eq!(got.as_str(), "kubectl get pods\nwhoami\necho a \\\nb\n");
         assert_eq!(got.source_offset(0), 2);
@@ -78,7 +82,10 @@ mod tests {
         let plain = MappedText::contiguous("# comment\nls -l\n", 0);
         assert!(commands(&plain, false).is_none());
         let prompted = MappedText::contiguous("# comment\n$ ls -l\ntotal 0\n", 0);
-        assert_eq!(commands(&prompted, false).map(|m| m.as_str().to_owned()), Some("ls -l\n".into()));
+        assert_eq!(
+            commands(&prompted, false).map(|m| m.as_str().to_owned()),
+            Some("ls -l\n".into())
+        );
     }
 
     #[test]

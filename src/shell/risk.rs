@@ -46,53 +46,183 @@ const fn rule(
 }
 
 const RULES: &[Rule] = &[
-    rule("kubectl-delete", "kubectl", &["delete"], "deletes Kubernetes resources"),
-    rule("kubectl-rollout-undo", "kubectl", &["rollout", "undo"], "rolls a workload back to an earlier revision"),
-    rule("kubectl-rollout-restart", "kubectl", &["rollout", "restart"], "restarts every pod of a workload"),
-    rule("kubectl-drain", "kubectl", &["drain"], "evicts every pod from a node"),
-    rule("helm-upgrade", "helm", &["upgrade"], "upgrades a Helm release in place"),
-    rule("helm-rollback", "helm", &["rollback"], "rolls a Helm release back"),
-    rule("helm-uninstall", "helm", &["uninstall"], "uninstalls a Helm release"),
-    rule("helm-uninstall", "helm", &["delete"], "uninstalls a Helm release"),
+    rule(
+        "kubectl-delete",
+        "kubectl",
+        &["delete"],
+        "deletes Kubernetes resources",
+    ),
+    rule(
+        "kubectl-rollout-undo",
+        "kubectl",
+        &["rollout", "undo"],
+        "rolls a workload back to an earlier revision",
+    ),
+    rule(
+        "kubectl-rollout-restart",
+        "kubectl",
+        &["rollout", "restart"],
+        "restarts every pod of a workload",
+    ),
+    rule(
+        "kubectl-drain",
+        "kubectl",
+        &["drain"],
+        "evicts every pod from a node",
+    ),
+    rule(
+        "helm-upgrade",
+        "helm",
+        &["upgrade"],
+        "upgrades a Helm release in place",
+    ),
+    rule(
+        "helm-rollback",
+        "helm",
+        &["rollback"],
+        "rolls a Helm release back",
+    ),
+    rule(
+        "helm-uninstall",
+        "helm",
+        &["uninstall"],
+        "uninstalls a Helm release",
+    ),
+    rule(
+        "helm-uninstall",
+        "helm",
+        &["delete"],
+        "uninstalls a Helm release",
+    ),
     Rule {
         window: 5,
-        ..rule("gcloud-delete", "gcloud", &["delete"], "deletes cloud resources")
+        ..rule(
+            "gcloud-delete",
+            "gcloud",
+            &["delete"],
+            "deletes cloud resources",
+        )
     },
     Rule {
         window: 4,
-        ..rule("gcloud-upgrade", "gcloud", &["upgrade"], "upgrades a cluster or node pool")
+        ..rule(
+            "gcloud-upgrade",
+            "gcloud",
+            &["upgrade"],
+            "upgrades a cluster or node pool",
+        )
     },
-    rule("gcloud-secret-update", "gcloud", &["secrets", "versions", "add"], "replaces a secret's value"),
-    rule("aws-secret-update", "aws", &["secretsmanager", "update-secret"], "replaces a secret's value"),
-    rule("aws-secret-update", "aws", &["secretsmanager", "put-secret-value"], "replaces a secret's value"),
-    rule("aws-secret-delete", "aws", &["secretsmanager", "delete-secret"], "deletes a secret"),
-    rule("aws-terminate", "aws", &["ec2", "terminate-instances"], "terminates instances"),
+    rule(
+        "gcloud-secret-update",
+        "gcloud",
+        &["secrets", "versions", "add"],
+        "replaces a secret's value",
+    ),
+    rule(
+        "aws-secret-update",
+        "aws",
+        &["secretsmanager", "update-secret"],
+        "replaces a secret's value",
+    ),
+    rule(
+        "aws-secret-update",
+        "aws",
+        &["secretsmanager", "put-secret-value"],
+        "replaces a secret's value",
+    ),
+    rule(
+        "aws-secret-delete",
+        "aws",
+        &["secretsmanager", "delete-secret"],
+        "deletes a secret",
+    ),
+    rule(
+        "aws-terminate",
+        "aws",
+        &["ec2", "terminate-instances"],
+        "terminates instances",
+    ),
     Rule {
         window: 5,
         ..rule("az-delete", "az", &["delete"], "deletes cloud resources")
     },
     Rule {
         window: 4,
-        ..rule("az-upgrade", "az", &["upgrade"], "upgrades a cluster or node pool")
+        ..rule(
+            "az-upgrade",
+            "az",
+            &["upgrade"],
+            "upgrades a cluster or node pool",
+        )
     },
-    rule("az-secret-update", "az", &["keyvault", "secret", "set"], "replaces a secret's value"),
-    rule("eksctl-delete", "eksctl", &["delete"], "deletes cloud resources"),
-    rule("eksctl-upgrade", "eksctl", &["upgrade"], "upgrades a cluster or node group"),
-    rule("terraform-destroy", "terraform", &["destroy"], "destroys managed infrastructure"),
-    rule("terraform-apply", "terraform", &["apply"], "changes managed infrastructure"),
-    rule("terraform-destroy", "tofu", &["destroy"], "destroys managed infrastructure"),
-    rule("terraform-apply", "tofu", &["apply"], "changes managed infrastructure"),
+    rule(
+        "az-secret-update",
+        "az",
+        &["keyvault", "secret", "set"],
+        "replaces a secret's value",
+    ),
+    rule(
+        "eksctl-delete",
+        "eksctl",
+        &["delete"],
+        "deletes cloud resources",
+    ),
+    rule(
+        "eksctl-upgrade",
+        "eksctl",
+        &["upgrade"],
+        "upgrades a cluster or node group",
+    ),
+    rule(
+        "terraform-destroy",
+        "terraform",
+        &["destroy"],
+        "destroys managed infrastructure",
+    ),
+    rule(
+        "terraform-apply",
+        "terraform",
+        &["apply"],
+        "changes managed infrastructure",
+    ),
+    rule(
+        "terraform-destroy",
+        "tofu",
+        &["destroy"],
+        "destroys managed infrastructure",
+    ),
+    rule(
+        "terraform-apply",
+        "tofu",
+        &["apply"],
+        "changes managed infrastructure",
+    ),
     rule("dropdb", "dropdb", &[], "drops a database"),
     Rule {
         flags: &["--clean"],
-        ..rule("pg-restore-clean", "pg_restore", &[], "drops database objects before restoring them")
+        ..rule(
+            "pg-restore-clean",
+            "pg_restore",
+            &[],
+            "drops database objects before restoring them",
+        )
     },
     Rule {
         flags: &["--hard"],
-        ..rule("git-reset-hard", "git", &["reset"], "discards uncommitted changes")
+        ..rule(
+            "git-reset-hard",
+            "git",
+            &["reset"],
+            "discards uncommitted changes",
+        )
     },
     rule("systemctl-stop", "systemctl", &["stop"], "stops a service"),
-    rule("systemctl-stop", "systemctl", &["restart"], "restarts a service"),
+    rule(
+        "systemctl-stop",
+        "systemctl",
+        &["restart"],
+        "restarts a service",
+    ),
     rule("dd", "dd", &[], "writes raw blocks to a device or file"),
     rule("shutdown", "shutdown", &[], "shuts the machine down"),
     rule("shutdown", "reboot", &[], "reboots the machine"),
@@ -112,7 +242,8 @@ pub fn assess(argvs: &[Vec<String>], text: &str) -> Vec<Risk> {
             continue;
         };
         for rule in RULES.iter().filter(|r| r.program == program) {
-            if path_matches(rule, &argv[1..]) && rule.flags.iter().all(|f| has_flag(&argv[1..], f)) {
+            if path_matches(rule, &argv[1..]) && rule.flags.iter().all(|f| has_flag(&argv[1..], f))
+            {
                 add(Risk {
                     rule: rule.id,
                     reason: rule.reason,
@@ -150,13 +281,21 @@ fn special(program: &str, args: &[String]) -> Vec<Risk> {
             reason: "formats a file system",
         });
     }
-    if program == "aws" && positionals(args).iter().take(2).any(|a| a.starts_with("delete-")) {
+    if program == "aws"
+        && positionals(args)
+            .iter()
+            .take(2)
+            .any(|a| a.starts_with("delete-"))
+    {
         risks.push(Risk {
             rule: "aws-delete",
             reason: "deletes cloud resources",
         });
     }
-    if args.iter().any(|a| a == "--force" || a.starts_with("--force=")) {
+    if args
+        .iter()
+        .any(|a| a == "--force" || a.starts_with("--force="))
+    {
         risks.push(Risk {
             rule: "force-flag",
             reason: "uses --force, which skips safety checks",
@@ -172,11 +311,16 @@ fn unwrap(argv: &[String]) -> &[String] {
         let Some(first) = argv.first() else {
             return argv;
         };
-        if !matches!(first.as_str(), "sudo" | "env" | "time" | "nohup" | "exec" | "command" | "xargs") {
+        if !matches!(
+            first.as_str(),
+            "sudo" | "env" | "time" | "nohup" | "exec" | "command" | "xargs"
+        ) {
             return argv;
         }
         let mut i = 1;
-        while i < argv.len() && (argv[i].starts_with('-') || (first == "env" && argv[i].contains('='))) {
+        while i < argv.len()
+            && (argv[i].starts_with('-') || (first == "env" && argv[i].contains('=')))
+        {
             // `sudo -u user`: the flag's value is not the command.
             if first == "sudo" && matches!(argv[i].as_str(), "-u" | "-g" | "-C" | "-D") {
                 i += 1;
@@ -188,7 +332,10 @@ fn unwrap(argv: &[String]) -> &[String] {
 }
 
 fn positionals(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).collect()
+    args.iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect()
 }
 
 fn path_matches(rule: &Rule, args: &[String]) -> bool {
@@ -203,14 +350,16 @@ fn path_matches(rule: &Rule, args: &[String]) -> bool {
 }
 
 fn has_flag(args: &[String], flag: &str) -> bool {
-    args.iter()
-        .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|rest| rest.starts_with('=')))
+    args.iter().any(|a| {
+        a == flag
+            || a.strip_prefix(flag)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
 }
 
 fn recursive_rm(args: &[String]) -> bool {
     args.iter().any(|a| {
-        a == "--recursive"
-            || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
+        a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
     })
 }
 
@@ -224,7 +373,10 @@ fn sql(text: &str) -> Vec<Risk> {
     let mut risks = Vec::new();
     for pair in words.windows(2) {
         let risk = match (pair[0].as_str(), pair[1].as_str()) {
-            ("DROP", "TABLE" | "DATABASE" | "SCHEMA" | "INDEX" | "VIEW" | "ROLE" | "USER" | "OWNED") => Some(Risk {
+            (
+                "DROP",
+                "TABLE" | "DATABASE" | "SCHEMA" | "INDEX" | "VIEW" | "ROLE" | "USER" | "OWNED",
+            ) => Some(Risk {
                 rule: "sql-drop",
                 reason: "drops database objects (SQL DROP)",
             }),
@@ -257,20 +409,41 @@ mod tests {
     #[test]
     fn the_table() {
         let cases: &[(&str, &[&str])] = &[
-            ("kubectl delete certificaterequest -n x --all", &["kubectl-delete"]),
+            (
+                "kubectl delete certificaterequest -n x --all",
+                &["kubectl-delete"],
+            ),
             ("kubectl -n x delete pod p", &["kubectl-delete"]),
             ("kubectl get pods", &[]),
-            ("kubectl rollout undo deployment/x", &["kubectl-rollout-undo"]),
+            (
+                "kubectl rollout undo deployment/x",
+                &["kubectl-rollout-undo"],
+            ),
             ("kubectl rollout status deployment/x", &[]),
-            ("kubectl scale deployment x --replicas=0", &["kubectl-scale-zero"]),
-            ("kubectl scale deployment x --replicas 0", &["kubectl-scale-zero"]),
+            (
+                "kubectl scale deployment x --replicas=0",
+                &["kubectl-scale-zero"],
+            ),
+            (
+                "kubectl scale deployment x --replicas 0",
+                &["kubectl-scale-zero"],
+            ),
             ("kubectl scale deployment x --replicas=5", &[]),
-            ("helm upgrade cert-manager jetstack/cert-manager -n cert-manager", &["helm-upgrade"]),
+            (
+                "helm upgrade cert-manager jetstack/cert-manager -n cert-manager",
+                &["helm-upgrade"],
+            ),
             ("helm repo update", &[]),
-            ("aws secretsmanager update-secret --secret-id x", &["aws-secret-update"]),
+            (
+                "aws secretsmanager update-secret --secret-id x",
+                &["aws-secret-update"],
+            ),
             ("aws secretsmanager create-secret --name x", &[]),
             ("aws ec2 delete-volume --volume-id v", &["aws-delete"]),
-            ("gcloud container clusters upgrade c --master", &["gcloud-upgrade"]),
+            (
+                "gcloud container clusters upgrade c --master",
+                &["gcloud-upgrade"],
+            ),
             ("gcloud container clusters get-credentials c", &[]),
             ("az aks upgrade --name c", &["az-upgrade"]),
             ("eksctl upgrade cluster --name=c", &["eksctl-upgrade"]),

@@ -44,7 +44,9 @@ pub fn parse_info(info: &MappedText, diagnostics: &mut Vec<Diagnostic>) -> InfoS
     };
     let mut pos = trimmed_start;
     if !body.starts_with('{') {
-        let lang_len = body.find(|c: char| c.is_whitespace() || c == '{').unwrap_or(body.len());
+        let lang_len = body
+            .find(|c: char| c.is_whitespace() || c == '{')
+            .unwrap_or(body.len());
         let lang = body[..lang_len].trim_end_matches(',');
         if !lang.is_empty() {
             out.lang = Some(lang.to_ascii_lowercase());
@@ -88,12 +90,19 @@ pub fn parse_comment(comment: &MappedText, diagnostics: &mut Vec<Diagnostic>) ->
     let text = comment.as_str();
     let open = text.find("<!--")?;
     let rest = text[open + 4..].trim_start();
-    let rest = rest.strip_prefix("litops")?.trim_start().strip_prefix(':')?;
+    let rest = rest
+        .strip_prefix("litops")?
+        .trim_start()
+        .strip_prefix(':')?;
     let attrs_start = text.len() - rest.len();
     let attrs_end = text[attrs_start..]
         .find("-->")
         .map_or(text.len(), |i| i + attrs_start);
-    Some(parse_attr_list(comment, Span::new(attrs_start, attrs_end), diagnostics))
+    Some(parse_attr_list(
+        comment,
+        Span::new(attrs_start, attrs_end),
+        diagnostics,
+    ))
 }
 
 /// `#id .class key=value key="quoted value" flag`, separated by spaces or commas.
@@ -178,7 +187,11 @@ fn read_value(s: &str, i: usize, end: usize) -> Result<(String, usize), usize> {
 }
 
 /// Runme's `{"name":"deploy","interactive":true}`: every member becomes an attribute.
-fn parse_runme_json(text: &MappedText, range: Span, diagnostics: &mut Vec<Diagnostic>) -> Vec<Attr> {
+fn parse_runme_json(
+    text: &MappedText,
+    range: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Attr> {
     let raw = &text.as_str()[range.start..range.end];
     let span = text.source_span(range);
     match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw) {
@@ -195,9 +208,12 @@ fn parse_runme_json(text: &MappedText, range: Span, diagnostics: &mut Vec<Diagno
             .collect(),
         Err(err) => {
             diagnostics.push(
-                Diagnostic::error("annotation-syntax", format!("invalid JSON attributes: {err}"))
-                    .at(span)
-                    .help("Runme-style attributes must be a JSON object, e.g. {\"name\":\"deploy\"}"),
+                Diagnostic::error(
+                    "annotation-syntax",
+                    format!("invalid JSON attributes: {err}"),
+                )
+                .at(span)
+                .help("Runme-style attributes must be a JSON object, e.g. {\"name\":\"deploy\"}"),
             );
             Vec::new()
         }
@@ -215,7 +231,10 @@ mod tests {
     }
 
     fn pairs(attrs: &[Attr]) -> Vec<(String, Option<String>)> {
-        attrs.iter().map(|a| (a.key.clone(), a.value.clone())).collect()
+        attrs
+            .iter()
+            .map(|a| (a.key.clone(), a.value.clone()))
+            .collect()
     }
 
     #[test]

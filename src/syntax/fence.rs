@@ -42,7 +42,9 @@ pub fn opening(line: &str) -> Option<Opening<'_>> {
 
 /// Whether `line` closes a fence opened with `len` times `marker`.
 pub fn is_closing(line: &str, marker: char, len: usize) -> bool {
-    let body = line.trim_end_matches(['\r', '\n']).trim_start_matches([' ', '\t', '>']);
+    let body = line
+        .trim_end_matches(['\r', '\n'])
+        .trim_start_matches([' ', '\t', '>']);
     let run = body.len() - body.trim_start_matches(marker).len();
     run >= len && body[run..].trim().is_empty()
 }
@@ -143,7 +145,10 @@ mod tests {
     #[test]
     fn openings_and_closings() {
         let o = opening("  ````bash {#x}").expect("fence");
-        assert_eq!((o.marker, o.len, o.indent, o.info), ('`', 4, 2, "bash {#x}"));
+        assert_eq!(
+            (o.marker, o.len, o.indent, o.info),
+            ('`', 4, 2, "bash {#x}")
+        );
         assert!(opening("``not a fence").is_none());
         assert!(opening("```a`b").is_none());
         assert!(opening("~~~ a`b").is_some());

@@ -25,8 +25,14 @@ pub struct FrontMatter {
 }
 
 /// Returns the front matter (if any) and where the Markdown body starts.
-pub fn split(text: &str, start: usize, diagnostics: &mut Vec<Diagnostic>) -> (Option<FrontMatter>, usize) {
-    let first_end = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
+pub fn split(
+    text: &str,
+    start: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Option<FrontMatter>, usize) {
+    let first_end = text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1);
     let first = text[start..first_end].trim_end();
     let (format, closers): (_, &[&str]) = match first {
         "---" => (FrontMatterFormat::Yaml, &["---", "..."]),
@@ -35,7 +41,9 @@ pub fn split(text: &str, start: usize, diagnostics: &mut Vec<Diagnostic>) -> (Op
     };
     let mut line_start = first_end;
     while line_start < text.len() {
-        let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i + 1);
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i + 1);
         if closers.contains(&text[line_start..line_end].trim_end()) {
             let front = FrontMatter {
                 format,

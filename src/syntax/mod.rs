@@ -86,13 +86,6 @@ impl CodeBlock {
     pub fn lang(&self) -> Option<&str> {
         self.info.lang.as_deref()
     }
-
-    /// Span of the opening fence line (where diagnostics about the block point).
-    pub fn opening_span(&self, file: &SourceFile) -> Span {
-        let text = file.slice(self.span);
-        let len = text.find('\n').unwrap_or(text.len());
-        Span::new(self.span.start, self.span.start + text[..len].trim_end().len())
-    }
 }
 
 /// Parse a runbook's text. Never fails: problems become diagnostics.
@@ -253,7 +246,10 @@ impl<'a> Reader<'a> {
             self.push(Item::Other(span));
             return;
         };
-        let trimmed = Span::new(span.start, span.start + self.file.slice(span).trim_end().len());
+        let trimmed = Span::new(
+            span.start,
+            span.start + self.file.slice(span).trim_end().len(),
+        );
         if let Some(previous) = self.annotation.take() {
             self.detached(&previous);
         }
@@ -304,7 +300,13 @@ impl<'a> Reader<'a> {
         };
         for block in nested {
             let info = attrs::parse_info(&block.info, &mut self.doc.diagnostics);
-            self.push_code(block.span, Some((block.marker, block.len)), info, block.body, block.closed);
+            self.push_code(
+                block.span,
+                Some((block.marker, block.len)),
+                info,
+                block.body,
+                block.closed,
+            );
             if let Some(Item::Code(code)) = self.doc.items.last_mut() {
                 code.container = container.clone();
             }
@@ -320,14 +322,14 @@ impl<'a> Reader<'a> {
         closed: bool,
     ) {
         if !closed {
-            let opening = Span::new(span.start, span.start + self.file.slice(span).find('\n').unwrap_or(span.len()));
+            let opening = self.file.first_line(span);
             let marker = fence.map_or("```".to_owned(), |(c, n)| c.to_string().repeat(n));
             self.doc.diagnostics.push(
                 Diagnostic::error("fence-unterminated", "this fenced block is never closed")
                     .at(opening)
                     .label("opened here")
                     .help(format!(
-                        "add a line with `{marker}` after the block's last line; until then everything to the end of the file is part of it"
+                        "add a line containing only {marker} after the block's last line; until then the rest of the file belongs to the block"
                     )),
             );
         }
@@ -413,8 +415,12 @@ mod tests {
 
     #[test]
     fn annotations_attach_to_the_next_fence_only() {
-        let d = doc("<!-- litops: confirm -->\n```bash\nls\n```\n\n<!-- litops: skip -->\n\ntext\n");
-        assert_eq!(codes(&d)[0].annotation.as_ref().map(|a| a.attrs.len()), Some(1));
+        let d =
+            doc("<!-- litops: confirm -->\n```bash\nls\n```\n\n<!-- litops: skip -->\n\ntext\n");
+        assert_eq!(
+            codes(&d)[0].annotation.as_ref().map(|a| a.attrs.len()),
+            Some(1)
+        );
         assert_eq!(d.diagnostics.len(), 1);
         assert_eq!(d.diagnostics[0].code, "annotation-detached");
     }
@@ -430,12 +436,20 @@ mod tests {
 
     #[test]
     fn mkdocs_tabs_hold_fenced_blocks() {
-        let d = doc("=== \"GKE\"\n\n    ```bash\n    gcloud x\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    aws y\n    ```\n");
+        let d = doc(
+            "=== \"GKE\"\n\n    ```bash\n    gcloud x\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    aws y\n    ```\n",
+        );
         let codes = codes(&d);
         assert_eq!(codes.len(), 2);
         assert_eq!(codes[0].content.as_str(), "gcloud x\n");
-        assert_eq!(codes[0].container.as_ref().map(|c| c.title.as_str()), Some("GKE"));
-        assert_eq!(codes[1].container.as_ref().map(|c| c.title.as_str()), Some("EKS"));
+        assert_eq!(
+            codes[0].container.as_ref().map(|c| c.title.as_str()),
+            Some("GKE")
+        );
+        assert_eq!(
+            codes[1].container.as_ref().map(|c| c.title.as_str()),
+            Some("EKS")
+        );
         assert_eq!(codes[1].lang(), Some("bash"));
     }
 }

@@ -1,0 +1,7 @@
+//! One integration test binary (link time matters on small machines).
+
+mod cases;
+mod cli;
+mod injection;
+mod props;
+mod support;

@@ -1,0 +1,54 @@
+//! Helpers for driving the real binary.
+
+use std::path::{Path, PathBuf};
+
+/// `litops` with a clean, reproducible environment, run from the repo root.
+pub fn litops() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("litops"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LITOPS_TODAY", "2026-11-24")
+        .env("COLUMNS", "100")
+        .current_dir(repo());
+    cmd
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub const SEED: &str = "runbooks/kubernetes-operations.md";
+pub const GETTING_STARTED: &str = "runbooks/getting-started.md";
+
+/// Writes `text` as a runbook in a fresh temporary directory.
+pub struct TempRunbook {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl TempRunbook {
+    pub fn new(name: &str, text: impl AsRef<[u8]>) -> TempRunbook {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write runbook");
+        TempRunbook { dir, path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// stdout of a finished command as text.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Replaces a temporary directory's path in output, for snapshots.
+pub fn redact_dir(text: &str, dir: &Path) -> String {
+    text.replace(&dir.display().to_string(), "[TMP]")
+}
