@@ -111,10 +111,12 @@ pub fn outline(runbook: &Runbook) -> String {
                 }
                 _ => notes.push("input".to_owned()),
             }
+            // Secret values are never printed, wherever they were written.
+            let shown = |value: &str| if var.secret { format!("[REDACTED:{}]", var.name) } else { value.to_owned() };
             if let Some(default) = var.declared.as_ref().and_then(|d| d.default.as_deref()) {
-                notes.push(format!("default {default}"));
+                notes.push(format!("default {}", shown(default)));
             }
-            let values = var.document_values();
+            let values: Vec<String> = var.document_values().into_iter().map(shown).collect();
             if !values.is_empty() {
                 notes.push(format!("in document: {}", values.join(" | ")));
             }

@@ -206,6 +206,7 @@ fn make_step(
         continue_on_error: options.continue_on_error,
         checks,
         container: code.container.clone(),
+        uses: Vec::new(),
     })
 }
 
@@ -504,6 +505,12 @@ fn collect_variables(runbook: &mut Runbook) {
     }
     for var in &mut vars {
         var.optional = var.declared.is_none() && !required.contains(&var.name);
+        for u in &var.uses {
+            let uses = &mut runbook.steps[u.step].uses;
+            if !uses.iter().any(|(n, k)| *n == var.name && *k == u.kind) {
+                uses.push((var.name.clone(), u.kind));
+            }
+        }
     }
     runbook.variables = vars;
 }
@@ -682,7 +689,9 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
         if values.len() != pinned.len() || unique.len() != values.len() {
             continue;
         }
-        // Prefer the variable whose values name the sections ("GKE" ↔ gke).
+        // The sections must name their values ("Google Kubernetes Engine
+        // (GKE)" ↔ gke): independent procedures that happen to pin different
+        // values (cluster-1, cluster-2…) are not alternatives.
         let score = pinned
             .iter()
             .zip(&values)
@@ -693,6 +702,9 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
                     .contains(&value.to_ascii_lowercase())
             })
             .count();
+        if score < pinned.len() {
+            continue;
+        }
         if best.is_none_or(|(s, o, _)| score > s || (score == s && order < o)) {
             best = Some((score, order, name));
         }

@@ -82,12 +82,19 @@ pub struct Step {
     pub continue_on_error: bool,
     pub checks: Vec<Check>,
     pub container: Option<Container>,
+    /// The runbook variables this step uses, and how (filled by lowering).
+    pub uses: Vec<(String, UseKind)>,
 }
 
 impl Step {
     /// The source text of a span of [`Step::text`].
     pub fn source_span(&self, span: Span) -> Span {
         self.text.source_span(span)
+    }
+
+    /// Whether this step uses variable `name` in this way.
+    pub fn uses(&self, name: &str, kind: UseKind) -> bool {
+        self.uses.iter().any(|(n, k)| n == name && *k == kind)
     }
 }
 
@@ -180,15 +187,12 @@ impl Variable {
 
     /// Distinct values written for it in the document (env-prefix literals).
     pub fn document_values(&self) -> Vec<&str> {
-        let mut values: Vec<&str> = Vec::new();
-        for u in &self.uses {
-            if let Some(v) = u.literal.as_deref()
-                && !values.contains(&v)
-            {
-                values.push(v);
-            }
-        }
-        values
+        let mut seen = std::collections::HashSet::new();
+        self.uses
+            .iter()
+            .filter_map(|u| u.literal.as_deref())
+            .filter(|v| seen.insert(*v))
+            .collect()
     }
 }
 

@@ -156,18 +156,25 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         .iter()
         .map(|&i| plan_step(runbook, i, bindings))
         .collect();
-    let variables = plan_variables(runbook, selected, bindings);
+    let mut is_selected = vec![false; runbook.steps.len()];
+    for &i in selected {
+        is_selected[i] = true;
+    }
+    let variables = plan_variables(runbook, &is_selected, bindings);
     let alternatives = runbook
         .alternatives
         .iter()
         .filter(|g| {
             g.options
                 .iter()
-                .any(|(_, s)| s.iter().any(|i| selected.contains(i)))
+                .any(|(_, s)| s.iter().any(|&i| is_selected[i]))
         })
         .map(|g| PlanAlternative {
             variable: g.variable.clone(),
-            selected: bindings.get(&g.variable).map(|b| b.value.clone()),
+            selected: bindings.get(&g.variable).map(|b| {
+                let secret = runbook.variable(&g.variable).is_some_and(|v| v.secret);
+                mask(&g.variable, secret, &b.value)
+            }),
             options: g
                 .options
                 .iter()
@@ -214,16 +221,15 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
     }
 }
 
-fn plan_variables(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Vec<PlanVariable> {
+fn plan_variables(runbook: &Runbook, is_selected: &[bool], bindings: &Bindings) -> Vec<PlanVariable> {
     runbook
         .variables
         .iter()
         .filter_map(|var| {
-            let used_by: Vec<String> = selected
-                .iter()
-                .filter(|s| var.uses.iter().any(|u| u.step == **s))
-                .map(|&s| runbook.steps[s].id.clone())
-                .collect();
+            // Uses are in step order, so dedup of neighbours is enough.
+            let mut steps: Vec<usize> = var.uses.iter().map(|u| u.step).filter(|&s| is_selected[s]).collect();
+            steps.dedup();
+            let used_by: Vec<String> = steps.iter().map(|&s| runbook.steps[s].id.clone()).collect();
             if used_by.is_empty() && var.declared.is_none() {
                 return None;
             }
@@ -231,7 +237,7 @@ fn plan_variables(runbook: &Runbook, selected: &[usize], bindings: &Bindings) ->
             let document_values: Vec<String> = var
                 .document_values()
                 .into_iter()
-                .map(str::to_owned)
+                .map(|v| mask(&var.name, var.secret, v))
                 .collect();
             let source = match bound {
                 Some(b) => Some(source_name(&b.source).to_owned()),
@@ -396,19 +402,16 @@ impl Resolved {
     }
 }
 
-/// Places bound values into a step's script. `mask` replaces secret values
-/// by `[REDACTED:NAME]` (for display); execution resolves with `mask = false`.
-pub fn resolve(
-    runbook: &Runbook,
-    index: usize,
-    bindings: &Bindings,
-    mask_secrets: bool,
-) -> Resolved {
+/// Places bound values into a step's script. `mask_secrets` replaces secret
+/// values by `[REDACTED:NAME]` (for display, including values written in the
+/// document); execution resolves with `mask_secrets = false`. Whether a value
+/// can be placed safely is always decided on the real value.
+pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secrets: bool) -> Resolved {
     let step = &runbook.steps[index];
     let text = step.text.as_str();
     let mut out = Resolved::default();
     let secret = |name: &str| runbook.variable(name).is_some_and(|v| v.secret);
-    let value_for = |name: &str, value: &str| -> String {
+    let shown = |name: &str, value: &str| -> String {
         if mask_secrets && secret(name) {
             format!("[REDACTED:{name}]")
         } else {
@@ -423,56 +426,43 @@ pub fn resolve(
     // Edits on the original text: (span, replacement).
     let mut edits: Vec<(Span, String)> = Vec::new();
     let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
-    for a in step
-        .script
-        .assignments
-        .iter()
-        .filter(|a| a.kind == AssignmentKind::EnvPrefix)
-    {
-        let (Some(value_span), Some(_)) = (a.value_span, a.literal.as_ref()) else {
+    for a in step.script.assignments.iter().filter(|a| a.kind == AssignmentKind::EnvPrefix) {
+        let (Some(value_span), Some(literal)) = (a.value_span, a.literal.as_ref()) else {
             continue;
         };
-        if Some(a.name.as_str()) == selector {
+        if Some(a.name.as_str()) == selector || !step.uses(&a.name, UseKind::EnvPrefix) {
             continue;
         }
-        let is_input = runbook
-            .variable(&a.name)
-            .is_some_and(|v| v.uses.iter().any(|u| u.kind == UseKind::EnvPrefix));
-        if let (true, Some(bound)) = (is_input, bindings.get(&a.name)) {
-            edits.push((
-                value_span,
-                quote::unquoted(&value_for(&a.name, &bound.value)),
-            ));
+        match bindings.get(&a.name) {
+            Some(bound) => edits.push((value_span, quote::unquoted(&shown(&a.name, &bound.value)))),
+            None if mask_secrets && secret(&a.name) => {
+                edits.push((value_span, quote::unquoted(&shown(&a.name, literal))));
+            }
+            None => {}
         }
     }
     for p in &step.script.placeholders {
-        if edits
-            .iter()
-            .any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end)
-        {
+        if edits.iter().any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end) {
             continue;
         }
-        match bindings.get(&p.name) {
-            Some(bound) => match quote(
-                &value_for(&p.name, &bound.value),
-                p.quoting,
-                p.heredoc_delimiter.as_deref(),
-            ) {
-                Ok(text) => edits.push((p.span, text)),
-                Err(err) => out.errors.push(format!("{}: {err}", p.name)),
-            },
-            None => unbound(&p.name, &mut out),
+        let Some(bound) = bindings.get(&p.name) else {
+            unbound(&p.name, &mut out);
+            continue;
+        };
+        let delimiter = p.heredoc_delimiter.as_deref();
+        match quote(&bound.value, p.quoting, delimiter).and_then(|real| {
+            if mask_secrets && secret(&p.name) {
+                quote(&shown(&p.name, &bound.value), p.quoting, delimiter)
+            } else {
+                Ok(real)
+            }
+        }) {
+            Ok(text) => edits.push((p.span, text)),
+            Err(err) => out.errors.push(format!("{}: {err}", p.name)),
         }
     }
     for r in &step.script.refs {
-        let Some(var) = runbook.variable(&r.name) else {
-            continue;
-        };
-        if !var
-            .uses
-            .iter()
-            .any(|u| u.step == index && u.kind == UseKind::Reference)
-        {
+        if !step.uses(&r.name, UseKind::Reference) {
             continue;
         }
         match bindings.get(&r.name) {
@@ -480,11 +470,11 @@ pub fn resolve(
                 if !out.env.iter().any(|e| e.name == r.name) {
                     out.env.push(EnvVar {
                         name: r.name.clone(),
-                        value: value_for(&r.name, &bound.value),
+                        value: shown(&r.name, &bound.value),
                     });
                 }
             }
-            None if var.optional || r.has_default => {}
+            None if r.has_default || runbook.variable(&r.name).is_some_and(|v| v.optional) => {}
             None => unbound(&r.name, &mut out),
         }
     }

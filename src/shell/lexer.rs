@@ -68,8 +68,9 @@ pub struct Word {
     pub value: String,
     /// Contains `$…` or backticks (its value is not known before running).
     pub expands: bool,
-    /// Simple commands inside `$(…)`, backticks or `<(…)` in this word.
-    pub nested: Vec<Vec<Word>>,
+    /// Argument lists of the simple commands inside `$(…)`, backticks or
+    /// `<(…)` in this word.
+    pub nested: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -718,11 +719,12 @@ impl Word {
     }
 }
 
-/// The simple commands (argument lists) in a token list, redirection targets
-/// and keywords left out; nested substitutions are included after their host.
-pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<Word>> {
+/// The simple commands (argument lists, quotes removed) in a token list,
+/// redirection targets and keywords left out; nested substitutions are
+/// included after their host.
+pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    let mut current: Vec<Word> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
     let mut redirect_target = false;
     let mut nested = Vec::new();
     for token in tokens {
@@ -732,7 +734,7 @@ pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<Word>> {
                 if redirect_target {
                     redirect_target = false;
                 } else if !(current.is_empty() && is_keyword(&word.value)) {
-                    current.push(word.clone());
+                    current.push(word.value.clone());
                 }
             }
             Token::Op(op, _) if is_redirect(op) => redirect_target = true,
@@ -858,7 +860,7 @@ mod tests {
             panic!("word")
         };
         assert!(w.expands);
-        let argv0: Vec<&str> = w.nested.iter().map(|c| c[0].value.as_str()).collect();
+        let argv0: Vec<&str> = w.nested.iter().map(|c| c[0].as_str()).collect();
         assert_eq!(argv0, vec!["az", "jq", "echo"]);
         assert_eq!(f.refs[0].name, "N");
     }

@@ -72,9 +72,9 @@ pub fn read(text: &str) -> Script {
     let mut lexer = Lexer::new(text, &candidates);
     let tokens = lexer.tokens();
     let findings = lexer.findings;
-    let mut grouper = Grouper::new(text);
-    for token in &tokens {
-        grouper.token(token);
+    let mut grouper = Grouper::new(text, &tokens);
+    for index in 0..tokens.len() {
+        grouper.token(index);
     }
     grouper.finish();
     let mut problems = findings.problems;
@@ -98,19 +98,23 @@ struct Grouper<'t> {
     open: Vec<(&'static str, Span)>,
     start: Option<usize>,
     end: usize,
-    tokens: Vec<Token>,
+    /// Index of the current command's last token.
+    last: usize,
+    tokens: &'t [Token],
+    /// Index of the current command's first token.
+    first: Option<usize>,
     label: Vec<String>,
     previous_newline: bool,
     continues: bool,
     command_position: bool,
     redirect_target: bool,
     loop_variable: bool,
-    simple_words: Vec<Word>,
-    prefix: Vec<Word>,
+    simple_words: Vec<&'t Word>,
+    prefix: Vec<&'t Word>,
 }
 
 impl<'t> Grouper<'t> {
-    fn new(text: &'t str) -> Grouper<'t> {
+    fn new(text: &'t str, tokens: &'t [Token]) -> Grouper<'t> {
         Grouper {
             text,
             commands: Vec::new(),
@@ -119,7 +123,9 @@ impl<'t> Grouper<'t> {
             open: Vec::new(),
             start: None,
             end: 0,
-            tokens: Vec::new(),
+            last: 0,
+            tokens,
+            first: None,
             label: Vec::new(),
             previous_newline: true,
             continues: false,
@@ -131,7 +137,9 @@ impl<'t> Grouper<'t> {
         }
     }
 
-    fn token(&mut self, token: &Token) {
+    fn token(&mut self, index: usize) {
+        let tokens = self.tokens;
+        let token = &tokens[index];
         match token {
             Token::Comment(span) => {
                 if self.start.is_none() {
@@ -163,9 +171,10 @@ impl<'t> Grouper<'t> {
         self.previous_newline = false;
         if self.start.is_none() {
             self.start = Some(token.span().start);
+            self.first = Some(index);
         }
         self.end = token.span().end;
-        self.tokens.push(token.clone());
+        self.last = index;
         match token {
             Token::Word(word) => self.word(word),
             Token::Op(op, span) => self.operator(op, *span),
@@ -173,7 +182,7 @@ impl<'t> Grouper<'t> {
         }
     }
 
-    fn word(&mut self, word: &Word) {
+    fn word(&mut self, word: &'t Word) {
         self.continues = false;
         if self.redirect_target {
             self.redirect_target = false;
@@ -190,10 +199,10 @@ impl<'t> Grouper<'t> {
             return;
         }
         if self.simple_words.is_empty() && assignment_name(&word.value).is_some() {
-            self.prefix.push(word.clone());
+            self.prefix.push(word);
             return;
         }
-        self.simple_words.push(word.clone());
+        self.simple_words.push(word);
         self.command_position = false;
     }
 
@@ -260,7 +269,7 @@ impl<'t> Grouper<'t> {
         } else {
             AssignmentKind::EnvPrefix
         };
-        for word in &prefix {
+        for word in prefix {
             self.assign_word(word, kind);
         }
         let program = words.first().map(|w| w.value.as_str());
@@ -335,10 +344,8 @@ impl<'t> Grouper<'t> {
             return;
         };
         let span = Span::new(start, self.end);
-        let argvs = lexer::simple_commands(&std::mem::take(&mut self.tokens))
-            .into_iter()
-            .map(|words| words.into_iter().map(|w| w.value).collect())
-            .collect::<Vec<Vec<String>>>();
+        let first = self.first.take().unwrap_or(self.last);
+        let argvs = lexer::simple_commands(&self.tokens[first..=self.last]);
         let risks = risk::assess(&argvs, &self.text[span.start..span.end]);
         let label = (!self.label.is_empty()).then(|| std::mem::take(&mut self.label).join(" "));
         self.commands.push(Command {

@@ -365,30 +365,37 @@ fn recursive_rm(args: &[String]) -> bool {
 
 /// `DROP TABLE|DATABASE|SCHEMA…`, `TRUNCATE`, `DELETE FROM`, in any case.
 fn sql(text: &str) -> Vec<Risk> {
-    let words: Vec<String> = text
+    let mut risks: Vec<Risk> = Vec::new();
+    let mut words = text
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
-    let mut risks = Vec::new();
-    for pair in words.windows(2) {
-        let risk = match (pair[0].as_str(), pair[1].as_str()) {
-            (
-                "DROP",
-                "TABLE" | "DATABASE" | "SCHEMA" | "INDEX" | "VIEW" | "ROLE" | "USER" | "OWNED",
-            ) => Some(Risk {
+        .peekable();
+    let is = |word: &str, keyword: &str| word.eq_ignore_ascii_case(keyword);
+    while let Some(word) = words.next() {
+        let Some(&next) = words.peek() else {
+            break;
+        };
+        let risk = if is(word, "DROP")
+            && ["TABLE", "DATABASE", "SCHEMA", "INDEX", "VIEW", "ROLE", "USER", "OWNED"]
+                .iter()
+                .any(|k| is(next, k))
+        {
+            Some(Risk {
                 rule: "sql-drop",
                 reason: "drops database objects (SQL DROP)",
-            }),
-            ("TRUNCATE", _) => Some(Risk {
+            })
+        } else if is(word, "TRUNCATE") {
+            Some(Risk {
                 rule: "sql-truncate",
                 reason: "empties tables (SQL TRUNCATE)",
-            }),
-            ("DELETE", "FROM") => Some(Risk {
+            })
+        } else if is(word, "DELETE") && is(next, "FROM") {
+            Some(Risk {
                 rule: "sql-delete",
                 reason: "deletes rows (SQL DELETE)",
-            }),
-            _ => None,
+            })
+        } else {
+            None
         };
         if let Some(risk) = risk.filter(|r| !risks.contains(r)) {
             risks.push(risk);
