@@ -56,7 +56,9 @@ fn main() {
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM;
     let bare = time(RUNS, || {
-        let events = Parser::new_ext(black_box(&text), options).into_offset_iter().count();
+        let events = Parser::new_ext(black_box(&text), options)
+            .into_offset_iter()
+            .count();
         black_box(events);
     });
     let mut steps = 0;

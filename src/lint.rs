@@ -42,7 +42,7 @@ fn risky_without_decision(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::warning(
                 "risk-without-decision",
-                format!("step `{}` {}; it is gated by default", step.id, reasons.join(", ")),
+                format!("step `{}` {}; it is gated by default", step.id, reasons.join("; ")),
             )
             .at(runbook.file.first_line(step.source_span(command.span)))
             .label("risky command")

@@ -112,7 +112,13 @@ pub fn outline(runbook: &Runbook) -> String {
                 _ => notes.push("input".to_owned()),
             }
             // Secret values are never printed, wherever they were written.
-            let shown = |value: &str| if var.secret { format!("[REDACTED:{}]", var.name) } else { value.to_owned() };
+            let shown = |value: &str| {
+                if var.secret {
+                    format!("[REDACTED:{}]", var.name)
+                } else {
+                    value.to_owned()
+                }
+            };
             if let Some(default) = var.declared.as_ref().and_then(|d| d.default.as_deref()) {
                 notes.push(format!("default {}", shown(default)));
             }

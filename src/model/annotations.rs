@@ -109,17 +109,14 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
         if FOREIGN_KEYS.contains(&attr.key.as_str()) {
             continue;
         }
-        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+        if seen.iter().any(|(k, _)| *k == key) {
             d.push(
                 Diagnostic::error(
                     "annotation-duplicate",
                     format!("`{key}` is given twice for this block"),
                 )
                 .at(attr.span)
-                .help(format!(
-                    "remove one of them; the first is at byte {}",
-                    first.start
-                )),
+                .help("remove one of them (an annotation comment and the info string count as one list)"),
             );
             continue;
         }
@@ -137,14 +134,14 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                 None => {}
             },
             "confirm" | "no-confirm" => {
-                if let Some(first) = confirm_span {
+                if confirm_span.is_some() {
                     d.push(
                         Diagnostic::error(
                             "annotation-conflict",
                             "`confirm` and `no-confirm` contradict each other",
                         )
                         .at(attr.span)
-                        .help(format!("keep one; the other is at byte {}", first.start)),
+                        .help("keep one of them"),
                     );
                     continue;
                 }
@@ -188,14 +185,14 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                 if !flag(attr, d) {
                     continue;
                 }
-                if let Some(first) = mode_span {
+                if mode_span.is_some() {
                     d.push(
                         Diagnostic::error(
                             "annotation-conflict",
                             "`skip` and `manual` contradict each other",
                         )
                         .at(attr.span)
-                        .help(format!("keep one; the other is at byte {}", first.start)),
+                        .help("keep one of them"),
                     );
                     continue;
                 }
@@ -374,12 +371,12 @@ mod tests {
             (
                 &[attr("confirm", None), attr("no-confirm", None)],
                 "annotation-conflict",
-                "keep one; the other is at byte 0",
+                "keep one of them",
             ),
             (
                 &[attr("skip", None), attr("manual", None)],
                 "annotation-conflict",
-                "keep one; the other is at byte 0",
+                "keep one of them",
             ),
             (
                 &[attr("name", Some("a b"))],
@@ -394,7 +391,7 @@ mod tests {
             (
                 &[attr("name", Some("a")), attr("name", Some("b"))],
                 "annotation-duplicate",
-                "remove one of them; the first is at byte 0",
+                "remove one of them (an annotation comment and the info string count as one list)",
             ),
             (
                 &[attr("interactive", Some("yes"))],

@@ -37,6 +37,10 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     assign_ids(&mut runbook);
     collect_variables(&mut runbook);
     find_alternatives(&mut runbook);
+    // Source order, whatever stage found them (stable: ties keep stage order).
+    runbook
+        .diagnostics
+        .sort_by_key(|d| d.span.map_or(0, |s| s.start));
     runbook
 }
 
@@ -620,7 +624,14 @@ fn find_alternatives(runbook: &mut Runbook) {
         for (_, steps) in &mut group.options {
             steps.sort_unstable();
         }
+        // Options and groups in document order.
+        group
+            .options
+            .sort_by_key(|(_, steps)| steps.first().copied());
     }
+    runbook
+        .alternatives
+        .sort_by_key(|g| g.options.first().and_then(|(_, s)| s.first().copied()));
 }
 
 fn push_option(group: &mut AlternativeGroup, value: &str, step: usize) {

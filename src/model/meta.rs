@@ -77,18 +77,6 @@ pub(crate) mod duration_text {
     }
 }
 
-const KNOWN_KEYS: &[&str] = &[
-    "title",
-    "summary",
-    "tags",
-    "area",
-    "status",
-    "owner",
-    "version",
-    "last_reviewed",
-    "aliases",
-    "litops",
-];
 const SETTINGS_KEYS: &[&str] = &["vars", "timeout", "production", "shell", "review_every"];
 const VAR_KEYS: &[&str] = &["default", "description", "secret", "values"];
 
@@ -172,7 +160,16 @@ impl Reader<'_> {
                 .map(|loc| self.offset_of(loc.line() as usize, loc.column() as usize))
                 .map_or(self.front.span, |at| Span::new(at, at + 1));
             let message = err.to_string();
-            let first_line = message.lines().next().unwrap_or("invalid YAML").to_owned();
+            let first_line = message.lines().next().unwrap_or("invalid YAML");
+            // The location is the diagnostic's own (file line, not YAML line).
+            let first_line = first_line.strip_prefix("error: ").unwrap_or(first_line);
+            let first_line = match first_line
+                .strip_prefix("line ")
+                .and_then(|r| r.split_once(": "))
+            {
+                Some((_, rest)) => rest,
+                None => first_line,
+            };
             Diagnostic::error(
                 "front-matter-yaml",
                 format!("front matter is not valid YAML: {first_line}"),
@@ -434,11 +431,6 @@ pub fn is_variable_name(name: &str) -> bool {
 /// `30s`, `15m`, `1h30m`, `180d`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| e.to_string())
-}
-
-/// Whether the front matter names known keys only (used by `check`).
-pub fn is_known_key(key: &str) -> bool {
-    KNOWN_KEYS.contains(&key)
 }
 
 #[cfg(test)]

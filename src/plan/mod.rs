@@ -127,7 +127,8 @@ pub struct PlanStep {
 pub struct PlanCommand {
     pub label: Option<String>,
     pub text: String,
-    pub risks: Vec<String>,
+    /// Risk rules the command matches (`rule` is a stable id, `reason` prose).
+    pub risks: Vec<crate::shell::Risk>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -221,13 +222,22 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
     }
 }
 
-fn plan_variables(runbook: &Runbook, is_selected: &[bool], bindings: &Bindings) -> Vec<PlanVariable> {
+fn plan_variables(
+    runbook: &Runbook,
+    is_selected: &[bool],
+    bindings: &Bindings,
+) -> Vec<PlanVariable> {
     runbook
         .variables
         .iter()
         .filter_map(|var| {
             // Uses are in step order, so dedup of neighbours is enough.
-            let mut steps: Vec<usize> = var.uses.iter().map(|u| u.step).filter(|&s| is_selected[s]).collect();
+            let mut steps: Vec<usize> = var
+                .uses
+                .iter()
+                .map(|u| u.step)
+                .filter(|&s| is_selected[s])
+                .collect();
             steps.dedup();
             let used_by: Vec<String> = steps.iter().map(|&s| runbook.steps[s].id.clone()).collect();
             if used_by.is_empty() && var.declared.is_none() {
@@ -289,16 +299,12 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
         .map(|c| PlanCommand {
             label: c.label.clone(),
             text: resolved.map_span(c.span),
-            risks: c.risks.iter().map(|r| r.reason.to_owned()).collect(),
+            risks: c.risks.clone(),
         })
         .collect();
     PlanStep {
         id: step.id.clone(),
-        section: runbook
-            .section_path(step.section)
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        section: section_titles(runbook, step.section),
         summary: step.summary.clone(),
         location: runbook.file.location(step.span),
         lang: step.lang.clone(),
@@ -331,6 +337,16 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
             .collect(),
         unbound: resolved.unbound,
         errors: resolved.errors,
+    }
+}
+
+/// The section path, or the document's title for a step under no section.
+fn section_titles(runbook: &Runbook, section: usize) -> Vec<String> {
+    let path = runbook.section_path(section);
+    if path.is_empty() {
+        vec![runbook.title().to_owned()]
+    } else {
+        path.into_iter().map(str::to_owned).collect()
     }
 }
 
@@ -406,7 +422,12 @@ impl Resolved {
 /// values by `[REDACTED:NAME]` (for display, including values written in the
 /// document); execution resolves with `mask_secrets = false`. Whether a value
 /// can be placed safely is always decided on the real value.
-pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secrets: bool) -> Resolved {
+pub fn resolve(
+    runbook: &Runbook,
+    index: usize,
+    bindings: &Bindings,
+    mask_secrets: bool,
+) -> Resolved {
     let step = &runbook.steps[index];
     let text = step.text.as_str();
     let mut out = Resolved::default();
@@ -426,7 +447,12 @@ pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secret
     // Edits on the original text: (span, replacement).
     let mut edits: Vec<(Span, String)> = Vec::new();
     let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
-    for a in step.script.assignments.iter().filter(|a| a.kind == AssignmentKind::EnvPrefix) {
+    for a in step
+        .script
+        .assignments
+        .iter()
+        .filter(|a| a.kind == AssignmentKind::EnvPrefix)
+    {
         let (Some(value_span), Some(literal)) = (a.value_span, a.literal.as_ref()) else {
             continue;
         };
@@ -442,7 +468,10 @@ pub fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, mask_secret
         }
     }
     for p in &step.script.placeholders {
-        if edits.iter().any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end) {
+        if edits
+            .iter()
+            .any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end)
+        {
             continue;
         }
         let Some(bound) = bindings.get(&p.name) else {

@@ -109,7 +109,7 @@ const RULES: &[Rule] = &[
             "gcloud-upgrade",
             "gcloud",
             &["upgrade"],
-            "upgrades a cluster or node pool",
+            "upgrades a cluster or its nodes",
         )
     },
     rule(
@@ -152,7 +152,7 @@ const RULES: &[Rule] = &[
             "az-upgrade",
             "az",
             &["upgrade"],
-            "upgrades a cluster or node pool",
+            "upgrades a cluster or its nodes",
         )
     },
     rule(
@@ -171,7 +171,7 @@ const RULES: &[Rule] = &[
         "eksctl-upgrade",
         "eksctl",
         &["upgrade"],
-        "upgrades a cluster or node group",
+        "upgrades a cluster or its nodes",
     ),
     rule(
         "terraform-destroy",
@@ -376,9 +376,11 @@ fn sql(text: &str) -> Vec<Risk> {
             break;
         };
         let risk = if is(word, "DROP")
-            && ["TABLE", "DATABASE", "SCHEMA", "INDEX", "VIEW", "ROLE", "USER", "OWNED"]
-                .iter()
-                .any(|k| is(next, k))
+            && [
+                "TABLE", "DATABASE", "SCHEMA", "INDEX", "VIEW", "ROLE", "USER", "OWNED",
+            ]
+            .iter()
+            .any(|k| is(next, k))
         {
             Some(Risk {
                 rule: "sql-drop",

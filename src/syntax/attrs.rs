@@ -138,6 +138,8 @@ fn parse_attr_list(text: &MappedText, range: Span, diagnostics: &mut Vec<Diagnos
                     i = next;
                 }
                 Err(next) => {
+                    // Reported once here; the attribute is dropped so that
+                    // it is not also reported as missing its value.
                     diagnostics.push(
                         Diagnostic::error(
                             "annotation-syntax",
@@ -147,6 +149,7 @@ fn parse_attr_list(text: &MappedText, range: Span, diagnostics: &mut Vec<Diagnos
                         .help("close the quote; write \\\" for a quote inside the value"),
                     );
                     i = next;
+                    continue;
                 }
             }
         }
