@@ -352,6 +352,17 @@ impl<'s> Lexer<'s> {
         (candidate.span.end <= self.limit).then(|| candidate.clone())
     }
 
+    /// At a placeholder: record it with its quoting and take it as literal text.
+    fn take_placeholder(&mut self, quoting: Quoting, word: &mut Word) -> bool {
+        let Some(candidate) = self.placeholder_here() else {
+            return false;
+        };
+        self.record_placeholder(&candidate, quoting, None);
+        word.value.push_str(&candidate.text);
+        self.pos = candidate.span.end;
+        true
+    }
+
     fn record_placeholder(
         &mut self,
         candidate: &Candidate,
@@ -371,10 +382,7 @@ impl<'s> Lexer<'s> {
     fn word(&mut self, quoting: Quoting) -> Word {
         let mut word = Word::empty(self.pos);
         while let Some(c) = self.peek() {
-            if let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, quoting, None);
-                word.value.push_str(&candidate.text);
-                self.pos = candidate.span.end;
+            if self.take_placeholder(quoting, &mut word) {
                 continue;
             }
             match c {
@@ -422,10 +430,7 @@ impl<'s> Lexer<'s> {
         let start = self.pos;
         self.pos += 1;
         loop {
-            if let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, Quoting::Single, None);
-                word.value.push_str(&candidate.text);
-                self.pos = candidate.span.end;
+            if self.take_placeholder(Quoting::Single, word) {
                 continue;
             }
             match self.peek() {
@@ -450,10 +455,7 @@ impl<'s> Lexer<'s> {
         let start = self.pos;
         self.pos += 1;
         loop {
-            if let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, Quoting::Double, None);
-                word.value.push_str(&candidate.text);
-                self.pos = candidate.span.end;
+            if self.take_placeholder(Quoting::Double, word) {
                 continue;
             }
             match self.peek() {
