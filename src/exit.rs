@@ -2,7 +2,16 @@
 
 /// Success.
 pub const OK: u8 = 0;
-/// `check`: a runbook has errors (or warnings, with `--strict`).
+/// `run`: a step failed. `check`: a runbook has errors (or warnings, with `--strict`).
+pub const STEP_FAILED: u8 = 1;
 pub const LINT: u8 = 1;
 /// Bad usage, unreadable file, or a runbook that cannot be planned.
 pub const USAGE: u8 = 2;
+/// `run`: variables without a value and nobody to ask (unattended).
+pub const MISSING_VARIABLES: u8 = 3;
+/// `run`: a gated step is not approved (unattended), or a manual step cannot be done unattended.
+pub const GATE_NOT_APPROVED: u8 = 4;
+/// `run`: a check failed (reserved for checks).
+pub const CHECK_FAILED: u8 = 5;
+/// `run`: interrupted (Ctrl-C twice, or SIGTERM).
+pub const INTERRUPTED: u8 = 130;

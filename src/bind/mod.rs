@@ -25,6 +25,8 @@ pub struct Inputs {
     pub sets: Vec<String>,
     /// `--vars FILE`, in order.
     pub var_files: Vec<PathBuf>,
+    /// `--env-file FILE` (dotenv), in order, read after the `--vars` files.
+    pub env_files: Vec<PathBuf>,
     /// The process environment (only names the runbook uses are read).
     pub env: BTreeMap<String, String>,
 }
@@ -34,8 +36,11 @@ pub struct Inputs {
 pub enum Source {
     Set,
     VarsFile(PathBuf),
+    EnvFile(PathBuf),
     Environment,
     FrontMatter,
+    /// Typed by the operator when the run asked.
+    Prompt,
 }
 
 impl fmt::Display for Source {
@@ -43,6 +48,8 @@ impl fmt::Display for Source {
         match self {
             Source::Set => f.write_str("--set"),
             Source::VarsFile(p) => write!(f, "--vars {}", p.display()),
+            Source::EnvFile(p) => write!(f, "--env-file {}", p.display()),
+            Source::Prompt => f.write_str("prompt"),
             Source::Environment => f.write_str("environment"),
             Source::FrontMatter => f.write_str("front matter"),
         }
@@ -125,6 +132,13 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
             );
         }
     }
+    for path in &inputs.env_files {
+        for (name, value) in read_env_file(path)? {
+            let name = canonical_name(runbook, &name)?;
+            note_unknown(runbook, &name, &mut bindings.warnings);
+            bindings.values.insert(name, Bound { value, source: Source::EnvFile(path.clone()) });
+        }
+    }
     for set in &inputs.sets {
         let (name, value) = set
             .split_once('=')
@@ -182,6 +196,54 @@ fn note_unknown(runbook: &Runbook, name: &str, warnings: &mut Vec<String>) {
         .map(|s| format!("; did you mean {s}?"))
         .unwrap_or_default();
     warnings.push(format!("{name} is not used by this runbook{hint}"));
+}
+
+/// A dotenv file: `NAME=value` lines, `export ` allowed, `#` comments,
+/// values optionally in single (literal) or double quotes (`\n`, `\"`,
+/// `\\` escapes). Nothing is expanded: a value is data.
+fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
+    let text = std::fs::read_to_string(path).map_err(|e| BindError::VarsFile {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let error = |message: &str| BindError::VarsFile {
+            path: path.to_owned(),
+            message: format!("line {}: {message}", n + 1),
+        };
+        let (name, raw) = line.split_once('=').ok_or_else(|| error("expected NAME=value"))?;
+        let raw = raw.trim();
+        let value = if let Some(inner) = raw.strip_prefix('\'') {
+            inner.strip_suffix('\'').ok_or_else(|| error("single quote is not closed"))?.to_owned()
+        } else if let Some(inner) = raw.strip_prefix('"') {
+            let inner = inner.strip_suffix('"').ok_or_else(|| error("double quote is not closed"))?;
+            let mut value = String::new();
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                match (c, c == '\\') {
+                    (_, true) => match chars.next() {
+                        Some('n') => value.push('\n'),
+                        Some('t') => value.push('\t'),
+                        Some(other) => value.push(other),
+                        None => value.push('\\'),
+                    },
+                    (c, false) => value.push(c),
+                }
+            }
+            value
+        } else {
+            // Unquoted: a trailing ` # comment` is not part of the value.
+            raw.split(" #").next().unwrap_or(raw).trim_end().to_owned()
+        };
+        out.push((name.trim().to_owned(), value));
+    }
+    Ok(out)
 }
 
 /// A YAML or JSON mapping of names to scalar values.
@@ -258,6 +320,18 @@ mod tests {
         );
         assert_eq!(b.get("POD_NAME").map(|b| b.value.as_str()), Some("web-1"));
         assert!(b.warnings.is_empty());
+    }
+
+    #[test]
+    fn env_files_are_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let env = dir.path().join(".env");
+        std::fs::write(&env, "# c\nexport NAME=\"a \\\"b\\\"\\nc\"\nREGION='$(no)' \nCLOUD=eks # pick\n").expect("write");
+        let inputs = Inputs { env_files: vec![env], ..Inputs::default() };
+        let b = bind(&runbook(), &inputs).expect("bind");
+        assert_eq!(b.get("NAME").map(|b| b.value.as_str()), Some("a \"b\"\nc"));
+        assert_eq!(b.get("REGION").map(|b| b.value.as_str()), Some("$(no)"));
+        assert_eq!(b.get("CLOUD").map(|b| b.value.as_str()), Some("eks"));
     }
 
     #[test]

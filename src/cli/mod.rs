@@ -7,6 +7,7 @@
 mod check;
 mod list;
 mod plan;
+mod run;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -22,12 +23,16 @@ use crate::plan::Selection;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  `check` found errors (or warnings, with --strict)
-  2  usage error, unreadable file, or a runbook that cannot be planned
+  0    success
+  1    `check` found errors (or warnings, with --strict); `run`: a step failed
+  2    usage error, unreadable file, or a runbook that cannot be planned
+  3    `run`: variables without a value in an unattended run
+  4    `run`: a gated step not approved, or a manual step, in an unattended run
+  5    `run`: a check failed (reserved: checks are not evaluated yet)
+  130  `run`: interrupted (Ctrl-C twice, or SIGTERM)
 
-Variables are bound in this order (first wins): --set, --vars files (the last
-file wins), the environment, front-matter defaults (litops.vars), the value
+Variables are bound in this order (first wins): --set, --env-file and --vars
+files (the last file wins), the environment, front-matter defaults (litops.vars), the value
 written in the document (NAME=value before a command).
 
 Docs: docs/dialect.md (annotations), docs/plan-json.md (plan --format json).";
@@ -35,7 +40,8 @@ Docs: docs/dialect.md (annotations), docs/plan-json.md (plan --format json).";
 /// litops: executable Markdown runbooks.
 ///
 /// Reads ordinary Markdown runbooks (front matter, headings, fenced bash
-/// blocks) and shows what they would do. Nothing here executes a command.
+/// blocks), shows what they would do (`list`, `plan`, `check`) and runs them
+/// (`run`).
 #[derive(Debug, Parser)]
 #[command(name = "litops", version, after_help = EXIT_CODES, max_term_width = 100)]
 pub struct Cli {
@@ -60,6 +66,8 @@ enum Command {
     List(list::ListArgs),
     /// Dry run: the exact commands that would run, with values bound. Nothing is executed.
     Plan(plan::PlanArgs),
+    /// Run a runbook's steps: interactively (step by step) or unattended.
+    Run(run::RunArgs),
     /// Lint runbooks (files or directories) for CI: errors and warnings with file:line:col.
     Check(check::CheckArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -106,6 +114,9 @@ struct BindArgs {
     /// Read variables from a YAML or JSON file of NAME: value; repeatable.
     #[arg(long = "vars", value_name = "FILE")]
     var_files: Vec<PathBuf>,
+    /// Read variables from a dotenv file (NAME=value lines); repeatable.
+    #[arg(long = "env-file", value_name = "FILE")]
+    env_files: Vec<PathBuf>,
     /// Do not read variable values from the environment.
     #[arg(long)]
     no_env: bool,
@@ -116,6 +127,7 @@ impl BindArgs {
         Inputs {
             sets: self.sets.clone(),
             var_files: self.var_files.clone(),
+            env_files: self.env_files.clone(),
             env: if self.no_env {
                 Default::default()
             } else {
@@ -142,6 +154,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::List(args) => list::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
+        Command::Run(args) => run::run(&args, &out),
         Command::Check(args) => check::run(&args, &out),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();

@@ -96,6 +96,9 @@ pub enum Status {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanStep {
+    /// Index of the step in the runbook.
+    #[serde(skip)]
+    pub index: usize,
     pub id: String,
     pub section: Vec<String>,
     pub summary: Option<String>,
@@ -275,6 +278,8 @@ fn source_name(source: &Source) -> &'static str {
     match source {
         Source::Set => "--set",
         Source::VarsFile(_) => "vars-file",
+        Source::EnvFile(_) => "env-file",
+        Source::Prompt => "prompt",
         Source::Environment => "environment",
         Source::FrontMatter => "front-matter",
     }
@@ -303,6 +308,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
         })
         .collect();
     PlanStep {
+        index,
         id: step.id.clone(),
         section: section_titles(runbook, step.section),
         summary: step.summary.clone(),

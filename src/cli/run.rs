@@ -1,0 +1,288 @@
+//! `litops run`: execute a runbook, interactively or unattended.
+//!
+//! Everything that can be known before the first step is checked before it:
+//! variables without a value (asked for, or exit 3), gates without approval
+//! and manual steps in an unattended run (exit 4), values that cannot be
+//! placed safely (exit 2). Then the executor runs the plan.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{BindArgs, Output, SelectArgs, bind_or_report, load_plannable};
+use crate::bind::{Bindings, Bound, Source};
+use crate::exec::{self, Operator, Reporter};
+use crate::exit;
+use crate::gate::{self, Approvals, Interactive, Unattended};
+use crate::model::Runbook;
+use crate::model::meta::parse_duration;
+use crate::plan::{self, Plan, Status, select};
+use crate::report::{JsonReporter, TerminalReporter};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook (a Markdown file).
+    file: PathBuf,
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    bind: BindArgs,
+    /// Approve every gated step.
+    #[arg(long)]
+    yes: bool,
+    /// Approve this gated step (full id or unique trailing part); repeatable.
+    #[arg(long = "approve", value_name = "ID")]
+    approve: Vec<String>,
+    /// Never prompt (implied when stdin is not a terminal): missing values and
+    /// unapproved gates stop the run before its first step.
+    #[arg(long)]
+    unattended: bool,
+    /// Timeout for steps that set none (e.g. 10m); the runbook's `litops.timeout` wins.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    timeout: Option<Duration>,
+    /// After a timeout or Ctrl-C, how long a step gets before SIGKILL.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
+    grace: Duration,
+    /// The shell that runs steps (bash or a bash-compatible shell).
+    #[arg(long, value_name = "PATH", default_value = "bash")]
+    shell: String,
+    /// Write events as JSON lines to stdout instead of the terminal report.
+    #[arg(long)]
+    json: bool,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+}
+
+pub fn run(args: &RunArgs, out: &Output) -> u8 {
+    match prepare_and_run(args, out) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
+    let runbook = load_plannable(&args.file, out)?;
+    let selected = args.select.selection().apply(&runbook).map_err(|err| {
+        out.error(err);
+        exit::USAGE
+    })?;
+    let unattended = args.unattended || !std::io::stdin().is_terminal();
+    let mut bindings = bind_or_report(&runbook, &args.bind, out)?;
+    let by = gate::operator_name();
+    let interactive = Interactive::new(out.color_stderr, by.clone(), None);
+    let mut plan = plan::build(&runbook, &selected, &bindings);
+    while let Some(missing) = first_missing(&plan) {
+        if unattended {
+            report_missing(&plan, out);
+            return Err(exit::MISSING_VARIABLES);
+        }
+        let Some(var) = runbook.variable(&missing) else {
+            out.error(format!("{missing} has no value"));
+            return Err(exit::MISSING_VARIABLES);
+        };
+        let used_by: Vec<String> = plan
+            .variables
+            .iter()
+            .find(|v| v.name == missing)
+            .map(|v| v.used_by.clone())
+            .unwrap_or_default();
+        let default = var.document_values().first().map(|v| v.to_string());
+        let value = interactive
+            .ask_variable(var, default.as_deref(), &used_by)
+            .map_err(|err| {
+                out.error(format!("cannot ask for {missing}: {err}"));
+                exit::MISSING_VARIABLES
+            })?;
+        bindings.values.insert(missing, Bound { value, source: Source::Prompt });
+        plan = plan::build(&runbook, &selected, &bindings);
+    }
+    refuse_unplaceable(&plan, out)?;
+    refuse_unevaluated(&plan, out)?;
+    let approvals = approvals(&runbook, args, out)?;
+    if unattended {
+        refuse_unattended(&plan, &approvals, out)?;
+    }
+    if plan.steps.iter().any(|s| s.status == Status::Run && !s.checks.is_empty()) {
+        out.warning("this runbook has checks; litops does not evaluate checks yet, so they are not run");
+    }
+    let confirm_word = runbook.settings.production.then(|| confirm_word(&runbook, &bindings));
+    let options = exec::Options {
+        shell: args.shell.clone(),
+        unattended,
+        timeout: args.timeout,
+        grace: args.grace,
+    };
+    let mut operator: Box<dyn Operator> = if unattended {
+        Box::new(Unattended::new(approvals, by))
+    } else {
+        Box::new(gate::Approving::new(
+            approvals,
+            by.clone(),
+            Interactive::new(out.color_stderr, by, confirm_word),
+        ))
+    };
+    let mut reporter: Box<dyn Reporter> = if args.json {
+        Box::new(JsonReporter::new(std::io::stdout()))
+    } else {
+        Box::new(TerminalReporter::new(std::io::stdout(), std::io::stderr(), out.color_stdout))
+    };
+    match exec::run(&runbook, &plan, &bindings, &options, operator.as_mut(), reporter.as_mut()) {
+        Ok(finished) => Ok(finished.exit_code),
+        Err(err) => {
+            out.error(format!("cannot run steps: {err}"));
+            Err(exit::USAGE)
+        }
+    }
+}
+
+/// What the plan still needs, selectors first: once an alternative is
+/// chosen, the variables of the ones not chosen are no longer needed.
+fn missing(plan: &Plan) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.status == Status::Choose) {
+        if let Some(alt) = &step.alternative
+            && !names.contains(&alt.variable)
+        {
+            names.push(alt.variable.clone());
+        }
+    }
+    let needed = plan.steps.iter().filter(|s| matches!(s.status, Status::Run | Status::Manual));
+    for name in needed.flat_map(|s| &s.unbound) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+fn first_missing(plan: &Plan) -> Option<String> {
+    missing(plan).into_iter().next()
+}
+
+fn report_missing(plan: &Plan, out: &Output) {
+    let names = missing(plan);
+    let mut text = format!(
+        "{} variable{} without a value (unattended runs never prompt):\n",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" }
+    );
+    let mut chooses = false;
+    for name in &names {
+        let var = plan.variables.iter().find(|v| &v.name == name);
+        let mut line = format!("  {name}");
+        if let Some(p) = var.and_then(|v| v.placeholder.as_deref()) {
+            line.push_str(&format!("  (placeholder {p})"));
+        }
+        if var.is_some_and(|v| v.selects) {
+            chooses = true;
+            let values: Vec<&str> = plan
+                .alternatives
+                .iter()
+                .filter(|a| &a.variable == name)
+                .flat_map(|a| a.options.iter().map(|o| o.value.as_str()))
+                .collect();
+            line.push_str(&format!("  chooses between: {}", values.join(", ")));
+        }
+        if let Some(v) = var {
+            line.push_str(&format!("  used by: {}", v.used_by.join(", ")));
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if chooses {
+        text.push_str("(the alternative you choose may need more values)\n");
+    }
+    text.push_str("give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment");
+    out.error(text);
+}
+
+fn refuse_unplaceable(plan: &Plan, out: &Output) -> Result<(), u8> {
+    let mut bad = false;
+    for step in plan.steps.iter().filter(|s| s.status != Status::Skip) {
+        for error in &step.errors {
+            out.error(format!("step {}: {error}", step.id));
+            bad = true;
+        }
+    }
+    if bad { Err(exit::USAGE) } else { Ok(()) }
+}
+
+/// `when` conditions need the Rhai checks engine; running a conditional step
+/// without evaluating its condition would be a surprise, so refuse.
+fn refuse_unevaluated(plan: &Plan, out: &Output) -> Result<(), u8> {
+    let conditional: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Run && s.when.is_some())
+        .map(|s| s.id.as_str())
+        .collect();
+    if conditional.is_empty() {
+        return Ok(());
+    }
+    out.error(format!(
+        "these steps have `when` conditions, which litops cannot evaluate yet: {}\nleave them out with --step/--section, or remove the annotation",
+        conditional.join(", ")
+    ));
+    Err(exit::USAGE)
+}
+
+fn approvals(runbook: &Runbook, args: &RunArgs, out: &Output) -> Result<Approvals, u8> {
+    let mut steps = Vec::new();
+    for name in &args.approve {
+        let index = select::find_step(runbook, name).map_err(|err| {
+            out.error(format!("--approve: {err}"));
+            exit::USAGE
+        })?;
+        steps.push(runbook.steps[index].id.clone());
+    }
+    Ok(Approvals { all: args.yes, steps })
+}
+
+fn refuse_unattended(plan: &Plan, approvals: &Approvals, out: &Output) -> Result<(), u8> {
+    let manual: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Manual)
+        .map(|s| s.id.as_str())
+        .collect();
+    if !manual.is_empty() {
+        out.error(format!(
+            "manual steps need a person; an unattended run cannot do them: {}\nleave them out with --step/--section/--from/--to",
+            manual.join(", ")
+        ));
+        return Err(exit::GATE_NOT_APPROVED);
+    }
+    let missing = approvals.missing(plan);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} gated step{} not approved; nothing was run:\n",
+        missing.len(),
+        if missing.len() == 1 { " is" } else { "s are" }
+    );
+    for step in &missing {
+        text.push_str(&format!("  {}  ({})\n", step.id, step.gate.reasons.join("; ")));
+    }
+    text.push_str("approve them with --approve ID (repeatable) or all with --yes");
+    out.error(text);
+    Err(exit::GATE_NOT_APPROVED)
+}
+
+/// What to type to pass a gate in a production runbook: the cluster or
+/// namespace the run targets, when it has one, else the word `production`.
+fn confirm_word(runbook: &Runbook, bindings: &Bindings) -> String {
+    ["CLUSTER_NAME", "CLUSTER", "NAMESPACE", "ENVIRONMENT"]
+        .iter()
+        .find_map(|name| {
+            bindings.get(name).map(|b| b.value.clone()).or_else(|| {
+                runbook
+                    .variable(name)
+                    .and_then(|v| v.document_values().first().map(|s| s.to_string()))
+            })
+        })
+        .unwrap_or_else(|| "production".to_owned())
+}

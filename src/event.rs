@@ -1,0 +1,104 @@
+//! Events: the only thing the executor emits.
+//!
+//! Every output of a run goes through these: the terminal reporter, the
+//! `--json` reporter (one event per line), and the transcript writer to come.
+//! They carry what a reader of the run needs later without the runbook at
+//! hand: ids, the resolved command (secrets masked), exit status, timings,
+//! who approved a gate and how.
+
+use serde::Serialize;
+
+/// Which output stream a chunk came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Success,
+    /// Non-zero exit (or killed by a signal it did not ask for).
+    Failed,
+    TimedOut,
+    Interrupted,
+}
+
+/// How a run ended; maps to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunOutcome {
+    Success,
+    StepFailed,
+    Interrupted,
+    /// The operator chose to quit.
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    RunStarted {
+        runbook: String,
+        title: String,
+        steps: usize,
+        unattended: bool,
+    },
+    StepStarted {
+        index: usize,
+        id: String,
+        section: Vec<String>,
+        /// The script as it runs, secret values masked.
+        script: String,
+        /// Names of the variables exported to it (values are in the plan).
+        env: Vec<String>,
+    },
+    Output {
+        id: String,
+        stream: Stream,
+        /// The bytes as read; JSON shows them as lossy UTF-8 (a chunk may
+        /// end inside a character).
+        #[serde(serialize_with = "lossy")]
+        data: Vec<u8>,
+    },
+    StepFinished {
+        id: String,
+        outcome: Outcome,
+        exit_code: Option<i32>,
+        signal: Option<i32>,
+        duration_ms: u64,
+        /// `continue-on-error`: a failure here does not stop the run.
+        continue_on_error: bool,
+    },
+    StepSkipped {
+        id: String,
+        reason: String,
+    },
+    GateAsked {
+        id: String,
+        reasons: Vec<String>,
+    },
+    GateAnswered {
+        id: String,
+        approved: bool,
+        /// Who: the operator's user name, or the approval's source.
+        by: String,
+        /// How: `--yes`, `--approve`, `prompt`.
+        how: String,
+    },
+    RunInterrupted {
+        id: Option<String>,
+    },
+    RunFinished {
+        outcome: RunOutcome,
+        exit_code: u8,
+        duration_ms: u64,
+    },
+}
+
+fn lossy<S: serde::Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(data))
+}

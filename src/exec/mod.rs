@@ -1,0 +1,298 @@
+//! Running a plan: steps in order, each in its own process, sharing a shell
+//! session; decisions (gates, what to do after a failure) asked of an
+//! [`Operator`]; everything that happens reported as [`Event`]s.
+//!
+//! Async (tokio) stays inside this module: the executor is called like any
+//! function and drives a small runtime of its own.
+
+pub mod process;
+pub mod session;
+
+use std::time::{Duration, Instant};
+
+use crate::bind::Bindings;
+use crate::event::{Event, Outcome, RunOutcome};
+use crate::model::Runbook;
+use crate::plan::{self, Plan, PlanStep, Status};
+use process::{Ending, Interrupts, Spawn};
+use session::Session;
+
+/// Receives every event of a run.
+pub trait Reporter {
+    fn event(&mut self, event: &Event);
+}
+
+/// An approval decision for a gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub approved: bool,
+    pub by: String,
+    pub how: String,
+}
+
+/// What to do with a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// Run this script (the planned one, or the operator's edit).
+    Run(String),
+    Skip,
+    Quit,
+}
+
+/// After a step failed, timed out or was interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    Retry,
+    Continue,
+    Quit,
+}
+
+/// What an operator sees of a step about to run.
+pub struct StepContext<'a> {
+    pub step: &'a PlanStep,
+    /// Position in the plan (1-based) and the plan's length.
+    pub position: (usize, usize),
+    /// The script that will run, values placed (not masked: this is what runs).
+    pub script: &'a str,
+    /// Its top-level commands, for running them one by one.
+    pub commands: Vec<String>,
+    /// The session's state file (to open a shell where the session is).
+    pub state: &'a std::path::Path,
+    pub shell: &'a str,
+}
+
+/// The person (or policy) deciding during a run.
+pub trait Operator {
+    /// A gated step is about to run.
+    fn approve(&mut self, step: &PlanStep) -> Approval;
+    /// Before a step runs: run it (perhaps edited, or some of its commands),
+    /// skip it, or stop.
+    fn before_step(&mut self, ctx: &StepContext) -> Choice;
+    /// A `manual` step: the operator does it by hand, then says so.
+    fn manual(&mut self, step: &PlanStep) -> Choice;
+    /// A step did not succeed.
+    fn recover(&mut self, step: &PlanStep, outcome: Outcome) -> Recovery;
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub shell: String,
+    pub unattended: bool,
+    /// Per-step timeout when neither the step nor the runbook sets one.
+    pub timeout: Option<Duration>,
+    /// Between SIGTERM/SIGINT and SIGKILL.
+    pub grace: Duration,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finished {
+    pub outcome: RunOutcome,
+    pub exit_code: u8,
+}
+
+/// Runs the plan's steps.
+pub fn run(
+    runbook: &Runbook,
+    plan: &Plan,
+    bindings: &Bindings,
+    options: &Options,
+    operator: &mut dyn Operator,
+    reporter: &mut dyn Reporter,
+) -> std::io::Result<Finished> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let interrupts = Interrupts::install(&runtime)?;
+    let session = Session::new()?;
+    let started = Instant::now();
+    reporter.event(&Event::RunStarted {
+        runbook: plan.runbook.path.clone(),
+        title: plan.runbook.title.clone(),
+        steps: plan.steps.len(),
+        unattended: options.unattended,
+    });
+    let mut outcome = RunOutcome::Success;
+    'steps: for (n, step) in plan.steps.iter().enumerate() {
+        if interrupts.count() >= 2 {
+            reporter.event(&Event::RunInterrupted { id: None });
+            outcome = RunOutcome::Interrupted;
+            break;
+        }
+        match step.status {
+            Status::Skip => {
+                reporter.event(&Event::StepSkipped {
+                    id: step.id.clone(),
+                    reason: step.status_reason.clone().unwrap_or_default(),
+                });
+                continue;
+            }
+            Status::Manual => {
+                match operator.manual(step) {
+                    Choice::Quit => {
+                        outcome = RunOutcome::Quit;
+                        break;
+                    }
+                    Choice::Skip => skipped(reporter, step, "skipped by the operator"),
+                    Choice::Run(_) => skipped(reporter, step, "done by hand (manual step)"),
+                }
+                continue;
+            }
+            Status::Run | Status::Choose => {}
+        }
+        if step.gate.required {
+            reporter.event(&Event::GateAsked {
+                id: step.id.clone(),
+                reasons: step.gate.reasons.clone(),
+            });
+            let approval = operator.approve(step);
+            reporter.event(&Event::GateAnswered {
+                id: step.id.clone(),
+                approved: approval.approved,
+                by: approval.by.clone(),
+                how: approval.how.clone(),
+            });
+            if !approval.approved {
+                skipped(reporter, step, "gate not approved");
+                continue;
+            }
+        }
+        let resolved = plan::resolve(runbook, step.index, bindings, false);
+        let context = StepContext {
+            step,
+            position: (n + 1, plan.steps.len()),
+            script: &resolved.text,
+            commands: runbook.steps[step.index]
+                .script
+                .commands
+                .iter()
+                .map(|c| resolved.map_span(c.span))
+                .collect(),
+            state: session.state_file(),
+            shell: &options.shell,
+        };
+        let mut script = match operator.before_step(&context) {
+            Choice::Run(script) => script,
+            Choice::Skip => {
+                skipped(reporter, step, "skipped by the operator");
+                continue;
+            }
+            Choice::Quit => {
+                outcome = RunOutcome::Quit;
+                break;
+            }
+        };
+        let env: Vec<(String, String)> = resolved.env.iter().map(|e| (e.name.clone(), e.value.clone())).collect();
+        loop {
+            let result = run_step(&runtime, &session, &interrupts, n, step, &script, &env, options, reporter)?;
+            if result == Outcome::Success {
+                break;
+            }
+            if result == Outcome::Interrupted && (options.unattended || interrupts.count() >= 2) {
+                reporter.event(&Event::RunInterrupted { id: Some(step.id.clone()) });
+                outcome = RunOutcome::Interrupted;
+                break 'steps;
+            }
+            if result != Outcome::Interrupted && step.continue_on_error {
+                break;
+            }
+            match operator.recover(step, result) {
+                Recovery::Retry => {
+                    script = resolved.text.clone();
+                    continue;
+                }
+                Recovery::Continue => break,
+                Recovery::Quit => {
+                    outcome = if result == Outcome::Interrupted {
+                        RunOutcome::Interrupted
+                    } else {
+                        RunOutcome::StepFailed
+                    };
+                    break 'steps;
+                }
+            }
+        }
+    }
+    let exit_code = match outcome {
+        RunOutcome::Success | RunOutcome::Quit => crate::exit::OK,
+        RunOutcome::StepFailed => crate::exit::STEP_FAILED,
+        RunOutcome::Interrupted => crate::exit::INTERRUPTED,
+    };
+    reporter.event(&Event::RunFinished {
+        outcome,
+        exit_code,
+        duration_ms: millis(started.elapsed()),
+    });
+    Ok(Finished { outcome, exit_code })
+}
+
+fn skipped(reporter: &mut dyn Reporter, step: &PlanStep, reason: &str) {
+    reporter.event(&Event::StepSkipped {
+        id: step.id.clone(),
+        reason: reason.to_owned(),
+    });
+}
+
+#[expect(clippy::too_many_arguments, reason = "one call site; a struct would only rename the list")]
+fn run_step(
+    runtime: &tokio::runtime::Runtime,
+    session: &Session,
+    interrupts: &Interrupts,
+    n: usize,
+    step: &PlanStep,
+    script: &str,
+    env: &[(String, String)],
+    options: &Options,
+    reporter: &mut dyn Reporter,
+) -> std::io::Result<Outcome> {
+    let path = session.write_script(n, script)?;
+    reporter.event(&Event::StepStarted {
+        index: n,
+        id: step.id.clone(),
+        section: step.section.clone(),
+        script: step.script.clone(),
+        env: env.iter().map(|(k, _)| k.clone()).collect(),
+    });
+    let spawn = Spawn {
+        shell: &options.shell,
+        state: session.state_file(),
+        script: &path,
+        env,
+        timeout: step.timeout.or(options.timeout),
+        interactive: step.interactive,
+        grace: options.grace,
+    };
+    let id = step.id.clone();
+    let (ending, elapsed) = runtime.block_on(process::run(spawn, interrupts, |stream, data| {
+        reporter.event(&Event::Output {
+            id: id.clone(),
+            stream,
+            data: data.to_vec(),
+        });
+    }))?;
+    let (exit_code, signal) = match ending {
+        Ending::Exited(code) => (Some(code), None),
+        Ending::Signaled(signal) => (None, Some(signal)),
+        Ending::TimedOut | Ending::Interrupted => (None, None),
+    };
+    let outcome = match ending {
+        Ending::Exited(0) => Outcome::Success,
+        Ending::TimedOut => Outcome::TimedOut,
+        Ending::Interrupted => Outcome::Interrupted,
+        Ending::Exited(_) | Ending::Signaled(_) => Outcome::Failed,
+    };
+    reporter.event(&Event::StepFinished {
+        id: step.id.clone(),
+        outcome,
+        exit_code,
+        signal,
+        duration_ms: millis(elapsed),
+        continue_on_error: step.continue_on_error,
+    });
+    Ok(outcome)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,223 @@
+//! One step's process: spawn, stream, time out, interrupt, clean up.
+//!
+//! The step's shell leads its own process group, so a signal reaches
+//! everything it started. A timeout sends SIGTERM to the group, an interrupt
+//! (Ctrl-C) SIGINT; either escalates to SIGKILL after a grace period. When
+//! the shell exits, whatever it left behind in its group is terminated the
+//! same way, so no step leaves orphans (a process that left the group with
+//! `setsid` is out of reach; that is a daemon by choice).
+//!
+//! Interactive steps (`interactive`) share the terminal and litops's process
+//! group instead, so that the terminal's job control and Ctrl-C reach them as
+//! they would from a shell prompt.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::Notify;
+
+use super::session::WRAPPER;
+use crate::event::Stream;
+
+/// How a step's process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+    Interrupted,
+}
+
+/// What to run.
+#[derive(Debug)]
+pub struct Spawn<'a> {
+    pub shell: &'a str,
+    pub state: &'a Path,
+    pub script: &'a Path,
+    pub env: &'a [(String, String)],
+    pub timeout: Option<Duration>,
+    pub interactive: bool,
+    /// Between SIGTERM/SIGINT and SIGKILL.
+    pub grace: Duration,
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM received by litops, counted.
+///
+/// SIGTERM counts as two: it asks for the run to end, not just the step.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupts {
+    count: Arc<AtomicUsize>,
+    notify: Arc<Notify>,
+}
+
+impl Interrupts {
+    /// Takes over SIGINT and SIGTERM for the life of the runtime.
+    pub fn install(runtime: &tokio::runtime::Runtime) -> std::io::Result<Interrupts> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupts = Interrupts::default();
+        let _guard = runtime.enter();
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let (count, notify) = (interrupts.count.clone(), interrupts.notify.clone());
+        runtime.spawn(async move {
+            loop {
+                let add = tokio::select! {
+                    Some(()) = sigint.recv() => 1,
+                    Some(()) = sigterm.recv() => 2,
+                    else => break,
+                };
+                count.fetch_add(add, Ordering::SeqCst);
+                notify.notify_one();
+            }
+        });
+        Ok(interrupts)
+    }
+
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the count exceeds `seen`.
+    async fn after(&self, seen: usize) {
+        loop {
+            let notified = self.notify.notified();
+            if self.count() > seen {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Runs a step and streams its output to `output`.
+pub async fn run(
+    spawn: Spawn<'_>,
+    interrupts: &Interrupts,
+    mut output: impl FnMut(Stream, &[u8]),
+) -> std::io::Result<(Ending, Duration)> {
+    let mut command = tokio::process::Command::new(spawn.shell);
+    command
+        .arg("--noprofile")
+        .arg("--norc")
+        .arg("-c")
+        .arg(WRAPPER)
+        .arg("litops-step")
+        .arg(spawn.state)
+        .arg(spawn.script)
+        .envs(spawn.env.iter().map(|(k, v)| (k, v)))
+        .kill_on_drop(true);
+    if spawn.interactive {
+        command.stdin(Stdio::inherit()).stdout(Stdio::inherit()).stderr(Stdio::inherit());
+    } else {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+    }
+    let started = Instant::now();
+    let mut child = command.spawn()?;
+    let pid = child.id().map(|id| Pid::from_raw(id as i32));
+    // An interactive step shares our group: signal the shell alone.
+    let signal_step = |signal: Signal| {
+        if let Some(pid) = pid {
+            let _ = if spawn.interactive {
+                nix::sys::signal::kill(pid, signal)
+            } else {
+                killpg(pid, signal)
+            };
+        }
+    };
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let mut out_buf = vec![0u8; 64 * 1024];
+    let mut err_buf = vec![0u8; 64 * 1024];
+    let seen = interrupts.count();
+    let deadline = spawn.timeout.map(|t| tokio::time::Instant::now() + t);
+    let mut ending: Option<Ending> = None;
+    let mut kill_at: Option<tokio::time::Instant> = None;
+    let status = loop {
+        tokio::select! {
+            n = read_some(&mut stdout, &mut out_buf) => match n {
+                Some(n) if n > 0 => output(Stream::Stdout, &out_buf[..n]),
+                _ => stdout = None,
+            },
+            n = read_some(&mut stderr, &mut err_buf) => match n {
+                Some(n) if n > 0 => output(Stream::Stderr, &err_buf[..n]),
+                _ => stderr = None,
+            },
+            status = child.wait() => break status?,
+            () = sleep_until(deadline), if ending.is_none() => {
+                ending = Some(Ending::TimedOut);
+                signal_step(Signal::SIGTERM);
+                kill_at = Some(tokio::time::Instant::now() + spawn.grace);
+            }
+            () = interrupts.after(seen), if ending.is_none() => {
+                ending = Some(Ending::Interrupted);
+                signal_step(Signal::SIGINT);
+                kill_at = Some(tokio::time::Instant::now() + spawn.grace);
+            }
+            () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) => {
+                // A second Ctrl-C does not wait for the grace period.
+                signal_step(Signal::SIGKILL);
+            }
+            () = sleep_until(kill_at) => {
+                signal_step(Signal::SIGKILL);
+                kill_at = None;
+            }
+        }
+    };
+    // The shell is gone; end whatever it left in its group, then collect the
+    // rest of the output (a leftover process may hold the pipes open).
+    if !spawn.interactive {
+        signal_step(Signal::SIGTERM);
+        let drain_until = tokio::time::Instant::now() + spawn.grace;
+        let mut killed = false;
+        while stdout.is_some() || stderr.is_some() {
+            tokio::select! {
+                n = read_some(&mut stdout, &mut out_buf) => match n {
+                    Some(n) if n > 0 => output(Stream::Stdout, &out_buf[..n]),
+                    _ => stdout = None,
+                },
+                n = read_some(&mut stderr, &mut err_buf) => match n {
+                    Some(n) if n > 0 => output(Stream::Stderr, &err_buf[..n]),
+                    _ => stderr = None,
+                },
+                () = tokio::time::sleep_until(drain_until), if !killed => {
+                    signal_step(Signal::SIGKILL);
+                    killed = true;
+                }
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let ending = ending.unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Ending::Exited(code),
+            (None, Some(signal)) => Ending::Signaled(signal),
+            (None, None) => Ending::Exited(-1),
+        }
+    });
+    Ok((ending, elapsed))
+}
+
+async fn read_some<R: AsyncRead + Unpin>(reader: &mut Option<R>, buf: &mut [u8]) -> Option<usize> {
+    match reader {
+        Some(r) => r.read(buf).await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,250 @@
+//! The interactive operator: before each step, show what it is and what it
+//! will run, then let the person run it, skip it, edit it, run some of its
+//! commands, open a shell where the session is, or quit. Gates need an
+//! explicit yes; production runbooks ask to type a name instead.
+//!
+//! Prompts go to stderr (stdout carries the steps' output) through dialoguer.
+
+use std::io::Write;
+
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use dialoguer::{Confirm, Editor, Input, MultiSelect, Password, Select};
+
+use crate::event::Outcome;
+use crate::exec::{Approval, Choice, Operator, Recovery, StepContext};
+use crate::model::Variable;
+use crate::plan::PlanStep;
+
+pub struct Interactive {
+    theme: Box<dyn Theme>,
+    by: String,
+    /// For production runbooks: the word to type to pass a gate.
+    confirm_word: Option<String>,
+}
+
+impl Interactive {
+    pub fn new(color: bool, by: String, confirm_word: Option<String>) -> Interactive {
+        let theme: Box<dyn Theme> = if color {
+            Box::new(ColorfulTheme::default())
+        } else {
+            Box::new(SimpleTheme)
+        };
+        Interactive {
+            theme,
+            by,
+            confirm_word,
+        }
+    }
+
+    fn say(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{text}");
+    }
+
+    /// Asks for a variable's value: a list for declared values, hidden input
+    /// for secrets, otherwise text with the document's value as the default.
+    pub fn ask_variable(&self, var: &Variable, default: Option<&str>, used_by: &[String]) -> std::io::Result<String> {
+        let mut prompt = var.name.clone();
+        if let Some(d) = var.description() {
+            prompt.push_str(&format!(" ({d})"));
+        }
+        if let Some(p) = &var.placeholder {
+            prompt.push_str(&format!(" — replaces {p}"));
+        }
+        if !used_by.is_empty() {
+            self.say(&format!("{} is used by: {}", var.name, used_by.join(", ")));
+        }
+        let values = var.declared.as_ref().map(|d| d.values.clone()).unwrap_or_default();
+        let value = if !values.is_empty() {
+            let start = default.and_then(|d| values.iter().position(|v| v == d)).unwrap_or(0);
+            let index = Select::with_theme(self.theme.as_ref())
+                .with_prompt(prompt)
+                .items(&values)
+                .default(start)
+                .interact()
+                .map_err(io)?;
+            values[index].clone()
+        } else if var.secret {
+            Password::with_theme(self.theme.as_ref())
+                .with_prompt(prompt)
+                .allow_empty_password(false)
+                .interact()
+                .map_err(io)?
+        } else {
+            let mut input = Input::<String>::with_theme(self.theme.as_ref()).with_prompt(prompt);
+            if let Some(d) = default {
+                input = input.default(d.to_owned());
+            }
+            input.interact_text().map_err(io)?
+        };
+        Ok(value)
+    }
+
+    fn show(&self, ctx: &StepContext) {
+        let step = ctx.step;
+        let (n, total) = ctx.position;
+        self.say(&format!("\n▶ [{n}/{total}] {}", step.id));
+        self.say(&format!("  {}  ({})", step.section.join(" › "), step.location));
+        if let Some(summary) = &step.summary {
+            self.say(&format!("  {summary}"));
+        }
+        if !step.env.is_empty() {
+            let vars: Vec<String> = step.env.iter().map(|e| format!("{}={}", e.name, e.value)).collect();
+            self.say(&format!("  variables: {}", vars.join(" ")));
+        }
+        if step.gate.required {
+            self.say(&format!("  risk: {}", step.gate.reasons.join("; ")));
+        }
+        if step.interactive {
+            self.say("  interactive: the step uses this terminal");
+        }
+        for line in step.script.trim_end_matches('\n').split('\n') {
+            self.say(format!("  $ {line}").trim_end());
+        }
+    }
+
+    fn open_shell(&self, ctx: &StepContext) {
+        let rc = match tempfile::NamedTempFile::new() {
+            Ok(rc) => rc,
+            Err(err) => return self.say(&format!("cannot open a shell: {err}")),
+        };
+        let body = format!(
+            "[ -f {state} ] && . {state}\nPS1='(litops) \\w\\$ '\n",
+            state = shlex::try_quote(&ctx.state.to_string_lossy()).unwrap_or_default()
+        );
+        if std::fs::write(rc.path(), body).is_err() {
+            return self.say("cannot open a shell: the rc file could not be written");
+        }
+        self.say("Opening a shell where the session is; `exit` returns to the run.");
+        let status = std::process::Command::new(ctx.shell)
+            .arg("--rcfile")
+            .arg(rc.path())
+            .arg("-i")
+            .status();
+        if let Err(err) = status {
+            self.say(&format!("cannot open a shell: {err}"));
+        }
+    }
+}
+
+fn io(err: dialoguer::Error) -> std::io::Error {
+    match err {
+        dialoguer::Error::IO(e) => e,
+    }
+}
+
+impl Operator for Interactive {
+    fn approve(&mut self, step: &PlanStep) -> Approval {
+        self.say(&format!("  gate: {}", step.gate.reasons.join("; ")));
+        let approved = match &self.confirm_word {
+            Some(word) => Input::<String>::with_theme(self.theme.as_ref())
+                .with_prompt(format!("Production runbook: type `{word}` to run this step"))
+                .allow_empty(true)
+                .interact_text()
+                .map(|typed| typed.trim() == word)
+                .unwrap_or(false),
+            None => Confirm::with_theme(self.theme.as_ref())
+                .with_prompt("Run this gated step?")
+                .default(false)
+                .interact()
+                .unwrap_or(false),
+        };
+        Approval {
+            approved,
+            by: self.by.clone(),
+            how: "prompt".to_owned(),
+        }
+    }
+
+    fn before_step(&mut self, ctx: &StepContext) -> Choice {
+        self.show(ctx);
+        loop {
+            let mut items = vec!["Run", "Skip", "Edit the command"];
+            if ctx.commands.len() > 1 {
+                items.push("Choose commands to run");
+            }
+            items.extend(["Open a shell here", "Quit"]);
+            let choice = Select::with_theme(self.theme.as_ref())
+                .with_prompt("Step")
+                .items(&items)
+                .default(0)
+                .interact();
+            let Ok(choice) = choice else {
+                return Choice::Quit;
+            };
+            match items[choice] {
+                "Run" => return Choice::Run(ctx.script.to_owned()),
+                "Skip" => return Choice::Skip,
+                "Edit the command" => match Editor::new().extension(".sh").edit(ctx.script) {
+                    Ok(Some(edited)) => return Choice::Run(edited),
+                    Ok(None) => self.say("unchanged (editor closed without saving)"),
+                    Err(err) => self.say(&format!("cannot edit: {err}")),
+                },
+                "Choose commands to run" => {
+                    let labels: Vec<String> = ctx
+                        .commands
+                        .iter()
+                        .zip(&ctx.step.commands)
+                        .map(|(text, planned)| {
+                            let first = planned.text.lines().next().unwrap_or("");
+                            match &planned.label {
+                                Some(label) if !text.is_empty() => format!("{first}   # {label}"),
+                                _ => first.to_owned(),
+                            }
+                        })
+                        .collect();
+                    match MultiSelect::with_theme(self.theme.as_ref())
+                        .with_prompt("Commands (space to select, enter to run)")
+                        .items(&labels)
+                        .interact()
+                    {
+                        Ok(chosen) if !chosen.is_empty() => {
+                            let script: Vec<&str> = chosen.iter().map(|&i| ctx.commands[i].as_str()).collect();
+                            return Choice::Run(script.join("\n") + "\n");
+                        }
+                        _ => self.say("no command chosen"),
+                    }
+                }
+                "Open a shell here" => self.open_shell(ctx),
+                _ => return Choice::Quit,
+            }
+        }
+    }
+
+    fn manual(&mut self, step: &PlanStep) -> Choice {
+        self.say(&format!("\n✋ manual step {}: do this by hand", step.id));
+        for line in step.script.trim_end_matches('\n').split('\n') {
+            self.say(format!("  $ {line}").trim_end());
+        }
+        let items = ["Done", "Skip", "Quit"];
+        match Select::with_theme(self.theme.as_ref())
+            .with_prompt("When you have done it")
+            .items(items)
+            .default(0)
+            .interact()
+        {
+            Ok(0) => Choice::Run(String::new()),
+            Ok(1) => Choice::Skip,
+            _ => Choice::Quit,
+        }
+    }
+
+    fn recover(&mut self, step: &PlanStep, outcome: Outcome) -> Recovery {
+        let what = match outcome {
+            Outcome::Interrupted => "was interrupted",
+            Outcome::TimedOut => "timed out",
+            _ => "failed",
+        };
+        let items = ["Retry", "Continue with the next step", "Quit"];
+        match Select::with_theme(self.theme.as_ref())
+            .with_prompt(format!("{} {what}", step.id))
+            .items(items)
+            .default(if outcome == Outcome::Interrupted { 1 } else { 0 })
+            .interact()
+        {
+            Ok(0) => Recovery::Retry,
+            Ok(1) => Recovery::Continue,
+            _ => Recovery::Quit,
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Unattended runs never prompt. Every gate must be approved before the
+//! first step starts (`--yes` for all, `--approve ID` per step); a failure
+//! stops the run.
+
+use crate::exec::{Approval, Choice, Operator, Recovery, StepContext};
+use crate::event::Outcome;
+use crate::plan::{Plan, PlanStep, Status};
+
+/// Approvals given on the command line, ids already resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Approvals {
+    pub all: bool,
+    pub steps: Vec<String>,
+}
+
+impl Approvals {
+    pub(super) fn how(&self, id: &str) -> Option<&'static str> {
+        if self.steps.iter().any(|s| s == id) {
+            Some("--approve")
+        } else if self.all {
+            Some("--yes")
+        } else {
+            None
+        }
+    }
+
+    /// Gated steps of the plan that would run without an approval.
+    pub fn missing<'p>(&self, plan: &'p Plan) -> Vec<&'p PlanStep> {
+        plan.steps
+            .iter()
+            .filter(|s| s.status == Status::Run && s.gate.required && self.how(&s.id).is_none())
+            .collect()
+    }
+}
+
+pub struct Unattended {
+    approvals: Approvals,
+    by: String,
+}
+
+impl Unattended {
+    pub fn new(approvals: Approvals, by: String) -> Unattended {
+        Unattended { approvals, by }
+    }
+}
+
+impl Operator for Unattended {
+    fn approve(&mut self, step: &PlanStep) -> Approval {
+        let how = self.approvals.how(&step.id);
+        Approval {
+            approved: how.is_some(),
+            by: self.by.clone(),
+            how: how.unwrap_or("none").to_owned(),
+        }
+    }
+
+    fn before_step(&mut self, ctx: &StepContext) -> Choice {
+        Choice::Run(ctx.script.to_owned())
+    }
+
+    /// Refused before the run starts; never reached.
+    fn manual(&mut self, _step: &PlanStep) -> Choice {
+        Choice::Quit
+    }
+
+    fn recover(&mut self, _step: &PlanStep, _outcome: Outcome) -> Recovery {
+        Recovery::Quit
+    }
+}

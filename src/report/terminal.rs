@@ -1,0 +1,155 @@
+//! The terminal reporter: a header per step with its resolved command
+//! (secrets masked), the step's own output as it comes, and a result line.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::event::{Event, Outcome, RunOutcome, Stream};
+use crate::exec::Reporter;
+
+pub struct TerminalReporter<O: Write, E: Write> {
+    out: O,
+    err: E,
+    color: bool,
+    total: usize,
+    ran: usize,
+    skipped: usize,
+    failed: usize,
+    /// Whether the last byte written to `out` ended a line.
+    at_line_start: bool,
+}
+
+impl<O: Write, E: Write> TerminalReporter<O, E> {
+    pub fn new(out: O, err: E, color: bool) -> TerminalReporter<O, E> {
+        TerminalReporter {
+            out,
+            err,
+            color,
+            total: 0,
+            ran: 0,
+            skipped: 0,
+            failed: 0,
+            at_line_start: true,
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        let newline = if self.at_line_start { "" } else { "\n" };
+        let _ = write!(self.out, "{newline}{text}\n");
+        let _ = self.out.flush();
+        self.at_line_start = true;
+    }
+}
+
+fn seconds(ms: u64) -> String {
+    let d = Duration::from_millis(ms);
+    if d < Duration::from_secs(60) {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+    }
+}
+
+impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { title, steps, runbook, .. } => {
+                self.total = *steps;
+                let text = format!("{title} ({runbook}): {steps} step{}", if *steps == 1 { "" } else { "s" });
+                let text = self.paint("1", &text);
+                self.line(&text);
+            }
+            Event::StepStarted { index, id, section, script, .. } => {
+                let header = self.paint("1;36", &format!("▶ [{}/{}] {id}", index + 1, self.total));
+                let path = self.paint("2", &section.join(" › "));
+                self.line(&format!("\n{header}  {path}"));
+                for line in script.trim_end_matches('\n').split('\n') {
+                    let text = self.paint("2", &format!("  $ {line}").trim_end().to_string());
+                    self.line(&text);
+                }
+            }
+            Event::Output { stream, data, .. } => match stream {
+                Stream::Stdout => {
+                    let _ = self.out.write_all(data);
+                    let _ = self.out.flush();
+                    if let Some(last) = data.last() {
+                        self.at_line_start = *last == b'\n';
+                    }
+                }
+                Stream::Stderr => {
+                    let _ = self.err.write_all(data);
+                    let _ = self.err.flush();
+                }
+            },
+            Event::StepFinished { id, outcome, exit_code, signal, duration_ms, continue_on_error } => {
+                let time = seconds(*duration_ms);
+                let text = match outcome {
+                    Outcome::Success => {
+                        self.ran += 1;
+                        self.paint("32", &format!("✓ {id} ({time})"))
+                    }
+                    other => {
+                        self.failed += 1;
+                        let what = match (other, exit_code, signal) {
+                            (Outcome::TimedOut, _, _) => format!("timed out after {time}"),
+                            (Outcome::Interrupted, _, _) => format!("interrupted after {time}"),
+                            (_, Some(code), _) => format!("exit {code} after {time}"),
+                            (_, _, Some(signal)) => format!("killed by signal {signal} after {time}"),
+                            _ => format!("failed after {time}"),
+                        };
+                        let tail = if *continue_on_error { " (continue-on-error)" } else { "" };
+                        self.paint("31", &format!("✗ {id}: {what}{tail}"))
+                    }
+                };
+                self.line(&text);
+            }
+            Event::StepSkipped { id, reason } => {
+                self.skipped += 1;
+                let text = self.paint("33", &format!("↷ {id} skipped: {reason}"));
+                self.line(&text);
+            }
+            Event::GateAsked { .. } => {}
+            Event::GateAnswered { id, approved, by, how } => {
+                let text = if *approved {
+                    format!("gate on {id} approved by {by} ({how})")
+                } else {
+                    format!("gate on {id} not approved")
+                };
+                let text = self.paint("33", &text);
+                self.line(&text);
+            }
+            Event::RunInterrupted { id } => {
+                let text = match id {
+                    Some(id) => format!("interrupted during {id}"),
+                    None => "interrupted".to_owned(),
+                };
+                let text = self.paint("31", &text);
+                self.line(&text);
+            }
+            Event::RunFinished { outcome, duration_ms, .. } => {
+                let summary = format!(
+                    "{} succeeded, {} failed, {} skipped in {}",
+                    self.ran,
+                    self.failed,
+                    self.skipped,
+                    seconds(*duration_ms)
+                );
+                let text = match outcome {
+                    RunOutcome::Success => self.paint("1;32", &format!("\nDone: {summary}")),
+                    RunOutcome::Quit => self.paint("1;33", &format!("\nStopped by the operator: {summary}")),
+                    RunOutcome::StepFailed => self.paint("1;31", &format!("\nFailed: {summary}")),
+                    RunOutcome::Interrupted => self.paint("1;31", &format!("\nInterrupted: {summary}")),
+                };
+                self.line(&text);
+            }
+        }
+    }
+}
