@@ -136,7 +136,13 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
         for (name, value) in read_env_file(path)? {
             let name = canonical_name(runbook, &name)?;
             note_unknown(runbook, &name, &mut bindings.warnings);
-            bindings.values.insert(name, Bound { value, source: Source::EnvFile(path.clone()) });
+            bindings.values.insert(
+                name,
+                Bound {
+                    value,
+                    source: Source::EnvFile(path.clone()),
+                },
+            );
         }
     }
     for set in &inputs.sets {
@@ -217,12 +223,19 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
             path: path.to_owned(),
             message: format!("line {}: {message}", n + 1),
         };
-        let (name, raw) = line.split_once('=').ok_or_else(|| error("expected NAME=value"))?;
+        let (name, raw) = line
+            .split_once('=')
+            .ok_or_else(|| error("expected NAME=value"))?;
         let raw = raw.trim();
         let value = if let Some(inner) = raw.strip_prefix('\'') {
-            inner.strip_suffix('\'').ok_or_else(|| error("single quote is not closed"))?.to_owned()
+            inner
+                .strip_suffix('\'')
+                .ok_or_else(|| error("single quote is not closed"))?
+                .to_owned()
         } else if let Some(inner) = raw.strip_prefix('"') {
-            let inner = inner.strip_suffix('"').ok_or_else(|| error("double quote is not closed"))?;
+            let inner = inner
+                .strip_suffix('"')
+                .ok_or_else(|| error("double quote is not closed"))?;
             let mut value = String::new();
             let mut chars = inner.chars();
             while let Some(c) = chars.next() {
@@ -302,6 +315,7 @@ mod tests {
         let inputs = Inputs {
             sets: vec!["NAME=from-set".into(), "<pod-name>=web-1".into()],
             var_files: vec![vars.clone()],
+            env_files: Vec::new(),
             env: [
                 ("REGION".to_owned(), "from-env".to_owned()),
                 ("CLOUD".to_owned(), "eks".to_owned()),
@@ -326,8 +340,15 @@ mod tests {
     fn env_files_are_data() {
         let dir = tempfile::tempdir().expect("tempdir");
         let env = dir.path().join(".env");
-        std::fs::write(&env, "# c\nexport NAME=\"a \\\"b\\\"\\nc\"\nREGION='$(no)' \nCLOUD=eks # pick\n").expect("write");
-        let inputs = Inputs { env_files: vec![env], ..Inputs::default() };
+        std::fs::write(
+            &env,
+            "# c\nexport NAME=\"a \\\"b\\\"\\nc\"\nREGION='$(no)' \nCLOUD=eks # pick\n",
+        )
+        .expect("write");
+        let inputs = Inputs {
+            env_files: vec![env],
+            ..Inputs::default()
+        };
         let b = bind(&runbook(), &inputs).expect("bind");
         assert_eq!(b.get("NAME").map(|b| b.value.as_str()), Some("a \"b\"\nc"));
         assert_eq!(b.get("REGION").map(|b| b.value.as_str()), Some("$(no)"));

@@ -96,7 +96,13 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
                 out.error(format!("cannot ask for {missing}: {err}"));
                 exit::MISSING_VARIABLES
             })?;
-        bindings.values.insert(missing, Bound { value, source: Source::Prompt });
+        bindings.values.insert(
+            missing,
+            Bound {
+                value,
+                source: Source::Prompt,
+            },
+        );
         plan = plan::build(&runbook, &selected, &bindings);
     }
     refuse_unplaceable(&plan, out)?;
@@ -105,10 +111,19 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
     if unattended {
         refuse_unattended(&plan, &approvals, out)?;
     }
-    if plan.steps.iter().any(|s| s.status == Status::Run && !s.checks.is_empty()) {
-        out.warning("this runbook has checks; litops does not evaluate checks yet, so they are not run");
+    if plan
+        .steps
+        .iter()
+        .any(|s| s.status == Status::Run && !s.checks.is_empty())
+    {
+        out.warning(
+            "this runbook has checks; litops does not evaluate checks yet, so they are not run",
+        );
     }
-    let confirm_word = runbook.settings.production.then(|| confirm_word(&runbook, &bindings));
+    let confirm_word = runbook
+        .settings
+        .production
+        .then(|| confirm_word(&runbook, &bindings));
     let options = exec::Options {
         shell: args.shell.clone(),
         unattended,
@@ -127,9 +142,20 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
     let mut reporter: Box<dyn Reporter> = if args.json {
         Box::new(JsonReporter::new(std::io::stdout()))
     } else {
-        Box::new(TerminalReporter::new(std::io::stdout(), std::io::stderr(), out.color_stdout))
+        Box::new(TerminalReporter::new(
+            std::io::stdout(),
+            std::io::stderr(),
+            out.color_stdout,
+        ))
     };
-    match exec::run(&runbook, &plan, &bindings, &options, operator.as_mut(), reporter.as_mut()) {
+    match exec::run(
+        &runbook,
+        &plan,
+        &bindings,
+        &options,
+        operator.as_mut(),
+        reporter.as_mut(),
+    ) {
         Ok(finished) => Ok(finished.exit_code),
         Err(err) => {
             out.error(format!("cannot run steps: {err}"));
@@ -149,7 +175,10 @@ fn missing(plan: &Plan) -> Vec<String> {
             names.push(alt.variable.clone());
         }
     }
-    let needed = plan.steps.iter().filter(|s| matches!(s.status, Status::Run | Status::Manual));
+    let needed = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, Status::Run | Status::Manual));
     for name in needed.flat_map(|s| &s.unbound) {
         if !names.contains(name) {
             names.push(name.clone());
@@ -195,7 +224,9 @@ fn report_missing(plan: &Plan, out: &Output) {
     if chooses {
         text.push_str("(the alternative you choose may need more values)\n");
     }
-    text.push_str("give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment");
+    text.push_str(
+        "give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment",
+    );
     out.error(text);
 }
 
@@ -238,7 +269,10 @@ fn approvals(runbook: &Runbook, args: &RunArgs, out: &Output) -> Result<Approval
         })?;
         steps.push(runbook.steps[index].id.clone());
     }
-    Ok(Approvals { all: args.yes, steps })
+    Ok(Approvals {
+        all: args.yes,
+        steps,
+    })
 }
 
 fn refuse_unattended(plan: &Plan, approvals: &Approvals, out: &Output) -> Result<(), u8> {
@@ -265,7 +299,11 @@ fn refuse_unattended(plan: &Plan, approvals: &Approvals, out: &Output) -> Result
         if missing.len() == 1 { " is" } else { "s are" }
     );
     for step in &missing {
-        text.push_str(&format!("  {}  ({})\n", step.id, step.gate.reasons.join("; ")));
+        text.push_str(&format!(
+            "  {}  ({})\n",
+            step.id,
+            step.gate.reasons.join("; ")
+        ));
     }
     text.push_str("approve them with --approve ID (repeatable) or all with --yes");
     out.error(text);

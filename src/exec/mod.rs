@@ -183,14 +183,30 @@ pub fn run(
                 break;
             }
         };
-        let env: Vec<(String, String)> = resolved.env.iter().map(|e| (e.name.clone(), e.value.clone())).collect();
+        let env: Vec<(String, String)> = resolved
+            .env
+            .iter()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect();
         loop {
-            let result = run_step(&runtime, &session, &interrupts, n, step, &script, &env, options, reporter)?;
+            let result = run_step(
+                &runtime,
+                &session,
+                &interrupts,
+                n,
+                step,
+                &script,
+                &env,
+                options,
+                reporter,
+            )?;
             if result == Outcome::Success {
                 break;
             }
             if result == Outcome::Interrupted && (options.unattended || interrupts.count() >= 2) {
-                reporter.event(&Event::RunInterrupted { id: Some(step.id.clone()) });
+                reporter.event(&Event::RunInterrupted {
+                    id: Some(step.id.clone()),
+                });
                 outcome = RunOutcome::Interrupted;
                 break 'steps;
             }
@@ -234,7 +250,10 @@ fn skipped(reporter: &mut dyn Reporter, step: &PlanStep, reason: &str) {
     });
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site; a struct would only rename the list")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename the list"
+)]
 fn run_step(
     runtime: &tokio::runtime::Runtime,
     session: &Session,

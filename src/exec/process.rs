@@ -113,7 +113,10 @@ pub async fn run(
         .envs(spawn.env.iter().map(|(k, v)| (k, v)))
         .kill_on_drop(true);
     if spawn.interactive {
-        command.stdin(Stdio::inherit()).stdout(Stdio::inherit()).stderr(Stdio::inherit());
+        command
+            .stdin(Stdio::inherit())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit());
     } else {
         command
             .stdin(Stdio::null())

@@ -53,7 +53,9 @@ pub struct Session {
 
 impl Session {
     pub fn new() -> std::io::Result<Session> {
-        let dir = tempfile::Builder::new().prefix("litops-session-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("litops-session-")
+            .tempdir()?;
         let state = dir.path().join("state.sh");
         Ok(Session { dir, state })
     }

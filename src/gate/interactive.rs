@@ -43,7 +43,12 @@ impl Interactive {
 
     /// Asks for a variable's value: a list for declared values, hidden input
     /// for secrets, otherwise text with the document's value as the default.
-    pub fn ask_variable(&self, var: &Variable, default: Option<&str>, used_by: &[String]) -> std::io::Result<String> {
+    pub fn ask_variable(
+        &self,
+        var: &Variable,
+        default: Option<&str>,
+        used_by: &[String],
+    ) -> std::io::Result<String> {
         let mut prompt = var.name.clone();
         if let Some(d) = var.description() {
             prompt.push_str(&format!(" ({d})"));
@@ -54,9 +59,15 @@ impl Interactive {
         if !used_by.is_empty() {
             self.say(&format!("{} is used by: {}", var.name, used_by.join(", ")));
         }
-        let values = var.declared.as_ref().map(|d| d.values.clone()).unwrap_or_default();
+        let values = var
+            .declared
+            .as_ref()
+            .map(|d| d.values.clone())
+            .unwrap_or_default();
         let value = if !values.is_empty() {
-            let start = default.and_then(|d| values.iter().position(|v| v == d)).unwrap_or(0);
+            let start = default
+                .and_then(|d| values.iter().position(|v| v == d))
+                .unwrap_or(0);
             let index = Select::with_theme(self.theme.as_ref())
                 .with_prompt(prompt)
                 .items(&values)
@@ -84,12 +95,20 @@ impl Interactive {
         let step = ctx.step;
         let (n, total) = ctx.position;
         self.say(&format!("\n▶ [{n}/{total}] {}", step.id));
-        self.say(&format!("  {}  ({})", step.section.join(" › "), step.location));
+        self.say(&format!(
+            "  {}  ({})",
+            step.section.join(" › "),
+            step.location
+        ));
         if let Some(summary) = &step.summary {
             self.say(&format!("  {summary}"));
         }
         if !step.env.is_empty() {
-            let vars: Vec<String> = step.env.iter().map(|e| format!("{}={}", e.name, e.value)).collect();
+            let vars: Vec<String> = step
+                .env
+                .iter()
+                .map(|e| format!("{}={}", e.name, e.value))
+                .collect();
             self.say(&format!("  variables: {}", vars.join(" ")));
         }
         if step.gate.required {
@@ -138,7 +157,9 @@ impl Operator for Interactive {
         self.say(&format!("  gate: {}", step.gate.reasons.join("; ")));
         let approved = match &self.confirm_word {
             Some(word) => Input::<String>::with_theme(self.theme.as_ref())
-                .with_prompt(format!("Production runbook: type `{word}` to run this step"))
+                .with_prompt(format!(
+                    "Production runbook: type `{word}` to run this step"
+                ))
                 .allow_empty(true)
                 .interact_text()
                 .map(|typed| typed.trim() == word)
@@ -199,7 +220,8 @@ impl Operator for Interactive {
                         .interact()
                     {
                         Ok(chosen) if !chosen.is_empty() => {
-                            let script: Vec<&str> = chosen.iter().map(|&i| ctx.commands[i].as_str()).collect();
+                            let script: Vec<&str> =
+                                chosen.iter().map(|&i| ctx.commands[i].as_str()).collect();
                             return Choice::Run(script.join("\n") + "\n");
                         }
                         _ => self.say("no command chosen"),
@@ -239,7 +261,11 @@ impl Operator for Interactive {
         match Select::with_theme(self.theme.as_ref())
             .with_prompt(format!("{} {what}", step.id))
             .items(items)
-            .default(if outcome == Outcome::Interrupted { 1 } else { 0 })
+            .default(if outcome == Outcome::Interrupted {
+                1
+            } else {
+                0
+            })
             .interact()
         {
             Ok(0) => Recovery::Retry,

@@ -42,7 +42,11 @@ pub struct Approving<O: Operator> {
 
 impl<O: Operator> Approving<O> {
     pub fn new(approvals: Approvals, by: String, inner: O) -> Approving<O> {
-        Approving { approvals, by, inner }
+        Approving {
+            approvals,
+            by,
+            inner,
+        }
     }
 }
 

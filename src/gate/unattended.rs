@@ -2,8 +2,8 @@
 //! first step starts (`--yes` for all, `--approve ID` per step); a failure
 //! stops the run.
 
-use crate::exec::{Approval, Choice, Operator, Recovery, StepContext};
 use crate::event::Outcome;
+use crate::exec::{Approval, Choice, Operator, Recovery, StepContext};
 use crate::plan::{Plan, PlanStep, Status};
 
 /// Approvals given on the command line, ids already resolved.

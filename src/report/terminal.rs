@@ -43,7 +43,7 @@ impl<O: Write, E: Write> TerminalReporter<O, E> {
 
     fn line(&mut self, text: &str) {
         let newline = if self.at_line_start { "" } else { "\n" };
-        let _ = write!(self.out, "{newline}{text}\n");
+        let _ = writeln!(self.out, "{newline}{text}");
         let _ = self.out.flush();
         self.at_line_start = true;
     }
@@ -61,18 +61,32 @@ fn seconds(ms: u64) -> String {
 impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
     fn event(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { title, steps, runbook, .. } => {
+            Event::RunStarted {
+                title,
+                steps,
+                runbook,
+                ..
+            } => {
                 self.total = *steps;
-                let text = format!("{title} ({runbook}): {steps} step{}", if *steps == 1 { "" } else { "s" });
+                let text = format!(
+                    "{title} ({runbook}): {steps} step{}",
+                    if *steps == 1 { "" } else { "s" }
+                );
                 let text = self.paint("1", &text);
                 self.line(&text);
             }
-            Event::StepStarted { index, id, section, script, .. } => {
+            Event::StepStarted {
+                index,
+                id,
+                section,
+                script,
+                ..
+            } => {
                 let header = self.paint("1;36", &format!("▶ [{}/{}] {id}", index + 1, self.total));
                 let path = self.paint("2", &section.join(" › "));
                 self.line(&format!("\n{header}  {path}"));
                 for line in script.trim_end_matches('\n').split('\n') {
-                    let text = self.paint("2", &format!("  $ {line}").trim_end().to_string());
+                    let text = self.paint("2", format!("  $ {line}").trim_end());
                     self.line(&text);
                 }
             }
@@ -89,7 +103,14 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                     let _ = self.err.flush();
                 }
             },
-            Event::StepFinished { id, outcome, exit_code, signal, duration_ms, continue_on_error } => {
+            Event::StepFinished {
+                id,
+                outcome,
+                exit_code,
+                signal,
+                duration_ms,
+                continue_on_error,
+            } => {
                 let time = seconds(*duration_ms);
                 let text = match outcome {
                     Outcome::Success => {
@@ -102,10 +123,16 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                             (Outcome::TimedOut, _, _) => format!("timed out after {time}"),
                             (Outcome::Interrupted, _, _) => format!("interrupted after {time}"),
                             (_, Some(code), _) => format!("exit {code} after {time}"),
-                            (_, _, Some(signal)) => format!("killed by signal {signal} after {time}"),
+                            (_, _, Some(signal)) => {
+                                format!("killed by signal {signal} after {time}")
+                            }
                             _ => format!("failed after {time}"),
                         };
-                        let tail = if *continue_on_error { " (continue-on-error)" } else { "" };
+                        let tail = if *continue_on_error {
+                            " (continue-on-error)"
+                        } else {
+                            ""
+                        };
                         self.paint("31", &format!("✗ {id}: {what}{tail}"))
                     }
                 };
@@ -117,7 +144,12 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 self.line(&text);
             }
             Event::GateAsked { .. } => {}
-            Event::GateAnswered { id, approved, by, how } => {
+            Event::GateAnswered {
+                id,
+                approved,
+                by,
+                how,
+            } => {
                 let text = if *approved {
                     format!("gate on {id} approved by {by} ({how})")
                 } else {
@@ -134,7 +166,11 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 let text = self.paint("31", &text);
                 self.line(&text);
             }
-            Event::RunFinished { outcome, duration_ms, .. } => {
+            Event::RunFinished {
+                outcome,
+                duration_ms,
+                ..
+            } => {
                 let summary = format!(
                     "{} succeeded, {} failed, {} skipped in {}",
                     self.ran,
@@ -144,9 +180,13 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 );
                 let text = match outcome {
                     RunOutcome::Success => self.paint("1;32", &format!("\nDone: {summary}")),
-                    RunOutcome::Quit => self.paint("1;33", &format!("\nStopped by the operator: {summary}")),
+                    RunOutcome::Quit => {
+                        self.paint("1;33", &format!("\nStopped by the operator: {summary}"))
+                    }
                     RunOutcome::StepFailed => self.paint("1;31", &format!("\nFailed: {summary}")),
-                    RunOutcome::Interrupted => self.paint("1;31", &format!("\nInterrupted: {summary}")),
+                    RunOutcome::Interrupted => {
+                        self.paint("1;31", &format!("\nInterrupted: {summary}"))
+                    }
                 };
                 self.line(&text);
             }

@@ -130,3 +130,44 @@ fn a_value_that_would_end_a_heredoc_is_refused() {
         "VALUE_HERE: the value contains a line `LITOPS_END`, which would end the heredoc it is written in"
     );
 }
+
+#[test]
+fn hostile_values_never_execute_through_run() {
+    let runbook = TempRunbook::new("injection.md", RUNBOOK);
+    let marker = runbook.dir.path().join("pwned");
+    let marker = marker.display().to_string();
+    for value in &hostile(&marker) {
+        let output = litops()
+            .arg("run")
+            .arg(runbook.path())
+            .args(["--no-env", "--json"])
+            .arg("--set")
+            .arg(format!("VALUE_HERE={value}"))
+            .arg("--set")
+            .arg(format!("CLUSTER_NAME={value}"))
+            .current_dir(runbook.dir.path())
+            .env("HOME", runbook.dir.path())
+            .output()
+            .expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{value:?}: {}",
+            stderr(&output)
+        );
+        let stdout: String = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["event"] == "output" && e["stream"] == "stdout")
+            .filter_map(|e| e["data"].as_str().map(str::to_owned))
+            .collect();
+        let want = format!(
+            "{value}\nin double {value}\nin single {value}\nheredoc {value}\nliteral heredoc {value}\n{value}\n"
+        );
+        assert_eq!(stdout, want, "value {value:?}");
+        assert!(
+            !std::path::Path::new(&marker).exists(),
+            "{value:?} executed"
+        );
+    }
+}

@@ -4,4 +4,5 @@ mod cases;
 mod cli;
 mod injection;
 mod props;
+mod run;
 mod support;

@@ -1,0 +1,514 @@
+//! `litops run`, end to end: the seed's sections against recording fakes of
+//! the cloud CLIs, session semantics through a real bash, gates and missing
+//! values refused before anything runs, timeouts and signals that leave no
+//! process behind.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{TempRunbook, litops, repo, stderr, stdout};
+
+const TOOLS: &[&str] = &["kubectl", "helm", "aws", "gcloud", "az", "eksctl", "date"];
+
+/// A working directory with recording fakes first on PATH.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    log: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = dir.path().join("fake-bin");
+        std::fs::create_dir(&bin).expect("bin dir");
+        for tool in TOOLS {
+            std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), bin.join(tool))
+                .expect("link fake");
+        }
+        let log = dir.path().join("calls.log");
+        Sandbox { dir, bin, log }
+    }
+
+    /// A fake at a path relative to the sandbox (e.g. a provisioning script).
+    fn fake_at(&self, relative: &str) {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), path).expect("link fake");
+    }
+
+    fn litops(&self) -> assert_cmd::Command {
+        let mut cmd = litops();
+        let path = format!(
+            "{}:{}",
+            self.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.current_dir(self.dir.path())
+            .env("PATH", path)
+            .env("FAKE_LOG", &self.log)
+            .env("FAKE_STDOUT_date", "1700000000");
+        cmd
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn seed() -> PathBuf {
+    repo().join("runbooks/kubernetes-operations.md")
+}
+
+#[test]
+fn deploy_to_staging_calls_kubectl_exactly() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .litops()
+        .arg("run")
+        .arg(seed())
+        .args(["--section", "Deploy to Staging"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        sandbox.calls(),
+        vec![
+            "kubectl apply -k infrastructure/k8s/overlays/staging/",
+            "kubectl rollout status deployment/clipper-backend -n clipper-staging",
+        ]
+    );
+}
+
+#[test]
+fn rollback_is_gated_until_approved() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .litops()
+        .arg("run")
+        .arg(seed())
+        .args(["--step", "rollback-deployment"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(4));
+    assert_eq!(
+        stderr(&output),
+        "error: 1 gated step is not approved; nothing was run:\n  deployment-procedures/rollback-deployment  (rolls a workload back to an earlier revision)\napprove them with --approve ID (repeatable) or all with --yes\n"
+    );
+    assert!(
+        sandbox.calls().is_empty(),
+        "nothing may run before approval"
+    );
+    let output = sandbox
+        .litops()
+        .arg("run")
+        .arg(seed())
+        .args([
+            "--step",
+            "rollback-deployment",
+            "--approve",
+            "rollback-deployment",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        sandbox.calls(),
+        vec![
+            "kubectl rollout history deployment/clipper-backend -n clipper-production",
+            "kubectl rollout undo deployment/clipper-backend -n clipper-production",
+            "kubectl rollout undo deployment/clipper-backend -n clipper-production --to-revision=3",
+        ]
+    );
+    let events = events(&output);
+    let gate = events
+        .iter()
+        .find(|e| e["event"] == "gate-answered")
+        .expect("gate event");
+    assert_eq!(gate["approved"], true);
+    assert_eq!(gate["how"], "--approve");
+}
+
+#[test]
+fn rotate_secrets_with_yes() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .litops()
+        .arg("run")
+        .arg(seed())
+        .args(["--section", "Rotate Secrets", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        sandbox.calls(),
+        vec![
+            r#"aws secretsmanager update-secret --secret-id clipper/production/database --secret-string \{\"password\":\"new-secure-password\"\}"#,
+            "date +%s",
+            "kubectl annotate externalsecret backend-secrets -n clipper-production force-sync=1700000000 --overwrite",
+            "kubectl rollout restart deployment/clipper-backend -n clipper-production",
+        ]
+    );
+}
+
+#[test]
+fn provision_eks_gets_the_documented_environment() {
+    let sandbox = Sandbox::new();
+    sandbox.fake_at("infrastructure/k8s/bootstrap/provision-cluster.sh");
+    let env = "CLOUD_PROVIDER CLUSTER_NAME ENVIRONMENT REGION NODE_COUNT NODE_TYPE GCP_PROJECT_ID AZURE_RESOURCE_GROUP";
+    let output = sandbox
+        .litops()
+        .arg("run")
+        .arg(seed())
+        .args([
+            "--section",
+            "Provision New Cluster",
+            "--set",
+            "CLOUD_PROVIDER=eks",
+            "--set",
+            "CLUSTER_NAME=clipper-test",
+        ])
+        .env("FAKE_ENV", env)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        sandbox.calls(),
+        vec![
+            "provision-cluster.sh | CLOUD_PROVIDER=eks | CLUSTER_NAME=clipper-test | ENVIRONMENT=production | REGION=us-east-1 | NODE_COUNT=3 | NODE_TYPE=t3.large | GCP_PROJECT_ID=<unset> | AZURE_RESOURCE_GROUP=<unset>"
+        ]
+    );
+    let out = stdout(&output);
+    assert!(out.contains("↷ cluster-provisioning/provision-new-cluster/google-kubernetes-engine-gke skipped: alternative for CLOUD_PROVIDER=gke; CLOUD_PROVIDER is eks"), "{out}");
+}
+
+#[test]
+fn missing_values_stop_before_the_first_step() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .litops()
+        .arg("run")
+        .arg(seed())
+        .args(["--section", "Pods Not Starting"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).starts_with("error: 1 variable without a value (unattended runs never prompt):\n  POD_NAME  (placeholder <pod-name>)  used by: troubleshooting/pods-not-starting\n"), "{}", stderr(&output));
+    assert!(sandbox.calls().is_empty());
+    let output = sandbox
+        .litops()
+        .arg("run")
+        .arg(seed())
+        .args([
+            "--section",
+            "Pods Not Starting",
+            "--set",
+            "POD_NAME=web-1; touch pwned",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        sandbox.calls(),
+        vec![
+            "kubectl get pods -n clipper-production",
+            r"kubectl describe pod web-1\;\ touch\ pwned -n clipper-production",
+            r"kubectl logs web-1\;\ touch\ pwned -n clipper-production",
+        ]
+    );
+    assert!(!sandbox.dir.path().join("pwned").exists());
+}
+
+const SESSION: &str = r#"# Session
+
+## One
+
+```bash
+cd "$WORK"
+export EXPORTED=yes
+PLAIN=plain-value
+greet() { echo "hello $1"; }
+```
+
+## Two
+
+```bash
+pwd
+echo "exported=$EXPORTED plain=$PLAIN"
+bash -c 'echo "child sees exported=$EXPORTED plain=${PLAIN:-unset}"'
+greet world
+```
+
+## Three
+
+```bash
+echo before
+false
+echo after
+```
+
+## Four
+
+```bash
+echo never
+```
+"#;
+
+#[test]
+fn steps_share_a_session_like_a_terminal() {
+    let runbook = TempRunbook::new("session.md", SESSION);
+    let work = runbook.dir.path().join("work");
+    std::fs::create_dir(&work).expect("work dir");
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .arg("--set")
+        .arg(format!("WORK={}", work.display()))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a failing command fails the run"
+    );
+    let out = stdout(&output);
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with("  $ ") && !l.is_empty())
+        .collect();
+    let work = work.canonicalize().expect("canonical");
+    let expected_pwd = work.display().to_string();
+    for want in [
+        expected_pwd.as_str(),
+        "exported=yes plain=plain-value",
+        "child sees exported=yes plain=unset",
+        "hello world",
+        "before",
+        "✗ three: exit 1 after ",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(want)),
+            "missing {want:?} in:\n{out}"
+        );
+    }
+    assert!(
+        !out.contains("\nafter\n"),
+        "errexit stops the step at the failing command:\n{out}"
+    );
+    assert!(
+        !out.contains("never"),
+        "the run stops at the failed step:\n{out}"
+    );
+}
+
+#[test]
+fn pipefail_and_continue_on_error() {
+    let runbook = TempRunbook::new(
+        "pipes.md",
+        "## A\n\n```bash {continue-on-error}\nfalse | true\necho not-reached\n```\n\n## B\n\n```bash\necho reached\n```\n",
+    );
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .arg("--json")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let events = events(&output);
+    let finished: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["event"] == "step-finished")
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap_or(""),
+                e["outcome"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(finished, vec![("a", "failed"), ("b", "success")]);
+    let text: String = events
+        .iter()
+        .filter(|e| e["event"] == "output")
+        .filter_map(|e| e["data"].as_str())
+        .collect();
+    assert_eq!(text, "reached\n");
+}
+
+fn no_process_with(marker: &str) -> bool {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .expect("pgrep runs");
+    out.stdout.is_empty()
+}
+
+#[test]
+fn timeout_kills_the_whole_process_group() {
+    let marker = "1017.25";
+    let runbook = TempRunbook::new(
+        "slow.md",
+        format!(
+            "## Slow\n\n```bash {{timeout=1s}}\nsleep {marker} &\nsleep {marker}\necho unreachable\n```\n"
+        ),
+    );
+    let started = Instant::now();
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--grace", "1s", "--json"])
+        .output()
+        .expect("runs");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(output.status.code(), Some(1));
+    let events = events(&output);
+    let finished = events
+        .iter()
+        .find(|e| e["event"] == "step-finished")
+        .expect("finished");
+    assert_eq!(finished["outcome"], "timed-out");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        no_process_with(&format!("sleep {marker}")),
+        "a sleep survived the timeout"
+    );
+}
+
+#[test]
+fn background_children_do_not_hold_the_step_open() {
+    let marker = "1018.5";
+    let runbook = TempRunbook::new(
+        "bg.md",
+        format!("## Bg\n\n```bash\n(sleep {marker} &)\necho done\n```\n"),
+    );
+    let started = Instant::now();
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--grace", "1s"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        no_process_with(&format!("sleep {marker}")),
+        "an orphan survived the step"
+    );
+}
+
+#[test]
+fn sigint_interrupts_the_step_and_an_unattended_run_ends_130() {
+    let marker = "1019.75";
+    let runbook = TempRunbook::new(
+        "int.md",
+        format!(
+            "## Wait\n\n```bash\nsleep {marker}\n```\n\n## After\n\n```bash\necho after\n```\n"
+        ),
+    );
+    let bin = assert_cmd::cargo::cargo_bin!("litops");
+    let mut child = std::process::Command::new(bin)
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--json", "--grace", "1s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_process(&format!("sleep {marker}"));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("signal");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut out)
+        .expect("read");
+    assert!(out.contains(r#""outcome":"interrupted""#), "{out}");
+    assert!(!out.contains("after\\n"), "{out}");
+    assert!(no_process_with(&format!("sleep {marker}")));
+}
+
+fn wait_for_process(marker: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while no_process_with(marker) {
+        assert!(Instant::now() < deadline, "{marker} never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn json_events_tell_the_whole_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = dir.path().join("gs");
+    let output = litops()
+        .args([
+            "run",
+            "runbooks/getting-started.md",
+            "--yes",
+            "--json",
+            "--set",
+        ])
+        .arg(format!("WORKDIR={}", work.display()))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let names: Vec<String> = events(&output)
+        .iter()
+        .filter(|e| e["event"] != "output")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["event"].as_str().unwrap_or(""),
+                e["id"].as_str().unwrap_or("")
+            )
+            .trim()
+            .to_owned()
+        })
+        .collect();
+    let want: Vec<String> = [
+        "run-started",
+        "step-started check-tools",
+        "step-finished check-tools",
+        "step-started prepare",
+        "step-finished prepare",
+        "step-started write-config",
+        "step-finished write-config",
+        "step-started show-config",
+        "step-finished show-config",
+        "step-started package",
+        "step-finished package",
+        "gate-asked cleanup",
+        "gate-answered cleanup",
+        "step-started cleanup",
+        "step-finished cleanup",
+        "run-finished",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(names, want);
+    assert!(
+        !work.exists(),
+        "the cleanup step removed the work directory"
+    );
+    assert!(
+        !stdout(&output).contains("demo-token-not-secret"),
+        "the secret default must not be echoed"
+    );
+}
+
+fn events(output: &std::process::Output) -> Vec<Value> {
+    stdout(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
