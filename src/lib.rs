@@ -14,6 +14,7 @@ pub mod lint; // `check` lints on top of lowering diagnostics
 pub mod load; // File → Runbook
 pub mod model; // Runbook: sections, steps, variables, alternatives
 pub mod plan; // Selection + bindings → Plan (the dry run)
+pub mod redact; // Masking secret values in echoed text
 pub mod report; // Event consumers: terminal, JSON lines
 pub mod shell; // Bash-aware reading of shell blocks
 pub mod source; // Source files, spans, line/column, mapped text

@@ -106,6 +106,7 @@ pub fn run(
         .build()?;
     let interrupts = Interrupts::install(&runtime)?;
     let session = Session::new()?;
+    let redactor = crate::redact::Redactor::new(runbook, bindings);
     let started = Instant::now();
     reporter.event(&Event::RunStarted {
         runbook: plan.runbook.path.clone(),
@@ -141,23 +142,6 @@ pub fn run(
             }
             Status::Run | Status::Choose => {}
         }
-        if step.gate.required {
-            reporter.event(&Event::GateAsked {
-                id: step.id.clone(),
-                reasons: step.gate.reasons.clone(),
-            });
-            let approval = operator.approve(step);
-            reporter.event(&Event::GateAnswered {
-                id: step.id.clone(),
-                approved: approval.approved,
-                by: approval.by.clone(),
-                how: approval.how.clone(),
-            });
-            if !approval.approved {
-                skipped(reporter, step, "gate not approved");
-                continue;
-            }
-        }
         let resolved = plan::resolve(runbook, step.index, bindings, false);
         let context = StepContext {
             step,
@@ -183,23 +167,39 @@ pub fn run(
                 break;
             }
         };
+        // The gate comes after the operator has seen the step and chose to run it.
+        if step.gate.required {
+            reporter.event(&Event::GateAsked {
+                id: step.id.clone(),
+                reasons: step.gate.reasons.clone(),
+            });
+            let approval = operator.approve(step);
+            reporter.event(&Event::GateAnswered {
+                id: step.id.clone(),
+                approved: approval.approved,
+                by: approval.by.clone(),
+                how: approval.how.clone(),
+            });
+            if !approval.approved {
+                skipped(reporter, step, "gate not approved");
+                continue;
+            }
+        }
         let env: Vec<(String, String)> = resolved
             .env
             .iter()
             .map(|e| (e.name.clone(), e.value.clone()))
             .collect();
         loop {
-            let result = run_step(
-                &runtime,
-                &session,
-                &interrupts,
+            let shown = redactor.apply(&script);
+            let attempt = StepRun {
                 n,
                 step,
-                &script,
-                &env,
-                options,
-                reporter,
-            )?;
+                script: &script,
+                shown: &shown,
+                env: &env,
+            };
+            let result = run_step(&runtime, &session, &interrupts, &attempt, options, reporter)?;
             if result == Outcome::Success {
                 break;
             }
@@ -250,27 +250,32 @@ fn skipped(reporter: &mut dyn Reporter, step: &PlanStep, reason: &str) {
     });
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename the list"
-)]
+/// One attempt at a step.
+struct StepRun<'a> {
+    n: usize,
+    step: &'a PlanStep,
+    /// What runs.
+    script: &'a str,
+    /// What is shown of it (secret values masked).
+    shown: &'a str,
+    env: &'a [(String, String)],
+}
+
 fn run_step(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
     interrupts: &Interrupts,
-    n: usize,
-    step: &PlanStep,
-    script: &str,
-    env: &[(String, String)],
+    run: &StepRun,
     options: &Options,
     reporter: &mut dyn Reporter,
 ) -> std::io::Result<Outcome> {
-    let path = session.write_script(n, script)?;
+    let (n, step, env) = (run.n, run.step, run.env);
+    let path = session.write_script(n, run.script)?;
     reporter.event(&Event::StepStarted {
         index: n,
         id: step.id.clone(),
         section: step.section.clone(),
-        script: step.script.clone(),
+        script: run.shown.to_owned(),
         env: env.iter().map(|(k, _)| k.clone()).collect(),
     });
     let spawn = Spawn {

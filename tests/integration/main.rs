@@ -3,6 +3,7 @@
 mod cases;
 mod cli;
 mod injection;
+mod interactive;
 mod props;
 mod run;
 mod support;

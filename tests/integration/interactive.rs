@@ -1,0 +1,168 @@
+//! Interactive mode through a real PTY: the menus, gates, prompts for
+//! missing values, editing a step, and Ctrl-C ending only the step.
+
+use std::process::Command;
+use std::time::Duration;
+
+use rexpect::reader::Options;
+use rexpect::session::{PtySession, spawn_with_options};
+
+use crate::support::TempRunbook;
+
+const DOWN: &str = "\x1b[B";
+const ENTER: &str = "\r";
+
+fn session(runbook: &TempRunbook, extra: &[&str], env: &[(&str, &str)]) -> PtySession {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("litops"));
+    cmd.arg("run")
+        .arg(runbook.path())
+        .args(["--color", "never", "--no-env"])
+        .args(extra);
+    cmd.current_dir(runbook.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("HOME", runbook.dir.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    spawn_with_options(
+        cmd,
+        Options::new()
+            .timeout_ms(Some(15_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .expect("spawn in a pty")
+}
+
+/// Waits for a prompt, lets dialoguer switch the terminal to raw mode, types.
+fn answer(p: &mut PtySession, prompt: &str, keys: &str) {
+    p.exp_string(prompt)
+        .unwrap_or_else(|e| panic!("no {prompt:?}: {e}"));
+    std::thread::sleep(Duration::from_millis(150));
+    p.send(keys).expect("send keys");
+    p.flush().expect("flush");
+}
+
+fn exit_code(p: &mut PtySession) -> Option<i32> {
+    let _ = p.exp_eof();
+    match p.process().wait() {
+        Ok(rexpect::process::WaitStatus::Exited(_, code)) => Some(code),
+        _ => None,
+    }
+}
+
+const THREE: &str = "# T\n\n## First\n\n```bash\necho first-ran\n```\n\n## Second\n\n```bash\necho second-ran\n```\n\n## Third\n\n```bash\necho third-ran\n```\n";
+
+#[test]
+fn run_skip_quit() {
+    let runbook = TempRunbook::new("three.md", THREE);
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "[1/3] first", "");
+    answer(&mut p, "Step", ENTER);
+    p.exp_string("\nfirst-ran\r").expect("first ran");
+    answer(&mut p, "[2/3] second", "");
+    answer(&mut p, "Step", &format!("{DOWN}{ENTER}"));
+    p.exp_string("second skipped: skipped by the operator")
+        .expect("second skipped");
+    answer(&mut p, "[3/3] third", "");
+    // Run, Skip, Edit, Open a shell, Quit.
+    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{DOWN}{DOWN}{ENTER}"));
+    let rest = p.exp_string("Stopped by the operator").expect("quit");
+    assert!(!rest.contains("\nthird-ran"), "{rest}");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+#[test]
+fn gate_needs_an_explicit_yes() {
+    let runbook = TempRunbook::new(
+        "gate.md",
+        "## Risky\n\n```bash {confirm=\"touches the cluster\"}\necho risky-ran\n```\n\n## Again\n\n```bash {confirm}\necho again-ran\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "Step", ENTER);
+    answer(&mut p, "Run this gated step?", "y");
+    p.exp_string("\nrisky-ran\r").expect("approved step ran");
+    answer(&mut p, "Step", ENTER);
+    answer(&mut p, "Run this gated step?", ENTER); // default is no
+    p.exp_string("again skipped: gate not approved")
+        .expect("refused");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+#[test]
+fn production_gates_ask_to_type_the_cluster_name() {
+    let runbook = TempRunbook::new(
+        "prod.md",
+        "---\nlitops:\n  production: true\n---\n## Deploy\n\n```bash {confirm}\nCLUSTER_NAME=clipper-prod printenv CLUSTER_NAME\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "Step", ENTER);
+    answer(&mut p, "type `clipper-prod`", "clipper-prod\r");
+    p.exp_string("\nclipper-prod\r").expect("ran");
+    p.exp_string("Done").expect("finished");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+#[test]
+fn missing_value_is_asked_for() {
+    let runbook = TempRunbook::new(
+        "ask.md",
+        "---\nlitops:\n  vars:\n    TIER:\n      values: [staging, production]\n---\n## Greet\n\n```bash\necho \"hello $WHO in $TIER\"\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "WHO", "world\r");
+    answer(&mut p, "TIER", &format!("{DOWN}{ENTER}"));
+    answer(&mut p, "Step", ENTER);
+    p.exp_string("\nhello world in production\r")
+        .expect("values used");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+#[test]
+fn edit_opens_the_editor_on_the_resolved_command() {
+    let runbook = TempRunbook::new("edit.md", "## Edit\n\n```bash\necho original\n```\n");
+    let editor = runbook.dir.path().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/original/edited/' \"$1\"\n").expect("editor");
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let editor = editor.display().to_string();
+    let mut p = session(
+        &runbook,
+        &[],
+        &[("EDITOR", editor.as_str()), ("VISUAL", editor.as_str())],
+    );
+    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
+    p.exp_string("\nedited\r").expect("the edited command ran");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+#[test]
+fn ctrl_c_ends_only_the_step() {
+    let marker = "1021.5";
+    let runbook = TempRunbook::new(
+        "long.md",
+        format!(
+            "## Follow\n\n```bash\necho following\nsleep {marker}\n```\n\n## Next\n\n```bash\necho next-ran\n```\n"
+        ),
+    );
+    let mut p = session(&runbook, &["--grace", "1s"], &[]);
+    answer(&mut p, "Step", ENTER);
+    p.exp_string("\nfollowing\r").expect("step started");
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').expect("ctrl-c");
+    answer(&mut p, "follow was interrupted", ENTER); // default: continue
+    answer(&mut p, "[2/2] next", "");
+    answer(&mut p, "Step", ENTER);
+    p.exp_string("\nnext-ran\r").expect("the run went on");
+    assert_eq!(exit_code(&mut p), Some(0));
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("sleep {marker}")])
+        .output()
+        .expect("pgrep");
+    assert!(
+        left.stdout.is_empty(),
+        "the interrupted step left a process"
+    );
+}
