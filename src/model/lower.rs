@@ -417,7 +417,9 @@ fn collect_variables(runbook: &mut Runbook) {
             step.script
                 .assignments
                 .iter()
-                .map(|a| (a.span.start, Event::Assign(a))),
+                // A value is read before it is assigned: `X="$X"` reads the
+                // input X, so the assignment counts from the word's end.
+                .map(|a| (a.span.end, Event::Assign(a))),
         );
         events.extend(
             step.script

@@ -513,6 +513,18 @@ pub fn resolve(
             None => unbound(&r.name, &mut out),
         }
     }
+    // Declared variables are the runbook's inputs: every step gets them, as
+    // a terminal with the runbook's environment would.
+    for var in runbook.variables.iter().filter(|v| v.declared.is_some()) {
+        if let Some(bound) = bindings.get(&var.name)
+            && !out.env.iter().any(|e| e.name == var.name)
+        {
+            out.env.push(EnvVar {
+                name: var.name.clone(),
+                value: shown(&var.name, &bound.value),
+            });
+        }
+    }
     edits.sort_by_key(|(span, _)| span.start);
     let mut result = String::with_capacity(text.len());
     let mut at = 0;

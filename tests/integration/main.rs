@@ -4,6 +4,7 @@ mod cases;
 mod cli;
 mod injection;
 mod interactive;
+mod postgres;
 mod props;
 mod run;
 mod support;

@@ -1,0 +1,220 @@
+//! `runbooks/postgres-maintenance.md` against a real PostgreSQL server: a
+//! throwaway cluster (initdb) on a Unix socket in a temporary directory,
+//! started for the test and stopped after it. `scripts/test-deps` installs
+//! the server on a fresh machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{litops, repo, stderr, stdout};
+
+struct PgServer {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+}
+
+/// PostgreSQL refuses to run as root; as root, run its tools as `postgres`.
+fn as_server_user(program: &Path) -> Command {
+    if nix::unistd::getuid().is_root() {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+fn find_bin() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.retain(|b| b.join("initdb").exists());
+    found.sort();
+    found
+        .pop()
+        .expect("PostgreSQL server not found under /usr/lib/postgresql: run scripts/test-deps")
+}
+
+impl PgServer {
+    /// `slot` keeps servers of tests running in parallel on different ports.
+    fn start_on(slot: u16) -> PgServer {
+        let bin = find_bin();
+        let dir = tempfile::Builder::new()
+            .prefix("litops-pg-")
+            .tempdir()
+            .expect("tempdir");
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .expect("chmod");
+        // A port derived from the process id keeps parallel test runs apart.
+        let port = 20_000 + (std::process::id() % 10_000) as u16 * 2 + slot;
+        let data = dir.path().join("data");
+        let out = as_server_user(&bin.join("initdb"))
+            .args(["--auth=trust", "--username=postgres", "--no-sync", "-D"])
+            .arg(&data)
+            .output()
+            .expect("initdb runs");
+        assert!(out.status.success(), "initdb failed: {}", stderr(&out));
+        let options = format!(
+            "-k {} -p {port} -c listen_addresses='' -c fsync=off",
+            dir.path().display()
+        );
+        let out = as_server_user(&bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(dir.path().join("server.log"))
+            .args(["-w", "start"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        PgServer { dir, bin, port }
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = as_server_user(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+#[test]
+fn backup_and_restore_runbook_against_a_real_server() {
+    let server = PgServer::start_on(0);
+    let backup = server.dir.path().join("backup");
+    let output = litops()
+        .args([
+            "run",
+            "runbooks/postgres-maintenance.md",
+            "--yes",
+            "--no-env",
+            "--json",
+        ])
+        .arg("--set")
+        .arg(format!("PGHOST={}", server.dir.path().display()))
+        .arg("--set")
+        .arg(format!("PGPORT={}", server.port))
+        .arg("--set")
+        .arg(format!("BACKUP_DIR={}", backup.display()))
+        .args(["--set", "ROWS=1234"])
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    let events: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let text: String = events
+        .iter()
+        .filter(|e| e["event"] == "output")
+        .filter_map(|e| e["data"].as_str())
+        .collect();
+    assert_eq!(output.status.code(), Some(0), "{text}\n{}", stderr(&output));
+    assert!(text.contains("source=1234 restored=1234\n"), "{text}");
+    let finished: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "step-finished")
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(
+        finished,
+        vec![
+            "connect",
+            "create-scratch",
+            "fill",
+            "dump",
+            "restore",
+            "compare",
+            "cleanup"
+        ]
+    );
+    assert!(
+        !backup.exists(),
+        "the cleanup step removed the backup directory"
+    );
+    // The databases are gone too.
+    let out = Command::new(server.bin.join("psql"))
+        .args([
+            "-X",
+            "-tA",
+            "-d",
+            "postgres",
+            "-c",
+            "select count(*) from pg_database where datname like 'litops_%'",
+        ])
+        .env("PGHOST", server.dir.path())
+        .env("PGPORT", server.port.to_string())
+        .env("PGUSER", "postgres")
+        .output()
+        .expect("psql runs");
+    assert_eq!(stdout(&out).trim(), "0", "{}", stderr(&out));
+}
+
+#[test]
+fn a_failed_comparison_fails_the_run() {
+    let server = PgServer::start_on(1);
+    let backup = server.dir.path().join("backup");
+    // Fill the scratch database but never restore it: the comparison must fail.
+    let output = litops()
+        .args([
+            "run",
+            "runbooks/postgres-maintenance.md",
+            "--yes",
+            "--no-env",
+            "--json",
+            "--to",
+            "fill",
+        ])
+        .arg("--set")
+        .arg(format!("PGHOST={}", server.dir.path().display()))
+        .arg("--set")
+        .arg(format!("PGPORT={}", server.port))
+        .arg("--set")
+        .arg(format!("BACKUP_DIR={}", backup.display()))
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = litops()
+        .args([
+            "run",
+            "runbooks/postgres-maintenance.md",
+            "--no-env",
+            "--step",
+            "compare",
+        ])
+        .arg("--set")
+        .arg(format!("PGHOST={}", server.dir.path().display()))
+        .arg("--set")
+        .arg(format!("PGPORT={}", server.port))
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "no restore database: the comparison step fails"
+    );
+    assert!(
+        stdout(&output).contains("✗ compare: exit"),
+        "{}",
+        stdout(&output)
+    );
+}
