@@ -55,6 +55,8 @@ pub enum Event {
         script: String,
         /// Names of the variables exported to it (values are in the plan).
         env: Vec<String>,
+        /// The step has the terminal to itself (`interactive`).
+        interactive: bool,
     },
     Output {
         id: String,

@@ -142,11 +142,13 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
     let mut reporter: Box<dyn Reporter> = if args.json {
         Box::new(JsonReporter::new(std::io::stdout()))
     } else {
-        Box::new(TerminalReporter::new(
-            std::io::stdout(),
-            std::io::stderr(),
-            out.color_stdout,
-        ))
+        let terminal =
+            TerminalReporter::new(std::io::stdout(), std::io::stderr(), out.color_stdout);
+        if unattended {
+            Box::new(terminal)
+        } else {
+            Box::new(terminal.interactive(std::io::stderr().is_terminal()))
+        }
     };
     match exec::run(
         &runbook,

@@ -277,6 +277,7 @@ fn run_step(
         section: step.section.clone(),
         script: run.shown.to_owned(),
         env: env.iter().map(|(k, _)| k.clone()).collect(),
+        interactive: step.interactive,
     });
     let spawn = Spawn {
         shell: &options.shell,

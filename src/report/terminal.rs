@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use crate::event::{Event, Outcome, RunOutcome, Stream};
 use crate::exec::Reporter;
 
@@ -11,6 +13,11 @@ pub struct TerminalReporter<O: Write, E: Write> {
     out: O,
     err: E,
     color: bool,
+    /// Echo each step's script (off when the interactive operator already showed it).
+    echo_script: bool,
+    /// Show a spinner with the elapsed time on stderr (a terminal) while a step runs.
+    spinner: bool,
+    progress: Option<ProgressBar>,
     total: usize,
     ran: usize,
     skipped: usize,
@@ -25,11 +32,38 @@ impl<O: Write, E: Write> TerminalReporter<O, E> {
             out,
             err,
             color,
+            echo_script: true,
+            spinner: false,
+            progress: None,
             total: 0,
             ran: 0,
             skipped: 0,
             failed: 0,
             at_line_start: true,
+        }
+    }
+
+    /// Interactive runs: the operator has shown the script already, and a
+    /// spinner keeps the elapsed time of long steps in view.
+    pub fn interactive(mut self, spinner: bool) -> TerminalReporter<O, E> {
+        self.echo_script = false;
+        self.spinner = spinner;
+        self
+    }
+
+    fn start_spinner(&mut self, id: &str) {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        bar.set_style(style);
+        bar.set_message(id.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        self.progress = Some(bar);
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
         }
     }
 
@@ -80,29 +114,44 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 id,
                 section,
                 script,
+                interactive,
                 ..
             } => {
                 let header = self.paint("1;36", &format!("▶ [{}/{}] {id}", index + 1, self.total));
                 let path = self.paint("2", &section.join(" › "));
                 self.line(&format!("\n{header}  {path}"));
-                for line in script.trim_end_matches('\n').split('\n') {
-                    let text = self.paint("2", format!("  $ {line}").trim_end());
-                    self.line(&text);
-                }
-            }
-            Event::Output { stream, data, .. } => match stream {
-                Stream::Stdout => {
-                    let _ = self.out.write_all(data);
-                    let _ = self.out.flush();
-                    if let Some(last) = data.last() {
-                        self.at_line_start = *last == b'\n';
+                if self.echo_script {
+                    for line in script.trim_end_matches('\n').split('\n') {
+                        let text = self.paint("2", format!("  $ {line}").trim_end());
+                        self.line(&text);
                     }
                 }
-                Stream::Stderr => {
-                    let _ = self.err.write_all(data);
-                    let _ = self.err.flush();
+                if self.spinner && !interactive {
+                    self.start_spinner(id);
                 }
-            },
+            }
+            Event::Output { stream, data, .. } => {
+                // The spinner steps aside while output is written, so the two
+                // never share a line.
+                let progress = self.progress.clone();
+                let mut write = || match stream {
+                    Stream::Stdout => {
+                        let _ = self.out.write_all(data);
+                        let _ = self.out.flush();
+                        if let Some(last) = data.last() {
+                            self.at_line_start = *last == b'\n';
+                        }
+                    }
+                    Stream::Stderr => {
+                        let _ = self.err.write_all(data);
+                        let _ = self.err.flush();
+                    }
+                };
+                match progress {
+                    Some(bar) => bar.suspend(write),
+                    None => write(),
+                }
+            }
             Event::StepFinished {
                 id,
                 outcome,
@@ -111,6 +160,7 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 duration_ms,
                 continue_on_error,
             } => {
+                self.stop_spinner();
                 let time = seconds(*duration_ms);
                 let text = match outcome {
                     Outcome::Success => {

@@ -45,6 +45,24 @@ fn answer(p: &mut PtySession, prompt: &str, keys: &str) {
     p.flush().expect("flush");
 }
 
+/// Waits for a whole line of step output (the spinner clears its line with
+/// `\r` before output is written, so a line starts after `\r` or `\n`).
+fn line(p: &mut PtySession, text: &str) -> Result<(String, String), rexpect::error::Error> {
+    p.exp_regex(&format!("[\r\n]{}\r\n", regex_escape(text)))
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' || c == '-' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
 fn exit_code(p: &mut PtySession) -> Option<i32> {
     let _ = p.exp_eof();
     match p.process().wait() {
@@ -61,7 +79,7 @@ fn run_skip_quit() {
     let mut p = session(&runbook, &[], &[]);
     answer(&mut p, "[1/3] first", "");
     answer(&mut p, "Step", ENTER);
-    p.exp_string("\nfirst-ran\r").expect("first ran");
+    line(&mut p, "first-ran").expect("first ran");
     answer(&mut p, "[2/3] second", "");
     answer(&mut p, "Step", &format!("{DOWN}{ENTER}"));
     p.exp_string("second skipped: skipped by the operator")
@@ -70,7 +88,8 @@ fn run_skip_quit() {
     // Run, Skip, Edit, Open a shell, Quit.
     answer(&mut p, "Step", &format!("{DOWN}{DOWN}{DOWN}{DOWN}{ENTER}"));
     let rest = p.exp_string("Stopped by the operator").expect("quit");
-    assert!(!rest.contains("\nthird-ran"), "{rest}");
+    assert!(!rest.contains("third-ran\r\n✓"), "{rest}");
+    assert!(!rest.contains("✓ third"), "{rest}");
     assert_eq!(exit_code(&mut p), Some(0));
 }
 
@@ -83,7 +102,7 @@ fn gate_needs_an_explicit_yes() {
     let mut p = session(&runbook, &[], &[]);
     answer(&mut p, "Step", ENTER);
     answer(&mut p, "Run this gated step?", "y");
-    p.exp_string("\nrisky-ran\r").expect("approved step ran");
+    line(&mut p, "risky-ran").expect("approved step ran");
     answer(&mut p, "Step", ENTER);
     answer(&mut p, "Run this gated step?", ENTER); // default is no
     p.exp_string("again skipped: gate not approved")
@@ -100,7 +119,7 @@ fn production_gates_ask_to_type_the_cluster_name() {
     let mut p = session(&runbook, &[], &[]);
     answer(&mut p, "Step", ENTER);
     answer(&mut p, "type `clipper-prod`", "clipper-prod\r");
-    p.exp_string("\nclipper-prod\r").expect("ran");
+    line(&mut p, "clipper-prod").expect("ran");
     p.exp_string("Done").expect("finished");
     assert_eq!(exit_code(&mut p), Some(0));
 }
@@ -115,8 +134,7 @@ fn missing_value_is_asked_for() {
     answer(&mut p, "WHO", "world\r");
     answer(&mut p, "TIER", &format!("{DOWN}{ENTER}"));
     answer(&mut p, "Step", ENTER);
-    p.exp_string("\nhello world in production\r")
-        .expect("values used");
+    line(&mut p, "hello world in production").expect("values used");
     assert_eq!(exit_code(&mut p), Some(0));
 }
 
@@ -134,7 +152,7 @@ fn edit_opens_the_editor_on_the_resolved_command() {
         &[("EDITOR", editor.as_str()), ("VISUAL", editor.as_str())],
     );
     answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
-    p.exp_string("\nedited\r").expect("the edited command ran");
+    line(&mut p, "edited").expect("the edited command ran");
     assert_eq!(exit_code(&mut p), Some(0));
 }
 
@@ -149,13 +167,13 @@ fn ctrl_c_ends_only_the_step() {
     );
     let mut p = session(&runbook, &["--grace", "1s"], &[]);
     answer(&mut p, "Step", ENTER);
-    p.exp_string("\nfollowing\r").expect("step started");
+    line(&mut p, "following").expect("step started");
     std::thread::sleep(Duration::from_millis(300));
     p.send_control('c').expect("ctrl-c");
     answer(&mut p, "follow was interrupted", ENTER); // default: continue
     answer(&mut p, "[2/2] next", "");
     answer(&mut p, "Step", ENTER);
-    p.exp_string("\nnext-ran\r").expect("the run went on");
+    line(&mut p, "next-ran").expect("the run went on");
     assert_eq!(exit_code(&mut p), Some(0));
     let left = Command::new("pgrep")
         .args(["-f", &format!("sleep {marker}")])
@@ -165,4 +183,19 @@ fn ctrl_c_ends_only_the_step() {
         left.stdout.is_empty(),
         "the interrupted step left a process"
     );
+}
+
+#[test]
+fn long_steps_show_a_spinner_with_elapsed_time() {
+    let runbook = TempRunbook::new(
+        "slow.md",
+        "## Slow\n\n```bash\necho started\nsleep 1.6\necho finished\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "started").expect("output before the spinner");
+    p.exp_string("slow 1s")
+        .expect("spinner with the elapsed time");
+    line(&mut p, "finished").expect("output after the spinner, on its own line");
+    assert_eq!(exit_code(&mut p), Some(0));
 }

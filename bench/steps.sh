@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# 100 trivial steps run unattended, side by side with a bash loop forking
+# `bash -c` once per step and with `just` running 100 recipes.
+# Usage: bench/steps.sh (after `cargo build --release`); needs hyperfine, just.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${BENCH_OUT:-$root/target/bench}
+litops=$root/target/release/litops
+mkdir -p "$out"
+
+{
+  echo "# 100 trivial steps"
+  for i in $(seq 1 100); do printf '\n## Step %d\n\n```bash\ntrue\n```\n' "$i"; done
+} > "$out/steps100.md"
+{
+  printf 'all:'
+  for i in $(seq 1 100); do printf ' r%d' "$i"; done
+  printf '\n'
+  for i in $(seq 1 100); do printf '\nr%d:\n    @true\n' "$i"; done
+} > "$out/justfile"
+
+contenders=(
+  -n 'bash -c per step (baseline)' "bash -c 'for i in \$(seq 100); do bash -c true; done'"
+  -n 'litops run, 100 steps' "$litops run $out/steps100.md --unattended --no-env"
+)
+if command -v just > /dev/null; then
+  contenders+=(-n 'just, 100 recipes' "just --justfile $out/justfile --working-directory $out all")
+else
+  echo "just not found (cargo install just): left out" >&2
+fi
+hyperfine -N --warmup 3 --runs 20 --export-json "$out/steps.json" "${contenders[@]}"
