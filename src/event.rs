@@ -6,6 +6,8 @@
 //! hand: ids, the resolved command (secrets masked), exit status, timings,
 //! who approved a gate and how.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// Which output stream a chunk came from.
@@ -38,9 +40,11 @@ pub enum RunOutcome {
     Quit,
 }
 
+/// Output borrows its bytes from the reader's buffer (a 1 GiB step must not
+/// cost 1 GiB of copies); everything else is owned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
-pub enum Event {
+pub enum Event<'a> {
     RunStarted {
         runbook: String,
         title: String,
@@ -64,7 +68,7 @@ pub enum Event {
         /// The bytes as read; JSON shows them as lossy UTF-8 (a chunk may
         /// end inside a character).
         #[serde(serialize_with = "lossy")]
-        data: Vec<u8>,
+        data: Cow<'a, [u8]>,
     },
     StepFinished {
         id: String,
@@ -101,6 +105,6 @@ pub enum Event {
     },
 }
 
-fn lossy<S: serde::Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+fn lossy<S: serde::Serializer>(data: &Cow<'_, [u8]>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&String::from_utf8_lossy(data))
 }

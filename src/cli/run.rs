@@ -124,8 +124,12 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         .settings
         .production
         .then(|| confirm_word(&runbook, &bindings));
+    let Some(shell) = find_program(&args.shell) else {
+        out.error(format!("cannot find the shell `{}` (--shell)", args.shell));
+        return Err(exit::USAGE);
+    };
     let options = exec::Options {
-        shell: args.shell.clone(),
+        shell,
         unattended,
         timeout: args.timeout,
         grace: args.grace,
@@ -140,10 +144,9 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         ))
     };
     let mut reporter: Box<dyn Reporter> = if args.json {
-        Box::new(JsonReporter::new(std::io::stdout()))
+        Box::new(JsonReporter::new(std::io::BufWriter::new(raw_stdout())))
     } else {
-        let terminal =
-            TerminalReporter::new(std::io::stdout(), std::io::stderr(), out.color_stdout);
+        let terminal = TerminalReporter::new(raw_stdout(), std::io::stderr(), out.color_stdout);
         if unattended {
             Box::new(terminal)
         } else {
@@ -325,4 +328,32 @@ fn confirm_word(runbook: &Runbook, bindings: &Bindings) -> String {
             })
         })
         .unwrap_or_else(|| "production".to_owned())
+}
+
+/// A program's path: as given if it has a `/`, else the first match on PATH
+/// (resolved once, not by every step's spawn).
+fn find_program(name: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    if name.contains('/') {
+        return Some(name.to_owned());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .map(|p| p.display().to_string())
+}
+
+/// Stdout without Rust's line buffering: a step's output is written in large
+/// chunks and flushed as it comes, and scanning every chunk for newlines
+/// would cost more than writing it.
+fn raw_stdout() -> Box<dyn std::io::Write> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout()),
+    }
 }

@@ -19,7 +19,7 @@ use session::Session;
 
 /// Receives every event of a run.
 pub trait Reporter {
-    fn event(&mut self, event: &Event);
+    fn event(&mut self, event: &Event<'_>);
 }
 
 /// An approval decision for a gate.
@@ -293,9 +293,16 @@ fn run_step(
         reporter.event(&Event::Output {
             id: id.clone(),
             stream,
-            data: data.to_vec(),
+            data: std::borrow::Cow::Borrowed(data),
         });
     }))?;
+    // A killed step may have left a partial dump; keep the previous state then.
+    match ending {
+        Ending::TimedOut | Ending::Interrupted | Ending::Signaled(_) => {
+            let _ = std::fs::remove_file(session.state_file().with_extension("sh.new"));
+        }
+        Ending::Exited(_) => session.commit()?,
+    }
     let (exit_code, signal) = match ending {
         Ending::Exited(code) => (Some(code), None),
         Ending::Signaled(signal) => (None, Some(signal)),

@@ -25,6 +25,8 @@ use tokio::sync::Notify;
 use super::session::WRAPPER;
 use crate::event::Stream;
 
+const PIPE_SIZE: usize = 1024 * 1024;
+
 /// How a step's process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
@@ -148,7 +150,12 @@ pub async fn run(
     let status = loop {
         tokio::select! {
             n = read_some(&mut stdout, &mut out_buf) => match n {
-                Some(n) if n > 0 => output(Stream::Stdout, &out_buf[..n]),
+                Some(n) if n > 0 => {
+                    output(Stream::Stdout, &out_buf[..n]);
+                    if n == out_buf.len() && n < PIPE_SIZE {
+                        widen(&stdout, &mut out_buf);
+                    }
+                }
                 _ => stdout = None,
             },
             n = read_some(&mut stderr, &mut err_buf) => match n {
@@ -209,6 +216,15 @@ pub async fn run(
         }
     });
     Ok((ending, elapsed))
+}
+
+/// A step that fills the pipe is chatty: a bigger pipe and buffer mean fewer
+/// wake-ups per byte (best effort: the kernel may cap the pipe size).
+fn widen(pipe: &Option<tokio::process::ChildStdout>, buf: &mut Vec<u8>) {
+    if let Some(pipe) = pipe {
+        let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32));
+    }
+    buf.resize(PIPE_SIZE, 0);
 }
 
 async fn read_some<R: AsyncRead + Unpin>(reader: &mut Option<R>, buf: &mut [u8]) -> Option<usize> {

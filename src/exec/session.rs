@@ -21,23 +21,25 @@ use std::path::{Path, PathBuf};
 /// The script is sourced, so `cd`, `export`, assignments and functions
 /// happen in this shell and are saved on exit, and error messages name the
 /// script's own lines.
-pub const WRAPPER: &str = r#"__litops_state=$1
+///
+/// The state is one `declare -p` (a single builtin: a loop filtering names
+/// cost more than the bash start-up itself). Restoring it re-declares bash's
+/// own variables too; the read-only ones refuse quietly (`2>/dev/null`) and
+/// the rest (`SHLVL`, `_`, `PWD`…) are harmless or set again right after.
+/// The dump goes to `state.new`; litops moves it into place when the step's
+/// shell has exited (a rename in bash would cost a `mv` process per step),
+/// so a step killed mid-dump leaves the previous state intact.
+pub const WRAPPER: &str = r#"if [ -f "$1" ]; then . "$1" 2>/dev/null; fi
+__litops_state=$1
 __litops_script=$2
-if [ -f "$__litops_state" ]; then . "$__litops_state"; fi
 __litops_save() {
   set +e
   {
     printf 'cd -- %q 2>/dev/null || true\n' "$PWD"
-    local __litops_n
-    for __litops_n in "${!A@}" "${!B@}" "${!C@}" "${!D@}" "${!E@}" "${!F@}" "${!G@}" "${!H@}" "${!I@}" "${!J@}" "${!K@}" "${!L@}" "${!M@}" "${!N@}" "${!O@}" "${!P@}" "${!Q@}" "${!R@}" "${!S@}" "${!T@}" "${!U@}" "${!V@}" "${!W@}" "${!X@}" "${!Y@}" "${!Z@}" "${!a@}" "${!b@}" "${!c@}" "${!d@}" "${!e@}" "${!f@}" "${!g@}" "${!h@}" "${!i@}" "${!j@}" "${!k@}" "${!l@}" "${!m@}" "${!n@}" "${!o@}" "${!p@}" "${!q@}" "${!r@}" "${!s@}" "${!t@}" "${!u@}" "${!v@}" "${!w@}" "${!x@}" "${!y@}" "${!z@}" "${!_@}"; do
-      case $__litops_n in
-        __litops_*|BASH*|EUID|PPID|UID|SHELLOPTS|FUNCNAME|GROUPS|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|PIPESTATUS|EPOCHSECONDS|EPOCHREALTIME|DIRSTACK|_|COMP_*|PWD|OLDPWD|SHLVL|OPTIND|OPTARG|IFS|PS4|HOSTNAME|HOSTTYPE|MACHTYPE|OSTYPE) continue ;;
-      esac
-      declare -p "$__litops_n" 2>/dev/null
-    done
+    declare -p
     declare -f
     alias -p
-  } > "$__litops_state.new" && mv -f "$__litops_state.new" "$__litops_state"
+  } > "$__litops_state.new"
 }
 trap '__litops_rc=$?; __litops_save; exit $__litops_rc' EXIT
 set -eo pipefail
@@ -62,6 +64,15 @@ impl Session {
 
     pub fn state_file(&self) -> &Path {
         &self.state
+    }
+
+    /// After a step's shell has exited: its dump becomes the session state.
+    pub fn commit(&self) -> std::io::Result<()> {
+        let dump = self.state.with_extension("sh.new");
+        match std::fs::rename(&dump, &self.state) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
     }
 
     /// Writes a step's script (mode 0600: it may hold bound secrets).

@@ -16,7 +16,7 @@ impl<W: Write> JsonReporter<W> {
 }
 
 impl<W: Write> Reporter for JsonReporter<W> {
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: &Event<'_>) {
         // A closed pipe must not stop the run: the events are also its record.
         if serde_json::to_writer(&mut self.out, event).is_ok() {
             let _ = self.out.write_all(b"\n");

@@ -93,7 +93,7 @@ fn seconds(ms: u64) -> String {
 }
 
 impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: &Event<'_>) {
         match event {
             Event::RunStarted {
                 title,
