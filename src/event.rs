@@ -105,6 +105,10 @@ pub enum Event<'a> {
     },
 }
 
+#[expect(
+    clippy::ptr_arg,
+    reason = "serde's serialize_with passes the field itself by reference"
+)]
 fn lossy<S: serde::Serializer>(data: &Cow<'_, [u8]>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&String::from_utf8_lossy(data))
 }
