@@ -83,6 +83,11 @@ pub enum Event<'a> {
         id: String,
         reason: String,
     },
+    /// Something worth knowing about a step that is not its output.
+    StepNotice {
+        id: String,
+        message: String,
+    },
     GateAsked {
         id: String,
         reasons: Vec<String>,

@@ -156,7 +156,7 @@ pub fn run(
             state: session.state_file(),
             shell: &options.shell,
         };
-        let mut script = match operator.before_step(&context) {
+        let script = match operator.before_step(&context) {
             Choice::Run(script) => script,
             Choice::Skip => {
                 skipped(reporter, step, "skipped by the operator");
@@ -213,11 +213,13 @@ pub fn run(
             if result != Outcome::Interrupted && step.continue_on_error {
                 break;
             }
-            match operator.recover(step, result) {
-                Recovery::Retry => {
-                    script = resolved.text.clone();
-                    continue;
-                }
+            let recovery = operator.recover(step, result);
+            // The operator has dealt with this interruption: the next Ctrl-C
+            // is a first one again, not the second that aborts the run.
+            interrupts.reset();
+            match recovery {
+                // The same script again (an edit the operator made included).
+                Recovery::Retry => continue,
                 Recovery::Continue => break,
                 Recovery::Quit => {
                     outcome = if result == Outcome::Interrupted {
@@ -289,13 +291,20 @@ fn run_step(
         grace: options.grace,
     };
     let id = step.id.clone();
-    let (ending, elapsed) = runtime.block_on(process::run(spawn, interrupts, |stream, data| {
+    let finished = runtime.block_on(process::run(spawn, interrupts, |stream, data| {
         reporter.event(&Event::Output {
             id: id.clone(),
             stream,
             data: std::borrow::Cow::Borrowed(data),
         });
     }))?;
+    let (ending, elapsed) = (finished.ending, finished.elapsed);
+    if finished.output_held_open {
+        reporter.event(&Event::StepNotice {
+            id: step.id.clone(),
+            message: "a process the step started left its process group and still holds the step's output open; it was left running".to_owned(),
+        });
+    }
     // A killed step may have left a partial dump; keep the previous state then.
     match ending {
         Ending::TimedOut | Ending::Interrupted | Ending::Signaled(_) => {

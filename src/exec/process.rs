@@ -85,6 +85,10 @@ impl Interrupts {
         self.count.load(Ordering::SeqCst)
     }
 
+    pub fn reset(&self) {
+        self.count.store(0, Ordering::SeqCst);
+    }
+
     /// Resolves once the count exceeds `seen`.
     async fn after(&self, seen: usize) {
         loop {
@@ -97,12 +101,22 @@ impl Interrupts {
     }
 }
 
+/// How a step's process went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finished {
+    pub ending: Ending,
+    pub elapsed: Duration,
+    /// A process outside the step's group kept its output open after it
+    /// ended (a daemon that did not close stdout); litops stopped reading.
+    pub output_held_open: bool,
+}
+
 /// Runs a step and streams its output to `output`.
 pub async fn run(
     spawn: Spawn<'_>,
     interrupts: &Interrupts,
     mut output: impl FnMut(Stream, &[u8]),
-) -> std::io::Result<(Ending, Duration)> {
+) -> std::io::Result<Finished> {
     let mut command = tokio::process::Command::new(spawn.shell);
     command
         .arg("--noprofile")
@@ -147,6 +161,7 @@ pub async fn run(
     let deadline = spawn.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut ending: Option<Ending> = None;
     let mut kill_at: Option<tokio::time::Instant> = None;
+    let mut held_open = false;
     let status = loop {
         tokio::select! {
             n = read_some(&mut stdout, &mut out_buf) => match n {
@@ -187,7 +202,7 @@ pub async fn run(
     // rest of the output (a leftover process may hold the pipes open).
     if !spawn.interactive {
         signal_step(Signal::SIGTERM);
-        let drain_until = tokio::time::Instant::now() + spawn.grace;
+        let mut drain_until = tokio::time::Instant::now() + spawn.grace;
         let mut killed = false;
         while stdout.is_some() || stderr.is_some() {
             tokio::select! {
@@ -199,9 +214,16 @@ pub async fn run(
                     Some(n) if n > 0 => output(Stream::Stderr, &err_buf[..n]),
                     _ => stderr = None,
                 },
-                () = tokio::time::sleep_until(drain_until), if !killed => {
+                () = tokio::time::sleep_until(drain_until) => {
+                    if killed {
+                        // Still open after SIGKILL to the group: a process
+                        // that left the group (setsid) holds the pipe. Leave it.
+                        held_open = true;
+                        break;
+                    }
                     signal_step(Signal::SIGKILL);
                     killed = true;
+                    drain_until = tokio::time::Instant::now() + Duration::from_millis(200);
                 }
             }
         }
@@ -215,7 +237,11 @@ pub async fn run(
             (None, None) => Ending::Exited(-1),
         }
     });
-    Ok((ending, elapsed))
+    Ok(Finished {
+        ending,
+        elapsed,
+        output_held_open: held_open,
+    })
 }
 
 /// A step that fills the pipe is chatty: a bigger pipe and buffer mean fewer

@@ -194,6 +194,10 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 self.line(&text);
             }
             Event::GateAsked { .. } => {}
+            Event::StepNotice { id, message } => {
+                let text = self.paint("33", &format!("! {id}: {message}"));
+                self.line(&text);
+            }
             Event::GateAnswered {
                 id,
                 approved,

@@ -512,3 +512,125 @@ fn events(output: &std::process::Output) -> Vec<Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
 }
+
+#[test]
+fn a_missing_shell_is_a_usage_error() {
+    let runbook = TempRunbook::new("x.md", "## A\n\n```bash\necho hi\n```\n");
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--shell", "no-such-shell-anywhere"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot find the shell `no-such-shell-anywhere` (--shell)\n"
+    );
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--shell", "/no/such/bash"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("error: cannot run steps: "),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn awkward_output_is_passed_through_untouched() {
+    // Invalid UTF-8, a 10 MB line without a newline, then a step that closes its stdout.
+    let runbook = TempRunbook::new(
+        "odd.md",
+        "## Bytes\n\n```bash\nprintf '\\xff\\xfe\\n'\nhead -c 10485760 /dev/zero | tr '\\0' a\n```\n\n## Closed\n\n```bash\nexec >&-\necho to-stderr >&2\n```\n\n## After\n\n```bash\necho after\n```\n",
+    );
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = &output.stdout;
+    let start = out
+        .windows(3)
+        .position(|w| w == b"\xff\xfe\n")
+        .expect("raw bytes kept");
+    let line = &out[start + 3..];
+    assert!(
+        line.iter().take(10_485_760).all(|b| *b == b'a'),
+        "the long line is intact"
+    );
+    assert_eq!(
+        line.get(10_485_760),
+        Some(&b'\n'),
+        "the reporter ends the unfinished line"
+    );
+    assert!(stderr(&output).contains("to-stderr"));
+    assert!(stdout(&output).contains("\nafter\n"));
+}
+
+#[test]
+fn a_daemon_holding_the_output_does_not_hang_the_run() {
+    let marker = "1023.5";
+    let runbook = TempRunbook::new(
+        "daemon.md",
+        format!(
+            "## Daemon\n\n```bash\nsetsid sleep {marker} &\nsleep 0.3\necho started\n```\n\n## Next\n\n```bash\necho next\n```\n"
+        ),
+    );
+    let started = Instant::now();
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--grace", "1s"])
+        .output()
+        .expect("runs");
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &format!("sleep {marker}")])
+        .status();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the run waited for the daemon"
+    );
+    let out = stdout(&output);
+    assert!(
+        out.contains("! daemon: a process the step started left its process group"),
+        "{out}"
+    );
+    assert!(out.contains("\nnext\n"), "{out}");
+}
+
+#[test]
+fn sigterm_ends_the_run_and_the_step() {
+    let marker = "1024.25";
+    let runbook = TempRunbook::new(
+        "term.md",
+        format!("## Wait\n\n```bash\nsleep {marker}\n```\n"),
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("litops"))
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--json", "--grace", "1s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_process(&format!("sleep {marker}"));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut out)
+        .expect("read");
+    assert!(out.contains(r#""event":"run-interrupted""#), "{out}");
+    assert!(no_process_with(&format!("sleep {marker}")));
+}
