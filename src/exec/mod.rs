@@ -6,6 +6,7 @@
 //! function and drives a small runtime of its own.
 
 pub mod process;
+mod pty;
 pub mod session;
 
 use std::time::{Duration, Instant};
@@ -287,7 +288,11 @@ fn run_step(
         script: &path,
         env,
         timeout: step.timeout.or(options.timeout),
-        interactive: step.interactive,
+        terminal: match (step.interactive, options.unattended) {
+            (false, _) => process::Terminal::Pipes,
+            (true, false) => process::Terminal::Inherit,
+            (true, true) => process::Terminal::Pty,
+        },
         grace: options.grace,
     };
     let id = step.id.clone();

@@ -9,7 +9,8 @@
 //!
 //! Interactive steps (`interactive`) share the terminal and litops's process
 //! group instead, so that the terminal's job control and Ctrl-C reach them as
-//! they would from a shell prompt.
+//! they would from a shell prompt; in an unattended run they get a
+//! pseudo-terminal of their own (`pty`).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -44,9 +45,21 @@ pub struct Spawn<'a> {
     pub script: &'a Path,
     pub env: &'a [(String, String)],
     pub timeout: Option<Duration>,
-    pub interactive: bool,
+    pub terminal: Terminal,
     /// Between SIGTERM/SIGINT and SIGKILL.
     pub grace: Duration,
+}
+
+/// Where a step's standard streams go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminal {
+    /// stdin from /dev/null, stdout and stderr through pipes to the reporters.
+    Pipes,
+    /// The step shares litops's terminal (an `interactive` step, run by a person).
+    Inherit,
+    /// A pseudo-terminal of its own (an `interactive` step in an unattended
+    /// run: `kubectl exec -it` needs a TTY even with nobody typing).
+    Pty,
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM received by litops, counted.
@@ -90,7 +103,7 @@ impl Interrupts {
     }
 
     /// Resolves once the count exceeds `seen`.
-    async fn after(&self, seen: usize) {
+    pub(super) async fn after(&self, seen: usize) {
         loop {
             let notified = self.notify.notified();
             if self.count() > seen {
@@ -111,24 +124,35 @@ pub struct Finished {
     pub output_held_open: bool,
 }
 
+/// The shell's arguments: the wrapper, the state file and the step's script.
+pub fn shell_args<'a>(spawn: &Spawn<'a>) -> [&'a std::ffi::OsStr; 6] {
+    [
+        "--noprofile".as_ref(),
+        "--norc".as_ref(),
+        "-c".as_ref(),
+        WRAPPER.as_ref(),
+        "litops-step".as_ref(),
+        spawn.state.as_os_str(),
+    ]
+}
+
 /// Runs a step and streams its output to `output`.
 pub async fn run(
     spawn: Spawn<'_>,
     interrupts: &Interrupts,
     mut output: impl FnMut(Stream, &[u8]),
 ) -> std::io::Result<Finished> {
+    if spawn.terminal == Terminal::Pty {
+        return super::pty::run(spawn, interrupts, output).await;
+    }
+    let interactive = spawn.terminal == Terminal::Inherit;
     let mut command = tokio::process::Command::new(spawn.shell);
     command
-        .arg("--noprofile")
-        .arg("--norc")
-        .arg("-c")
-        .arg(WRAPPER)
-        .arg("litops-step")
-        .arg(spawn.state)
+        .args(shell_args(&spawn))
         .arg(spawn.script)
         .envs(spawn.env.iter().map(|(k, v)| (k, v)))
         .kill_on_drop(true);
-    if spawn.interactive {
+    if interactive {
         command
             .stdin(Stdio::inherit())
             .stdout(Stdio::inherit())
@@ -146,7 +170,7 @@ pub async fn run(
     // An interactive step shares our group: signal the shell alone.
     let signal_step = |signal: Signal| {
         if let Some(pid) = pid {
-            let _ = if spawn.interactive {
+            let _ = if interactive {
                 nix::sys::signal::kill(pid, signal)
             } else {
                 killpg(pid, signal)
@@ -200,7 +224,7 @@ pub async fn run(
     };
     // The shell is gone; end whatever it left in its group, then collect the
     // rest of the output (a leftover process may hold the pipes open).
-    if !spawn.interactive {
+    if !interactive {
         signal_step(Signal::SIGTERM);
         let mut drain_until = tokio::time::Instant::now() + spawn.grace;
         let mut killed = false;

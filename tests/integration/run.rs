@@ -634,3 +634,25 @@ fn sigterm_ends_the_run_and_the_step() {
     assert!(out.contains(r#""event":"run-interrupted""#), "{out}");
     assert!(no_process_with(&format!("sleep {marker}")));
 }
+
+#[test]
+fn interactive_steps_get_a_pty_in_unattended_runs() {
+    let runbook = TempRunbook::new(
+        "tty.md",
+        "## Exec\n\n```bash {interactive}\ntest -t 0 && test -t 1 && echo \"tty: $(tty)\"\n```\n\n## Piped\n\n```bash\ntest -t 1 || echo not-a-tty\n```\n",
+    );
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .arg("--json")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text: String = events(&output)
+        .iter()
+        .filter(|e| e["event"] == "output")
+        .filter_map(|e| e["data"].as_str().map(str::to_owned))
+        .collect();
+    assert!(text.starts_with("tty: /dev/pts/"), "{text:?}");
+    assert!(text.ends_with("not-a-tty\n"), "{text:?}");
+}
