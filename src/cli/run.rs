@@ -129,6 +129,7 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         return Err(exit::USAGE);
     };
     let options = exec::Options {
+        setsid: find_program("setsid"),
         shell,
         unattended,
         timeout: args.timeout,

@@ -8,6 +8,7 @@
 pub mod process;
 mod pty;
 pub mod session;
+mod zygote;
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,9 @@ pub trait Operator {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub shell: String,
+    /// `setsid` (util-linux), to start the step shell that forks each step;
+    /// without it every step starts a shell of its own (slower, same result).
+    pub setsid: Option<String>,
     pub unattended: bool,
     /// Per-step timeout when neither the step nor the runbook sets one.
     pub timeout: Option<Duration>,
@@ -107,6 +111,8 @@ pub fn run(
         .build()?;
     let interrupts = Interrupts::install(&runtime)?;
     let session = Session::new()?;
+    // Declared after the runtime, so it is dropped (and killed) first.
+    let mut zygote: Option<zygote::Zygote> = None;
     let redactor = crate::redact::Redactor::new(runbook, bindings);
     let started = Instant::now();
     reporter.event(&Event::RunStarted {
@@ -200,7 +206,15 @@ pub fn run(
                 shown: &shown,
                 env: &env,
             };
-            let result = run_step(&runtime, &session, &interrupts, &attempt, options, reporter)?;
+            let result = run_step(
+                &runtime,
+                &session,
+                &mut zygote,
+                &interrupts,
+                &attempt,
+                options,
+                reporter,
+            )?;
             if result == Outcome::Success {
                 break;
             }
@@ -232,6 +246,9 @@ pub fn run(
                 }
             }
         }
+    }
+    if let Some(zygote) = zygote.take() {
+        runtime.block_on(zygote.stop());
     }
     let exit_code = match outcome {
         RunOutcome::Success | RunOutcome::Quit => crate::exit::OK,
@@ -267,6 +284,7 @@ struct StepRun<'a> {
 fn run_step(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
+    zygote: &mut Option<zygote::Zygote>,
     interrupts: &Interrupts,
     run: &StepRun,
     options: &Options,
@@ -296,13 +314,38 @@ fn run_step(
         grace: options.grace,
     };
     let id = step.id.clone();
-    let finished = runtime.block_on(process::run(spawn, interrupts, |stream, data| {
+    let mut emit = |stream, data: &[u8]| {
         reporter.event(&Event::Output {
             id: id.clone(),
             stream,
             data: std::borrow::Cow::Borrowed(data),
         });
-    }))?;
+    };
+    let finished =
+        if let (process::Terminal::Pipes, Some(setsid)) = (spawn.terminal, &options.setsid) {
+            runtime.block_on(async {
+                if !zygote.as_mut().is_some_and(zygote::Zygote::alive) {
+                    *zygote = Some(zygote::Zygote::start(
+                        setsid,
+                        &options.shell,
+                        session.dir(),
+                    )?);
+                }
+                let Some(zygote) = zygote.as_mut() else {
+                    return Err(std::io::Error::other("the step shell did not start"));
+                };
+                let step = zygote::Step {
+                    n,
+                    script: run.script,
+                    env,
+                    timeout: spawn.timeout,
+                    grace: spawn.grace,
+                };
+                zygote.run(step, interrupts, &mut emit).await
+            })?
+        } else {
+            runtime.block_on(process::run(spawn, interrupts, &mut emit))?
+        };
     let (ending, elapsed) = (finished.ending, finished.elapsed);
     if finished.output_held_open {
         reporter.event(&Event::StepNotice {

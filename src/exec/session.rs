@@ -62,17 +62,25 @@ impl Session {
         Ok(Session { dir, state })
     }
 
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn state_file(&self) -> &Path {
         &self.state
     }
 
-    /// After a step's shell has exited: its dump becomes the session state.
+    /// After a step's shell has exited: its dump, cleaned, becomes the
+    /// session state.
     pub fn commit(&self) -> std::io::Result<()> {
         let dump = self.state.with_extension("sh.new");
-        match std::fs::rename(&dump, &self.state) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        }
+        let text = match std::fs::read_to_string(&dump) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        std::fs::write(&dump, clean_dump(&text))?;
+        std::fs::rename(&dump, &self.state)
     }
 
     /// Writes a step's script (mode 0600: it may hold bound secrets).
@@ -86,5 +94,93 @@ impl Session {
             .open(&path)?;
         file.write_all(script.as_bytes())?;
         Ok(path)
+    }
+}
+
+/// bash's own variables, which a later shell must not be handed back:
+/// restoring some is fatal (`BASH_ARGC` while a file is being sourced), others
+/// read-only or meaningless in another process.
+const BASH_OWN: &[&str] = &[
+    "BASH",
+    "BASHOPTS",
+    "BASHPID",
+    "BASH_ALIASES",
+    "BASH_ARGC",
+    "BASH_ARGV",
+    "BASH_ARGV0",
+    "BASH_CMDS",
+    "BASH_COMMAND",
+    "BASH_EXECUTION_STRING",
+    "BASH_LINENO",
+    "BASH_REMATCH",
+    "BASH_SOURCE",
+    "BASH_SUBSHELL",
+    "BASH_VERSINFO",
+    "BASH_VERSION",
+    "COMP_WORDBREAKS",
+    "DIRSTACK",
+    "EPOCHREALTIME",
+    "EPOCHSECONDS",
+    "EUID",
+    "FUNCNAME",
+    "GROUPS",
+    "HISTCMD",
+    "HOSTNAME",
+    "HOSTTYPE",
+    "LINENO",
+    "MACHTYPE",
+    "OPTERR",
+    "OPTIND",
+    "OSTYPE",
+    "PIPESTATUS",
+    "PPID",
+    "RANDOM",
+    "SECONDS",
+    "SHELLOPTS",
+    "SHLVL",
+    "SRANDOM",
+    "UID",
+    "_",
+];
+
+/// Drops bash's own variables from a dump. Variables come first, one
+/// `declare` per line (`declare -p` quotes newlines as `$'\n'`); the
+/// function definitions after them are left as they are.
+pub fn clean_dump(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_variables = true;
+    for line in text.split_inclusive('\n') {
+        if in_variables && !line.starts_with("cd -- ") {
+            match line.strip_prefix("declare ") {
+                Some(rest) => {
+                    let name = rest
+                        .split_once(' ')
+                        .map_or(rest, |(_, name)| name)
+                        .split(['=', '\n'])
+                        .next()
+                        .unwrap_or("");
+                    if BASH_OWN.contains(&name) {
+                        continue;
+                    }
+                }
+                None => in_variables = false,
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bash_variables_are_dropped_and_functions_kept() {
+        let dump = "cd -- /tmp 2>/dev/null || true\ndeclare -a BASH_ARGC=([0]=\"2\")\ndeclare -x PATH=\"/bin\"\ndeclare -- X=$'a\\ndeclare -- BASH_ARGC=1'\ndeclare -ir PPID=\"1\"\ndeclare -- _=\"x\"\nf () \n{ \n    declare -- BASH_ARGC=1\n}\n";
+        assert_eq!(
+            clean_dump(dump),
+            "cd -- /tmp 2>/dev/null || true\ndeclare -x PATH=\"/bin\"\ndeclare -- X=$'a\\ndeclare -- BASH_ARGC=1'\nf () \n{ \n    declare -- BASH_ARGC=1\n}\n"
+        );
     }
 }

@@ -1,0 +1,275 @@
+//! One bash per run that forks a subshell per step.
+//!
+//! Starting bash costs about a millisecond; forking an already running bash
+//! costs a fraction of that. The zygote is a bash with job control on
+//! (`set -m`), reading step numbers on its stdin: for each it forks a
+//! subshell, which as a background job leads its own process group, so
+//! timeouts and Ctrl-C reach the step and everything it started, and never
+//! the zygote. The subshell restores the session (exports, then the saved
+//! state), runs the step's script under errexit and pipefail, and saves the
+//! session on exit, exactly as a separate bash would (see `session`). The
+//! zygote answers `pid N` when the step starts and `done STATUS` when it ends.
+//!
+//! Each step writes to FIFOs of its own that litops opens read-write before
+//! the step starts: it never sees end-of-file, so a leftover process cannot
+//! hold the step open; output written before the step ended is in the FIFO
+//! by the time `done` arrives, and is drained then.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::net::unix::pipe;
+use tokio::process::{Child, ChildStdin, ChildStdout};
+
+use super::process::{Ending, Finished, Interrupts};
+use crate::event::Stream;
+
+/// The zygote's program; `$1` is the session directory.
+const ZYGOTE: &str = r#"set -m
+__litops_dir=$1
+__litops_save() {
+  set +e
+  unset "${!__litops_@}"
+  {
+    printf 'cd -- %q 2>/dev/null || true\n' "$PWD"
+    declare -p
+    declare -f
+    alias -p
+  } > "$1/state.sh.new"
+}
+while IFS= read -r __litops_n; do
+  (
+    exec </dev/null >"$__litops_dir/out" 2>"$__litops_dir/err"
+    set -- "$__litops_dir" "$__litops_n"
+    if [ -f "$1/env-$2.sh" ]; then . "$1/env-$2.sh"; fi
+    if [ -f "$1/state.sh" ]; then . "$1/state.sh" 2>/dev/null; fi
+    printf -v __litops_q %q "$1"
+    trap "__litops_rc=\$?; __litops_save $__litops_q; exit \$__litops_rc" EXIT
+    __litops_script="$1/step-$2.sh"
+    set --
+    set -eo pipefail
+    . "$__litops_script"
+  ) &
+  printf 'pid %d\n' "$!"
+  wait "$!"
+  printf 'done %d\n' "$?"
+done
+"#;
+
+/// A running zygote.
+pub struct Zygote {
+    child: Child,
+    stdin: ChildStdin,
+    control: Lines<BufReader<ChildStdout>>,
+    dir: PathBuf,
+    /// The steps' stdout and stderr FIFOs, open read-write for the whole run.
+    out: pipe::Receiver,
+    err: pipe::Receiver,
+}
+
+/// One step for the zygote.
+pub struct Step<'a> {
+    pub n: usize,
+    pub script: &'a str,
+    pub env: &'a [(String, String)],
+    pub timeout: Option<Duration>,
+    pub grace: Duration,
+}
+
+fn private_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+fn broken(what: &str) -> std::io::Error {
+    std::io::Error::other(format!("the step shell ended unexpectedly ({what})"))
+}
+
+impl Zygote {
+    /// Starts a zygote through `setsid` (util-linux): in a session of its
+    /// own it has no controlling terminal, which bash's job control needs to
+    /// give each step a process group even when litops runs in a terminal,
+    /// and Ctrl-C at the terminal is litops's to forward, not the zygote's.
+    pub fn start(setsid: &str, shell: &str, dir: &Path) -> std::io::Result<Zygote> {
+        let out = fifo(&dir.join("out"))?;
+        let err = fifo(&dir.join("err"))?;
+        let mut child = tokio::process::Command::new(setsid)
+            .arg(shell)
+            .args(["--noprofile", "--norc", "-c", ZYGOTE, "litops-zygote"])
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            // Job control notices ("[1]+ Done") go to the zygote's stderr;
+            // steps have their own.
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdin = child.stdin.take().ok_or_else(|| broken("no stdin"))?;
+        let stdout = child.stdout.take().ok_or_else(|| broken("no stdout"))?;
+        Ok(Zygote {
+            child,
+            stdin,
+            control: BufReader::new(stdout).lines(),
+            dir: dir.to_owned(),
+            out,
+            err,
+        })
+    }
+
+    /// Ends the zygote (and with it any step it is still running).
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
+    /// Whether the zygote is still there to fork steps.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub async fn run(
+        &mut self,
+        step: Step<'_>,
+        interrupts: &Interrupts,
+        mut output: impl FnMut(Stream, &[u8]),
+    ) -> std::io::Result<Finished> {
+        let n = step.n;
+        let dir = self.dir.clone();
+        let path = |name: String| dir.join(name);
+        let exports: String = step
+            .env
+            .iter()
+            .map(|(name, value)| format!("export {name}={}\n", crate::plan::quote::unquoted(value)))
+            .collect();
+        let env_file = path(format!("env-{n}.sh"));
+        if !exports.is_empty() {
+            private_file(&env_file, &exports)?;
+        }
+        private_file(&path(format!("step-{n}.sh")), step.script)?;
+        let (out, err, control) = (&mut self.out, &mut self.err, &mut self.control);
+        let started = Instant::now();
+        self.stdin.write_all(format!("{n}\n").as_bytes()).await?;
+        self.stdin.flush().await?;
+        let group = Pid::from_raw(answer(control, "pid ").await?);
+        let signal_step = |signal: Signal| {
+            let _ = killpg(group, signal);
+        };
+        let mut out_buf = vec![0u8; 64 * 1024];
+        let mut err_buf = vec![0u8; 64 * 1024];
+        let seen = interrupts.count();
+        let deadline = step.timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut ending: Option<Ending> = None;
+        let mut kill_at: Option<tokio::time::Instant> = None;
+        let status = loop {
+            tokio::select! {
+                n = out.read(&mut out_buf) => match n {
+                    Ok(n) if n > 0 => {
+                        output(Stream::Stdout, &out_buf[..n]);
+                        if n == out_buf.len() && n < PIPE_SIZE {
+                            let _ = nix::fcntl::fcntl(&*out, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32));
+                            out_buf.resize(PIPE_SIZE, 0);
+                        }
+                    }
+                    _ => {}
+                },
+                n = err.read(&mut err_buf) => match n {
+                    Ok(n) if n > 0 => output(Stream::Stderr, &err_buf[..n]),
+                    _ => {}
+                },
+                status = answer(control, "done ") => break status?,
+                () = sleep_until(deadline), if ending.is_none() => {
+                    ending = Some(Ending::TimedOut);
+                    signal_step(Signal::SIGTERM);
+                    kill_at = Some(tokio::time::Instant::now() + step.grace);
+                }
+                () = interrupts.after(seen), if ending.is_none() => {
+                    ending = Some(Ending::Interrupted);
+                    signal_step(Signal::SIGINT);
+                    kill_at = Some(tokio::time::Instant::now() + step.grace);
+                }
+                () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) => {
+                    signal_step(Signal::SIGKILL);
+                }
+                () = sleep_until(kill_at) => {
+                    signal_step(Signal::SIGKILL);
+                    kill_at = None;
+                }
+            }
+        };
+        // The step has ended: what it wrote is in the FIFOs. Take it, then
+        // end whatever it left behind in its group.
+        drain(out, &mut out_buf, Stream::Stdout, &mut output);
+        drain(err, &mut err_buf, Stream::Stderr, &mut output);
+        signal_step(Signal::SIGTERM);
+        if !exports.is_empty() {
+            let _ = std::fs::remove_file(&env_file);
+        }
+        // bash reports a death by signal N as status 128 + N, which cannot be
+        // told from `exit 130`: report the status as bash gives it.
+        let ending = ending.unwrap_or(Ending::Exited(status));
+        Ok(Finished {
+            ending,
+            elapsed: started.elapsed(),
+            output_held_open: false,
+        })
+    }
+}
+
+const PIPE_SIZE: usize = 1024 * 1024;
+
+/// A FIFO, created and opened read-write: the reader never sees end-of-file,
+/// whoever else opens and closes it.
+fn fifo(path: &Path) -> std::io::Result<pipe::Receiver> {
+    let _ = std::fs::remove_file(path);
+    nix::unistd::mkfifo(
+        path,
+        nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+    )
+    .map_err(std::io::Error::from)?;
+    pipe::OpenOptions::new()
+        .read_write(true)
+        .open_receiver(path)
+}
+
+/// The number in the zygote's next answer line, which must start with `word`.
+async fn answer(control: &mut Lines<BufReader<ChildStdout>>, word: &str) -> std::io::Result<i32> {
+    let line = control
+        .next_line()
+        .await?
+        .ok_or_else(|| broken("no answer"))?;
+    line.strip_prefix(word)
+        .and_then(|rest| rest.trim().parse().ok())
+        .ok_or_else(|| broken(&format!("unexpected answer {line:?}")))
+}
+
+fn drain(
+    fifo: &pipe::Receiver,
+    buf: &mut [u8],
+    stream: Stream,
+    output: &mut impl FnMut(Stream, &[u8]),
+) {
+    while let Ok(n) = fifo.try_read(buf) {
+        if n == 0 {
+            break;
+        }
+        output(stream, &buf[..n]);
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
