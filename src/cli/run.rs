@@ -129,7 +129,13 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         return Err(exit::USAGE);
     };
     let options = exec::Options {
-        setsid: find_program("setsid"),
+        // LITOPS_FORK_SERVER=0: a bash process per step (the fallback when
+        // setsid is missing), for troubleshooting and for testing that path.
+        setsid: if std::env::var_os("LITOPS_FORK_SERVER").is_some_and(|v| v == "0") {
+            None
+        } else {
+            find_program("setsid")
+        },
         shell,
         unattended,
         timeout: args.timeout,

@@ -105,8 +105,10 @@ pub fn run(
     operator: &mut dyn Operator,
     reporter: &mut dyn Reporter,
 ) -> std::io::Result<Finished> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // One thread: a step's wake-ups (its output, the zygote's answers) stay
+    // on it instead of crossing to a worker. Signals that arrive between steps
+    // are counted when the next step starts.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let interrupts = Interrupts::install(&runtime)?;
@@ -336,7 +338,6 @@ fn run_step(
                 };
                 let step = zygote::Step {
                     n,
-                    script: run.script,
                     env,
                     timeout: spawn.timeout,
                     grace: spawn.grace,

@@ -185,6 +185,9 @@ pub async fn run(
     let deadline = spawn.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut ending: Option<Ending> = None;
     let mut kill_at: Option<tokio::time::Instant> = None;
+    // A second Ctrl-C kills at once, once (a branch that stays ready would
+    // starve the others).
+    let mut hard_killed = false;
     let mut held_open = false;
     let status = loop {
         tokio::select! {
@@ -212,7 +215,8 @@ pub async fn run(
                 signal_step(Signal::SIGINT);
                 kill_at = Some(tokio::time::Instant::now() + spawn.grace);
             }
-            () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) => {
+            () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) && !hard_killed => {
+                hard_killed = true;
                 // A second Ctrl-C does not wait for the grace period.
                 signal_step(Signal::SIGKILL);
             }

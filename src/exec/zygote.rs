@@ -73,10 +73,10 @@ pub struct Zygote {
     err: pipe::Receiver,
 }
 
-/// One step for the zygote.
+/// One step for the zygote. Its script is already in the session directory
+/// as `step-N.sh` (written by `Session::write_script`).
 pub struct Step<'a> {
     pub n: usize,
-    pub script: &'a str,
     pub env: &'a [(String, String)],
     pub timeout: Option<Duration>,
     pub grace: Duration,
@@ -156,7 +156,6 @@ impl Zygote {
         if !exports.is_empty() {
             private_file(&env_file, &exports)?;
         }
-        private_file(&path(format!("step-{n}.sh")), step.script)?;
         let (out, err, control) = (&mut self.out, &mut self.err, &mut self.control);
         let started = Instant::now();
         self.stdin.write_all(format!("{n}\n").as_bytes()).await?;
@@ -171,6 +170,9 @@ impl Zygote {
         let deadline = step.timeout.map(|t| tokio::time::Instant::now() + t);
         let mut ending: Option<Ending> = None;
         let mut kill_at: Option<tokio::time::Instant> = None;
+        // A second Ctrl-C kills at once, once (a branch that stays ready
+        // would starve the others).
+        let mut hard_killed = false;
         let status = loop {
             tokio::select! {
                 n = out.read(&mut out_buf) => match n {
@@ -198,7 +200,8 @@ impl Zygote {
                     signal_step(Signal::SIGINT);
                     kill_at = Some(tokio::time::Instant::now() + step.grace);
                 }
-                () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) => {
+                () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) && !hard_killed => {
+                hard_killed = true;
                     signal_step(Signal::SIGKILL);
                 }
                 () = sleep_until(kill_at) => {

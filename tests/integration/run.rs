@@ -653,3 +653,58 @@ fn interactive_steps_get_a_pty_in_unattended_runs() {
     assert!(text.starts_with("tty: /dev/pts/"), "{text:?}");
     assert!(text.ends_with("not-a-tty\n"), "{text:?}");
 }
+
+/// The same semantics without the fork server (a bash process per step).
+#[test]
+fn process_per_step_mode_keeps_the_same_semantics() {
+    let runbook = TempRunbook::new("session.md", SESSION);
+    let work = runbook.dir.path().join("work");
+    std::fs::create_dir(&work).expect("work dir");
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .arg("--set")
+        .arg(format!("WORK={}", work.display()))
+        .env("LITOPS_FORK_SERVER", "0")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    for want in [
+        "exported=yes plain=plain-value",
+        "child sees exported=yes plain=unset",
+        "hello world",
+        "before",
+    ] {
+        assert!(
+            out.contains(&format!("\n{want}\n")),
+            "missing {want:?} in:\n{out}"
+        );
+    }
+    assert!(
+        !out.contains("\nafter\n") && !out.contains("never"),
+        "{out}"
+    );
+
+    let marker = "1025.5";
+    let daemon = TempRunbook::new(
+        "daemon.md",
+        format!("## Daemon\n\n```bash\nsetsid sleep {marker} &\nsleep 0.3\necho started\n```\n"),
+    );
+    let output = litops()
+        .arg("run")
+        .arg(daemon.path())
+        .args(["--grace", "1s"])
+        .env("LITOPS_FORK_SERVER", "0")
+        .output()
+        .expect("runs");
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &format!("sleep {marker}")])
+        .status();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("! daemon: a process the step started left its process group"),
+        "{}",
+        stdout(&output)
+    );
+}
