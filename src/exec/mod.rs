@@ -293,7 +293,7 @@ fn run_step(
     reporter: &mut dyn Reporter,
 ) -> std::io::Result<Outcome> {
     let (n, step, env) = (run.n, run.step, run.env);
-    let path = session.write_script(n, run.script)?;
+    let path = session.write_script(run.script)?;
     reporter.event(&Event::StepStarted {
         index: n,
         id: step.id.clone(),
@@ -355,11 +355,8 @@ fn run_step(
         });
     }
     // A killed step may have left a partial dump; keep the previous state then.
-    match ending {
-        Ending::TimedOut | Ending::Interrupted | Ending::Signaled(_) => {
-            let _ = std::fs::remove_file(session.state_file().with_extension("sh.new"));
-        }
-        Ending::Exited(_) => session.commit()?,
+    if let Ending::Exited(_) = ending {
+        session.commit()?;
     }
     let (exit_code, signal) = match ending {
         Ending::Exited(code) => (Some(code), None),

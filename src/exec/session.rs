@@ -54,10 +54,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// A private directory, in memory (`/dev/shm`) where there is one: steps
+    /// write their script and session dump there each time, and creating
+    /// files on a disk file system was half of litops's own cost per step.
     pub fn new() -> std::io::Result<Session> {
-        let dir = tempfile::Builder::new()
-            .prefix("litops-session-")
-            .tempdir()?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("litops-session-");
+        let shm = Path::new("/dev/shm");
+        let dir = match shm.is_dir().then(|| builder.tempdir_in(shm)) {
+            Some(Ok(dir)) => dir,
+            _ => builder.tempdir()?,
+        };
         let state = dir.path().join("state.sh");
         Ok(Session { dir, state })
     }
@@ -70,22 +77,26 @@ impl Session {
         &self.state
     }
 
-    /// After a step's shell has exited: its dump, cleaned, becomes the
-    /// session state.
+    /// After a step's shell has exited normally: its dump, cleaned, becomes
+    /// the session state. (Files are rewritten in place, never created anew,
+    /// and a killed step's dump is never read.)
     pub fn commit(&self) -> std::io::Result<()> {
-        let dump = self.state.with_extension("sh.new");
-        let text = match std::fs::read_to_string(&dump) {
+        let text = match std::fs::read_to_string(self.dump_file()) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
-        std::fs::write(&dump, clean_dump(&text))?;
-        std::fs::rename(&dump, &self.state)
+        std::fs::write(&self.state, clean_dump(&text))
+    }
+
+    /// Where a step's shell writes the session when it exits.
+    pub fn dump_file(&self) -> PathBuf {
+        self.state.with_extension("sh.new")
     }
 
     /// Writes a step's script (mode 0600: it may hold bound secrets).
-    pub fn write_script(&self, index: usize, script: &str) -> std::io::Result<PathBuf> {
-        let path = self.dir.path().join(format!("step-{index}.sh"));
+    pub fn write_script(&self, script: &str) -> std::io::Result<PathBuf> {
+        let path = self.dir.path().join("step.sh");
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

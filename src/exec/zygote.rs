@@ -47,11 +47,11 @@ while IFS= read -r __litops_n; do
   (
     exec </dev/null >"$__litops_dir/out" 2>"$__litops_dir/err"
     set -- "$__litops_dir" "$__litops_n"
-    if [ -f "$1/env-$2.sh" ]; then . "$1/env-$2.sh"; fi
+    . "$1/env.sh"
     if [ -f "$1/state.sh" ]; then . "$1/state.sh" 2>/dev/null; fi
     printf -v __litops_q %q "$1"
     trap "__litops_rc=\$?; __litops_save $__litops_q; exit \$__litops_rc" EXIT
-    __litops_script="$1/step-$2.sh"
+    __litops_script="$1/step.sh"
     set --
     set -eo pipefail
     . "$__litops_script"
@@ -74,7 +74,7 @@ pub struct Zygote {
 }
 
 /// One step for the zygote. Its script is already in the session directory
-/// as `step-N.sh` (written by `Session::write_script`).
+/// as `step.sh` (written by `Session::write_script`).
 pub struct Step<'a> {
     pub n: usize,
     pub env: &'a [(String, String)],
@@ -152,10 +152,7 @@ impl Zygote {
             .iter()
             .map(|(name, value)| format!("export {name}={}\n", crate::plan::quote::unquoted(value)))
             .collect();
-        let env_file = path(format!("env-{n}.sh"));
-        if !exports.is_empty() {
-            private_file(&env_file, &exports)?;
-        }
+        private_file(&path("env.sh".to_owned()), &exports)?;
         let (out, err, control) = (&mut self.out, &mut self.err, &mut self.control);
         let started = Instant::now();
         self.stdin.write_all(format!("{n}\n").as_bytes()).await?;
@@ -215,9 +212,6 @@ impl Zygote {
         drain(out, &mut out_buf, Stream::Stdout, &mut output);
         drain(err, &mut err_buf, Stream::Stderr, &mut output);
         signal_step(Signal::SIGTERM);
-        if !exports.is_empty() {
-            let _ = std::fs::remove_file(&env_file);
-        }
         // bash reports a death by signal N as status 128 + N, which cannot be
         // told from `exit 130`: report the status as bash gives it.
         let ending = ending.unwrap_or(Ending::Exited(status));
