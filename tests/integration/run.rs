@@ -144,16 +144,20 @@ fn rotate_secrets_with_yes() {
         .arg("run")
         .arg(seed())
         .args(["--section", "Rotate Secrets", "--yes"])
+        // The operator's environment reaches the tools; nothing else is added.
+        .env("AWS_PROFILE", "ops-rotation")
+        .env("FAKE_ENV", "AWS_PROFILE KUBECONFIG CLUSTER_NAME")
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let env = " | AWS_PROFILE=ops-rotation | KUBECONFIG=<unset> | CLUSTER_NAME=<unset>";
     assert_eq!(
         sandbox.calls(),
         vec![
-            r#"aws secretsmanager update-secret --secret-id clipper/production/database --secret-string \{\"password\":\"new-secure-password\"\}"#,
-            "date +%s",
-            "kubectl annotate externalsecret backend-secrets -n clipper-production force-sync=1700000000 --overwrite",
-            "kubectl rollout restart deployment/clipper-backend -n clipper-production",
+            format!(r#"aws secretsmanager update-secret --secret-id clipper/production/database --secret-string \{{\"password\":\"new-secure-password\"\}}{env}"#),
+            format!("date +%s{env}"),
+            format!("kubectl annotate externalsecret backend-secrets -n clipper-production force-sync=1700000000 --overwrite{env}"),
+            format!("kubectl rollout restart deployment/clipper-backend -n clipper-production{env}"),
         ]
     );
 }
