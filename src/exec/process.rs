@@ -114,6 +114,65 @@ impl Interrupts {
     }
 }
 
+/// When to signal a running step: its timeout (SIGTERM), Ctrl-C (SIGINT),
+/// SIGKILL after the grace period, and at once on a second Ctrl-C. Shared by
+/// every way of running a step.
+pub struct Watch<'a> {
+    interrupts: &'a Interrupts,
+    seen: usize,
+    deadline: Option<tokio::time::Instant>,
+    grace: Duration,
+    kill_at: Option<tokio::time::Instant>,
+    hard_killed: bool,
+    /// Why the step was signalled, if it was.
+    pub ending: Option<Ending>,
+}
+
+impl<'a> Watch<'a> {
+    pub fn new(
+        interrupts: &'a Interrupts,
+        timeout: Option<Duration>,
+        grace: Duration,
+    ) -> Watch<'a> {
+        Watch {
+            interrupts,
+            seen: interrupts.count(),
+            deadline: timeout.map(|t| tokio::time::Instant::now() + t),
+            grace,
+            kill_at: None,
+            hard_killed: false,
+            ending: None,
+        }
+    }
+
+    /// The next signal to send. Cancel-safe: nothing changes until a branch
+    /// completes, and each branch completes once (a branch that stayed ready
+    /// would starve the caller's other branches).
+    pub async fn next(&mut self) -> Signal {
+        tokio::select! {
+            () = sleep_until(self.deadline), if self.ending.is_none() => {
+                self.ending = Some(Ending::TimedOut);
+                self.kill_at = Some(tokio::time::Instant::now() + self.grace);
+                Signal::SIGTERM
+            }
+            () = self.interrupts.after(self.seen), if self.ending.is_none() => {
+                self.ending = Some(Ending::Interrupted);
+                self.kill_at = Some(tokio::time::Instant::now() + self.grace);
+                Signal::SIGINT
+            }
+            () = self.interrupts.after(self.seen + 1),
+                if self.ending == Some(Ending::Interrupted) && !self.hard_killed => {
+                self.hard_killed = true;
+                Signal::SIGKILL
+            }
+            () = sleep_until(self.kill_at) => {
+                self.kill_at = None;
+                Signal::SIGKILL
+            }
+        }
+    }
+}
+
 /// How a step's process went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Finished {
@@ -181,13 +240,7 @@ pub async fn run(
     let mut stderr = child.stderr.take();
     let mut out_buf = vec![0u8; 64 * 1024];
     let mut err_buf = vec![0u8; 64 * 1024];
-    let seen = interrupts.count();
-    let deadline = spawn.timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut ending: Option<Ending> = None;
-    let mut kill_at: Option<tokio::time::Instant> = None;
-    // A second Ctrl-C kills at once, once (a branch that stays ready would
-    // starve the others).
-    let mut hard_killed = false;
+    let mut watch = Watch::new(interrupts, spawn.timeout, spawn.grace);
     let mut held_open = false;
     let status = loop {
         tokio::select! {
@@ -205,25 +258,7 @@ pub async fn run(
                 _ => stderr = None,
             },
             status = child.wait() => break status?,
-            () = sleep_until(deadline), if ending.is_none() => {
-                ending = Some(Ending::TimedOut);
-                signal_step(Signal::SIGTERM);
-                kill_at = Some(tokio::time::Instant::now() + spawn.grace);
-            }
-            () = interrupts.after(seen), if ending.is_none() => {
-                ending = Some(Ending::Interrupted);
-                signal_step(Signal::SIGINT);
-                kill_at = Some(tokio::time::Instant::now() + spawn.grace);
-            }
-            () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) && !hard_killed => {
-                hard_killed = true;
-                // A second Ctrl-C does not wait for the grace period.
-                signal_step(Signal::SIGKILL);
-            }
-            () = sleep_until(kill_at) => {
-                signal_step(Signal::SIGKILL);
-                kill_at = None;
-            }
+            signal = watch.next() => signal_step(signal),
         }
     };
     // The shell is gone; end whatever it left in its group, then collect the
@@ -257,7 +292,7 @@ pub async fn run(
         }
     }
     let elapsed = started.elapsed();
-    let ending = ending.unwrap_or_else(|| {
+    let ending = watch.ending.unwrap_or_else(|| {
         use std::os::unix::process::ExitStatusExt;
         match (status.code(), status.signal()) {
             (Some(code), _) => Ending::Exited(code),
@@ -288,7 +323,7 @@ async fn read_some<R: AsyncRead + Unpin>(reader: &mut Option<R>, buf: &mut [u8])
     }
 }
 
-async fn sleep_until(at: Option<tokio::time::Instant>) {
+pub(super) async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
-use super::process::{Ending, Finished, Interrupts, Spawn, shell_args};
+use super::process::{Ending, Finished, Interrupts, Spawn, Watch, shell_args};
 use crate::event::Stream;
 
 fn io_error(err: impl std::fmt::Display) -> std::io::Error {
@@ -60,10 +60,7 @@ pub async fn run(
             }
         }
     });
-    let seen = interrupts.count();
-    let deadline = spawn.timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut ending: Option<Ending> = None;
-    let mut kill_at: Option<tokio::time::Instant> = None;
+    let mut watch = Watch::new(interrupts, spawn.timeout, spawn.grace);
     let mut poll = tokio::time::interval(Duration::from_millis(20));
     let status = loop {
         tokio::select! {
@@ -73,20 +70,7 @@ pub async fn run(
                     break status;
                 }
             }
-            () = sleep_until(deadline), if ending.is_none() => {
-                ending = Some(Ending::TimedOut);
-                signal_step(Signal::SIGTERM);
-                kill_at = Some(tokio::time::Instant::now() + spawn.grace);
-            }
-            () = interrupts.after(seen), if ending.is_none() => {
-                ending = Some(Ending::Interrupted);
-                signal_step(Signal::SIGINT);
-                kill_at = Some(tokio::time::Instant::now() + spawn.grace);
-            }
-            () = sleep_until(kill_at) => {
-                signal_step(Signal::SIGKILL);
-                kill_at = None;
-            }
+            signal = watch.next() => signal_step(signal),
         }
     };
     // End what the step left in its session, then take the rest of the output.
@@ -107,7 +91,7 @@ pub async fn run(
         }
     }
     drop(pair.master);
-    let ending = ending.unwrap_or(if status.signal().is_some() {
+    let ending = watch.ending.unwrap_or(if status.signal().is_some() {
         Ending::Signaled(0)
     } else {
         Ending::Exited(i32::try_from(status.exit_code()).unwrap_or(i32::MAX))
@@ -117,11 +101,4 @@ pub async fn run(
         elapsed: started.elapsed(),
         output_held_open: held_open,
     })
-}
-
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }

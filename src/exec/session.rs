@@ -1,17 +1,18 @@
 //! A shell session across steps, like a terminal.
 //!
-//! Each step runs in its own bash process (its own process group, exit
-//! status, output and timeout), and the session lives in a state file
-//! between them: when a step's shell exits, an EXIT trap writes its working
+//! Each step runs in a shell process of its own (its own process group, exit
+//! status, output and timeout): a subshell forked by the run's step shell
+//! (`zygote`), or a bash started for it (`WRAPPER`, for interactive steps and
+//! when the fork server is off). The session lives in a state file between
+//! them: when a step's shell exits, an EXIT trap writes its working
 //! directory, variables (`declare -p`, so exported ones stay exported and
 //! plain ones stay plain), functions and aliases; the next step's shell reads
-//! the file before it runs. The dump uses builtins only (no forks), so a step
-//! costs one `bash` process, like running `bash -c` per step by hand.
+//! the file before it runs. The dump uses builtins only (no forks).
 //!
-//! Chosen over one long-lived bash fed through a sentinel protocol: with a
-//! process per step, killing a step on timeout or Ctrl-C cannot take the
-//! session down with it, and errexit ends the step, not the session.
-//! A step that is killed keeps the session as the previous step left it.
+//! Chosen over running steps in one long-lived shell: with a process per
+//! step, killing a step on timeout or Ctrl-C cannot take the session down
+//! with it, and errexit ends the step, not the session. A step that is killed
+//! keeps the session as the previous step left it.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;

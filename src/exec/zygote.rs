@@ -27,7 +27,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::unix::pipe;
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
-use super::process::{Ending, Finished, Interrupts};
+use super::process::{Ending, Finished, Interrupts, Watch};
 use crate::event::Stream;
 
 /// The zygote's program; `$1` is the session directory.
@@ -163,13 +163,7 @@ impl Zygote {
         };
         let mut out_buf = vec![0u8; 64 * 1024];
         let mut err_buf = vec![0u8; 64 * 1024];
-        let seen = interrupts.count();
-        let deadline = step.timeout.map(|t| tokio::time::Instant::now() + t);
-        let mut ending: Option<Ending> = None;
-        let mut kill_at: Option<tokio::time::Instant> = None;
-        // A second Ctrl-C kills at once, once (a branch that stays ready
-        // would starve the others).
-        let mut hard_killed = false;
+        let mut watch = Watch::new(interrupts, step.timeout, step.grace);
         let status = loop {
             tokio::select! {
                 n = out.read(&mut out_buf) => match n {
@@ -187,24 +181,7 @@ impl Zygote {
                     _ => {}
                 },
                 status = answer(control, "done ") => break status?,
-                () = sleep_until(deadline), if ending.is_none() => {
-                    ending = Some(Ending::TimedOut);
-                    signal_step(Signal::SIGTERM);
-                    kill_at = Some(tokio::time::Instant::now() + step.grace);
-                }
-                () = interrupts.after(seen), if ending.is_none() => {
-                    ending = Some(Ending::Interrupted);
-                    signal_step(Signal::SIGINT);
-                    kill_at = Some(tokio::time::Instant::now() + step.grace);
-                }
-                () = interrupts.after(seen + 1), if ending == Some(Ending::Interrupted) && !hard_killed => {
-                hard_killed = true;
-                    signal_step(Signal::SIGKILL);
-                }
-                () = sleep_until(kill_at) => {
-                    signal_step(Signal::SIGKILL);
-                    kill_at = None;
-                }
+                    signal = watch.next() => signal_step(signal),
             }
         };
         // The step has ended: what it wrote is in the FIFOs. Take it, then
@@ -214,7 +191,7 @@ impl Zygote {
         signal_step(Signal::SIGTERM);
         // bash reports a death by signal N as status 128 + N, which cannot be
         // told from `exit 130`: report the status as bash gives it.
-        let ending = ending.unwrap_or(Ending::Exited(status));
+        let ending = watch.ending.unwrap_or(Ending::Exited(status));
         Ok(Finished {
             ending,
             elapsed: started.elapsed(),
@@ -261,12 +238,5 @@ fn drain(
             break;
         }
         output(stream, &buf[..n]);
-    }
-}
-
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }

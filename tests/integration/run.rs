@@ -154,10 +154,16 @@ fn rotate_secrets_with_yes() {
     assert_eq!(
         sandbox.calls(),
         vec![
-            format!(r#"aws secretsmanager update-secret --secret-id clipper/production/database --secret-string \{{\"password\":\"new-secure-password\"\}}{env}"#),
+            format!(
+                r#"aws secretsmanager update-secret --secret-id clipper/production/database --secret-string \{{\"password\":\"new-secure-password\"\}}{env}"#
+            ),
             format!("date +%s{env}"),
-            format!("kubectl annotate externalsecret backend-secrets -n clipper-production force-sync=1700000000 --overwrite{env}"),
-            format!("kubectl rollout restart deployment/clipper-backend -n clipper-production{env}"),
+            format!(
+                "kubectl annotate externalsecret backend-secrets -n clipper-production force-sync=1700000000 --overwrite{env}"
+            ),
+            format!(
+                "kubectl rollout restart deployment/clipper-backend -n clipper-production{env}"
+            ),
         ]
     );
 }
