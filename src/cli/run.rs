@@ -105,6 +105,35 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         );
         plan = plan::build(&runbook, &selected, &bindings);
     }
+    if !unattended {
+        // `${NAME:-default}`: the script has a default, but a person running
+        // it is asked, with that default offered (Enter keeps it).
+        for name in optional_to_ask(&plan) {
+            let Some(var) = runbook.variable(&name) else {
+                continue;
+            };
+            let used_by = plan
+                .variables
+                .iter()
+                .find(|v| v.name == name)
+                .map(|v| v.used_by.clone())
+                .unwrap_or_default();
+            let value = interactive
+                .ask_variable(var, var.script_default.as_deref(), &used_by)
+                .map_err(|err| {
+                    out.error(format!("cannot ask for {name}: {err}"));
+                    exit::MISSING_VARIABLES
+                })?;
+            bindings.values.insert(
+                name,
+                Bound {
+                    value,
+                    source: Source::Prompt,
+                },
+            );
+        }
+        plan = plan::build(&runbook, &selected, &bindings);
+    }
     refuse_unplaceable(&plan, out)?;
     refuse_unevaluated(&plan, out)?;
     let approvals = approvals(&runbook, args, out)?;
@@ -197,6 +226,20 @@ fn missing(plan: &Plan) -> Vec<String> {
         }
     }
     names
+}
+
+/// Unbound variables with a default in the script, used by steps that run.
+fn optional_to_ask(plan: &Plan) -> Vec<String> {
+    plan.variables
+        .iter()
+        .filter(|v| v.value.is_none() && v.optional && v.script_default.is_some())
+        .filter(|v| {
+            plan.steps
+                .iter()
+                .any(|s| s.status == Status::Run && v.used_by.contains(&s.id))
+        })
+        .map(|v| v.name.clone())
+        .collect()
 }
 
 fn first_missing(plan: &Plan) -> Option<String> {

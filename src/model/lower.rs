@@ -366,6 +366,7 @@ fn collect_variables(runbook: &mut Runbook) {
             placeholder: None,
             secret: decl.secret || is_secret_name(&decl.name),
             optional: false,
+            script_default: None,
             selects: false,
             uses: Vec::new(),
         })
@@ -391,6 +392,7 @@ fn collect_variables(runbook: &mut Runbook) {
                 placeholder: None,
                 secret: is_secret_name(name),
                 optional: true,
+                script_default: None,
                 selects: false,
                 uses: Vec::new(),
             });
@@ -440,7 +442,10 @@ fn collect_variables(runbook: &mut Runbook) {
                         span: step.source_span(r.span),
                         literal: None,
                     };
-                    add(&mut vars, &mut index, &r.name, VariableKind::Input, use_);
+                    let i = add(&mut vars, &mut index, &r.name, VariableKind::Input, use_);
+                    if vars[i].script_default.is_none() {
+                        vars[i].script_default = r.default.clone();
+                    }
                     if !r.has_default {
                         required.insert(r.name.clone());
                     }

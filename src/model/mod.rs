@@ -173,6 +173,8 @@ pub struct Variable {
     pub secret: bool,
     /// `${NAME:-…}` everywhere it is read: not needed to run.
     pub optional: bool,
+    /// The default the script gives it (`${NAME:-us-east-1}`), if plain text.
+    pub script_default: Option<String>,
     /// Chooses between alternatives.
     pub selects: bool,
     pub uses: Vec<VarUse>,

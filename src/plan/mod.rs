@@ -64,6 +64,8 @@ pub struct PlanVariable {
     pub document_values: Vec<String>,
     pub secret: bool,
     pub optional: bool,
+    /// The default the script itself gives (`${NAME:-default}`), if plain text.
+    pub script_default: Option<String>,
     pub selects: bool,
     pub placeholder: Option<String>,
     pub description: Option<String>,
@@ -265,6 +267,7 @@ fn plan_variables(
                 document_values,
                 secret: var.secret,
                 optional: var.optional,
+                script_default: var.script_default.clone(),
                 selects: var.selects,
                 placeholder: var.placeholder.clone(),
                 description: var.description().map(str::to_owned),

@@ -82,7 +82,10 @@ fn describe_variable(v: &PlanVariable) -> String {
         (None, Some("document")) => {
             parts.push(format!("= {}  (document)", v.document_values.join(" | ")))
         }
-        (None, _) if v.optional => parts.push("optional (has a default in the script)".to_owned()),
+        (None, _) if v.optional => parts.push(match &v.script_default {
+            Some(d) => format!("optional (the script's default: {d})"),
+            None => "optional (has a default in the script)".to_owned(),
+        }),
         (None, _) => parts.push("UNBOUND".to_owned()),
     }
     if let Some(text) = &v.placeholder {

@@ -41,6 +41,9 @@ pub struct VarRef {
     pub quoting: Quoting,
     /// `${NAME:-…}`, `${NAME-…}`, `${NAME:=…}`, `${NAME+…}`: never "unbound".
     pub has_default: bool,
+    /// The default of `${NAME:-default}` (or `-`, `:=`, `=`) when it is
+    /// plain text: what the script uses when nobody gives a value.
+    pub default: Option<String>,
 }
 
 /// A placeholder occurrence with its quoting.
@@ -527,6 +530,7 @@ impl<'s> Lexer<'s> {
                     span: Span::new(start, self.pos),
                     quoting,
                     has_default: false,
+                    default: None,
                 });
                 word.expands = true;
                 word.value.push_str(&self.src[start..self.pos]);
@@ -656,6 +660,10 @@ impl<'s> Lexer<'s> {
         let has_default = [&b":-"[..], b"-", b":=", b"=", b":+", b"+", b":?"]
             .iter()
             .any(|op| operator.starts_with(op));
+        let default_op = [&b":-"[..], b"-", b":=", b"="]
+            .iter()
+            .find(|op| operator.starts_with(op))
+            .map(|op| op.len());
         let is_name = name.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic());
         let ref_index = is_name.then(|| {
             self.findings.refs.push(VarRef {
@@ -663,9 +671,11 @@ impl<'s> Lexer<'s> {
                 span: Span::new(start, start),
                 quoting,
                 has_default,
+                default: None,
             });
             self.findings.refs.len() - 1
         });
+        let default_start = self.pos + default_op.unwrap_or(0);
         // The rest, up to the matching brace, is a word of its own.
         let mut depth = 1usize;
         loop {
@@ -704,6 +714,15 @@ impl<'s> Lexer<'s> {
         }
         if let Some(i) = ref_index {
             self.findings.refs[i].span = Span::new(start, self.pos);
+            if default_op.is_some() {
+                let text = self
+                    .src
+                    .get(default_start..self.pos.saturating_sub(1))
+                    .unwrap_or("");
+                if !text.contains(['$', '`', '"', '\'', '\\']) {
+                    self.findings.refs[i].default = Some(text.to_owned());
+                }
+            }
         }
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
@@ -869,7 +888,12 @@ mod tests {
 
     #[test]
     fn braced_references_know_defaults() {
-        let (_, f) = lex("echo ${A} ${B:-x} ${#C} ${D:-$E}");
+        let (_, f) = lex("echo ${A} ${B:-x} ${#C} ${D:-$E} ${F=us-east-1}");
+        let defaults: Vec<Option<&str>> = f.refs.iter().map(|r| r.default.as_deref()).collect();
+        assert_eq!(
+            defaults,
+            vec![None, Some("x"), None, None, None, Some("us-east-1")]
+        );
         let got: Vec<(&str, bool)> = f
             .refs
             .iter()
@@ -882,7 +906,8 @@ mod tests {
                 ("B", true),
                 ("C", false),
                 ("D", true),
-                ("E", false)
+                ("E", false),
+                ("F", true)
             ]
         );
     }

@@ -199,3 +199,18 @@ fn long_steps_show_a_spinner_with_elapsed_time() {
     line(&mut p, "finished").expect("output after the spinner, on its own line");
     assert_eq!(exit_code(&mut p), Some(0));
 }
+
+#[test]
+fn a_value_with_a_default_in_the_script_is_asked_with_that_default() {
+    let runbook = TempRunbook::new(
+        "defaults.md",
+        "## Show\n\n```bash\necho \"region=${REGION:-us-east-1} zone=${ZONE:-a}\"\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    // The default is offered; Enter keeps it. A typed value replaces it.
+    answer(&mut p, "us-east-1", ENTER);
+    answer(&mut p, "ZONE", "c\r");
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "region=us-east-1 zone=c").expect("the default kept, the typed value used");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
