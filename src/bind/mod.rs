@@ -119,45 +119,34 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
             );
         }
     }
+    let mut given: Vec<(String, String, Source)> = Vec::new();
     for path in &inputs.var_files {
-        for (name, value) in read_vars_file(path)? {
-            let name = canonical_name(runbook, &name)?;
-            note_unknown(runbook, &name, &mut bindings.warnings);
-            bindings.values.insert(
-                name,
-                Bound {
-                    value,
-                    source: Source::VarsFile(path.clone()),
-                },
-            );
-        }
+        let source = Source::VarsFile(path.clone());
+        given.extend(
+            read_vars_file(path)?
+                .into_iter()
+                .map(|(n, v)| (n, v, source.clone())),
+        );
     }
     for path in &inputs.env_files {
-        for (name, value) in read_env_file(path)? {
-            let name = canonical_name(runbook, &name)?;
-            note_unknown(runbook, &name, &mut bindings.warnings);
-            bindings.values.insert(
-                name,
-                Bound {
-                    value,
-                    source: Source::EnvFile(path.clone()),
-                },
-            );
-        }
+        let source = Source::EnvFile(path.clone());
+        given.extend(
+            read_env_file(path)?
+                .into_iter()
+                .map(|(n, v)| (n, v, source.clone())),
+        );
     }
     for set in &inputs.sets {
         let (name, value) = set
             .split_once('=')
             .ok_or_else(|| BindError::BadSet(set.clone()))?;
-        let name = canonical_name(runbook, name.trim())?;
+        given.push((name.trim().to_owned(), value.to_owned(), Source::Set));
+    }
+    // In precedence order: a later source overwrites an earlier one.
+    for (name, value, source) in given {
+        let name = canonical_name(runbook, &name)?;
         note_unknown(runbook, &name, &mut bindings.warnings);
-        bindings.values.insert(
-            name,
-            Bound {
-                value: value.to_owned(),
-                source: Source::Set,
-            },
-        );
+        bindings.values.insert(name, Bound { value, source });
     }
     for (name, bound) in &bindings.values {
         if let Some(decl) = runbook.variable(name).and_then(|v| v.declared.as_ref())

@@ -422,8 +422,21 @@ fn sigint_interrupts_the_step_and_an_unattended_run_ends_130() {
             "## Wait\n\n```bash\nsleep {marker}\n```\n\n## After\n\n```bash\necho after\n```\n"
         ),
     );
-    let bin = assert_cmd::cargo::cargo_bin!("litops");
-    let mut child = std::process::Command::new(bin)
+    let (status, out) = signal_mid_step(&runbook, marker, nix::sys::signal::Signal::SIGINT);
+    assert_eq!(status.code(), Some(130));
+    assert!(out.contains(r#""outcome":"interrupted""#), "{out}");
+    assert!(!out.contains("after\\n"), "{out}");
+    assert!(no_process_with(&format!("sleep {marker}")));
+}
+
+/// Runs litops unattended (`--json`), sends it `signal` once the step's
+/// `sleep MARKER` runs, and returns how it exited and what it printed.
+fn signal_mid_step(
+    runbook: &TempRunbook,
+    marker: &str,
+    signal: nix::sys::signal::Signal,
+) -> (std::process::ExitStatus, String) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("litops"))
         .arg("run")
         .arg(runbook.path())
         .args(["--json", "--grace", "1s"])
@@ -432,19 +445,12 @@ fn sigint_interrupts_the_step_and_an_unattended_run_ends_130() {
         .spawn()
         .expect("spawn");
     wait_for_process(&format!("sleep {marker}"));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("signal");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).expect("signal");
     let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130));
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut out)
         .expect("read");
-    assert!(out.contains(r#""outcome":"interrupted""#), "{out}");
-    assert!(!out.contains("after\\n"), "{out}");
-    assert!(no_process_with(&format!("sleep {marker}")));
+    (status, out)
 }
 
 fn wait_for_process(marker: &str) {
@@ -619,25 +625,8 @@ fn sigterm_ends_the_run_and_the_step() {
         "term.md",
         format!("## Wait\n\n```bash\nsleep {marker}\n```\n"),
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("litops"))
-        .arg("run")
-        .arg(runbook.path())
-        .args(["--json", "--grace", "1s"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    wait_for_process(&format!("sleep {marker}"));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("signal");
-    let status = child.wait().expect("wait");
+    let (status, out) = signal_mid_step(&runbook, marker, nix::sys::signal::Signal::SIGTERM);
     assert_eq!(status.code(), Some(130));
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut out)
-        .expect("read");
     assert!(out.contains(r#""event":"run-interrupted""#), "{out}");
     assert!(no_process_with(&format!("sleep {marker}")));
 }
