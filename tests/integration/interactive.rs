@@ -214,3 +214,27 @@ fn a_value_with_a_default_in_the_script_is_asked_with_that_default() {
     line(&mut p, "region=us-east-1 zone=c").expect("the default kept, the typed value used");
     assert_eq!(exit_code(&mut p), Some(0));
 }
+
+#[test]
+fn a_shell_opens_where_the_session_is() {
+    let runbook = TempRunbook::new(
+        "shell.md",
+        "## Prepare\n\n```bash\nmkdir -p here && cd here\nexport MARK=session-value\n```\n\n## Next\n\n```bash\necho next-ran\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "[1/2] prepare", "");
+    answer(&mut p, "Step", ENTER);
+    answer(&mut p, "[2/2] next", "");
+    // Run, Skip, Edit, Open a shell here, Quit.
+    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{DOWN}{ENTER}"));
+    answer(
+        &mut p,
+        "(litops)",
+        "echo \"shell sees $MARK in ${PWD##*/}\"\r",
+    );
+    line(&mut p, "shell sees session-value in here").expect("the shell has the session");
+    answer(&mut p, "(litops)", "exit\r");
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "next-ran").expect("back in the run");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
