@@ -87,6 +87,10 @@ impl Session {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
+        // Empty: the step's shell never dumped (it `exec`ed another program).
+        if text.is_empty() {
+            return Ok(());
+        }
         std::fs::write(&self.state, clean_dump(&text))
     }
 
@@ -95,8 +99,17 @@ impl Session {
         self.state.with_extension("sh.new")
     }
 
-    /// Writes a step's script (mode 0600: it may hold bound secrets).
+    /// Writes a step's script (mode 0600: it may hold bound secrets), and
+    /// empties the dump file, so that only this step's dump can be taken.
     pub fn write_script(&self, script: &str) -> std::io::Result<PathBuf> {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(self.dump_file())
+        {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         let path = self.dir.path().join("step.sh");
         let mut file = std::fs::OpenOptions::new()
             .write(true)

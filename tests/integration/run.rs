@@ -707,3 +707,23 @@ fn process_per_step_mode_keeps_the_same_semantics() {
         stdout(&output)
     );
 }
+
+#[test]
+fn a_step_that_execs_keeps_the_session() {
+    let runbook = TempRunbook::new(
+        "exec.md",
+        "## Set\n\n```bash\nexport KEPT=yes\n```\n\n## Replace\n\n```bash\nexport LOST=1\nexec true\n```\n\n## Read\n\n```bash\necho \"kept=$KEPT lost=${LOST:-unset}\"\n```\n",
+    );
+    let output = litops()
+        .arg("run")
+        .arg(runbook.path())
+        .arg("--no-env")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("\nkept=yes lost=unset\n"),
+        "{}",
+        stdout(&output)
+    );
+}
