@@ -202,15 +202,16 @@ impl Operator for Interactive {
                     Err(err) => self.say(&format!("cannot edit: {err}")),
                 },
                 "Choose commands to run" => {
+                    // Shown masked (the plan's text); what runs is `ctx.commands`.
                     let labels: Vec<String> = ctx
+                        .step
                         .commands
                         .iter()
-                        .zip(&ctx.step.commands)
-                        .map(|(text, planned)| {
+                        .map(|planned| {
                             let first = planned.text.lines().next().unwrap_or("");
                             match &planned.label {
-                                Some(label) if !text.is_empty() => format!("{first}   # {label}"),
-                                _ => first.to_owned(),
+                                Some(label) => format!("{first}   # {label}"),
+                                None => first.to_owned(),
                             }
                         })
                         .collect();

@@ -324,12 +324,7 @@ fn pipefail_and_continue_on_error() {
         "pipes.md",
         "## A\n\n```bash {continue-on-error}\nfalse | true\necho not-reached\n```\n\n## B\n\n```bash\necho reached\n```\n",
     );
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .arg("--json")
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let events = events(&output);
     let finished: Vec<(&str, &str)> = events
@@ -351,6 +346,16 @@ fn pipefail_and_continue_on_error() {
     assert_eq!(text, "reached\n");
 }
 
+/// `litops run FILE ARGS…` with the test environment, finished.
+fn run_file(runbook: &TempRunbook, args: &[&str]) -> std::process::Output {
+    litops()
+        .arg("run")
+        .arg(runbook.path())
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
 fn no_process_with(marker: &str) -> bool {
     let out = std::process::Command::new("pgrep")
         .args(["-f", marker])
@@ -369,12 +374,7 @@ fn timeout_kills_the_whole_process_group() {
         ),
     );
     let started = Instant::now();
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .args(["--grace", "1s", "--json"])
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--grace", "1s", "--json"]);
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(output.status.code(), Some(1));
     let events = events(&output);
@@ -398,12 +398,7 @@ fn background_children_do_not_hold_the_step_open() {
         format!("## Bg\n\n```bash\n(sleep {marker} &)\necho done\n```\n"),
     );
     let started = Instant::now();
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .args(["--grace", "1s"])
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--grace", "1s"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(started.elapsed() < Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(200));
@@ -532,23 +527,13 @@ fn events(output: &std::process::Output) -> Vec<Value> {
 #[test]
 fn a_missing_shell_is_a_usage_error() {
     let runbook = TempRunbook::new("x.md", "## A\n\n```bash\necho hi\n```\n");
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .args(["--shell", "no-such-shell-anywhere"])
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--shell", "no-such-shell-anywhere"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
         "error: cannot find the shell `no-such-shell-anywhere` (--shell)\n"
     );
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .args(["--shell", "/no/such/bash"])
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--shell", "/no/such/bash"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).starts_with("error: cannot run steps: "),
@@ -564,11 +549,7 @@ fn awkward_output_is_passed_through_untouched() {
         "odd.md",
         "## Bytes\n\n```bash\nprintf '\\xff\\xfe\\n'\nhead -c 10485760 /dev/zero | tr '\\0' a\n```\n\n## Closed\n\n```bash\nexec >&-\necho to-stderr >&2\n```\n\n## After\n\n```bash\necho after\n```\n",
     );
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = &output.stdout;
     let start = out
@@ -599,12 +580,7 @@ fn a_daemon_holding_the_output_does_not_hang_the_run() {
         ),
     );
     let started = Instant::now();
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .args(["--grace", "1s"])
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--grace", "1s"]);
     let _ = std::process::Command::new("pkill")
         .args(["-f", &format!("sleep {marker}")])
         .status();
@@ -637,12 +613,7 @@ fn interactive_steps_get_a_pty_in_unattended_runs() {
         "tty.md",
         "## Exec\n\n```bash {interactive}\ntest -t 0 && test -t 1 && echo \"tty: $(tty)\"\n```\n\n## Piped\n\n```bash\ntest -t 1 || echo not-a-tty\n```\n",
     );
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .arg("--json")
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text: String = events(&output)
         .iter()
@@ -714,12 +685,7 @@ fn a_step_that_execs_keeps_the_session() {
         "exec.md",
         "## Set\n\n```bash\nexport KEPT=yes\n```\n\n## Replace\n\n```bash\nexport LOST=1\nexec true\n```\n\n## Read\n\n```bash\necho \"kept=$KEPT lost=${LOST:-unset}\"\n```\n",
     );
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .arg("--no-env")
-        .output()
-        .expect("runs");
+    let output = run_file(&runbook, &["--no-env"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
         stdout(&output).contains("\nkept=yes lost=unset\n"),
