@@ -85,6 +85,18 @@ impl PgServer {
     }
 }
 
+impl PgServer {
+    /// `--set` arguments pointing a run at this server.
+    fn connection(&self) -> [String; 4] {
+        [
+            "--set".to_owned(),
+            format!("PGHOST={}", self.dir.path().display()),
+            "--set".to_owned(),
+            format!("PGPORT={}", self.port),
+        ]
+    }
+}
+
 impl Drop for PgServer {
     fn drop(&mut self) {
         let _ = as_server_user(&self.bin.join("pg_ctl"))
@@ -107,10 +119,7 @@ fn backup_and_restore_runbook_against_a_real_server() {
             "--no-env",
             "--json",
         ])
-        .arg("--set")
-        .arg(format!("PGHOST={}", server.dir.path().display()))
-        .arg("--set")
-        .arg(format!("PGPORT={}", server.port))
+        .args(server.connection())
         .arg("--set")
         .arg(format!("BACKUP_DIR={}", backup.display()))
         .args(["--set", "ROWS=1234"])
@@ -182,10 +191,7 @@ fn a_failed_comparison_fails_the_run() {
             "--to",
             "fill",
         ])
-        .arg("--set")
-        .arg(format!("PGHOST={}", server.dir.path().display()))
-        .arg("--set")
-        .arg(format!("PGPORT={}", server.port))
+        .args(server.connection())
         .arg("--set")
         .arg(format!("BACKUP_DIR={}", backup.display()))
         .current_dir(repo())
@@ -200,10 +206,7 @@ fn a_failed_comparison_fails_the_run() {
             "--step",
             "compare",
         ])
-        .arg("--set")
-        .arg(format!("PGHOST={}", server.dir.path().display()))
-        .arg("--set")
-        .arg(format!("PGPORT={}", server.port))
+        .args(server.connection())
         .current_dir(repo())
         .output()
         .expect("runs");
