@@ -1,7 +1,7 @@
 //! Events: the only thing the executor emits.
 //!
 //! Every output of a run goes through these: the terminal reporter, the
-//! `--json` reporter (one event per line), and the transcript writer to come.
+//! `--json` reporter (one event per line), and the transcript writer.
 //! They carry what a reader of the run needs later without the runbook at
 //! hand: ids, the resolved command (secrets masked), exit status, timings,
 //! who approved a gate and how.
@@ -25,8 +25,22 @@ pub enum Outcome {
     Success,
     /// Non-zero exit (or killed by a signal it did not ask for).
     Failed,
+    /// The step ran but a check on its result did not pass.
+    CheckFailed,
     TimedOut,
     Interrupted,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+            Outcome::CheckFailed => "check-failed",
+            Outcome::TimedOut => "timed-out",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// How a run ended; maps to the exit code.
@@ -35,6 +49,8 @@ pub enum Outcome {
 pub enum RunOutcome {
     Success,
     StepFailed,
+    /// A check (or a preflight check) did not pass.
+    CheckFailed,
     Interrupted,
     /// The operator chose to quit.
     Quit,
@@ -61,6 +77,8 @@ pub enum Event<'a> {
         env: Vec<String>,
         /// The step has the terminal to itself (`interactive`).
         interactive: bool,
+        /// 1 for the first run of the step; more with `retry`/`until` or a retry by the operator.
+        attempt: u32,
     },
     Output {
         id: String,
@@ -82,6 +100,34 @@ pub enum Event<'a> {
     StepSkipped {
         id: String,
         reason: String,
+    },
+    /// A check on a step's result, a `when` condition that could not be
+    /// evaluated, or a preflight check (`id` is `preflight` then).
+    CheckFinished {
+        id: String,
+        /// Position among the step's checks (0-based).
+        check: usize,
+        /// `block`, `annotation`, `until`, `when` or `preflight`.
+        origin: String,
+        #[serde(flatten)]
+        verdict: crate::checks::Verdict,
+        /// `file:line:col` of the check.
+        location: String,
+    },
+    /// The step will run again (`retry`/`until`) after a wait.
+    StepRetrying {
+        id: String,
+        /// The attempt that just ended, and the most there will be.
+        attempt: u32,
+        attempts: u32,
+        wait_ms: u64,
+        reason: String,
+    },
+    /// The session as a completed step left it (`declare -p` form, secret
+    /// values masked): what `resume` restores. Not shown by reporters.
+    SessionSaved {
+        id: String,
+        state: String,
     },
     /// Something worth knowing about a step that is not its output.
     StepNotice {

@@ -4,6 +4,8 @@
 //! → [`plan::Plan`] → [`exec`] → [`event::Event`]s → [`report`]ers.
 
 pub mod bind; // Variable values: --set, --vars files, environment, defaults
+pub mod bounded; // Head and tail of unbounded output
+pub mod checks; // Rhai checks and conditions, sandboxed
 pub mod cli; // clap arguments and subcommands (the binary's edge)
 pub mod diag; // Diagnostics with spans, rendered with miette
 pub mod event; // Events: the only output of the executor

@@ -1,29 +1,42 @@
-//! Redaction by value: wherever litops echoes text that may hold a secret
-//! (a step's script as run, after an edit), each secret variable's value is
-//! replaced by `[REDACTED:NAME]`.
+//! Redaction by value: wherever litops shows or records text that may hold a
+//! secret (a script as run, a step's output, check messages, transcripts,
+//! `--json` events, logs), each secret's value is replaced by
+//! `[REDACTED:NAME]`.
 //!
-//! Values shorter than three characters are not searched for: masking every
-//! `a` would make output unreadable and protect nothing real.
+//! Secrets are: variables declared `secret` or named like one (PASSWORD,
+//! TOKEN, KEY…), values bound with `--secret-file`, and environment
+//! variables named like secrets (the steps inherit them and may print them).
+//! Values shorter than three characters are not searched for (eight for the
+//! environment, which holds many short flags): masking every `a` would make
+//! output unreadable and protect nothing real.
+//!
+//! Output arrives in chunks, and a secret can straddle two of them;
+//! [`StreamRedactor`] holds back a chunk's tail while it could still be the
+//! start of a secret.
 
 use std::borrow::Cow;
 
+use regex::bytes::Regex;
+
 use crate::bind::Bindings;
-use crate::model::Runbook;
+use crate::model::{Runbook, is_secret_name};
 
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    /// (value, replacement), longest value first so that a secret containing
+    /// (value, mask), longest value first so that a secret containing
     /// another is masked whole.
     secrets: Vec<(String, String)>,
+    /// All values as one alternation (leftmost, then longest first).
+    pattern: Option<Regex>,
 }
 
 const MIN_LEN: usize = 3;
+const MIN_ENV_LEN: usize = 8;
 
 impl Redactor {
     pub fn new(runbook: &Runbook, bindings: &Bindings) -> Redactor {
-        let mut secrets = Vec::new();
+        let mut secrets: Vec<(String, String)> = Vec::new();
         for var in runbook.variables.iter().filter(|v| v.secret) {
-            let mask = format!("[REDACTED:{}]", var.name);
             let bound = bindings.get(&var.name).map(|b| b.value.as_str());
             let defaults = var.declared.as_ref().and_then(|d| d.default.as_deref());
             for value in bound
@@ -31,23 +44,128 @@ impl Redactor {
                 .chain(defaults)
                 .chain(var.document_values())
             {
-                if value.len() >= MIN_LEN && !secrets.iter().any(|(v, _)| v == value) {
-                    secrets.push((value.to_owned(), mask.clone()));
-                }
+                secrets.push((var.name.clone(), value.to_owned()));
             }
         }
-        secrets.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
-        Redactor { secrets }
+        for (name, bound) in &bindings.values {
+            if bound.source.is_secret() || is_secret_name(name) {
+                secrets.push((name.clone(), bound.value.clone()));
+            }
+        }
+        let mut redactor = Redactor::from_secrets(secrets);
+        let env = std::env::vars()
+            .filter(|(name, value)| is_secret_name(name) && value.len() >= MIN_ENV_LEN);
+        redactor.extend(env);
+        redactor
+    }
+
+    /// From (name, value) pairs.
+    pub fn from_secrets(secrets: impl IntoIterator<Item = (String, String)>) -> Redactor {
+        let mut redactor = Redactor::default();
+        redactor.extend(secrets);
+        redactor
+    }
+
+    fn extend(&mut self, secrets: impl IntoIterator<Item = (String, String)>) {
+        for (name, value) in secrets {
+            if value.len() >= MIN_LEN && !self.secrets.iter().any(|(v, _)| *v == value) {
+                self.secrets.push((value, format!("[REDACTED:{name}]")));
+            }
+        }
+        self.secrets
+            .sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        let alternatives: Vec<String> =
+            self.secrets.iter().map(|(v, _)| regex::escape(v)).collect();
+        self.pattern = if alternatives.is_empty() {
+            None
+        } else {
+            // Escaped literals: this cannot fail short of the size limit.
+            regex::bytes::RegexBuilder::new(&alternatives.join("|"))
+                .size_limit(64 << 20)
+                .build()
+                .ok()
+        };
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    fn mask_of(&self, value: &[u8]) -> &str {
+        self.secrets
+            .iter()
+            .find(|(v, _)| v.as_bytes() == value)
+            .map_or("[REDACTED]", |(_, m)| m.as_str())
     }
 
     pub fn apply<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let mut out = Cow::Borrowed(text);
+        match self.apply_bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // Whole UTF-8 values replaced by ASCII masks: still UTF-8.
+            Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+        }
+    }
+
+    pub fn apply_bytes<'t>(&self, data: &'t [u8]) -> Cow<'t, [u8]> {
+        match &self.pattern {
+            None => Cow::Borrowed(data),
+            Some(pattern) => pattern.replace_all(data, |caps: &regex::bytes::Captures| {
+                self.mask_of(&caps[0]).as_bytes().to_vec()
+            }),
+        }
+    }
+
+    /// Masks back to values: for resuming a run from its redacted record.
+    pub fn unredact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
         for (value, mask) in &self.secrets {
-            if out.contains(value.as_str()) {
-                out = Cow::Owned(out.replace(value.as_str(), mask));
+            if out.contains(mask.as_str()) {
+                out = out.replace(mask.as_str(), value);
             }
         }
         out
+    }
+
+    /// How many trailing bytes of `data` could begin a secret.
+    fn partial_tail(&self, data: &[u8]) -> usize {
+        let longest = self.secrets.first().map_or(0, |(v, _)| v.len());
+        let max = longest.saturating_sub(1).min(data.len());
+        (1..=max)
+            .rev()
+            .find(|&n| {
+                let tail = &data[data.len() - n..];
+                self.secrets
+                    .iter()
+                    .any(|(v, _)| v.len() > n && v.as_bytes().starts_with(tail))
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// Redaction over a stream of chunks (one per output stream of a step).
+#[derive(Debug, Default)]
+pub struct StreamRedactor {
+    pending: Vec<u8>,
+}
+
+impl StreamRedactor {
+    /// The redacted bytes that can be shown now.
+    pub fn feed<'d>(&mut self, redactor: &Redactor, data: &'d [u8]) -> Cow<'d, [u8]> {
+        if redactor.is_empty() {
+            return Cow::Borrowed(data);
+        }
+        let mut joined = std::mem::take(&mut self.pending);
+        joined.extend_from_slice(data);
+        let replaced = redactor.apply_bytes(&joined).into_owned();
+        let keep = redactor.partial_tail(&replaced);
+        let (now, later) = replaced.split_at(replaced.len() - keep);
+        self.pending = later.to_vec();
+        Cow::Owned(now.to_vec())
+    }
+
+    /// What is still held back, at the end of the stream.
+    pub fn finish(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.pending)
     }
 }
 
@@ -79,5 +197,55 @@ mod tests {
             "x=[REDACTED:DB_PASSWORD] y=[REDACTED:API_TOKEN] z=eu-west-1"
         );
         assert!(matches!(r.apply("nothing here"), Cow::Borrowed(_)));
+        assert_eq!(r.unredact("x=[REDACTED:DB_PASSWORD]"), "x=hunter22");
+    }
+
+    #[test]
+    fn secret_files_are_secret_whatever_the_name() {
+        let rb = from_text("t.md", "```bash\necho $CERT\n```\n");
+        let mut bindings = Bindings::default();
+        bindings.values.insert(
+            "CERT".into(),
+            Bound {
+                value: "-----BEGIN".into(),
+                source: Source::SecretFile("c.pem".into()),
+            },
+        );
+        let r = Redactor::new(&rb, &bindings);
+        assert_eq!(r.apply("got -----BEGIN"), "got [REDACTED:CERT]");
+    }
+
+    #[test]
+    fn secrets_split_across_chunks_are_masked() {
+        let r = Redactor::from_secrets([
+            ("TOKEN".to_owned(), "s3cr3t-value".to_owned()),
+            ("SHORT".to_owned(), "abc".to_owned()),
+        ]);
+        let text = b"a s3cr3t-value b abc c s3cr3t-value";
+        // Every way of cutting the text into two and three chunks.
+        for i in 0..text.len() {
+            for j in i..text.len() {
+                let mut stream = StreamRedactor::default();
+                let mut out = Vec::new();
+                for chunk in [&text[..i], &text[i..j], &text[j..]] {
+                    out.extend_from_slice(&stream.feed(&r, chunk));
+                }
+                out.extend(stream.finish());
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    "a [REDACTED:TOKEN] b [REDACTED:SHORT] c [REDACTED:TOKEN]",
+                    "cut at {i} and {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn output_that_cannot_hold_a_secret_is_not_held_back() {
+        let r = Redactor::from_secrets([("TOKEN".to_owned(), "s3cr3t".to_owned())]);
+        let mut stream = StreamRedactor::default();
+        assert_eq!(&*stream.feed(&r, b"progress: 10%\n"), b"progress: 10%\n");
+        assert_eq!(&*stream.feed(&r, b"ends with s3c"), b"ends with ");
+        assert_eq!(&*stream.feed(&r, b"x"), b"s3cx");
     }
 }

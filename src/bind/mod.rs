@@ -29,6 +29,8 @@ pub struct Inputs {
     pub env_files: Vec<PathBuf>,
     /// The process environment (only names the runbook uses are read).
     pub env: BTreeMap<String, String>,
+    /// `--secret-file NAME=PATH`: a value read from a file, always secret.
+    pub secret_files: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,6 +43,15 @@ pub enum Source {
     FrontMatter,
     /// Typed by the operator when the run asked.
     Prompt,
+    /// `--secret-file`: secret whatever its name.
+    SecretFile(PathBuf),
+}
+
+impl Source {
+    /// Values from this source are secret, whatever the variable's name.
+    pub fn is_secret(&self) -> bool {
+        matches!(self, Source::SecretFile(_))
+    }
 }
 
 impl fmt::Display for Source {
@@ -52,6 +63,7 @@ impl fmt::Display for Source {
             Source::Prompt => f.write_str("prompt"),
             Source::Environment => f.write_str("environment"),
             Source::FrontMatter => f.write_str("front matter"),
+            Source::SecretFile(p) => write!(f, "--secret-file {}", p.display()),
         }
     }
 }
@@ -74,6 +86,12 @@ pub struct Bindings {
 impl Bindings {
     pub fn get(&self, name: &str) -> Option<&Bound> {
         self.values.get(name)
+    }
+
+    /// Declared or named secret, or bound from a secret source.
+    pub fn is_secret(&self, runbook: &Runbook, name: &str) -> bool {
+        runbook.variable(name).is_some_and(|v| v.secret)
+            || self.get(name).is_some_and(|b| b.source.is_secret())
     }
 }
 
@@ -135,6 +153,20 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
                 .into_iter()
                 .map(|(n, v)| (n, v, source.clone())),
         );
+    }
+    for spec in &inputs.secret_files {
+        let (name, path) = spec
+            .split_once('=')
+            .ok_or_else(|| BindError::BadSet(spec.clone()))?;
+        let path = PathBuf::from(path);
+        let value = std::fs::read_to_string(&path).map_err(|e| BindError::VarsFile {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        // A file written by `echo` or an editor ends with a newline that is not part of the secret.
+        let value = value.strip_suffix('\n').unwrap_or(&value);
+        let value = value.strip_suffix('\r').unwrap_or(value).to_owned();
+        given.push((name.trim().to_owned(), value, Source::SecretFile(path)));
     }
     for set in &inputs.sets {
         let (name, value) = set
@@ -305,6 +337,7 @@ mod tests {
             sets: vec!["NAME=from-set".into(), "<pod-name>=web-1".into()],
             var_files: vec![vars.clone()],
             env_files: Vec::new(),
+            secret_files: Vec::new(),
             env: [
                 ("REGION".to_owned(), "from-env".to_owned()),
                 ("CLOUD".to_owned(), "eks".to_owned()),

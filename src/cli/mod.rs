@@ -117,6 +117,10 @@ struct BindArgs {
     /// Read variables from a dotenv file (NAME=value lines); repeatable.
     #[arg(long = "env-file", value_name = "FILE")]
     env_files: Vec<PathBuf>,
+    /// Read a secret's value from a file: NAME=PATH (one trailing newline dropped); repeatable.
+    /// The value is masked wherever litops shows or records it.
+    #[arg(long = "secret-file", value_name = "NAME=PATH")]
+    secret_files: Vec<String>,
     /// Do not read variable values from the environment.
     #[arg(long)]
     no_env: bool,
@@ -128,6 +132,7 @@ impl BindArgs {
             sets: self.sets.clone(),
             var_files: self.var_files.clone(),
             env_files: self.env_files.clone(),
+            secret_files: self.secret_files.clone(),
             env: if self.no_env {
                 Default::default()
             } else {

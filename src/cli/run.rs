@@ -135,19 +135,9 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         plan = plan::build(&runbook, &selected, &bindings);
     }
     refuse_unplaceable(&plan, out)?;
-    refuse_unevaluated(&plan, out)?;
     let approvals = approvals(&runbook, args, out)?;
     if unattended {
         refuse_unattended(&plan, &approvals, out)?;
-    }
-    if plan
-        .steps
-        .iter()
-        .any(|s| s.status == Status::Run && !s.checks.is_empty())
-    {
-        out.warning(
-            "this runbook has checks; litops does not evaluate checks yet, so they are not run",
-        );
     }
     let confirm_word = runbook
         .settings
@@ -194,6 +184,7 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         &plan,
         &bindings,
         &options,
+        exec::Start::default(),
         operator.as_mut(),
         reporter.as_mut(),
     ) {
@@ -294,25 +285,6 @@ fn refuse_unplaceable(plan: &Plan, out: &Output) -> Result<(), u8> {
         }
     }
     if bad { Err(exit::USAGE) } else { Ok(()) }
-}
-
-/// `when` conditions need the Rhai checks engine; running a conditional step
-/// without evaluating its condition would be a surprise, so refuse.
-fn refuse_unevaluated(plan: &Plan, out: &Output) -> Result<(), u8> {
-    let conditional: Vec<&str> = plan
-        .steps
-        .iter()
-        .filter(|s| s.status == Status::Run && s.when.is_some())
-        .map(|s| s.id.as_str())
-        .collect();
-    if conditional.is_empty() {
-        return Ok(());
-    }
-    out.error(format!(
-        "these steps have `when` conditions, which litops cannot evaluate yet: {}\nleave them out with --step/--section, or remove the annotation",
-        conditional.join(", ")
-    ));
-    Err(exit::USAGE)
 }
 
 fn approvals(runbook: &Runbook, args: &RunArgs, out: &Output) -> Result<Approvals, u8> {

@@ -13,9 +13,13 @@ mod zygote;
 use std::time::{Duration, Instant};
 
 use crate::bind::Bindings;
-use crate::event::{Event, Outcome, RunOutcome};
-use crate::model::Runbook;
+use crate::bounded::Bounded;
+use crate::checks::{self, Facts, StepFacts, Verdict};
+use crate::event::{Event, Outcome, RunOutcome, Stream};
+use crate::model::{CheckOrigin, Runbook};
 use crate::plan::{self, Plan, PlanStep, Status};
+use crate::redact::{Redactor, StreamRedactor};
+use crate::source::Span;
 use process::{Ending, Interrupts, Spawn};
 use session::Session;
 
@@ -96,12 +100,26 @@ pub struct Finished {
     pub exit_code: u8,
 }
 
+/// Where a resumed run starts from.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// The session state to restore before the first step (`declare -p` form).
+    pub state: Option<String>,
+    /// Earlier steps' outcomes, for `step(id)` in checks and conditions.
+    pub history: Vec<StepFacts>,
+}
+
+/// Output kept per stream for checks (and `step(id)`): head and tail.
+const CHECK_OUTPUT_HEAD: usize = 512 * 1024;
+const CHECK_OUTPUT_TAIL: usize = 512 * 1024;
+
 /// Runs the plan's steps.
 pub fn run(
     runbook: &Runbook,
     plan: &Plan,
     bindings: &Bindings,
     options: &Options,
+    start: Start,
     operator: &mut dyn Operator,
     reporter: &mut dyn Reporter,
 ) -> std::io::Result<Finished> {
@@ -113,29 +131,43 @@ pub fn run(
         .build()?;
     let interrupts = Interrupts::install(&runtime)?;
     let session = Session::new()?;
+    if let Some(state) = &start.state {
+        session.restore(state)?;
+    }
     // Declared after the runtime, so it is dropped (and killed) first.
     let mut zygote: Option<zygote::Zygote> = None;
-    let redactor = crate::redact::Redactor::new(runbook, bindings);
+    let redactor = Redactor::new(runbook, bindings);
     let started = Instant::now();
-    reporter.event(&Event::RunStarted {
+    let mut run = Running {
+        runbook,
+        bindings,
+        redactor: &redactor,
+        reporter,
+        history: start.history,
+    };
+    run.reporter.event(&Event::RunStarted {
         runbook: plan.runbook.path.clone(),
         title: plan.runbook.title.clone(),
         steps: plan.steps.len(),
         unattended: options.unattended,
     });
-    let mut outcome = RunOutcome::Success;
+    let mut outcome = if run.preflight() {
+        RunOutcome::Success
+    } else {
+        RunOutcome::CheckFailed
+    };
     'steps: for (n, step) in plan.steps.iter().enumerate() {
+        if outcome != RunOutcome::Success {
+            break;
+        }
         if interrupts.count() >= 2 {
-            reporter.event(&Event::RunInterrupted { id: None });
+            run.reporter.event(&Event::RunInterrupted { id: None });
             outcome = RunOutcome::Interrupted;
             break;
         }
         match step.status {
             Status::Skip => {
-                reporter.event(&Event::StepSkipped {
-                    id: step.id.clone(),
-                    reason: step.status_reason.clone().unwrap_or_default(),
-                });
+                run.skipped(step, step.status_reason.as_deref().unwrap_or_default());
                 continue;
             }
             Status::Manual => {
@@ -144,12 +176,29 @@ pub fn run(
                         outcome = RunOutcome::Quit;
                         break;
                     }
-                    Choice::Skip => skipped(reporter, step, "skipped by the operator"),
-                    Choice::Run(_) => skipped(reporter, step, "done by hand (manual step)"),
+                    Choice::Skip => run.skipped(step, "skipped by the operator"),
+                    Choice::Run(_) => run.skipped(step, "done by hand (manual step)"),
                 }
                 continue;
             }
             Status::Run | Status::Choose => {}
+        }
+        // `when` again, now that earlier steps have run (`step(id)`).
+        match run.condition(step) {
+            Some(Ok(false)) => {
+                let when = step.when.as_deref().unwrap_or_default();
+                run.skipped(step, &format!("`when` is false: {when}"));
+                continue;
+            }
+            Some(Err(())) => {
+                run.finished_without_running(step, Outcome::CheckFailed);
+                if !step.continue_on_error {
+                    outcome = RunOutcome::CheckFailed;
+                    break;
+                }
+                continue;
+            }
+            Some(Ok(true)) | None => {}
         }
         let resolved = plan::resolve(runbook, step.index, bindings, false);
         let context = StepContext {
@@ -168,7 +217,7 @@ pub fn run(
         let script = match operator.before_step(&context) {
             Choice::Run(script) => script,
             Choice::Skip => {
-                skipped(reporter, step, "skipped by the operator");
+                run.skipped(step, "skipped by the operator");
                 continue;
             }
             Choice::Quit => {
@@ -178,19 +227,19 @@ pub fn run(
         };
         // The gate comes after the operator has seen the step and chose to run it.
         if step.gate.required {
-            reporter.event(&Event::GateAsked {
+            run.reporter.event(&Event::GateAsked {
                 id: step.id.clone(),
                 reasons: step.gate.reasons.clone(),
             });
             let approval = operator.approve(step);
-            reporter.event(&Event::GateAnswered {
+            run.reporter.event(&Event::GateAnswered {
                 id: step.id.clone(),
                 approved: approval.approved,
                 by: approval.by.clone(),
                 how: approval.how.clone(),
             });
             if !approval.approved {
-                skipped(reporter, step, "gate not approved");
+                run.skipped(step, "gate not approved");
                 continue;
             }
         }
@@ -199,29 +248,62 @@ pub fn run(
             .iter()
             .map(|e| (e.name.clone(), e.value.clone()))
             .collect();
+        let attempts = step.retry.as_ref().map_or(1, |r| r.attempts);
+        let mut attempt = 1;
         loop {
             let shown = redactor.apply(&script);
-            let attempt = StepRun {
+            let spec = StepRun {
                 n,
                 step,
                 script: &script,
                 shown: &shown,
                 env: &env,
+                attempt,
             };
-            let result = run_step(
+            let ran = run_step(
                 &runtime,
                 &session,
                 &mut zygote,
                 &interrupts,
-                &attempt,
+                &spec,
                 options,
-                reporter,
+                run.reporter,
+                &redactor,
             )?;
+            let mut result = run.judge(step, &env, ran);
             if result == Outcome::Success {
+                if let Ok(state) = std::fs::read_to_string(session.state_file()) {
+                    run.reporter.event(&Event::SessionSaved {
+                        id: step.id.clone(),
+                        state: redactor.apply(&state).into_owned(),
+                    });
+                }
                 break;
             }
+            if attempt < attempts && result != Outcome::Interrupted {
+                let interval = step.retry.as_ref().map_or(Duration::ZERO, |r| r.interval);
+                run.reporter.event(&Event::StepRetrying {
+                    id: step.id.clone(),
+                    attempt,
+                    attempts,
+                    wait_ms: millis(interval),
+                    reason: result.name().to_owned(),
+                });
+                let seen = interrupts.count();
+                let waited = runtime.block_on(async {
+                    tokio::select! {
+                        () = tokio::time::sleep(interval) => true,
+                        () = interrupts.after(seen) => false,
+                    }
+                });
+                if waited {
+                    attempt += 1;
+                    continue;
+                }
+                result = Outcome::Interrupted;
+            }
             if result == Outcome::Interrupted && (options.unattended || interrupts.count() >= 2) {
-                reporter.event(&Event::RunInterrupted {
+                run.reporter.event(&Event::RunInterrupted {
                     id: Some(step.id.clone()),
                 });
                 outcome = RunOutcome::Interrupted;
@@ -236,13 +318,16 @@ pub fn run(
             interrupts.reset();
             match recovery {
                 // The same script again (an edit the operator made included).
-                Recovery::Retry => continue,
+                Recovery::Retry => {
+                    attempt += 1;
+                    continue;
+                }
                 Recovery::Continue => break,
                 Recovery::Quit => {
-                    outcome = if result == Outcome::Interrupted {
-                        RunOutcome::Interrupted
-                    } else {
-                        RunOutcome::StepFailed
+                    outcome = match result {
+                        Outcome::Interrupted => RunOutcome::Interrupted,
+                        Outcome::CheckFailed => RunOutcome::CheckFailed,
+                        _ => RunOutcome::StepFailed,
                     };
                     break 'steps;
                 }
@@ -255,9 +340,10 @@ pub fn run(
     let exit_code = match outcome {
         RunOutcome::Success | RunOutcome::Quit => crate::exit::OK,
         RunOutcome::StepFailed => crate::exit::STEP_FAILED,
+        RunOutcome::CheckFailed => crate::exit::CHECK_FAILED,
         RunOutcome::Interrupted => crate::exit::INTERRUPTED,
     };
-    reporter.event(&Event::RunFinished {
+    run.reporter.event(&Event::RunFinished {
         outcome,
         exit_code,
         duration_ms: millis(started.elapsed()),
@@ -265,11 +351,186 @@ pub fn run(
     Ok(Finished { outcome, exit_code })
 }
 
-fn skipped(reporter: &mut dyn Reporter, step: &PlanStep, reason: &str) {
-    reporter.event(&Event::StepSkipped {
-        id: step.id.clone(),
-        reason: reason.to_owned(),
-    });
+/// What a run carries from step to step besides the processes.
+struct Running<'r> {
+    runbook: &'r Runbook,
+    bindings: &'r Bindings,
+    redactor: &'r Redactor,
+    reporter: &'r mut dyn Reporter,
+    history: Vec<StepFacts>,
+}
+
+impl Running<'_> {
+    fn skipped(&mut self, step: &PlanStep, reason: &str) {
+        self.reporter.event(&Event::StepSkipped {
+            id: step.id.clone(),
+            reason: reason.to_owned(),
+        });
+        self.remember(step, "skipped", None, 0, String::new(), String::new());
+    }
+
+    fn remember(
+        &mut self,
+        step: &PlanStep,
+        outcome: &str,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        stdout: String,
+        stderr: String,
+    ) {
+        self.history.retain(|f| f.id != step.id);
+        self.history.push(StepFacts {
+            id: step.id.clone(),
+            outcome: outcome.to_owned(),
+            exit_code: exit_code.map(i64::from),
+            duration_ms,
+            stdout,
+            stderr,
+        });
+    }
+
+    fn facts(&self) -> Facts<'_> {
+        let mut facts = checks::binding_facts(self.runbook, self.bindings);
+        facts.steps = Some(&self.history);
+        facts
+    }
+
+    /// Front-matter preflight checks; false if one did not pass.
+    fn preflight(&mut self) -> bool {
+        let runbook = self.runbook;
+        let mut passed = true;
+        for (i, p) in runbook.settings.preflight.iter().enumerate() {
+            let verdict = checks::with_engine(|engine| {
+                match engine.compile(checks::Source::expression(&p.source, p.span)) {
+                    Ok(compiled) => engine.check(&compiled, &self.facts(), &runbook.file),
+                    Err(d) => Verdict::Error { message: d.message },
+                }
+            });
+            passed &= verdict.passed();
+            self.report_check("preflight", i, "preflight", verdict, p.span);
+        }
+        passed
+    }
+
+    /// The step's `when`, if it has one: its value, or `Err` once reported.
+    fn condition(&mut self, step: &PlanStep) -> Option<Result<bool, ()>> {
+        let when = self.runbook.steps[step.index].when.as_ref()?;
+        let runbook = self.runbook;
+        let result = checks::with_engine(|engine| {
+            let compiled = engine
+                .compile(checks::Source::expression(&when.source, when.span))
+                .map_err(|d| d.message)?;
+            engine
+                .condition(&compiled, &self.facts(), &runbook.file)
+                .map_err(|e| e.to_string())
+        });
+        Some(result.map_err(|message| {
+            let verdict = Verdict::Error { message };
+            self.report_check(&step.id, 0, "when", verdict, when.span);
+        }))
+    }
+
+    fn report_check(&mut self, id: &str, check: usize, origin: &str, verdict: Verdict, span: Span) {
+        let verdict = match verdict {
+            Verdict::Pass => Verdict::Pass,
+            Verdict::Warn { messages } => Verdict::Warn {
+                messages: messages
+                    .iter()
+                    .map(|m| self.redactor.apply(m).into_owned())
+                    .collect(),
+            },
+            Verdict::Fail { message } => Verdict::Fail {
+                message: self.redactor.apply(&message).into_owned(),
+            },
+            Verdict::Error { message } => Verdict::Error {
+                message: self.redactor.apply(&message).into_owned(),
+            },
+        };
+        self.reporter.event(&Event::CheckFinished {
+            id: id.to_owned(),
+            check,
+            origin: origin.to_owned(),
+            verdict,
+            location: self.runbook.file.location(span),
+        });
+    }
+
+    fn finished_without_running(&mut self, step: &PlanStep, outcome: Outcome) {
+        self.reporter.event(&Event::StepFinished {
+            id: step.id.clone(),
+            outcome,
+            exit_code: None,
+            signal: None,
+            duration_ms: 0,
+            continue_on_error: step.continue_on_error,
+        });
+        self.remember(step, outcome.name(), None, 0, String::new(), String::new());
+    }
+
+    /// Runs the step's checks on its result and reports how it ended.
+    ///
+    /// A check that mentions `exit_code` judges the exit status itself (an
+    /// expected failure); otherwise a non-zero exit fails the step as usual.
+    fn judge(&mut self, step: &PlanStep, env: &[(String, String)], ran: Ran) -> Outcome {
+        let runbook = self.runbook;
+        let checks = &runbook.steps[step.index].checks;
+        let stdout = ran.stdout.text();
+        let stderr = ran.stderr.text();
+        let mut outcome = ran.outcome;
+        let exited = matches!(ran.outcome, Outcome::Success | Outcome::Failed);
+        if exited && !checks.is_empty() {
+            let mut facts = self.facts();
+            facts.env = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            facts.output = Some(checks::Output {
+                exit_code: ran.exit_code.map(i64::from),
+                stdout: &stdout,
+                stderr: &stderr,
+                duration_ms: ran.duration_ms,
+            });
+            let verdicts: Vec<Verdict> = checks::with_engine(|engine| {
+                checks
+                    .iter()
+                    .map(|check| match engine.compile(check.rhai()) {
+                        Ok(compiled) => engine.check(&compiled, &facts, &runbook.file),
+                        Err(d) => Verdict::Error { message: d.message },
+                    })
+                    .collect()
+            });
+            let all_pass = verdicts.iter().all(Verdict::passed);
+            let judges_exit = checks.iter().any(|c| c.source.contains("exit_code"));
+            outcome = match (ran.outcome, all_pass) {
+                (Outcome::Success, true) => Outcome::Success,
+                (Outcome::Failed, true) if judges_exit => Outcome::Success,
+                (Outcome::Failed, _) if !judges_exit => Outcome::Failed,
+                _ => Outcome::CheckFailed,
+            };
+            for (i, (check, verdict)) in checks.iter().zip(verdicts).enumerate() {
+                let origin = match check.origin {
+                    CheckOrigin::Block => "block",
+                    CheckOrigin::Annotation => "annotation",
+                    CheckOrigin::Until => "until",
+                };
+                self.report_check(&step.id, i, origin, verdict, check.span);
+            }
+        }
+        self.reporter.event(&Event::StepFinished {
+            id: step.id.clone(),
+            outcome,
+            exit_code: ran.exit_code,
+            signal: ran.signal,
+            duration_ms: ran.duration_ms,
+            continue_on_error: step.continue_on_error,
+        });
+        self.remember(
+            step,
+            outcome.name(),
+            ran.exit_code,
+            ran.duration_ms,
+            stdout,
+            stderr,
+        );
+        outcome
+    }
 }
 
 /// One attempt at a step.
@@ -281,8 +542,21 @@ struct StepRun<'a> {
     /// What is shown of it (secret values masked).
     shown: &'a str,
     env: &'a [(String, String)],
+    attempt: u32,
 }
 
+/// How an attempt went, before its checks.
+struct Ran {
+    outcome: Outcome,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    duration_ms: u64,
+    /// As the step wrote it (unredacted: checks may look for anything).
+    stdout: Bounded,
+    stderr: Bounded,
+}
+
+#[expect(clippy::too_many_arguments, reason = "the run's parts, each used once")]
 fn run_step(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
@@ -291,9 +565,11 @@ fn run_step(
     run: &StepRun,
     options: &Options,
     reporter: &mut dyn Reporter,
-) -> std::io::Result<Outcome> {
+    redactor: &Redactor,
+) -> std::io::Result<Ran> {
     let (n, step, env) = (run.n, run.step, run.env);
     let path = session.write_script(run.script)?;
+    tracing::debug!(step = %step.id, attempt = run.attempt, script = %run.shown, "starting step");
     reporter.event(&Event::StepStarted {
         index: n,
         id: step.id.clone(),
@@ -301,6 +577,7 @@ fn run_step(
         script: run.shown.to_owned(),
         env: env.iter().map(|(k, _)| k.clone()).collect(),
         interactive: step.interactive,
+        attempt: run.attempt,
     });
     let spawn = Spawn {
         shell: &options.shell,
@@ -316,12 +593,23 @@ fn run_step(
         grace: options.grace,
     };
     let id = step.id.clone();
+    let mut stdout = Bounded::new(CHECK_OUTPUT_HEAD, CHECK_OUTPUT_TAIL);
+    let mut stderr = Bounded::new(CHECK_OUTPUT_HEAD, CHECK_OUTPUT_TAIL);
+    let mut masks = [StreamRedactor::default(), StreamRedactor::default()];
     let mut emit = |stream, data: &[u8]| {
-        reporter.event(&Event::Output {
-            id: id.clone(),
-            stream,
-            data: std::borrow::Cow::Borrowed(data),
-        });
+        let (capture, mask) = match stream {
+            Stream::Stdout => (&mut stdout, &mut masks[0]),
+            Stream::Stderr => (&mut stderr, &mut masks[1]),
+        };
+        capture.push(data);
+        let shown = mask.feed(redactor, data);
+        if !shown.is_empty() {
+            reporter.event(&Event::Output {
+                id: id.clone(),
+                stream,
+                data: shown,
+            });
+        }
     };
     let finished =
         if let (process::Terminal::Pipes, Some(setsid)) = (spawn.terminal, &options.setsid) {
@@ -347,6 +635,16 @@ fn run_step(
         } else {
             runtime.block_on(process::run(spawn, interrupts, &mut emit))?
         };
+    for (stream, mask) in [Stream::Stdout, Stream::Stderr].into_iter().zip(&mut masks) {
+        let rest = mask.finish();
+        if !rest.is_empty() {
+            reporter.event(&Event::Output {
+                id: step.id.clone(),
+                stream,
+                data: std::borrow::Cow::Owned(rest),
+            });
+        }
+    }
     let (ending, elapsed) = (finished.ending, finished.elapsed);
     if finished.output_held_open {
         reporter.event(&Event::StepNotice {
@@ -369,15 +667,14 @@ fn run_step(
         Ending::Interrupted => Outcome::Interrupted,
         Ending::Exited(_) | Ending::Signaled(_) => Outcome::Failed,
     };
-    reporter.event(&Event::StepFinished {
-        id: step.id.clone(),
+    Ok(Ran {
         outcome,
         exit_code,
         signal,
         duration_ms: millis(elapsed),
-        continue_on_error: step.continue_on_error,
-    });
-    Ok(outcome)
+        stdout,
+        stderr,
+    })
 }
 
 fn millis(d: Duration) -> u64 {

@@ -94,6 +94,17 @@ impl Session {
         std::fs::write(&self.state, clean_dump(&text))
     }
 
+    /// Starts from a saved state (a resumed run).
+    pub fn restore(&self, state: &str) -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&self.state)?;
+        file.write_all(clean_dump(state).as_bytes())
+    }
+
     /// Where a step's shell writes the session when it exits.
     pub fn dump_file(&self) -> PathBuf {
         self.state.with_extension("sh.new")

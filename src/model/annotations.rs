@@ -25,6 +25,9 @@ pub const KEYS: &[&str] = &[
     "alt",
     "continue-on-error",
     "check",
+    "retry",
+    "interval",
+    "until",
 ];
 
 /// Keys other tools write in the same places; accepted and ignored.
@@ -89,6 +92,12 @@ pub struct StepOptions {
     pub alt: Option<AltChoice>,
     pub continue_on_error: bool,
     pub check: Option<Expr>,
+    /// `retry=N`: run the step up to N times until it and its checks pass.
+    pub retry: Option<u32>,
+    /// `interval=DURATION` between attempts.
+    pub interval: Option<Duration>,
+    /// `until="EXPR"`: a check that makes the step wait (re-run) until it holds.
+    pub until: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -203,16 +212,46 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                     Mode::Manual
                 };
             }
-            "when" | "check" => {
+            "when" | "check" | "until" => {
                 if let Some(v) = value(attr, d) {
                     let expr = Expr {
                         source: v.to_owned(),
                         span: attr.span,
                     };
-                    if key == "when" {
-                        options.when = Some(expr);
-                    } else {
-                        options.check = Some(expr);
+                    match key {
+                        "when" => options.when = Some(expr),
+                        "check" => options.check = Some(expr),
+                        _ => options.until = Some(expr),
+                    }
+                }
+            }
+            "retry" => {
+                if let Some(v) = value(attr, d) {
+                    match v.parse::<u32>() {
+                        Ok(n) if (1..=10_000).contains(&n) => options.retry = Some(n),
+                        _ => d.push(
+                            Diagnostic::error(
+                                "annotation-value",
+                                format!("`retry={v}` is not a number of attempts"),
+                            )
+                            .at(attr.span)
+                            .help("write the most attempts to make, 1 to 10000, e.g. retry=30"),
+                        ),
+                    }
+                }
+            }
+            "interval" => {
+                if let Some(v) = value(attr, d) {
+                    match parse_duration(v) {
+                        Ok(t) => options.interval = Some(t),
+                        Err(err) => d.push(
+                            Diagnostic::error(
+                                "annotation-value",
+                                format!("`{v}` is not a duration: {err}"),
+                            )
+                            .at(attr.span)
+                            .help("write a duration such as 10s or 1m"),
+                        ),
                     }
                 }
             }

@@ -37,11 +37,48 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     assign_ids(&mut runbook);
     collect_variables(&mut runbook);
     find_alternatives(&mut runbook);
+    compile_checks(&mut runbook);
     // Source order, whatever stage found them (stable: ties keep stage order).
     runbook
         .diagnostics
         .sort_by_key(|d| d.span.map_or(0, |s| s.start));
     runbook
+}
+
+fn is_upper_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Pass 5: every Rhai check and condition compiles, or says where it does not.
+fn compile_checks(runbook: &mut Runbook) {
+    crate::checks::with_engine(|engine| compile_with(engine, runbook));
+}
+
+fn compile_with(engine: &crate::checks::Engine, runbook: &mut Runbook) {
+    let mut found = Vec::new();
+    for step in &runbook.steps {
+        let sources = step.checks.iter().map(Check::rhai).chain(
+            step.when
+                .iter()
+                .map(|w| crate::checks::Source::expression(&w.source, w.span)),
+        );
+        for source in sources {
+            if let Err(diagnostic) = engine.compile(source) {
+                found.push(diagnostic);
+            }
+        }
+    }
+    for p in &runbook.settings.preflight {
+        if let Err(diagnostic) =
+            engine.compile(crate::checks::Source::expression(&p.source, p.span))
+        {
+            found.push(diagnostic);
+        }
+    }
+    runbook.diagnostics.extend(found);
 }
 
 const SHELL_LANGS: &[&str] = &["bash", "sh", "shell", "zsh", "ksh"];
@@ -176,15 +213,24 @@ fn make_step(
             risks.push(*risk);
         }
     }
-    let checks = options
-        .check
-        .map(|e| Check {
+    let checks = [
+        (options.check, CheckOrigin::Annotation),
+        (options.until.clone(), CheckOrigin::Until),
+    ]
+    .into_iter()
+    .filter_map(|(e, origin)| {
+        e.map(|e| Check {
+            text: MappedText::contiguous(&e.source, e.span.start),
             source: e.source,
             span: e.span,
-            origin: CheckOrigin::Annotation,
+            origin,
         })
-        .into_iter()
-        .collect();
+    })
+    .collect();
+    let retry = (options.retry.is_some() || options.until.is_some()).then(|| Retry {
+        attempts: options.retry.unwrap_or(DEFAULT_ATTEMPTS),
+        interval: options.interval.unwrap_or(DEFAULT_INTERVAL),
+    });
     Some(Step {
         id: options
             .name
@@ -209,6 +255,7 @@ fn make_step(
         alternative: options.alt,
         continue_on_error: options.continue_on_error,
         checks,
+        retry,
         container: code.container.clone(),
         uses: Vec::new(),
     })
@@ -247,6 +294,7 @@ fn attach_check(
     match step {
         Some((_, step)) => runbook.steps[step].checks.push(Check {
             source: code.content.as_str().to_owned(),
+            text: code.content.clone(),
             span: code.span,
             origin: CheckOrigin::Block,
         }),
@@ -499,8 +547,9 @@ fn collect_variables(runbook: &mut Runbook) {
                 .alternative
                 .as_ref()
                 .is_some_and(|a| a.variable == name);
-            if !is_alt && !index.contains_key(&name) {
-                // `when` may name Rhai functions too; only known variables count.
+            if !is_alt && !index.contains_key(&name) && !is_upper_name(&name) {
+                // `when` names Rhai functions and locals too; known variables
+                // and UPPER_CASE names count.
                 continue;
             }
             let use_ = VarUse {

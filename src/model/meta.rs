@@ -51,6 +51,17 @@ pub struct Settings {
     pub shell: Option<String>,
     #[serde(with = "duration_text")]
     pub review_every: Option<Duration>,
+    /// Rhai expressions that must hold before the first step runs.
+    pub preflight: Vec<Preflight>,
+}
+
+/// One `litops.preflight` check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Preflight {
+    pub source: String,
+    /// The `preflight` key (the list's items have no spans of their own).
+    #[serde(skip)]
+    pub span: Span,
 }
 
 /// A variable declared in `litops.vars`.
@@ -66,6 +77,15 @@ pub struct VarDecl {
     pub span: Span,
 }
 
+/// A duration as text (`10s`).
+pub(crate) mod duration_one {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
 pub(crate) mod duration_text {
     use std::time::Duration;
 
@@ -77,7 +97,14 @@ pub(crate) mod duration_text {
     }
 }
 
-const SETTINGS_KEYS: &[&str] = &["vars", "timeout", "production", "shell", "review_every"];
+const SETTINGS_KEYS: &[&str] = &[
+    "vars",
+    "timeout",
+    "production",
+    "shell",
+    "review_every",
+    "preflight",
+];
 const VAR_KEYS: &[&str] = &["default", "description", "secret", "values"];
 
 /// Reads front matter into typed metadata and settings.
@@ -325,6 +352,13 @@ impl Reader<'_> {
                     settings.production = self.bool("litops.production", &value, span, d)
                 }
                 "shell" => settings.shell = self.string("litops.shell", value, span, d),
+                "preflight" => {
+                    settings.preflight = self
+                        .strings("litops.preflight", value, span, d)
+                        .into_iter()
+                        .map(|source| Preflight { source, span })
+                        .collect()
+                }
                 _ => d.push(unknown_key("litops", &key, SETTINGS_KEYS, span)),
             }
         }

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 pub use annotations::{AltChoice, Confirm, Expr, Mode};
 pub use lower::lower;
-pub use meta::{Meta, Settings, VarDecl};
+pub use meta::{Meta, Preflight, Settings, VarDecl};
 pub use slug::slugify;
 
 use crate::diag::Diagnostic;
@@ -81,6 +81,8 @@ pub struct Step {
     pub alternative: Option<AltChoice>,
     pub continue_on_error: bool,
     pub checks: Vec<Check>,
+    /// Attempts until the step and its checks pass (`retry`, `until`).
+    pub retry: Option<Retry>,
     pub container: Option<Container>,
     /// The runbook variables this step uses, and how (filled by lowering).
     pub uses: Vec<(String, UseKind)>,
@@ -141,8 +143,34 @@ pub struct Check {
     pub source: String,
     #[serde(skip)]
     pub span: Span,
+    /// The source mapped to the file (for error positions).
+    #[serde(skip)]
+    pub text: MappedText,
     pub origin: CheckOrigin,
 }
+
+impl Check {
+    pub fn rhai(&self) -> crate::checks::Source<'_> {
+        match self.origin {
+            CheckOrigin::Block => crate::checks::Source::block(&self.text),
+            CheckOrigin::Annotation | CheckOrigin::Until => {
+                crate::checks::Source::expression(&self.source, self.span)
+            }
+        }
+    }
+}
+
+/// `retry=N interval=D`, `until="EXPR"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Retry {
+    pub attempts: u32,
+    #[serde(with = "meta::duration_one")]
+    pub interval: Duration,
+}
+
+/// Attempts when only `until` is given, and the wait between attempts.
+pub const DEFAULT_ATTEMPTS: u32 = 30;
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -151,6 +179,8 @@ pub enum CheckOrigin {
     Block,
     /// `check="…"`.
     Annotation,
+    /// `until="…"`: the step is re-run until it holds.
+    Until,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -121,11 +121,27 @@ pub struct PlanStep {
     pub interactive: bool,
     pub continue_on_error: bool,
     pub when: Option<String>,
+    /// The `when` condition's value with the plan's bindings.
+    pub condition: Option<Condition>,
+    /// `retry`/`until`: attempts and the wait between them.
+    pub retry: Option<crate::model::Retry>,
     pub alternative: Option<PlanChoice>,
     pub checks: Vec<String>,
     pub unbound: Vec<String>,
     /// Values that could not be placed safely (the step cannot run as is).
     pub errors: Vec<String>,
+}
+
+/// What a `when` condition says before the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "value", content = "reason")]
+pub enum Condition {
+    True,
+    False,
+    /// Unbound variables, or `step()`: evaluated again when the run reaches the step.
+    Undecided(String),
+    /// The condition fails to evaluate (a type error…): the step cannot run.
+    Error(String),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,7 +194,7 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         .map(|g| PlanAlternative {
             variable: g.variable.clone(),
             selected: bindings.get(&g.variable).map(|b| {
-                let secret = runbook.variable(&g.variable).is_some_and(|v| v.secret);
+                let secret = bindings.is_secret(runbook, &g.variable);
                 mask(&g.variable, secret, &b.value)
             }),
             options: g
@@ -249,6 +265,7 @@ fn plan_variables(
                 return None;
             }
             let bound = bindings.get(&var.name);
+            let secret = bindings.is_secret(runbook, &var.name);
             let document_values: Vec<String> = var
                 .document_values()
                 .into_iter()
@@ -262,10 +279,10 @@ fn plan_variables(
             Some(PlanVariable {
                 name: var.name.clone(),
                 kind: var.kind,
-                value: bound.map(|b| mask(&var.name, var.secret, &b.value)),
+                value: bound.map(|b| mask(&var.name, secret, &b.value)),
                 source,
                 document_values,
-                secret: var.secret,
+                secret,
                 optional: var.optional,
                 script_default: var.script_default.clone(),
                 selects: var.selects,
@@ -285,6 +302,7 @@ fn source_name(source: &Source) -> &'static str {
         Source::Prompt => "prompt",
         Source::Environment => "environment",
         Source::FrontMatter => "front-matter",
+        Source::SecretFile(_) => "secret-file",
     }
 }
 
@@ -299,7 +317,25 @@ fn mask(name: &str, secret: bool, value: &str) -> String {
 fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
     let step = &runbook.steps[index];
     let resolved = resolve(runbook, index, bindings, true);
-    let (status, status_reason) = status(step, bindings);
+    let condition = step.when.as_ref().map(|w| condition(runbook, w, bindings));
+    let (mut status, mut status_reason) = status(step, bindings);
+    if status == Status::Run
+        && let Some(Condition::False) = &condition
+    {
+        status = Status::Skip;
+        status_reason = step
+            .when
+            .as_ref()
+            .map(|w| format!("`when` is false: {}", w.source));
+    }
+    let mut errors = resolved.errors.clone();
+    if status != Status::Skip
+        && let Some(Condition::Error(message)) = &condition
+    {
+        errors.push(format!(
+            "its `when` condition cannot be evaluated: {message}"
+        ));
+    }
     let commands = step
         .script
         .commands
@@ -344,9 +380,29 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
             .iter()
             .map(|c| c.source.trim().to_owned())
             .collect(),
+        condition,
+        retry: step.retry.clone(),
         unbound: resolved.unbound,
-        errors: resolved.errors,
+        errors,
     }
+}
+
+fn condition(runbook: &Runbook, when: &crate::model::Expr, bindings: &Bindings) -> Condition {
+    use crate::checks::{self, ConditionError, Source};
+    checks::with_engine(|engine| {
+        let Ok(compiled) = engine.compile(Source::expression(&when.source, when.span)) else {
+            return Condition::Error("it does not compile (see `litops check`)".to_owned());
+        };
+        let facts = checks::binding_facts(runbook, bindings);
+        match engine.condition(&compiled, &facts, &runbook.file) {
+            Ok(true) => Condition::True,
+            Ok(false) => Condition::False,
+            Err(err @ (ConditionError::Unbound(_) | ConditionError::NeedsRun)) => {
+                Condition::Undecided(err.to_string())
+            }
+            Err(ConditionError::Broken(message)) => Condition::Error(message),
+        }
+    })
 }
 
 /// The section path, or the document's title for a step under no section.
@@ -440,7 +496,7 @@ pub fn resolve(
     let step = &runbook.steps[index];
     let text = step.text.as_str();
     let mut out = Resolved::default();
-    let secret = |name: &str| runbook.variable(name).is_some_and(|v| v.secret);
+    let secret = |name: &str| bindings.is_secret(runbook, name);
     let shown = |name: &str, value: &str| -> String {
         if mask_secrets && secret(name) {
             format!("[REDACTED:{name}]")

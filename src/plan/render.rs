@@ -143,7 +143,20 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
         flags.push("continue on error".to_owned());
     }
     if let Some(w) = &step.when {
-        flags.push(format!("when {w}"));
+        let value = match &step.condition {
+            Some(super::Condition::True) => " (true)".to_owned(),
+            Some(super::Condition::False) => " (false)".to_owned(),
+            Some(super::Condition::Undecided(why)) => format!(" (undecided: {why})"),
+            Some(super::Condition::Error(_)) | None => String::new(),
+        };
+        flags.push(format!("when {w}{value}"));
+    }
+    if let Some(r) = &step.retry {
+        flags.push(format!(
+            "up to {} attempts, {} apart",
+            r.attempts,
+            humantime::format_duration(r.interval)
+        ));
     }
     if !flags.is_empty() {
         let _ = writeln!(out, "     {}", flags.join(" · "));

@@ -17,6 +17,10 @@ impl<W: Write> JsonReporter<W> {
 
 impl<W: Write> Reporter for JsonReporter<W> {
     fn event(&mut self, event: &Event<'_>) {
+        // Session dumps are for the transcript (resume), not for scripts.
+        if let Event::SessionSaved { .. } = event {
+            return;
+        }
         // A closed pipe must not stop the run: the events are also its record.
         if serde_json::to_writer(&mut self.out, event).is_ok() {
             let _ = self.out.write_all(b"\n");

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::checks::Verdict;
 use crate::event::{Event, Outcome, RunOutcome, Stream};
 use crate::exec::Reporter;
 
@@ -171,6 +172,9 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                         self.failed += 1;
                         let what = match (other, exit_code, signal) {
                             (Outcome::TimedOut, _, _) => format!("timed out after {time}"),
+                            (Outcome::CheckFailed, _, _) => {
+                                format!("check failed after {time}")
+                            }
                             (Outcome::Interrupted, _, _) => format!("interrupted after {time}"),
                             (_, Some(code), _) => format!("exit {code} after {time}"),
                             (_, _, Some(signal)) => {
@@ -193,7 +197,54 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 let text = self.paint("33", &format!("↷ {id} skipped: {reason}"));
                 self.line(&text);
             }
-            Event::GateAsked { .. } => {}
+            Event::GateAsked { .. } | Event::SessionSaved { .. } => {}
+            Event::CheckFinished {
+                id,
+                origin,
+                verdict,
+                location,
+                ..
+            } => {
+                let what = if id == "preflight" {
+                    "preflight check".to_owned()
+                } else {
+                    format!("{origin} check")
+                };
+                let text = match verdict {
+                    Verdict::Pass => self.paint("32", &format!("  ✓ {what} passed")),
+                    Verdict::Warn { messages } => self.paint(
+                        "33",
+                        &format!("  ! {what} passed with warnings: {}", messages.join("; ")),
+                    ),
+                    Verdict::Fail { message } => {
+                        self.paint("31", &format!("  ✗ {what} failed: {message} ({location})"))
+                    }
+                    Verdict::Error { message } => {
+                        self.paint("31", &format!("  ✗ {what} is broken: {message}"))
+                    }
+                };
+                self.line(&text);
+            }
+            Event::StepRetrying {
+                id,
+                attempt,
+                attempts,
+                wait_ms,
+                reason,
+            } => {
+                self.stop_spinner();
+                // The attempt that failed is not a failure of the run.
+                self.failed = self.failed.saturating_sub(1);
+                let text = self.paint(
+                    "33",
+                    &format!(
+                        "↻ {id}: attempt {attempt}/{attempts} {}; next in {}",
+                        reason.replace('-', " "),
+                        seconds(*wait_ms)
+                    ),
+                );
+                self.line(&text);
+            }
             Event::StepNotice { id, message } => {
                 let text = self.paint("33", &format!("! {id}: {message}"));
                 self.line(&text);
@@ -238,6 +289,9 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                         self.paint("1;33", &format!("\nStopped by the operator: {summary}"))
                     }
                     RunOutcome::StepFailed => self.paint("1;31", &format!("\nFailed: {summary}")),
+                    RunOutcome::CheckFailed => {
+                        self.paint("1;31", &format!("\nCheck failed: {summary}"))
+                    }
                     RunOutcome::Interrupted => {
                         self.paint("1;31", &format!("\nInterrupted: {summary}"))
                     }

@@ -337,7 +337,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     (
         "when names a declared variable",
-        "---\nlitops:\n  vars:\n    CLOUD:\n      values: [gke, eks]\n---\n## A\n\n```bash {when=\"CLOUD == 'gke'\"}\ngcloud info\n```\n",
+        "---\nlitops:\n  vars:\n    CLOUD:\n      values: [gke, eks]\n---\n## A\n\n```bash {when=\"CLOUD == \\\"gke\\\"\"}\ngcloud info\n```\n",
         "step a [bash]: gcloud info\nvar CLOUD input",
     ),
     (

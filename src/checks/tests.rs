@@ -1,0 +1,263 @@
+use super::*;
+use crate::checks::api::Output;
+
+fn file(text: &str) -> SourceFile {
+    SourceFile::new("rb.md", text)
+}
+
+/// Compiles `expr` as a check placed at the start of a one-line file.
+fn verdict(expr: &str, facts: &Facts) -> Verdict {
+    let f = file(expr);
+    let engine = Engine::new();
+    let source = Source::block_text(expr, 0);
+    let compiled = engine.compile(source).expect("compiles");
+    engine.check(&compiled, facts, &f)
+}
+
+fn output<'a>(exit_code: i64, stdout: &'a str, stderr: &'a str) -> Facts<'a> {
+    Facts {
+        output: Some(Output {
+            exit_code: Some(exit_code),
+            stdout,
+            stderr,
+            duration_ms: 1234,
+        }),
+        steps: Some(&[]),
+        ..Facts::default()
+    }
+}
+
+#[test]
+fn booleans_and_decisions() {
+    let facts = output(0, "deployment \"web\" successfully rolled out\n", "");
+    assert_eq!(
+        verdict(r#"exit_code == 0 && stdout.contains("rolled out")"#, &facts),
+        Verdict::Pass
+    );
+    assert_eq!(
+        verdict("exit_code == 1", &facts),
+        Verdict::Fail {
+            message: "the check is false".into()
+        }
+    );
+    assert_eq!(verdict("pass()", &facts), Verdict::Pass);
+    assert_eq!(
+        verdict(
+            r#"if duration_ms > 1000 { warn("slow") } else { pass() }"#,
+            &facts
+        ),
+        Verdict::Warn {
+            messages: vec!["slow".into()]
+        }
+    );
+    // A warning given on the way is kept when the check then passes.
+    assert_eq!(
+        verdict("warn(\"first\"); true", &facts),
+        Verdict::Warn {
+            messages: vec!["first".into()]
+        }
+    );
+    // `fail` ends the check where it is called.
+    assert_eq!(
+        verdict("if stderr == \"\" { fail(\"no errors?\") }\ntrue", &facts),
+        Verdict::Fail {
+            message: "no errors?".into()
+        }
+    );
+    assert_eq!(
+        verdict("throw \"broken\"", &facts),
+        Verdict::Fail {
+            message: "broken".into()
+        }
+    );
+    assert!(matches!(
+        verdict("let x = 1;", &facts),
+        Verdict::Error { .. }
+    ));
+    assert!(matches!(verdict("42", &facts), Verdict::Error { .. }));
+}
+
+#[test]
+fn text_helpers() {
+    let facts = output(0, "a\nb\nc\n", "warning: x\n");
+    assert_eq!(verdict("lines(stdout).len() == 3", &facts), Verdict::Pass);
+    assert_eq!(verdict("lines(stdout)[1] == \"b\"", &facts), Verdict::Pass);
+    assert_eq!(
+        verdict(r#"matches(stderr, "^warning: \\w$")"#, &facts),
+        Verdict::Pass
+    );
+    assert_eq!(verdict(r#"!matches(stdout, "^z")"#, &facts), Verdict::Pass);
+    assert!(matches!(
+        verdict(r#"matches(stdout, "(")"#, &facts),
+        Verdict::Fail { message } if message.contains("bad pattern")
+    ));
+}
+
+#[test]
+fn json_paths() {
+    let doc = r#"{"status": {"readyReplicas": 3, "conditions": [{"type": "Available", "status": "True"}]}}"#;
+    let facts = output(0, doc, "");
+    assert_eq!(
+        verdict("json(stdout).status.readyReplicas == 3", &facts),
+        Verdict::Pass
+    );
+    assert_eq!(
+        verdict(
+            r#"json(stdout).status.conditions[0].type == "Available""#,
+            &facts
+        ),
+        Verdict::Pass
+    );
+    // A missing key reads as unit, not an error.
+    assert_eq!(
+        verdict("json(stdout).status.missing == ()", &facts),
+        Verdict::Pass
+    );
+    let bad = output(0, "not json", "");
+    assert!(matches!(
+        verdict("json(stdout).x == 1", &bad),
+        Verdict::Fail { message } if message.contains("not valid JSON")
+    ));
+}
+
+#[test]
+fn vars_env_and_steps() {
+    let steps = [StepFacts {
+        id: "deploy/apply".into(),
+        outcome: "success".into(),
+        exit_code: Some(0),
+        duration_ms: 10,
+        stdout: "created".into(),
+        stderr: String::new(),
+    }];
+    let facts = Facts {
+        vars: vec![
+            ("REGION", "eu-west-1", false),
+            ("DB_PASSWORD", "hunter22", true),
+        ],
+        env: vec![("NAMESPACE", "prod")],
+        output: None,
+        steps: Some(&steps),
+    };
+    assert_eq!(verdict(r#"REGION == "eu-west-1""#, &facts), Verdict::Pass);
+    assert_eq!(
+        verdict(r#"vars.DB_PASSWORD == "[REDACTED:DB_PASSWORD]""#, &facts),
+        Verdict::Pass
+    );
+    // Secrets are not plain names in scope.
+    assert!(matches!(
+        verdict("DB_PASSWORD == \"hunter22\"", &facts),
+        Verdict::Error { .. }
+    ));
+    assert_eq!(
+        verdict(r#"env("NAMESPACE") == "prod""#, &facts),
+        Verdict::Pass
+    );
+    assert_eq!(
+        verdict(r#"env("LITOPS_SURELY_UNSET") == """#, &facts),
+        Verdict::Pass
+    );
+    assert_eq!(
+        verdict(
+            r#"step("apply").ok && step("deploy/apply").stdout == "created""#,
+            &facts
+        ),
+        Verdict::Pass
+    );
+    assert_eq!(verdict(r#"step("nope") == ()"#, &facts), Verdict::Pass);
+}
+
+#[test]
+fn conditions() {
+    let f = file("x");
+    let engine = Engine::new();
+    let when = |expr: &str, facts: &Facts| {
+        let compiled = engine
+            .compile(Source::expression(expr, Span::new(0, 1)))
+            .expect("compiles");
+        engine.condition(&compiled, facts, &f)
+    };
+    let facts = Facts {
+        vars: vec![("CLOUD", "gke", false)],
+        ..Facts::default()
+    };
+    assert_eq!(when(r#"CLOUD == "gke""#, &facts), Ok(true));
+    assert_eq!(when(r#"CLOUD == "eks""#, &facts), Ok(false));
+    assert_eq!(
+        when(r#"OTHER == "x""#, &facts),
+        Err(ConditionError::Unbound("OTHER".into()))
+    );
+    // Planning: no run yet, so step() cannot be answered.
+    assert_eq!(
+        when(r#"step("a").ok"#, &facts),
+        Err(ConditionError::NeedsRun)
+    );
+    assert!(matches!(
+        when("\"gke\"", &facts),
+        Err(ConditionError::Broken(_))
+    ));
+}
+
+#[test]
+fn limits_stop_runaway_checks_with_their_location() {
+    let text = "intro\n```rhai\nlet x = 0;\nloop { x += 1; }\n```\n";
+    let f = file(text);
+    let content = "let x = 0;\nloop { x += 1; }\n";
+    let start = text.find(content).expect("content");
+    let engine = Engine::new();
+    let check = |script: &str| {
+        let compiled = engine
+            .compile(Source::block_text(script, start))
+            .expect("compiles");
+        engine.check(&compiled, &output(0, "", ""), &f)
+    };
+    let Verdict::Error { message } = check(content) else {
+        panic!("an endless loop is an error");
+    };
+    assert!(message.contains("operations"), "{message}");
+    assert!(message.contains("rb.md:4:"), "{message}");
+
+    let Verdict::Error { message } = check("let s = \"xxxxxxxx\";\nloop { s += s; }") else {
+        panic!("a huge string is an error");
+    };
+    assert!(message.contains("string"), "{message}");
+
+    let Verdict::Error { message } = check("fn f(n) { f(n + 1) }\nf(0)") else {
+        panic!("deep recursion is an error");
+    };
+    assert!(message.contains("deep"), "{message}");
+
+    let Verdict::Error { message } = check("let a = [];\nloop { a.push(1); }") else {
+        panic!("a huge array is an error");
+    };
+    assert!(
+        message.contains("array") || message.contains("Array"),
+        "{message}"
+    );
+}
+
+#[test]
+fn no_eval_no_import() {
+    let engine = Engine::new();
+    for script in ["eval(\"1\")", "import \"/etc/passwd\" as p; true"] {
+        assert!(
+            engine.compile(Source::block_text(script, 0)).is_err(),
+            "{script} compiled"
+        );
+    }
+}
+
+#[test]
+fn syntax_errors_point_into_the_file() {
+    let text = "# T\n\n```rhai\nlet ok = true;\nok &&& false\n```\n";
+    let f = file(text);
+    let content = "let ok = true;\nok &&& false\n";
+    let start = text.find(content).expect("content");
+    let err = match Engine::new().compile(Source::block_text(content, start)) {
+        Err(err) => err,
+        Ok(_) => panic!("compiled"),
+    };
+    assert_eq!(err.code, "check-syntax");
+    let span = err.span.expect("span");
+    assert_eq!(f.position(span.start).line, 5);
+}
