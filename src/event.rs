@@ -54,6 +54,8 @@ pub enum RunOutcome {
     Interrupted,
     /// The operator chose to quit.
     Quit,
+    /// The transcript could not be written; the run stopped before the next step.
+    RecordFailed,
 }
 
 /// Output borrows its bytes from the reader's buffer (a 1 GiB step must not

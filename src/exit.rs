@@ -11,7 +11,10 @@ pub const USAGE: u8 = 2;
 pub const MISSING_VARIABLES: u8 = 3;
 /// `run`: a gated step is not approved (unattended), or a manual step cannot be done unattended.
 pub const GATE_NOT_APPROVED: u8 = 4;
-/// `run`: a check failed (reserved for checks).
+/// `run`: a check, a preflight check or a `when` condition failed.
 pub const CHECK_FAILED: u8 = 5;
+/// `run`: the transcript cannot be written (full or read-only disk); no
+/// step runs unrecorded, so the run stopped or never started.
+pub const TRANSCRIPT_FAILED: u8 = 6;
 /// `run`: interrupted (Ctrl-C twice, or SIGTERM).
 pub const INTERRUPTED: u8 = 130;

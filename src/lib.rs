@@ -21,3 +21,4 @@ pub mod report; // Event consumers: terminal, JSON lines
 pub mod shell; // Bash-aware reading of shell blocks
 pub mod source; // Source files, spans, line/column, mapped text
 pub mod syntax; // Markdown → Document (syntax only)
+pub mod transcript; // The record of a run: write, read, verify, show

@@ -8,6 +8,7 @@ mod check;
 mod list;
 mod plan;
 mod run;
+mod transcript;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -24,11 +25,13 @@ use crate::plan::Selection;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success
-  1    `check` found errors (or warnings, with --strict); `run`: a step failed
+  1    `check` found errors (or warnings, with --strict); `run`: a step failed;
+       `diff`: the runs differ; `transcript verify`: a transcript was altered
   2    usage error, unreadable file, or a runbook that cannot be planned
   3    `run`: variables without a value in an unattended run
   4    `run`: a gated step not approved, or a manual step, in an unattended run
-  5    `run`: a check failed (reserved: checks are not evaluated yet)
+  5    `run`: a check, preflight check or `when` condition failed
+  6    `run`: the transcript cannot be written (nothing runs unrecorded)
   130  `run`: interrupted (Ctrl-C twice, or SIGTERM)
 
 Variables are bound in this order (first wins): --set, --env-file and --vars
@@ -68,8 +71,14 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Run a runbook's steps: interactively (step by step) or unattended.
     Run(run::RunArgs),
+    /// Continue a run that stopped (failed, interrupted, killed) after its last completed step.
+    Resume(run::ResumeArgs),
     /// Lint runbooks (files or directories) for CI: errors and warnings with file:line:col.
     Check(check::CheckArgs),
+    /// Recorded runs: list them, show one as an executed runbook, verify their integrity.
+    Transcript(transcript::TranscriptArgs),
+    /// Compare two recorded runs step by step (commands, exit codes, output).
+    Diff(transcript::DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -155,12 +164,16 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    init_logging();
     let out = Output::new(cli.color);
     let code = match cli.command {
         Command::List(args) => list::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
         Command::Run(args) => run::run(&args, &out),
         Command::Check(args) => check::run(&args, &out),
+        Command::Resume(args) => run::resume(&args, &out),
+        Command::Transcript(args) => transcript::run(&args, &out),
+        Command::Diff(args) => transcript::diff(&args, &out),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "litops", &mut buffer);
@@ -169,6 +182,22 @@ pub fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// `LITOPS_LOG=debug` (any `tracing` filter) logs to stderr. Logs go
+/// through the same redaction as everything else: they carry masked
+/// scripts and values only.
+fn init_logging() {
+    let Ok(filter) = std::env::var("LITOPS_LOG") else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }
 
 /// Where and how output is written.

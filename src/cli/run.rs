@@ -6,20 +6,23 @@
 //! placed safely (exit 2). Then the executor runs the plan.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 
 use super::{BindArgs, Output, SelectArgs, bind_or_report, load_plannable};
 use crate::bind::{Bindings, Bound, Source};
+use crate::checks;
 use crate::exec::{self, Operator, Reporter};
 use crate::exit;
 use crate::gate::{self, Approvals, Interactive, Unattended};
 use crate::model::Runbook;
 use crate::model::meta::parse_duration;
 use crate::plan::{self, Plan, Status, select};
+use crate::redact::Redactor;
 use crate::report::{JsonReporter, TerminalReporter};
+use crate::transcript::{self, RunView, Transcript, TranscriptWriter, WriterOptions};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -29,6 +32,13 @@ pub struct RunArgs {
     select: SelectArgs,
     #[command(flatten)]
     bind: BindArgs,
+    #[command(flatten)]
+    exec: ExecArgs,
+}
+
+/// How a run goes: shared by `run` and `resume`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
     /// Approve every gated step.
     #[arg(long)]
     yes: bool,
@@ -51,6 +61,26 @@ pub struct RunArgs {
     /// Write events as JSON lines to stdout instead of the terminal report.
     #[arg(long)]
     json: bool,
+    /// Write the transcript here instead of .litops/runs/<runbook>/<run id>.jsonl
+    /// (the directory is $LITOPS_RUNS_DIR when set).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_transcript")]
+    transcript: Option<PathBuf>,
+    /// Do not record a transcript.
+    #[arg(long)]
+    no_transcript: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run: a transcript path, a run id (or a unique part of one), or `last`.
+    run: String,
+    /// Resume even though the runbook changed since the run.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    bind: BindArgs,
+    #[command(flatten)]
+    exec: ExecArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -63,14 +93,216 @@ pub fn run(args: &RunArgs, out: &Output) -> u8 {
     }
 }
 
+pub fn resume(args: &ResumeArgs, out: &Output) -> u8 {
+    match prepare_resume(args, out) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+/// Where the run's transcript goes.
+enum Record {
+    None,
+    New(PathBuf),
+    /// A resumed run adds to the transcript it continues.
+    Append {
+        path: PathBuf,
+        resumed: serde_json::Value,
+    },
+}
+
+/// Everything a run needs once its runbook and steps are known.
+struct Job<'a> {
+    runbook: Runbook,
+    path: &'a Path,
+    selected: Vec<usize>,
+    bindings: Bindings,
+    exec: &'a ExecArgs,
+    start: exec::Start,
+    record: Record,
+}
+
 fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
     let runbook = load_plannable(&args.file, out)?;
     let selected = args.select.selection().apply(&runbook).map_err(|err| {
         out.error(err);
         exit::USAGE
     })?;
-    let unattended = args.unattended || !std::io::stdin().is_terminal();
+    let bindings = bind_or_report(&runbook, &args.bind, out)?;
+    let record = if args.exec.no_transcript {
+        Record::None
+    } else {
+        Record::New(args.exec.transcript.clone().unwrap_or_default())
+    };
+    execute(
+        Job {
+            runbook,
+            path: &args.file,
+            selected,
+            bindings,
+            exec: &args.exec,
+            start: exec::Start::default(),
+            record,
+        },
+        out,
+    )
+}
+
+fn prepare_resume(args: &ResumeArgs, out: &Output) -> Result<u8, u8> {
+    let path = transcript::locate(&args.run, &transcript::runs_dir()).map_err(|err| {
+        out.error(err);
+        exit::USAGE
+    })?;
+    let old = Transcript::read(&path).map_err(|err| {
+        out.error(err);
+        exit::USAGE
+    })?;
+    let view = RunView::of(&old);
+    if view.outcome == "success" {
+        out.error(format!(
+            "run {} finished successfully; there is nothing to resume",
+            old.header.run_id
+        ));
+        return Err(exit::USAGE);
+    }
+    let runbook_path = {
+        let p = PathBuf::from(&old.header.runbook);
+        if p.is_relative() && !p.exists() {
+            Path::new(&old.header.cwd).join(p)
+        } else {
+            p
+        }
+    };
+    let runbook = load_plannable(&runbook_path, out)?;
+    let bytes = std::fs::read(&runbook_path).unwrap_or_default();
+    let hash = transcript::content_hash(&bytes);
+    if hash != old.header.content_hash {
+        let changes =
+            crate::transcript::diff::changed_steps(&old.header.source, runbook.file.text());
+        let mut text = format!(
+            "{} changed since run {} ({} → {})",
+            runbook_path.display(),
+            old.header.run_id,
+            old.header.content_hash,
+            hash
+        );
+        if changes.is_empty() {
+            text.push_str("\nno step changed (prose or front matter only)");
+        } else {
+            text.push_str(&format!("\nchanged steps:\n{changes}"));
+        }
+        if !args.force {
+            out.error(format!(
+                "{text}\nresuming would run steps other than those the run began with; review the change, then resume with --force, or start a new run"
+            ));
+            return Err(exit::USAGE);
+        }
+        out.warning(format!("{text}\n--force: resuming anyway"));
+    }
     let mut bindings = bind_or_report(&runbook, &args.bind, out)?;
+    // The run's own values win over today's environment: the run goes on
+    // as it began. Secrets were never recorded; they are bound afresh.
+    for var in old.header.variables.iter().filter(|v| !v.secret) {
+        if let Some(now) = bindings.get(&var.name)
+            && now.value != var.value
+            && matches!(now.source, Source::Set | Source::SecretFile(_))
+        {
+            out.warning(format!(
+                "{}: keeping the run's value {:?}, not {:?}",
+                var.name, var.value, now.value
+            ));
+        }
+        bindings.values.insert(
+            var.name.clone(),
+            Bound {
+                value: var.value.clone(),
+                source: Source::Set,
+            },
+        );
+    }
+    // After the last step the run completed.
+    let last_done = view
+        .steps
+        .iter()
+        .rposition(|s| s.completed())
+        .map_or(0, |i| i + 1);
+    let mut selected = Vec::new();
+    for step in &view.steps[last_done..] {
+        match runbook.steps.iter().position(|s| s.id == step.id) {
+            Some(i) => selected.push(i),
+            None => out.warning(format!(
+                "step {} is no longer in the runbook; left out",
+                step.id
+            )),
+        }
+    }
+    if selected.is_empty() {
+        out.error(format!(
+            "every step of run {} is done; there is nothing to resume",
+            old.header.run_id
+        ));
+        return Err(exit::USAGE);
+    }
+    let redactor = Redactor::new(&runbook, &bindings);
+    let start = exec::Start {
+        state: view.session().map(|s| redactor.unredact(s)),
+        history: view.steps[..last_done]
+            .iter()
+            .map(|s| checks::StepFacts {
+                id: s.id.clone(),
+                outcome: s.state.clone(),
+                exit_code: s.exit_code,
+                duration_ms: s.duration_ms.unwrap_or(0),
+                stdout: s.output_text(),
+                stderr: String::new(),
+            })
+            .collect(),
+    };
+    out.stderr(&format!(
+        "resuming run {} at step {} ({} of {} steps left)\n",
+        old.header.run_id,
+        view.steps[last_done].id,
+        view.steps.len() - last_done,
+        view.steps.len()
+    ));
+    let record = if args.exec.no_transcript {
+        Record::None
+    } else {
+        Record::Append {
+            path: path.clone(),
+            resumed: serde_json::json!({
+                "event": "resumed",
+                "by": gate::operator_name(),
+                "content_hash": hash,
+                "forced": hash != old.header.content_hash,
+                "from_step": view.steps[last_done].id,
+            }),
+        }
+    };
+    execute(
+        Job {
+            runbook,
+            path: &runbook_path,
+            selected,
+            bindings,
+            exec: &args.exec,
+            start,
+            record,
+        },
+        out,
+    )
+}
+
+fn execute(job: Job, out: &Output) -> Result<u8, u8> {
+    let Job {
+        runbook,
+        path,
+        selected,
+        mut bindings,
+        exec: args,
+        start,
+        record,
+    } = job;
+    let unattended = args.unattended || !std::io::stdin().is_terminal();
     let by = gate::operator_name();
     let interactive = Interactive::new(out.color_stderr, by.clone(), None);
     let mut plan = plan::build(&runbook, &selected, &bindings);
@@ -179,20 +411,139 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
             Box::new(terminal.interactive(std::io::stderr().is_terminal()))
         }
     };
-    match exec::run(
-        &runbook,
-        &plan,
-        &bindings,
-        &options,
-        exec::Start::default(),
-        operator.as_mut(),
-        reporter.as_mut(),
-    ) {
+    let mut writer = open_transcript(record, &runbook, path, &plan, &bindings, unattended, out)?;
+    let finished = {
+        let mut reporters: Vec<&mut dyn Reporter> = vec![reporter.as_mut()];
+        if let Some(w) = writer.as_mut() {
+            reporters.push(w);
+        }
+        let mut tee = exec::Tee(reporters);
+        exec::run(
+            &runbook,
+            &plan,
+            &bindings,
+            &options,
+            start,
+            operator.as_mut(),
+            &mut tee,
+        )
+    };
+    let code = match finished {
         Ok(finished) => Ok(finished.exit_code),
         Err(err) => {
             out.error(format!("cannot run steps: {err}"));
             Err(exit::USAGE)
         }
+    };
+    if let Some(w) = &writer {
+        if let Some(reason) = w.failure() {
+            out.error(format!("the transcript could not be written: {reason}"));
+        } else if !args.json {
+            out.stderr(&format!("transcript: {}\n", w.path().display()));
+        }
+    }
+    code
+}
+
+/// Creates (or reopens, for a resumed run) the transcript before anything
+/// runs: a run that cannot be recorded does not start.
+fn open_transcript(
+    record: Record,
+    runbook: &Runbook,
+    path: &Path,
+    plan: &Plan,
+    bindings: &Bindings,
+    unattended: bool,
+    out: &Output,
+) -> Result<Option<TranscriptWriter>, u8> {
+    let refuse = |target: &Path, err: std::io::Error| {
+        out.error(format!(
+            "cannot write the transcript {}: {err}\nnothing was run; fix the directory, choose another with --transcript PATH, or run with --no-transcript",
+            target.display()
+        ));
+        exit::TRANSCRIPT_FAILED
+    };
+    match record {
+        Record::None => Ok(None),
+        Record::Append { path, resumed } => {
+            let mut writer = TranscriptWriter::append(&path, WriterOptions::default())
+                .map_err(|e| refuse(&path, e))?;
+            writer.note(resumed).map_err(|e| refuse(&path, e))?;
+            Ok(Some(writer))
+        }
+        Record::New(target) => {
+            let now = jiff::Timestamp::now();
+            let run_id = transcript::new_run_id(now);
+            let target = if target.as_os_str().is_empty() {
+                transcript::default_path(&transcript::runs_dir(), path, &run_id)
+            } else {
+                target
+            };
+            let header = header(runbook, path, plan, bindings, unattended, &run_id, now);
+            TranscriptWriter::create(&target, &header, WriterOptions::default())
+                .map(Some)
+                .map_err(|e| refuse(&target, e))
+        }
+    }
+}
+
+fn header(
+    runbook: &Runbook,
+    path: &Path,
+    plan: &Plan,
+    bindings: &Bindings,
+    unattended: bool,
+    run_id: &str,
+    now: jiff::Timestamp,
+) -> transcript::Header {
+    let redactor = Redactor::new(runbook, bindings);
+    let bytes = std::fs::read(path).unwrap_or_else(|_| runbook.file.text().as_bytes().to_vec());
+    let (user, host) = gate::operator_name()
+        .split_once('@')
+        .map(|(u, h)| (u.to_owned(), h.to_owned()))
+        .unwrap_or_default();
+    transcript::Header {
+        schema_version: transcript::SCHEMA_VERSION,
+        run_id: run_id.to_owned(),
+        litops_version: env!("CARGO_PKG_VERSION").to_owned(),
+        runbook: path.display().to_string(),
+        title: runbook.title().to_owned(),
+        content_hash: transcript::content_hash(&bytes),
+        source: redactor.apply(runbook.file.text()).into_owned(),
+        git_commit: transcript::git_commit(path),
+        user,
+        host,
+        cwd: std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        started_at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        unattended,
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| transcript::PlannedStep {
+                id: s.id.clone(),
+                status: format!("{:?}", s.status).to_lowercase(),
+            })
+            .collect(),
+        variables: bindings
+            .values
+            .iter()
+            .map(|(name, b)| {
+                let secret = bindings.is_secret(runbook, name);
+                transcript::BoundVariable {
+                    name: name.clone(),
+                    value: if secret {
+                        format!("[REDACTED:{name}]")
+                    } else {
+                        redactor.apply(&b.value).into_owned()
+                    },
+                    source: b.source.to_string(),
+                    secret,
+                }
+            })
+            .collect(),
+        resumes: None,
     }
 }
 
@@ -287,7 +638,7 @@ fn refuse_unplaceable(plan: &Plan, out: &Output) -> Result<(), u8> {
     if bad { Err(exit::USAGE) } else { Ok(()) }
 }
 
-fn approvals(runbook: &Runbook, args: &RunArgs, out: &Output) -> Result<Approvals, u8> {
+fn approvals(runbook: &Runbook, args: &ExecArgs, out: &Output) -> Result<Approvals, u8> {
     let mut steps = Vec::new();
     for name in &args.approve {
         let index = select::find_step(runbook, name).map_err(|err| {

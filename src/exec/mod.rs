@@ -26,6 +26,27 @@ use session::Session;
 /// Receives every event of a run.
 pub trait Reporter {
     fn event(&mut self, event: &Event<'_>);
+
+    /// Why this reporter can no longer record (a transcript on a full or
+    /// read-only disk). A run does not start a step that cannot be recorded.
+    fn failure(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Several reporters as one (the terminal or `--json`, and the transcript).
+pub struct Tee<'a>(pub Vec<&'a mut dyn Reporter>);
+
+impl Reporter for Tee<'_> {
+    fn event(&mut self, event: &Event<'_>) {
+        for r in &mut self.0 {
+            r.event(event);
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.0.iter().find_map(|r| r.failure())
+    }
 }
 
 /// An approval decision for a gate.
@@ -137,6 +158,9 @@ pub fn run(
     // Declared after the runtime, so it is dropped (and killed) first.
     let mut zygote: Option<zygote::Zygote> = None;
     let redactor = Redactor::new(runbook, bindings);
+    for (name, bound) in &bindings.values {
+        tracing::debug!(%name, value = %redactor.apply(&bound.value), source = %bound.source, "bound");
+    }
     let started = Instant::now();
     let mut run = Running {
         runbook,
@@ -260,7 +284,7 @@ pub fn run(
                 env: &env,
                 attempt,
             };
-            let ran = run_step(
+            let ran = match run_step(
                 &runtime,
                 &session,
                 &mut zygote,
@@ -269,7 +293,13 @@ pub fn run(
                 options,
                 run.reporter,
                 &redactor,
-            )?;
+            )? {
+                Some(ran) => ran,
+                None => {
+                    outcome = RunOutcome::RecordFailed;
+                    break 'steps;
+                }
+            };
             let mut result = run.judge(step, &env, ran);
             if result == Outcome::Success {
                 if let Ok(state) = std::fs::read_to_string(session.state_file()) {
@@ -342,6 +372,7 @@ pub fn run(
         RunOutcome::StepFailed => crate::exit::STEP_FAILED,
         RunOutcome::CheckFailed => crate::exit::CHECK_FAILED,
         RunOutcome::Interrupted => crate::exit::INTERRUPTED,
+        RunOutcome::RecordFailed => crate::exit::TRANSCRIPT_FAILED,
     };
     run.reporter.event(&Event::RunFinished {
         outcome,
@@ -566,7 +597,7 @@ fn run_step(
     options: &Options,
     reporter: &mut dyn Reporter,
     redactor: &Redactor,
-) -> std::io::Result<Ran> {
+) -> std::io::Result<Option<Ran>> {
     let (n, step, env) = (run.n, run.step, run.env);
     let path = session.write_script(run.script)?;
     tracing::debug!(step = %step.id, attempt = run.attempt, script = %run.shown, "starting step");
@@ -579,6 +610,14 @@ fn run_step(
         interactive: step.interactive,
         attempt: run.attempt,
     });
+    // Never run a step without a record of it.
+    if let Some(reason) = reporter.failure() {
+        reporter.event(&Event::StepNotice {
+            id: step.id.clone(),
+            message: format!("not run: the transcript cannot be written ({reason})"),
+        });
+        return Ok(None);
+    }
     let spawn = Spawn {
         shell: &options.shell,
         state: session.state_file(),
@@ -667,14 +706,14 @@ fn run_step(
         Ending::Interrupted => Outcome::Interrupted,
         Ending::Exited(_) | Ending::Signaled(_) => Outcome::Failed,
     };
-    Ok(Ran {
+    Ok(Some(Ran {
         outcome,
         exit_code,
         signal,
         duration_ms: millis(elapsed),
         stdout,
         stderr,
-    })
+    }))
 }
 
 fn millis(d: Duration) -> u64 {

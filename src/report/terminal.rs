@@ -289,6 +289,10 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                         self.paint("1;33", &format!("\nStopped by the operator: {summary}"))
                     }
                     RunOutcome::StepFailed => self.paint("1;31", &format!("\nFailed: {summary}")),
+                    RunOutcome::RecordFailed => self.paint(
+                        "1;31",
+                        &format!("\nStopped, the transcript cannot be written: {summary}"),
+                    ),
                     RunOutcome::CheckFailed => {
                         self.paint("1;31", &format!("\nCheck failed: {summary}"))
                     }

@@ -452,7 +452,7 @@ fn help_documents_exit_codes_and_completions_work() {
     let output = litops().arg("--help").output().expect("runs");
     let help = stdout(&output);
     assert!(
-        help.contains("Exit codes:\n  0    success\n  1    `check` found errors (or warnings, with --strict); `run`: a step failed\n"),
+        help.contains("Exit codes:\n  0    success\n  1    `check` found errors (or warnings, with --strict); `run`: a step failed;\n"),
         "{help}"
     );
     let output = litops()

@@ -9,6 +9,11 @@ pub fn litops() -> assert_cmd::Command {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("LITOPS_TODAY", "2026-11-24")
         .env("COLUMNS", "100")
+        // Transcripts of ordinary tests stay out of the repository.
+        .env(
+            "LITOPS_RUNS_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("runs"),
+        )
         .current_dir(repo());
     cmd
 }

@@ -1,0 +1,137 @@
+//! Transcripts: the record of a run, one JSON object per line
+//! (`docs/transcripts.md`).
+//!
+//! The first record is a header (who ran which runbook, at which content
+//! hash and git commit, with which values); the rest are the run's events,
+//! output bounded per step. Every record carries `prev`, the SHA-256 of the
+//! previous line, so an edited, dropped or reordered record breaks the chain
+//! (`litops transcript verify`). Files are append-only and private (0600),
+//! synced to disk at every step boundary; a run killed at any moment leaves
+//! a file that reads back, its last line perhaps cut short (ignored).
+
+pub mod diff;
+mod read;
+pub mod render;
+mod steps;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use read::{ReadError, Transcript, Verification, all_transcripts as read_all, locate, verify};
+pub use steps::{RunView, StepView};
+pub use writer::{TranscriptWriter, WriterOptions};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `prev` of the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Output kept per step in the transcript: this much from the start and
+/// this much from the end; the count of bytes in between is recorded.
+pub const OUTPUT_HEAD: usize = 256 * 1024;
+pub const OUTPUT_TAIL: usize = 256 * 1024;
+
+/// The header: everything about a run that is not an event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Header {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub litops_version: String,
+    /// The runbook path as given on the command line.
+    pub runbook: String,
+    pub title: String,
+    /// `sha256:<hex>` of the runbook's bytes.
+    pub content_hash: String,
+    /// The runbook as it was, secrets masked (for `show` and `resume`).
+    pub source: String,
+    pub git_commit: Option<String>,
+    pub user: String,
+    pub host: String,
+    pub cwd: String,
+    pub started_at: String,
+    pub unattended: bool,
+    /// The planned steps, in order, with what the plan said of them.
+    pub steps: Vec<PlannedStep>,
+    pub variables: Vec<BoundVariable>,
+    /// Set when this run continues another (`litops resume`).
+    pub resumes: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PlannedStep {
+    pub id: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BoundVariable {
+    pub name: String,
+    /// Masked (`[REDACTED:NAME]`) when secret.
+    pub value: String,
+    pub source: String,
+    pub secret: bool,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// `sha256:<hex>` of a runbook's bytes.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!("sha256:{}", sha256_hex(bytes))
+}
+
+/// Where transcripts go unless `--transcript` says otherwise:
+/// `$LITOPS_RUNS_DIR`, else `.litops/runs` in the current directory.
+pub fn runs_dir() -> PathBuf {
+    std::env::var_os("LITOPS_RUNS_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from(".litops/runs"), PathBuf::from)
+}
+
+/// `<runs>/<runbook stem>/<run id>.jsonl`.
+pub fn default_path(runs: &Path, runbook: &Path, run_id: &str) -> PathBuf {
+    let stem = runbook
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "runbook".to_owned());
+    runs.join(stem).join(format!("{run_id}.jsonl"))
+}
+
+/// A run id: UTC time to the second, then 6 hex digits (sorts by time,
+/// unique enough for runs started in the same second).
+pub fn new_run_id(now: jiff::Timestamp) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.as_nanosecond().unsigned_abs());
+    h.write_u32(std::process::id());
+    let time = now.strftime("%Y%m%dT%H%M%SZ");
+    format!("{time}-{:06x}", h.finish() & 0xff_ffff)
+}
+
+/// The commit of the repository holding `path`, if git knows one.
+pub fn git_commit(path: &Path) -> Option<String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !commit.is_empty()).then_some(commit)
+}

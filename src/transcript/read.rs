@@ -1,0 +1,248 @@
+//! Reading transcripts back, checking their chain, finding them by id.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{GENESIS, Header, sha256_hex};
+
+/// A transcript as read: its records and how the file ended.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    pub path: PathBuf,
+    pub header: Header,
+    pub records: Vec<Record>,
+    /// The file ended in a line cut short (a crash mid-write); it is ignored.
+    pub truncated: bool,
+    /// Bytes of complete records (where an append continues).
+    pub valid_len: u64,
+    /// Hash of the last complete record (the next record's `prev`).
+    pub last_hash: String,
+    /// Records whose `prev` does not match the line before them (1-based line numbers).
+    pub broken_links: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub seq: u64,
+    pub ts: String,
+    /// The whole record (`event` names its kind).
+    pub value: Value,
+}
+
+impl Record {
+    pub fn kind(&self) -> &str {
+        self.value
+            .get("event")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.value.get(key).and_then(Value::as_str)
+    }
+
+    pub fn u64(&self, key: &str) -> Option<u64> {
+        self.value.get(key).and_then(Value::as_u64)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("{path}:{line}: not a transcript record: {message}")]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: no header record; is this a litops transcript?")]
+    NoHeader { path: PathBuf },
+    #[error("{path}: transcript schema {found} is newer than this litops reads ({known})")]
+    Schema {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+}
+
+impl Transcript {
+    pub fn read(path: &Path) -> Result<Transcript, ReadError> {
+        let bytes = std::fs::read(path).map_err(|err| ReadError::Io {
+            path: path.to_owned(),
+            err,
+        })?;
+        let corrupt = |line: usize, message: String| ReadError::Corrupt {
+            path: path.to_owned(),
+            line,
+            message,
+        };
+        let mut records = Vec::new();
+        let mut prev = GENESIS.to_owned();
+        let mut broken_links = Vec::new();
+        let mut valid_len = 0usize;
+        let mut truncated = false;
+        let mut rest = &bytes[..];
+        let mut number = 0;
+        while !rest.is_empty() {
+            number += 1;
+            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+                // No newline: the write of this record was cut short.
+                truncated = true;
+                break;
+            };
+            let line = &rest[..end];
+            rest = &rest[end + 1..];
+            let value: Value = match serde_json::from_slice(line) {
+                Ok(v) => v,
+                // A cut-short line that happens to be followed by nothing
+                // but a partial newline-less tail is still the last one.
+                Err(err) if rest.is_empty() => {
+                    let _ = err;
+                    truncated = true;
+                    break;
+                }
+                Err(err) => return Err(corrupt(number, err.to_string())),
+            };
+            if value.get("prev").and_then(Value::as_str) != Some(prev.as_str()) {
+                broken_links.push(number);
+            }
+            prev = sha256_hex(line);
+            valid_len += end + 1;
+            let seq = value.get("seq").and_then(Value::as_u64).unwrap_or(0);
+            let ts = value
+                .get("ts")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            records.push(Record { seq, ts, value });
+        }
+        let header_value = records
+            .first()
+            .filter(|r| r.kind() == "header")
+            .map(|r| r.value.clone())
+            .ok_or_else(|| ReadError::NoHeader {
+                path: path.to_owned(),
+            })?;
+        let found = header_value
+            .get("schema_version")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as u32;
+        if found > super::SCHEMA_VERSION {
+            return Err(ReadError::Schema {
+                path: path.to_owned(),
+                found,
+                known: super::SCHEMA_VERSION,
+            });
+        }
+        let header: Header =
+            serde_json::from_value(header_value).map_err(|e| corrupt(1, e.to_string()))?;
+        Ok(Transcript {
+            path: path.to_owned(),
+            header,
+            records,
+            truncated,
+            valid_len: valid_len as u64,
+            last_hash: prev,
+            broken_links,
+        })
+    }
+}
+
+/// The result of `transcript verify`.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub records: usize,
+    pub truncated: bool,
+    /// Line numbers whose record does not follow from the one before.
+    pub broken_links: Vec<usize>,
+    /// Records out of sequence (line numbers).
+    pub out_of_sequence: Vec<usize>,
+}
+
+impl Verification {
+    pub fn intact(&self) -> bool {
+        self.broken_links.is_empty() && self.out_of_sequence.is_empty()
+    }
+}
+
+pub fn verify(path: &Path) -> Result<Verification, ReadError> {
+    let t = Transcript::read(path)?;
+    let out_of_sequence = t
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| r.seq != *i as u64)
+        .map(|(i, _)| i + 1)
+        .collect();
+    Ok(Verification {
+        records: t.records.len(),
+        truncated: t.truncated,
+        broken_links: t.broken_links,
+        out_of_sequence,
+    })
+}
+
+/// A run named on the command line: a path, a run id (or a unique part of
+/// one) under the runs directory, or `last`.
+pub fn locate(name: &str, runs: &Path) -> Result<PathBuf, String> {
+    let path = Path::new(name);
+    if path.is_file() {
+        return Ok(path.to_owned());
+    }
+    let mut all = all_transcripts(runs);
+    if all.is_empty() {
+        return Err(format!(
+            "no transcript {name:?}: {} holds no runs",
+            runs.display()
+        ));
+    }
+    // Run ids start with their UTC time: file names sort by time.
+    all.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    if name == "last" || name == "latest" {
+        return all.pop().ok_or_else(|| "no runs".to_owned());
+    }
+    let found: Vec<&PathBuf> = all
+        .iter()
+        .filter(|p| {
+            p.file_stem()
+                .is_some_and(|s| s.to_string_lossy().contains(name))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!(
+            "no run matches {name:?} in {} (see `litops transcript list`)",
+            runs.display()
+        )),
+        many => Err(format!(
+            "{name:?} matches {} runs; give more of the id: {}",
+            many.len(),
+            many.iter()
+                .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Every `*.jsonl` one level under each runbook directory of `runs`.
+pub fn all_transcripts(runs: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(runs) else {
+        return out;
+    };
+    for dir in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let path = file.path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}

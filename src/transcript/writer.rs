@@ -1,0 +1,270 @@
+//! Writing a transcript as the run goes: a [`Reporter`] like the others.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use super::{GENESIS, Header, OUTPUT_HEAD, OUTPUT_TAIL, sha256_hex};
+use crate::event::{Event, Stream};
+use crate::exec::Reporter;
+
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// Output bytes kept per step from its start and from its end.
+    pub head: usize,
+    pub tail: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> WriterOptions {
+        WriterOptions {
+            head: OUTPUT_HEAD,
+            tail: OUTPUT_TAIL,
+        }
+    }
+}
+
+/// Appends records to a transcript file.
+pub struct TranscriptWriter {
+    path: PathBuf,
+    file: File,
+    seq: u64,
+    prev: String,
+    options: WriterOptions,
+    /// The first error; nothing is written after it.
+    failed: Option<String>,
+    step: StepOutput,
+}
+
+/// Output of the current step beyond its head, kept until the step ends.
+#[derive(Default)]
+struct StepOutput {
+    id: String,
+    head_written: usize,
+    tail: VecDeque<(Stream, String, Vec<u8>)>,
+    tail_bytes: usize,
+    dropped: u64,
+}
+
+impl TranscriptWriter {
+    /// Creates the file (it must not exist; directories are made private)
+    /// and writes the header, synced, before anything runs.
+    pub fn create(path: &Path, header: &Header, options: WriterOptions) -> std::io::Result<Self> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
+        let mut writer = TranscriptWriter {
+            path: path.to_owned(),
+            file,
+            seq: 0,
+            prev: GENESIS.to_owned(),
+            options,
+            failed: None,
+            step: StepOutput::default(),
+        };
+        let mut body = serde_json::to_value(header).map_err(std::io::Error::other)?;
+        if let Value::Object(map) = &mut body {
+            map.insert("event".into(), "header".into());
+        }
+        writer.record(body)?;
+        writer.file.sync_all()?;
+        Ok(writer)
+    }
+
+    /// Opens an existing transcript to add to it (a resumed run): a last
+    /// line cut short by a crash is removed first, and the chain goes on.
+    pub fn append(path: &Path, options: WriterOptions) -> std::io::Result<Self> {
+        let transcript = super::Transcript::read(path).map_err(std::io::Error::other)?;
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        file.set_len(transcript.valid_len)?;
+        let mut file = file;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0))?;
+        Ok(TranscriptWriter {
+            path: path.to_owned(),
+            file,
+            seq: transcript.records.last().map_or(0, |r| r.seq + 1),
+            prev: transcript.last_hash.clone(),
+            options,
+            failed: None,
+            step: StepOutput::default(),
+        })
+    }
+
+    /// A record that is not an event (`resumed`), synced.
+    pub fn note(&mut self, body: Value) -> std::io::Result<()> {
+        self.record(body)?;
+        self.file.sync_data()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one record: one line, with its place in the chain.
+    fn record(&mut self, body: Value) -> std::io::Result<()> {
+        let mut map = Map::new();
+        map.insert("seq".into(), self.seq.into());
+        map.insert("ts".into(), now().into());
+        map.insert("prev".into(), self.prev.clone().into());
+        if let Value::Object(fields) = body {
+            map.extend(fields);
+        }
+        let mut line = serde_json::to_vec(&Value::Object(map)).map_err(std::io::Error::other)?;
+        self.prev = sha256_hex(&line);
+        self.seq += 1;
+        line.push(b'\n');
+        // One write per record: a crash cuts at most the last line.
+        self.file.write_all(&line)
+    }
+
+    fn write(&mut self, body: Value) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(err) = self.record(body) {
+            self.fail(&err);
+        }
+    }
+
+    fn sync(&mut self) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(err) = self.file.sync_data() {
+            self.fail(&err);
+        }
+    }
+
+    fn fail(&mut self, err: &std::io::Error) {
+        tracing::error!(path = %self.path.display(), %err, "transcript write failed");
+        self.failed = Some(format!("{}: {err}", self.path.display()));
+    }
+
+    fn output(&mut self, id: &str, stream: Stream, data: &[u8]) {
+        if self.step.id != id {
+            self.flush_tail();
+            self.step = StepOutput {
+                id: id.to_owned(),
+                ..StepOutput::default()
+            };
+        }
+        let mut data = data;
+        if self.step.head_written < self.options.head {
+            let n = (self.options.head - self.step.head_written).min(data.len());
+            self.step.head_written += n;
+            self.write(output_record(id, stream, &data[..n], None));
+            data = &data[n..];
+        }
+        if data.is_empty() {
+            return;
+        }
+        let step = &mut self.step;
+        step.tail.push_back((stream, now(), data.to_vec()));
+        step.tail_bytes += data.len();
+        while step.tail_bytes > self.options.tail {
+            let over = step.tail_bytes - self.options.tail;
+            let Some(front) = step.tail.front_mut() else {
+                break;
+            };
+            if front.2.len() <= over {
+                step.tail_bytes -= front.2.len();
+                step.dropped += front.2.len() as u64;
+                step.tail.pop_front();
+            } else {
+                front.2.drain(..over);
+                step.tail_bytes -= over;
+                step.dropped += over as u64;
+            }
+        }
+    }
+
+    /// The kept end of the step's output, after a note of what was left out.
+    fn flush_tail(&mut self) {
+        let step = std::mem::take(&mut self.step);
+        if step.dropped > 0 {
+            self.write(json!({
+                "event": "output-dropped",
+                "id": step.id,
+                "bytes": step.dropped,
+            }));
+        }
+        for (stream, ts, data) in step.tail {
+            self.write(output_record(&step.id, stream, &data, Some(&ts)));
+        }
+        self.step.id = step.id;
+        self.step.head_written = step.head_written;
+    }
+}
+
+fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// Output as text when it is UTF-8, else base64 (a chunk may cut a character).
+fn output_record(id: &str, stream: Stream, data: &[u8], at: Option<&str>) -> Value {
+    use base64::Engine;
+    let mut body = json!({ "event": "output", "id": id, "stream": stream });
+    if let Value::Object(map) = &mut body {
+        match std::str::from_utf8(data) {
+            Ok(text) => map.insert("text".into(), text.into()),
+            Err(_) => map.insert(
+                "base64".into(),
+                base64::engine::general_purpose::STANDARD
+                    .encode(data)
+                    .into(),
+            ),
+        };
+        if let Some(at) = at {
+            // Kept back until the step ended: when it was printed.
+            map.insert("printed_at".into(), at.into());
+        }
+    }
+    body
+}
+
+impl Reporter for TranscriptWriter {
+    fn event(&mut self, event: &Event<'_>) {
+        if let Event::Output { id, stream, data } = event {
+            self.output(id, *stream, data);
+            return;
+        }
+        self.flush_tail();
+        match serde_json::to_value(event) {
+            Ok(body) => self.write(body),
+            Err(err) => self.fail(&std::io::Error::other(err)),
+        }
+        // Step boundaries reach the disk: before a step runs (never run a
+        // step without a record of it) and when it has ended.
+        if matches!(
+            event,
+            Event::StepStarted { .. }
+                | Event::StepFinished { .. }
+                | Event::StepSkipped { .. }
+                | Event::SessionSaved { .. }
+                | Event::GateAnswered { .. }
+                | Event::RunInterrupted { .. }
+                | Event::RunFinished { .. }
+        ) {
+            self.sync();
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failed.clone()
+    }
+}
