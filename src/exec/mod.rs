@@ -300,9 +300,13 @@ pub fn run(
                     break 'steps;
                 }
             };
-            let mut result = run.judge(step, &env, ran);
+            let state = std::fs::read_to_string(session.state_file()).ok();
+            // Checks see the environment the step left (its exports win).
+            let mut seen_env = state.as_deref().map(session::exported).unwrap_or_default();
+            seen_env.extend(env.iter().cloned());
+            let mut result = run.judge(step, &seen_env, ran);
             if result == Outcome::Success {
-                if let Ok(state) = std::fs::read_to_string(session.state_file()) {
+                if let Some(state) = state {
                     run.reporter.event(&Event::SessionSaved {
                         id: step.id.clone(),
                         state: redactor.apply(&state).into_owned(),

@@ -207,9 +207,84 @@ pub fn clean_dump(text: &str) -> String {
     out
 }
 
+/// The exported variables of a dump (`declare -x NAME="value"` lines), for
+/// checks' `env()`.
+pub fn exported(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("cd -- ") {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("declare -") else {
+            break;
+        };
+        let Some((flags, assignment)) = rest.split_once(' ') else {
+            continue;
+        };
+        if !flags.contains('x') || flags.contains('a') || flags.contains('A') {
+            continue;
+        }
+        let Some((name, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        if let Some(value) = unquote(value) {
+            out.push((name.to_owned(), value));
+        }
+    }
+    out
+}
+
+/// A value as `declare -p` quotes it: "..." or $'...'.
+fn unquote(value: &str) -> Option<String> {
+    let mut out = String::new();
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match (c, chars.clone().next()) {
+                ('\\', Some(n @ ('"' | '\\' | '$' | '`'))) => {
+                    out.push(n);
+                    chars.next();
+                }
+                _ => out.push(c),
+            }
+        }
+        return Some(out);
+    }
+    let inner = value.strip_prefix("$'")?.strip_suffix('\'')?;
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('e' | 'E') => out.push('\u{1b}'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exported_values_are_read_back() {
+        let dump = "cd -- /tmp 2>/dev/null || true\ndeclare -x PATH=\"/bin\"\ndeclare -- LOCAL=\"x\"\ndeclare -x Q=\"a \\\"b\\\" \\$c\"\ndeclare -x NL=$'one\\ntwo'\ndeclare -ax ARR=([0]=\"1\")\nf () \n{ \n    :\n}\n";
+        assert_eq!(
+            exported(dump),
+            vec![
+                ("PATH".to_owned(), "/bin".to_owned()),
+                ("Q".to_owned(), "a \"b\" $c".to_owned()),
+                ("NL".to_owned(), "one\ntwo".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn bash_variables_are_dropped_and_functions_kept() {

@@ -317,7 +317,11 @@ fn mask(name: &str, secret: bool, value: &str) -> String {
 fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
     let step = &runbook.steps[index];
     let resolved = resolve(runbook, index, bindings, true);
-    let condition = step.when.as_ref().map(|w| condition(runbook, w, bindings));
+    let evaluated = step.when.as_ref().map(|w| condition(runbook, w, bindings));
+    let (condition, when_unbound) = match evaluated {
+        Some((c, unbound)) => (Some(c), unbound),
+        None => (None, None),
+    };
     let (mut status, mut status_reason) = status(step, bindings);
     if status == Status::Run
         && let Some(Condition::False) = &condition
@@ -382,25 +386,37 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
             .collect(),
         condition,
         retry: step.retry.clone(),
-        unbound: resolved.unbound,
+        unbound: {
+            let mut unbound = resolved.unbound;
+            unbound.extend(when_unbound.filter(|n| !unbound.contains(n)));
+            unbound
+        },
         errors,
     }
 }
 
-fn condition(runbook: &Runbook, when: &crate::model::Expr, bindings: &Bindings) -> Condition {
+/// The condition's value, and the variable it still needs, if any.
+fn condition(
+    runbook: &Runbook,
+    when: &crate::model::Expr,
+    bindings: &Bindings,
+) -> (Condition, Option<String>) {
     use crate::checks::{self, ConditionError, Source};
     checks::with_engine(|engine| {
         let Ok(compiled) = engine.compile(Source::expression(&when.source, when.span)) else {
-            return Condition::Error("it does not compile (see `litops check`)".to_owned());
+            let error = Condition::Error("it does not compile (see `litops check`)".to_owned());
+            return (error, None);
         };
         let facts = checks::binding_facts(runbook, bindings);
         match engine.condition(&compiled, &facts, &runbook.file) {
-            Ok(true) => Condition::True,
-            Ok(false) => Condition::False,
-            Err(err @ (ConditionError::Unbound(_) | ConditionError::NeedsRun)) => {
-                Condition::Undecided(err.to_string())
+            Ok(true) => (Condition::True, None),
+            Ok(false) => (Condition::False, None),
+            Err(ConditionError::Unbound(name)) => {
+                let reason = ConditionError::Unbound(name.clone()).to_string();
+                (Condition::Undecided(reason), Some(name))
             }
-            Err(ConditionError::Broken(message)) => Condition::Error(message),
+            Err(err @ ConditionError::NeedsRun) => (Condition::Undecided(err.to_string()), None),
+            Err(ConditionError::Broken(message)) => (Condition::Error(message), None),
         }
     })
 }

@@ -1,6 +1,7 @@
 //! One integration test binary (link time matters on small machines).
 
 mod cases;
+mod checks;
 mod cli;
 mod injection;
 mod interactive;
@@ -8,3 +9,4 @@ mod postgres;
 mod props;
 mod run;
 mod support;
+mod transcripts;
