@@ -43,6 +43,13 @@ __litops_save() {
     alias -p
   } > "$1/state.sh.new"
 }
+# litops gone (parent-death signal): the step in flight goes too; nothing
+# runs unsupervised or unrecorded.
+__litops_stop() {
+  for __litops_job in $(jobs -p); do kill -TERM -- "-$__litops_job" 2>/dev/null; done
+  exit 143
+}
+trap __litops_stop TERM
 while IFS= read -r __litops_n; do
   (
     exec </dev/null >"$__litops_dir/out" 2>"$__litops_dir/err"
@@ -56,8 +63,9 @@ while IFS= read -r __litops_n; do
     set -eo pipefail
     . "$__litops_script"
   ) &
-  printf 'pid %d\n' "$!"
-  wait "$!"
+  __litops_pid=$!
+  printf 'pid %d\n' "$__litops_pid"
+  wait "$__litops_pid"
   printf 'done %d\n' "$?"
 done
 "#;
@@ -104,7 +112,21 @@ impl Zygote {
     pub fn start(setsid: &str, shell: &str, dir: &Path) -> std::io::Result<Zygote> {
         let out = fifo(&dir.join("out"))?;
         let err = fifo(&dir.join("err"))?;
-        let mut child = tokio::process::Command::new(setsid)
+        let mut command = tokio::process::Command::new(setsid);
+        let parent = nix::unistd::getpid();
+        // SAFETY: between fork and exec the closure makes only
+        // async-signal-safe calls (prctl, getppid) and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                // If litops dies (even by SIGKILL), the zygote hears of it.
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+                if nix::unistd::getppid() != parent {
+                    return Err(std::io::Error::from_raw_os_error(nix::libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .arg(shell)
             .args(["--noprofile", "--norc", "-c", ZYGOTE, "litops-zygote"])
             .arg(dir)
