@@ -21,11 +21,14 @@ mkdir -p "$out"
 
 contenders=(
   -n 'bash -c per step (baseline)' "bash -c 'for i in \$(seq 100); do bash -c true; done'"
-  -n 'litops run, 100 steps' "$litops run $out/steps100.md --unattended --no-env"
+  -n 'litops run, 100 steps' "$litops run $out/steps100.md --unattended --no-env "
+  -n 'litops run, 100 steps, no transcript' "$litops run $out/steps100.md --unattended --no-env --no-transcript"
 )
 if command -v just > /dev/null; then
   contenders+=(-n 'just, 100 recipes' "just --justfile $out/justfile --working-directory $out all")
 else
   echo "just not found (cargo install just): left out" >&2
 fi
+# Transcripts of the benchmark runs stay in the output directory.
+export LITOPS_RUNS_DIR=$out/runs
 hyperfine -N --warmup 3 --runs 20 --export-json "$out/steps.json" "${contenders[@]}"

@@ -115,6 +115,9 @@ pub enum Event<'a> {
         verdict: crate::checks::Verdict,
         /// `file:line:col` of the check.
         location: String,
+        /// What the check printed (`print`, `debug`), secret values masked.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        printed: Vec<String>,
     },
     /// The step will run again (`retry`/`until`) after a wait.
     StepRetrying {

@@ -49,6 +49,7 @@ pub(super) struct State {
     env: Vec<(String, String)>,
     steps: Option<Vec<StepFacts>>,
     pub(super) warnings: Vec<String>,
+    pub(super) printed: Vec<String>,
     regexes: HashMap<String, regex::Regex>,
 }
 
@@ -62,6 +63,7 @@ impl State {
                 .collect(),
             steps: facts.steps.map(<[StepFacts]>::to_vec),
             warnings: Vec::new(),
+            printed: Vec::new(),
             regexes: HashMap::new(),
         }
     }
@@ -203,8 +205,16 @@ pub(super) fn register(engine: &mut rhai::Engine, state: &Rc<RefCell<State>>) {
                 .iter()
                 .filter(|f| f.id == id.as_str() || f.id.ends_with(&format!("/{id}")))
                 .collect();
-            let Some(found) = found.last() else {
-                return Ok(Dynamic::UNIT);
+            let found = match found.as_slice() {
+                [] => return Ok(Dynamic::UNIT),
+                [one] => *one,
+                many => {
+                    let ids: Vec<&str> = many.iter().map(|f| f.id.as_str()).collect();
+                    return Err(runtime_error(format!(
+                        "step(\"{id}\") is ambiguous: {}; give more of the id",
+                        ids.join(", ")
+                    )));
+                }
             };
             let mut map = Map::new();
             map.insert("id".into(), found.id.clone().into());

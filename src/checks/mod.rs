@@ -154,8 +154,8 @@ pub fn binding_facts<'a>(
             .values
             .iter()
             .map(|(name, b)| {
-                let secret = runbook.variable(name).is_some_and(|v| v.secret)
-                    || crate::model::is_secret_name(name);
+                let secret =
+                    bindings.is_secret(runbook, name) || crate::model::is_secret_name(name);
                 (name.as_str(), b.value.as_str(), secret)
             })
             .collect(),
@@ -200,6 +200,12 @@ impl Engine {
         rhai.set_optimization_level(rhai::OptimizationLevel::None);
         let state = Rc::new(RefCell::new(api::State::default()));
         api::register(&mut rhai, &state);
+        // `print` and `debug` would write to litops's own stdout (breaking
+        // `--json`, unredacted); they are kept with the check's result.
+        let printed = Rc::clone(&state);
+        rhai.on_print(move |text| printed.borrow_mut().printed.push(text.to_owned()));
+        let printed = Rc::clone(&state);
+        rhai.on_debug(move |text, _, _| printed.borrow_mut().printed.push(text.to_owned()));
         Engine { rhai, state }
     }
 
@@ -269,9 +275,13 @@ impl Engine {
         let result = self
             .rhai
             .eval_ast_with_scope::<Dynamic>(&mut scope, &compiled.ast);
-        // Facts of this evaluation must not outlive it; its warnings are read once.
-        let warnings = self.state.replace(api::State::default()).warnings;
-        self.state.borrow_mut().warnings = warnings;
+        // Facts of this evaluation must not outlive it; its warnings and
+        // printed lines are read once.
+        let done = self.state.replace(api::State::default());
+        let mut state = self.state.borrow_mut();
+        state.warnings = done.warnings;
+        state.printed = done.printed;
+        drop(state);
         result
     }
 
@@ -354,6 +364,13 @@ impl Engine {
         };
         let span = compiled.source.span_of(err.position());
         format!("{what} (at {})", file.location(span))
+    }
+}
+
+impl Engine {
+    /// What the last evaluation printed (`print`, `debug`).
+    pub fn take_printed(&self) -> Vec<String> {
+        std::mem::take(&mut self.state.borrow_mut().printed)
     }
 }
 

@@ -165,6 +165,21 @@ fn vars_env_and_steps() {
         Verdict::Pass
     );
     assert_eq!(verdict(r#"step("nope") == ()"#, &facts), Verdict::Pass);
+    let two = [
+        steps[0].clone(),
+        StepFacts {
+            id: "rollback/apply".into(),
+            ..steps[0].clone()
+        },
+    ];
+    let facts = Facts {
+        steps: Some(&two),
+        ..Facts::default()
+    };
+    assert!(matches!(
+        verdict(r#"step("apply").ok"#, &facts),
+        Verdict::Fail { message } if message.contains("ambiguous")
+    ));
 }
 
 #[test]
@@ -260,4 +275,33 @@ fn syntax_errors_point_into_the_file() {
     assert_eq!(err.code, "check-syntax");
     let span = err.span.expect("span");
     assert_eq!(f.position(span.start).line, 5);
+}
+
+#[test]
+fn values_from_secret_files_are_masked_whatever_their_name() {
+    use crate::bind::{Bindings, Bound, Source as From};
+    let rb = crate::load::from_text("t.md", "```bash\necho $CERT $REGION\n```\n");
+    let mut bindings = Bindings::default();
+    for (name, value, source) in [
+        ("CERT", "-----BEGIN", From::SecretFile("c.pem".into())),
+        ("REGION", "eu-west-1", From::Set),
+    ] {
+        bindings.values.insert(
+            name.into(),
+            Bound {
+                value: value.into(),
+                source,
+            },
+        );
+    }
+    let facts = binding_facts(&rb, &bindings);
+    assert_eq!(
+        verdict(r#"vars.CERT == "[REDACTED:CERT]""#, &facts),
+        Verdict::Pass
+    );
+    assert_eq!(verdict(r#"REGION == "eu-west-1""#, &facts), Verdict::Pass);
+    assert!(matches!(
+        verdict("CERT != \"\"", &facts),
+        Verdict::Error { .. }
+    ));
 }

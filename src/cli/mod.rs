@@ -34,11 +34,14 @@ Exit codes:
   6    `run`: the transcript cannot be written (nothing runs unrecorded)
   130  `run`: interrupted (Ctrl-C twice, or SIGTERM)
 
-Variables are bound in this order (first wins): --set, --env-file and --vars
-files (the last file wins), the environment, front-matter defaults (litops.vars), the value
-written in the document (NAME=value before a command).
+Variables are bound in this order (first wins): --set, --secret-file,
+--env-file and --vars files (the last file wins), the environment,
+front-matter defaults (litops.vars), the value written in the document
+(NAME=value before a command).
 
-Docs: docs/dialect.md (annotations), docs/plan-json.md (plan --format json).";
+Docs: docs/dialect.md (annotations), docs/checks.md (Rhai checks),
+docs/transcripts.md (records, resume, diff), docs/plan-json.md and
+docs/events.md (JSON output).";
 
 /// litops: executable Markdown runbooks.
 ///

@@ -543,7 +543,6 @@ fn header(
                 }
             })
             .collect(),
-        resumes: None,
     }
 }
 

@@ -168,6 +168,7 @@ pub fn run(
         redactor: &redactor,
         reporter,
         history: start.history,
+        saved_state: start.state.clone(),
     };
     run.reporter.event(&Event::RunStarted {
         runbook: plan.runbook.path.clone(),
@@ -306,11 +307,15 @@ pub fn run(
             seen_env.extend(env.iter().cloned());
             let mut result = run.judge(step, &seen_env, ran);
             if result == Outcome::Success {
-                if let Some(state) = state {
+                // Recorded when it changed: most steps leave the session as it was.
+                if let Some(state) = state
+                    && run.saved_state.as_deref() != Some(state.as_str())
+                {
                     run.reporter.event(&Event::SessionSaved {
                         id: step.id.clone(),
                         state: redactor.apply(&state).into_owned(),
                     });
+                    run.saved_state = Some(state);
                 }
                 break;
             }
@@ -393,6 +398,8 @@ struct Running<'r> {
     redactor: &'r Redactor,
     reporter: &'r mut dyn Reporter,
     history: Vec<StepFacts>,
+    /// The session state last recorded (`SessionSaved`).
+    saved_state: Option<String>,
 }
 
 impl Running<'_> {
@@ -435,14 +442,15 @@ impl Running<'_> {
         let runbook = self.runbook;
         let mut passed = true;
         for (i, p) in runbook.settings.preflight.iter().enumerate() {
-            let verdict = checks::with_engine(|engine| {
-                match engine.compile(checks::Source::expression(&p.source, p.span)) {
+            let result = checks::with_engine(|engine| {
+                let verdict = match engine.compile(checks::Source::expression(&p.source, p.span)) {
                     Ok(compiled) => engine.check(&compiled, &self.facts(), &runbook.file),
                     Err(d) => Verdict::Error { message: d.message },
-                }
+                };
+                (verdict, engine.take_printed())
             });
-            passed &= verdict.passed();
-            self.report_check("preflight", i, "preflight", verdict, p.span);
+            passed &= result.0.passed();
+            self.report_check("preflight", i, "preflight", result, p.span);
         }
         passed
     }
@@ -461,11 +469,18 @@ impl Running<'_> {
         });
         Some(result.map_err(|message| {
             let verdict = Verdict::Error { message };
-            self.report_check(&step.id, 0, "when", verdict, when.span);
+            self.report_check(&step.id, 0, "when", (verdict, Vec::new()), when.span);
         }))
     }
 
-    fn report_check(&mut self, id: &str, check: usize, origin: &str, verdict: Verdict, span: Span) {
+    fn report_check(
+        &mut self,
+        id: &str,
+        check: usize,
+        origin: &str,
+        (verdict, printed): (Verdict, Vec<String>),
+        span: Span,
+    ) {
         let verdict = match verdict {
             Verdict::Pass => Verdict::Pass,
             Verdict::Warn { messages } => Verdict::Warn {
@@ -487,6 +502,10 @@ impl Running<'_> {
             origin: origin.to_owned(),
             verdict,
             location: self.runbook.file.location(span),
+            printed: printed
+                .iter()
+                .map(|p| self.redactor.apply(p).into_owned())
+                .collect(),
         });
     }
 
@@ -522,16 +541,19 @@ impl Running<'_> {
                 stderr: &stderr,
                 duration_ms: ran.duration_ms,
             });
-            let verdicts: Vec<Verdict> = checks::with_engine(|engine| {
+            let verdicts: Vec<(Verdict, Vec<String>)> = checks::with_engine(|engine| {
                 checks
                     .iter()
-                    .map(|check| match engine.compile(check.rhai()) {
-                        Ok(compiled) => engine.check(&compiled, &facts, &runbook.file),
-                        Err(d) => Verdict::Error { message: d.message },
+                    .map(|check| {
+                        let verdict = match engine.compile(check.rhai()) {
+                            Ok(compiled) => engine.check(&compiled, &facts, &runbook.file),
+                            Err(d) => Verdict::Error { message: d.message },
+                        };
+                        (verdict, engine.take_printed())
                     })
                     .collect()
             });
-            let all_pass = verdicts.iter().all(Verdict::passed);
+            let all_pass = verdicts.iter().all(|(v, _)| v.passed());
             let judges_exit = checks.iter().any(|c| c.source.contains("exit_code"));
             outcome = match (ran.outcome, all_pass) {
                 (Outcome::Success, true) => Outcome::Success,

@@ -46,6 +46,7 @@ __litops_save() {
 # litops gone (parent-death signal): the step in flight goes too; nothing
 # runs unsupervised or unrecorded.
 __litops_stop() {
+  if [ -n "${__litops_pid:-}" ]; then kill -TERM -- "-$__litops_pid" 2>/dev/null; fi
   for __litops_job in $(jobs -p); do kill -TERM -- "-$__litops_job" 2>/dev/null; done
   exit 143
 }
@@ -66,7 +67,10 @@ while IFS= read -r __litops_n; do
   __litops_pid=$!
   printf 'pid %d\n' "$__litops_pid"
   wait "$__litops_pid"
-  printf 'done %d\n' "$?"
+  __litops_rc=$?
+  # Never signal a group id that may be reused once the step is gone.
+  unset __litops_pid
+  printf 'done %d\n' "$__litops_rc"
 done
 "#;
 

@@ -256,6 +256,7 @@ impl Operator for Interactive {
         let what = match outcome {
             Outcome::Interrupted => "was interrupted",
             Outcome::TimedOut => "timed out",
+            Outcome::CheckFailed => "ran, but its check did not pass",
             _ => "failed",
         };
         let items = ["Retry", "Continue with the next step", "Quit"];

@@ -54,7 +54,15 @@ fn is_upper_name(name: &str) -> bool {
 
 /// Pass 5: every Rhai check and condition compiles, or says where it does not.
 fn compile_checks(runbook: &mut Runbook) {
-    crate::checks::with_engine(|engine| compile_with(engine, runbook));
+    let any = !runbook.settings.preflight.is_empty()
+        || runbook
+            .steps
+            .iter()
+            .any(|s| !s.checks.is_empty() || s.when.is_some());
+    // Building the engine registers Rhai's whole library: only when needed.
+    if any {
+        crate::checks::with_engine(|engine| compile_with(engine, runbook));
+    }
 }
 
 fn compile_with(engine: &crate::checks::Engine, runbook: &mut Runbook) {
@@ -227,6 +235,16 @@ fn make_step(
         })
     })
     .collect();
+    if let (Some(_), None, None) = (options.interval, options.retry, &options.until) {
+        runbook.diagnostics.push(
+            Diagnostic::warning(
+                "annotation-value",
+                "`interval` has no effect without `retry` or `until`",
+            )
+            .at(runbook.file.first_line(code.span))
+            .help("add retry=N (attempts) or until=\"EXPR\" (a condition to wait for)"),
+        );
+    }
     let retry = (options.retry.is_some() || options.until.is_some()).then(|| Retry {
         attempts: options.retry.unwrap_or(DEFAULT_ATTEMPTS),
         interval: options.interval.unwrap_or(DEFAULT_INTERVAL),

@@ -116,8 +116,14 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 section,
                 script,
                 interactive,
+                attempt,
                 ..
             } => {
+                // Another attempt: the failed one before it is not a failure
+                // of the run (unless this one fails too).
+                if *attempt > 1 {
+                    self.failed = self.failed.saturating_sub(1);
+                }
                 let header = self.paint("1;36", &format!("▶ [{}/{}] {id}", index + 1, self.total));
                 let path = self.paint("2", &section.join(" › "));
                 self.line(&format!("\n{header}  {path}"));
@@ -203,8 +209,13 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 origin,
                 verdict,
                 location,
+                printed,
                 ..
             } => {
+                for line in printed {
+                    let text = self.paint("2", &format!("  │ {line}"));
+                    self.line(&text);
+                }
                 let what = if id == "preflight" {
                     "preflight check".to_owned()
                 } else {
@@ -233,8 +244,6 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 reason,
             } => {
                 self.stop_spinner();
-                // The attempt that failed is not a failure of the run.
-                self.failed = self.failed.saturating_sub(1);
                 let text = self.paint(
                     "33",
                     &format!(

@@ -56,8 +56,6 @@ pub struct Header {
     /// The planned steps, in order, with what the plan said of them.
     pub steps: Vec<PlannedStep>,
     pub variables: Vec<BoundVariable>,
-    /// Set when this run continues another (`litops resume`).
-    pub resumes: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -248,17 +248,13 @@ impl Reporter for TranscriptWriter {
             Ok(body) => self.write(body),
             Err(err) => self.fail(&std::io::Error::other(err)),
         }
-        // Step boundaries reach the disk: before a step runs (never run a
-        // step without a record of it) and when it has ended.
+        // Every record is written at once (a killed litops loses nothing
+        // the kernel has); the disk is synced at step boundaries: before a
+        // step runs (never run a step without a record of it, nor before
+        // the previous step's end is safe) and when the run ends.
         if matches!(
             event,
-            Event::StepStarted { .. }
-                | Event::StepFinished { .. }
-                | Event::StepSkipped { .. }
-                | Event::SessionSaved { .. }
-                | Event::GateAnswered { .. }
-                | Event::RunInterrupted { .. }
-                | Event::RunFinished { .. }
+            Event::StepStarted { .. } | Event::RunInterrupted { .. } | Event::RunFinished { .. }
         ) {
             self.sync();
         }

@@ -161,6 +161,7 @@ export NAMESPACE=prod
 ```
 
 ```rhai
+print("items seen: " + json(stdout).items.len());
 let doc = json(stdout);
 exit_code == 0
     && doc.items.len() == 2
@@ -257,6 +258,11 @@ true
                 "expected yes, got nope\n".into()
             ),
         ]
+    );
+    // `print` is kept with the check, not written into the event stream.
+    assert_eq!(
+        of_kind(&events, "check-finished")[0]["printed"],
+        serde_json::json!(["items seen: 2"])
     );
     let finished: Vec<(&str, &str)> = of_kind(&events, "step-finished")
         .iter()

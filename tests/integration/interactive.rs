@@ -238,3 +238,21 @@ fn a_shell_opens_where_the_session_is() {
     line(&mut p, "next-ran").expect("back in the run");
     assert_eq!(exit_code(&mut p), Some(0));
 }
+
+#[test]
+fn a_failed_check_offers_a_retry() {
+    let runbook = TempRunbook::new(
+        "check.md",
+        "## Wait\n\n```bash\nn=$(cat count 2>/dev/null || echo 0)\necho $((n + 1)) > count\necho \"try $((n + 1))\"\n```\n\n```rhai\nif stdout.contains(\"try 2\") { pass() } else { fail(\"not yet: \" + stdout) }\n```\n",
+    );
+    let mut p = session(&runbook, &["--no-transcript"], &[]);
+    answer(&mut p, "[1/1] wait", "");
+    answer(&mut p, "Step", ENTER);
+    p.exp_string("block check failed: not yet: try 1")
+        .expect("the check fails first");
+    // Retry is the default.
+    answer(&mut p, "wait ran, but its check did not pass", ENTER);
+    p.exp_string("block check passed").expect("then passes");
+    p.exp_string("Done: 1 succeeded, 0 failed").expect("done");
+    assert_eq!(exit_code(&mut p), Some(0));
+}

@@ -578,14 +578,14 @@ fn finished_steps(records: &[Value]) -> Vec<String> {
 
 /// Waits until no process carries `marker` in its environment.
 fn wait_until_gone(marker: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let alive = processes_with(marker);
         if alive.is_empty() {
             return;
         }
         if Instant::now() > deadline {
-            panic!("processes of {marker} still running after 10 s: {alive:#?}");
+            panic!("processes of {marker} still running after 20 s: {alive:#?}");
         }
         std::thread::sleep(Duration::from_millis(10));
     }
