@@ -161,6 +161,127 @@ pub enum Event<'a> {
     },
 }
 
+impl Event<'_> {
+    /// A copy that owns its output bytes (to keep events for later).
+    pub fn to_static(&self) -> Event<'static> {
+        match self {
+            Event::Output { id, stream, data } => Event::Output {
+                id: id.clone(),
+                stream: *stream,
+                data: Cow::Owned(data.to_vec()),
+            },
+            Event::RunStarted {
+                runbook,
+                title,
+                steps,
+                unattended,
+            } => Event::RunStarted {
+                runbook: runbook.clone(),
+                title: title.clone(),
+                steps: *steps,
+                unattended: *unattended,
+            },
+            Event::StepStarted {
+                index,
+                id,
+                section,
+                script,
+                env,
+                interactive,
+                attempt,
+            } => Event::StepStarted {
+                index: *index,
+                id: id.clone(),
+                section: section.clone(),
+                script: script.clone(),
+                env: env.clone(),
+                interactive: *interactive,
+                attempt: *attempt,
+            },
+            Event::StepFinished {
+                id,
+                outcome,
+                exit_code,
+                signal,
+                duration_ms,
+                continue_on_error,
+            } => Event::StepFinished {
+                id: id.clone(),
+                outcome: *outcome,
+                exit_code: *exit_code,
+                signal: *signal,
+                duration_ms: *duration_ms,
+                continue_on_error: *continue_on_error,
+            },
+            Event::StepSkipped { id, reason } => Event::StepSkipped {
+                id: id.clone(),
+                reason: reason.clone(),
+            },
+            Event::CheckFinished {
+                id,
+                check,
+                origin,
+                verdict,
+                location,
+                printed,
+            } => Event::CheckFinished {
+                id: id.clone(),
+                check: *check,
+                origin: origin.clone(),
+                verdict: verdict.clone(),
+                location: location.clone(),
+                printed: printed.clone(),
+            },
+            Event::StepRetrying {
+                id,
+                attempt,
+                attempts,
+                wait_ms,
+                reason,
+            } => Event::StepRetrying {
+                id: id.clone(),
+                attempt: *attempt,
+                attempts: *attempts,
+                wait_ms: *wait_ms,
+                reason: reason.clone(),
+            },
+            Event::SessionSaved { id, state } => Event::SessionSaved {
+                id: id.clone(),
+                state: state.clone(),
+            },
+            Event::StepNotice { id, message } => Event::StepNotice {
+                id: id.clone(),
+                message: message.clone(),
+            },
+            Event::GateAsked { id, reasons } => Event::GateAsked {
+                id: id.clone(),
+                reasons: reasons.clone(),
+            },
+            Event::GateAnswered {
+                id,
+                approved,
+                by,
+                how,
+            } => Event::GateAnswered {
+                id: id.clone(),
+                approved: *approved,
+                by: by.clone(),
+                how: how.clone(),
+            },
+            Event::RunInterrupted { id } => Event::RunInterrupted { id: id.clone() },
+            Event::RunFinished {
+                outcome,
+                exit_code,
+                duration_ms,
+            } => Event::RunFinished {
+                outcome: *outcome,
+                exit_code: *exit_code,
+                duration_ms: *duration_ms,
+            },
+        }
+    }
+}
+
 #[expect(
     clippy::ptr_arg,
     reason = "serde's serialize_with passes the field itself by reference"

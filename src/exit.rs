@@ -16,5 +16,7 @@ pub const CHECK_FAILED: u8 = 5;
 /// `run`: the transcript cannot be written (full or read-only disk); no
 /// step runs unrecorded, so the run stopped or never started.
 pub const TRANSCRIPT_FAILED: u8 = 6;
+/// `run`: another run of the same runbook and lock key holds the lock.
+pub const LOCKED: u8 = 7;
 /// `run`: interrupted (Ctrl-C twice, or SIGTERM).
 pub const INTERRUPTED: u8 = 130;

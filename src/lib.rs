@@ -3,6 +3,7 @@
 //! Data flows one way: source text → [`syntax::Document`] → [`model::Runbook`]
 //! → [`plan::Plan`] → [`exec`] → [`event::Event`]s → [`report`]ers.
 
+pub mod approval; // Approved plans: digests, sign-off, verification
 pub mod bind; // Variable values: --set, --vars files, environment, defaults
 pub mod bounded; // Head and tail of unbounded output
 pub mod checks; // Rhai checks and conditions, sandboxed
@@ -14,10 +15,12 @@ pub mod exit; // Exit codes
 pub mod gate; // Who decides during a run: unattended approvals, interactive prompts
 pub mod lint; // `check` lints on top of lowering diagnostics
 pub mod load; // File → Runbook
+pub mod lock; // One run per runbook and target: flock with a named holder
 pub mod model; // Runbook: sections, steps, variables, alternatives
 pub mod plan; // Selection + bindings → Plan (the dry run)
 pub mod redact; // Masking secret values in echoed text
 pub mod report; // Event consumers: terminal, JSON lines
+pub mod schedule; // systemd, cron and Kubernetes jobs for unattended runs
 pub mod shell; // Bash-aware reading of shell blocks
 pub mod source; // Source files, spans, line/column, mapped text
 pub mod syntax; // Markdown → Document (syntax only)

@@ -4,10 +4,12 @@
 //! stderr for diagnostics), a broken pipe ends quietly, colour follows
 //! `--color`, `NO_COLOR` and whether the stream is a terminal.
 
+mod approve;
 mod check;
 mod list;
 mod plan;
 mod run;
+mod schedule;
 mod transcript;
 
 use std::io::{IsTerminal, Write};
@@ -32,6 +34,7 @@ Exit codes:
   4    `run`: a gated step not approved, or a manual step, in an unattended run
   5    `run`: a check, preflight check or `when` condition failed
   6    `run`: the transcript cannot be written (nothing runs unrecorded)
+  7    `run`: another run of the same runbook (and litops.lock_key) is running
   130  `run`: interrupted (Ctrl-C twice, or SIGTERM)
 
 Variables are bound in this order (first wins): --set, --secret-file,
@@ -74,6 +77,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Run a runbook's steps: interactively (step by step) or unattended.
     Run(run::RunArgs),
+    /// Sign off a plan written by `plan --out`; `run --approved` then runs exactly that.
+    Approve(approve::ApproveArgs),
     /// Continue a run that stopped (failed, interrupted, killed) after its last completed step.
     Resume(run::ResumeArgs),
     /// Lint runbooks (files or directories) for CI: errors and warnings with file:line:col.
@@ -82,6 +87,10 @@ enum Command {
     Transcript(transcript::TranscriptArgs),
     /// Compare two recorded runs step by step (commands, exit codes, output).
     Diff(transcript::DiffArgs),
+    /// Write a scheduler's configuration (systemd timer, crontab line, Kubernetes CronJob) for unattended runs.
+    Schedule(schedule::ScheduleArgs),
+    /// Per runbook: the last recorded run, its outcome, and whether its schedule was missed.
+    Status(schedule::StatusArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -107,6 +116,13 @@ struct SelectArgs {
 }
 
 impl SelectArgs {
+    fn is_set(&self) -> bool {
+        !self.sections.is_empty()
+            || !self.steps.is_empty()
+            || self.from.is_some()
+            || self.to.is_some()
+    }
+
     fn selection(&self) -> Selection {
         Selection {
             sections: self.sections.clone(),
@@ -175,8 +191,11 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, &out),
         Command::Check(args) => check::run(&args, &out),
         Command::Resume(args) => run::resume(&args, &out),
+        Command::Approve(args) => approve::run(&args, &out),
         Command::Transcript(args) => transcript::run(&args, &out),
         Command::Diff(args) => transcript::diff(&args, &out),
+        Command::Schedule(args) => schedule::schedule(&args, &out),
+        Command::Status(args) => schedule::status(&args, &out),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "litops", &mut buffer);

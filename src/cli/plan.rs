@@ -1,10 +1,11 @@
 //! `litops plan`: the dry run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use super::{BindArgs, Output, SelectArgs, bind_or_report, load_plannable};
+use crate::approval;
 use crate::exit;
 use crate::plan;
 
@@ -19,6 +20,10 @@ pub struct PlanArgs {
     /// Output format: text (people), markdown (a review checklist), json (scripts; see docs/plan-json.md).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write a plan to approve (`litops approve`) and run as reviewed
+    /// (`litops run --approved`): a digest of each step as it would run.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,5 +62,66 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         },
     };
     out.stdout(&text);
+    match &args.out {
+        Some(path) => {
+            write_approvable(path, &args.file, &runbook, &selected, &bindings, &plan, out)
+        }
+        None => exit::OK,
+    }
+}
+
+/// `--out`: the plan as digests, ready for approval.
+fn write_approvable(
+    path: &Path,
+    file: &Path,
+    runbook: &crate::model::Runbook,
+    selected: &[usize],
+    bindings: &crate::bind::Bindings,
+    plan: &plan::Plan,
+    out: &Output,
+) -> u8 {
+    // Secrets may be missing (they are masked in digests); other values not.
+    let missing: Vec<&str> = plan
+        .variables
+        .iter()
+        .filter(|v| v.value.is_none() && !v.optional && !v.secret)
+        .filter(|v| {
+            plan.steps
+                .iter()
+                .any(|s| s.unbound.contains(&v.name) && s.status != plan::Status::Skip)
+        })
+        .map(|v| v.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        out.error(format!(
+            "an approvable plan needs every value that is not secret; missing: {}",
+            missing.join(", ")
+        ));
+        return exit::MISSING_VARIABLES;
+    }
+    let (_, steps) = approval::digests(runbook, selected, bindings);
+    let bytes = std::fs::read(file).unwrap_or_default();
+    let approvable = approval::ApprovedPlan {
+        format: approval::FORMAT.to_owned(),
+        runbook: file.display().to_string(),
+        title: runbook.title().to_owned(),
+        content_hash: crate::transcript::content_hash(&bytes),
+        created_at: jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        created_by: crate::gate::operator_name(),
+        steps,
+        approvals: Vec::new(),
+    };
+    if let Err(err) = approval::save(path, &approvable) {
+        out.error(format!("cannot write {}: {err}", path.display()));
+        return exit::USAGE;
+    }
+    out.stderr(&format!(
+        "wrote {}: {} steps to approve (litops approve {} --by NAME)\n",
+        path.display(),
+        approvable.steps.len(),
+        path.display()
+    ));
     exit::OK
 }

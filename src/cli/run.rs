@@ -12,16 +12,18 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{BindArgs, Output, SelectArgs, bind_or_report, load_plannable};
+use crate::approval::{self, ApprovedPlan};
 use crate::bind::{Bindings, Bound, Source};
 use crate::checks;
 use crate::exec::{self, Operator, Reporter};
 use crate::exit;
 use crate::gate::{self, Approvals, Interactive, Unattended};
+use crate::lock;
 use crate::model::Runbook;
 use crate::model::meta::parse_duration;
 use crate::plan::{self, Plan, Status, select};
 use crate::redact::Redactor;
-use crate::report::{JsonReporter, TerminalReporter};
+use crate::report::{JsonReporter, QuietReporter, RunSummary, SummaryReporter, TerminalReporter};
 use crate::transcript::{self, RunView, Transcript, TranscriptWriter, WriterOptions};
 
 #[derive(Debug, Args)]
@@ -34,6 +36,10 @@ pub struct RunArgs {
     bind: BindArgs,
     #[command(flatten)]
     exec: ExecArgs,
+    /// Run exactly what was approved (`plan --out`, then `approve`): the
+    /// plan's steps, refused if any differs today; its gates count as approved.
+    #[arg(long, value_name = "PLAN")]
+    approved: Option<PathBuf>,
 }
 
 /// How a run goes: shared by `run` and `resume`.
@@ -68,6 +74,44 @@ pub struct ExecArgs {
     /// Do not record a transcript.
     #[arg(long)]
     no_transcript: bool,
+    /// Write a report when the run ends: junit=PATH (steps as test cases,
+    /// checks as assertions) or json=PATH (the summary); repeatable.
+    #[arg(long = "report", value_name = "KIND=PATH", value_parser = report_spec)]
+    reports: Vec<(ReportKind, PathBuf)>,
+    /// Run this shell command when the run succeeded, the JSON summary on its stdin.
+    #[arg(long, value_name = "CMD")]
+    on_success: Option<String>,
+    /// Run this shell command when the run did not succeed (for paging, chat), the JSON summary on its stdin.
+    #[arg(long, value_name = "CMD")]
+    on_failure: Option<String>,
+    /// One summary line when all goes well; a failed step's command and
+    /// output in full. The default for unattended runs of an approved plan.
+    #[arg(long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Every step's command and output, even where --quiet is the default.
+    #[arg(long)]
+    verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Junit,
+    Json,
+}
+
+fn report_spec(text: &str) -> Result<(ReportKind, PathBuf), String> {
+    let (kind, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: write junit=PATH or json=PATH"))?;
+    let kind = match kind {
+        "junit" => ReportKind::Junit,
+        "json" => ReportKind::Json,
+        other => return Err(format!("{other:?} is not a report kind (junit, json)")),
+    };
+    if path.is_empty() {
+        return Err("the report needs a path".to_owned());
+    }
+    Ok((kind, PathBuf::from(path)))
 }
 
 #[derive(Debug, Args)]
@@ -119,14 +163,35 @@ struct Job<'a> {
     exec: &'a ExecArgs,
     start: exec::Start,
     record: Record,
+    approved: Option<ApprovedPlan>,
 }
 
 fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
     let runbook = load_plannable(&args.file, out)?;
-    let selected = args.select.selection().apply(&runbook).map_err(|err| {
-        out.error(err);
-        exit::USAGE
-    })?;
+    let approved = match &args.approved {
+        Some(path) => Some(approval::load(path).map_err(|err| {
+            out.error(err);
+            exit::USAGE
+        })?),
+        None => None,
+    };
+    let selected = match &approved {
+        Some(plan) => {
+            if args.select.is_set() {
+                out.error("--approved runs the approved plan's steps; leave out --step, --section, --from and --to");
+                return Err(exit::USAGE);
+            }
+            // Steps gone from the runbook are reported with the other differences.
+            plan.steps
+                .iter()
+                .filter_map(|s| runbook.steps.iter().position(|r| r.id == s.id))
+                .collect()
+        }
+        None => args.select.selection().apply(&runbook).map_err(|err| {
+            out.error(err);
+            exit::USAGE
+        })?,
+    };
     let bindings = bind_or_report(&runbook, &args.bind, out)?;
     let record = if args.exec.no_transcript {
         Record::None
@@ -142,6 +207,7 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
             exec: &args.exec,
             start: exec::Start::default(),
             record,
+            approved,
         },
         out,
     )
@@ -287,6 +353,7 @@ fn prepare_resume(args: &ResumeArgs, out: &Output) -> Result<u8, u8> {
             exec: &args.exec,
             start,
             record,
+            approved: None,
         },
         out,
     )
@@ -301,6 +368,7 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         exec: args,
         start,
         record,
+        approved,
     } = job;
     let unattended = args.unattended || !std::io::stdin().is_terminal();
     let by = gate::operator_name();
@@ -367,7 +435,17 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         plan = plan::build(&runbook, &selected, &bindings);
     }
     refuse_unplaceable(&plan, out)?;
-    let approvals = approvals(&runbook, args, out)?;
+    let mut approvals = approvals(&runbook, args, out)?;
+    if let Some(approved) = &approved {
+        check_approved(
+            approved,
+            &runbook,
+            &selected,
+            &bindings,
+            &mut approvals,
+            out,
+        )?;
+    }
     if unattended {
         refuse_unattended(&plan, &approvals, out)?;
     }
@@ -401,19 +479,41 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
             Interactive::new(out.color_stderr, by, confirm_word),
         ))
     };
+    let quiet = args.quiet || (unattended && approved.is_some() && !args.verbose);
     let mut reporter: Box<dyn Reporter> = if args.json {
         Box::new(JsonReporter::new(std::io::BufWriter::new(raw_stdout())))
     } else {
         let terminal = TerminalReporter::new(raw_stdout(), std::io::stderr(), out.color_stdout);
-        if unattended {
+        if quiet {
+            Box::new(QuietReporter::new(terminal))
+        } else if unattended {
             Box::new(terminal)
         } else {
             Box::new(terminal.interactive(std::io::stderr().is_terminal()))
         }
     };
-    let mut writer = open_transcript(record, &runbook, path, &plan, &bindings, unattended, out)?;
+    let host = gate::operator_name()
+        .split_once('@')
+        .map(|(_, h)| h.to_owned())
+        .unwrap_or_default();
+    let mut summary = SummaryReporter::new(
+        jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        host,
+    );
+    let _lock = take_lock(&runbook, path, &bindings, out)?;
+    let facts = RunFacts {
+        runbook: &runbook,
+        path,
+        plan: &plan,
+        bindings: &bindings,
+        unattended,
+        approved: approved.as_ref(),
+    };
+    let mut writer = open_transcript(record, &facts, out)?;
     let finished = {
-        let mut reporters: Vec<&mut dyn Reporter> = vec![reporter.as_mut()];
+        let mut reporters: Vec<&mut dyn Reporter> = vec![reporter.as_mut(), &mut summary];
         if let Some(w) = writer.as_mut() {
             reporters.push(w);
         }
@@ -442,18 +542,141 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
             out.stderr(&format!("transcript: {}\n", w.path().display()));
         }
     }
+    if code.is_ok() {
+        let summary = summary.finish(writer.as_ref().map(|w| w.path().display().to_string()));
+        after_run(args, &summary, out);
+    }
     code
+}
+
+/// Reports and hooks, once the run has ended. Their failures are told, but
+/// do not change the run's exit code: the run itself is what it was.
+fn after_run(args: &ExecArgs, summary: &RunSummary, out: &Output) {
+    let json = serde_json::to_string_pretty(summary).unwrap_or_default() + "\n";
+    for (kind, path) in &args.reports {
+        let text = match kind {
+            ReportKind::Junit => summary.junit(),
+            ReportKind::Json => json.clone(),
+        };
+        if let Err(err) = std::fs::write(path, text) {
+            out.error(format!("cannot write the report {}: {err}", path.display()));
+        }
+    }
+    let hook = if summary.outcome == "success" {
+        args.on_success.as_deref()
+    } else {
+        args.on_failure.as_deref()
+    };
+    if let Some(command) = hook {
+        run_hook(command, summary, &json, out);
+    }
+}
+
+fn run_hook(command: &str, summary: &RunSummary, json: &str, out: &Output) {
+    use std::io::Write;
+    let child = std::process::Command::new("sh")
+        .args(["-c", command])
+        .env("LITOPS_OUTCOME", &summary.outcome)
+        .env("LITOPS_EXIT_CODE", summary.exit_code.to_string())
+        .env("LITOPS_RUNBOOK", &summary.runbook)
+        .env(
+            "LITOPS_TRANSCRIPT",
+            summary.transcript.as_deref().unwrap_or(""),
+        )
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) => {
+            out.error(format!("cannot run the hook `{command}`: {err}"));
+            return;
+        }
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // A hook that does not read its stdin is not an error.
+        let _ = stdin.write_all(json.as_bytes());
+    }
+    match child.wait() {
+        Ok(status) if status.success() => {}
+        Ok(status) => out.warning(format!("the hook `{command}` ended with {status}")),
+        Err(err) => out.error(format!("the hook `{command}`: {err}")),
+    }
+}
+
+/// One run per runbook and lock key: refused with the holder named.
+fn take_lock(
+    runbook: &Runbook,
+    path: &Path,
+    bindings: &Bindings,
+    out: &Output,
+) -> Result<lock::Lock, u8> {
+    let key: Vec<String> = runbook
+        .settings
+        .lock_key
+        .iter()
+        .map(|name| {
+            let value = bindings.get(name).map_or("", |b| b.value.as_str());
+            if bindings.is_secret(runbook, name) {
+                format!("{name}=[REDACTED:{name}]")
+            } else {
+                format!("{name}={value}")
+            }
+        })
+        .collect();
+    let key = key.join(",");
+    let (user, host) = gate::operator_name()
+        .split_once('@')
+        .map(|(u, h)| (u.to_owned(), h.to_owned()))
+        .unwrap_or_default();
+    let me = lock::Holder {
+        pid: std::process::id(),
+        host,
+        user,
+        started_at: jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        runbook: path.display().to_string(),
+        key: key.clone(),
+    };
+    let file = lock::lock_path(&lock::lock_dir(), path, &key);
+    match lock::acquire(&file, &me) {
+        Ok(lock) => {
+            if let Some(old) = &lock.taken_over {
+                out.warning(format!(
+                    "took over a stale lock: pid {} on {} (started {}) ended without releasing it",
+                    old.pid, old.host, old.started_at
+                ));
+            }
+            Ok(lock)
+        }
+        Err(err @ (lock::LockError::Held { .. } | lock::LockError::HeldUnknown(_))) => {
+            out.error(format!("{err}\nnothing was run; wait for it to finish"));
+            Err(exit::LOCKED)
+        }
+        Err(err) => {
+            out.error(format!(
+                "{err}\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)"
+            ));
+            Err(exit::LOCKED)
+        }
+    }
 }
 
 /// Creates (or reopens, for a resumed run) the transcript before anything
 /// runs: a run that cannot be recorded does not start.
+/// What the transcript's header says of a run.
+struct RunFacts<'a> {
+    runbook: &'a Runbook,
+    path: &'a Path,
+    plan: &'a Plan,
+    bindings: &'a Bindings,
+    unattended: bool,
+    approved: Option<&'a ApprovedPlan>,
+}
+
 fn open_transcript(
     record: Record,
-    runbook: &Runbook,
-    path: &Path,
-    plan: &Plan,
-    bindings: &Bindings,
-    unattended: bool,
+    facts: &RunFacts,
     out: &Output,
 ) -> Result<Option<TranscriptWriter>, u8> {
     let refuse = |target: &Path, err: std::io::Error| {
@@ -475,11 +698,11 @@ fn open_transcript(
             let now = jiff::Timestamp::now();
             let run_id = transcript::new_run_id(now);
             let target = if target.as_os_str().is_empty() {
-                transcript::default_path(&transcript::runs_dir(), path, &run_id)
+                transcript::default_path(&transcript::runs_dir(), facts.path, &run_id)
             } else {
                 target
             };
-            let header = header(runbook, path, plan, bindings, unattended, &run_id, now);
+            let header = header(facts, &run_id, now);
             TranscriptWriter::create(&target, &header, WriterOptions::default())
                 .map(Some)
                 .map_err(|e| refuse(&target, e))
@@ -487,15 +710,15 @@ fn open_transcript(
     }
 }
 
-fn header(
-    runbook: &Runbook,
-    path: &Path,
-    plan: &Plan,
-    bindings: &Bindings,
-    unattended: bool,
-    run_id: &str,
-    now: jiff::Timestamp,
-) -> transcript::Header {
+fn header(facts: &RunFacts, run_id: &str, now: jiff::Timestamp) -> transcript::Header {
+    let RunFacts {
+        runbook,
+        path,
+        plan,
+        bindings,
+        unattended,
+        approved,
+    } = *facts;
     let redactor = Redactor::new(runbook, bindings);
     let bytes = std::fs::read(path).unwrap_or_else(|_| runbook.file.text().as_bytes().to_vec());
     let (user, host) = gate::operator_name()
@@ -543,6 +766,14 @@ fn header(
                 }
             })
             .collect(),
+        approved_plan: approved.map(|a| transcript::ApprovedRef {
+            steps_digest: approval::steps_digest(&a.steps),
+            approvers: a
+                .valid_approvals()
+                .iter()
+                .map(|v| format!("{} at {}", v.by, v.at))
+                .collect(),
+        }),
     }
 }
 
@@ -649,7 +880,52 @@ fn approvals(runbook: &Runbook, args: &ExecArgs, out: &Output) -> Result<Approva
     Ok(Approvals {
         all: args.yes,
         steps,
+        ..Approvals::default()
     })
+}
+
+/// `--approved`: today's plan must be the approved one, step for step.
+fn check_approved(
+    approved: &ApprovedPlan,
+    runbook: &Runbook,
+    selected: &[usize],
+    bindings: &Bindings,
+    approvals: &mut Approvals,
+    out: &Output,
+) -> Result<(), u8> {
+    if approved.valid_approvals().is_empty() {
+        out.error(if approved.approvals.is_empty() {
+            "the plan has no approval yet (litops approve PLAN --by NAME)".to_owned()
+        } else {
+            "the plan's approvals do not cover its steps (it was edited after approval); approve it again".to_owned()
+        });
+        return Err(exit::GATE_NOT_APPROVED);
+    }
+    let (_, current) = approval::digests(runbook, selected, bindings);
+    let differences = approval::compare(&approved.steps, &current);
+    if !differences.is_empty() {
+        let mut text = format!(
+            "the runbook or its values differ from the approved plan ({} step{}); nothing was run:\n",
+            differences.len(),
+            if differences.len() == 1 { "" } else { "s" }
+        );
+        for d in &differences {
+            text.push_str(&format!("  {d}\n"));
+        }
+        text.push_str(
+            "review the change: make a new plan (litops plan --out) and have it approved",
+        );
+        out.error(text);
+        return Err(exit::GATE_NOT_APPROVED);
+    }
+    approvals.reviewed = approved
+        .steps
+        .iter()
+        .filter(|s| s.gated)
+        .map(|s| s.id.clone())
+        .collect();
+    approvals.reviewers = approved.approvers();
+    Ok(())
 }
 
 fn refuse_unattended(plan: &Plan, approvals: &Approvals, out: &Output) -> Result<(), u8> {

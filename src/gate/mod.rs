@@ -55,7 +55,7 @@ impl<O: Operator> Operator for Approving<O> {
         match self.approvals.how(&step.id) {
             Some(how) => Approval {
                 approved: true,
-                by: self.by.clone(),
+                by: self.approvals.by(&step.id, &self.by),
                 how: how.to_owned(),
             },
             None => self.inner.approve(step),

@@ -11,16 +11,30 @@ use crate::plan::{Plan, PlanStep, Status};
 pub struct Approvals {
     pub all: bool,
     pub steps: Vec<String>,
+    /// Gated steps of an approved plan (`run --approved`), and its approvers.
+    pub reviewed: Vec<String>,
+    pub reviewers: String,
 }
 
 impl Approvals {
     pub(super) fn how(&self, id: &str) -> Option<&'static str> {
-        if self.steps.iter().any(|s| s == id) {
+        if self.reviewed.iter().any(|s| s == id) {
+            Some("approved plan")
+        } else if self.steps.iter().any(|s| s == id) {
             Some("--approve")
         } else if self.all {
             Some("--yes")
         } else {
             None
+        }
+    }
+
+    /// Who approved: the plan's reviewers for its steps, else `by`.
+    pub(super) fn by(&self, id: &str, by: &str) -> String {
+        if self.reviewed.iter().any(|s| s == id) {
+            self.reviewers.clone()
+        } else {
+            by.to_owned()
         }
     }
 
@@ -49,7 +63,7 @@ impl Operator for Unattended {
         let how = self.approvals.how(&step.id);
         Approval {
             approved: how.is_some(),
-            by: self.by.clone(),
+            by: self.approvals.by(&step.id, &self.by),
             how: how.unwrap_or("none").to_owned(),
         }
     }

@@ -53,6 +53,9 @@ pub struct Settings {
     pub review_every: Option<Duration>,
     /// Rhai expressions that must hold before the first step runs.
     pub preflight: Vec<Preflight>,
+    /// Variables whose values, with the runbook, name what a run locks
+    /// (one run per cluster, say); empty: the runbook alone.
+    pub lock_key: Vec<String>,
 }
 
 /// One `litops.preflight` check.
@@ -104,6 +107,7 @@ const SETTINGS_KEYS: &[&str] = &[
     "shell",
     "review_every",
     "preflight",
+    "lock_key",
 ];
 const VAR_KEYS: &[&str] = &["default", "description", "secret", "values"];
 
@@ -352,6 +356,7 @@ impl Reader<'_> {
                     settings.production = self.bool("litops.production", &value, span, d)
                 }
                 "shell" => settings.shell = self.string("litops.shell", value, span, d),
+                "lock_key" => settings.lock_key = self.strings("litops.lock_key", value, span, d),
                 "preflight" => {
                     settings.preflight = self
                         .strings("litops.preflight", value, span, d)

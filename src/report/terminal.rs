@@ -76,6 +76,11 @@ impl<O: Write, E: Write> TerminalReporter<O, E> {
         }
     }
 
+    /// One line of its own (the quiet reporter's summary).
+    pub fn summary_line(&mut self, text: &str) {
+        self.line(text);
+    }
+
     fn line(&mut self, text: &str) {
         let newline = if self.at_line_start { "" } else { "\n" };
         let _ = writeln!(self.out, "{newline}{text}");

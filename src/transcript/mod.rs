@@ -56,6 +56,16 @@ pub struct Header {
     /// The planned steps, in order, with what the plan said of them.
     pub steps: Vec<PlannedStep>,
     pub variables: Vec<BoundVariable>,
+    /// `run --approved`: what was approved, and by whom.
+    #[serde(default)]
+    pub approved_plan: Option<ApprovedRef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApprovedRef {
+    pub steps_digest: String,
+    /// `name at time` of each approval that covers the plan.
+    pub approvers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

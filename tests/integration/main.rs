@@ -8,5 +8,6 @@ mod interactive;
 mod postgres;
 mod props;
 mod run;
+mod schedule;
 mod support;
 mod transcripts;

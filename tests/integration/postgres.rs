@@ -221,3 +221,133 @@ fn a_failed_comparison_fails_the_run() {
         stdout(&output)
     );
 }
+
+/// The maintenance runbook as a scheduled job runs it: planned, approved,
+/// scheduled as a systemd service, and that service's `ExecStart=` run
+/// unattended; its transcript and JUnit report checked.
+#[test]
+fn the_scheduled_job_runs_the_approved_plan() {
+    let server = PgServer::start_on(2);
+    let work = tempfile::tempdir().expect("tempdir");
+    let runs = work.path().join("runs");
+    let plan = work.path().join("plan.json");
+    let junit = work.path().join("junit.xml");
+    let mut values: Vec<String> = server.connection().to_vec();
+    values.push("--set".to_owned());
+    values.push(format!(
+        "BACKUP_DIR={}",
+        server.dir.path().join("backup").display()
+    ));
+    let output = litops()
+        .args([
+            "plan",
+            "runbooks/postgres-maintenance.md",
+            "--no-env",
+            "--out",
+        ])
+        .arg(&plan)
+        .args(&values)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = litops()
+        .arg("approve")
+        .arg(&plan)
+        .args(["--by", "dba-on-call", "--comment", "CHG-1042"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let units = work.path().join("units");
+    let output = litops()
+        .env("LITOPS_RUNS_DIR", &runs)
+        .args([
+            "schedule",
+            "runbooks/postgres-maintenance.md",
+            "--cron",
+            "0 3 * * 0",
+            "--emit",
+            "systemd",
+            "--approved",
+        ])
+        .arg(&plan)
+        .arg("--out")
+        .arg(&units)
+        .arg("--")
+        .arg("--no-env")
+        .args(&values)
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let service =
+        std::fs::read_to_string(units.join("litops-postgres-maintenance.service")).expect("unit");
+    let field = |name: &str| {
+        service
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name}= in\n{service}"))
+            .to_owned()
+    };
+    // systemd's quoting of these arguments (no `$` or `%`) is read the same by sh.
+    let script = format!(
+        "cd {} && env {} {}",
+        field("WorkingDirectory"),
+        field("Environment"),
+        field("ExecStart")
+    );
+    let output = Command::new("sh")
+        .args(["-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LITOPS_LOCK_DIR", work.path().join("locks"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("sh");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    // Quiet: the summary line, nothing else on stdout.
+    assert!(
+        stdout(&output).starts_with(
+            "✓ PostgreSQL backup and restore check: success; 7 succeeded, 0 failed, 0 skipped in "
+        ),
+        "{}",
+        stdout(&output)
+    );
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    assert!(xml.contains("tests=\"7\" failures=\"0\""), "{xml}");
+    assert!(xml.contains("source=1000 restored=1000"), "{xml}");
+    let transcripts = litops::transcript::read_all(&runs);
+    assert_eq!(transcripts.len(), 1);
+    let t = litops::transcript::Transcript::read(&transcripts[0]).expect("transcript");
+    assert!(t.broken_links.is_empty() && !t.truncated);
+    let view = litops::transcript::RunView::of(&t);
+    assert_eq!(view.outcome, "success");
+    let gated: Vec<&str> = view
+        .steps
+        .iter()
+        .filter_map(|s| s.gate.as_ref().map(|g| g.how.as_str()))
+        .collect();
+    assert!(
+        !gated.is_empty() && gated.iter().all(|h| *h == "approved plan"),
+        "{gated:?}"
+    );
+    assert!(
+        view.steps
+            .iter()
+            .any(|s| s.gate.as_ref().is_some_and(|g| g.by == "dba-on-call")),
+        "the approver is recorded"
+    );
+    let approved = t
+        .header
+        .approved_plan
+        .as_ref()
+        .expect("the approved plan is in the header");
+    assert_eq!(approved.approvers.len(), 1);
+    assert!(approved.approvers[0].starts_with("dba-on-call at "));
+}

@@ -14,8 +14,21 @@ pub fn litops() -> assert_cmd::Command {
             "LITOPS_RUNS_DIR",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("runs"),
         )
+        // Tests run the same runbooks at once; each command locks alone
+        // unless a test says otherwise.
+        .env("LITOPS_LOCK_DIR", unique_lock_dir())
         .current_dir(repo());
     cmd
+}
+
+fn unique_lock_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "locks/{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 pub fn repo() -> PathBuf {
