@@ -21,7 +21,8 @@ pub mod plan; // Selection + bindings → Plan (the dry run)
 pub mod redact; // Masking secret values in echoed text
 pub mod report; // Event consumers: terminal, JSON lines
 pub mod schedule; // systemd, cron and Kubernetes jobs for unattended runs
-pub mod shell; // Bash-aware reading of shell blocks
+pub mod shell;
+pub mod site; // `render`: runbooks as a static documentation site // Bash-aware reading of shell blocks
 pub mod source; // Source files, spans, line/column, mapped text
 pub mod syntax; // Markdown → Document (syntax only)
 pub mod transcript; // The record of a run: write, read, verify, show

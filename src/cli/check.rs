@@ -25,6 +25,10 @@ pub struct CheckArgs {
     /// Output format: human (with source snippets), short (one line each), json.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Also render each runbook with a second CommonMark implementation
+    /// (comrak, as GitHub does) and report annotations a reader would see.
+    #[arg(long)]
+    render: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,7 +66,7 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
     let mut runbooks = Vec::new();
     for file in &files {
         match crate::load::load(file) {
-            Ok(runbook) => runbooks.push(runbook),
+            Ok(runbook) => runbooks.push((runbook, file)),
             Err(err) => {
                 out.error(err);
                 unreadable = true;
@@ -71,9 +75,13 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
     }
     let linted: Vec<_> = runbooks
         .iter()
-        .map(|runbook| {
+        .map(|(runbook, path)| {
             let mut diagnostics = runbook.diagnostics.clone();
             diagnostics.extend(lint::lint(runbook, &options));
+            diagnostics.extend(crate::site::broken_links(runbook, path));
+            if args.render {
+                diagnostics.extend(crate::site::visible_annotations(runbook));
+            }
             diagnostics.sort_by_key(|d| d.span.map_or(0, |s| s.start));
             (runbook, diagnostics)
         })
@@ -132,7 +140,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Today's date; `LITOPS_TODAY=YYYY-MM-DD` fixes it for reproducible CI.
-fn today() -> jiff::civil::Date {
+pub(super) fn today() -> jiff::civil::Date {
     std::env::var("LITOPS_TODAY")
         .ok()
         .and_then(|d| d.parse().ok())

@@ -8,6 +8,7 @@ mod approve;
 mod check;
 mod list;
 mod plan;
+mod render;
 mod run;
 mod schedule;
 mod transcript;
@@ -83,6 +84,8 @@ enum Command {
     Resume(run::ResumeArgs),
     /// Lint runbooks (files or directories) for CI: errors and warnings with file:line:col.
     Check(check::CheckArgs),
+    /// Publish runbooks (files or directories) as a static documentation site.
+    Render(render::RenderArgs),
     /// Recorded runs: list them, show one as an executed runbook, verify their integrity.
     Transcript(transcript::TranscriptArgs),
     /// Compare two recorded runs step by step (commands, exit codes, output).
@@ -190,6 +193,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(&args, &out),
         Command::Run(args) => run::run(&args, &out),
         Command::Check(args) => check::run(&args, &out),
+        Command::Render(args) => render::run(&args, &out),
         Command::Resume(args) => run::resume(&args, &out),
         Command::Approve(args) => approve::run(&args, &out),
         Command::Transcript(args) => transcript::run(&args, &out),

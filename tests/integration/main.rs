@@ -9,5 +9,6 @@ mod postgres;
 mod props;
 mod run;
 mod schedule;
+mod site;
 mod support;
 mod transcripts;

@@ -1,0 +1,185 @@
+//! `litops render`: the runbooks that run, published as a static site.
+//!
+//! One page per runbook and an index grouped by `area` and `tags`. Pages
+//! are the Markdown rendered faithfully (GFM), with what litops knows shown
+//! around the commands: each step's id as its anchor, its gate and risk,
+//! timeout, variables, checks, alternatives; a copy button. Annotations
+//! never reach the page. Links between runbooks (relative Markdown links,
+//! Obsidian `[[wiki links]]`, front-matter `aliases`) point at the
+//! generated pages; broken ones are warnings. Everything is local: styles,
+//! the small script (search, copy, theme), the search index.
+
+mod highlight;
+mod invisible;
+mod links;
+mod page;
+
+use std::path::{Path, PathBuf};
+
+use crate::model::Runbook;
+
+pub use highlight::highlight;
+pub use invisible::visible_annotations;
+pub use links::{Linker, broken_links};
+
+const CSS: &str = include_str!("assets/site.css");
+const JS: &str = include_str!("assets/site.js");
+const PAGE: &str = include_str!("assets/page.html");
+
+/// Build options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Files in it replace the built-in `page.html`, `site.css`, `site.js`.
+    pub theme: Option<PathBuf>,
+    /// `last_reviewed` older than this gets a "review overdue" badge
+    /// (front-matter `litops.review_every` wins).
+    pub review_max_age: std::time::Duration,
+    pub today: jiff::civil::Date,
+}
+
+/// One runbook to publish: where it came from and where its page goes.
+pub struct Source {
+    pub runbook: Runbook,
+    /// Path relative to the site's root, with `.md` (e.g. `ops/deploy.md`).
+    pub relative: PathBuf,
+}
+
+impl Source {
+    /// The page's path in the site (`ops/deploy.html`). The site's index
+    /// owns `index.html`: a top-level `index.md` becomes `home.html`.
+    pub fn page(&self) -> PathBuf {
+        if self.relative == Path::new("index.md") {
+            return PathBuf::from("home.html");
+        }
+        self.relative.with_extension("html")
+    }
+}
+
+/// What a build made and what it noticed.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub pages: Vec<PathBuf>,
+    /// `file:line:col: message` for links that lead nowhere.
+    pub warnings: Vec<String>,
+}
+
+/// The theme's file, or the built-in one.
+fn themed(options: &Options, name: &str, builtin: &str) -> std::io::Result<String> {
+    match &options.theme {
+        Some(dir) if dir.join(name).is_file() => std::fs::read_to_string(dir.join(name)),
+        _ => Ok(builtin.to_owned()),
+    }
+}
+
+/// Writes the site into `out`.
+pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Result<Report> {
+    let mut report = Report::default();
+    let template = themed(options, "page.html", PAGE)?;
+    let linker = Linker::new(sources);
+    std::fs::create_dir_all(out.join("assets"))?;
+    std::fs::write(
+        out.join("assets/site.css"),
+        themed(options, "site.css", CSS)?,
+    )?;
+    std::fs::write(out.join("assets/site.js"), themed(options, "site.js", JS)?)?;
+    let mut index_entries = Vec::new();
+    for (i, source) in sources.iter().enumerate() {
+        let rendered = page::render(source, i, &linker, options);
+        report.warnings.extend(rendered.warnings.iter().cloned());
+        let path = out.join(source.page());
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let root = root_of(&source.page());
+        let html = fill(
+            &template,
+            &[
+                ("title", &escape(source.runbook.title())),
+                ("root", &root),
+                ("content", &rendered.body),
+                ("toc", &rendered.toc),
+            ],
+        );
+        std::fs::write(&path, html)?;
+        report.pages.push(source.page());
+        index_entries.push(rendered.search);
+    }
+    let index = page::index(sources, options);
+    std::fs::write(
+        out.join("index.html"),
+        fill(
+            &template,
+            &[
+                ("title", "Runbooks"),
+                ("root", ""),
+                ("content", &index),
+                ("toc", ""),
+            ],
+        ),
+    )?;
+    // A script, not JSON: it loads from file:// too, where fetch() cannot.
+    let json = serde_json::to_string(&index_entries).map_err(std::io::Error::other)?;
+    std::fs::write(
+        out.join("assets/search-index.js"),
+        format!("window.LITOPS_SEARCH = {json};\n"),
+    )?;
+    Ok(report)
+}
+
+/// `../` for each directory of a page below the root.
+fn root_of(page: &Path) -> String {
+    "../".repeat(page.components().count().saturating_sub(1))
+}
+
+/// Replaces `{{name}}` in a template.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    out
+}
+
+/// Escaped for HTML text and attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `*.md` files under `path` (itself if a file), sorted, hidden
+/// directories and build output left out.
+pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if path.is_file() {
+        out.push(path.to_owned());
+        return Ok(out);
+    }
+    let mut dirs = vec![path.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name == "target" || name == "node_modules" {
+                continue;
+            }
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

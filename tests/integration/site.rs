@@ -1,0 +1,286 @@
+//! `litops render` and `check --render`: the rendered seed page as a
+//! snapshot, links between runbooks, themes, the dialect staying invisible,
+//! and the site in a real browser (Debian's Chromium, driven by
+//! playwright-core: `tests/browser/site.mjs`).
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use crate::support::{TempRunbook, litops, repo, stderr, stdout};
+
+fn render(args: &[&str], out: &Path) -> std::process::Output {
+    litops()
+        .arg("render")
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn the_seed_page_renders_as_expected() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = render(&["runbooks/kubernetes-operations.md"], out.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let html =
+        std::fs::read_to_string(out.path().join("kubernetes-operations.html")).expect("page");
+    // Annotations never reach the page; steps carry their ids; a gated step shows its gate.
+    assert!(!html.contains("litops:"));
+    assert!(html.contains("data-step=\"deployment-procedures/rollback-deployment\""));
+    assert!(html.contains("id=\"deployment-procedures/rollback-deployment\""));
+    assert!(html.contains("class=\"badge gate\""));
+    assert!(html.contains("class=\"badge overdue\">review overdue (327 days)"));
+    assert!(
+        !html.contains("src=\"http") && !html.contains("stylesheet\" href=\"http"),
+        "no remote assets"
+    );
+    insta::assert_snapshot!("seed_page", html);
+}
+
+#[test]
+fn links_between_runbooks_wiki_links_and_aliases() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "index.md",
+        "---\ntitle: Operations\naliases: [ops-home]\n---\n# Operations\n\nSee [deploy](db/deploy.md#rollback), [[deploy|Deploying]], [[Backups]] and [gone](missing.md).\n",
+    );
+    write(
+        "db/deploy.md",
+        "---\ntitle: Deploy\narea: databases\ntags: [db]\n---\n# Deploy\n\n## Rollback\n\n```bash\nkubectl rollout undo deployment/db\n```\n\n[[ops-home|← Back]]\n",
+    );
+    write(
+        "db/backups.md",
+        "---\ntitle: Backups\naliases: [backup]\n---\n# Backups\n",
+    );
+    let out = dir.path().join("site");
+    let output = render(&[dir.path().to_str().expect("utf-8")], &out);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("index.md:7:") && err.contains("broken link: `missing.md`"),
+        "{err}"
+    );
+    assert!(err.contains("rendered 3 runbooks"), "{err}");
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index");
+    assert!(
+        index.contains("<h2>databases</h2>") && index.contains("id=\"tag-db\""),
+        "{index}"
+    );
+    assert!(index.contains("href=\"db/deploy.html\""), "{index}");
+    // The site's index owns index.html; the runbook called index is home.html.
+    let rendered: Vec<PathBuf> = walk(&out);
+    assert!(
+        rendered.iter().any(|p| p.ends_with("home.html")),
+        "{rendered:?}"
+    );
+    let home = std::fs::read_to_string(out.join("home.html")).expect("home");
+    assert!(
+        home.contains("<a href=\"db/deploy.html#rollback\">deploy</a>"),
+        "{home}"
+    );
+    assert!(
+        home.contains("<a class=\"wiki\" href=\"db/deploy.html\">Deploying</a>"),
+        "{home}"
+    );
+    assert!(
+        home.contains("<a class=\"wiki\" href=\"db/backups.html\">Backups</a>"),
+        "{home}"
+    );
+    let deploy = std::fs::read_to_string(out.join("db/deploy.html")).expect("deploy");
+    assert!(
+        deploy.contains("<a class=\"wiki\" href=\"../home.html\">← Back</a>"),
+        "{deploy}"
+    );
+    assert!(deploy.contains("href=\"../assets/site.css\""));
+    // `litops check` reports the same broken link, with its place.
+    let check = litops()
+        .args(["check", "--format", "short"])
+        .arg(dir.path().join("index.md"))
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&check).contains("index.md:7:") && stdout(&check).contains("warning[link-broken]"),
+        "{}",
+        stdout(&check)
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_theme_directory_replaces_the_built_in_files() {
+    let theme = tempfile::tempdir().expect("theme");
+    std::fs::write(
+        theme.path().join("site.css"),
+        "/* company theme */ body { color: teal; }",
+    )
+    .expect("css");
+    std::fs::write(
+        theme.path().join("page.html"),
+        "<!DOCTYPE html><title>{{title}} · ACME</title><link rel=\"stylesheet\" href=\"{{root}}assets/site.css\">{{toc}}<main>{{content}}</main>",
+    )
+    .expect("page");
+    let out = tempfile::tempdir().expect("out");
+    let output = litops()
+        .args(["render", "runbooks/getting-started.md", "--theme"])
+        .arg(theme.path())
+        .arg("-o")
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let css = std::fs::read_to_string(out.path().join("assets/site.css")).expect("css");
+    assert!(css.starts_with("/* company theme */"));
+    let page = std::fs::read_to_string(out.path().join("getting-started.html")).expect("page");
+    assert!(
+        page.starts_with("<!DOCTYPE html><title>Getting Started with litops · ACME</title>"),
+        "{page}"
+    );
+    // The built-in script is still written.
+    assert!(out.path().join("assets/site.js").is_file());
+}
+
+#[test]
+fn check_render_finds_annotations_a_reader_would_see() {
+    let output = litops()
+        .args(["check", "--render", "--format", "short", "runbooks"])
+        .output()
+        .expect("runs");
+    assert!(
+        !stdout(&output).contains("annotation-visible"),
+        "{}",
+        stdout(&output)
+    );
+    let bad = TempRunbook::new(
+        "bad.md",
+        "# T\n\nText.\n\n    <!-- litops: name=x confirm -->\n\n```bash\necho hi\n```\n",
+    );
+    let output = litops()
+        .args(["check", "--render", "--format", "short"])
+        .arg(bad.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("error[annotation-visible]"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// Serves `dir` over HTTP on a free port until the test ends.
+fn serve(dir: PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]);
+                let path = request
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or("/")
+                    .trim_start_matches('/')
+                    .to_owned();
+                let path = if path.is_empty() {
+                    "index.html".to_owned()
+                } else {
+                    path
+                };
+                let file = dir.join(percent_decode(&path));
+                let (status, body) = match std::fs::read(&file) {
+                    Ok(body) if !path.contains("..") => ("200 OK", body),
+                    _ => ("404 Not Found", b"not found".to_vec()),
+                };
+                let kind = match file.extension().and_then(|e| e.to_str()) {
+                    Some("html") => "text/html; charset=utf-8",
+                    Some("css") => "text/css",
+                    Some("js") => "text/javascript",
+                    _ => "application/octet-stream",
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    port
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn the_site_works_in_a_real_browser() {
+    let site = tempfile::tempdir().expect("tempdir");
+    let output = render(&["runbooks"], site.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let port = serve(site.path().to_owned());
+    let artefacts = repo().join("target/browser");
+    std::fs::create_dir_all(&artefacts).expect("artefacts");
+    let screenshot = artefacts.join("seed-page.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let node = std::process::Command::new("node")
+        .arg(repo().join("tests/browser/site.mjs"))
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(&screenshot)
+        .output()
+        .expect("node (scripts/test-deps installs Chromium and playwright-core)");
+    let report = stdout(&node);
+    assert!(node.status.success(), "{report}\n{}", stderr(&node));
+    let report: serde_json::Value = serde_json::from_str(report.trim()).expect("one JSON line");
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(
+        report["facts"]["anchors"].as_u64().unwrap_or(0) > 50,
+        "{report}"
+    );
+    assert!(
+        std::fs::metadata(&screenshot).map(|m| m.len()).unwrap_or(0) > 10_000,
+        "a screenshot was saved at {}",
+        screenshot.display()
+    );
+}
