@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bind::{Bindings, Bound, Source};
 use crate::model::{Runbook, is_secret_name};
-use crate::plan::{self, Plan, PlanStep, Status};
+use crate::plan::{self, Plan, PlanStep, Selection, Status};
 use crate::transcript::sha256_hex;
 
 pub const FORMAT: &str = "litops-approved-plan/1";
@@ -27,6 +27,11 @@ pub struct ApprovedPlan {
     pub content_hash: String,
     pub created_at: String,
     pub created_by: String,
+    /// How the steps were chosen (`--section`, `--step`, `--from`, `--to`):
+    /// applied again at run time, so a step added there is seen.
+    pub selection: Selection,
+    /// Digest of what applies to the whole run: preflight checks, lock key.
+    pub settings_digest: String,
     pub steps: Vec<StepDigest>,
     pub approvals: Vec<Approval>,
 }
@@ -41,6 +46,8 @@ pub struct StepDigest {
     pub digest: String,
     /// The script as it would run, secrets masked: what the reviewer reads.
     pub script: String,
+    /// `NAME=value` of each variable it gets (secrets masked): what the
+    /// reviewer approves along with the script.
     pub env: Vec<String>,
     pub checks: Vec<String>,
 }
@@ -126,7 +133,7 @@ fn digest(step: &PlanStep) -> StepDigest {
         gated: step.gate.required && step.status == Status::Run,
         digest: format!("sha256:{}", sha256_hex(what.to_string().as_bytes())),
         script: step.script.clone(),
-        env: step.env.iter().map(|e| e.name.clone()).collect(),
+        env,
         checks: step.checks.clone(),
     }
 }
@@ -140,6 +147,15 @@ fn status_name(status: Status) -> &'static str {
     }
 }
 
+/// Digest of the run-wide settings an approval also covers.
+pub fn settings_digest(runbook: &Runbook) -> String {
+    let what = serde_json::json!({
+        "preflight": runbook.settings.preflight.iter().map(|p| p.source.as_str()).collect::<Vec<_>>(),
+        "lock_key": runbook.settings.lock_key,
+    });
+    format!("sha256:{}", sha256_hex(what.to_string().as_bytes()))
+}
+
 /// The digest an approval signs: the steps as written in the plan, every
 /// field (the gates and the scripts the reviewer read included).
 pub fn steps_digest(steps: &[StepDigest]) -> String {
@@ -151,7 +167,7 @@ impl ApprovedPlan {
     /// Approvals whose digest matches the steps (an edit to the file after
     /// an approval voids it).
     pub fn valid_approvals(&self) -> Vec<&Approval> {
-        let digest = steps_digest(&self.steps);
+        let digest = self.approval_digest();
         self.approvals
             .iter()
             .filter(|a| a.steps_digest == digest)
@@ -166,6 +182,16 @@ impl ApprovedPlan {
             .map(|a| a.by.as_str())
             .collect();
         names.join(", ")
+    }
+
+    /// What an approval signs: the steps, the selection and the settings.
+    pub fn approval_digest(&self) -> String {
+        let what = serde_json::json!({
+            "steps": steps_digest(&self.steps),
+            "selection": self.selection,
+            "settings": self.settings_digest,
+        });
+        format!("sha256:{}", sha256_hex(what.to_string().as_bytes()))
     }
 
     pub fn ids(&self) -> Vec<String> {

@@ -40,17 +40,16 @@ pub enum LockError {
     Io(PathBuf, std::io::Error),
 }
 
-/// Where locks live: `$LITOPS_LOCK_DIR`, else a per-user runtime directory.
+/// Where locks live: `$LITOPS_LOCK_DIR`, else `/tmp/litops-<uid>/locks`:
+/// the same for a user's runs from a shell, cron or a systemd service
+/// (nothing that differs between them, like `XDG_RUNTIME_DIR`, is used).
 /// Runs by different users against one target need a shared
-/// `LITOPS_LOCK_DIR`.
+/// `LITOPS_LOCK_DIR` (a directory all of them can write, e.g. mode 1777).
 pub fn lock_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("LITOPS_LOCK_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir).join("litops/locks"),
-        None => std::env::temp_dir().join(format!("litops-{}/locks", nix::unistd::getuid())),
-    }
+    PathBuf::from(format!("/tmp/litops-{}/locks", nix::unistd::getuid()))
 }
 
 /// The lock file of a runbook and key: `<stem>-<hash>.lock`.
@@ -77,14 +76,23 @@ pub fn acquire(path: &Path, me: &Holder) -> Result<Lock, LockError> {
             .create(dir)
             .map_err(io)?;
     }
-    let file = std::fs::OpenOptions::new()
+    // Readable by all (it names a holder, nothing secret), so that users
+    // sharing a lock directory can lock a file another user created: flock
+    // needs only an open file, and the holder is recorded when writable.
+    let file = match std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o600)
+        .mode(0o644)
         .open(path)
-        .map_err(io)?;
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            std::fs::File::open(path).map_err(io)?
+        }
+        Err(e) => return Err(io(e)),
+    };
     let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
         Ok(locked) => locked,
         Err((mut file, nix::errno::Errno::EWOULDBLOCK)) => {
@@ -101,10 +109,12 @@ pub fn acquire(path: &Path, me: &Holder) -> Result<Lock, LockError> {
     // Whoever wrote the file before us is gone (the kernel released the lock).
     let taken_over = read_holder(&mut file).filter(|h| h.pid != me.pid);
     let text = serde_json::to_string(me).map_err(|e| io(std::io::Error::other(e)))?;
-    file.set_len(0).map_err(io)?;
-    file.rewind().map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_data().map_err(io)?;
+    // Another user's file: locked, but its holder record stays as it is.
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(text.as_bytes()))
+        .and_then(|()| file.sync_data());
     Ok(Lock {
         file,
         path: path.to_owned(),

@@ -33,7 +33,7 @@ pub fn run(args: &ApproveArgs, out: &Output) -> u8 {
         .clone()
         .filter(|b| !b.trim().is_empty())
         .unwrap_or_else(crate::gate::operator_name);
-    let digest = approval::steps_digest(&plan.steps);
+    let digest = plan.approval_digest();
     if plan
         .approvals
         .iter()

@@ -63,18 +63,30 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     };
     out.stdout(&text);
     match &args.out {
-        Some(path) => {
-            write_approvable(path, &args.file, &runbook, &selected, &bindings, &plan, out)
-        }
+        Some(path) => write_approvable(
+            path,
+            &args.file,
+            &runbook,
+            &args.select,
+            &selected,
+            &bindings,
+            &plan,
+            out,
+        ),
         None => exit::OK,
     }
 }
 
 /// `--out`: the plan as digests, ready for approval.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "what the plan command already holds"
+)]
 fn write_approvable(
     path: &Path,
     file: &Path,
     runbook: &crate::model::Runbook,
+    select: &super::SelectArgs,
     selected: &[usize],
     bindings: &crate::bind::Bindings,
     plan: &plan::Plan,
@@ -110,6 +122,8 @@ fn write_approvable(
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
         created_by: crate::gate::operator_name(),
+        selection: select.selection(),
+        settings_digest: approval::settings_digest(runbook),
         steps,
         approvals: Vec::new(),
     };

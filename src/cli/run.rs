@@ -61,9 +61,10 @@ pub struct ExecArgs {
     /// After a timeout or Ctrl-C, how long a step gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
     grace: Duration,
-    /// The shell that runs steps (bash or a bash-compatible shell).
-    #[arg(long, value_name = "PATH", default_value = "bash")]
-    shell: String,
+    /// The shell that runs steps (bash or a bash-compatible shell); default:
+    /// the runbook's `litops.shell`, else bash.
+    #[arg(long, value_name = "PATH")]
+    shell: Option<String>,
     /// Write events as JSON lines to stdout instead of the terminal report.
     #[arg(long)]
     json: bool,
@@ -133,8 +134,31 @@ fn duration(text: &str) -> Result<Duration, String> {
 
 pub fn run(args: &RunArgs, out: &Output) -> u8 {
     match prepare_and_run(args, out) {
-        Ok(code) | Err(code) => code,
+        Ok(code) => code,
+        Err(code) => {
+            refused(&args.exec, &args.file, code, out);
+            code
+        }
     }
+}
+
+/// A run refused before its first step still reports and pages: a
+/// scheduled run whose approval no longer matches must not fail silently.
+fn refused(args: &ExecArgs, runbook: &Path, code: u8, out: &Output) {
+    if args.reports.is_empty() && args.on_failure.is_none() {
+        return;
+    }
+    let summary = RunSummary {
+        runbook: runbook.display().to_string(),
+        title: String::new(),
+        outcome: "refused".to_owned(),
+        exit_code: code,
+        started_at: jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        ..RunSummary::default()
+    };
+    after_run(args, &summary, out);
 }
 
 pub fn resume(args: &ResumeArgs, out: &Output) -> u8 {
@@ -175,23 +199,25 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
         })?),
         None => None,
     };
-    let selected = match &approved {
+    let selection = match &approved {
         Some(plan) => {
             if args.select.is_set() {
                 out.error("--approved runs the approved plan's steps; leave out --step, --section, --from and --to");
                 return Err(exit::USAGE);
             }
-            // Steps gone from the runbook are reported with the other differences.
-            plan.steps
-                .iter()
-                .filter_map(|s| runbook.steps.iter().position(|r| r.id == s.id))
-                .collect()
+            // Chosen again as when it was approved: a step added there shows.
+            plan.selection.clone()
         }
-        None => args.select.selection().apply(&runbook).map_err(|err| {
-            out.error(err);
-            exit::USAGE
-        })?,
+        None => args.select.selection(),
     };
+    let selected = selection.apply(&runbook).map_err(|err| {
+        out.error(err);
+        if approved.is_some() {
+            exit::GATE_NOT_APPROVED
+        } else {
+            exit::USAGE
+        }
+    })?;
     let bindings = bind_or_report(&runbook, &args.bind, out)?;
     let record = if args.exec.no_transcript {
         Record::None
@@ -453,8 +479,18 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         .settings
         .production
         .then(|| confirm_word(&runbook, &bindings));
-    let Some(shell) = find_program(&args.shell) else {
-        out.error(format!("cannot find the shell `{}` (--shell)", args.shell));
+    let shell_name = args
+        .shell
+        .clone()
+        .or_else(|| runbook.settings.shell.clone())
+        .unwrap_or_else(|| "bash".to_owned());
+    let Some(shell) = find_program(&shell_name) else {
+        let from = if args.shell.is_some() || runbook.settings.shell.is_none() {
+            "--shell"
+        } else {
+            "litops.shell"
+        };
+        out.error(format!("cannot find the shell `{shell_name}` ({from})"));
         return Err(exit::USAGE);
     };
     let options = exec::Options {
@@ -558,7 +594,11 @@ fn after_run(args: &ExecArgs, summary: &RunSummary, out: &Output) {
             ReportKind::Junit => summary.junit(),
             ReportKind::Json => json.clone(),
         };
-        if let Err(err) = std::fs::write(path, text) {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let written = dir
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, text));
+        if let Err(err) = written {
             out.error(format!("cannot write the report {}: {err}", path.display()));
         }
     }
@@ -902,7 +942,15 @@ fn check_approved(
         return Err(exit::GATE_NOT_APPROVED);
     }
     let (_, current) = approval::digests(runbook, selected, bindings);
-    let differences = approval::compare(&approved.steps, &current);
+    let mut differences: Vec<String> = approval::compare(&approved.steps, &current)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if approval::settings_digest(runbook) != approved.settings_digest {
+        differences.push(
+            "* litops.preflight or litops.lock_key changed since the plan was approved".to_owned(),
+        );
+    }
     if !differences.is_empty() {
         let mut text = format!(
             "the runbook or its values differ from the approved plan ({} step{}); nothing was run:\n",

@@ -205,7 +205,10 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
 fn register(runs_dir: &Path, stem: &str, args: &ScheduleArgs, name: &str, out: &Output) {
     let entry = Registered {
         cron: args.cron.clone(),
-        emit: format!("{:?}", args.emit).to_lowercase(),
+        emit: args
+            .emit
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned()),
         name: name.to_owned(),
         runbook: absolute(&args.file).display().to_string(),
         created_at: jiff::Timestamp::now()
@@ -272,6 +275,11 @@ struct RunbookStatus {
 pub fn status(args: &StatusArgs, out: &Output) -> u8 {
     let runs_dir = args.dir.clone().unwrap_or_else(transcript::runs_dir);
     let Ok(entries) = std::fs::read_dir(&runs_dir) else {
+        // A directory named on the command line must exist; the default may not yet.
+        if args.dir.is_some() {
+            out.error(format!("cannot read {}", runs_dir.display()));
+            return exit::USAGE;
+        }
         out.stderr(&format!("no runs recorded in {}\n", runs_dir.display()));
         return exit::OK;
     };

@@ -3,7 +3,7 @@
 use crate::diag::suggest;
 use crate::model::{Runbook, slugify};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
     pub sections: Vec<String>,
     pub steps: Vec<String>,

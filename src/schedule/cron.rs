@@ -14,8 +14,9 @@ pub struct Cron {
     months: Vec<u8>,
     /// 0 = Sunday … 6 = Saturday.
     weekdays: Vec<u8>,
-    /// Whether day-of-month and day-of-week were restricted (`*` is not):
-    /// cron runs when either matches if both are.
+    /// Whether day-of-month and day-of-week were restricted (a field that
+    /// starts with `*`, `*/2` included, is not): cron runs when either
+    /// matches if both are, and when both match otherwise.
     days_restricted: bool,
     weekdays_restricted: bool,
 }
@@ -95,14 +96,18 @@ impl Cron {
             .map(|&d| SYSTEMD_WEEKDAYS[usize::from(d)])
             .collect();
         let weekdays = weekdays.join(",");
+        let all_weekdays = self.weekdays.len() == 7;
         let line = |dow: Option<&str>, days: &str| match dow {
             Some(dow) => format!("{dow} *-{months}-{days} {time}"),
             None => format!("*-{months}-{days} {time}"),
         };
-        match (self.days_restricted, self.weekdays_restricted) {
-            (true, true) => vec![line(None, &days), line(Some(&weekdays), "*")],
-            (false, true) => vec![line(Some(&weekdays), "*")],
-            _ => vec![line(None, &days)],
+        if self.days_restricted && self.weekdays_restricted {
+            // Either: two lines (systemd ANDs the parts of one).
+            vec![line(None, &days), line(Some(&weekdays), "*")]
+        } else {
+            // Both: one line (a `*/2` day field and a weekday, say).
+            let dow = (!all_weekdays).then_some(weekdays.as_str());
+            vec![line(dow, &days)]
         }
     }
 
@@ -110,11 +115,10 @@ impl Cron {
         let day_ok = self.days.contains(&(t.day() as u8));
         let weekday = t.weekday().to_sunday_zero_offset() as u8;
         let weekday_ok = self.weekdays.contains(&weekday);
-        let day_matches = match (self.days_restricted, self.weekdays_restricted) {
-            (true, true) => day_ok || weekday_ok,
-            (true, false) => day_ok,
-            (false, true) => weekday_ok,
-            (false, false) => true,
+        let day_matches = if self.days_restricted && self.weekdays_restricted {
+            day_ok || weekday_ok
+        } else {
+            day_ok && weekday_ok
         };
         day_matches
             && self.months.contains(&(t.month() as u8))
@@ -202,6 +206,11 @@ mod tests {
             (
                 "0 4 1,15 * 7",
                 vec!["*-*-01,15 04:00:00", "Sun *-*-* 04:00:00"],
+            ),
+            // `*/2` counts as unrestricted: odd days that are Mondays, as cron does.
+            (
+                "0 4 */2 * mon",
+                vec!["Mon *-*-01,03,05,07,09,11,13,15,17,19,21,23,25,27,29,31 04:00:00"],
             ),
         ];
         for (cron, want) in cases {

@@ -203,17 +203,18 @@ pub fn kubernetes(
 /// The image the CronJob runs: litops built from source, with bash and
 /// setsid. The tools the runbook calls (kubectl, psql…) are to be added.
 pub const DOCKERFILE: &str = r#"# Written by `litops schedule --emit k8s-cronjob`. Build from the litops
-# source tree: docker build -f Dockerfile -t litops:latest .
+# source tree: docker build -f Dockerfile -t litops:VERSION . (the CronJob's
+# image is litops:<litops version> unless `schedule --image` named another)
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
-# bash runs the steps; util-linux has setsid (the step shell); git records
-# the runbook's commit in transcripts. Add the tools your runbook calls.
+# bash runs the steps; util-linux has setsid (the step shell). Add the
+# tools your runbook calls (kubectl, psql…).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bash util-linux git ca-certificates \
+ && apt-get install -y --no-install-recommends bash util-linux ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/litops /usr/local/bin/litops
 USER 65532:65532

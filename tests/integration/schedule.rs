@@ -123,8 +123,15 @@ fn an_edited_runbook_or_a_changed_value_is_refused_with_the_step_named() {
     let site = Site::new(MAINT);
     let plan = site.plan(&["TARGET=db1"]);
     site.approve(&plan, "alice");
-    let output = site.run(&plan, &["TARGET=db2"], &[]);
+    let hook = site.dir().join("refused.json");
+    let page = format!("cat > '{}'", hook.display());
+    let output = site.run(&plan, &["TARGET=db2"], &["--on-failure", &page]);
     assert_eq!(output.status.code(), Some(4));
+    // A refused scheduled run still pages.
+    let paged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&hook).expect("the hook ran")).expect("json");
+    assert_eq!(paged["outcome"], "refused");
+    assert_eq!(paged["exit_code"], 4);
     let err = stderr(&output);
     assert!(
         err.contains("~ prepare: changed since it was approved"),
@@ -150,9 +157,14 @@ fn an_edited_runbook_or_a_changed_value_is_refused_with_the_step_named() {
         format!("{MAINT}\n## Extra\n\n```bash\necho extra\n```\n"),
     )
     .expect("edit");
-    // A step added to the runbook is not in the plan's selection, so it does not run.
+    // A step added where the plan selected: not approved, so nothing runs.
     let output = site.run(&plan, &["TARGET=db1"], &["--verbose"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("+ extra: not in the approved plan"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!stdout(&output).contains("extra"), "{}", stdout(&output));
     // The plan edited after its approval: the approval no longer covers it.
     std::fs::write(site.runbook.path(), MAINT).expect("restore");
