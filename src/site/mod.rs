@@ -82,6 +82,15 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
         themed(options, "site.css", CSS)?,
     )?;
     std::fs::write(out.join("assets/site.js"), themed(options, "site.js", JS)?)?;
+    // Two runbooks must not write the same page.
+    let mut pages: Vec<PathBuf> = sources.iter().map(Source::page).collect();
+    pages.sort();
+    if let Some(w) = pages.windows(2).find(|w| w[0] == w[1]) {
+        return Err(std::io::Error::other(format!(
+            "two runbooks would both be written to {}; render the directory that holds them instead",
+            w[0].display()
+        )));
+    }
     let mut index_entries = Vec::new();
     for (i, source) in sources.iter().enumerate() {
         let rendered = page::render(source, i, &linker, options);
@@ -93,11 +102,12 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
         let root = root_of(&source.page());
         let html = fill(
             &template,
+            // The page's own text last: a `{{toc}}` written in a runbook stays text.
             &[
                 ("title", &escape(source.runbook.title())),
                 ("root", &root),
-                ("content", &rendered.body),
                 ("toc", &rendered.toc),
+                ("content", &rendered.body),
             ],
         );
         std::fs::write(&path, html)?;
@@ -112,8 +122,8 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
             &[
                 ("title", "Runbooks"),
                 ("root", ""),
-                ("content", &index),
                 ("toc", ""),
+                ("content", &index),
             ],
         ),
     )?;

@@ -134,7 +134,11 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
                 // heading too.
                 if let Some((h, _)) = heading.take() {
                     let github = github_slug(&headings[h].1);
-                    if !github.is_empty() && github != headings[h].2 {
+                    // Never a second element with an id a step or section has.
+                    let taken = runbook.sections.iter().any(|s| s.id == github)
+                        || runbook.steps.iter().any(|s| s.id == github)
+                        || headings[..h].iter().any(|(_, _, id)| *id == github);
+                    if !github.is_empty() && github != headings[h].2 && !taken {
                         events.push(Event::Html(CowStr::from(format!(
                             "<a class=\"alias\" id=\"{}\"></a>",
                             escape(&github)
@@ -496,6 +500,32 @@ fn step_card(runbook: &Runbook, step: &Step, code: &str, lang: &str) -> String {
             )
         })
         .collect::<String>();
+    // The first step of a group of alternatives names them all.
+    let group_note = runbook
+        .alternatives
+        .iter()
+        .find(|g| {
+            g.options
+                .first()
+                .and_then(|(_, steps)| steps.first())
+                .is_some_and(|&i| runbook.steps.get(i).is_some_and(|s| s.id == step.id))
+        })
+        .map(|g| {
+            let options: Vec<String> = g
+                .options
+                .iter()
+                .filter_map(|(value, steps)| {
+                    let id = &runbook.steps.get(*steps.first()?)?.id;
+                    Some(format!("<a href=\"#{}\">{}</a>", escape(id), escape(value)))
+                })
+                .collect();
+            format!(
+                "<p class=\"alt-group\">One of these, chosen by <code>{}</code>: {}</p>",
+                escape(&g.variable),
+                options.join(" · ")
+            )
+        })
+        .unwrap_or_default();
     // The step's anchor is its id: its heading's when the heading has it.
     let anchor = if runbook.sections.iter().any(|s| s.id == step.id) {
         String::new()
@@ -503,7 +533,7 @@ fn step_card(runbook: &Runbook, step: &Step, code: &str, lang: &str) -> String {
         format!(" id=\"{}\"", escape(&step.id))
     };
     format!(
-        "<div class=\"step\"{anchor} data-step=\"{id}\">\
+        "{group_note}<div class=\"step\"{anchor} data-step=\"{id}\">\
 <div class=\"step-head\"><a class=\"step-id\" href=\"#{id}\">{id}</a>{badges}</div>{risk}\
 <div class=\"code\"><button class=\"copy\" type=\"button\" data-copy=\"{copy}\" aria-label=\"Copy the command\">Copy</button>\
 <pre><code class=\"language-{lang}\">{code}</code></pre></div>{vars}{checks}</div>\n",
@@ -516,6 +546,16 @@ fn step_card(runbook: &Runbook, step: &Step, code: &str, lang: &str) -> String {
 
 fn header_card(runbook: &Runbook, options: &Options, out: &mut String) {
     let meta = &runbook.meta;
+    let any = meta.summary.is_some()
+        || meta.owner.is_some()
+        || meta.status.is_some()
+        || meta.version.is_some()
+        || meta.area.is_some()
+        || meta.last_reviewed.is_some()
+        || !meta.tags.is_empty();
+    if !any {
+        return;
+    }
     out.push_str("<header class=\"card\">");
     if let Some(summary) = &meta.summary {
         let _ = write!(out, "<p class=\"summary\">{}</p>", escape(summary));
