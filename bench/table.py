@@ -24,4 +24,5 @@ for path in sys.argv[1:]:
     print("|---|---|---|---|")
     for r in results:
         median = statistics.median(r["times"])
-        print(f"| {r['command']} | {ms(median)} | {ms(min(r['times']))}–{ms(max(r['times']))} | {median / base:.2f}× |")
+        name = r["command"].replace("|", "\\|")
+        print(f"| {name} | {ms(median)} | {ms(min(r['times']))}–{ms(max(r['times']))} | {median / base:.2f}× |")
