@@ -16,13 +16,14 @@ pub mod gate; // Who decides during a run: unattended approvals, interactive pro
 pub mod lint; // `check` lints on top of lowering diagnostics
 pub mod load; // File → Runbook
 pub mod lock; // One run per runbook and target: flock with a named holder
+pub mod markup; // Escaping for HTML and XML
 pub mod model; // Runbook: sections, steps, variables, alternatives
 pub mod plan; // Selection + bindings → Plan (the dry run)
-pub mod redact; // Masking secret values in echoed text
-pub mod report; // Event consumers: terminal, JSON lines
+pub mod redact; // Masking secret values wherever text is shown or recorded
+pub mod report; // Event consumers: terminal, JSON lines, quiet, summary/JUnit
 pub mod schedule; // systemd, cron and Kubernetes jobs for unattended runs
-pub mod shell;
-pub mod site; // `render`: runbooks as a static documentation site // Bash-aware reading of shell blocks
+pub mod shell; // Bash-aware reading of shell blocks
+pub mod site; // `render`: runbooks as a static documentation site
 pub mod source; // Source files, spans, line/column, mapped text
 pub mod syntax; // Markdown → Document (syntax only)
 pub mod transcript; // The record of a run: write, read, verify, show

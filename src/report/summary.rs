@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::event::Event;
 use crate::exec::Reporter;
+use crate::markup::escape_xml as xml;
 
 /// Output kept per step for reports: its last bytes.
 const TAIL: usize = 16 * 1024;
@@ -258,23 +259,4 @@ impl RunSummary {
         x.push_str("  </testsuite>\n</testsuites>\n");
         x
     }
-}
-
-/// Escaped for XML text and attributes; characters XML 1.0 cannot hold
-/// (most control characters) are dropped.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }

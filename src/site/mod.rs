@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Runbook;
 
+pub use crate::markup::escape;
 pub use highlight::highlight;
 pub use invisible::visible_annotations;
 pub use links::{Linker, broken_links};
@@ -146,22 +147,6 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (name, value) in values {
         out = out.replace(&format!("{{{{{name}}}}}"), value);
-    }
-    out
-}
-
-/// Escaped for HTML text and attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
     out
 }

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{RunView, StepView, Transcript};
+use crate::markup::escape;
 use crate::source::SourceFile;
 
 /// The executed runbook as Markdown.
@@ -231,10 +232,3 @@ pre{background:#f4f4f4;padding:.6rem;overflow:auto}\
 blockquote{border-left:4px solid #89a;margin:0;padding:.2rem .8rem;background:#f7f9fb}\
 table{border-collapse:collapse}td,th{padding:.1rem .5rem}\
 @media (prefers-color-scheme:dark){body{background:#111;color:#ddd}pre{background:#222}blockquote{background:#1a1d21}}";
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}

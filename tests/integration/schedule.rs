@@ -61,6 +61,23 @@ impl Site {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     }
 
+    /// `litops schedule cleanup.md OPTIONS --approved PLAN --out DIR -- RUN ARGS`, which must succeed.
+    fn schedule(&self, options: &[&str], plan: &Path, out: &Path, run_args: &[&str]) {
+        let output = self
+            .litops()
+            .args(["schedule", "cleanup.md"])
+            .args(options)
+            .arg("--approved")
+            .arg(plan)
+            .arg("--out")
+            .arg(out)
+            .arg("--")
+            .args(run_args)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+
     fn run(&self, plan: &Path, values: &[&str], extra: &[&str]) -> std::process::Output {
         let mut cmd = self.litops();
         cmd.args(["run", "cleanup.md", "--approved"]).arg(plan);
@@ -391,24 +408,12 @@ fn systemd_units_pass_systemd_analyze_verify() {
     let plan = site.plan(&["TARGET=db1"]);
     site.approve(&plan, "alice");
     let out = site.dir().join("units");
-    let output = site
-        .litops()
-        .args([
-            "schedule",
-            "cleanup.md",
-            "--cron",
-            "30 2 * * 1-5",
-            "--emit",
-            "systemd",
-            "--approved",
-        ])
-        .arg(&plan)
-        .arg("--out")
-        .arg(&out)
-        .args(["--", "--set", "TARGET=db 1 %x"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    site.schedule(
+        &["--cron", "30 2 * * 1-5", "--emit", "systemd"],
+        &plan,
+        &out,
+        &["--set", "TARGET=db 1 %x"],
+    );
     let service = out.join("litops-cleanup.service");
     let timer = out.join("litops-cleanup.timer");
     let unit = std::fs::read_to_string(&service).expect("service");
@@ -443,24 +448,12 @@ fn the_crontab_line_runs_as_written() {
     let plan = site.plan(&["TARGET=db1"]);
     site.approve(&plan, "alice");
     let out = site.dir().join("cron");
-    let output = site
-        .litops()
-        .args([
-            "schedule",
-            "cleanup.md",
-            "--cron",
-            "@daily",
-            "--emit",
-            "cron",
-            "--approved",
-        ])
-        .arg(&plan)
-        .arg("--out")
-        .arg(&out)
-        .args(["--", "--set", "TARGET=db1"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    site.schedule(
+        &["--cron", "@daily", "--emit", "cron"],
+        &plan,
+        &out,
+        &["--set", "TARGET=db1"],
+    );
     let text = std::fs::read_to_string(out.join("litops-cleanup.crontab")).expect("crontab");
     let line = text
         .lines()
@@ -489,11 +482,8 @@ fn the_kubernetes_cronjob_reads_back_as_typed_objects() {
     let plan = site.plan(&["TARGET=db1"]);
     site.approve(&plan, "alice");
     let out = site.dir().join("k8s");
-    let output = site
-        .litops()
-        .args([
-            "schedule",
-            "cleanup.md",
+    site.schedule(
+        &[
             "--cron",
             "0 3 * * 0",
             "--emit",
@@ -504,15 +494,11 @@ fn the_kubernetes_cronjob_reads_back_as_typed_objects() {
             "registry.example/litops:0.1.0",
             "--transcripts-claim",
             "litops-runs",
-            "--approved",
-        ])
-        .arg(&plan)
-        .arg("--out")
-        .arg(&out)
-        .args(["--", "--set", "TARGET=db1"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        ],
+        &plan,
+        &out,
+        &["--set", "TARGET=db1"],
+    );
     let yaml = std::fs::read_to_string(out.join("litops-cleanup.yaml")).expect("yaml");
     let mut documents = yaml.split("\n---\n");
     let config_map: ConfigMap =
