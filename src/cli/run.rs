@@ -119,6 +119,10 @@ fn report_spec(text: &str) -> Result<(ReportKind, PathBuf), String> {
 pub struct ResumeArgs {
     /// The run: a transcript path, a run id (or a unique part of one), or `last`.
     run: String,
+    /// The approved plan the run was started with: the steps left must still
+    /// match it, and its gates count as approved.
+    #[arg(long, value_name = "PLAN")]
+    approved: Option<PathBuf>,
     /// Resume even though the runbook changed since the run.
     #[arg(long)]
     force: bool,
@@ -133,6 +137,7 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: &RunArgs, out: &Output) -> u8 {
+    exec::session::sweep_stale();
     match prepare_and_run(args, out) {
         Ok(code) => code,
         Err(code) => {
@@ -162,6 +167,7 @@ fn refused(args: &ExecArgs, runbook: &Path, code: u8, out: &Output) {
 }
 
 pub fn resume(args: &ResumeArgs, out: &Output) -> u8 {
+    exec::session::sweep_stale();
     match prepare_resume(args, out) {
         Ok(code) | Err(code) => code,
     }
@@ -188,6 +194,8 @@ struct Job<'a> {
     start: exec::Start,
     record: Record,
     approved: Option<ApprovedPlan>,
+    /// Continues an earlier run (`resume`): only some steps are left.
+    resuming: bool,
 }
 
 fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
@@ -234,6 +242,7 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
             start: exec::Start::default(),
             record,
             approved,
+            resuming: false,
         },
         out,
     )
@@ -379,7 +388,14 @@ fn prepare_resume(args: &ResumeArgs, out: &Output) -> Result<u8, u8> {
             exec: &args.exec,
             start,
             record,
-            approved: None,
+            approved: match &args.approved {
+                Some(path) => Some(approval::load(path).map_err(|err| {
+                    out.error(err);
+                    exit::USAGE
+                })?),
+                None => None,
+            },
+            resuming: true,
         },
         out,
     )
@@ -395,6 +411,7 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         start,
         record,
         approved,
+        resuming,
     } = job;
     let unattended = args.unattended || !std::io::stdin().is_terminal();
     let by = gate::operator_name();
@@ -469,6 +486,7 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
             &selected,
             &bindings,
             &mut approvals,
+            resuming,
             out,
         )?;
     }
@@ -931,6 +949,7 @@ fn check_approved(
     selected: &[usize],
     bindings: &Bindings,
     approvals: &mut Approvals,
+    resuming: bool,
     out: &Output,
 ) -> Result<(), u8> {
     if approved.valid_approvals().is_empty() {
@@ -942,7 +961,18 @@ fn check_approved(
         return Err(exit::GATE_NOT_APPROVED);
     }
     let (_, current) = approval::digests(runbook, selected, bindings);
-    let mut differences: Vec<String> = approval::compare(&approved.steps, &current)
+    // A resumed run goes on with some of the plan's steps: only those count.
+    let approved_steps: Vec<approval::StepDigest> = if resuming {
+        approved
+            .steps
+            .iter()
+            .filter(|s| current.iter().any(|c| c.id == s.id))
+            .cloned()
+            .collect()
+    } else {
+        approved.steps.clone()
+    };
+    let mut differences: Vec<String> = approval::compare(&approved_steps, &current)
         .iter()
         .map(ToString::to_string)
         .collect();

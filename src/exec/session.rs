@@ -60,12 +60,13 @@ impl Session {
     /// files on a disk file system was half of litops's own cost per step.
     pub fn new() -> std::io::Result<Session> {
         let mut builder = tempfile::Builder::new();
-        builder.prefix("litops-session-");
-        let shm = Path::new("/dev/shm");
-        let dir = match shm.is_dir().then(|| builder.tempdir_in(shm)) {
-            Some(Ok(dir)) => dir,
-            _ => builder.tempdir()?,
-        };
+        builder.prefix(PREFIX);
+        let parent = session_parent();
+        sweep(&parent);
+        let dir = builder.tempdir_in(&parent).or_else(|_| builder.tempdir())?;
+        // Who owns it: a later run removes it if this process dies (SIGKILL)
+        // without removing it itself.
+        std::fs::write(dir.path().join("owner"), std::process::id().to_string())?;
         let state = dir.path().join("state.sh");
         Ok(Session { dir, state })
     }
@@ -130,6 +131,54 @@ impl Session {
             .open(&path)?;
         file.write_all(script.as_bytes())?;
         Ok(path)
+    }
+}
+
+const PREFIX: &str = "litops-session-";
+
+/// In memory where there is `/dev/shm`.
+fn session_parent() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// Removes what runs killed outright left behind (see `sweep`): called when
+/// a run or resume starts, even one refused before its first step.
+pub fn sweep_stale() {
+    sweep(&session_parent());
+}
+
+/// Removes session directories whose owner died without removing them
+/// (they hold scripts with bound values). Only this user's, only dead owners.
+fn sweep(parent: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let me = nix::unistd::getuid().as_raw();
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        if entry.metadata().map(|m| m.uid()).ok() != Some(me) {
+            continue;
+        }
+        let owner = std::fs::read_to_string(path.join("owner"))
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok());
+        let Some(pid) = owner else { continue };
+        let dead = matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+            Err(nix::errno::Errno::ESRCH)
+        );
+        if dead {
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
 }
 

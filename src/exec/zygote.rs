@@ -48,6 +48,8 @@ __litops_save() {
 __litops_stop() {
   if [ -n "${__litops_pid:-}" ]; then kill -TERM -- "-$__litops_pid" 2>/dev/null; fi
   for __litops_job in $(jobs -p); do kill -TERM -- "-$__litops_job" 2>/dev/null; done
+  # litops cannot remove the session's files any more (they hold bound values).
+  rm -rf -- "$__litops_dir"
   exit 143
 }
 trap __litops_stop TERM

@@ -608,3 +608,39 @@ fn status_reports_last_runs_and_missed_schedules() {
     assert_eq!(row["missed"], true, "{row}");
     assert_eq!(code, Some(1));
 }
+
+#[test]
+fn a_resumed_run_keeps_to_its_approved_plan() {
+    let site = Site::new(
+        "---\nlitops:\n  lock_key: [TARGET]\n---\n# Cleanup\n\n## Prepare\n\n```bash\necho \"preparing $TARGET\"\n```\n\n## Purge\n\n```bash {confirm=\"deletes rows\"}\ntest -f go-ahead\necho purged\n```\n",
+    );
+    let plan = site.plan(&["TARGET=db1"]);
+    site.approve(&plan, "alice");
+    let output = site.run(&plan, &["TARGET=db1"], &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    std::fs::write(site.dir().join("go-ahead"), "").expect("write");
+    // Without the plan, the gated step left is not approved.
+    let output = site
+        .litops()
+        .args(["resume", "last"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let output = site
+        .litops()
+        .args(["resume", "last", "--approved"])
+        .arg(&plan)
+        .args(["--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains(r#""how":"approved plan""#) && out.contains(r#""by":"alice""#),
+        "{out}"
+    );
+    assert!(
+        !out.contains("preparing"),
+        "the completed step is not run again: {out}"
+    );
+}

@@ -471,10 +471,12 @@ fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing() {
             .spawn()
             .expect("spawn");
         std::thread::sleep(delay);
+        let sessions = session_dirs(&marker);
         let _ = child.kill();
         let _ = child.wait();
-        // The step in flight finishes on its own; wait for it.
+        // The step in flight is terminated through the zygote; wait for it.
         wait_until_gone(&marker);
+
         let before: Vec<u32> = read_log(&log);
         let transcript = ws.transcripts().pop();
         let completed_before = match &transcript {
@@ -510,6 +512,15 @@ fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing() {
                 .expect("runs"),
         };
         let log_now = read_log(&log);
+        // The killed run's session files (they hold bound values) are gone:
+        // removed by its step shell, or by the next run.
+        for dir in &sessions {
+            assert!(
+                !dir.exists(),
+                "trial {trial}: {} left behind",
+                dir.display()
+            );
+        }
         let all_done = completed_before.len() == 10;
         if all_done {
             assert_eq!(resumed.status.code(), Some(2), "nothing to resume");
@@ -589,6 +600,16 @@ fn wait_until_gone(marker: &str) {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The session directories of the step shells of a run (from their command lines).
+fn session_dirs(marker: &str) -> Vec<PathBuf> {
+    processes_with(marker)
+        .iter()
+        .flat_map(|p| p.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|word| word.contains("/litops-session-"))
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// `pid: command line [state]` of each process with `marker` in its environment.
