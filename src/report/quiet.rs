@@ -17,6 +17,8 @@ pub struct QuietReporter<O: Write, E: Write> {
     step: Vec<Event<'static>>,
     kept: usize,
     counts: (usize, usize, usize),
+    /// A step just failed: shown unless the next event retries it.
+    failed: bool,
 }
 
 impl<O: Write, E: Write> QuietReporter<O, E> {
@@ -28,6 +30,7 @@ impl<O: Write, E: Write> QuietReporter<O, E> {
             step: Vec::new(),
             kept: 0,
             counts: (0, 0, 0),
+            failed: false,
         }
     }
 
@@ -44,6 +47,15 @@ impl<O: Write, E: Write> QuietReporter<O, E> {
 
 impl<O: Write, E: Write> Reporter for QuietReporter<O, E> {
     fn event(&mut self, event: &Event<'_>) {
+        if std::mem::take(&mut self.failed) {
+            if let Event::StepRetrying { .. } = event {
+                // The attempt that failed is retried: not worth showing.
+                self.counts.1 = self.counts.1.saturating_sub(1);
+                self.step.clear();
+                return;
+            }
+            self.flush_step();
+        }
         match event {
             Event::RunStarted { title, .. } => {
                 self.title = title.clone();
@@ -78,13 +90,8 @@ impl<O: Write, E: Write> Reporter for QuietReporter<O, E> {
                     self.step.clear();
                 } else {
                     self.counts.1 += 1;
-                    self.flush_step();
+                    self.failed = true;
                 }
-            }
-            Event::StepRetrying { .. } => {
-                // The failed attempt before a retry is not a failure of the run.
-                self.counts.1 = self.counts.1.saturating_sub(1);
-                self.step.clear();
             }
             Event::StepSkipped { .. } => self.counts.2 += 1,
             Event::RunInterrupted { .. } | Event::StepNotice { .. } => {

@@ -644,3 +644,36 @@ fn a_resumed_run_keeps_to_its_approved_plan() {
         "the completed step is not run again: {out}"
     );
 }
+
+#[test]
+fn quiet_output_leaves_out_attempts_that_were_retried() {
+    let site = Site::new(
+        "## Wait\n\n```bash {retry=3 interval=10ms}\nn=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) > count\necho \"attempt $((n + 1))\"\ntest $((n + 1)) -ge 2\n```\n",
+    );
+    let output = site
+        .litops()
+        .args(["run", "cleanup.md", "--quiet", "--no-transcript"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("1 succeeded, 0 failed"), "{out}");
+    // A step that fails for good is shown whole.
+    std::fs::write(site.dir().join("count"), "-5").expect("reset");
+    let output = site
+        .litops()
+        .args(["run", "cleanup.md", "--quiet", "--no-transcript"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    assert!(
+        out.contains("attempt -2") && out.contains("✗ wait"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("attempt -4"),
+        "earlier attempts stay hidden: {out}"
+    );
+}
