@@ -9,6 +9,7 @@
 //! generated pages; broken ones are warnings. Everything is local: styles,
 //! the small script (search, copy, theme), the search index.
 
+mod containers;
 mod highlight;
 mod invisible;
 mod links;

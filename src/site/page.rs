@@ -62,11 +62,12 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
     let mut warnings = Vec::new();
     let mut headings: Vec<(u8, String, String)> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
-    let parser = coalesce(Parser::new_ext(&text[start..], markdown_options()).into_offset_iter());
+    let body = super::containers::unfold(&text[start..], start);
+    let parser = coalesce(Parser::new_ext(body.as_str(), markdown_options()).into_offset_iter());
     let mut code: Option<(usize, String, Option<String>)> = None;
     let mut heading: Option<(usize, usize)> = None;
     for (event, range) in parser {
-        let at = start + range.start;
+        let at = body.source_offset(range.start);
         if let Some((_, buffer, _)) = &mut code {
             match event {
                 Event::Text(t) => buffer.push_str(&t),
@@ -119,7 +120,7 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
                 let id = section_id
                     .or(anchor)
                     .or_else(|| id.map(|i| i.to_string()))
-                    .unwrap_or_else(|| crate::model::slugify(&text[at..start + range.end]));
+                    .unwrap_or_else(|| crate::model::slugify(&body.as_str()[range.clone()]));
                 heading = Some((headings.len(), events.len()));
                 headings.push((level as u8, String::new(), id.clone()));
                 events.push(Event::Start(Tag::Heading {

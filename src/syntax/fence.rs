@@ -60,6 +60,9 @@ pub struct Nested {
     pub body: MappedText,
     pub closed: bool,
     pub span: Span,
+    /// A `<!-- … -->` comment on the line just above the fence (inside a
+    /// MkDocs tab or admonition, where it is not an HTML block).
+    pub comment: Option<MappedText>,
 }
 
 /// Finds the fenced blocks in the text of an indented code block.
@@ -95,6 +98,18 @@ pub fn split_indented(content: &MappedText) -> Vec<Nested> {
         }
         let last = if closed { j } else { lines.len() - 1 };
         let span = content.source_span(Span::new(lines[i].start, lines[last].end));
+        let comment = i
+            .checked_sub(1)
+            .map(|k| &lines[k])
+            .filter(|l| {
+                let t = text[l.start..l.end].trim();
+                t.starts_with("<!--") && t.ends_with("-->")
+            })
+            .map(|l| {
+                let t = &text[l.start..l.end];
+                let lead = t.len() - t.trim_start().len();
+                content.slice(Span::new(l.start + lead, l.start + t.trim_end().len()))
+            });
         found.push(Nested {
             marker: open.marker,
             len: open.len,
@@ -102,6 +117,7 @@ pub fn split_indented(content: &MappedText) -> Vec<Nested> {
             body,
             closed,
             span,
+            comment,
         });
         i = j + 1;
     }

@@ -300,6 +300,12 @@ impl<'a> Reader<'a> {
         };
         for block in nested {
             let info = attrs::parse_info(&block.info, &mut self.doc.diagnostics);
+            // An annotation inside the container, just above its fence.
+            let annotation = block.comment.as_ref().and_then(|comment| {
+                let attrs = attrs::parse_comment(comment, &mut self.doc.diagnostics)?;
+                let span = comment.source_span(Span::new(0, comment.as_str().len()));
+                Some(Annotation { attrs, span })
+            });
             self.push_code(
                 block.span,
                 Some((block.marker, block.len)),
@@ -309,6 +315,9 @@ impl<'a> Reader<'a> {
             );
             if let Some(Item::Code(code)) = self.doc.items.last_mut() {
                 code.container = container.clone();
+                if annotation.is_some() {
+                    code.annotation = annotation;
+                }
             }
         }
     }
@@ -357,7 +366,7 @@ fn source_start(text: &str, span: Span) -> usize {
 }
 
 /// `=== "GKE"` (MkDocs tab) or `!!! note "Title"` (admonition).
-fn container_of(text: &str) -> Option<Container> {
+pub(crate) fn container_of(text: &str) -> Option<Container> {
     let text = text.trim();
     let marker = ["===", "!!!", "???+", "???"]
         .into_iter()
@@ -432,6 +441,30 @@ mod tests {
         assert_eq!(code.content.as_str(), "echo a \\\n  b\n");
         assert!(code.closed);
         assert!(d.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn annotations_inside_mkdocs_tabs_apply() {
+        let text = "=== \"GKE\"\n\n    <!-- litops: name=gke confirm -->\n    ```bash\n    gcloud x\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    aws y\n    ```\n";
+        let d = doc(text);
+        let codes = codes(&d);
+        let keys: Vec<&str> = codes[0]
+            .annotation
+            .as_ref()
+            .map(|a| a.attrs.iter().map(|a| a.key.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["name", "confirm"]);
+        let span = codes[0]
+            .annotation
+            .as_ref()
+            .map(|a| a.span)
+            .unwrap_or_default();
+        assert_eq!(
+            &text[span.start..span.end],
+            "<!-- litops: name=gke confirm -->"
+        );
+        assert!(codes[1].annotation.is_none());
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
     }
 
     #[test]

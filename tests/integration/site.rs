@@ -284,3 +284,28 @@ fn the_site_works_in_a_real_browser() {
         screenshot.display()
     );
 }
+
+#[test]
+fn mkdocs_tabs_and_admonitions_render_their_steps() {
+    let runbook = TempRunbook::new(
+        "tabs.md",
+        "# Provision\n\n## Create\n\n=== \"GKE\"\n\n    <!-- litops: name=gke-create confirm=\"creates a cluster\" -->\n    ```bash\n    gcloud container clusters create \"$CLUSTER_NAME\"\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    eksctl create cluster\n    ```\n\n!!! warning \"Costs\"\n\n    A cluster costs money.\n",
+    );
+    let out = tempfile::tempdir().expect("out");
+    let output = render(&[runbook.path().to_str().expect("utf-8")], out.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let html = std::fs::read_to_string(out.path().join("tabs.html")).expect("page");
+    assert!(
+        html.contains("<div class=\"container tab\"><p class=\"container-title\">GKE</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("data-step=\"gke-create\"") && html.contains("class=\"badge gate\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<div class=\"container admonition warning\">"),
+        "{html}"
+    );
+    assert!(!html.contains("litops:") && !html.contains("```"), "{html}");
+}
