@@ -73,12 +73,31 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
             }
         }
     }
+    // Wiki-link targets, as `render` resolves them: every runbook checked
+    // together, and those next to each one (read once per directory).
+    let checked: std::collections::HashSet<String> = runbooks
+        .iter()
+        .flat_map(|(runbook, path)| {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase());
+            stem.into_iter()
+                .chain(std::iter::once(runbook.title().to_lowercase()))
+                .chain(runbook.meta.aliases.iter().map(|a| a.to_lowercase()))
+        })
+        .collect();
+    let mut names: std::collections::HashMap<PathBuf, std::collections::HashSet<String>> =
+        std::collections::HashMap::new();
     let linted: Vec<_> = runbooks
         .iter()
         .map(|(runbook, path)| {
+            let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
+            let names = names.entry(dir.clone()).or_insert_with(|| {
+                let mut names = crate::site::names_in(&dir);
+                names.extend(checked.iter().cloned());
+                names
+            });
             let mut diagnostics = runbook.diagnostics.clone();
             diagnostics.extend(lint::lint(runbook, &options));
-            diagnostics.extend(crate::site::broken_links(runbook, path));
+            diagnostics.extend(crate::site::broken_links(runbook, path, names));
             if args.render {
                 diagnostics.extend(crate::site::visible_annotations(runbook));
             }

@@ -49,7 +49,18 @@ pub fn run(args: &RenderArgs, out: &Output) -> u8 {
                 PathBuf::from(file.file_name().unwrap_or_default())
             };
             match crate::load::load(&file) {
-                Ok(runbook) => sources.push(Source { runbook, relative }),
+                Ok(runbook) => {
+                    // A page is still worth having; say that it has problems.
+                    let errors = runbook.diagnostics.iter().filter(|d| d.is_error()).count();
+                    if errors > 0 {
+                        out.warning(format!(
+                            "{} has {errors} error{} (`litops check` lists them); rendered anyway",
+                            file.display(),
+                            if errors == 1 { "" } else { "s" }
+                        ));
+                    }
+                    sources.push(Source { runbook, relative });
+                }
                 Err(err) => {
                     out.error(err);
                     return exit::USAGE;

@@ -68,16 +68,37 @@ pub fn visible_annotations(runbook: &Runbook) -> Vec<Diagnostic> {
     out
 }
 
-/// The text a browser shows: tags dropped, entities decoded.
+/// The text a browser shows: tags dropped, entities decoded. Inline code
+/// is left out: a runbook that quotes the dialect in prose (`` `{confirm}` ``)
+/// shows it on purpose; code blocks (`<pre>`) are kept.
 fn visible_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    let mut in_pre = 0usize;
+    let mut in_inline_code = false;
     while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        rest = match rest[start..].find('>') {
-            Some(end) => &rest[start + end + 1..],
-            None => "",
+        if !in_inline_code {
+            out.push_str(&rest[..start]);
+        }
+        let Some(end) = rest[start..].find('>') else {
+            rest = "";
+            break;
         };
+        let tag = &rest[start + 1..start + end];
+        let name = tag
+            .trim_start_matches('/')
+            .split([' ', '>'])
+            .next()
+            .unwrap_or("");
+        let closing = tag.starts_with('/');
+        match (name, closing) {
+            ("pre", false) => in_pre += 1,
+            ("pre", true) => in_pre = in_pre.saturating_sub(1),
+            ("code", false) if in_pre == 0 => in_inline_code = true,
+            ("code", true) => in_inline_code = false,
+            _ => {}
+        }
+        rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
     out.replace("&lt;", "<")
@@ -97,6 +118,15 @@ mod tests {
         let rb = from_text(
             "ok.md",
             "---\ntitle: x\n---\n# T\n\n<!-- litops: name=a confirm=\"why\" -->\n```bash {#b timeout=5m}\necho hi\n```\n\n```sh {\"name\":\"c\",\"interactive\":true}\necho c\n```\n",
+        );
+        assert_eq!(visible_annotations(&rb), vec![]);
+    }
+
+    #[test]
+    fn prose_that_quotes_the_dialect_is_not_reported() {
+        let rb = from_text(
+            "doc.md",
+            "# T\n\nWrite `<!-- litops: confirm -->` or `{confirm}` above a block.\n\n```bash {confirm}\necho hi\n```\n",
         );
         assert_eq!(visible_annotations(&rb), vec![]);
     }

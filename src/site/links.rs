@@ -148,9 +148,48 @@ pub fn wiki_links(text: &str) -> Vec<(std::ops::Range<usize>, &str, &str)> {
     out
 }
 
+/// The names a wiki link can use for the runbooks in `dir` (not below it):
+/// file names without `.md`, titles and front-matter aliases, lowercased.
+pub fn names_in(dir: &Path) -> std::collections::HashSet<String> {
+    let mut names = std::collections::HashSet::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return names;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        if let Some(stem) = path.file_stem() {
+            names.insert(stem.to_string_lossy().to_lowercase());
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        // Front matter only: titles and aliases, without reading the steps.
+        let file = crate::source::SourceFile::new(path.display().to_string(), text);
+        let document = crate::syntax::parse(&file);
+        let (meta, _) = crate::model::meta::read(document.front_matter.as_ref(), &mut Vec::new());
+        names.extend(meta.title.map(|t| t.to_lowercase()));
+        names.extend(meta.aliases.iter().map(|a| a.to_lowercase()));
+        if let Some(h1) = document.items.iter().find_map(|i| match i {
+            crate::syntax::Item::Heading(h) if h.level == 1 => Some(h.text.to_lowercase()),
+            _ => None,
+        }) {
+            names.insert(h1);
+        }
+    }
+    names
+}
+
 /// For `litops check`: relative links to Markdown files that do not exist
-/// and wiki links to no runbook next to this one (by file name).
-pub fn broken_links(runbook: &Runbook, path: &Path) -> Vec<Diagnostic> {
+/// and wiki links that name no known runbook (by file name, title or
+/// alias: `names`, see [`names_in`]).
+pub fn broken_links(
+    runbook: &Runbook,
+    path: &Path,
+    names: &std::collections::HashSet<String>,
+) -> Vec<Diagnostic> {
     let text = runbook.file.text();
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
@@ -184,18 +223,18 @@ pub fn broken_links(runbook: &Runbook, path: &Path) -> Vec<Diagnostic> {
             Event::Text(t) if !in_code => {
                 for (r, target, _) in wiki_links(&t) {
                     let name = target.split('#').next().unwrap_or("").trim();
-                    let file = dir.join(format!("{}.md", name.trim_end_matches(".md")));
+                    let known = names.contains(&name.trim_end_matches(".md").to_lowercase());
                     // `index` is the site's index when no runbook has that name.
-                    if !name.is_empty() && name != "index" && !file.is_file() {
+                    if !name.is_empty() && name != "index" && !known {
                         // Offsets of the text event; wiki links do not span events.
                         let at = range.start + text[range.clone()].find(&t[r.clone()]).unwrap_or(0);
                         out.push(
                             Diagnostic::warning(
                                 "link-broken",
-                                format!("[[{name}]] names no runbook next to this one"),
+                                format!("[[{name}]] names no runbook checked here or next to this one"),
                             )
                             .at(Span::new(at, at + r.len()))
-                            .help("wiki links name a file in the same directory (without .md)"),
+                            .help("wiki links name a runbook by its file name (without .md), title or alias"),
                         );
                     }
                 }

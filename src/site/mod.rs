@@ -22,7 +22,7 @@ use crate::model::Runbook;
 pub use crate::markup::escape;
 pub use highlight::highlight;
 pub use invisible::visible_annotations;
-pub use links::{Linker, broken_links};
+pub use links::{Linker, broken_links, names_in};
 
 const CSS: &str = include_str!("assets/site.css");
 const JS: &str = include_str!("assets/site.js");

@@ -99,7 +99,16 @@ fn links_between_runbooks_wiki_links_and_aliases() {
         "{deploy}"
     );
     assert!(deploy.contains("href=\"../assets/site.css\""));
-    // `litops check` reports the same broken link, with its place.
+    // `litops check` resolves wiki links by file name, title or alias too…
+    let check = litops()
+        .args(["check", "--format", "short"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    for link in ["[[Backups]]", "[[deploy]]", "[[ops-home"] {
+        assert!(!stdout(&check).contains(link), "{}", stdout(&check));
+    }
+    // …and reports the same broken link as render, with its place.
     let check = litops()
         .args(["check", "--format", "short"])
         .arg(dir.path().join("index.md"))
