@@ -5,6 +5,7 @@
 # hyperfine and mdbook (cargo install mdbook --no-default-features --features search).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 out=${BENCH_OUT:-$root/target/bench}
 litops=$root/target/release/litops
 src=$out/render-src
@@ -90,5 +91,4 @@ else
 fi
 contenders+=(-n 'litops render, 1,000 runbooks' "$litops render $src -o $out/render-site")
 hyperfine -N --warmup 1 --runs 10 --export-json "$out/render.json" "${contenders[@]}"
-rss_kib=$(/usr/bin/time -f '%M' "$litops" render "$src" -o "$out/render-site" 2>&1 >/dev/null | tail -n 1)
-echo "litops peak RSS rendering 1,000 runbooks: $((rss_kib / 1024)) MiB"
+record_rss "$out/rss.tsv" "${contenders[@]}"

@@ -6,6 +6,7 @@
 # (cargo install mask).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 out=${BENCH_OUT:-$root/target/bench}
 litops=$root/target/release/litops
 seed=$root/runbooks/kubernetes-operations.md
@@ -34,3 +35,4 @@ else
   echo "mask not found (cargo install mask): left out" >&2
 fi
 hyperfine -N --warmup 5 --runs 50 --export-json "$out/startup.json" "${contenders[@]}"
+record_rss "$out/rss.tsv" "${contenders[@]}"

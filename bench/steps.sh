@@ -4,6 +4,7 @@
 # Usage: bench/steps.sh (after `cargo build --release`); needs hyperfine, just.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 out=${BENCH_OUT:-$root/target/bench}
 litops=$root/target/release/litops
 mkdir -p "$out"
@@ -32,3 +33,4 @@ fi
 # Transcripts of the benchmark runs stay in the output directory.
 export LITOPS_RUNS_DIR=$out/runs
 hyperfine -N --warmup 3 --runs 20 --export-json "$out/steps.json" "${contenders[@]}"
+record_rss "$out/rss.tsv" "${contenders[@]}"
