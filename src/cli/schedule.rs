@@ -169,17 +169,14 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
                 runbook.file.text(),
                 plan_text.as_deref(),
             );
-            let yaml = |value: &dyn erased::Yaml| value.yaml();
+            let yaml = serde_saphyr::to_string(&config_map)
+                .and_then(|map| serde_saphyr::to_string(&cron_job).map(|job| (map, job)));
+            let (config_map, cron_job) = yaml.map_err(|err| {
+                out.error(format!("cannot write YAML: {err}"));
+                exit::USAGE
+            })?;
             let text = format!(
-                "# Written by `litops schedule --emit k8s-cronjob`.\n{}---\n{}",
-                yaml(&config_map).map_err(|err| {
-                    out.error(err);
-                    exit::USAGE
-                })?,
-                yaml(&cron_job).map_err(|err| {
-                    out.error(err);
-                    exit::USAGE
-                })?
+                "# Written by `litops schedule --emit k8s-cronjob`.\n{config_map}---\n{cron_job}"
             );
             files.push((args.out.join(format!("litops-{name}.yaml")), text));
             files.push((args.out.join("Dockerfile"), schedule::DOCKERFILE.to_owned()));
@@ -227,19 +224,6 @@ fn register(runs_dir: &Path, stem: &str, args: &ScheduleArgs, name: &str, out: &
             "cannot record the schedule for `litops status` in {}: {err}",
             dir.display()
         ));
-    }
-}
-
-/// Serialising typed Kubernetes objects as YAML.
-mod erased {
-    pub trait Yaml {
-        fn yaml(&self) -> Result<String, String>;
-    }
-
-    impl<T: serde::Serialize> Yaml for T {
-        fn yaml(&self) -> Result<String, String> {
-            serde_saphyr::to_string(self).map_err(|e| format!("cannot write YAML: {e}"))
-        }
     }
 }
 

@@ -168,7 +168,9 @@ pub fn run(
         redactor: &redactor,
         reporter,
         history: start.history,
-        saved_state: start.state.clone(),
+        keep_output: reads_earlier_steps(runbook),
+        state: start.state.clone(),
+        saved_state: start.state,
     };
     run.reporter.event(&Event::RunStarted {
         runbook: plan.runbook.path.clone(),
@@ -285,7 +287,7 @@ pub fn run(
                 env: &env,
                 attempt,
             };
-            let ran = match run_step(
+            let mut ran = match run_step(
                 &runtime,
                 &session,
                 &mut zygote,
@@ -301,21 +303,27 @@ pub fn run(
                     break 'steps;
                 }
             };
-            let state = std::fs::read_to_string(session.state_file()).ok();
+            if let Some(state) = ran.state.take() {
+                run.state = Some(state);
+            }
             // Checks see the environment the step left (its exports win).
-            let mut seen_env = state.as_deref().map(session::exported).unwrap_or_default();
+            let mut seen_env = run
+                .state
+                .as_deref()
+                .map(session::exported)
+                .unwrap_or_default();
             seen_env.extend(env.iter().cloned());
             let mut result = run.judge(step, &seen_env, ran);
             if result == Outcome::Success {
                 // Recorded when it changed: most steps leave the session as it was.
-                if let Some(state) = state
-                    && run.saved_state.as_deref() != Some(state.as_str())
+                if let Some(state) = &run.state
+                    && run.saved_state.as_ref() != Some(state)
                 {
                     run.reporter.event(&Event::SessionSaved {
                         id: step.id.clone(),
-                        state: redactor.apply(&state).into_owned(),
+                        state: redactor.apply(state).into_owned(),
                     });
-                    run.saved_state = Some(state);
+                    run.saved_state = Some(state.clone());
                 }
                 break;
             }
@@ -398,8 +406,29 @@ struct Running<'r> {
     redactor: &'r Redactor,
     reporter: &'r mut dyn Reporter,
     history: Vec<StepFacts>,
+    /// Whether `step(id)` is used anywhere: only then is each step's output
+    /// kept for the rest of the run (up to 2 MiB a step).
+    keep_output: bool,
+    /// The session state as the last step that exited left it.
+    state: Option<String>,
     /// The session state last recorded (`SessionSaved`).
     saved_state: Option<String>,
+}
+
+/// Whether a check, condition or preflight check of the runbook reads
+/// earlier steps (`step(...)`).
+fn reads_earlier_steps(runbook: &Runbook) -> bool {
+    let sources = runbook
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.checks
+                .iter()
+                .map(|c| c.source.as_str())
+                .chain(s.when.iter().map(|w| w.source.as_str()))
+        })
+        .chain(runbook.settings.preflight.iter().map(|p| p.source.as_str()));
+    sources.into_iter().any(|s| s.contains("step("))
 }
 
 impl Running<'_> {
@@ -528,8 +557,11 @@ impl Running<'_> {
     fn judge(&mut self, step: &PlanStep, env: &[(String, String)], ran: Ran) -> Outcome {
         let runbook = self.runbook;
         let checks = &runbook.steps[step.index].checks;
-        let stdout = ran.stdout.text();
-        let stderr = ran.stderr.text();
+        let (stdout, stderr) = if checks.is_empty() && !self.keep_output {
+            (String::new(), String::new())
+        } else {
+            (ran.stdout.text(), ran.stderr.text())
+        };
         let mut outcome = ran.outcome;
         let exited = matches!(ran.outcome, Outcome::Success | Outcome::Failed);
         if exited && !checks.is_empty() {
@@ -578,6 +610,11 @@ impl Running<'_> {
             duration_ms: ran.duration_ms,
             continue_on_error: step.continue_on_error,
         });
+        let (stdout, stderr) = if self.keep_output {
+            (stdout, stderr)
+        } else {
+            (String::new(), String::new())
+        };
         self.remember(
             step,
             outcome.name(),
@@ -611,6 +648,8 @@ struct Ran {
     /// As the step wrote it (unredacted: checks may look for anything).
     stdout: Bounded,
     stderr: Bounded,
+    /// The session state the step left, when it saved one.
+    state: Option<String>,
 }
 
 #[expect(clippy::too_many_arguments, reason = "the run's parts, each used once")]
@@ -718,9 +757,10 @@ fn run_step(
         });
     }
     // A killed step may have left a partial dump; keep the previous state then.
-    if let Ending::Exited(_) = ending {
-        session.commit()?;
-    }
+    let state = match ending {
+        Ending::Exited(_) => session.commit()?,
+        _ => None,
+    };
     let (exit_code, signal) = match ending {
         Ending::Exited(code) => (Some(code), None),
         Ending::Signaled(signal) => (None, Some(signal)),
@@ -739,6 +779,7 @@ fn run_step(
         duration_ms: millis(elapsed),
         stdout,
         stderr,
+        state,
     }))
 }
 

@@ -62,7 +62,6 @@ impl Session {
         let mut builder = tempfile::Builder::new();
         builder.prefix(PREFIX);
         let parent = session_parent();
-        sweep(&parent);
         let dir = builder.tempdir_in(&parent).or_else(|_| builder.tempdir())?;
         // Who owns it: a later run removes it if this process dies (SIGKILL)
         // without removing it itself.
@@ -82,17 +81,20 @@ impl Session {
     /// After a step's shell has exited normally: its dump, cleaned, becomes
     /// the session state. (Files are rewritten in place, never created anew,
     /// and a killed step's dump is never read.)
-    pub fn commit(&self) -> std::io::Result<()> {
+    /// Returns the new state, or `None` when the step left none.
+    pub fn commit(&self) -> std::io::Result<Option<String>> {
         let text = match std::fs::read_to_string(self.dump_file()) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
         // Empty: the step's shell never dumped (it `exec`ed another program).
         if text.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        std::fs::write(&self.state, clean_dump(&text))
+        let state = clean_dump(&text);
+        std::fs::write(&self.state, &state)?;
+        Ok(Some(state))
     }
 
     /// Starts from a saved state (a resumed run).

@@ -129,7 +129,8 @@ pub fn crontab(job: &Job, log: &Path, lock: &Path) -> String {
     let command: Vec<String> = job.command().iter().map(|a| shell_quote(a)).collect();
     let line = format!(
         "{cron} cd {dir} && LITOPS_RUNS_DIR={runs} flock -n {lock} {command} >> {log} 2>&1",
-        cron = cron_fields(&job.cron),
+        // The expression as written (macros too: cron reads them).
+        cron = job.cron.text,
         dir = shell_quote(&job.working_dir.display().to_string()),
         runs = shell_quote(&job.runs_dir.display().to_string()),
         lock = shell_quote(&lock.display().to_string()),
@@ -143,11 +144,6 @@ pub fn crontab(job: &Job, log: &Path, lock: &Path) -> String {
         job.runbook.display(),
         line.replace('%', "\\%")
     )
-}
-
-/// The five fields as written (macros kept: cron reads them too).
-fn cron_fields(cron: &Cron) -> String {
-    cron.text.clone()
 }
 
 /// A value for an `ExecStart=`-style line: quoted when needed; `%` and `$`

@@ -6,14 +6,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::support::json_lines as events;
 use crate::support::{TempRunbook, litops, repo, stderr, stdout};
-
-fn events(output: &std::process::Output) -> Vec<Value> {
-    stdout(output)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
-        .collect()
-}
 
 fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["event"] == kind).collect()

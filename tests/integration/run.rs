@@ -6,8 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
+use crate::support::json_lines as events;
 use crate::support::{TempRunbook, litops, repo, stderr, stdout};
 
 const TOOLS: &[&str] = &["kubectl", "helm", "aws", "gcloud", "az", "eksctl", "date"];
@@ -515,13 +514,6 @@ fn json_events_tell_the_whole_run() {
         !stdout(&output).contains("demo-token-not-secret"),
         "the secret default must not be echoed"
     );
-}
-
-fn events(output: &std::process::Output) -> Vec<Value> {
-    stdout(output)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 #[test]

@@ -70,3 +70,11 @@ pub fn stderr(output: &std::process::Output) -> String {
 pub fn redact_dir(text: &str, dir: &Path) -> String {
     text.replace(&dir.display().to_string(), "[TMP]")
 }
+
+/// stdout of a `--json` run (or any JSON-lines output) as values, one per line.
+pub fn json_lines(output: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
