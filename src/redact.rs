@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use regex::bytes::Regex;
 
 use crate::bind::Bindings;
-use crate::model::{Runbook, is_secret_name};
+use crate::model::{Runbook, is_secret_name, is_secret_value};
 
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -28,6 +28,54 @@ pub struct Redactor {
     secrets: Vec<(String, String)>,
     /// All values as one alternation (leftmost, then longest first).
     pattern: Option<Regex>,
+    too_short: Vec<String>,
+}
+
+/// A value and the forms shells and JSON escape it into, each different.
+fn escaped_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    let mut push = |form: String| {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    };
+    // Inside double quotes (`declare -p`).
+    push(escape_with(value, |c| {
+        matches!(c, '\\' | '$' | '"' | '`').then(|| format!("\\{c}"))
+    }));
+    // Inside single quotes (`set -x`, `'\''` joins).
+    push(value.replace('\'', r"'\''"));
+    // Backslash escapes (`printf %q` without control characters).
+    push(escape_with(value, |c| {
+        (!(c.is_alphanumeric() || "_@%+=:,./-".contains(c))).then(|| format!("\\{c}"))
+    }));
+    // `$'…'` (`declare -p` and `%q` with control characters).
+    push(escape_with(value, |c| match c {
+        '\\' => Some(r"\\".to_owned()),
+        '\'' => Some(r"\'".to_owned()),
+        '\n' => Some(r"\n".to_owned()),
+        '\t' => Some(r"\t".to_owned()),
+        '\r' => Some(r"\r".to_owned()),
+        '\u{1b}' => Some(r"\E".to_owned()),
+        c if c.is_control() && (c as u32) < 0x80 => Some(format!("\\{:03o}", c as u32)),
+        _ => None,
+    }));
+    // A JSON string.
+    if let Ok(json) = serde_json::to_string(value) {
+        push(json[1..json.len() - 1].to_owned());
+    }
+    forms
+}
+
+fn escape_with(value: &str, escape: impl Fn(char) -> Option<String>) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match escape(c) {
+            Some(e) => out.push_str(&e),
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 const MIN_LEN: usize = 3;
@@ -53,8 +101,9 @@ impl Redactor {
             }
         }
         let mut redactor = Redactor::from_secrets(secrets);
-        let env = std::env::vars()
-            .filter(|(name, value)| is_secret_name(name) && value.len() >= MIN_ENV_LEN);
+        let env = std::env::vars().filter(|(name, value)| {
+            (is_secret_name(name) && value.len() >= MIN_ENV_LEN) || is_secret_value(value)
+        });
         redactor.extend(env);
         redactor
     }
@@ -68,8 +117,19 @@ impl Redactor {
 
     fn extend(&mut self, secrets: impl IntoIterator<Item = (String, String)>) {
         for (name, value) in secrets {
-            if value.len() >= MIN_LEN && !self.secrets.iter().any(|(v, _)| *v == value) {
-                self.secrets.push((value, format!("[REDACTED:{name}]")));
+            if value.len() < MIN_LEN {
+                if !value.is_empty() && !self.too_short.contains(&name) {
+                    self.too_short.push(name);
+                }
+                continue;
+            }
+            // The value as shells and JSON print it too (`declare -p`,
+            // `set -x`, `printf %q`, `$'…'`): each of those forms is the
+            // secret all the same.
+            for form in escaped_forms(&value) {
+                if !self.secrets.iter().any(|(v, _)| *v == form) {
+                    self.secrets.push((form, format!("[REDACTED:{name}]")));
+                }
             }
         }
         self.secrets
@@ -89,6 +149,12 @@ impl Redactor {
 
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
+    }
+
+    /// Secrets too short to be masked (shorter than three characters):
+    /// their values can appear in output, and the run says so.
+    pub fn too_short(&self) -> &[String] {
+        &self.too_short
     }
 
     fn mask_of(&self, value: &[u8]) -> &str {

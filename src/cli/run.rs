@@ -249,10 +249,12 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
 }
 
 fn prepare_resume(args: &ResumeArgs, out: &Output) -> Result<u8, u8> {
-    let path = transcript::locate(&args.run, &transcript::runs_dir()).map_err(|err| {
-        out.error(err);
-        exit::USAGE
-    })?;
+    let path = transcript::locate(&args.run, &transcript::runs_dir())
+        .and_then(|path| transcript::trusted(&path).map(|()| path))
+        .map_err(|err| {
+            out.error(err);
+            exit::USAGE
+        })?;
     let old = Transcript::read(&path).map_err(|err| {
         out.error(err);
         exit::USAGE
@@ -343,9 +345,8 @@ fn prepare_resume(args: &ResumeArgs, out: &Output) -> Result<u8, u8> {
         ));
         return Err(exit::USAGE);
     }
-    let redactor = Redactor::new(&runbook, &bindings);
     let start = exec::Start {
-        state: view.session().map(|s| redactor.unredact(s)),
+        state: view.session().map(|text| restored_session(text, out)),
         history: view.steps[..last_done]
             .iter()
             .map(|s| checks::StepFacts {
@@ -922,6 +923,9 @@ fn refuse_unplaceable(plan: &Plan, out: &Output) -> Result<(), u8> {
             out.error(format!("step {}: {error}", step.id));
             bad = true;
         }
+        for note in &step.notes {
+            out.warning(format!("step {}: {note}", step.id));
+        }
     }
     if bad { Err(exit::USAGE) } else { Ok(()) }
 }
@@ -1082,4 +1086,28 @@ fn raw_stdout() -> Box<dyn std::io::Write> {
         Ok(fd) => Box::new(std::fs::File::from(fd)),
         Err(_) => Box::new(std::io::stdout()),
     }
+}
+
+/// The saved session of a transcript, read as data and written again as
+/// shell text by litops (never sourced as recorded: a transcript is a file
+/// someone else may have edited). Values that were masked are left out: a
+/// secret the run bound comes back from the bindings, never spliced into
+/// text; one a step made is gone, and the run says so.
+fn restored_session(text: &str, out: &Output) -> String {
+    let mut saved = exec::session::parse(text);
+    let mut lost: Vec<String> = std::mem::take(&mut saved.skipped);
+    saved.variables.retain(|v| {
+        let masked = v.value.contains("[REDACTED");
+        if masked {
+            lost.push(v.name.clone());
+        }
+        !masked
+    });
+    if !lost.is_empty() {
+        out.warning(format!(
+            "not restored from the saved session (secrets, arrays, functions and aliases are never recorded or read back): {}",
+            lost.join(", ")
+        ));
+    }
+    exec::session::restore_script(&saved)
 }

@@ -152,6 +152,8 @@ pub fn run(
         .build()?;
     let interrupts = Interrupts::install(&runtime)?;
     let session = Session::new()?;
+    // What the steps inherit: the transcript records only what they change.
+    let inherited: std::collections::BTreeMap<String, String> = std::env::vars().collect();
     if let Some(state) = &start.state {
         session.restore(state)?;
     }
@@ -319,9 +321,15 @@ pub fn run(
                 if let Some(state) = &run.state
                     && run.saved_state.as_ref() != Some(state)
                 {
+                    let bound = |name: &str| bindings.get(name).is_some();
+                    let secret = |name: &str, value: &str| {
+                        crate::model::is_secret_name(name)
+                            || redactor.apply(value) != value
+                            || bindings.is_secret(runbook, name)
+                    };
                     run.reporter.event(&Event::SessionSaved {
                         id: step.id.clone(),
-                        state: redactor.apply(state).into_owned(),
+                        state: session::record_form(state, &inherited, &bound, &secret),
                     });
                     run.saved_state = Some(state.clone());
                 }

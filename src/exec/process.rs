@@ -206,6 +206,9 @@ pub async fn run(
     }
     let interactive = spawn.terminal == Terminal::Inherit;
     let mut command = tokio::process::Command::new(spawn.shell);
+    // A non-interactive bash sources `$BASH_ENV` before anything: code
+    // from the environment, outside the plan.
+    command.env_remove("BASH_ENV").env_remove("ENV");
     command
         .args(shell_args(&spawn))
         .arg(spawn.script)

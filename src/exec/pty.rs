@@ -33,6 +33,9 @@ pub async fn run(
         })
         .map_err(io_error)?;
     let mut command = CommandBuilder::new(spawn.shell);
+    // Code from the environment, outside the plan (see `process`).
+    command.env_remove("BASH_ENV");
+    command.env_remove("ENV");
     command.args(shell_args(&spawn));
     command.arg(spawn.script);
     command.cwd(std::env::current_dir()?);

@@ -18,6 +18,53 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+/// Functions both step shells define (the per-step wrapper below and the
+/// zygote): saving the session, and a `trap` that keeps a step's own EXIT
+/// handler from replacing the save.
+///
+/// `__litops_save FILE` dumps the session (umask 077: the dump holds every
+/// value the session has). `__litops_exit STATUS FILE` is the EXIT trap: it
+/// saves first (the session as the step left it), then runs the step's own
+/// EXIT handler, if it set one (the usual `trap cleanup EXIT`), then exits
+/// with the step's status. The `trap` function takes a step's EXIT handler
+/// aside and passes every other trap to the builtin.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! session_functions {
+    () => {
+        r#"__litops_save() {
+  set +e
+  umask 077
+  unset "${!__litops_@}"
+  {
+    printf 'cd -- %q 2>/dev/null || true\n' "$PWD"
+    declare -p
+    declare -f
+    alias -p
+  } > "$1"
+}
+__litops_exit() {
+  set -- "$1" "$2" "${__litops_on_exit-}"
+  __litops_save "$2"
+  if [ -n "$3" ]; then eval "$3"; fi
+  exit "$1"
+}
+trap() {
+  case ${1-} in -l|-p|'') builtin trap "$@"; return ;; --) shift ;; esac
+  local __litops_h=- __litops_s __litops_other=()
+  if [ "$#" -ge 2 ]; then __litops_h=$1; shift; fi
+  for __litops_s in "$@"; do
+    case $__litops_s in
+      EXIT|exit|0|SIGEXIT) if [ "$__litops_h" = - ]; then __litops_on_exit=; else __litops_on_exit=$__litops_h; fi ;;
+      *) __litops_other+=("$__litops_s") ;;
+    esac
+  done
+  if [ "${#__litops_other[@]}" -gt 0 ]; then builtin trap -- "$__litops_h" "${__litops_other[@]}"; fi
+}
+"#
+    };
+}
+
 /// The per-step wrapper: `$1` is the state file, `$2` the step's script.
 /// The script is sourced, so `cd`, `export`, assignments and functions
 /// happen in this shell and are saved on exit, and error messages name the
@@ -30,22 +77,16 @@ use std::path::{Path, PathBuf};
 /// The dump goes to `state.new`; litops moves it into place when the step's
 /// shell has exited (a rename in bash would cost a `mv` process per step),
 /// so a step killed mid-dump leaves the previous state intact.
-pub const WRAPPER: &str = r#"if [ -f "$1" ]; then . "$1" 2>/dev/null; fi
-__litops_state=$1
-__litops_script=$2
-__litops_save() {
-  set +e
-  {
-    printf 'cd -- %q 2>/dev/null || true\n' "$PWD"
-    declare -p
-    declare -f
-    alias -p
-  } > "$__litops_state.new"
-}
-trap '__litops_rc=$?; __litops_save; exit $__litops_rc' EXIT
+pub const WRAPPER: &str = concat!(
+    r#"if [ -f "$1" ]; then . "$1" 2>/dev/null; fi
+"#,
+    session_functions!(),
+    r#"__litops_script=$2
+builtin trap "__litops_exit \$? $(printf %q "$1.new")" EXIT
 set -eo pipefail
 . "$__litops_script"
-"#;
+"#
+);
 
 /// The files of one run's session, in a private temporary directory.
 #[derive(Debug)]
@@ -59,13 +100,17 @@ impl Session {
     /// write their script and session dump there each time, and creating
     /// files on a disk file system was half of litops's own cost per step.
     pub fn new() -> std::io::Result<Session> {
+        use std::os::unix::fs::PermissionsExt;
         let mut builder = tempfile::Builder::new();
-        builder.prefix(PREFIX);
+        // Private: its files hold bound values, secrets included.
+        builder
+            .prefix(PREFIX)
+            .permissions(std::fs::Permissions::from_mode(0o700));
         let parent = session_parent();
         let dir = builder.tempdir_in(&parent).or_else(|_| builder.tempdir())?;
         // Who owns it: a later run removes it if this process dies (SIGKILL)
         // without removing it itself.
-        std::fs::write(dir.path().join("owner"), std::process::id().to_string())?;
+        private_write(&dir.path().join("owner"), &std::process::id().to_string())?;
         let state = dir.path().join("state.sh");
         Ok(Session { dir, state })
     }
@@ -93,19 +138,13 @@ impl Session {
             return Ok(None);
         }
         let state = clean_dump(&text);
-        std::fs::write(&self.state, &state)?;
+        private_write(&self.state, &state)?;
         Ok(Some(state))
     }
 
     /// Starts from a saved state (a resumed run).
     pub fn restore(&self, state: &str) -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&self.state)?;
-        file.write_all(clean_dump(state).as_bytes())
+        private_write(&self.state, &clean_dump(state))
     }
 
     /// Where a step's shell writes the session when it exits.
@@ -125,15 +164,22 @@ impl Session {
             _ => {}
         }
         let path = self.dir.path().join("step.sh");
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)?;
-        file.write_all(script.as_bytes())?;
+        private_write(&path, script)?;
         Ok(path)
     }
+}
+
+/// Writes a file of the session directory, mode 0600, never through a
+/// symbolic link (the directory is private; this is the second wall).
+pub fn private_write(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }
 
 const PREFIX: &str = "litops-session-";
@@ -258,66 +304,280 @@ pub fn clean_dump(text: &str) -> String {
     out
 }
 
-/// The exported variables of a dump (`declare -x NAME="value"` lines), for
-/// checks' `env()`.
-pub fn exported(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+/// A variable of a session, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    pub value: String,
+    pub exported: bool,
+}
+
+/// A session as data: the working directory and scalar variables. This is
+/// what a transcript records and what `resume` restores; nothing read back
+/// from a transcript is run as shell text (see [`restore_script`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Saved {
+    pub cwd: Option<String>,
+    pub variables: Vec<Variable>,
+    /// Names of what could not be taken as data (arrays, functions,
+    /// aliases, lines of another form): never restored.
+    pub skipped: Vec<String>,
+}
+
+/// Reads a dump (`declare -p` and `printf %q` forms, or the form
+/// [`restore_script`] writes) strictly as data.
+pub fn parse(text: &str) -> Saved {
+    let mut saved = Saved::default();
     for line in text.lines() {
-        if line.starts_with("cd -- ") {
+        if let Some(rest) = line.strip_prefix("cd -- ") {
+            let path = rest.strip_suffix(" 2>/dev/null || true").unwrap_or(rest);
+            saved.cwd = unquote(path);
+            continue;
+        }
+        if let Some(names) = line.strip_prefix("# not recorded: ") {
+            saved.skipped.extend(names.split(", ").map(str::to_owned));
             continue;
         }
         let Some(rest) = line.strip_prefix("declare -") else {
-            break;
+            // Functions and aliases come after the variables.
+            if let Some(name) = line.strip_suffix(" () ") {
+                saved.skipped.push(format!("function {name}"));
+            } else if let Some(alias) = line.strip_prefix("alias ") {
+                let name = alias.split('=').next().unwrap_or(alias);
+                saved.skipped.push(format!("alias {name}"));
+            }
+            continue;
         };
         let Some((flags, assignment)) = rest.split_once(' ') else {
             continue;
         };
-        if !flags.contains('x') || flags.contains('a') || flags.contains('A') {
+        let (name, value) = assignment.split_once('=').unwrap_or((assignment, ""));
+        if !is_name(name) || BASH_OWN.contains(&name) {
             continue;
         }
-        let Some((name, value)) = assignment.split_once('=') else {
+        if !flags.chars().all(|c| "-xirlut".contains(c)) || flags.contains('i') {
+            saved.skipped.push(name.to_owned());
+            continue;
+        }
+        // `declare -- NAME` without a value: declared, never set.
+        let Some(value) = (if assignment.contains('=') {
+            unquote(value)
+        } else {
+            Some(String::new())
+        }) else {
+            saved.skipped.push(name.to_owned());
             continue;
         };
-        if let Some(value) = unquote(value) {
-            out.push((name.to_owned(), value));
+        saved.variables.push(Variable {
+            name: name.to_owned(),
+            value,
+            exported: flags.contains('x'),
+        });
+    }
+    saved
+}
+
+/// What a transcript records of a session: the working directory and the
+/// variables the steps set or changed. Left out: variables inherited
+/// unchanged from litops's environment, values litops binds (they come back
+/// from the bindings on resume), and any variable whose value holds a
+/// secret, in any form (never written to disk, escaped or not).
+pub fn record_form(
+    dump: &str,
+    inherited: &std::collections::BTreeMap<String, String>,
+    bound: &dyn Fn(&str) -> bool,
+    secret: &dyn Fn(&str, &str) -> bool,
+) -> String {
+    let mut saved = parse(dump);
+    saved.variables.retain(|v| {
+        v.name != "PWD"
+            && v.name != "OLDPWD"
+            && !bound(&v.name)
+            && !(v.exported && inherited.get(&v.name) == Some(&v.value))
+            && !secret(&v.name, &v.value)
+    });
+    let mut text = restore_script(&saved);
+    if !saved.skipped.is_empty() {
+        // Named, so that a resumed run can say what it does not restore.
+        text.push_str(&format!("# not recorded: {}\n", saved.skipped.join(", ")));
+    }
+    text
+}
+
+/// The shell text that restores a session, written by litops from data:
+/// names are checked, values single-quoted.
+pub fn restore_script(saved: &Saved) -> String {
+    use crate::plan::quote::{quote, unquoted};
+    use crate::shell::Quoting;
+    let mut out = String::new();
+    if let Some(cwd) = &saved.cwd
+        && !cwd.contains('\0')
+    {
+        out.push_str(&format!("cd -- {} 2>/dev/null || true\n", unquoted(cwd)));
+    }
+    for v in &saved.variables {
+        let Ok(value) = quote(&v.value, Quoting::Single, None) else {
+            continue;
+        };
+        if is_name(&v.name) {
+            let flags = if v.exported { "-x" } else { "--" };
+            out.push_str(&format!("declare {flags} {}='{value}'\n", v.name));
         }
     }
     out
 }
 
-/// A value as `declare -p` quotes it: "..." or $'...'.
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+        && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// The exported variables of a dump, for checks' `env()`.
+pub fn exported(text: &str) -> Vec<(String, String)> {
+    parse(text)
+        .variables
+        .into_iter()
+        .filter(|v| v.exported)
+        .map(|v| (v.name, v.value))
+        .collect()
+}
+
+/// A value as bash quotes it: `"…"` (`declare -p`), `$'…'`, `'…'` (with
+/// `'\''` joins), or backslash escapes (`printf %q`). `None` when it is none
+/// of these (text that would need a shell to read).
 fn unquote(value: &str) -> Option<String> {
     let mut out = String::new();
-    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-        let mut chars = inner.chars();
-        while let Some(c) = chars.next() {
-            match (c, chars.clone().next()) {
-                ('\\', Some(n @ ('"' | '\\' | '$' | '`'))) => {
-                    out.push(n);
-                    chars.next();
+    let bytes: Vec<char> = value.chars().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            '"' => {
+                i += 1;
+                loop {
+                    match bytes.get(i)? {
+                        '"' => break,
+                        '\\' if matches!(bytes.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
+                            out.push(bytes[i + 1]);
+                            i += 2;
+                        }
+                        // Unescaped, these would expand.
+                        '$' | '`' => return None,
+                        c => {
+                            out.push(*c);
+                            i += 1;
+                        }
+                    }
                 }
-                _ => out.push(c),
+                i += 1;
             }
-        }
-        return Some(out);
-    }
-    let inner = value.strip_prefix("$'")?.strip_suffix('\'')?;
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('e' | 'E') => out.push('\u{1b}'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
+            '\'' => {
+                i += 1;
+                loop {
+                    match bytes.get(i)? {
+                        '\'' => break,
+                        c => {
+                            out.push(*c);
+                            i += 1;
+                        }
+                    }
+                }
+                i += 1;
+            }
+            '$' if bytes.get(i + 1) == Some(&'\'') => {
+                i += 2;
+                let mut raw: Vec<u8> = Vec::new();
+                loop {
+                    match bytes.get(i)? {
+                        '\'' => break,
+                        '\\' => {
+                            i += 1;
+                            ansi_c_escape(&bytes, &mut i, &mut raw)?;
+                        }
+                        c => {
+                            let mut buf = [0u8; 4];
+                            raw.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            i += 1;
+                        }
+                    }
+                }
+                out.push_str(&String::from_utf8_lossy(&raw));
+                i += 1;
+            }
+            '\\' => {
+                out.push(*bytes.get(i + 1)?);
+                i += 2;
+            }
+            c if c.is_alphanumeric() || "_@%+=:,./-".contains(c) => {
+                out.push(c);
+                i += 1;
+            }
+            _ => return None,
         }
     }
     Some(out)
+}
+
+/// One escape of `$'…'` after its backslash, as bash reads it.
+fn ansi_c_escape(chars: &[char], i: &mut usize, out: &mut Vec<u8>) -> Option<()> {
+    let c = *chars.get(*i)?;
+    *i += 1;
+    let simple = match c {
+        'a' => Some(7u8),
+        'b' => Some(8),
+        'e' | 'E' => Some(0x1b),
+        'f' => Some(12),
+        'n' => Some(b'\n'),
+        'r' => Some(b'\r'),
+        't' => Some(b'\t'),
+        'v' => Some(11),
+        '\\' => Some(b'\\'),
+        '\'' => Some(b'\''),
+        '"' => Some(b'"'),
+        '?' => Some(b'?'),
+        _ => None,
+    };
+    if let Some(b) = simple {
+        out.push(b);
+        return Some(());
+    }
+    let digits = |i: &mut usize, radix: u32, max: usize| -> u32 {
+        let mut n = 0u32;
+        let mut taken = 0;
+        while taken < max {
+            match chars.get(*i).and_then(|c| c.to_digit(radix)) {
+                Some(d) => {
+                    n = n * radix + d;
+                    *i += 1;
+                    taken += 1;
+                }
+                None => break,
+            }
+        }
+        n
+    };
+    match c {
+        '0'..='7' => {
+            *i -= 1;
+            out.push((digits(i, 8, 3) & 0xff) as u8);
+        }
+        'x' => out.push((digits(i, 16, 2) & 0xff) as u8),
+        'u' | 'U' => {
+            let n = digits(i, 16, if c == 'u' { 4 } else { 8 });
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(char::from_u32(n)?.encode_utf8(&mut buf).as_bytes());
+        }
+        'c' => {
+            let n = *chars.get(*i)?;
+            *i += 1;
+            out.push((n as u32 & 0x1f) as u8);
+        }
+        other => {
+            out.push(b'\\');
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    Some(())
 }
 
 #[cfg(test)]

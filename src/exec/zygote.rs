@@ -15,8 +15,6 @@
 //! hold the step open; output written before the step ended is in the FIFO
 //! by the time `done` arrives, and is drained then.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -31,19 +29,12 @@ use super::process::{Ending, Finished, Interrupts, Watch};
 use crate::event::Stream;
 
 /// The zygote's program; `$1` is the session directory.
-const ZYGOTE: &str = r#"set -m
+const ZYGOTE: &str = concat!(
+    r#"set -m
 __litops_dir=$1
-__litops_save() {
-  set +e
-  unset "${!__litops_@}"
-  {
-    printf 'cd -- %q 2>/dev/null || true\n' "$PWD"
-    declare -p
-    declare -f
-    alias -p
-  } > "$1/state.sh.new"
-}
-# litops gone (parent-death signal): the step in flight goes too; nothing
+"#,
+    crate::session_functions!(),
+    r#"# litops gone (parent-death signal): the step in flight goes too; nothing
 # runs unsupervised or unrecorded.
 __litops_stop() {
   if [ -n "${__litops_pid:-}" ]; then kill -TERM -- "-$__litops_pid" 2>/dev/null; fi
@@ -59,8 +50,8 @@ while IFS= read -r __litops_n; do
     set -- "$__litops_dir" "$__litops_n"
     . "$1/env.sh"
     if [ -f "$1/state.sh" ]; then . "$1/state.sh" 2>/dev/null; fi
-    printf -v __litops_q %q "$1"
-    trap "__litops_rc=\$?; __litops_save $__litops_q; exit \$__litops_rc" EXIT
+    printf -v __litops_q %q "$1/state.sh.new"
+    builtin trap "__litops_exit \$? $__litops_q" EXIT
     __litops_script="$1/step.sh"
     set --
     set -eo pipefail
@@ -74,7 +65,8 @@ while IFS= read -r __litops_n; do
   unset __litops_pid
   printf 'done %d\n' "$__litops_rc"
 done
-"#;
+"#
+);
 
 /// A running zygote.
 pub struct Zygote {
@@ -96,16 +88,6 @@ pub struct Step<'a> {
     pub grace: Duration,
 }
 
-fn private_file(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
-}
-
 fn broken(what: &str) -> std::io::Error {
     std::io::Error::other(format!("the step shell ended unexpectedly ({what})"))
 }
@@ -119,6 +101,9 @@ impl Zygote {
         let out = fifo(&dir.join("out"))?;
         let err = fifo(&dir.join("err"))?;
         let mut command = tokio::process::Command::new(setsid);
+        // A non-interactive bash sources `$BASH_ENV` before anything: code
+        // from the environment, outside the plan.
+        command.env_remove("BASH_ENV").env_remove("ENV");
         let parent = nix::unistd::getpid();
         // SAFETY: between fork and exec the closure makes only
         // async-signal-safe calls (prctl, getppid) and allocates nothing.
@@ -180,7 +165,7 @@ impl Zygote {
             .iter()
             .map(|(name, value)| format!("export {name}={}\n", crate::plan::quote::unquoted(value)))
             .collect();
-        private_file(&path("env.sh".to_owned()), &exports)?;
+        super::session::private_write(&path("env.sh".to_owned()), &exports)?;
         let (out, err, control) = (&mut self.out, &mut self.err, &mut self.control);
         let started = Instant::now();
         self.stdin.write_all(format!("{n}\n").as_bytes()).await?;

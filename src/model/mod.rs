@@ -333,18 +333,53 @@ impl Runbook {
 
 /// Names that mark a variable secret when they appear as a `_`-separated part.
 pub fn is_secret_name(name: &str) -> bool {
-    name.to_ascii_uppercase().split('_').any(|part| {
-        matches!(
-            part,
-            "PASSWORD"
-                | "PASSWD"
-                | "PASS"
-                | "TOKEN"
-                | "SECRET"
-                | "KEY"
-                | "APIKEY"
-                | "CREDENTIALS"
-                | "PRIVATE"
-        )
-    })
+    let upper = name.to_ascii_uppercase();
+    // Paths to secrets and sockets are not secrets themselves.
+    if ["_FILE", "_PATH", "_DIR", "_SOCK", "_SOCKET"]
+        .iter()
+        .any(|suffix| upper.ends_with(suffix))
+    {
+        return false;
+    }
+    const ANYWHERE: &[&str] = &[
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "CREDENTIAL",
+        "APIKEY",
+        "API_KEY",
+        "PRIVATE",
+        "DSN",
+        "WEBHOOK",
+        "COOKIE",
+    ];
+    ANYWHERE.iter().any(|word| upper.contains(word))
+        || upper.split('_').enumerate().any(|(i, part)| {
+            matches!(part, "PASS" | "KEY" | "PAT" | "AUTH" | "AUTHORIZATION")
+                // `MYSQL_PWD`, not the working directory (`PWD`, `OLDPWD`).
+                || (part == "PWD" && i > 0)
+        })
+}
+
+/// A value that is a credential whatever its variable is called: a URL
+/// with a password (`scheme://user:pass@host`) or a webhook URL.
+pub fn is_secret_value(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let credentials = lower.split_once("://").is_some_and(|(scheme, rest)| {
+        !scheme.is_empty()
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+            && rest
+                .split(['/', '?', '#'])
+                .next()
+                .is_some_and(|authority| {
+                    authority
+                        .rsplit_once('@')
+                        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+                })
+    });
+    credentials
+        || ["hooks.slack.com/", "/api/webhooks/", "webhook.office.com/", "/webhook/", "/hooks/"]
+            .iter()
+            .any(|marker| lower.contains(marker) && lower.starts_with("http"))
 }

@@ -19,7 +19,6 @@ use crate::bind::{Bindings, Source};
 use crate::model::{Confirm, Mode, Runbook, Step, UseKind, VariableKind, meta::duration_text};
 use crate::shell::AssignmentKind;
 use crate::source::Span;
-use quote::quote;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -130,6 +129,10 @@ pub struct PlanStep {
     pub unbound: Vec<String>,
     /// Values that could not be placed safely (the step cannot run as is).
     pub errors: Vec<String>,
+    /// What the reader should know: values written in the runbook that the
+    /// environment does not change.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// What a `when` condition says before the run.
@@ -392,6 +395,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
             unbound
         },
         errors,
+        notes: resolved.notes,
     }
 }
 
@@ -477,6 +481,8 @@ pub struct Resolved {
     pub env: Vec<EnvVar>,
     pub unbound: Vec<String>,
     pub errors: Vec<String>,
+    /// What the plan should say (values the environment may not change).
+    pub notes: Vec<String>,
     /// (span in the step text, replacement length) of each edit, in order.
     edits: Vec<(Span, usize)>,
 }
@@ -541,6 +547,25 @@ pub fn resolve(
             continue;
         }
         match bindings.get(&a.name) {
+            // The environment fills only what the runbook leaves open: a
+            // value written here (`AWS_PROFILE=staging cmd`, a hardening
+            // `PATH=/usr/bin:/bin`) changes only through an explicit input.
+            Some(bound) if bound.source == Source::Environment => {
+                if bound.value != *literal {
+                    let note = format!(
+                        "{}: the runbook sets {:?} here; the environment's value is not used (--set {}=… overrides)",
+                        a.name,
+                        shown(&a.name, literal),
+                        a.name
+                    );
+                    if !out.notes.contains(&note) {
+                        out.notes.push(note);
+                    }
+                }
+                if mask_secrets && secret(&a.name) {
+                    edits.push((value_span, quote::unquoted(&shown(&a.name, literal))));
+                }
+            }
             Some(bound) => edits.push((value_span, quote::unquoted(&shown(&a.name, &bound.value)))),
             None if mask_secrets && secret(&a.name) => {
                 edits.push((value_span, quote::unquoted(&shown(&a.name, literal))));
@@ -559,10 +584,10 @@ pub fn resolve(
             unbound(&p.name, &mut out);
             continue;
         };
-        let delimiter = p.heredoc_delimiter.as_deref();
-        match quote(&bound.value, p.quoting, delimiter).and_then(|real| {
+        match quote::place(&bound.value, p).and_then(|real| {
             if mask_secrets && secret(&p.name) {
-                quote(&shown(&p.name, &bound.value), p.quoting, delimiter)
+                quote::place(&shown(&p.name, &bound.value), p)
+                    .or_else(|_| Ok(format!("[REDACTED:{}]", p.name)))
             } else {
                 Ok(real)
             }
@@ -576,6 +601,16 @@ pub fn resolve(
             continue;
         }
         match bindings.get(&r.name) {
+            Some(bound) if r.arithmetic && !quote::is_integer(&bound.value) => {
+                let error = format!(
+                    "{}: {}",
+                    r.name,
+                    quote::QuoteError::Arithmetic(shown(&r.name, &bound.value))
+                );
+                if !out.errors.contains(&error) {
+                    out.errors.push(error);
+                }
+            }
             Some(bound) => {
                 if !out.env.iter().any(|e| e.name == r.name) {
                     out.env.push(EnvVar {
@@ -614,5 +649,30 @@ pub fn resolve(
     }
     result.push_str(&text[at..]);
     out.text = result;
+    // A value can end a heredoc with the text around it (`EO<x>` and `F`):
+    // the lines holding placeholders are checked as they will be.
+    for p in &step.script.placeholders {
+        let Some(delimiter) = p.heredoc_delimiter.as_deref() else {
+            continue;
+        };
+        let line_start = text[..p.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[p.span.end..]
+            .find('\n')
+            .map_or(text.len(), |i| p.span.end + i);
+        let line = out.map_span(Span::new(line_start, line_end));
+        if line
+            .split('\n')
+            .any(|l| l.trim_start_matches('\t').trim_end_matches('\r') == delimiter)
+        {
+            let error = format!(
+                "{}: {}",
+                p.name,
+                quote::QuoteError::EndsHeredoc(delimiter.to_owned())
+            );
+            if !out.errors.contains(&error) {
+                out.errors.push(error);
+            }
+        }
+    }
     out
 }

@@ -5,7 +5,7 @@
 //! start a substitution or end a heredoc: the result always reads back as the
 //! same literal string.
 
-use crate::shell::Quoting;
+use crate::shell::{PlaceholderUse, Quoting};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuoteError {
@@ -13,6 +13,55 @@ pub enum QuoteError {
     EndsHeredoc(String),
     #[error("the value contains a NUL byte, which bash cannot hold")]
     Nul,
+    #[error(
+        "the value {0:?} is not an integer; it is placed where bash evaluates arithmetic, which would run any `$(…)` in a subscript, so only integers are allowed there"
+    )]
+    Arithmetic(String),
+    #[error(
+        "the value is placed in code that {0} reads again as shell, so quoting cannot keep it data; only letters, digits and _@%+=:,./- are allowed there"
+    )]
+    InnerShell(String),
+    #[error(
+        "the value is placed inside nested backticks; only letters, digits and _@%+=:,./- are allowed there"
+    )]
+    NestedBackticks,
+}
+
+/// The text that stands for `value` at a placeholder: quoted for its
+/// quoting, escaped once more for each backtick substitution around it
+/// (bash removes a level of `\` before `$`, `` ` `` and `\` there), and
+/// refused where bash would read it again as code: arithmetic (integers
+/// only) and another shell's code (plain words only).
+pub fn place(value: &str, at: &PlaceholderUse) -> Result<String, QuoteError> {
+    if at.arithmetic && !is_integer(value) {
+        return Err(QuoteError::Arithmetic(value.to_owned()));
+    }
+    if let Some(program) = &at.inner_shell
+        && !is_plain(value)
+    {
+        return Err(QuoteError::InnerShell(program.clone()));
+    }
+    if at.deep && !is_plain(value) {
+        return Err(QuoteError::NestedBackticks);
+    }
+    let mut text = quote(value, at.quoting, at.heredoc_delimiter.as_deref())?;
+    for _ in 0..at.backticks {
+        text = escape(&text, &['\\', '$', '`']);
+    }
+    Ok(text)
+}
+
+/// A decimal integer, optionally signed: all bash arithmetic can take as data.
+pub fn is_integer(value: &str) -> bool {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    !digits.is_empty() && digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Characters no shell gives a meaning to (empty included).
+fn is_plain(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
 }
 
 /// The text that stands for `value` in a context with the given quoting.

@@ -176,6 +176,9 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     for error in &step.errors {
         let _ = writeln!(out, "     error: {error}");
     }
+    for note in &step.notes {
+        let _ = writeln!(out, "     note: {note}");
+    }
 }
 
 /// The plan as a Markdown review checklist.

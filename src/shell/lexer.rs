@@ -41,6 +41,9 @@ pub struct VarRef {
     pub quoting: Quoting,
     /// `${NAME:-…}`, `${NAME-…}`, `${NAME:=…}`, `${NAME+…}`: never "unbound".
     pub has_default: bool,
+    /// Read in an arithmetic context (see [`PlaceholderUse::arithmetic`]).
+    #[serde(skip)]
+    pub arithmetic: bool,
     /// The default of `${NAME:-default}` (or `-`, `:=`, `=`) when it is
     /// plain text: what the script uses when nobody gives a value.
     pub default: Option<String>,
@@ -55,6 +58,18 @@ pub struct PlaceholderUse {
     pub quoting: Quoting,
     /// For a heredoc body, its delimiter: a value must not contain it as a line.
     pub heredoc_delimiter: Option<String>,
+    /// How many backtick substitutions it sits in: bash removes one level of
+    /// backslashes before `$`, `` ` `` and `\` for each.
+    pub backticks: u8,
+    /// Inside backticks that hold escaped backticks (a nesting this lexer
+    /// does not follow): no value but plain words is safe there.
+    pub deep: bool,
+    /// Bash evaluates the text as arithmetic (`$((…))`, `((…))`, `let`,
+    /// subscripts, `[[ … -gt … ]]`…), where `a[$(cmd)]` runs `cmd`.
+    pub arithmetic: bool,
+    /// The code of another shell (`bash -c '…'`, `eval`, `ssh host '…'`,
+    /// a heredoc fed to a shell): what that program is.
+    pub inner_shell: Option<String>,
 }
 
 /// Something the lexer could not read as bash.
@@ -100,6 +115,8 @@ pub struct Findings {
     pub refs: Vec<VarRef>,
     pub placeholders: Vec<PlaceholderUse>,
     pub problems: Vec<Problem>,
+    /// Spans bash evaluates as arithmetic (`$((…))`, subscripts of `${…}`).
+    pub arithmetic: Vec<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +140,10 @@ pub struct Lexer<'s> {
     limit: usize,
     candidates: &'s [Candidate],
     pending: Vec<PendingHeredoc>,
+    /// Backtick substitutions open at the current position.
+    backticks: u8,
+    /// Inside backticks whose text holds escaped backticks.
+    deep: bool,
     pub findings: Findings,
 }
 
@@ -140,6 +161,8 @@ impl<'s> Lexer<'s> {
             limit: src.len(),
             candidates,
             pending: Vec::new(),
+            backticks: 0,
+            deep: false,
             findings: Findings::default(),
         }
     }
@@ -378,6 +401,10 @@ impl<'s> Lexer<'s> {
             span: candidate.span,
             quoting,
             heredoc_delimiter: delimiter.map(str::to_owned),
+            backticks: self.backticks,
+            deep: self.deep,
+            arithmetic: false,
+            inner_shell: None,
         });
     }
 
@@ -530,6 +557,7 @@ impl<'s> Lexer<'s> {
                     span: Span::new(start, self.pos),
                     quoting,
                     has_default: false,
+                    arithmetic: false,
                     default: None,
                 });
                 word.expands = true;
@@ -600,10 +628,13 @@ impl<'s> Lexer<'s> {
             self.pos = self.limit;
             return;
         };
-        let saved = self.limit;
+        let saved = (self.limit, self.deep);
         self.limit = end;
+        self.backticks = self.backticks.saturating_add(1);
+        self.deep |= self.src[self.pos..end].contains("\\`");
         let inner = self.token_list(Stop::End);
-        self.limit = saved;
+        self.backticks -= 1;
+        (self.limit, self.deep) = saved;
         self.pos = end + 1;
         word.nested.extend(simple_commands(&inner));
         word.expands = true;
@@ -616,6 +647,11 @@ impl<'s> Lexer<'s> {
         self.pos += 3;
         let mut depth = 2usize;
         while let Some(c) = self.peek() {
+            if let Some(candidate) = self.placeholder_here() {
+                self.record_placeholder(&candidate, quoting, None);
+                self.pos = candidate.span.end;
+                continue;
+            }
             match c {
                 b'(' => depth += 1,
                 b')' => {
@@ -637,6 +673,7 @@ impl<'s> Lexer<'s> {
         if depth != 0 {
             self.problem("`$((` is never closed", Span::new(start, start + 3));
         }
+        self.findings.arithmetic.push(Span::new(start, self.pos));
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
     }
@@ -671,14 +708,27 @@ impl<'s> Lexer<'s> {
                 span: Span::new(start, start),
                 quoting,
                 has_default,
+                arithmetic: false,
                 default: None,
             });
             self.findings.refs.len() - 1
         });
         let default_start = self.pos + default_op.unwrap_or(0);
+        // `${a[…]}` and `${a:offset:length}` are arithmetic (for indexed
+        // arrays), up to the closing brace.
+        let arithmetic = is_name
+            && (self.peek() == Some(b'[')
+                || (self.peek() == Some(b':')
+                    && !matches!(self.peek_at(1), Some(b'-' | b'=' | b'+' | b'?'))));
+        let arithmetic_start = self.pos;
         // The rest, up to the matching brace, is a word of its own.
         let mut depth = 1usize;
         loop {
+            if arithmetic && let Some(candidate) = self.placeholder_here() {
+                self.record_placeholder(&candidate, quoting, None);
+                self.pos = candidate.span.end;
+                continue;
+            }
             match self.peek() {
                 None => {
                     self.problem("`${` is never closed", Span::new(start, start + 2));
@@ -711,6 +761,11 @@ impl<'s> Lexer<'s> {
                 }
                 Some(_) => self.pos += 1,
             }
+        }
+        if arithmetic {
+            self.findings
+                .arithmetic
+                .push(Span::new(arithmetic_start, self.pos));
         }
         if let Some(i) = ref_index {
             self.findings.refs[i].span = Span::new(start, self.pos);

@@ -6,6 +6,7 @@
 //! `export` assignments, `read`/`for` variables), placeholders and risky
 //! commands. All spans are offsets in the text given to [`read`].
 
+pub mod context;
 pub mod lexer;
 pub mod placeholder;
 pub mod prompt;
@@ -71,7 +72,23 @@ pub fn read(text: &str) -> Script {
     let candidates = placeholder::find(text);
     let mut lexer = Lexer::new(text, &candidates);
     let tokens = lexer.tokens();
-    let findings = lexer.findings;
+    let mut findings = lexer.findings;
+    let contexts = context::scan(text, &tokens);
+    let within = |spans: &[Span], s: Span| spans.iter().any(|a| a.start <= s.start && s.end <= a.end);
+    findings.arithmetic.extend(contexts.arithmetic);
+    for p in &mut findings.placeholders {
+        p.arithmetic |= within(&findings.arithmetic, p.span);
+        if let Some((_, program)) = contexts
+            .inner_shell
+            .iter()
+            .find(|(a, _)| a.start <= p.span.start && p.span.end <= a.end)
+        {
+            p.inner_shell = Some(program.clone());
+        }
+    }
+    for r in &mut findings.refs {
+        r.arithmetic = within(&findings.arithmetic, r.span);
+    }
     let mut grouper = Grouper::new(text, &tokens);
     for index in 0..tokens.len() {
         grouper.token(index);
@@ -198,7 +215,10 @@ impl<'t> Grouper<'t> {
             self.keyword(&word.value, word.span);
             return;
         }
-        if self.simple_words.is_empty() && assignment_name(&word.value).is_some() {
+        // Only an unquoted `NAME=` makes an assignment: `'NAME=x' cmd` runs
+        // a command of that name.
+        let raw = &self.text[word.span.start..word.span.end];
+        if self.simple_words.is_empty() && assignment_name(raw).is_some() {
             self.prefix.push(word);
             return;
         }
@@ -301,7 +321,11 @@ impl<'t> Grouper<'t> {
 
     fn assign_word(&mut self, word: &Word, kind: AssignmentKind) {
         let raw = &self.text[word.span.start..word.span.end];
-        let Some(name) = assignment_name(raw).or_else(|| assignment_name(&word.value)) else {
+        // `export "NAME=x"` declares all the same; a quoted prefix does not.
+        let quoted_ok = kind == AssignmentKind::Declared;
+        let Some(name) = assignment_name(raw)
+            .or_else(|| quoted_ok.then(|| assignment_name(&word.value)).flatten())
+        else {
             if kind == AssignmentKind::Declared && is_name(&word.value) {
                 self.assign(&word.value, kind, word.span, None, None);
             }

@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use read::{ReadError, Transcript, Verification, all_transcripts as read_all, locate, verify};
+pub use read::{
+    ReadError, Transcript, Verification, all_transcripts as read_all, locate, trusted, verify,
+};
 pub use steps::{RunView, StepView};
 pub use writer::{TranscriptWriter, WriterOptions};
 
@@ -99,11 +101,37 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 /// Where transcripts go unless `--transcript` says otherwise:
-/// `$LITOPS_RUNS_DIR`, else `.litops/runs` in the current directory.
+/// `$LITOPS_RUNS_DIR`, else `.litops/runs` in the current directory, unless
+/// that is `/` or a system directory (a systemd service starts in `/`):
+/// then `$XDG_STATE_HOME/litops/runs` (`~/.local/state/litops/runs`).
 pub fn runs_dir() -> PathBuf {
-    std::env::var_os("LITOPS_RUNS_DIR")
-        .filter(|d| !d.is_empty())
-        .map_or_else(|| PathBuf::from(".litops/runs"), PathBuf::from)
+    if let Some(dir) = std::env::var_os("LITOPS_RUNS_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if is_system_dir(&cwd) {
+        let state = std::env::var_os("XDG_STATE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|d| !d.is_empty())
+                    .map(|home| PathBuf::from(home).join(".local/state"))
+            });
+        if let Some(state) = state.filter(|s| s.is_absolute() && !is_system_dir(s)) {
+            return state.join("litops/runs");
+        }
+    }
+    PathBuf::from(".litops/runs")
+}
+
+/// `/` and the directories of the system itself, where no run's record belongs.
+fn is_system_dir(dir: &Path) -> bool {
+    const SYSTEM: &[&str] = &[
+        "/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys",
+        "/usr", "/var", "/tmp", "/var/tmp", "/dev/shm",
+    ];
+    dir.as_os_str().is_empty() || SYSTEM.iter().any(|s| dir == Path::new(s))
 }
 
 /// `<runs>/<runbook stem>/<run id>.jsonl`.

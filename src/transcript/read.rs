@@ -184,6 +184,44 @@ pub fn verify(path: &Path) -> Result<Verification, ReadError> {
     })
 }
 
+/// Whether a transcript can be trusted to resume from: a regular file (not
+/// a symbolic link) of this user that no one else can write, in directories
+/// that no one else can write (or sticky ones, where no one else can replace
+/// it). Another user who can edit a transcript could recompute its chain.
+pub fn trusted(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::getuid().as_raw();
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !meta.file_type().is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    if meta.uid() != me {
+        return Err(format!(
+            "{} belongs to another user (uid {}); only your own transcripts are resumed",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!("{} can be written by other users", path.display()));
+    }
+    let mut dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let absolute = dir.and_then(|d| d.canonicalize().ok());
+    dir = absolute.as_deref();
+    while let Some(d) = dir {
+        let meta = std::fs::metadata(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        let sticky = meta.mode() & 0o1000 != 0;
+        if (meta.uid() != me && meta.uid() != 0) || (meta.mode() & 0o022 != 0 && !sticky) {
+            return Err(format!(
+                "{} can be changed by other users; its transcripts are not trusted",
+                d.display()
+            ));
+        }
+        dir = d.parent();
+    }
+    Ok(())
+}
+
 /// A run named on the command line: a path, a run id (or a unique part of
 /// one) under the runs directory, or `last`.
 pub fn locate(name: &str, runs: &Path) -> Result<PathBuf, String> {
@@ -201,7 +239,14 @@ pub fn locate(name: &str, runs: &Path) -> Result<PathBuf, String> {
     // Run ids start with their UTC time: file names sort by time.
     all.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     if name == "last" || name == "latest" {
-        return all.pop().ok_or_else(|| "no runs".to_owned());
+        // Never a file someone else could have planted or edited.
+        all.retain(|p| trusted(p).is_ok());
+        return all.pop().ok_or_else(|| {
+            format!(
+                "no run of yours in {} (files of other users, or that others can write, are never picked)",
+                runs.display()
+            )
+        });
     }
     let found: Vec<&PathBuf> = all
         .iter()

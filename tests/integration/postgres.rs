@@ -300,7 +300,11 @@ fn the_scheduled_job_runs_the_approved_plan() {
         .args(["-c", &script])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LITOPS_LOCK_DIR", work.path().join("locks"))
+        .env("LITOPS_LOCK_DIR", {
+            let dir = work.path().join("locks");
+            let _ = std::fs::create_dir_all(&dir);
+            dir
+        })
         .stdin(std::process::Stdio::null())
         .output()
         .expect("sh");

@@ -27,7 +27,10 @@ impl Site {
     }
 
     fn locks(&self) -> PathBuf {
-        self.dir().join("locks")
+        // Made beforehand, as an administrator makes a shared one.
+        let dir = self.dir().join("locks");
+        let _ = std::fs::create_dir_all(&dir);
+        dir
     }
 
     fn litops(&self) -> assert_cmd::Command {

@@ -24,11 +24,15 @@ pub fn litops() -> assert_cmd::Command {
 fn unique_lock_dir() -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "locks/{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
-    ))
+    ));
+    // A shared lock directory is one an administrator made: litops never
+    // creates it.
+    std::fs::create_dir_all(&dir).expect("lock directory");
+    dir
 }
 
 pub fn repo() -> PathBuf {

@@ -1,0 +1,338 @@
+//! Where bash reads text as something other than words: arithmetic, and the
+//! code of another shell.
+//!
+//! A value placed in `(( <n> > 3 ))` is evaluated by bash as arithmetic, where
+//! `a[$(cmd)]` runs `cmd` whatever the quoting; one placed in
+//! `bash -c 'echo <x>'`, `eval`, `ssh host '…'` or a heredoc fed to a shell
+//! is quoted for this shell and then read again as code by the next one.
+//! Quoting cannot make either safe, so `plan` needs to know where they are:
+//! these spans, found on the top-level commands (the lexer finds `$((…))`
+//! and `${a[…]}` itself).
+
+use super::lexer::{Token, Word, is_redirect};
+use crate::source::Span;
+
+#[derive(Debug, Default)]
+pub struct Contexts {
+    pub arithmetic: Vec<Span>,
+    /// Spans of code another program runs as shell, and that program.
+    pub inner_shell: Vec<(Span, String)>,
+}
+
+const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish"];
+
+/// Programs that run the rest of their arguments as a command.
+fn wrapper_skip(program: &str, args: &[&Word]) -> Option<usize> {
+    let value = |i: usize| args.get(i).map_or("", |w| w.value.as_str());
+    let options_then = |with_value: &[&str], extra: usize| -> usize {
+        let mut i = 0;
+        while i < args.len() {
+            let v = value(i);
+            if v == "--" {
+                return i + 1 + extra;
+            }
+            if !v.starts_with('-') || v == "-" {
+                break;
+            }
+            if with_value.contains(&v) {
+                i += 1;
+            }
+            i += 1;
+        }
+        i + extra
+    };
+    Some(match program {
+        "sudo" | "doas" => options_then(&["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"], 0),
+        "nice" => options_then(&["-n"], 0),
+        "ionice" => options_then(&["-c", "-n", "-p"], 0),
+        "nohup" | "exec" | "command" | "builtin" | "time" | "setsid" | "stdbuf" | "unbuffer" => {
+            options_then(&["-o", "-e", "-i", "-a"], 0)
+        }
+        "timeout" => options_then(&["-s", "-k", "--signal", "--kill-after"], 1),
+        "xargs" => options_then(&["-I", "-n", "-P", "-d", "-E", "-L", "-s", "-a"], 0),
+        "env" => {
+            let mut i = options_then(&["-u", "-C", "-S"], 0);
+            while value(i).contains('=') {
+                i += 1;
+            }
+            i
+        }
+        "chroot" => options_then(&[], 1),
+        _ => return None,
+    })
+}
+
+/// Scans the top-level commands of a block.
+pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
+    let mut out = Contexts::default();
+    let mut words: Vec<&Word> = Vec::new();
+    let mut heredocs: Vec<bool> = Vec::new();
+    let mut heredoc_ops = 0usize;
+    let mut redirect_target = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            Token::Word(word) => {
+                if redirect_target {
+                    redirect_target = false;
+                } else {
+                    words.push(word);
+                }
+            }
+            Token::Op(op, span) => {
+                if is_redirect(op) {
+                    redirect_target = true;
+                    if matches!(*op, "<<" | "<<-") {
+                        heredoc_ops += 1;
+                    }
+                } else if *op == "("
+                    && words.is_empty()
+                    && matches!(tokens.get(i + 1), Some(Token::Op("(", next)) if next.start == span.end)
+                {
+                    // `((…))`: up to the matching `))` in the text.
+                    if let Some(end) = matching_parens(text, span.start) {
+                        out.arithmetic.push(Span::new(span.start, end));
+                        while i + 1 < tokens.len() && tokens[i + 1].span().end <= end {
+                            i += 1;
+                        }
+                    }
+                } else {
+                    finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+                }
+            }
+            Token::Newline(_) => {
+                finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+                redirect_target = false;
+            }
+            Token::HeredocBody(span) => {
+                if !heredocs.is_empty() && heredocs.remove(0) {
+                    out.inner_shell.push((*span, "a shell reading a heredoc".to_owned()));
+                }
+            }
+            Token::Comment(_) => {}
+        }
+        i += 1;
+    }
+    finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+    out
+}
+
+/// The end of `((…))` starting at `start`, past its `))`.
+fn matching_parens(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
+        match b {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'\n' if depth < 2 => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn finish(out: &mut Contexts, words: &mut Vec<&Word>, heredocs: &mut Vec<bool>, ops: &mut usize) {
+    let taken = std::mem::take(words);
+    let shell_input = command(out, &taken);
+    heredocs.extend(std::iter::repeat_n(shell_input, std::mem::take(ops)));
+}
+
+/// Marks the contexts of one simple command; whether its standard input is
+/// read as shell code (for a heredoc given to it).
+fn command(out: &mut Contexts, words: &[&Word]) -> bool {
+    // Assignments before the command, and keywords that lead into one.
+    let mut start = 0;
+    while let Some(w) = words.get(start) {
+        let v = w.value.as_str();
+        if let Some(subscript) = subscript_of_assignment(w) {
+            out.arithmetic.push(subscript);
+        }
+        if matches!(v, "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{")
+            || is_assignment(w)
+        {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    let words = &words[start..];
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let program = first.value.rsplit('/').next().unwrap_or(&first.value);
+    let args = &words[1..];
+    if let Some(skip) = wrapper_skip(program, args) {
+        return command(out, args.get(skip..).unwrap_or(&[]));
+    }
+    match program {
+        "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
+        "declare" | "typeset" | "local" | "export" | "readonly" => {
+            let integer = args
+                .iter()
+                .any(|w| w.value.starts_with('-') && w.value.contains('i'));
+            for w in args.iter().filter(|w| !w.value.starts_with('-')) {
+                if let Some(subscript) = subscript_of_assignment(w) {
+                    out.arithmetic.push(subscript);
+                }
+                if integer && let Some(eq) = w.value.find('=') {
+                    let _ = eq;
+                    out.arithmetic.push(w.span);
+                }
+            }
+        }
+        "printf" => {
+            if let Some(pos) = args.iter().position(|w| w.value == "-v")
+                && let Some(name) = args.get(pos + 1)
+            {
+                out.arithmetic.push(name.span);
+            }
+        }
+        "[[" => {
+            for (i, w) in args.iter().enumerate() {
+                if matches!(w.value.as_str(), "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge") {
+                    if let Some(left) = i.checked_sub(1).and_then(|j| args.get(j)) {
+                        out.arithmetic.push(left.span);
+                    }
+                    if let Some(right) = args.get(i + 1) {
+                        out.arithmetic.push(right.span);
+                    }
+                }
+            }
+        }
+        "eval" => out
+            .inner_shell
+            .extend(args.iter().map(|w| (w.span, "eval".to_owned()))),
+        "watch" => {
+            let skip = args
+                .iter()
+                .position(|w| !w.value.starts_with('-'))
+                .unwrap_or(args.len());
+            let skip = skip.max(option_values(args, &["-n", "-d", "--interval"]));
+            out.inner_shell
+                .extend(args[skip.min(args.len())..].iter().map(|w| (w.span, "watch".to_owned())));
+        }
+        "su" => {
+            if let Some(pos) = args.iter().position(|w| w.value == "-c" || w.value == "--command")
+                && let Some(code) = args.get(pos + 1)
+            {
+                out.inner_shell.push((code.span, "su -c".to_owned()));
+            }
+        }
+        "ssh" => {
+            let host = ssh_host(args);
+            match host {
+                Some(h) if h + 1 < args.len() => out.inner_shell.extend(
+                    args[h + 1..]
+                        .iter()
+                        .map(|w| (w.span, format!("ssh {}", args[h].value))),
+                ),
+                Some(_) => return true,
+                None => {}
+            }
+        }
+        "kubectl" | "oc" | "docker" | "podman" | "nerdctl" | "crictl" => {
+            // `… exec [-i] X -- cmd…`: the rest is a command of its own.
+            if let Some(dash) = args.iter().position(|w| w.value == "--") {
+                return command(out, &args[dash + 1..]);
+            }
+            if matches!(program, "docker" | "podman" | "nerdctl")
+                && args.first().is_some_and(|w| w.value == "exec")
+                && let Some(container) = args
+                    .iter()
+                    .skip(1)
+                    .position(|w| !w.value.starts_with('-'))
+            {
+                return command(out, &args[container + 2..]);
+            }
+        }
+        _ if SHELLS.contains(&program) => {
+            let mut code = None;
+            for (i, w) in args.iter().enumerate() {
+                let v = w.value.as_str();
+                if v.starts_with('-') && !v.starts_with("--") && v.contains('c') {
+                    code = args.get(i + 1);
+                    break;
+                }
+                if !v.starts_with('-') {
+                    // A script file: its input is not code.
+                    return false;
+                }
+            }
+            match code {
+                Some(code) => out.inner_shell.push((code.span, format!("{program} -c"))),
+                None => return true,
+            }
+        }
+        _ => {}
+    }
+    false
+}
+
+/// Index of the first argument past the options that take a value.
+fn option_values(args: &[&Word], with_value: &[&str]) -> usize {
+    let mut i = 0;
+    while i < args.len() && args[i].value.starts_with('-') {
+        if with_value.contains(&args[i].value.as_str()) {
+            i += 1;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The index of ssh's destination among its arguments.
+fn ssh_host(args: &[&Word]) -> Option<usize> {
+    const WITH_VALUE: &str = "BbcDEeFIiJLlmOoPpQRSWw";
+    let mut i = 0;
+    while i < args.len() {
+        let v = args[i].value.as_str();
+        if v == "--" {
+            return (i + 1 < args.len()).then_some(i + 1);
+        }
+        if let Some(flags) = v.strip_prefix('-').filter(|f| !f.is_empty()) {
+            // `-p 22`, but `-p22` carries its value.
+            if flags.len() == 1 && WITH_VALUE.contains(flags) {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        return Some(i);
+    }
+    None
+}
+
+fn is_assignment(word: &Word) -> bool {
+    let name_end = word.value.find(['=', '[', '+']).unwrap_or(0);
+    name_end > 0
+        && word.value[name_end..].contains('=')
+        && word.value[..name_end]
+            .chars()
+            .all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && !word.value.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// The span of `[…]` in `a[…]=value`.
+fn subscript_of_assignment(word: &Word) -> Option<Span> {
+    if !is_assignment(word) {
+        return None;
+    }
+    let open = word.value.find('[')?;
+    let eq = word.value.find('=')?;
+    if open > eq {
+        return None;
+    }
+    // Positions in the value are positions in the raw text only up to the
+    // first quote; a subscript comes first, so it is written plainly.
+    let close = word.value[open..eq].rfind(']')? + open;
+    Some(Span::new(
+        word.span.start + open,
+        word.span.start + close + 1,
+    ))
+}
