@@ -85,10 +85,15 @@ pub fn lock_path(dir: &Path, runbook: &Path, key: &str) -> PathBuf {
 /// path is a real directory (no symbolic link), owned by root or this user,
 /// and not writable by others unless sticky.
 pub fn verify_dir(dir: &Path) -> Result<(), LockError> {
+    verify(dir, dir == default_dir())
+}
+
+/// `private`: the per-user directory and its parent, made here if missing.
+fn verify(dir: &Path, private: bool) -> Result<(), LockError> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     let me = nix::unistd::getuid().as_raw();
     let refuse = |path: &Path, why: String| LockError::Unsafe(path.to_owned(), why);
-    if dir == default_dir() {
+    if private {
         for d in [dir.parent().unwrap_or(dir), dir] {
             match std::fs::DirBuilder::new().mode(0o700).create(d) {
                 Ok(()) => {}
@@ -100,16 +105,25 @@ pub fn verify_dir(dir: &Path) -> Result<(), LockError> {
                 return Err(refuse(d, "it is not a directory (a symbolic link?)".into()));
             }
             if meta.uid() != me {
-                return Err(refuse(d, format!("it belongs to uid {}, not to you", meta.uid())));
+                return Err(refuse(
+                    d,
+                    format!("it belongs to uid {}, not to you", meta.uid()),
+                ));
             }
             if meta.mode() & 0o077 != 0 {
-                return Err(refuse(d, format!("its mode is {:o}, not 700", meta.mode() & 0o7777)));
+                return Err(refuse(
+                    d,
+                    format!("its mode is {:o}, not 700", meta.mode() & 0o7777),
+                ));
             }
         }
         return Ok(());
     }
     if !dir.is_absolute() {
-        return Err(refuse(dir, "LITOPS_LOCK_DIR must be an absolute path".into()));
+        return Err(refuse(
+            dir,
+            "LITOPS_LOCK_DIR must be an absolute path".into(),
+        ));
     }
     let mut path = PathBuf::new();
     for part in dir.components() {
@@ -125,13 +139,22 @@ pub fn verify_dir(dir: &Path) -> Result<(), LockError> {
             }
         })?;
         if !meta.file_type().is_dir() {
-            return Err(refuse(&path, "it is not a directory (a symbolic link?)".into()));
+            return Err(refuse(
+                &path,
+                "it is not a directory (a symbolic link?)".into(),
+            ));
         }
         if meta.uid() != me && meta.uid() != 0 {
-            return Err(refuse(&path, format!("it belongs to uid {}, neither you nor root", meta.uid())));
+            return Err(refuse(
+                &path,
+                format!("it belongs to uid {}, neither you nor root", meta.uid()),
+            ));
         }
         if meta.mode() & 0o002 != 0 && meta.mode() & 0o1000 == 0 {
-            return Err(refuse(&path, "anyone can write it and it is not sticky".into()));
+            return Err(refuse(
+                &path,
+                "anyone can write it and it is not sticky".into(),
+            ));
         }
     }
     Ok(())
@@ -168,7 +191,10 @@ pub fn acquire(path: &Path, me: &Holder) -> Result<Lock, LockError> {
     };
     let meta = file.metadata().map_err(io)?;
     if !meta.file_type().is_file() {
-        return Err(LockError::Unsafe(path.to_owned(), "it is not a regular file".into()));
+        return Err(LockError::Unsafe(
+            path.to_owned(),
+            "it is not a regular file".into(),
+        ));
     }
     // Only a file of this user's is ever written: the holder record of
     // another user's file stays as it is.
@@ -264,5 +290,38 @@ mod tests {
         std::fs::write(&path, text).expect("write");
         let taken = acquire(&path, &holder(5)).expect("stale lock taken over");
         assert_eq!(taken.taken_over.as_ref().map(|h| h.pid), Some(4));
+    }
+
+    /// H2: in `/tmp` anyone can make the per-user directory first.
+    #[test]
+    fn h2_a_private_lock_directory_that_is_not_private_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let parent = tmp.path().join("litops-uid");
+        let dir = parent.join("locks");
+        // Made here when missing, private.
+        verify(&dir, true).expect("created");
+        let mode = std::fs::metadata(&parent)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // Opened up by someone: refused.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        assert!(matches!(verify(&dir, true), Err(LockError::Unsafe(..))));
+        // A symbolic link in its place: refused.
+        std::fs::remove_dir(&dir).expect("rmdir");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).expect("mkdir");
+        std::os::unix::fs::symlink(&elsewhere, &dir).expect("symlink");
+        assert!(matches!(verify(&dir, true), Err(LockError::Unsafe(..))));
+        // Another user's (root can make one to try): refused.
+        if nix::unistd::getuid().is_root() {
+            std::fs::remove_file(&dir).expect("rm");
+            std::fs::create_dir(&dir).expect("mkdir");
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+            nix::unistd::chown(&dir, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+            assert!(matches!(verify(&dir, true), Err(LockError::Unsafe(..))));
+        }
     }
 }

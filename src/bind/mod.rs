@@ -185,9 +185,15 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
             && !decl.values.is_empty()
             && !decl.values.contains(&bound.value)
         {
+            // A secret's value is never printed, not even a wrong one.
+            let value = if bindings.is_secret(runbook, name) || crate::model::is_secret_name(name) {
+                format!("[REDACTED:{name}]")
+            } else {
+                bound.value.clone()
+            };
             return Err(BindError::NotAllowed {
                 name: name.clone(),
-                value: bound.value.clone(),
+                value,
                 allowed: decl.values.join(", "),
             });
         }

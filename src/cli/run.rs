@@ -479,6 +479,11 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         plan = plan::build(&runbook, &selected, &bindings);
     }
     refuse_unplaceable(&plan, out)?;
+    for name in Redactor::new(&runbook, &bindings).too_short() {
+        out.warning(format!(
+            "the secret {name} is shorter than 3 characters: it cannot be masked, and its value can appear in output and transcripts"
+        ));
+    }
     let mut approvals = approvals(&runbook, args, out)?;
     if let Some(approved) = &approved {
         check_approved(

@@ -368,18 +368,23 @@ pub fn is_secret_value(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
     let credentials = lower.split_once("://").is_some_and(|(scheme, rest)| {
         !scheme.is_empty()
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
-            && rest
-                .split(['/', '?', '#'])
-                .next()
-                .is_some_and(|authority| {
-                    authority
-                        .rsplit_once('@')
-                        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-                })
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+            && rest.split(['/', '?', '#']).next().is_some_and(|authority| {
+                authority
+                    .rsplit_once('@')
+                    .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+            })
     });
     credentials
-        || ["hooks.slack.com/", "/api/webhooks/", "webhook.office.com/", "/webhook/", "/hooks/"]
-            .iter()
-            .any(|marker| lower.contains(marker) && lower.starts_with("http"))
+        || [
+            "hooks.slack.com/",
+            "/api/webhooks/",
+            "webhook.office.com/",
+            "/webhook/",
+            "/hooks/",
+        ]
+        .iter()
+        .any(|marker| lower.contains(marker) && lower.starts_with("http"))
 }

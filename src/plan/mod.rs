@@ -325,7 +325,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
         Some((c, unbound)) => (Some(c), unbound),
         None => (None, None),
     };
-    let (mut status, mut status_reason) = status(step, bindings);
+    let (mut status, mut status_reason) = status(runbook, step, bindings);
     if status == Status::Run
         && let Some(Condition::False) = &condition
     {
@@ -435,7 +435,7 @@ fn section_titles(runbook: &Runbook, section: usize) -> Vec<String> {
     }
 }
 
-fn status(step: &Step, bindings: &Bindings) -> (Status, Option<String>) {
+fn status(runbook: &Runbook, step: &Step, bindings: &Bindings) -> (Status, Option<String>) {
     if step.mode == Mode::Skip {
         return (
             Status::Skip,
@@ -445,11 +445,18 @@ fn status(step: &Step, bindings: &Bindings) -> (Status, Option<String>) {
     if let Some(alt) = &step.alternative {
         match bindings.get(&alt.variable) {
             Some(b) if b.value != alt.value => {
+                let secret = bindings.is_secret(runbook, &alt.variable)
+                    || crate::model::is_secret_name(&alt.variable);
+                let value = if secret {
+                    format!("[REDACTED:{}]", alt.variable)
+                } else {
+                    b.value.clone()
+                };
                 return (
                     Status::Skip,
                     Some(format!(
-                        "alternative for {}={}; {} is {}",
-                        alt.variable, alt.value, alt.variable, b.value
+                        "alternative for {}={}; {} is {value}",
+                        alt.variable, alt.value, alt.variable
                     )),
                 );
             }

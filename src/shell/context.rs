@@ -86,7 +86,9 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                         heredoc_ops += 1;
                     }
                 } else if *op == "("
-                    && words.is_empty()
+                    && words
+                        .iter()
+                        .all(|w| is_leading_keyword(&w.value) || w.value == "for")
                     && matches!(tokens.get(i + 1), Some(Token::Op("(", next)) if next.start == span.end)
                 {
                     // `((…))`: up to the matching `))` in the text.
@@ -105,8 +107,13 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                 redirect_target = false;
             }
             Token::HeredocBody(span) => {
+                // Bodies come right after their command's line.
+                if heredocs.is_empty() {
+                    finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+                }
                 if !heredocs.is_empty() && heredocs.remove(0) {
-                    out.inner_shell.push((*span, "a shell reading a heredoc".to_owned()));
+                    out.inner_shell
+                        .push((*span, "a shell reading a heredoc".to_owned()));
                 }
             }
             Token::Comment(_) => {}
@@ -153,8 +160,10 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
         if let Some(subscript) = subscript_of_assignment(w) {
             out.arithmetic.push(subscript);
         }
-        if matches!(v, "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{")
-            || is_assignment(w)
+        if matches!(
+            v,
+            "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{"
+        ) || is_assignment(w)
         {
             start += 1;
         } else {
@@ -195,7 +204,10 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
         }
         "[[" => {
             for (i, w) in args.iter().enumerate() {
-                if matches!(w.value.as_str(), "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge") {
+                if matches!(
+                    w.value.as_str(),
+                    "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge"
+                ) {
                     if let Some(left) = i.checked_sub(1).and_then(|j| args.get(j)) {
                         out.arithmetic.push(left.span);
                     }
@@ -214,11 +226,16 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
                 .position(|w| !w.value.starts_with('-'))
                 .unwrap_or(args.len());
             let skip = skip.max(option_values(args, &["-n", "-d", "--interval"]));
-            out.inner_shell
-                .extend(args[skip.min(args.len())..].iter().map(|w| (w.span, "watch".to_owned())));
+            out.inner_shell.extend(
+                args[skip.min(args.len())..]
+                    .iter()
+                    .map(|w| (w.span, "watch".to_owned())),
+            );
         }
         "su" => {
-            if let Some(pos) = args.iter().position(|w| w.value == "-c" || w.value == "--command")
+            if let Some(pos) = args
+                .iter()
+                .position(|w| w.value == "-c" || w.value == "--command")
                 && let Some(code) = args.get(pos + 1)
             {
                 out.inner_shell.push((code.span, "su -c".to_owned()));
@@ -243,10 +260,7 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
             }
             if matches!(program, "docker" | "podman" | "nerdctl")
                 && args.first().is_some_and(|w| w.value == "exec")
-                && let Some(container) = args
-                    .iter()
-                    .skip(1)
-                    .position(|w| !w.value.starts_with('-'))
+                && let Some(container) = args.iter().skip(1).position(|w| !w.value.starts_with('-'))
             {
                 return command(out, &args[container + 2..]);
             }
@@ -306,6 +320,14 @@ fn ssh_host(args: &[&Word]) -> Option<usize> {
         return Some(i);
     }
     None
+}
+
+/// Keywords after which a command starts.
+fn is_leading_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{" | "time"
+    )
 }
 
 fn is_assignment(word: &Word) -> bool {

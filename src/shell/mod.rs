@@ -74,7 +74,8 @@ pub fn read(text: &str) -> Script {
     let tokens = lexer.tokens();
     let mut findings = lexer.findings;
     let contexts = context::scan(text, &tokens);
-    let within = |spans: &[Span], s: Span| spans.iter().any(|a| a.start <= s.start && s.end <= a.end);
+    let within =
+        |spans: &[Span], s: Span| spans.iter().any(|a| a.start <= s.start && s.end <= a.end);
     findings.arithmetic.extend(contexts.arithmetic);
     for p in &mut findings.placeholders {
         p.arithmetic |= within(&findings.arithmetic, p.span);

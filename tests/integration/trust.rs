@@ -1,0 +1,577 @@
+//! Regression tests for the adversarial review ("Trust"): each is named
+//! after its finding and drives the real binary.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{TempRunbook, litops, stderr, stdout};
+
+/// A runbook in a scratch directory, runs recorded beside it.
+struct Scratch {
+    runbook: TempRunbook,
+}
+
+impl Scratch {
+    fn new(text: &str) -> Scratch {
+        Scratch {
+            runbook: TempRunbook::new("rb.md", text),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.runbook.dir.path()
+    }
+
+    fn runs(&self) -> PathBuf {
+        self.dir().join("runs")
+    }
+
+    fn litops(&self) -> assert_cmd::Command {
+        let mut cmd = litops();
+        cmd.current_dir(self.dir())
+            .env("LITOPS_RUNS_DIR", self.runs());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.litops()
+            .arg("run")
+            .arg(self.runbook.path())
+            .args(["--unattended", "--yes"])
+            .args(args)
+            .output()
+            .expect("runs")
+    }
+
+    fn plan(&self, args: &[&str]) -> std::process::Output {
+        self.litops()
+            .arg("plan")
+            .arg(self.runbook.path())
+            .args(args)
+            .output()
+            .expect("runs")
+    }
+
+    fn marker(&self) -> PathBuf {
+        self.dir().join("pwned")
+    }
+
+    /// The one transcript of the runs so far, as text.
+    fn transcripts(&self) -> String {
+        let mut text = String::new();
+        for dir in std::fs::read_dir(self.runs()).expect("runs").flatten() {
+            for file in std::fs::read_dir(dir.path()).expect("dir").flatten() {
+                text.push_str(&std::fs::read_to_string(file.path()).expect("read"));
+            }
+        }
+        text
+    }
+}
+
+fn step(body: &str) -> String {
+    format!("# Trust\n\n## Step\n\n```bash\n{body}\n```\n")
+}
+
+#[test]
+fn h1_session_files_are_private() {
+    let rb = Scratch::new(
+        "# Trust\n\n## Set\n\n```bash\nexport TOKEN_VALUE=abc\n```\n\n## Look\n\n```bash\ndir=$(dirname \"${BASH_SOURCE[0]}\")\nstat -c '%a %n' \"$dir\" \"$dir\"/state.sh \"$dir\"/step.sh \"$dir\"/owner\n```\n",
+    );
+    let out = rb.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let modes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("litops-session-"))
+        .map(|l| l.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(modes, ["700", "600", "600", "600"], "{text}");
+}
+
+#[test]
+fn h2_a_planted_lock_file_symlink_truncates_nothing() {
+    let rb = Scratch::new(&step("echo ran"));
+    let locks = rb.dir().join("locks");
+    std::fs::create_dir(&locks).expect("mkdir");
+    let victim = rb.dir().join("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    let lock = litops::lock::lock_path(&locks, rb.runbook.path(), "");
+    std::os::unix::fs::symlink(&victim, &lock).expect("symlink");
+    let out = rb
+        .litops()
+        .env("LITOPS_LOCK_DIR", &locks)
+        .arg("run")
+        .arg(rb.runbook.path())
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!stdout(&out).contains("ran\n"), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "precious\n"
+    );
+}
+
+#[test]
+fn h2_a_shared_lock_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let rb = Scratch::new(&step("echo ran"));
+    let locks = rb.dir().join("locks");
+    std::fs::create_dir(&locks).expect("mkdir");
+    std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let out = rb
+        .litops()
+        .env("LITOPS_LOCK_DIR", &locks)
+        .arg("run")
+        .arg(rb.runbook.path())
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(
+        stderr(&out).lines().next().unwrap_or(""),
+        format!(
+            "error: refusing the lock directory {}: anyone can write it and it is not sticky",
+            locks.display()
+        )
+    );
+    // Sticky, as /tmp is: accepted.
+    std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    let out = rb
+        .litops()
+        .env("LITOPS_LOCK_DIR", &locks)
+        .arg("run")
+        .arg(rb.runbook.path())
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn low_a_symlink_to_the_runbook_takes_the_same_lock() {
+    let rb = Scratch::new(&step("echo ran"));
+    let link = rb.dir().join("other-name.md");
+    std::os::unix::fs::symlink(rb.runbook.path(), &link).expect("symlink");
+    let locks = rb.dir();
+    assert_eq!(
+        litops::lock::lock_path(locks, rb.runbook.path(), ""),
+        litops::lock::lock_path(locks, &link, "")
+    );
+}
+
+#[test]
+fn h3_values_inside_backticks_stay_data() {
+    let rb = Scratch::new(&step(
+        "POD=`echo \"<app-name>\"`\nprintf '[%s]\\n' \"$POD\"\nLAST=`echo <app-name>`\nprintf '[%s]\\n' \"$LAST\"",
+    ));
+    for value in [
+        "$(touch pwned)",
+        "`touch pwned`",
+        "x` ; touch pwned ; `",
+        "a\\b$c\"d",
+    ] {
+        let out = rb.run(&["--set", &format!("APP_NAME={value}")]);
+        assert!(!rb.marker().exists(), "{value:?} ran code");
+        if out.status.code() == Some(0) {
+            // Double-quoted inside: the exact value; unquoted: as bash splits it.
+            assert!(
+                stdout(&out).contains(&format!("[{value}]\n")),
+                "{value:?}: {}",
+                stdout(&out)
+            );
+        }
+    }
+}
+
+#[test]
+fn h6_the_environment_does_not_change_a_value_the_runbook_writes() {
+    let rb = Scratch::new(&step("AWS_PROFILE=staging printenv AWS_PROFILE"));
+    let out = rb
+        .litops()
+        .env("AWS_PROFILE", "production")
+        .arg("run")
+        .arg(rb.runbook.path())
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\nstaging\n"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(
+            "warning: step step: AWS_PROFILE: the runbook sets \"staging\" here; the environment's value is not used (--set AWS_PROFILE=… overrides)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let plan = rb
+        .litops()
+        .env("AWS_PROFILE", "production")
+        .arg("plan")
+        .arg(rb.runbook.path())
+        .output()
+        .expect("runs");
+    assert!(stdout(&plan).contains("     note: AWS_PROFILE: the runbook sets \"staging\" here"));
+    let out = rb.run(&["--set", "AWS_PROFILE=dev"]);
+    assert!(stdout(&out).contains("\ndev\n"), "{}", stdout(&out));
+}
+
+#[test]
+fn h6_a_hardening_path_prefix_is_kept() {
+    let rb = Scratch::new(&step("PATH=/usr/bin:/bin printenv PATH"));
+    let out = rb
+        .litops()
+        .env(
+            "PATH",
+            format!("/nonexistent:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .arg("run")
+        .arg(rb.runbook.path())
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&out).contains("\n/usr/bin:/bin\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn m1_values_in_arithmetic_must_be_integers() {
+    let rb = Scratch::new(&step(
+        "if (( <count> > 3 )); then echo big; fi\necho $(( <count> + 1 ))\nlet n=<count>\na=(1 2 3); echo \"${a[<count>]}\"\n[[ <count> -ge 1 ]] && echo ge",
+    ));
+    let out = rb.run(&["--set", "COUNT=a[$(touch pwned)]"]);
+    assert!(!rb.marker().exists());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: step step: COUNT: the value \"a[$(touch pwned)]\" is not an integer; it is placed where bash evaluates arithmetic"),
+        "{}",
+        stderr(&out)
+    );
+    let out = rb.run(&["--set", "COUNT=1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\n2\n"), "{}", stdout(&out));
+}
+
+#[test]
+fn m1_a_bound_variable_read_in_arithmetic_must_be_an_integer() {
+    let rb = Scratch::new(
+        "---\nlitops:\n  vars:\n    COUNT:\n      description: how many\n---\n# Trust\n\n## Step\n\n```bash\nif (( $COUNT > 3 )); then echo big; fi\n```\n",
+    );
+    let out = rb.run(&["--set", "COUNT=a[$(touch pwned)]"]);
+    assert!(!rb.marker().exists());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
+    let cases = [
+        "bash -c 'echo <name>'",
+        "sh -c \"echo <name>\"",
+        "eval echo <name>",
+        "env LC_ALL=C bash -c 'echo <name>'",
+        "bash <<EOF\necho <name>\nEOF",
+        "timeout 5 sh -c 'echo <name>'",
+    ];
+    for body in cases {
+        let rb = Scratch::new(&step(body));
+        let out = rb.run(&["--set", "NAME=x; touch pwned"]);
+        assert!(!rb.marker().exists(), "{body}");
+        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("reads again as shell, so quoting cannot keep it data"),
+            "{body}: {}",
+            stderr(&out)
+        );
+        let out = rb.run(&["--set", "NAME=web-1.example.com"]);
+        assert!(
+            stdout(&out).contains("web-1.example.com\n"),
+            "{body}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn low_a_quoted_prefix_is_not_an_assignment() {
+    let rb = Scratch::new(&step("'REGION=eu' true || echo not-a-command"));
+    let out = rb.run(&["--set", "REGION=$(touch pwned)"]);
+    assert!(!rb.marker().exists());
+    let _ = out;
+}
+
+#[test]
+fn low_a_value_cannot_end_a_heredoc_with_its_surroundings() {
+    let rb = Scratch::new(&step("cat <<EOF\nEO<x>\ntouch pwned\nEOF"));
+    let out = rb.run(&["--set", "X=F"]);
+    assert!(!rb.marker().exists());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("which would end the heredoc it is written in"));
+}
+
+#[test]
+fn m3_a_rotated_secret_is_never_spliced_into_shell_text() {
+    let rb = Scratch::new(
+        "# Trust\n\n## One\n\n```bash\nexport STAGE=one\necho \"$API_TOKEN\" >/dev/null\n```\n\n## Two\n\n```bash\n[ -e \"$FLAG\" ] || exit 1\nprintf '[%s][%s]\\n' \"$API_TOKEN\" \"$STAGE\"\n```\n",
+    );
+    let flag = rb.dir().join("flag");
+    let flag = flag.to_str().expect("utf-8");
+    let out = rb.run(&[
+        "--set",
+        "API_TOKEN=old-token-1",
+        "--set",
+        &format!("FLAG={flag}"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    std::fs::write(rb.dir().join("flag"), "").expect("flag");
+    let new = "new\"$(touch pwned)\"`touch pwned`'";
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes", "--set"])
+        .arg(format!("API_TOKEN={new}"))
+        .args(["--set", &format!("FLAG={flag}")])
+        .output()
+        .expect("runs");
+    assert!(!rb.marker().exists());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("[[REDACTED:API_TOKEN]][one]\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Rewrites a transcript's records and recomputes its hash chain, as
+/// someone who can write the file can.
+fn forge(path: &Path, edit: impl Fn(&mut serde_json::Value)) {
+    let text = std::fs::read_to_string(path).expect("read");
+    let mut prev = litops::transcript::GENESIS.to_owned();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut record: serde_json::Value = serde_json::from_str(line).expect("json");
+        edit(&mut record);
+        record["prev"] = serde_json::Value::String(prev.clone());
+        let line = serde_json::to_string(&record).expect("json");
+        prev = litops::transcript::sha256_hex(line.as_bytes());
+        out.push_str(&line);
+        out.push('\n');
+    }
+    std::fs::write(path, out).expect("write");
+}
+
+fn only_transcript(runs: &Path) -> PathBuf {
+    let dir = std::fs::read_dir(runs)
+        .expect("runs")
+        .flatten()
+        .next()
+        .expect("a runbook directory");
+    std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .next()
+        .expect("a transcript")
+        .path()
+}
+
+#[test]
+fn m4_resume_never_runs_code_from_a_transcript() {
+    let rb = Scratch::new(
+        "# Trust\n\n## One\n\n```bash\nexport STAGE=one\n```\n\n## Two\n\n```bash\n[ -e flag ] || exit 1\necho \"stage=$STAGE\"\n```\n",
+    );
+    let out = rb.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let path = only_transcript(&rb.runs());
+    let pwned = rb.marker();
+    forge(&path, |record| {
+        if record["event"] == "session-saved" {
+            let state = record["state"].as_str().unwrap_or("").to_owned();
+            record["state"] = serde_json::Value::String(format!(
+                "{state}touch {}\ndeclare -x STAGE=\"$(touch {})\"\n",
+                pwned.display(),
+                pwned.display()
+            ));
+        }
+    });
+    std::fs::write(rb.dir().join("flag"), "").expect("flag");
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert!(!pwned.exists(), "resume ran code from the transcript");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("stage=one\n"), "{}", stdout(&out));
+}
+
+#[test]
+fn m4_transcripts_others_can_write_are_not_resumed() {
+    use std::os::unix::fs::PermissionsExt;
+    let rb = Scratch::new("# Trust\n\n## One\n\n```bash\nexit 1\n```\n");
+    let out = rb.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let path = only_transcript(&rb.runs());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let out = rb
+        .litops()
+        .args(["resume"])
+        .arg(&path)
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("error: {} can be written by other users\n", path.display())
+    );
+    // Nor is it picked as `last`.
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no run of yours in"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn m5_escaped_forms_of_a_secret_reach_no_output() {
+    let secret = "s3\"cr$t'va`l\\ue";
+    let rb = Scratch::new(&step(
+        "builtin declare -p API_TOKEN\nprintf '%q\\n' \"$API_TOKEN\"\nset -x\n: \"$API_TOKEN\"\nset +x\nexport OTHER=\"$API_TOKEN\"",
+    ));
+    let out = rb.run(&["--set", &format!("API_TOKEN={secret}")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let everything = format!("{}{}{}", stdout(&out), stderr(&out), rb.transcripts());
+    for form in [
+        "s3\\\"cr\\$t'va\\`l\\\\ue",
+        "s3\"cr$t'\\''va`l\\ue",
+        "s3\\\"cr\\$t\\'va\\`l\\\\ue",
+        "cr$t",
+        "cr\\$t",
+    ] {
+        assert!(!everything.contains(form), "{form:?} in:\n{everything}");
+    }
+    assert!(everything.contains("[REDACTED:API_TOKEN]"));
+}
+
+#[test]
+fn m6_the_inherited_environment_is_not_recorded() {
+    let rb = Scratch::new(&step("export MINE=set-by-the-step"));
+    let out = rb
+        .litops()
+        .env("DATABASE_URL", "postgres://app:db-pass-1@db/app")
+        .env("MYSQL_PWD", "short")
+        .env("SLACK_HOOK", "https://hooks.slack.com/services/T0/B0/xyz")
+        .env("HARMLESS", "inherited-value")
+        .arg("run")
+        .arg(rb.runbook.path())
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let transcript = rb.transcripts();
+    for leaked in ["db-pass-1", "short", "services/T0", "inherited-value"] {
+        assert!(!transcript.contains(leaked), "{leaked} in:\n{transcript}");
+    }
+    assert!(
+        transcript.contains("declare -x MINE='set-by-the-step'"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn m11_a_steps_own_exit_trap_keeps_the_session() {
+    let rb = Scratch::new(
+        "# Trust\n\n## One\n\n```bash\nmkdir -p work\ncleanup() { echo cleaned; }\ntrap cleanup EXIT\ncd work\nexport FROM_ONE=yes\n```\n\n## Two\n\n```bash\nbasename \"$PWD\"\necho \"from one: $FROM_ONE\"\n```\n",
+    );
+    for mode in ["1", "0"] {
+        let out = rb
+            .litops()
+            .env("LITOPS_FORK_SERVER", mode)
+            .arg("run")
+            .arg(rb.runbook.path())
+            .args(["--unattended", "--yes"])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("cleaned\n"), "{text}");
+        assert!(text.contains("\nwork\n"), "{text}");
+        assert!(text.contains("from one: yes\n"), "{text}");
+    }
+}
+
+#[test]
+fn low_bash_env_is_not_sourced_by_the_step_shell() {
+    let rb = Scratch::new(&step("echo step"));
+    let env_file = rb.dir().join("env.sh");
+    std::fs::write(&env_file, format!("touch {}\n", rb.marker().display())).expect("write");
+    for mode in ["1", "0"] {
+        let out = rb
+            .litops()
+            .env("BASH_ENV", &env_file)
+            .env("LITOPS_FORK_SERVER", mode)
+            .arg("run")
+            .arg(rb.runbook.path())
+            .args(["--unattended", "--yes"])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            !rb.marker().exists(),
+            "BASH_ENV sourced (fork server {mode})"
+        );
+    }
+}
+
+#[test]
+fn low_secret_selector_values_are_not_printed() {
+    let rb = Scratch::new(
+        "---\nlitops:\n  vars:\n    DB_PASSWORD:\n      values: [alpha-secret, beta-secret]\n---\n# Trust\n\n## Step\n\n```bash\necho hi\n```\n",
+    );
+    let out = rb.plan(&["--set", "DB_PASSWORD=gamma-secret"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("gamma-secret"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[REDACTED:DB_PASSWORD]"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn low_a_secret_too_short_to_mask_is_said() {
+    let rb = Scratch::new(&step("[ -n \"$API_TOKEN\" ]"));
+    let out = rb.run(&["--set", "API_TOKEN=ab"]);
+    assert!(
+        stderr(&out).contains(
+            "warning: the secret API_TOKEN is shorter than 3 characters: it cannot be masked"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn defaults_a_run_started_in_the_root_directory_keeps_its_transcript_out_of_it() {
+    let rb = Scratch::new(&step("echo hi"));
+    let state = rb.dir().join("state");
+    let out = litops()
+        .env_remove("LITOPS_RUNS_DIR")
+        .env("XDG_STATE_HOME", &state)
+        .current_dir("/")
+        .arg("run")
+        .arg(rb.runbook.path())
+        .args(["--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(state.join("litops/runs/rb").is_dir(), "{}", stderr(&out));
+}
