@@ -13,3 +13,4 @@ mod schedule;
 mod site;
 mod support;
 mod transcripts;
+mod yaml_values;
