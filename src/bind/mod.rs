@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::model::meta::as_written;
+
 use crate::diag::suggest;
 use crate::model::meta::is_variable_name;
 use crate::model::{Runbook, VariableKind};
@@ -302,12 +304,15 @@ fn read_vars_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
     let Value::Object(map) = value else {
         return Err(error("expected a mapping of NAME: value".to_owned()));
     };
+    // Values are text as written: `1.10` is not the number 1.1.
+    let raw = crate::model::meta::raw::parse(&text);
     map.into_iter()
         .map(|(name, value)| {
+            let raw = raw.as_ref().and_then(|r| r.get(&name));
             let text = match value {
                 Value::String(s) => s,
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => as_written(raw, n.to_string()),
+                Value::Bool(b) => as_written(raw, b.to_string()),
                 Value::Null => String::new(),
                 _ => {
                     return Err(error(format!(

@@ -3,10 +3,12 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use rhai::{Array, Dynamic, EvalAltResult, ImmutableString, Map, Position, Scope};
 
-use super::Verdict;
+use super::{Verdict, limits};
 
 /// What is known when a check or condition is evaluated.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +23,9 @@ pub struct Facts<'a> {
     pub output: Option<Output<'a>>,
     /// Earlier steps of the run; `None` when planning (no run yet).
     pub steps: Option<&'a [StepFacts]>,
+    /// Signals litops received and has not acted on yet: the evaluation
+    /// stops as soon as this is not zero. `None` when nothing can interrupt.
+    pub interrupts: Option<Arc<AtomicUsize>>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,7 +72,29 @@ impl State {
             regexes: HashMap::new(),
         }
     }
+
+    /// Keeps a printed line while the evaluation's total stays bounded: a
+    /// loop printing a large string must not fill memory.
+    pub(super) fn print(&mut self, text: &str) {
+        let used: usize = self.printed.iter().map(String::len).sum();
+        let room = limits::PRINTED_BYTES.saturating_sub(used);
+        if room == 0 {
+            return;
+        }
+        if text.len() <= room {
+            self.printed.push(text.to_owned());
+        } else {
+            let mut end = room.saturating_sub(TRUNCATED.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.printed.push(format!("{}{TRUNCATED}", &text[..end]));
+        }
+    }
 }
+
+/// Ends what a check printed or warned past the sandbox's limit.
+const TRUNCATED: &str = " [… cut: the check printed too much]";
 
 /// `pass()`, `warn(msg)`, `fail(msg)`.
 #[derive(Debug, Clone)]
@@ -136,29 +163,41 @@ pub(super) fn register(engine: &mut rhai::Engine, state: &Rc<RefCell<State>>) {
     engine.register_fn("pass", || Decision::Pass);
     let s = Rc::clone(state);
     engine.register_fn("warn", move |message: ImmutableString| {
-        s.borrow_mut().warnings.push(message.to_string());
-        Decision::Warn(message.to_string())
+        let message = bounded(&message);
+        let mut state = s.borrow_mut();
+        // A warning repeated in a loop is one warning, and all of them
+        // together are no longer than what a check may print.
+        let used: usize = state.warnings.iter().map(String::len).sum();
+        if state.warnings.len() < limits::WARNINGS
+            && used + message.len() <= limits::PRINTED_BYTES
+            && !state.warnings.contains(&message)
+        {
+            state.warnings.push(message.clone());
+        }
+        Decision::Warn(message)
     });
     // `fail` ends the check wherever it is called.
     engine.register_fn(
         "fail",
         |message: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
-            Err(runtime_error(Dynamic::from(Decision::Fail(
-                message.to_string(),
-            ))))
+            Err(runtime_error(Dynamic::from(Decision::Fail(bounded(
+                &message,
+            )))))
         },
     );
-    engine.register_fn("lines", |text: ImmutableString| -> Array {
-        text.lines().map(|l| Dynamic::from(l.to_owned())).collect()
-    });
     engine.register_fn(
-        "json",
-        |text: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
-            let value: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|err| runtime_error(format!("json(): not valid JSON: {err}")))?;
-            rhai::serde::to_dynamic(value)
+        "lines",
+        |text: ImmutableString| -> Result<Array, Box<EvalAltResult>> {
+            // Counted before the array is built: each line costs far more
+            // than its bytes.
+            super::sandbox::array_room(text.lines().count())?;
+            Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
         },
     );
+    // Rhai's own `parse_json` is the same function, with the same limit.
+    for name in ["json", "parse_json"] {
+        engine.register_fn(name, json);
+    }
     let s = Rc::clone(state);
     engine.register_fn(
         "matches",
@@ -167,6 +206,10 @@ pub(super) fn register(engine: &mut rhai::Engine, state: &Rc<RefCell<State>>) {
               -> Result<bool, Box<EvalAltResult>> {
             let mut state = s.borrow_mut();
             if !state.regexes.contains_key(pattern.as_str()) {
+                // Patterns built in a loop must not pile up compiled.
+                if state.regexes.len() >= limits::REGEXES {
+                    state.regexes.clear();
+                }
                 let regex = regex::RegexBuilder::new(&pattern)
                     .size_limit(1 << 20)
                     // Output is lines: `^` and `$` match at each line.
@@ -233,4 +276,33 @@ pub(super) fn register(engine: &mut rhai::Engine, state: &Rc<RefCell<State>>) {
             Ok(map.into())
         },
     );
+}
+
+/// A message as kept: no longer than what a check may print.
+fn bounded(message: &str) -> String {
+    let mut state = State::default();
+    state.print(message);
+    state.printed.pop().unwrap_or_default()
+}
+
+/// `json(text)`: the parsed value, refused before parsing when the text
+/// holds more values than the sandbox allows (parsing a 16 MiB array of
+/// zeros would take gigabytes).
+fn json(text: ImmutableString) -> Result<Dynamic, Box<EvalAltResult>> {
+    // Every value after the first in a container follows a `,`, and every
+    // container starts with `[` or `{`: an upper bound, commas in strings
+    // included.
+    let values = text
+        .bytes()
+        .filter(|b| matches!(b, b',' | b'[' | b'{'))
+        .count();
+    if values > limits::JSON_VALUES {
+        return Err(Box::new(EvalAltResult::ErrorDataTooLarge(
+            format!("JSON document (more than {} values)", limits::JSON_VALUES),
+            Position::NONE,
+        )));
+    }
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|err| runtime_error(format!("json(): not valid JSON: {err}")))?;
+    rhai::serde::to_dynamic(value)
 }

@@ -7,9 +7,13 @@
 //! The API a check sees is documented in `docs/checks.md`.
 
 mod api;
+mod sandbox;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 use serde::Serialize;
@@ -28,6 +32,17 @@ pub mod limits {
     pub const STRING_BYTES: usize = 16 * 1024 * 1024;
     pub const ARRAY_ITEMS: usize = 100_000;
     pub const MAP_ENTRIES: usize = 10_000;
+    /// Wall-clock time of one evaluation: operations alone do not bound it
+    /// (one `contains` on a 16 MiB string is one operation).
+    pub const WALL_CLOCK: std::time::Duration = std::time::Duration::from_secs(10);
+    /// Values `json()` may build from one text (each item of an array or
+    /// map, nested ones included), checked before they are built.
+    pub const JSON_VALUES: usize = 1_000_000;
+    /// What `print`, `debug` and `warn` may keep from one evaluation.
+    pub const PRINTED_BYTES: usize = 64 * 1024;
+    pub const WARNINGS: usize = 100;
+    /// Compiled `matches()` patterns kept at once.
+    pub const REGEXES: usize = 64;
 }
 
 /// Rhai source with where it came from in the runbook.
@@ -173,6 +188,46 @@ pub struct Compiled<'a> {
 pub struct Engine {
     rhai: rhai::Engine,
     state: Rc<RefCell<api::State>>,
+    watch: Rc<Watch>,
+}
+
+/// What stops an evaluation early, polled by Rhai between operations.
+#[derive(Default)]
+struct Watch {
+    budget: Cell<Duration>,
+    deadline: Cell<Option<Instant>>,
+    /// Signals litops has received and not yet acted on (`Facts::interrupts`).
+    interrupts: RefCell<Option<Arc<AtomicUsize>>>,
+}
+
+/// Why an evaluation was stopped from outside (the `ErrorTerminated` token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stopped {
+    OverTime,
+    Interrupted,
+}
+
+impl Watch {
+    fn poll(&self, operations: u64) -> Option<Stopped> {
+        if self
+            .interrupts
+            .borrow()
+            .as_ref()
+            .is_some_and(|count| count.load(Ordering::SeqCst) > 0)
+        {
+            return Some(Stopped::Interrupted);
+        }
+        // Reading the clock at every operation would cost more than most checks.
+        if operations.is_multiple_of(64)
+            && self
+                .deadline
+                .get()
+                .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            return Some(Stopped::OverTime);
+        }
+        None
+    }
 }
 
 impl Default for Engine {
@@ -183,6 +238,11 @@ impl Default for Engine {
 
 impl Engine {
     pub fn new() -> Engine {
+        Engine::with_budget(limits::WALL_CLOCK)
+    }
+
+    /// An engine whose evaluations may each run for `budget`.
+    pub fn with_budget(budget: Duration) -> Engine {
         let mut rhai = rhai::Engine::new();
         // Only what the script itself says: no `import` (its resolver reads
         // files), no `eval`, no clock-dependent results.
@@ -200,13 +260,19 @@ impl Engine {
         rhai.set_optimization_level(rhai::OptimizationLevel::None);
         let state = Rc::new(RefCell::new(api::State::default()));
         api::register(&mut rhai, &state);
+        // After the API: functions registered later win over the packages'.
+        sandbox::register(&mut rhai);
+        let watch = Rc::new(Watch::default());
+        watch.budget.set(budget);
+        let polled = Rc::clone(&watch);
+        rhai.on_progress(move |operations| polled.poll(operations).map(Dynamic::from));
         // `print` and `debug` would write to litops's own stdout (breaking
         // `--json`, unredacted); they are kept with the check's result.
         let printed = Rc::clone(&state);
-        rhai.on_print(move |text| printed.borrow_mut().printed.push(text.to_owned()));
+        rhai.on_print(move |text| printed.borrow_mut().print(text));
         let printed = Rc::clone(&state);
-        rhai.on_debug(move |text, _, _| printed.borrow_mut().printed.push(text.to_owned()));
-        Engine { rhai, state }
+        rhai.on_debug(move |text, _, _| printed.borrow_mut().print(text));
+        Engine { rhai, state, watch }
     }
 
     /// Compiles; a syntax error is a diagnostic at its place in the file.
@@ -272,9 +338,15 @@ impl Engine {
         let mut scope = Scope::new();
         api::fill_scope(&mut scope, facts);
         self.state.replace(api::State::from_facts(facts));
+        self.watch
+            .deadline
+            .set(Some(Instant::now() + self.watch.budget.get()));
+        self.watch.interrupts.replace(facts.interrupts.clone());
         let result = self
             .rhai
             .eval_ast_with_scope::<Dynamic>(&mut scope, &compiled.ast);
+        self.watch.deadline.set(None);
+        self.watch.interrupts.replace(None);
         // Facts of this evaluation must not outlive it; its warnings and
         // printed lines are read once.
         let done = self.state.replace(api::State::default());
@@ -360,6 +432,15 @@ impl Engine {
             EvalAltResult::ErrorDataTooLarge(what, _) => {
                 format!("the check built a {what} over the sandbox's limit and was stopped")
             }
+            EvalAltResult::ErrorTerminated(why, _) => match why.clone().try_cast::<Stopped>() {
+                Some(Stopped::Interrupted) => {
+                    "the check was stopped: litops was interrupted".to_owned()
+                }
+                _ => format!(
+                    "the check ran longer than {}s and was stopped",
+                    self.watch.budget.get().as_secs_f64()
+                ),
+            },
             other => other.to_string(),
         };
         let span = compiled.source.span_of(err.position());

@@ -1,4 +1,7 @@
 use super::*;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
 use crate::checks::api::Output;
 
 fn file(text: &str) -> SourceFile {
@@ -138,6 +141,7 @@ fn vars_env_and_steps() {
         env: vec![("NAMESPACE", "prod")],
         output: None,
         steps: Some(&steps),
+        interrupts: None,
     };
     assert_eq!(verdict(r#"REGION == "eu-west-1""#, &facts), Verdict::Pass);
     assert_eq!(
@@ -303,5 +307,79 @@ fn values_from_secret_files_are_masked_whatever_their_name() {
     assert!(matches!(
         verdict("CERT != \"\"", &facts),
         Verdict::Error { .. }
+    ));
+}
+
+#[test]
+fn a_check_over_its_time_budget_is_stopped() {
+    let f = file("x");
+    let engine = Engine::with_budget(std::time::Duration::from_millis(200));
+    let script = "let s = \"a\";\nfor i in 0..20 { s += s; }\nloop { s.contains(\"b\"); }";
+    let compiled = engine
+        .compile(Source::block_text(script, 0))
+        .expect("compiles");
+    let started = std::time::Instant::now();
+    let Verdict::Error { message } = engine.check(&compiled, &output(0, "", ""), &f) else {
+        panic!("a check over its budget is broken");
+    };
+    assert!(message.contains("longer than 0.2s"), "{message}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn a_signal_stops_a_running_check() {
+    let f = file("x");
+    let engine = Engine::new();
+    let compiled = engine
+        .compile(Source::block_text("loop { }", 0))
+        .expect("compiles");
+    let mut facts = output(0, "", "");
+    facts.interrupts = Some(Arc::new(AtomicUsize::new(1)));
+    let Verdict::Error { message } = engine.check(&compiled, &facts, &f) else {
+        panic!("an interrupted check decided nothing");
+    };
+    assert!(message.contains("interrupted"), "{message}");
+    // Nothing pending: the same engine runs checks as before.
+    facts.interrupts = Some(Arc::new(AtomicUsize::new(0)));
+    let compiled = engine
+        .compile(Source::block_text("true", 0))
+        .expect("compiles");
+    assert_eq!(engine.check(&compiled, &facts, &f), Verdict::Pass);
+}
+
+#[test]
+fn replaced_functions_keep_their_results_and_refuse_amplification() {
+    let facts = output(0, "a-b-c", "");
+    for script in [
+        r#"let s = stdout; s.replace("-", "+"); s == "a+b+c""#,
+        r#"let s = stdout; s.replace('-', "::"); s == "a::b::c""#,
+        r#"let s = stdout; s.replace("-", '_'); s == "a_b_c""#,
+        r#"let s = stdout; s.replace('-', '_'); s == "a_b_c""#,
+        r#"stdout.split("-") == ["a", "b", "c"]"#,
+        r#"stdout.split('-', 2) == ["a", "b-c"]"#,
+        r#"stdout.split_rev("-") == ["c", "b", "a"]"#,
+        r#"stdout.split_rev('-', 2) == ["c", "a-b"]"#,
+        r#"stdout.split("x") == ["a-b-c"]"#,
+        r#""".split("-") == [""]"#,
+        r#"" a  b ".split() == ["a", "b"]"#,
+        r#""ab".to_chars() == ['a', 'b']"#,
+        r#"parse_json("[1, 2]") == [1, 2]"#,
+    ] {
+        assert_eq!(verdict(script, &facts), Verdict::Pass, "{script}");
+    }
+    for script in [
+        "let s = \"a\";\nfor i in 0..17 { s += s; }\ns.replace(\"a\", s);\ntrue",
+        "let s = \"ab\";\nfor i in 0..17 { s += s; }\ns.split(\"\").len() > 0",
+        "let s = \"ab\";\nfor i in 0..17 { s += s; }\ns.to_chars().len() > 0",
+        "let s = \"[0,\";\nfor i in 0..20 { s += s; }\njson(s) == ()",
+    ] {
+        let Verdict::Error { message } = verdict(script, &facts) else {
+            panic!("{script} built too much");
+        };
+        assert!(message.contains("limit"), "{message}");
+    }
+    assert!(matches!(
+        verdict("sleep(1); true", &facts),
+        Verdict::Error { message } if message.contains("sleep")
     ));
 }

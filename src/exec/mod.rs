@@ -10,6 +10,8 @@ mod pty;
 pub mod session;
 mod zygote;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::bind::Bindings;
@@ -173,6 +175,7 @@ pub fn run(
         keep_output: reads_earlier_steps(runbook),
         state: start.state.clone(),
         saved_state: start.state,
+        interrupts: interrupts.counter(),
     };
     run.reporter.event(&Event::RunStarted {
         runbook: plan.runbook.path.clone(),
@@ -182,6 +185,9 @@ pub fn run(
     });
     let mut outcome = if run.preflight() {
         RunOutcome::Success
+    } else if run.interrupted() {
+        run.reporter.event(&Event::RunInterrupted { id: None });
+        RunOutcome::Interrupted
     } else {
         RunOutcome::CheckFailed
     };
@@ -189,7 +195,8 @@ pub fn run(
         if outcome != RunOutcome::Success {
             break;
         }
-        if interrupts.count() >= 2 {
+        // A signal that came during the last check or since.
+        if ends_run(&interrupts, options) {
             run.reporter.event(&Event::RunInterrupted { id: None });
             outcome = RunOutcome::Interrupted;
             break;
@@ -218,6 +225,14 @@ pub fn run(
                 let when = step.when.as_deref().unwrap_or_default();
                 run.skipped(step, &format!("`when` is false: {when}"));
                 continue;
+            }
+            Some(Err(())) if ends_run(&interrupts, options) => {
+                run.finished_without_running(step, Outcome::Interrupted);
+                run.reporter.event(&Event::RunInterrupted {
+                    id: Some(step.id.clone()),
+                });
+                outcome = RunOutcome::Interrupted;
+                break;
             }
             Some(Err(())) => {
                 run.finished_without_running(step, Outcome::CheckFailed);
@@ -407,6 +422,12 @@ pub fn run(
     Ok(Finished { outcome, exit_code })
 }
 
+/// Whether the signals not yet acted on end the run: SIGTERM does, and so
+/// does Ctrl-C when there is nobody to ask what to do.
+fn ends_run(interrupts: &Interrupts, options: &Options) -> bool {
+    interrupts.count() >= 2 || (options.unattended && interrupts.count() >= 1)
+}
+
 /// What a run carries from step to step besides the processes.
 struct Running<'r> {
     runbook: &'r Runbook,
@@ -421,6 +442,8 @@ struct Running<'r> {
     state: Option<String>,
     /// The session state last recorded (`SessionSaved`).
     saved_state: Option<String>,
+    /// Signals not yet acted on (`Interrupts`): checks stop when it is not 0.
+    interrupts: Arc<AtomicUsize>,
 }
 
 /// Whether a check, condition or preflight check of the runbook reads
@@ -471,7 +494,13 @@ impl Running<'_> {
     fn facts(&self) -> Facts<'_> {
         let mut facts = checks::binding_facts(self.runbook, self.bindings);
         facts.steps = Some(&self.history);
+        facts.interrupts = Some(Arc::clone(&self.interrupts));
         facts
+    }
+
+    /// Whether a signal came that the run has not acted on yet.
+    fn interrupted(&self) -> bool {
+        self.interrupts.load(Ordering::SeqCst) > 0
     }
 
     /// Front-matter preflight checks; false if one did not pass.
@@ -601,6 +630,11 @@ impl Running<'_> {
                 (Outcome::Failed, _) if !judges_exit => Outcome::Failed,
                 _ => Outcome::CheckFailed,
             };
+            // A check cut short by a signal decided nothing: the step was
+            // interrupted, as if the signal had come while it ran.
+            if self.interrupted() {
+                outcome = Outcome::Interrupted;
+            }
             for (i, (check, verdict)) in checks.iter().zip(verdicts).enumerate() {
                 let origin = match check.origin {
                     CheckOrigin::Block => "block",

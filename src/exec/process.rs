@@ -69,25 +69,62 @@ pub enum Terminal {
 pub struct Interrupts {
     count: Arc<AtomicUsize>,
     notify: Arc<Notify>,
+    /// Kept for its `Drop`.
+    _handlers: Arc<Handlers>,
+}
+
+/// The signal handlers that count, removed with the last `Interrupts`.
+#[derive(Debug, Default)]
+struct Handlers(Vec<signal_hook_registry::SigId>);
+
+impl Drop for Handlers {
+    fn drop(&mut self) {
+        for id in self.0.drain(..) {
+            signal_hook_registry::unregister(id);
+        }
+    }
 }
 
 impl Interrupts {
     /// Takes over SIGINT and SIGTERM for the life of the runtime.
     pub fn install(runtime: &tokio::runtime::Runtime) -> std::io::Result<Interrupts> {
         use tokio::signal::unix::{SignalKind, signal};
-        let interrupts = Interrupts::default();
+        // The count is kept by the signal handler itself, not by a task on
+        // the runtime: a check runs outside the runtime and must see a
+        // signal while it runs, and the run loop between steps. Registered
+        // before tokio's handler, so the count is up before a waiter wakes.
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut handlers = Vec::new();
+        for (signal, add) in [
+            (libc_signal(Signal::SIGINT), 1),
+            (libc_signal(Signal::SIGTERM), 2),
+        ] {
+            let count = Arc::clone(&count);
+            // SAFETY: the action only adds to an atomic integer, which is
+            // async-signal-safe; it allocates nothing and takes no lock.
+            let id = unsafe {
+                signal_hook_registry::register(signal, move || {
+                    count.fetch_add(add, Ordering::SeqCst);
+                })
+            }?;
+            handlers.push(id);
+        }
+        let interrupts = Interrupts {
+            count,
+            notify: Arc::default(),
+            _handlers: Arc::new(Handlers(handlers)),
+        };
         let _guard = runtime.enter();
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sigterm = signal(SignalKind::terminate())?;
-        let (count, notify) = (interrupts.count.clone(), interrupts.notify.clone());
+        let notify = interrupts.notify.clone();
         runtime.spawn(async move {
             loop {
-                let add = tokio::select! {
-                    Some(()) = sigint.recv() => 1,
-                    Some(()) = sigterm.recv() => 2,
+                tokio::select! {
+                    Some(()) = sigint.recv() => {}
+                    Some(()) = sigterm.recv() => {}
                     else => break,
-                };
-                count.fetch_add(add, Ordering::SeqCst);
+                }
                 notify.notify_one();
             }
         });
@@ -96,6 +133,11 @@ impl Interrupts {
 
     pub fn count(&self) -> usize {
         self.count.load(Ordering::SeqCst)
+    }
+
+    /// The count itself, for a check to poll while it runs.
+    pub fn counter(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.count)
     }
 
     pub fn reset(&self) {
@@ -112,6 +154,10 @@ impl Interrupts {
             notified.await;
         }
     }
+}
+
+fn libc_signal(signal: Signal) -> std::ffi::c_int {
+    signal as std::ffi::c_int
 }
 
 /// When to signal a running step: its timeout (SIGTERM), Ctrl-C (SIGINT),

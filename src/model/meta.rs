@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub mod raw;
+
 use crate::diag::{Diagnostic, suggest};
 use crate::source::Span;
 use crate::syntax::{FrontMatter, FrontMatterFormat};
@@ -129,7 +131,10 @@ pub fn read(front: Option<&FrontMatter>, diagnostics: &mut Vec<Diagnostic>) -> (
         );
         return (meta, settings);
     }
-    let reader = Reader { front };
+    let reader = Reader {
+        front,
+        raw: raw::parse(&front.text),
+    };
     let map = match reader.parse() {
         Ok(map) => map,
         Err(diagnostic) => {
@@ -178,6 +183,8 @@ pub fn read(front: Option<&FrontMatter>, diagnostics: &mut Vec<Diagnostic>) -> (
 
 struct Reader<'a> {
     front: &'a FrontMatter,
+    /// The same YAML with scalars as written, for the values of variables.
+    raw: Option<raw::Node>,
 }
 
 impl Reader<'_> {
@@ -347,7 +354,14 @@ impl Reader<'_> {
         for (key, value) in map {
             let span = self.key_span(&key, usize::MAX);
             match key.as_str() {
-                "vars" => settings.vars = self.vars(value, span, d),
+                "vars" => {
+                    let raw = self
+                        .raw
+                        .as_ref()
+                        .and_then(|r| r.get("litops"))
+                        .and_then(|l| l.get("vars"));
+                    settings.vars = self.vars(value, raw, span, d);
+                }
                 "timeout" => settings.timeout = self.duration("litops.timeout", value, span, d),
                 "review_every" => {
                     settings.review_every = self.duration("litops.review_every", value, span, d)
@@ -370,7 +384,15 @@ impl Reader<'_> {
         settings
     }
 
-    fn vars(&self, value: Value, span: Span, d: &mut Vec<Diagnostic>) -> Vec<VarDecl> {
+    /// `litops.vars`. Defaults and allowed values are text as written
+    /// (`1.10` stays `1.10`), from `raw` where it has them.
+    fn vars(
+        &self,
+        value: Value,
+        raw: Option<&raw::Node>,
+        span: Span,
+        d: &mut Vec<Diagnostic>,
+    ) -> Vec<VarDecl> {
         let Value::Object(map) = value else {
             if !value.is_null() {
                 d.push(self.type_error("litops.vars", "a mapping of variable names", span));
@@ -393,6 +415,7 @@ impl Reader<'_> {
                 );
                 continue;
             }
+            let raw = raw.and_then(|r| r.get(&name));
             let mut decl = VarDecl {
                 name: name.clone(),
                 span,
@@ -403,10 +426,24 @@ impl Reader<'_> {
                     for (field, value) in fields {
                         let key = format!("litops.vars.{name}.{field}");
                         match field.as_str() {
-                            "default" => decl.default = self.string(&key, value, span, d),
+                            "default" => {
+                                decl.default = self.string(&key, value, span, d).map(|typed| {
+                                    as_written(raw.and_then(|r| r.get("default")), typed)
+                                })
+                            }
                             "description" => decl.description = self.string(&key, value, span, d),
                             "secret" => decl.secret = self.bool(&key, &value, span, d),
-                            "values" => decl.values = self.strings(&key, value, span, d),
+                            "values" => {
+                                decl.values = self.strings(&key, value, span, d);
+                                if let Some(raw::Node::Seq(items)) =
+                                    raw.and_then(|r| r.get("values"))
+                                    && items.len() == decl.values.len()
+                                {
+                                    for (value, item) in decl.values.iter_mut().zip(items) {
+                                        *value = as_written(Some(item), std::mem::take(value));
+                                    }
+                                }
+                            }
                             _ => d.push(unknown_key(
                                 &format!("litops.vars.{name}"),
                                 &field,
@@ -416,7 +453,11 @@ impl Reader<'_> {
                         }
                     }
                 }
-                other => decl.default = self.string(&format!("litops.vars.{name}"), other, span, d),
+                other => {
+                    decl.default = self
+                        .string(&format!("litops.vars.{name}"), other, span, d)
+                        .map(|typed| as_written(raw, typed))
+                }
             }
             if let Some(default) = decl.default.as_ref().filter(|_| !decl.values.is_empty())
                 && !decl.values.contains(default)
@@ -450,6 +491,14 @@ fn unknown_key(parent: &str, key: &str, known: &[&str], span: Span) -> Diagnosti
         None => d.help(format!("known keys: {}", known.join(", "))),
     };
     d
+}
+
+/// A scalar's text as written, when `raw` has it, else as typed.
+pub fn as_written(raw: Option<&raw::Node>, typed: String) -> String {
+    match raw {
+        Some(raw::Node::Scalar(Some(text))) => text.clone(),
+        _ => typed,
+    }
 }
 
 /// Strings, numbers and booleans as text (`version: 1.0` is a string to us).

@@ -461,3 +461,201 @@ fn a_failed_preflight_runs_nothing() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(runbook.dir.path().join("ran").exists());
 }
+
+/// Runs litops with its address space capped, so that a check allocating
+/// gigabytes aborts it here instead of filling the machine's memory.
+fn run_capped(runbook: &TempRunbook, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin!("litops"))
+        .arg("run")
+        .arg(runbook.path())
+        .args(args)
+        .current_dir(runbook.dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn m8_sleep_in_a_check_does_not_hold_up_the_run() {
+    let runbook = TempRunbook::new(
+        "sleepy.md",
+        "# Sleepy\n\n```bash\ntrue\n```\n\n```rhai\nsleep(20);\ntrue\n```\n",
+    );
+    let started = std::time::Instant::now();
+    let output = litops()
+        .args(["run", "--json", "--no-transcript"])
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the check slept"
+    );
+    assert_eq!(output.status.code(), Some(5), "{}", stdout(&output));
+    let events = events(&output);
+    let check = of_kind(&events, "check-finished")[0];
+    assert_eq!(check["verdict"], "error", "{check}");
+    let message = check["message"].as_str().unwrap_or("");
+    assert!(message.contains("sleep"), "{message}");
+    assert!(message.contains("sleepy.md:8:"), "{message}");
+}
+
+#[test]
+fn m9_sigterm_during_a_check_ends_the_run_before_the_next_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mark = dir.path().join("step-done");
+    // One `contains` on 1 MiB is one operation: the loop stays far under
+    // the operation limit and runs for seconds.
+    let text = format!(
+        "# Slow check\n\n## Mark\n\n```bash\ntouch '{}'\n```\n\n```rhai\nlet s = \"a\";\nfor i in 0..20 {{ s += s; }}\nlet n = 0;\nwhile n < 300000 {{ s.contains(\"b\"); n += 1; }}\ntrue\n```\n\n## Next\n\n```bash\necho next-step-ran\n```\n",
+        mark.display()
+    );
+    let runbook = TempRunbook::new("slow.md", text);
+    let runs = runbook.dir.path().join("runs");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("litops"))
+        .current_dir(runbook.dir.path())
+        .env("LITOPS_RUNS_DIR", &runs)
+        .args(["run", "slow.md", "--grace", "1s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !mark.exists() {
+        assert!(std::time::Instant::now() < deadline, "the step never ran");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Well into the check.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal");
+    let status = child.wait().expect("wait");
+    let path = litops::transcript::read_all(&runs)
+        .pop()
+        .expect("a transcript");
+    let records: Vec<Value> = std::fs::read_to_string(path)
+        .expect("read")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let started = of_kind(&records, "step-started");
+    assert_eq!(started.len(), 1, "the next step started: {records:?}");
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(of_kind(&records, "run-interrupted").len(), 1, "{records:?}");
+    let finished = of_kind(&records, "step-finished");
+    assert_eq!(finished[0]["outcome"], "interrupted", "{records:?}");
+    let check = of_kind(&records, "check-finished");
+    assert!(
+        check[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("interrupted")),
+        "{check:?}"
+    );
+    let last = records.last().expect("records");
+    assert_eq!(last["event"], "run-finished");
+    assert_eq!(last["exit_code"], 130);
+}
+
+#[test]
+fn m10_checks_that_would_allocate_gigabytes_are_broken_not_fatal() {
+    // Each check stays within every limit on its way to one call that
+    // would build far more than the limits allow.
+    let checks = [
+        // 128 KiB of `a`, each replaced by all of it: 16 GiB.
+        (
+            "let s = \"a\";\nfor i in 0..17 { s += s; }\ns.replace(\"a\", s);\ntrue",
+            Some(3),
+        ),
+        // 16 MiB split between every character: 16 M strings.
+        (
+            "let s = \"a\";\nfor i in 0..24 { s += s; }\nlet parts = s.split(\"\");\ntrue",
+            Some(3),
+        ),
+        // 16 M empty lines.
+        (
+            "let s = \"\\n\";\nfor i in 0..24 { s += s; }\nlet all = lines(s);\ntrue",
+            Some(3),
+        ),
+        // A 12 MiB JSON array of 6 M zeros.
+        (
+            "let s = \"0,\";\nfor i in 0..22 { s += s; }\nlet v = json(\"[\" + s + \"0]\");\ntrue",
+            Some(3),
+        ),
+        // 1 MiB printed 2000 times: kept bounded, the check passes.
+        (
+            "let s = \"a\";\nfor i in 0..20 { s += s; }\nfor i in 0..2000 { print(s); warn(s + i); }\ntrue",
+            None,
+        ),
+    ];
+    let mut text = String::from("# Amplify\n");
+    let mut lines = Vec::new();
+    for (i, (check, _)) in checks.iter().enumerate() {
+        text.push_str(&format!(
+            "\n## Check {i}\n\n```bash {{continue-on-error}}\ntrue\n```\n\n```rhai\n"
+        ));
+        lines.push(text.lines().count());
+        text.push_str(check);
+        text.push_str("\n```\n");
+    }
+    let runbook = TempRunbook::new("amplify.md", text);
+    let runs = runbook.dir.path().join("runs");
+    let output = run_capped(
+        &runbook,
+        &[
+            "--json",
+            "--transcript",
+            &runs.join("t.jsonl").display().to_string(),
+        ],
+    );
+    assert!(
+        output.status.code().is_some(),
+        "litops was killed: {:?}\n{}",
+        output.status,
+        stderr(&output)
+    );
+    let events = events(&output);
+    let found = of_kind(&events, "check-finished");
+    assert_eq!(found.len(), checks.len(), "{}", stdout(&output));
+    for ((check, (_, line)), first) in found.iter().zip(&checks).zip(&lines) {
+        let message = check["message"].as_str().unwrap_or("");
+        match line {
+            Some(line) => {
+                assert_eq!(check["verdict"], "error", "{check}");
+                assert!(message.contains("limit"), "{message}");
+                assert!(
+                    message.contains(&format!("amplify.md:{}:", first + line)),
+                    "{message} should point at line {}",
+                    first + line
+                );
+            }
+            None => {
+                assert_eq!(check["verdict"], "warn", "{check}");
+                let printed: usize = check["printed"].as_array().map_or(0, |p| {
+                    p.iter().filter_map(Value::as_str).map(str::len).sum()
+                });
+                assert!(printed <= 64 * 1024 + 100, "{printed} bytes printed");
+                assert!(
+                    message.len() <= 64 * 1024 + 200,
+                    "{} bytes of warnings",
+                    message.len()
+                );
+            }
+        }
+    }
+    let records: Vec<Value> = std::fs::read_to_string(runs.join("t.jsonl"))
+        .expect("transcript")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(
+        records.last().map(|r| r["event"].clone()),
+        Some(Value::from("run-finished"))
+    );
+}

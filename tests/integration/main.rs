@@ -14,3 +14,4 @@ mod site;
 mod support;
 mod transcripts;
 mod trust;
+mod yaml_values;
