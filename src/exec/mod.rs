@@ -5,6 +5,7 @@
 //! Async (tokio) stays inside this module: the executor is called like any
 //! function and drives a small runtime of its own.
 
+mod orphans;
 pub mod process;
 mod pty;
 pub mod session;
@@ -153,6 +154,7 @@ pub fn run(
         .enable_all()
         .build()?;
     let interrupts = Interrupts::install(&runtime)?;
+    orphans::adopt();
     let session = Session::new()?;
     // What the steps inherit: the transcript records only what they change.
     let inherited: std::collections::BTreeMap<String, String> = std::env::vars().collect();
@@ -406,6 +408,10 @@ pub fn run(
     }
     if let Some(zygote) = zygote.take() {
         runtime.block_on(zygote.stop());
+    }
+    let ended = orphans::end_all(options.grace);
+    if ended > 0 {
+        tracing::debug!(ended, "ended processes the steps left outside their groups");
     }
     let exit_code = match outcome {
         RunOutcome::Success | RunOutcome::Quit => crate::exit::OK,
@@ -795,7 +801,7 @@ fn run_step(
     if finished.output_held_open {
         reporter.event(&Event::StepNotice {
             id: step.id.clone(),
-            message: "a process the step started left its process group and still holds the step's output open; it was left running".to_owned(),
+            message: "a process the step started left its process group and still holds the step's output open; it is ended when the run ends".to_owned(),
         });
     }
     // A killed step may have left a partial dump; keep the previous state then.

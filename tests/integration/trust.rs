@@ -297,10 +297,16 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
 
 #[test]
 fn low_a_quoted_prefix_is_not_an_assignment() {
-    let rb = Scratch::new(&step("'REGION=eu' true || echo not-a-command"));
-    let out = rb.run(&["--set", "REGION=$(touch pwned)"]);
+    // Bash runs a command named `REGION=eu` here: no value goes into it.
+    let rb = Scratch::new(&step("'REGION=eu' printf '%s\\n' ok || true"));
+    let out = rb.plan(&["--set", "REGION=$(touch pwned)'"]);
+    assert!(
+        stdout(&out).contains("     │ 'REGION=eu' printf '%s\\n' ok || true\n"),
+        "{}",
+        stdout(&out)
+    );
+    rb.run(&["--set", "REGION=$(touch pwned)'"]);
     assert!(!rb.marker().exists());
-    let _ = out;
 }
 
 #[test]
@@ -574,4 +580,25 @@ fn defaults_a_run_started_in_the_root_directory_keeps_its_transcript_out_of_it()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(state.join("litops/runs/rb").is_dir(), "{}", stderr(&out));
+}
+
+#[test]
+fn low_processes_that_leave_their_group_do_not_outlive_the_run() {
+    // A duration no other test uses, to find the process by.
+    let rb = Scratch::new(&step(
+        "setsid sleep 4321.5 >/dev/null 2>&1 < /dev/null &\n( setsid sleep 4321.6 >/dev/null 2>&1 < /dev/null & ) ; sleep 0.2\necho started",
+    ));
+    let out = rb.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for marker in ["sleep 4321.5", "sleep 4321.6"] {
+        let found = std::process::Command::new("pgrep")
+            .args(["-f", marker])
+            .output()
+            .expect("pgrep");
+        assert!(
+            found.stdout.is_empty(),
+            "{marker} outlived the run: {}",
+            stdout(&found)
+        );
+    }
 }
