@@ -33,6 +33,9 @@ pub struct ScheduleArgs {
     /// Directory to write into.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
+    /// Replace files that already exist (a symlink is replaced, not followed).
+    #[arg(long)]
+    force: bool,
     /// How long a run may take before the scheduler stops it.
     #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = duration)]
     timeout: Duration,
@@ -42,7 +45,8 @@ pub struct ScheduleArgs {
     /// Kubernetes: the namespace of the objects.
     #[arg(long)]
     namespace: Option<String>,
-    /// Kubernetes: a PersistentVolumeClaim to keep transcripts in.
+    /// Kubernetes: an existing PersistentVolumeClaim to keep transcripts in
+    /// (default: a claim litops-NAME-runs, written with the CronJob).
     #[arg(long, value_name = "CLAIM")]
     transcripts_claim: Option<String>,
     /// Kubernetes: the schedule's time zone (IANA name, e.g. Europe/Paris).
@@ -80,16 +84,14 @@ pub fn schedule(args: &ScheduleArgs, out: &Output) -> u8 {
 }
 
 fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
-    let cron = Cron::parse(&args.cron).map_err(|err| {
-        out.error(format!("--cron: {err}"));
+    let usage = |err: String| {
+        out.error(err);
         exit::USAGE
-    })?;
+    };
+    let cron = Cron::parse(&args.cron).map_err(|err| usage(format!("--cron: {err}")))?;
     let runbook = load_plannable(&args.file, out)?;
     if let Some(plan) = &args.approved {
-        let plan = crate::approval::load(plan).map_err(|err| {
-            out.error(err);
-            exit::USAGE
-        })?;
+        let plan = crate::approval::load(plan).map_err(usage)?;
         if plan.valid_approvals().is_empty() {
             out.warning("the plan has no valid approval yet; the scheduled runs will refuse until it is approved");
         }
@@ -116,14 +118,10 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
         run_args: args.run_args.clone(),
         timeout: args.timeout,
     };
-    std::fs::create_dir_all(&args.out).map_err(|err| {
-        out.error(format!("cannot create {}: {err}", args.out.display()));
-        exit::USAGE
-    })?;
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     let next_steps = match args.emit {
         Emit::Systemd => {
-            let (service, timer) = schedule::systemd(&job);
+            let (service, timer) = schedule::systemd(&job).map_err(usage)?;
             files.push((args.out.join(format!("litops-{name}.service")), service));
             files.push((args.out.join(format!("litops-{name}.timer")), timer));
             format!(
@@ -133,10 +131,9 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
         }
         Emit::Cron => {
             let log = runs_dir.join(&stem).join("cron.log");
-            let lock = std::env::temp_dir().join(format!("litops-{name}.cron.lock"));
             files.push((
                 args.out.join(format!("litops-{name}.crontab")),
-                schedule::crontab(&job, &log, &lock),
+                schedule::crontab(&job, &log).map_err(usage)?,
             ));
             format!(
                 "install: (crontab -l; cat {}) | crontab -",
@@ -150,10 +147,10 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "runbook.md".to_owned());
             let plan_text = match &args.approved {
-                Some(p) => Some(std::fs::read_to_string(p).map_err(|err| {
-                    out.error(format!("cannot read {}: {err}", p.display()));
-                    exit::USAGE
-                })?),
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .map_err(|err| usage(format!("cannot read {}: {err}", p.display())))?,
+                ),
                 None => None,
             };
             let options = KubernetesOptions {
@@ -162,23 +159,23 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
                 transcripts_claim: args.transcripts_claim.clone(),
                 time_zone: args.time_zone.clone(),
             };
-            let (cron_job, config_map) = schedule::kubernetes(
+            let objects = schedule::kubernetes(
                 &job,
                 &options,
                 &runbook_name,
                 runbook.file.text(),
                 plan_text.as_deref(),
-            );
-            let yaml = serde_saphyr::to_string(&config_map)
-                .and_then(|map| serde_saphyr::to_string(&cron_job).map(|job| (map, job)));
-            let (config_map, cron_job) = yaml.map_err(|err| {
-                out.error(format!("cannot write YAML: {err}"));
-                exit::USAGE
-            })?;
-            let text = format!(
-                "# Written by `litops schedule --emit k8s-cronjob`.\n{config_map}---\n{cron_job}"
-            );
-            files.push((args.out.join(format!("litops-{name}.yaml")), text));
+            )
+            .map_err(usage)?;
+            let mut yaml = String::from("# Written by `litops schedule --emit k8s-cronjob`.\n");
+            yaml.push_str(&to_yaml(&objects.config_map).map_err(usage)?);
+            if let Some(claim) = &objects.claim {
+                yaml.push_str("---\n");
+                yaml.push_str(&to_yaml(claim).map_err(usage)?);
+            }
+            yaml.push_str("---\n");
+            yaml.push_str(&to_yaml(&objects.cron_job).map_err(usage)?);
+            files.push((args.out.join(format!("litops-{name}.yaml")), yaml));
             files.push((args.out.join("Dockerfile"), schedule::DOCKERFILE.to_owned()));
             format!(
                 "install: build the image (Dockerfile), then kubectl apply -f {}",
@@ -186,43 +183,66 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
             )
         }
     };
+    std::fs::create_dir_all(&args.out)
+        .map_err(|err| usage(format!("cannot create {}: {err}", args.out.display())))?;
+    // Every file is checked before any is written: a refusal leaves
+    // nothing half done.
+    if !args.force {
+        for (path, _) in &files {
+            if let Some(err) = schedule::write::existing(path) {
+                return Err(usage(err));
+            }
+        }
+    }
     for (path, text) in &files {
-        std::fs::write(path, text).map_err(|err| {
-            out.error(format!("cannot write {}: {err}", path.display()));
-            exit::USAGE
-        })?;
+        let written = if args.force {
+            schedule::write::replace(path, text)
+        } else {
+            schedule::write::create_new(path, text)
+        };
+        written.map_err(|err| usage(format!("cannot write {}: {err}", path.display())))?;
         out.stdout(&format!("wrote {}\n", path.display()));
     }
-    register(&runs_dir, &stem, args, &name, out);
+    register(&runs_dir, &runbook_abs, args, &name, out);
     out.stdout(&format!("{next_steps}\n"));
     Ok(exit::OK)
 }
 
-/// Remembers the schedule for `litops status` (missed runs).
-fn register(runs_dir: &Path, stem: &str, args: &ScheduleArgs, name: &str, out: &Output) {
+fn to_yaml<T: Serialize>(value: &T) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|err| format!("cannot write YAML: {err}"))
+}
+
+/// Remembers the schedule for `litops status`, which counts it from the
+/// first unattended run after now (the files may never be installed).
+fn register(runs_dir: &Path, runbook: &Path, args: &ScheduleArgs, name: &str, out: &Output) {
+    use std::os::unix::fs::DirBuilderExt;
     let entry = Registered {
-        cron: args.cron.clone(),
+        cron: args.cron.trim().to_owned(),
         emit: args
             .emit
             .to_possible_value()
             .map_or_else(String::new, |v| v.get_name().to_owned()),
         name: name.to_owned(),
-        runbook: absolute(&args.file).display().to_string(),
+        runbook: runbook.display().to_string(),
         created_at: jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
     };
-    let dir = runs_dir.join(stem);
-    let result = std::fs::create_dir_all(&dir).and_then(|()| {
-        std::fs::write(
-            dir.join(schedule::REGISTRY_FILE),
-            serde_json::to_string_pretty(&entry).unwrap_or_default() + "\n",
-        )
-    });
+    let path = schedule::registry_path(runs_dir, runbook);
+    let result = path
+        .parent()
+        .map_or(Ok(()), |dir| {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+        })
+        .and_then(|()| serde_json::to_string_pretty(&entry).map_err(std::io::Error::other))
+        .and_then(|text| schedule::write::replace(&path, &(text + "\n")));
     if let Err(err) = result {
         out.warning(format!(
             "cannot record the schedule for `litops status` in {}: {err}",
-            dir.display()
+            path.display()
         ));
     }
 }
@@ -242,6 +262,8 @@ pub struct StatusArgs {
 
 #[derive(Debug, Serialize)]
 struct RunbookStatus {
+    /// The runbook's canonical path: runbooks with the same file name in
+    /// two directories are two rows.
     runbook: String,
     runs: usize,
     last_run: Option<String>,
@@ -249,11 +271,22 @@ struct RunbookStatus {
     last_outcome: Option<String>,
     last_duration_ms: Option<u64>,
     schedule: Option<String>,
+    /// Whether an unattended run was seen since the schedule was written
+    /// (`null` without a schedule); until then nothing counts as missed.
+    confirmed: Option<bool>,
     /// The last time the schedule was due.
     last_due: Option<String>,
     missed: bool,
     /// Runs that started while an earlier one was still going.
     overlapping: usize,
+}
+
+/// What the runs directory holds for one runbook.
+#[derive(Default)]
+struct Runbook {
+    /// (file name, run, whether it was unattended), in run-id order.
+    runs: Vec<(std::ffi::OsString, RunView, bool)>,
+    registered: Option<Registered>,
 }
 
 pub fn status(args: &StatusArgs, out: &Output) -> u8 {
@@ -273,6 +306,44 @@ pub fn status(args: &StatusArgs, out: &Output) -> u8 {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
+    // Transcripts go to a directory per file stem, shared by runbooks of
+    // the same file name: each is keyed by the path in its header instead.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut runbooks: std::collections::BTreeMap<PathBuf, Runbook> = Default::default();
+    for dir in &dirs {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|e| e.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
+        for path in files {
+            match Transcript::read(&path) {
+                Ok(t) => {
+                    let key = schedule::runbook_key(
+                        Path::new(&t.header.runbook),
+                        Path::new(&t.header.cwd),
+                    );
+                    let file = path.file_name().map(ToOwned::to_owned).unwrap_or_default();
+                    runbooks.entry(key).or_default().runs.push((
+                        file,
+                        RunView::of(&t),
+                        t.header.unattended,
+                    ));
+                }
+                Err(err) => out.warning(err),
+            }
+        }
+        for registered in schedule::registrations(dir) {
+            let key = schedule::runbook_key(Path::new(&registered.runbook), &cwd);
+            let slot = &mut runbooks.entry(key).or_default().registered;
+            // The last `schedule` of a runbook wins.
+            if slot
+                .as_ref()
+                .is_none_or(|old| old.created_at <= registered.created_at)
+            {
+                *slot = Some(registered);
+            }
+        }
+    }
     // `LITOPS_NOW` (RFC 3339) fixes the clock, for tests and for asking
     // "was anything missed as of then".
     let now = std::env::var("LITOPS_NOW")
@@ -282,8 +353,10 @@ pub fn status(args: &StatusArgs, out: &Output) -> u8 {
             t.to_zoned_datetime(jiff::tz::TimeZone::system())
         });
     let mut rows = Vec::new();
-    for dir in dirs {
-        rows.push(runbook_status(&dir, &now, args.grace, out));
+    for (path, mut runbook) in runbooks {
+        // Run ids start with their UTC time: file names sort by time.
+        runbook.runs.sort_by(|a, b| a.0.cmp(&b.0));
+        rows.push(runbook_status(&path, runbook, &now, args.grace));
     }
     let unhealthy = rows
         .iter()
@@ -296,12 +369,19 @@ pub fn status(args: &StatusArgs, out: &Output) -> u8 {
         }
         out.stdout(&text);
     } else {
+        let width = rows
+            .iter()
+            .map(|r| r.runbook.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(28);
         let mut text = format!(
-            "{:<28} {:<14} {:<21} {:>9}  {}\n",
+            "{:<width$} {:<14} {:<21} {:>9}  {}\n",
             "RUNBOOK", "LAST OUTCOME", "LAST STARTED", "DURATION", "SCHEDULE"
         );
         for r in &rows {
             let schedule = match (&r.schedule, &r.last_due) {
+                (Some(cron), _) if r.confirmed == Some(false) => format!("{cron}  unconfirmed"),
                 (Some(cron), Some(due)) if r.missed => format!("{cron}  MISSED (due {due})"),
                 (Some(cron), _) => format!("{cron}  ok"),
                 (None, _) => "-".to_owned(),
@@ -312,7 +392,7 @@ pub fn status(args: &StatusArgs, out: &Output) -> u8 {
                 String::new()
             };
             text.push_str(&format!(
-                "{:<28} {:<14} {:<21} {:>9}  {schedule}{overlap}\n",
+                "{:<width$} {:<14} {:<21} {:>9}  {schedule}{overlap}\n",
                 r.runbook,
                 r.last_outcome.as_deref().unwrap_or("-"),
                 r.last_started_at.as_deref().unwrap_or("-"),
@@ -326,27 +406,12 @@ pub fn status(args: &StatusArgs, out: &Output) -> u8 {
 }
 
 fn runbook_status(
-    dir: &Path,
+    path: &Path,
+    runbook: Runbook,
     now: &jiff::ZonedDateTime,
     grace: Duration,
-    out: &Output,
 ) -> RunbookStatus {
-    let name = dir
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut views: Vec<RunView> = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|e| e.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
-    files.sort();
-    for path in files {
-        match Transcript::read(&path) {
-            Ok(t) => views.push(RunView::of(&t)),
-            Err(err) => out.warning(err),
-        }
-    }
+    let views: Vec<&RunView> = runbook.runs.iter().map(|(_, v, _)| v).collect();
     let starts: Vec<Option<jiff::Timestamp>> = views
         .iter()
         .map(|v| v.started_at.parse::<jiff::Timestamp>().ok())
@@ -363,27 +428,37 @@ fn runbook_status(
             }
         }
     }
-    let registered: Option<Registered> = std::fs::read_to_string(dir.join(schedule::REGISTRY_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let registered = runbook.registered;
     let last = views.last();
     let last_start = starts.last().copied().flatten();
+    let registered_at = registered
+        .as_ref()
+        .and_then(|r| r.created_at.parse::<jiff::Timestamp>().ok());
+    // Written is not installed: the schedule counts once an unattended run
+    // (what every scheduled job is) started after it was written.
+    let confirmed = registered.as_ref().map(|_| {
+        runbook
+            .runs
+            .iter()
+            .zip(&starts)
+            .any(|((_, _, unattended), start)| {
+                *unattended && start.is_some_and(|s| registered_at.is_none_or(|r| s >= r))
+            })
+    });
     let (last_due, missed) = match registered.as_ref().and_then(|r| Cron::parse(&r.cron).ok()) {
         Some(cron) => {
             let grace = jiff::SignedDuration::try_from(grace).unwrap_or_default();
             let due = cron
                 .previous(now.datetime())
                 .and_then(|d| d.to_zoned_datetime(now.time_zone().clone()).ok());
-            let registered_at = registered
-                .as_ref()
-                .and_then(|r| r.created_at.parse::<jiff::Timestamp>().ok());
-            let missed = due.as_ref().is_some_and(|due| {
-                let late = now.timestamp() > due.timestamp() + grace;
-                let ran = last_start.is_some_and(|s| s >= due.timestamp());
-                // A schedule made after the due time could not have run then.
-                let existed = registered_at.is_none_or(|r| r <= due.timestamp());
-                late && !ran && existed
-            });
+            let missed = confirmed == Some(true)
+                && due.as_ref().is_some_and(|due| {
+                    let late = now.timestamp() > due.timestamp() + grace;
+                    let ran = last_start.is_some_and(|s| s >= due.timestamp());
+                    // A schedule made after the due time could not have run then.
+                    let existed = registered_at.is_none_or(|r| r <= due.timestamp());
+                    late && !ran && existed
+                });
             (
                 due.map(|d| d.strftime("%Y-%m-%d %H:%M %Z").to_string()),
                 missed,
@@ -392,13 +467,14 @@ fn runbook_status(
         None => (None, false),
     };
     RunbookStatus {
-        runbook: name,
+        runbook: path.display().to_string(),
         runs: views.len(),
         last_run: last.map(|v| v.run_id.clone()),
         last_started_at: last.map(|v| v.started_at.clone()),
         last_outcome: last.map(|v| v.outcome.clone()),
         last_duration_ms: last.and_then(|v| v.duration_ms),
         schedule: registered.map(|r| r.cron),
+        confirmed,
         last_due,
         missed,
         overlapping,

@@ -29,6 +29,14 @@ const SYSTEMD_WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "
 
 impl Cron {
     pub fn parse(text: &str) -> Result<Cron, String> {
+        // The text is written as is into crontabs and unit files, where a
+        // newline or a tab inside would start a line or a field: only
+        // spaces separate the fields.
+        if text.trim().contains(|c: char| c.is_control()) {
+            return Err(format!(
+                "{text:?} holds a control character; separate the fields with spaces"
+            ));
+        }
         let expanded = match text.trim() {
             "@yearly" | "@annually" => "0 0 1 1 *",
             "@monthly" => "0 0 1 * *",
@@ -228,6 +236,9 @@ mod tests {
             ("*/0 * * * *", "step"),
             ("0 5-3 * * *", "after"),
             ("@sometimes", "macro"),
+            ("0 3 * * *\n* * * * *", "control character"),
+            ("0\n3 * * *", "control character"),
+            ("0\t3 * * *", "control character"),
         ] {
             let err = Cron::parse(cron).expect_err(cron);
             assert!(err.contains(says), "{cron}: {err}");

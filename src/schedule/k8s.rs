@@ -1,6 +1,6 @@
 //! A Kubernetes CronJob running litops in a container: the runbook and its
-//! approved plan from a ConfigMap, transcripts to a volume, the summary
-//! line to the pod's log. Built from `k8s-openapi`'s typed objects, so what
+//! approved plan from a ConfigMap, transcripts to a PersistentVolumeClaim,
+//! the summary line to the pod's log. Built from `k8s-openapi`'s typed objects, so what
 //! is written is what the API accepts.
 
 use std::collections::BTreeMap;
@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
-    ResourceRequirements, SecurityContext, Volume, VolumeMount,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
+    PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SecurityContext, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -20,24 +21,82 @@ use super::Job;
 pub struct KubernetesOptions {
     pub namespace: Option<String>,
     pub image: String,
-    /// A PersistentVolumeClaim for transcripts; without one they live as
-    /// long as the pod (the summary is still in its log).
+    /// An existing PersistentVolumeClaim for transcripts; without one, a
+    /// claim `litops-NAME-runs` is written with the CronJob.
     pub transcripts_claim: Option<String>,
     /// `spec.timeZone` (IANA name); the controller's zone when unset.
     pub time_zone: Option<String>,
 }
 
+impl KubernetesOptions {
+    /// Refuses control characters: YAML would escape them, but no name,
+    /// image or zone holds one, and a value that is not what it looks like
+    /// has no place in a file that runs as a cluster job.
+    pub fn check(&self) -> Result<(), String> {
+        let fields = [
+            ("--namespace", self.namespace.as_deref()),
+            ("--image", Some(self.image.as_str())),
+            ("--transcripts-claim", self.transcripts_claim.as_deref()),
+            ("--time-zone", self.time_zone.as_deref()),
+        ];
+        for (what, value) in fields {
+            if let Some(value) = value {
+                super::check_text(what, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 const RUNBOOK_DIR: &str = "/etc/litops/runbook";
 const RUNS_DIR: &str = "/var/lib/litops/runs";
+const PLAN_KEY: &str = "plan.json";
 
-/// The CronJob and the ConfigMap it reads.
+/// The claim written for transcripts when none is named.
+const CLAIM_SIZE: &str = "1Gi";
+
+/// The runbook's key in the ConfigMap, which is also its file name in the
+/// pod. Kubernetes accepts `[-._a-zA-Z0-9]+` up to 253 characters, not
+/// `.`, `..` or a leading `..`: other characters become `-`, and a name
+/// that still does not fit (or would be the plan's) is `runbook.md`.
+pub fn config_map_key(file_name: &str) -> String {
+    let key: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if key.is_empty() || key.len() > 253 || key.starts_with("..") || key == "." || key == PLAN_KEY {
+        "runbook.md".to_owned()
+    } else {
+        key
+    }
+}
+
+/// What `kubectl apply` gets.
+pub struct KubernetesObjects {
+    pub config_map: ConfigMap,
+    /// The transcripts' claim, unless an existing one was named.
+    pub claim: Option<PersistentVolumeClaim>,
+    pub cron_job: CronJob,
+}
+
+/// The CronJob, the ConfigMap it reads, and the claim it writes to.
 pub fn kubernetes(
     job: &Job,
     options: &KubernetesOptions,
     runbook_name: &str,
     runbook_text: &str,
     plan_text: Option<&str>,
-) -> (CronJob, ConfigMap) {
+) -> Result<KubernetesObjects, String> {
+    options.check()?;
+    super::check_args(&job.run_args)?;
+    super::check_text("--cron", &job.cron.text)?;
+    let runbook_key = config_map_key(runbook_name);
     let name = format!("litops-{}", job.name);
     let labels: BTreeMap<String, String> = [
         ("app.kubernetes.io/name".to_owned(), "litops".to_owned()),
@@ -50,9 +109,9 @@ pub fn kubernetes(
         labels: Some(labels.clone()),
         ..ObjectMeta::default()
     };
-    let mut data = BTreeMap::from([(runbook_name.to_owned(), runbook_text.to_owned())]);
+    let mut data = BTreeMap::from([(runbook_key.clone(), runbook_text.to_owned())]);
     if let Some(plan) = plan_text {
-        data.insert("plan.json".to_owned(), plan.to_owned());
+        data.insert(PLAN_KEY.to_owned(), plan.to_owned());
     }
     let config_map = ConfigMap {
         metadata: meta(&name),
@@ -61,12 +120,12 @@ pub fn kubernetes(
     };
     let mut args = vec![
         "run".to_owned(),
-        format!("{RUNBOOK_DIR}/{runbook_name}"),
+        format!("{RUNBOOK_DIR}/{runbook_key}"),
         "--unattended".to_owned(),
     ];
     if plan_text.is_some() {
         args.push("--approved".to_owned());
-        args.push(format!("{RUNBOOK_DIR}/plan.json"));
+        args.push(format!("{RUNBOOK_DIR}/{PLAN_KEY}"));
     }
     args.extend(job.run_args.iter().cloned());
     let quantity = |q: &str| Quantity(q.to_owned());
@@ -120,20 +179,37 @@ pub fn kubernetes(
         ]),
         ..Container::default()
     };
-    let transcripts = match &options.transcripts_claim {
-        Some(claim) => Volume {
-            name: "transcripts".to_owned(),
-            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                claim_name: claim.clone(),
-                read_only: Some(false),
+    // Transcripts outlive the pod by default: a claim of its own unless an
+    // existing one is named (an emptyDir would lose them with the pod).
+    let claim = match &options.transcripts_claim {
+        Some(_) => None,
+        None => Some(PersistentVolumeClaim {
+            metadata: meta(&format!("{name}-runs")),
+            spec: Some(PersistentVolumeClaimSpec {
+                access_modes: Some(vec!["ReadWriteOnce".to_owned()]),
+                resources: Some(VolumeResourceRequirements {
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_owned(),
+                        quantity(CLAIM_SIZE),
+                    )])),
+                    ..VolumeResourceRequirements::default()
+                }),
+                ..PersistentVolumeClaimSpec::default()
             }),
-            ..Volume::default()
-        },
-        None => Volume {
-            name: "transcripts".to_owned(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
-            ..Volume::default()
-        },
+            ..PersistentVolumeClaim::default()
+        }),
+    };
+    let claim_name = options
+        .transcripts_claim
+        .clone()
+        .unwrap_or_else(|| format!("{name}-runs"));
+    let transcripts = Volume {
+        name: "transcripts".to_owned(),
+        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+            claim_name,
+            read_only: Some(false),
+        }),
+        ..Volume::default()
     };
     let pod = PodSpec {
         restart_policy: Some("Never".to_owned()),
@@ -197,7 +273,11 @@ pub fn kubernetes(
         }),
         ..CronJob::default()
     };
-    (cron_job, config_map)
+    Ok(KubernetesObjects {
+        config_map,
+        claim,
+        cron_job,
+    })
 }
 
 /// The image the CronJob runs: litops built from source, with bash and
@@ -220,3 +300,18 @@ COPY --from=build /src/target/release/litops /usr/local/bin/litops
 USER 65532:65532
 ENTRYPOINT ["litops"]
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_map_keys_are_what_kubernetes_accepts() {
+        assert_eq!(config_map_key("cleanup.md"), "cleanup.md");
+        assert_eq!(config_map_key("my runbook (v2).md"), "my-runbook--v2-.md");
+        assert_eq!(config_map_key("é.md"), "-.md");
+        for bad in ["plan.json", "..md", ".", "", &"a".repeat(254)] {
+            assert_eq!(config_map_key(bad), "runbook.md", "{bad}");
+        }
+    }
+}

@@ -462,7 +462,8 @@ fn the_crontab_line_runs_as_written() {
         .lines()
         .find(|l| l.starts_with("@daily "))
         .expect("the job line");
-    assert!(line.contains(" flock -n "), "{line}");
+    // litops's own lock keeps runs apart: no lock file in a shared directory.
+    assert!(!line.contains("flock"), "{line}");
     // What cron would run (no `%` here, so nothing to unescape).
     let command = line.trim_start_matches("@daily ");
     let ran = std::process::Command::new("sh")
@@ -679,4 +680,473 @@ fn quiet_output_leaves_out_attempts_that_were_retried() {
         !out.contains("attempt -4"),
         "earlier attempts stay hidden: {out}"
     );
+}
+
+/// `litops schedule ARGS` from `dir`, with its runs directory and locks there.
+fn schedule_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    crate::support::litops()
+        .current_dir(dir)
+        .env("LITOPS_RUNS_DIR", dir.join("runs"))
+        .env("LITOPS_LOCK_DIR", dir.join("locks"))
+        .arg("schedule")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|e| {
+            e.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+const SIMPLE: &str = "# Simple\n\n## Say\n\n```bash\necho said\n```\n";
+
+#[test]
+fn m12_newline_in_runbook_name_is_refused() {
+    let name = "evil\n[Service]\nExecStartPre=touch pwned\n#.md";
+    let site = TempRunbook::new(name, SIMPLE);
+    for emit in ["systemd", "cron"] {
+        let out = site.dir.path().join(format!("out-{emit}"));
+        let output = schedule_in(
+            site.dir.path(),
+            &[
+                name,
+                "--cron",
+                "@daily",
+                "--emit",
+                emit,
+                "--name",
+                "evil",
+                "--out",
+                out.to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(output.status.code(), Some(2), "{emit}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("control character"),
+            "{emit}: {}",
+            stderr(&output)
+        );
+        assert_eq!(files_in(&out), Vec::<String>::new(), "{emit}");
+    }
+}
+
+#[test]
+fn m12_newline_in_run_args_or_cron_is_refused() {
+    let site = TempRunbook::new("simple.md", SIMPLE);
+    let dir = site.dir.path();
+    for emit in ["systemd", "cron", "k8s-cronjob"] {
+        let out = dir.join(format!("out-{emit}"));
+        let out = out.to_str().expect("utf-8");
+        for (cron, arg) in [
+            ("@daily", "X=1\nExecStartPre=/bin/touch /tmp/pwned"),
+            ("@daily", "X=1\r* * * * * touch /tmp/pwned"),
+            ("@daily", "X=\u{85}1"),
+            ("0\n3 * * *", "X=1"),
+        ] {
+            let output = schedule_in(
+                dir,
+                &[
+                    "simple.md",
+                    "--cron",
+                    cron,
+                    "--emit",
+                    emit,
+                    "--out",
+                    out,
+                    "--",
+                    "--set",
+                    arg,
+                ],
+            );
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{emit} {arg:?}: {}",
+                stderr(&output)
+            );
+            assert!(
+                stderr(&output).contains("control character"),
+                "{emit} {arg:?}: {}",
+                stderr(&output)
+            );
+            assert_eq!(files_in(Path::new(out)), Vec::<String>::new(), "{emit}");
+        }
+    }
+}
+
+/// A directory name with what systemd and sh treat specially.
+const HOSTILE_DIR: &str = "ops 100% $HOME \"q\" it's \\ ;x";
+
+#[test]
+fn m12_paths_with_spaces_and_specials_give_units_systemd_accepts() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join(HOSTILE_DIR);
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("my runbook.md"), SIMPLE).expect("write");
+    let out = dir.join("units");
+    let output = schedule_in(
+        &dir,
+        &[
+            "my runbook.md",
+            "--cron",
+            "@daily",
+            "--emit",
+            "systemd",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--",
+            "--set",
+            "X=a b $y %z \"w\" \\",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let service = out.join("litops-my-runbook.service");
+    let unit = std::fs::read_to_string(&service).expect("service");
+    let canonical = dir.canonicalize().expect("canonical").display().to_string();
+    // Taken as written, only specifiers expanded: no quotes.
+    let working = format!("WorkingDirectory={}\n", canonical.replace('%', "%%"));
+    assert!(unit.contains(&working), "{unit}");
+    // Unquoted and C-unescaped; `$` is literal in Environment=.
+    let env = format!(
+        "Environment=\"LITOPS_RUNS_DIR={}/runs\"\n",
+        canonical
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('%', "%%")
+    );
+    assert!(unit.contains(&env), "{unit}");
+    assert!(
+        unit.contains(r#" "X=a b $$y %%z \"w\" \\""#),
+        "the argument, escaped: {unit}"
+    );
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&service)
+        .arg(out.join("litops-my-runbook.timer"))
+        .output()
+        .expect("systemd-analyze (scripts/test-deps installs systemd)");
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+    // Warnings (an invalid Documentation= URL, say) fail too.
+    assert_eq!(stderr(&verify), "", "{unit}");
+}
+
+#[test]
+fn h2_the_crontab_line_uses_no_lock_file_in_a_shared_directory() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join(HOSTILE_DIR);
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("cleanup.md"), SIMPLE).expect("write");
+    // Another user's world-writable directory: what `schedule` saw as $TMPDIR.
+    let shared = root.path().join("shared-tmp");
+    std::fs::create_dir(&shared).expect("mkdir");
+    let out = dir.join("cron");
+    let output = crate::support::litops()
+        .current_dir(&dir)
+        .env("LITOPS_RUNS_DIR", dir.join("runs"))
+        .env("TMPDIR", &shared)
+        .args([
+            "schedule",
+            "cleanup.md",
+            "--cron",
+            "@daily",
+            "--emit",
+            "cron",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // The other user holds every lock file they could have guessed.
+    let held = shared.join("litops-cleanup.cron.lock");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&held)
+        .args(["sleep", "60"])
+        .spawn()
+        .expect("flock (util-linux)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::process::Command::new("flock")
+        .args(["-n"])
+        .arg(&held)
+        .arg("true")
+        .status()
+        .expect("flock")
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the lock was never taken");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(out.join("litops-cleanup.crontab")).expect("crontab");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("@daily "))
+        .expect("the job line");
+    assert!(!line.contains(&shared.display().to_string()), "{line}");
+    // What cron runs: `\%` becomes `%`, then /bin/sh runs the command.
+    let command = line.trim_start_matches("@daily ").replace("\\%", "%");
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .env("LITOPS_LOCK_DIR", root.path().join("locks"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh");
+    holder.kill().expect("kill the holder");
+    let _ = holder.wait();
+    assert!(ran.status.success(), "{line}\n{}", stderr(&ran));
+    let log = std::fs::read_to_string(dir.join("runs/cleanup/cron.log")).expect("log");
+    assert!(log.contains("Done: 1 succeeded, 0 failed"), "{log}");
+}
+
+#[test]
+fn m13_schedule_never_overwrites_without_force() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = TempRunbook::new("cleanup.md", SIMPLE);
+    let dir = site.dir.path();
+    // k8s-cronjob and somebody's own Dockerfile.
+    std::fs::write(dir.join("Dockerfile"), "FROM mine\n").expect("write");
+    let k8s = ["cleanup.md", "--cron", "@daily", "--emit", "k8s-cronjob"];
+    let output = schedule_in(dir, &k8s);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Dockerfile exists") && stderr(&output).contains("--force"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Dockerfile")).expect("read"),
+        "FROM mine\n"
+    );
+    assert!(!dir.join("litops-cleanup.yaml").exists(), "nothing written");
+    let output = schedule_in(dir, &[&k8s[..], &["--force"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        std::fs::read_to_string(dir.join("Dockerfile"))
+            .expect("read")
+            .contains("litops schedule")
+    );
+    // A unit path planted as a symlink to a file of somebody else's.
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "keep\n").expect("write");
+    let units = dir.join("units");
+    std::fs::create_dir(&units).expect("mkdir");
+    let service = units.join("litops-cleanup.service");
+    std::os::unix::fs::symlink(&victim, &service).expect("symlink");
+    let systemd = [
+        "cleanup.md",
+        "--cron",
+        "@daily",
+        "--emit",
+        "systemd",
+        "--out",
+        "units",
+    ];
+    let output = schedule_in(dir, &systemd);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("litops-cleanup.service exists (a symlink)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !units.join("litops-cleanup.timer").exists(),
+        "nothing written"
+    );
+    // --force replaces the link itself, never what it points to.
+    let output = schedule_in(dir, &[&systemd[..], &["--force"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep\n");
+    let meta = std::fs::symlink_metadata(&service).expect("meta");
+    assert!(meta.is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // A second run without --force: the units it wrote are not replaced.
+    let output = schedule_in(dir, &systemd);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
+fn the_kubernetes_cronjob_keeps_transcripts_on_a_claim_by_default() {
+    use k8s_openapi::api::batch::v1::CronJob;
+    use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim};
+    // A file name Kubernetes does not take as a ConfigMap key.
+    let site = TempRunbook::new("my runbook (v2).md", SIMPLE);
+    let dir = site.dir.path();
+    let output = schedule_in(
+        dir,
+        &[
+            "my runbook (v2).md",
+            "--cron",
+            "@daily",
+            "--emit",
+            "k8s-cronjob",
+            "--name",
+            "weekly",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let yaml = std::fs::read_to_string(dir.join("litops-weekly.yaml")).expect("yaml");
+    let documents: Vec<&str> = yaml.split("\n---\n").collect();
+    assert_eq!(documents.len(), 3, "{yaml}");
+    let config_map: ConfigMap = serde_saphyr::from_str(documents[0]).expect("a ConfigMap");
+    let claim: PersistentVolumeClaim =
+        serde_saphyr::from_str(documents[1]).expect("a PersistentVolumeClaim");
+    let cron_job: CronJob = serde_saphyr::from_str(documents[2]).expect("a CronJob");
+    let keys: Vec<String> = config_map.data.expect("data").into_keys().collect();
+    assert_eq!(keys, vec!["my-runbook--v2-.md".to_owned()]);
+    assert_eq!(claim.metadata.name.as_deref(), Some("litops-weekly-runs"));
+    let pod = cron_job
+        .spec
+        .as_ref()
+        .and_then(|s| s.job_template.spec.as_ref())
+        .and_then(|j| j.template.spec.as_ref())
+        .expect("pod");
+    let args = pod.containers[0].args.as_deref().expect("args");
+    assert_eq!(args[1], "/etc/litops/runbook/my-runbook--v2-.md");
+    let transcripts = pod
+        .volumes
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|v| v.name == "transcripts")
+        .expect("a transcripts volume");
+    assert!(transcripts.empty_dir.is_none());
+    assert_eq!(
+        transcripts
+            .persistent_volume_claim
+            .as_ref()
+            .map(|c| c.claim_name.as_str()),
+        Some("litops-weekly-runs")
+    );
+}
+
+/// `litops status --json` from `dir`, as of `now`, one row per runbook.
+fn status_rows(dir: &Path, now: &str) -> (Option<i32>, Vec<Value>) {
+    let output = crate::support::litops()
+        .current_dir(dir)
+        .env("LITOPS_RUNS_DIR", dir.join("runs"))
+        .env("LITOPS_NOW", now)
+        .env("TZ", "UTC")
+        .args(["status", "--json"])
+        .output()
+        .expect("runs");
+    let rows = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    (output.status.code(), rows)
+}
+
+#[test]
+fn status_keeps_runbooks_with_the_same_file_name_apart() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path();
+    for (sub, step) in [("a", "true"), ("b", "false")] {
+        std::fs::create_dir(dir.join(sub)).expect("mkdir");
+        std::fs::write(
+            dir.join(sub).join("README.md"),
+            format!("# {sub}\n\n## Step\n\n```bash\n{step}\n```\n"),
+        )
+        .expect("write");
+        let output = crate::support::litops()
+            .current_dir(dir)
+            .env("LITOPS_RUNS_DIR", dir.join("runs"))
+            .env("LITOPS_LOCK_DIR", dir.join("locks"))
+            .args(["run", &format!("{sub}/README.md")])
+            .output()
+            .expect("runs");
+        assert!(output.status.code().is_some(), "{}", stderr(&output));
+    }
+    // Scheduled from another directory: the same runbook all the same.
+    let output = schedule_in(
+        dir,
+        &[
+            "a/README.md",
+            "--cron",
+            "@daily",
+            "--emit",
+            "cron",
+            "--out",
+            "cron",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (code, rows) = status_rows(dir, "2030-01-01T12:00:00Z");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let canonical = dir.canonicalize().expect("canonical");
+    let path = |sub: &str| canonical.join(sub).join("README.md").display().to_string();
+    assert_eq!(rows[0]["runbook"], path("a"));
+    assert_eq!(rows[0]["last_outcome"], "success");
+    assert_eq!(rows[0]["schedule"], "@daily");
+    assert_eq!(rows[1]["runbook"], path("b"));
+    assert_eq!(rows[1]["last_outcome"], "step-failed");
+    assert_eq!(rows[1]["schedule"], Value::Null);
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn a_generated_schedule_is_not_missed_until_its_first_run() {
+    let site = TempRunbook::new("cleanup.md", SIMPLE);
+    let dir = site.dir.path();
+    let output = schedule_in(
+        dir,
+        &[
+            "cleanup.md",
+            "--cron",
+            "0 3 * * *",
+            "--emit",
+            "systemd",
+            "--out",
+            "units",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Written, never installed: two days on, nothing ran and that is no miss.
+    // (Noon UTC then: its 03:00 is after now and long past.)
+    let in_two_days = jiff::Timestamp::now().as_second() + 48 * 3600;
+    let later =
+        jiff::Timestamp::from_second(in_two_days - in_two_days.rem_euclid(86_400) + 12 * 3600)
+            .expect("noon");
+    let (code, rows) = status_rows(dir, &later.to_string());
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["missed"], false, "{rows:?}");
+    assert_eq!(rows[0]["confirmed"], false, "{rows:?}");
+    assert_eq!(code, Some(0));
+    let table = crate::support::litops()
+        .current_dir(dir)
+        .env("LITOPS_RUNS_DIR", dir.join("runs"))
+        .env("LITOPS_NOW", later.to_string())
+        .env("TZ", "UTC")
+        .arg("status")
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&table).contains("0 3 * * *  unconfirmed"),
+        "{}",
+        stdout(&table)
+    );
+    // The first run, as the timer would start it.
+    let output = crate::support::litops()
+        .current_dir(dir)
+        .env("LITOPS_RUNS_DIR", dir.join("runs"))
+        .env("LITOPS_LOCK_DIR", dir.join("locks"))
+        .args(["run", "cleanup.md", "--unattended"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (code, rows) = status_rows(dir, &later.to_string());
+    assert_eq!(rows[0]["confirmed"], true, "{rows:?}");
+    assert_eq!(rows[0]["missed"], true, "{rows:?}");
+    assert_eq!(code, Some(1));
 }
