@@ -140,11 +140,6 @@ pub fn kubernetes(
                 value: Some(RUNS_DIR.to_owned()),
                 ..EnvVar::default()
             },
-            EnvVar {
-                name: "LITOPS_LOCK_DIR".to_owned(),
-                value: Some("/tmp/litops-locks".to_owned()),
-                ..EnvVar::default()
-            },
         ]),
         resources: Some(ResourceRequirements {
             requests: Some(BTreeMap::from([

@@ -687,7 +687,7 @@ fn schedule_in(dir: &Path, args: &[&str]) -> std::process::Output {
     crate::support::litops()
         .current_dir(dir)
         .env("LITOPS_RUNS_DIR", dir.join("runs"))
-        .env("LITOPS_LOCK_DIR", dir.join("locks"))
+        .env("LITOPS_LOCK_DIR", lock_dir(dir))
         .arg("schedule")
         .args(args)
         .output()
@@ -899,7 +899,7 @@ fn h2_the_crontab_line_uses_no_lock_file_in_a_shared_directory() {
     let command = line.trim_start_matches("@daily ").replace("\\%", "%");
     let ran = std::process::Command::new("sh")
         .args(["-c", &command])
-        .env("LITOPS_LOCK_DIR", root.path().join("locks"))
+        .env("LITOPS_LOCK_DIR", lock_dir(root.path()))
         .stdin(Stdio::null())
         .output()
         .expect("sh");
@@ -1062,7 +1062,7 @@ fn status_keeps_runbooks_with_the_same_file_name_apart() {
         let output = crate::support::litops()
             .current_dir(dir)
             .env("LITOPS_RUNS_DIR", dir.join("runs"))
-            .env("LITOPS_LOCK_DIR", dir.join("locks"))
+            .env("LITOPS_LOCK_DIR", lock_dir(dir))
             .args(["run", &format!("{sub}/README.md")])
             .output()
             .expect("runs");
@@ -1140,7 +1140,7 @@ fn a_generated_schedule_is_not_missed_until_its_first_run() {
     let output = crate::support::litops()
         .current_dir(dir)
         .env("LITOPS_RUNS_DIR", dir.join("runs"))
-        .env("LITOPS_LOCK_DIR", dir.join("locks"))
+        .env("LITOPS_LOCK_DIR", lock_dir(dir))
         .args(["run", "cleanup.md", "--unattended"])
         .output()
         .expect("runs");
@@ -1149,4 +1149,12 @@ fn a_generated_schedule_is_not_missed_until_its_first_run() {
     assert_eq!(rows[0]["confirmed"], true, "{rows:?}");
     assert_eq!(rows[0]["missed"], true, "{rows:?}");
     assert_eq!(code, Some(1));
+}
+
+/// A shared lock directory under `dir`, made beforehand as an administrator
+/// makes one (litops never creates a shared one).
+fn lock_dir(dir: &Path) -> PathBuf {
+    let locks = dir.join("locks");
+    std::fs::create_dir_all(&locks).expect("lock directory");
+    locks
 }
