@@ -318,3 +318,44 @@ fn mkdocs_tabs_and_admonitions_render_their_steps() {
     );
     assert!(!html.contains("litops:") && !html.contains("```"), "{html}");
 }
+
+/// 1.4 MB of unmatched emphasis marks and 40,000 headings: `check`,
+/// `check --render`, `render` and `list` must stay linear. Each run gets a
+/// 30 s limit (the process is killed past it), a bound that cannot be
+/// flaky: each takes about a second on a slow debug build, and took about
+/// 45 s each when joining text and finding headings were quadratic. A
+/// timing ratio between two sizes would be the sharper test, but on a
+/// shared machine it is noise.
+#[test]
+fn large_emphasis_and_heading_files_check_and_render_in_linear_time() {
+    let emphasis = TempRunbook::new(
+        "emphasis.md",
+        format!("# Emphasis\n\n{}\n", "*a ".repeat(1400 * 1024 / 3)),
+    );
+    let headings: String = (0..40_000).map(|i| format!("## Heading {i}\n\n")).collect();
+    let headings = TempRunbook::new("headings.md", format!("# Headings\n\n{headings}"));
+    let limit = std::time::Duration::from_secs(30);
+    for runbook in [&emphasis, &headings] {
+        let out = tempfile::tempdir().expect("out");
+        for args in [
+            vec!["check", "--format", "short"],
+            vec!["check", "--render", "--format", "short"],
+            vec!["list"],
+            vec!["render", "-o", out.path().to_str().expect("utf-8")],
+        ] {
+            let output = litops()
+                .args(&args)
+                .arg(runbook.path())
+                .timeout(limit)
+                .output()
+                .expect("runs");
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{args:?} on {} did not finish within {limit:?}: {}",
+                runbook.path().display(),
+                stderr(&output)
+            );
+        }
+    }
+}
