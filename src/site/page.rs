@@ -63,9 +63,17 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
     let mut warnings = Vec::new();
     let mut headings: Vec<(u8, String, String)> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
-    let body = super::containers::unfold(&text[start..], start);
+    let (body, inserted) = super::containers::unfold(&text[start..], start);
     let parser = super::links::coalesce(
-        Parser::new_ext(body.as_str(), markdown_options()).into_offset_iter(),
+        crate::markup::inert(
+            Parser::new_ext(body.as_str(), markdown_options()).into_offset_iter(),
+            |range| {
+                inserted
+                    .iter()
+                    .any(|i| i.start <= range.start && range.end <= i.end)
+            },
+        )
+        .into_iter(),
     );
     let mut code: Option<(usize, String, Option<String>)> = None;
     let mut heading: Option<(usize, usize)> = None;
@@ -158,16 +166,6 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
                     earlier.insert(headings[h].2.clone());
                 }
                 events.push(Event::End(TagEnd::Heading(level)));
-            }
-            Event::Html(html) | Event::InlineHtml(html)
-                if html.contains("<!-- litops:")
-                    || html.trim_start().starts_with("<!--litops:") =>
-            {
-                // Annotations are for litops, not for readers.
-                let kept: String = strip_annotation_comments(&html);
-                if !kept.trim().is_empty() {
-                    events.push(Event::Html(CowStr::from(kept)));
-                }
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -318,25 +316,6 @@ fn github_slug(text: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Removes `<!-- litops: … -->` comments, keeping any other HTML.
-fn strip_annotation_comments(html: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(start) = rest.find("<!--") {
-        let Some(end) = rest[start..].find("-->").map(|e| start + e + 3) else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let comment = &rest[start..end];
-        if !comment[4..].trim_start().starts_with("litops:") {
-            out.push_str(comment);
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Steps by position and section ids, for finding each block's step

@@ -640,3 +640,37 @@ fn processes_with(marker: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// `transcript show --format html` shows the runbook's raw HTML and links to
+/// script as text; its comments (annotations, notes) are not in the page.
+#[test]
+fn raw_html_and_script_links_in_a_transcript_page_are_shown_not_run() {
+    let ws = Workspace::new(
+        "---\ntitle: Page\n---\n# Page\n\n<script>alert('block')</script>\n\nSee <img src=x onerror=alert(1)> and [this](javascript:alert('link')).\n\n<!-- internal-note: ask ops -->\n\n<!-- litops: name=greet -->\n```bash\necho '<iframe src=x>'\n```\n",
+    );
+    let output = ws.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let show = ws
+        .litops()
+        .args(["transcript", "show", "last", "--format", "html"])
+        .output()
+        .expect("runs");
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    let html = stdout(&show);
+    for active in [
+        "<script",
+        "<img src=x",
+        "href=\"javascript:",
+        "<iframe",
+        "internal-note",
+        "litops:",
+        "<!--",
+    ] {
+        assert!(!html.contains(active), "{active} reached the page:\n{html}");
+    }
+    assert!(html.contains("&lt;script&gt;alert("), "{html}");
+    assert!(
+        html.contains("&lt;iframe src=x&gt;"),
+        "the output, as text: {html}"
+    );
+}
