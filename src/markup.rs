@@ -1,6 +1,7 @@
 //! Escaping text for HTML and XML (pages, transcripts shown as HTML, JUnit),
 //! and keeping what a runbook says inert where litops publishes it.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
@@ -31,6 +32,54 @@ pub fn escape_xml(text: &str) -> String {
         })
         .collect();
     escape(&kept)
+}
+
+/// Characters that change how text is read without being seen: bidi
+/// controls (Trojan Source: U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
+/// U+061C), zero-width characters (U+200B–U+200D, U+2060, U+FEFF) and the
+/// line and paragraph separators.
+pub fn is_invisible_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// Text from a runbook or a recorded run, safe to print on a terminal:
+/// control characters are shown, not obeyed. A recorded escape sequence
+/// could otherwise move the cursor, clear the screen, set the title or
+/// write the clipboard (OSC 52) when the record is read. C0 controls and
+/// DEL become their Unicode pictures (ESC is `␛`, so `ESC [2J` reads
+/// `␛[2J`), C1 controls and the invisible characters above `\u{…}`. Tabs,
+/// newlines and a carriage return before a newline are kept. Colours go
+/// too: keeping SGR sequences safely would mean parsing them.
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |(i, c): (usize, char)| match c {
+        '\n' | '\t' => false,
+        '\r' => !text[i + 1..].starts_with('\n'),
+        c => c.is_control() || is_invisible_control(c),
+    };
+    if !text.char_indices().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, c) in text.char_indices() {
+        if !unsafe_char((i, c)) {
+            out.push(c);
+        } else if (c as u32) < 0x20 {
+            out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�'));
+        } else if c == '\u{7f}' {
+            out.push('␡');
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Whether a link (or, with `image`, an image) may point at `dest` in a
@@ -246,5 +295,21 @@ mod tests {
                 .any(|(e, _)| matches!(e, Event::Html(h) if h.starts_with("<div class"))),
             "{kept:?}"
         );
+    }
+
+    #[test]
+    fn terminal_controls_are_shown_not_obeyed() {
+        assert_eq!(for_terminal("plain\ttext\r\n"), "plain\ttext\r\n");
+        assert!(matches!(for_terminal("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            for_terminal("\u{1b}]52;c;aGk=\u{7}\u{1b}[2J\rover\u{7f}\u{9b}"),
+            "␛]52;c;aGk=␇␛[2J␍over␡\\u{9b}"
+        );
+        assert_eq!(
+            for_terminal("a\u{202e}b\u{2066}c\u{200b}d\u{feff}"),
+            "a\\u{202e}b\\u{2066}c\\u{200b}d\\u{feff}"
+        );
+        assert_eq!(for_terminal("\r"), "␍");
+        assert_eq!(for_terminal("é ✓ 日本"), "é ✓ 日本");
     }
 }

@@ -18,7 +18,8 @@ pub struct ListArgs {
 pub fn run(args: &ListArgs, out: &Output) -> u8 {
     match load_plannable(&args.file, out) {
         Ok(runbook) => {
-            out.stdout(&outline(&runbook));
+            // Titles and commands as written, control characters shown.
+            out.stdout(&crate::markup::for_terminal(&outline(&runbook)));
             exit::OK
         }
         Err(code) => code,

@@ -466,3 +466,51 @@ fn help_documents_exit_codes_and_completions_work() {
         .success()
         .stdout(predicates::str::starts_with("litops "));
 }
+
+/// `list` and `plan` print a runbook's titles and commands with control
+/// and bidi characters shown: a heading cannot clear the screen, and a
+/// command cannot read differently from what runs (Trojan Source).
+#[test]
+fn list_and_plan_show_control_and_bidi_characters() {
+    let runbook = TempRunbook::new(
+        "tricky.md",
+        "# Tricky \u{1b}]0;title\u{7}\n\n## Clean \u{1b}[2J\u{1b}[Hup\n\n```bash\necho \"admin\u{202e} \u{2066}// check\u{2069} \u{2066}\"\necho zero\u{200b}width\n```\n",
+    );
+    for args in [
+        vec!["list"],
+        vec!["plan", "--format", "text"],
+        vec!["plan", "--format", "markdown"],
+    ] {
+        let output = litops()
+            .args(&args)
+            .arg(runbook.path())
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let text = stdout(&output);
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|&c| (c.is_control() && c != '\n' && c != '\t') || invisible(c))
+            .collect();
+        assert!(raw.is_empty(), "{args:?} printed {raw:?}:\n{text}");
+        assert!(text.contains("␛[2J␛[Hup"), "{args:?}: {text}");
+        assert!(
+            text.contains("echo \"admin\\u{202e} \\u{2066}// check\\u{2069} \\u{2066}\""),
+            "{args:?}: {text}"
+        );
+        assert!(text.contains("zero\\u{200b}width"), "{args:?}: {text}");
+    }
+}
+
+/// Bidi controls, zero-width characters, line and paragraph separators.
+pub(crate) fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
