@@ -514,3 +514,35 @@ pub(crate) fn invisible(c: char) -> bool {
             | '\u{feff}'
     )
 }
+
+/// `list` masks secret values wherever the document writes them, as `plan`
+/// does: a secret variable's default or value in a command, and a literal
+/// assigned to a name like a secret.
+#[test]
+fn list_masks_secret_values_written_in_the_document() {
+    let runbook = TempRunbook::new(
+        "secrets.md",
+        "---\ntitle: Secrets\nlitops:\n  vars:\n    DB_PASSWORD: hunter2-default\n    LABEL:\n      secret: true\n      default: label-secret-value\n---\n# Secrets\n\n## Use\n\n```bash\nexport API_TOKEN=abc123tok\ncurl -H \"Authorization: $API_TOKEN\" --data \"label-secret-value\" https://x\nDB_PASSWORD=pw-in-doc-999 psql -c \"select '$LABEL'\"\necho \"hunter2-default\"\n```\n",
+    );
+    let output = litops()
+        .arg("list")
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for secret in [
+        "abc123tok",
+        "label-secret-value",
+        "pw-in-doc-999",
+        "hunter2-default",
+    ] {
+        assert!(!text.contains(secret), "list shows {secret}:\n{text}");
+    }
+    assert!(
+        text.contains("export API_TOKEN=[REDACTED:API_TOKEN]")
+            && text.contains("--data \"[REDACTED:LABEL]\"")
+            && text.contains("DB_PASSWORD=[REDACTED:DB_PASSWORD] psql"),
+        "{text}"
+    );
+}
