@@ -82,6 +82,31 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with what [`for_terminal`] would escape replaced by a visible
+/// character of the same length in UTF-8 (`?`, `¿` or `�`), so that byte
+/// offsets and columns into it stay those of `text`: for showing source
+/// lines under a diagnostic.
+pub fn for_terminal_in_place(text: &str) -> Cow<'_, str> {
+    if matches!(for_terminal(text), Cow::Borrowed(_)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let shown = match c {
+            '\n' | '\t' => c,
+            '\r' if text[i + 1..].starts_with('\n') => c,
+            c if c.is_control() || is_invisible_control(c) => match c.len_utf8() {
+                1 => '?',
+                2 => '¿',
+                _ => '�',
+            },
+            c => c,
+        };
+        out.push(shown);
+    }
+    Cow::Owned(out)
+}
+
 /// Whether a link (or, with `image`, an image) may point at `dest` in a
 /// page: not at script (`javascript:`, `vbscript:`) nor at a document
 /// written into the URL (`data:`, except `data:image/` for images, which
@@ -310,6 +335,10 @@ mod tests {
             "a\\u{202e}b\\u{2066}c\\u{200b}d\\u{feff}"
         );
         assert_eq!(for_terminal("\r"), "␍");
+        let text = "a\u{1b}[2J\u{9b}\u{61c}\u{202e}\r\n";
+        let kept = for_terminal_in_place(text);
+        assert_eq!(kept, "a?[2J¿¿�\r\n");
+        assert_eq!(kept.len(), text.len());
         assert_eq!(for_terminal("é ✓ 日本"), "é ✓ 日本");
     }
 }

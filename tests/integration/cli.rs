@@ -546,3 +546,41 @@ fn list_masks_secret_values_written_in_the_document() {
         "{text}"
     );
 }
+
+/// Trojan Source: a bidi control in code or an annotation is an error with
+/// its place, in prose a warning; a zero-width character in code a warning.
+/// The human format shows the lines without the raw characters.
+#[test]
+fn check_flags_bidi_controls_and_zero_width_characters() {
+    let runbook = TempRunbook::new(
+        "trojan.md",
+        "# Trojan\n\nProse \u{202e}here.\n\n<!-- litops: confirm=\"ok\u{2066}\" -->\n```bash\necho \"admin\u{202e} \u{2066}// check\u{2069} \u{2066}\" \u{1b}[2J\nls\u{200b} -l\n```\n",
+    );
+    let output = litops()
+        .args(["check", "--format", "short"])
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = redact_dir(&stdout(&output), runbook.dir.path());
+    for line in [
+        "[TMP]/trojan.md:3:7: warning[bidi-control]: invisible bidi control U+202E",
+        "[TMP]/trojan.md:5:25: error[bidi-control]: invisible bidi control U+2066 in code",
+        "[TMP]/trojan.md:7:12: error[bidi-control]: invisible bidi control U+202E in code",
+        "[TMP]/trojan.md:8:3: warning[zero-width]: invisible zero-width character U+200B in code",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    let human = litops()
+        .args(["check"])
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    let text = stdout(&human);
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|&c| (c.is_control() && c != '\n') || invisible(c))
+        .collect();
+    assert!(raw.is_empty(), "printed {raw:?}:\n{text}");
+    assert!(text.contains("bidi-control"), "{text}");
+}
