@@ -25,6 +25,7 @@ pub fn lint(runbook: &Runbook, options: &LintOptions) -> Vec<Diagnostic> {
     risky_without_decision(runbook, &mut out);
     placeholders(runbook, &mut out);
     review_age(runbook, options, &mut out);
+    hidden_characters(runbook, &mut out);
     out.sort_by_key(|d| d.span.map_or(0, |s| s.start));
     out
 }
@@ -109,6 +110,87 @@ fn review_age(runbook: &Runbook, options: &LintOptions, out: &mut Vec<Diagnostic
     );
 }
 
+/// Bidi controls (Trojan Source) and zero-width characters. In code, in
+/// the front matter and in annotations a reader cannot see what they do
+/// to the text, and the shell runs what the reader did not see: a bidi
+/// control there is an error, a zero-width character a warning. In prose
+/// a bidi control is a warning (right-to-left text may need one). One
+/// diagnostic per line and kind.
+fn hidden_characters(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
+    let text = runbook.file.text();
+    let document = crate::syntax::parse(&runbook.file);
+    let mut code: Vec<Span> = document
+        .front_matter
+        .iter()
+        .map(|f| Span::new(0, f.block.end))
+        .collect();
+    for item in &document.items {
+        if let crate::syntax::Item::Code(block) = item {
+            code.push(block.span);
+            code.extend(block.annotation.as_ref().map(|a| a.span));
+        }
+    }
+    // Annotations not attached to a block are comments in the prose.
+    code.sort_by_key(|s| s.start);
+    let mut next = 0;
+    let mut last: Option<(usize, bool)> = None;
+    let mut line = 0;
+    for (at, c) in text.char_indices() {
+        if c == '\n' {
+            line += 1;
+            continue;
+        }
+        let bidi = is_bidi(c);
+        let zero_width =
+            matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}') || (c == '\u{feff}' && at > 0);
+        if !bidi && !zero_width {
+            continue;
+        }
+        if last == Some((line, bidi)) {
+            continue;
+        }
+        last = Some((line, bidi));
+        while code.get(next).is_some_and(|s| s.end <= at) {
+            next += 1;
+        }
+        let in_code = code.get(next).is_some_and(|s| s.start <= at);
+        let span = Span::new(at, at + c.len_utf8());
+        let name = format!("U+{:04X}", c as u32);
+        let diagnostic = match (bidi, in_code) {
+            (true, true) => Diagnostic::error(
+                "bidi-control",
+                format!(
+                    "invisible bidi control {name} in code: the text runs in another order than it reads"
+                ),
+            ),
+            (true, false) => Diagnostic::warning(
+                "bidi-control",
+                format!(
+                    "invisible bidi control {name}: the text may read in another order than it is written"
+                ),
+            ),
+            (false, true) => Diagnostic::warning(
+                "zero-width",
+                format!("invisible zero-width character {name} in code"),
+            ),
+            (false, false) => continue,
+        };
+        out.push(
+            diagnostic
+                .at(span)
+                .help("delete it (litops list and plan show it as \\u{…}); to write right-to-left text, keep it out of commands"),
+        );
+    }
+}
+
+/// The bidi controls of Trojan Source (CVE-2021-42574).
+fn is_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +226,38 @@ mod tests {
             codes("---\nlast_reviewed: 2026-01-01\nlitops:\n  review_every: 400d\n---\n")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn hidden_characters() {
+        let rb = from_text(
+            "t.md",
+            "# T\n\nProse \u{202e}here.\n\n<!-- litops: confirm=\"x\u{2066}\" -->\n```bash\necho \"a\u{202e}b\u{2069}\" \u{202e}\nls\u{200b} -l\n```\n",
+        );
+        let options = LintOptions {
+            review_max_age: Duration::from_secs(180 * 86_400),
+            today: jiff::civil::date(2026, 11, 24),
+        };
+        let found: Vec<(String, bool, usize)> = lint(&rb, &options)
+            .into_iter()
+            .filter(|d| d.code == "bidi-control" || d.code == "zero-width")
+            .map(|d| {
+                let line = rb.file.text()[..d.span.map_or(0, |s| s.start)]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                (d.code.to_owned(), d.is_error(), line)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("bidi-control".to_owned(), false, 3),
+                ("bidi-control".to_owned(), true, 5),
+                ("bidi-control".to_owned(), true, 7),
+                ("zero-width".to_owned(), false, 8),
+            ]
+        );
+        assert!(codes("# T\n\n\u{feff}Text \u{200b}in prose.\n").is_empty());
     }
 }

@@ -134,7 +134,13 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
                 _ => out.diagnostics_style(out.color_stdout),
             };
             for (runbook, diagnostics) in &linted {
-                out.stdout(&diag::render(&runbook.file, diagnostics, style));
+                // The source lines under each diagnostic with control and
+                // bidi characters made visible, at the same offsets.
+                let shown = crate::source::SourceFile::new(
+                    runbook.file.name(),
+                    crate::markup::for_terminal_in_place(runbook.file.text()).into_owned(),
+                );
+                out.stdout(&diag::render(&shown, diagnostics, style));
             }
             out.stdout(&format!(
                 "checked {} runbook{}: {errors} error{}, {warnings} warning{}\n",

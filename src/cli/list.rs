@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Output, load_plannable};
+use crate::bind::Bindings;
 use crate::exit;
-use crate::model::{Mode, Runbook, VariableKind};
+use crate::model::{Mode, Runbook, VariableKind, is_secret_name};
+use crate::redact::Redactor;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -18,11 +20,32 @@ pub struct ListArgs {
 pub fn run(args: &ListArgs, out: &Output) -> u8 {
     match load_plannable(&args.file, out) {
         Ok(runbook) => {
-            out.stdout(&outline(&runbook));
+            // Titles and commands as written, control characters shown.
+            out.stdout(&crate::markup::for_terminal(&masked(
+                &runbook,
+                &outline(&runbook),
+            )));
             exit::OK
         }
         Err(code) => code,
     }
+}
+
+/// The outline with secret values masked wherever they were written (in a
+/// command as well as in the variables), as `plan` masks them: the values
+/// of secret variables (declared so or named like one) and literal values
+/// assigned in a block to a name like a secret (`export API_TOKEN=…`).
+fn masked(runbook: &Runbook, text: &str) -> String {
+    let secrets = Redactor::new(runbook, &Bindings::default());
+    let assigned = Redactor::from_secrets(runbook.steps.iter().flat_map(|step| {
+        step.script
+            .assignments
+            .iter()
+            .filter(|a| is_secret_name(&a.name))
+            .filter_map(|a| Some((a.name.clone(), a.literal.clone()?)))
+    }));
+    let text = secrets.apply(text);
+    assigned.apply(&text).into_owned()
 }
 
 /// The outline as text.

@@ -50,9 +50,10 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         Err(code) => return code,
     };
     let plan = plan::build(&runbook, &selected, &bindings);
+    // Titles, commands and values as written, control characters shown.
     let text = match args.format {
-        Format::Text => plan::render_text(&plan),
-        Format::Markdown => plan::render_markdown(&plan),
+        Format::Text => crate::markup::for_terminal(&plan::render_text(&plan)).into_owned(),
+        Format::Markdown => crate::markup::for_terminal(&plan::render_markdown(&plan)).into_owned(),
         Format::Json => match serde_json::to_string_pretty(&plan) {
             Ok(json) => json + "\n",
             Err(err) => {

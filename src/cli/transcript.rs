@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::Output;
 use crate::exit;
+use crate::markup::for_terminal;
 use crate::transcript::{self, RunView, Transcript, diff, render};
 
 #[derive(Debug, Args)]
@@ -172,7 +173,7 @@ fn list(dir: &std::path::Path, json: bool, out: &Output) -> Result<u8, u8> {
             r.run_id, r.outcome, duration, counts, r.runbook
         ));
     }
-    out.stdout(&text);
+    out.stdout(&for_terminal(&text));
     Ok(exit::OK)
 }
 
@@ -180,7 +181,9 @@ fn show(run: &str, format: ShowFormat, dir: &Option<PathBuf>, out: &Output) -> R
     let t = open(run, dir, out)?;
     let view = RunView::of(&t);
     let text = match format {
-        ShowFormat::Markdown => render::markdown(&t, &view),
+        // Recorded output and the runbook's text are shown, not obeyed: an
+        // escape sequence in them must not drive the reader's terminal.
+        ShowFormat::Markdown => for_terminal(&render::markdown(&t, &view)).into_owned(),
         ShowFormat::Html => render::html(&t, &view),
         ShowFormat::Json => {
             let mut text = serde_json::to_string_pretty(&view).unwrap_or_default();
@@ -229,7 +232,7 @@ fn verify(runs: &[String], dir: &Option<PathBuf>, out: &Output) -> Result<u8, u8
             }
             Err(err) => {
                 code = exit::LINT;
-                out.stdout(&format!("INVALID: {err}\n"));
+                out.stdout(&for_terminal(&format!("INVALID: {err}\n")));
             }
         }
     }
@@ -247,7 +250,7 @@ pub fn diff(args: &DiffArgs, out: &Output) -> u8 {
         text.push('\n');
         out.stdout(&text);
     } else {
-        out.stdout(&diff::render(&a, &b, &steps, args.summary));
+        out.stdout(&for_terminal(&diff::render(&a, &b, &steps, args.summary)));
     }
     // Like diff(1): 1 when the runs differ.
     if steps.iter().all(|s| s.change == "same") {

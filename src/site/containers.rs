@@ -4,12 +4,23 @@
 //! `<div>` so it renders as Markdown (steps in tabs become step cards),
 //! keeping the way back to the file's offsets.
 
+use std::ops::Range;
+
+use crate::markup::without_comments;
 use crate::source::MappedText;
 use crate::syntax::container_of;
 
-/// The body with container content un-indented, mapped to `base + offset`.
-pub fn unfold(text: &str, base: usize) -> MappedText {
+/// The body with container content un-indented, mapped to `base + offset`,
+/// and where in it the HTML litops wrote is (the page keeps that HTML and
+/// shows any other as text).
+pub fn unfold(text: &str, base: usize) -> (MappedText, Vec<Range<usize>>) {
     let mut out = MappedText::new();
+    let mut inserted = Vec::new();
+    let mut insert = |out: &mut MappedText, html: &str, at: usize| {
+        let start = out.as_str().len();
+        out.push(html, at);
+        inserted.push(start..out.as_str().len());
+    };
     let mut offset = 0;
     let mut open = false;
     for line in text.split_inclusive('\n') {
@@ -18,7 +29,7 @@ pub fn unfold(text: &str, base: usize) -> MappedText {
         let blank = line.trim().is_empty();
         let indented = line.starts_with("    ") || line.starts_with('\t');
         if open && !blank && !indented {
-            out.push("\n</div>\n\n", at);
+            insert(&mut out, "\n</div>\n\n", at);
             open = false;
         }
         if open {
@@ -45,10 +56,13 @@ pub fn unfold(text: &str, base: usize) -> MappedText {
                         .to_owned();
                     format!("admonition {}", super::escape(&kind))
                 };
-                out.push(
+                // A comment in the title is no more shown than one elsewhere.
+                let title = without_comments(&container.title);
+                insert(
+                    &mut out,
                     &format!(
                         "<div class=\"container {class}\"><p class=\"container-title\">{}</p>\n\n",
-                        super::escape(&container.title)
+                        super::escape(title.trim())
                     ),
                     at,
                 );
@@ -58,9 +72,9 @@ pub fn unfold(text: &str, base: usize) -> MappedText {
         }
     }
     if open {
-        out.push("\n</div>\n", base + offset);
+        insert(&mut out, "\n</div>\n", base + offset);
     }
-    out
+    (out, inserted)
 }
 
 /// `=== "Title"`, `!!! note`, `??? tip "Title"` at the start of a line; not
@@ -79,7 +93,11 @@ mod tests {
     #[test]
     fn tabs_are_unindented_and_mapped_back() {
         let text = "Intro\n\n=== \"GKE\"\n\n    ```bash\n    gcloud x\n    ```\n\n=== \"EKS\"\n\n    aws y\n\nAfter\n";
-        let unfolded = unfold(text, 100);
+        let (unfolded, inserted) = unfold(text, 100);
+        assert_eq!(inserted.len(), 4);
+        assert!(
+            unfolded.as_str()[inserted[0].clone()].starts_with("<div class=\"container tab\">")
+        );
         assert_eq!(
             unfolded.as_str(),
             "Intro\n\n<div class=\"container tab\"><p class=\"container-title\">GKE</p>\n\n\n```bash\ngcloud x\n```\n\n\n</div>\n\n<div class=\"container tab\"><p class=\"container-title\">EKS</p>\n\n\naws y\n\n\n</div>\n\nAfter\n"
@@ -90,9 +108,9 @@ mod tests {
             100 + text.find("```bash").expect("fence")
         );
         // A document without containers maps one to one; a setext heading stays one.
-        assert_eq!(unfold("a\n    b\n", 0).as_str(), "a\n    b\n");
+        assert_eq!(unfold("a\n    b\n", 0).0.as_str(), "a\n    b\n");
         assert_eq!(
-            unfold("Title\n===\n\n    code\n", 0).as_str(),
+            unfold("Title\n===\n\n    code\n", 0).0.as_str(),
             "Title\n===\n\n    code\n"
         );
     }

@@ -3,9 +3,10 @@
 //! to the generated pages; the ones that lead nowhere reported.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
-use pulldown_cmark::{Event, Options, Parser, Tag};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 
 use super::{Source, root_of};
 use crate::diag::Diagnostic;
@@ -148,6 +149,43 @@ pub fn wiki_links(text: &str) -> Vec<(std::ops::Range<usize>, &str, &str)> {
     out
 }
 
+/// Adjacent text events as one (the parser splits text at `[` and `]`,
+/// which would cut `[[wiki links]]` apart, and at every unmatched `*` or
+/// `_`). Each run is gathered in one growing buffer: joining pairs again
+/// and again was quadratic in a paragraph of unmatched emphasis marks.
+pub(super) fn coalesce<'a>(
+    events: impl Iterator<Item = (Event<'a>, Range<usize>)>,
+) -> Vec<(Event<'a>, Range<usize>)> {
+    let mut out: Vec<(Event<'a>, Range<usize>)> = Vec::new();
+    let mut pending: Option<(CowStr<'a>, Option<String>, Range<usize>)> = None;
+    let flush = |pending: &mut Option<(CowStr<'a>, Option<String>, Range<usize>)>,
+                 out: &mut Vec<(Event<'a>, Range<usize>)>| {
+        if let Some((first, joined, range)) = pending.take() {
+            let text = joined.map_or(first, CowStr::from);
+            out.push((Event::Text(text), range));
+        }
+    };
+    for (event, range) in events {
+        match event {
+            Event::Text(next) => match &mut pending {
+                Some((first, joined, run)) => {
+                    joined
+                        .get_or_insert_with(|| first.to_string())
+                        .push_str(&next);
+                    run.end = range.end;
+                }
+                None => pending = Some((next, None, range)),
+            },
+            other => {
+                flush(&mut pending, &mut out);
+                out.push((other, range));
+            }
+        }
+    }
+    flush(&mut pending, &mut out);
+    out
+}
+
 /// The names a wiki link can use for the runbooks in `dir` (not below it):
 /// file names without `.md`, titles and front-matter aliases, lowercased.
 pub fn names_in(dir: &Path) -> std::collections::HashSet<String> {
@@ -196,17 +234,7 @@ pub fn broken_links(
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     let mut in_code = false;
-    let mut events: Vec<(Event, std::ops::Range<usize>)> = Vec::new();
-    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
-        match (&event, events.last_mut()) {
-            (Event::Text(next), Some((Event::Text(prev), prev_range))) => {
-                *prev = format!("{prev}{next}").into();
-                prev_range.end = range.end;
-            }
-            _ => events.push((event, range)),
-        }
-    }
-    for (event, range) in events {
+    for (event, range) in coalesce(Parser::new_ext(text, options).into_offset_iter()) {
         match event {
             Event::Start(Tag::CodeBlock(_)) => in_code = true,
             Event::End(pulldown_cmark::TagEnd::CodeBlock) => in_code = false,
@@ -221,13 +249,20 @@ pub fn broken_links(
                 }
             }
             Event::Text(t) if !in_code => {
+                // Searched on from the last one found: linear in the text,
+                // and a link written twice is found at each place.
+                let mut from = range.start;
                 for (r, target, _) in wiki_links(&t) {
                     let name = target.split('#').next().unwrap_or("").trim();
                     let known = names.contains(&name.trim_end_matches(".md").to_lowercase());
                     // `index` is the site's index when no runbook has that name.
                     if !name.is_empty() && name != "index" && !known {
                         // Offsets of the text event; wiki links do not span events.
-                        let at = range.start + text[range.clone()].find(&t[r.clone()]).unwrap_or(0);
+                        let at = text
+                            .get(from..range.end)
+                            .and_then(|rest| rest.find(&t[r.clone()]))
+                            .map_or(from, |i| from + i);
+                        from = at + r.len();
                         out.push(
                             Diagnostic::warning(
                                 "link-broken",

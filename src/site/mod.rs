@@ -104,7 +104,6 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
         let root = root_of(&source.page());
         let html = fill(
             &template,
-            // The page's own text last: a `{{toc}}` written in a runbook stays text.
             &[
                 ("title", &escape(source.runbook.title())),
                 ("root", &root),
@@ -130,7 +129,11 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
         ),
     )?;
     // A script, not JSON: it loads from file:// too, where fetch() cannot.
-    let json = serde_json::to_string(&index_entries).map_err(std::io::Error::other)?;
+    // `<` only occurs inside JSON strings, where `\u003c` means the same:
+    // a `</script>` in a title cannot end a script that inlines the index.
+    let json = serde_json::to_string(&index_entries)
+        .map_err(std::io::Error::other)?
+        .replace('<', "\\u003c");
     std::fs::write(
         out.join("assets/search-index.js"),
         format!("window.LITOPS_SEARCH = {json};\n"),
@@ -143,12 +146,33 @@ fn root_of(page: &Path) -> String {
     "../".repeat(page.components().count().saturating_sub(1))
 }
 
-/// Replaces `{{name}}` in a template.
+/// Replaces `{{name}}` in a template, in one pass: a value is never read
+/// again for placeholders (a runbook titled `{{content}}` stays that text).
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let value = after.find("}}").and_then(|end| {
+            let name = &after[..end];
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v, end + 2))
+        });
+        match value {
+            Some((value, len)) => {
+                out.push_str(value);
+                rest = &after[len..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -178,4 +202,21 @@ pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        let page = fill(
+            "<title>{{title}}</title>{{toc}}<main>{{content}}</main>{{other}}{{",
+            &[("title", "{{content}}"), ("toc", ""), ("content", "body")],
+        );
+        assert_eq!(
+            page,
+            "<title>{{content}}</title><main>body</main>{{other}}{{"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! One runbook's page, and the index.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as Md, Parser, Tag, TagEnd};
@@ -62,10 +63,37 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
     let mut warnings = Vec::new();
     let mut headings: Vec<(u8, String, String)> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
-    let body = super::containers::unfold(&text[start..], start);
-    let parser = coalesce(Parser::new_ext(body.as_str(), markdown_options()).into_offset_iter());
+    let (body, inserted) = super::containers::unfold(&text[start..], start);
+    let parser = super::links::coalesce(
+        crate::markup::inert(
+            Parser::new_ext(body.as_str(), markdown_options()).into_offset_iter(),
+            |range| {
+                inserted
+                    .iter()
+                    .any(|i| i.start <= range.start && range.end <= i.end)
+            },
+        )
+        .into_iter(),
+    );
     let mut code: Option<(usize, String, Option<String>)> = None;
     let mut heading: Option<(usize, usize)> = None;
+    // Looked up once per heading: found by scanning, a page of 20,000
+    // headings took seconds.
+    let section_at: HashMap<usize, &str> = runbook
+        .sections
+        .iter()
+        .filter(|s| s.level > 0)
+        .rev()
+        .map(|s| (s.span.start, s.id.as_str()))
+        .collect();
+    let ids: HashSet<&str> = runbook
+        .sections
+        .iter()
+        .map(|s| s.id.as_str())
+        .chain(runbook.steps.iter().map(|s| s.id.as_str()))
+        .collect();
+    let mut earlier: HashSet<String> = HashSet::new();
+    let lookup = Lookup::new(runbook);
     for (event, range) in parser {
         let at = body.source_offset(range.start);
         if let Some((_, buffer, _)) = &mut code {
@@ -75,6 +103,7 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
                     if let Some((at, buffer, lang)) = code.take() {
                         events.push(Event::Html(CowStr::from(code_block(
                             runbook,
+                            &lookup,
                             at,
                             &buffer,
                             lang.as_deref(),
@@ -103,22 +132,13 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
                 classes,
                 attrs,
             }) => {
-                let anchor = runbook
-                    .sections
-                    .iter()
-                    .find(|s| s.level > 0 && s.span.start == at)
-                    .map(|s| s.id.rsplit('/').next().unwrap_or(&s.id).to_owned())
-                    .filter(|s| !s.is_empty());
                 // The section's id, as steps and plans name it; a step
                 // alone in its section has this id too.
-                let section_id = runbook
-                    .sections
-                    .iter()
-                    .find(|s| s.level > 0 && s.span.start == at)
-                    .map(|s| s.id.clone())
+                let section_id = section_at
+                    .get(&at)
+                    .map(|id| (*id).to_owned())
                     .filter(|s| !s.is_empty());
                 let id = section_id
-                    .or(anchor)
                     .or_else(|| id.map(|i| i.to_string()))
                     .unwrap_or_else(|| crate::model::slugify(&body.as_str()[range.clone()]));
                 heading = Some((headings.len(), events.len()));
@@ -136,27 +156,16 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
                 if let Some((h, _)) = heading.take() {
                     let github = github_slug(&headings[h].1);
                     // Never a second element with an id a step or section has.
-                    let taken = runbook.sections.iter().any(|s| s.id == github)
-                        || runbook.steps.iter().any(|s| s.id == github)
-                        || headings[..h].iter().any(|(_, _, id)| *id == github);
+                    let taken = ids.contains(github.as_str()) || earlier.contains(&github);
                     if !github.is_empty() && github != headings[h].2 && !taken {
                         events.push(Event::Html(CowStr::from(format!(
                             "<a class=\"alias\" id=\"{}\"></a>",
                             escape(&github)
                         ))));
                     }
+                    earlier.insert(headings[h].2.clone());
                 }
                 events.push(Event::End(TagEnd::Heading(level)));
-            }
-            Event::Html(html) | Event::InlineHtml(html)
-                if html.contains("<!-- litops:")
-                    || html.trim_start().starts_with("<!--litops:") =>
-            {
-                // Annotations are for litops, not for readers.
-                let kept: String = strip_annotation_comments(&html);
-                if !kept.trim().is_empty() {
-                    events.push(Event::Html(CowStr::from(kept)));
-                }
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -309,56 +318,44 @@ fn github_slug(text: &str) -> String {
         .collect()
 }
 
-/// Adjacent text events as one (the parser splits text at `[` and `]`,
-/// which would cut `[[wiki links]]` apart).
-fn coalesce<'a>(
-    events: impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>,
-) -> Vec<(Event<'a>, std::ops::Range<usize>)> {
-    let mut out: Vec<(Event<'a>, std::ops::Range<usize>)> = Vec::new();
-    for (event, range) in events {
-        if let (Event::Text(next), Some((Event::Text(prev), prev_range))) = (&event, out.last_mut())
-        {
-            let mut joined = prev.to_string();
-            joined.push_str(next);
-            *prev = CowStr::from(joined);
-            prev_range.end = range.end;
-            continue;
+/// Steps by position and section ids, for finding each block's step
+/// without scanning them all again.
+struct Lookup<'r> {
+    /// Step indices sorted by where they start.
+    steps: Vec<usize>,
+    section_ids: HashSet<&'r str>,
+}
+
+impl<'r> Lookup<'r> {
+    fn new(runbook: &'r Runbook) -> Lookup<'r> {
+        let mut steps: Vec<usize> = (0..runbook.steps.len()).collect();
+        steps.sort_by_key(|&i| runbook.steps[i].span.start);
+        Lookup {
+            steps,
+            section_ids: runbook.sections.iter().map(|s| s.id.as_str()).collect(),
         }
-        out.push((event, range));
     }
-    out
-}
 
-/// Removes `<!-- litops: … -->` comments, keeping any other HTML.
-fn strip_annotation_comments(html: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(start) = rest.find("<!--") {
-        let Some(end) = rest[start..].find("-->").map(|e| start + e + 3) else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let comment = &rest[start..end];
-        if !comment[4..].trim_start().starts_with("litops:") {
-            out.push_str(comment);
-        }
-        rest = &rest[end..];
+    /// The step whose block holds `at`: the last to start at or before it.
+    fn step_at<'a>(&self, runbook: &'a Runbook, at: usize) -> Option<&'a Step> {
+        let before = self
+            .steps
+            .partition_point(|&i| runbook.steps[i].span.start <= at);
+        let step = &runbook.steps[*self.steps.get(before.checked_sub(1)?)?];
+        (at < step.span.end.max(step.span.start + 1)).then_some(step)
     }
-    out.push_str(rest);
-    out
 }
 
-fn step_at(runbook: &Runbook, at: usize) -> Option<&Step> {
-    runbook
-        .steps
-        .iter()
-        .find(|s| s.span.start <= at && at < s.span.end.max(s.span.start + 1))
-}
-
-fn code_block(runbook: &Runbook, at: usize, code: &str, lang: Option<&str>) -> String {
+fn code_block(
+    runbook: &Runbook,
+    lookup: &Lookup,
+    at: usize,
+    code: &str,
+    lang: Option<&str>,
+) -> String {
     let lang = lang.unwrap_or("text");
-    if let Some(step) = step_at(runbook, at) {
-        return step_card(runbook, step, code, lang);
+    if let Some(step) = lookup.step_at(runbook, at) {
+        return step_card(runbook, lookup, step, code, lang);
     }
     let is_check = runbook
         .blocks
@@ -378,7 +375,7 @@ fn code_block(runbook: &Runbook, at: usize, code: &str, lang: Option<&str>) -> S
     }
 }
 
-fn step_card(runbook: &Runbook, step: &Step, code: &str, lang: &str) -> String {
+fn step_card(runbook: &Runbook, lookup: &Lookup, step: &Step, code: &str, lang: &str) -> String {
     let mut badges = String::new();
     let badge = |out: &mut String, class: &str, text: &str, title: &str| {
         let _ = write!(
@@ -528,7 +525,7 @@ fn step_card(runbook: &Runbook, step: &Step, code: &str, lang: &str) -> String {
         })
         .unwrap_or_default();
     // The step's anchor is its id: its heading's when the heading has it.
-    let anchor = if runbook.sections.iter().any(|s| s.id == step.id) {
+    let anchor = if lookup.section_ids.contains(step.id.as_str()) {
         String::new()
     } else {
         format!(" id=\"{}\"", escape(&step.id))

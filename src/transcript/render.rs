@@ -217,9 +217,12 @@ pub fn html(t: &Transcript, run: &RunView) -> String {
     let markdown = markdown(t, run);
     let mut options = pulldown_cmark::Options::empty();
     options.insert(pulldown_cmark::Options::ENABLE_TABLES);
-    let parser = pulldown_cmark::Parser::new_ext(&markdown, options);
+    let parser = pulldown_cmark::Parser::new_ext(&markdown, options).into_offset_iter();
+    // The runbook's own HTML, comments and links are shown, not run: the
+    // transcript holds the document as written, by anyone with commit access.
+    let events = crate::markup::inert(parser, |_| false);
     let mut body = String::new();
-    pulldown_cmark::html::push_html(&mut body, parser);
+    pulldown_cmark::html::push_html(&mut body, events.into_iter().map(|(event, _)| event));
     let title = escape(&format!("{} — run {}", t.header.title, t.header.run_id));
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n"

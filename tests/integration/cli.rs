@@ -466,3 +466,121 @@ fn help_documents_exit_codes_and_completions_work() {
         .success()
         .stdout(predicates::str::starts_with("litops "));
 }
+
+/// `list` and `plan` print a runbook's titles and commands with control
+/// and bidi characters shown: a heading cannot clear the screen, and a
+/// command cannot read differently from what runs (Trojan Source).
+#[test]
+fn list_and_plan_show_control_and_bidi_characters() {
+    let runbook = TempRunbook::new(
+        "tricky.md",
+        "# Tricky \u{1b}]0;title\u{7}\n\n## Clean \u{1b}[2J\u{1b}[Hup\n\n```bash\necho \"admin\u{202e} \u{2066}// check\u{2069} \u{2066}\"\necho zero\u{200b}width\n```\n",
+    );
+    for args in [
+        vec!["list"],
+        vec!["plan", "--format", "text"],
+        vec!["plan", "--format", "markdown"],
+    ] {
+        let output = litops()
+            .args(&args)
+            .arg(runbook.path())
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let text = stdout(&output);
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|&c| (c.is_control() && c != '\n' && c != '\t') || invisible(c))
+            .collect();
+        assert!(raw.is_empty(), "{args:?} printed {raw:?}:\n{text}");
+        assert!(text.contains("␛[2J␛[Hup"), "{args:?}: {text}");
+        assert!(
+            text.contains("echo \"admin\\u{202e} \\u{2066}// check\\u{2069} \\u{2066}\""),
+            "{args:?}: {text}"
+        );
+        assert!(text.contains("zero\\u{200b}width"), "{args:?}: {text}");
+    }
+}
+
+/// Bidi controls, zero-width characters, line and paragraph separators.
+pub(crate) fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// `list` masks secret values wherever the document writes them, as `plan`
+/// does: a secret variable's default or value in a command, and a literal
+/// assigned to a name like a secret.
+#[test]
+fn list_masks_secret_values_written_in_the_document() {
+    let runbook = TempRunbook::new(
+        "secrets.md",
+        "---\ntitle: Secrets\nlitops:\n  vars:\n    DB_PASSWORD: hunter2-default\n    LABEL:\n      secret: true\n      default: label-secret-value\n---\n# Secrets\n\n## Use\n\n```bash\nexport API_TOKEN=abc123tok\ncurl -H \"Authorization: $API_TOKEN\" --data \"label-secret-value\" https://x\nDB_PASSWORD=pw-in-doc-999 psql -c \"select '$LABEL'\"\necho \"hunter2-default\"\n```\n",
+    );
+    let output = litops()
+        .arg("list")
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for secret in [
+        "abc123tok",
+        "label-secret-value",
+        "pw-in-doc-999",
+        "hunter2-default",
+    ] {
+        assert!(!text.contains(secret), "list shows {secret}:\n{text}");
+    }
+    assert!(
+        text.contains("export API_TOKEN=[REDACTED:API_TOKEN]")
+            && text.contains("--data \"[REDACTED:LABEL]\"")
+            && text.contains("DB_PASSWORD=[REDACTED:DB_PASSWORD] psql"),
+        "{text}"
+    );
+}
+
+/// Trojan Source: a bidi control in code or an annotation is an error with
+/// its place, in prose a warning; a zero-width character in code a warning.
+/// The human format shows the lines without the raw characters.
+#[test]
+fn check_flags_bidi_controls_and_zero_width_characters() {
+    let runbook = TempRunbook::new(
+        "trojan.md",
+        "# Trojan\n\nProse \u{202e}here.\n\n<!-- litops: confirm=\"ok\u{2066}\" -->\n```bash\necho \"admin\u{202e} \u{2066}// check\u{2069} \u{2066}\" \u{1b}[2J\nls\u{200b} -l\n```\n",
+    );
+    let output = litops()
+        .args(["check", "--format", "short"])
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = redact_dir(&stdout(&output), runbook.dir.path());
+    for line in [
+        "[TMP]/trojan.md:3:7: warning[bidi-control]: invisible bidi control U+202E",
+        "[TMP]/trojan.md:5:25: error[bidi-control]: invisible bidi control U+2066 in code",
+        "[TMP]/trojan.md:7:12: error[bidi-control]: invisible bidi control U+202E in code",
+        "[TMP]/trojan.md:8:3: warning[zero-width]: invisible zero-width character U+200B in code",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    let human = litops()
+        .args(["check"])
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    let text = stdout(&human);
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|&c| (c.is_control() && c != '\n') || invisible(c))
+        .collect();
+    assert!(raw.is_empty(), "printed {raw:?}:\n{text}");
+    assert!(text.contains("bidi-control"), "{text}");
+}

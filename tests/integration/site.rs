@@ -318,3 +318,172 @@ fn mkdocs_tabs_and_admonitions_render_their_steps() {
     );
     assert!(!html.contains("litops:") && !html.contains("```"), "{html}");
 }
+
+/// 1.4 MB of unmatched emphasis marks and 40,000 headings: `check`,
+/// `check --render`, `render` and `list` must stay linear. Each run gets a
+/// 30 s limit (the process is killed past it), a bound that cannot be
+/// flaky: each takes about a second on a slow debug build, and took about
+/// 45 s each when joining text and finding headings were quadratic. A
+/// timing ratio between two sizes would be the sharper test, but on a
+/// shared machine it is noise.
+#[test]
+fn large_emphasis_and_heading_files_check_and_render_in_linear_time() {
+    let emphasis = TempRunbook::new(
+        "emphasis.md",
+        format!("# Emphasis\n\n{}\n", "*a ".repeat(1400 * 1024 / 3)),
+    );
+    let headings: String = (0..40_000).map(|i| format!("## Heading {i}\n\n")).collect();
+    let headings = TempRunbook::new("headings.md", format!("# Headings\n\n{headings}"));
+    let limit = std::time::Duration::from_secs(30);
+    for runbook in [&emphasis, &headings] {
+        let out = tempfile::tempdir().expect("out");
+        for args in [
+            vec!["check", "--format", "short"],
+            vec!["check", "--render", "--format", "short"],
+            vec!["list"],
+            vec!["render", "-o", out.path().to_str().expect("utf-8")],
+        ] {
+            let output = litops()
+                .args(&args)
+                .arg(runbook.path())
+                .timeout(limit)
+                .output()
+                .expect("runs");
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{args:?} on {} did not finish within {limit:?}: {}",
+                runbook.path().display(),
+                stderr(&output)
+            );
+        }
+    }
+}
+
+/// A runbook's raw HTML and links to script are shown on its page, never
+/// run: a published site is read by people with more access than the
+/// runbook's authors.
+#[test]
+fn raw_html_and_script_links_in_a_runbook_are_shown_not_run() {
+    let runbook = TempRunbook::new(
+        "xss.md",
+        "---\ntitle: \"Pwn </script><script>alert('title')</script> {{content}}\"\n---\n# Pwn\n\n<script>alert('block')</script>\n\n<iframe src=\"https://evil.example\"></iframe>\n\nInline <img src=x onerror=alert('inline')> and <b onclick=\"alert('b')\">bold</b>.\n\n[click](javascript:alert('link')) [spaced]( JAVASCRIPT:alert('case')) <javascript:alert('auto')> [vb](vbscript:msgbox) ![pic](data:text/html,<script>alert('img')</script>) [doc](data:text/html;base64,PHNjcmlwdD4=)\n\n![ok](data:image/png;base64,iVBORw0KGgo=) [fine](https://example.com/)\n\n- item <svg onload=alert('list')>\n\n> <img src=y onerror=alert('quote')>\n\n=== \"Tab\"\n\n    <script>alert('tab')</script>\n\n## Step\n\n```bash\necho '<script>alert(\"code\")</script>'\n```\n",
+    );
+    let out = tempfile::tempdir().expect("out");
+    let output = render(&[runbook.path().to_str().expect("utf-8")], out.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let html = std::fs::read_to_string(out.path().join("xss.html")).expect("page");
+    for active in [
+        "<script>alert",
+        "<iframe",
+        "<img src=x",
+        "<img src=y",
+        "<b onclick",
+        "<svg",
+        "href=\"javascript:",
+        "href=\"%20JAVASCRIPT",
+        "href=\" JAVASCRIPT",
+        "href=\"vbscript:",
+        "href=\"data:text",
+        "src=\"data:text",
+    ] {
+        assert!(!html.contains(active), "{active} reached the page:\n{html}");
+    }
+    // Shown as the runbook wrote it, as text.
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;block&#39;)&lt;/script&gt;")
+            || html.contains("&lt;script&gt;alert('block')&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;img src=x onerror="), "{html}");
+    assert!(
+        html.contains("<img src=\"data:image/png;base64,iVBORw0KGgo=\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://example.com/\">fine</a>"),
+        "{html}"
+    );
+    // The tab is still a tab, and the page's own scripts are still there.
+    assert!(html.contains("<div class=\"container tab\">"), "{html}");
+    assert!(html.contains("<script src=\"assets/site.js\" data-root=\"\"></script>"));
+    // The title is text in <title> and in the search index, never markup, and
+    // a placeholder in it is not filled.
+    assert!(
+        html.contains("<title>Pwn &lt;/script&gt;&lt;script&gt;"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<main>").count(), 1, "{html}");
+    let index = std::fs::read_to_string(out.path().join("assets/search-index.js")).expect("index");
+    assert!(
+        !index.contains("</script>") && !index.contains('<'),
+        "{index}"
+    );
+    let value = index
+        .trim()
+        .strip_prefix("window.LITOPS_SEARCH = ")
+        .and_then(|v| v.strip_suffix(';'))
+        .expect("the index script");
+    let entries: serde_json::Value = serde_json::from_str(value).expect("JSON");
+    assert!(
+        entries[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Pwn </script>")),
+        "{entries}"
+    );
+}
+
+/// `<!-- litops: … -->` comments (which may hold internal notes) never
+/// reach a page, wherever they sit and however they are spread.
+#[test]
+fn annotation_comments_never_reach_the_page() {
+    let cases = [
+        (
+            "inline",
+            "Text <!-- litops: name=x note=internal-note --> more.\n",
+        ),
+        (
+            "multi-line",
+            "<!-- litops:\n  name=a\n  note=internal-note\n-->\n```bash\necho a\n```\n",
+        ),
+        (
+            "inline multi-line",
+            "Text <!-- litops: name=x\nnote=internal-note --> more.\n",
+        ),
+        (
+            "list",
+            "- one\n  <!-- litops:\n  note=internal-note -->\n  ```bash\n  echo b\n  ```\n- two <!--litops: internal-note -->\n",
+        ),
+        (
+            "quote",
+            "> <!-- litops: note=internal-note\n> -->\n> ```bash\n> echo c\n> ```\n",
+        ),
+        (
+            "tab",
+            "=== \"GKE\"\n\n    <!-- litops:\n    name=gke note=internal-note -->\n    ```bash\n    echo d\n    ```\n",
+        ),
+        (
+            "admonition",
+            "!!! note \"Careful <!-- litops: internal-note -->\"\n\n    Text <!--  litops: internal-note -->\n\n    <!--\n    litops: internal-note\n    -->\n",
+        ),
+        (
+            "unclosed",
+            "Text\n\n<!-- litops: internal-note\n\nnever closed\n",
+        ),
+        (
+            "in html",
+            "<div>\n<!-- litops: internal-note --><p>x</p>\n</div>\n",
+        ),
+    ];
+    for (name, body) in cases {
+        let runbook = TempRunbook::new("notes.md", format!("# Notes\n\n{body}"));
+        let out = tempfile::tempdir().expect("out");
+        let output = render(&[runbook.path().to_str().expect("utf-8")], out.path());
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let html = std::fs::read_to_string(out.path().join("notes.html")).expect("page");
+        assert!(
+            !html.contains("internal-note") && !html.contains("litops:"),
+            "{name}: the annotation reached the page:\n{html}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::cli::invisible;
 use crate::support::{TempRunbook, litops, stderr, stdout};
 
 /// A runbook in a directory of its own; runs record under `<dir>/runs`.
@@ -639,4 +640,87 @@ fn processes_with(marker: &str) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// `transcript show --format html` shows the runbook's raw HTML and links to
+/// script as text; its comments (annotations, notes) are not in the page.
+#[test]
+fn raw_html_and_script_links_in_a_transcript_page_are_shown_not_run() {
+    let ws = Workspace::new(
+        "---\ntitle: Page\n---\n# Page\n\n<script>alert('block')</script>\n\nSee <img src=x onerror=alert(1)> and [this](javascript:alert('link')).\n\n<!-- internal-note: ask ops -->\n\n<!-- litops: name=greet -->\n```bash\necho '<iframe src=x>'\n```\n",
+    );
+    let output = ws.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let show = ws
+        .litops()
+        .args(["transcript", "show", "last", "--format", "html"])
+        .output()
+        .expect("runs");
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    let html = stdout(&show);
+    for active in [
+        "<script",
+        "<img src=x",
+        "href=\"javascript:",
+        "<iframe",
+        "internal-note",
+        "litops:",
+        "<!--",
+    ] {
+        assert!(!html.contains(active), "{active} reached the page:\n{html}");
+    }
+    assert!(html.contains("&lt;script&gt;alert("), "{html}");
+    assert!(
+        html.contains("&lt;iframe src=x&gt;"),
+        "the output, as text: {html}"
+    );
+}
+
+/// Escape sequences a step printed (clipboard write, screen clear, title,
+/// cursor moves, links) or the runbook holds are shown by `transcript
+/// show`, `transcript list` and `diff`, never sent raw to the terminal.
+#[test]
+fn recorded_terminal_escapes_are_shown_not_replayed() {
+    let ws = Workspace::new(
+        "---\ntitle: Escapes\n---\n# Escapes \u{1b}]0;pwned-title\u{7}\n\nProse \u{1b}[2J\u{1b}[H with a \u{202e}reversal.\n\n```bash\nprintf '\\033]52;c;cm0gLXJmIH4=\\007\\033[2J\\033[1A\\033]8;;https://evil.example\\033\\\\link\\033]8;;\\033\\\\ \\233\\r\\n'\nprintf 'progress\\rdone\\n'\n```\n",
+    );
+    for _ in 0..2 {
+        let output = ws.run(&[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let show = ws
+        .litops()
+        .args(["transcript", "show", "last"])
+        .output()
+        .expect("runs");
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    let runs: Vec<String> = ws
+        .transcripts()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let diff = ws
+        .litops()
+        .args(["diff", &runs[0], &runs[1]])
+        .output()
+        .expect("runs");
+    let list = ws
+        .litops()
+        .args(["transcript", "list"])
+        .output()
+        .expect("runs");
+    for (what, output) in [("show", &show), ("diff", &diff), ("list", &list)] {
+        // A carriage return before a newline hides nothing.
+        let text = stdout(output).replace("\r\n", "\n");
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|&c| (c.is_control() && c != '\n' && c != '\t') || invisible(c))
+            .collect();
+        assert!(raw.is_empty(), "{what} printed {raw:?}:\n{text}");
+    }
+    let text = stdout(&show);
+    assert!(text.contains("␛]52;c;cm0gLXJmIH4=␇␛[2J␛[1A"), "{text}");
+    assert!(text.contains("# Escapes ␛]0;pwned-title␇"), "{text}");
+    assert!(text.contains("\\u{202e}reversal"), "{text}");
+    assert!(text.contains("progress␍done"), "{text}");
 }
