@@ -108,6 +108,21 @@ impl Redactor {
         redactor
     }
 
+    /// [`Redactor::new`], and the literal values a block assigns to a name
+    /// like a secret (`export API_TOKEN=abc123`): for showing a document
+    /// (`list`, `plan`), where those are written in the commands.
+    pub fn for_document(runbook: &Runbook, bindings: &Bindings) -> Redactor {
+        let mut redactor = Redactor::new(runbook, bindings);
+        redactor.extend(runbook.steps.iter().flat_map(|step| {
+            step.script
+                .assignments
+                .iter()
+                .filter(|a| is_secret_name(&a.name))
+                .filter_map(|a| Some((a.name.clone(), a.literal.clone()?)))
+        }));
+        redactor
+    }
+
     /// From (name, value) pairs.
     pub fn from_secrets(secrets: impl IntoIterator<Item = (String, String)>) -> Redactor {
         let mut redactor = Redactor::default();

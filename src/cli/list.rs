@@ -8,7 +8,7 @@ use clap::Args;
 use super::{Output, load_plannable};
 use crate::bind::Bindings;
 use crate::exit;
-use crate::model::{Mode, Runbook, VariableKind, is_secret_name};
+use crate::model::{Mode, Runbook, VariableKind};
 use crate::redact::Redactor;
 
 #[derive(Debug, Args)]
@@ -36,16 +36,9 @@ pub fn run(args: &ListArgs, out: &Output) -> u8 {
 /// of secret variables (declared so or named like one) and literal values
 /// assigned in a block to a name like a secret (`export API_TOKEN=…`).
 fn masked(runbook: &Runbook, text: &str) -> String {
-    let secrets = Redactor::new(runbook, &Bindings::default());
-    let assigned = Redactor::from_secrets(runbook.steps.iter().flat_map(|step| {
-        step.script
-            .assignments
-            .iter()
-            .filter(|a| is_secret_name(&a.name))
-            .filter_map(|a| Some((a.name.clone(), a.literal.clone()?)))
-    }));
-    let text = secrets.apply(text);
-    assigned.apply(&text).into_owned()
+    Redactor::for_document(runbook, &Bindings::default())
+        .apply(text)
+        .into_owned()
 }
 
 /// The outline as text.

@@ -283,8 +283,13 @@ impl Output {
     /// Diagnostics of a runbook, to stderr.
     fn report(&self, runbook: &Runbook, diagnostics: &[Diagnostic]) {
         if !diagnostics.is_empty() {
+            // Source lines with control and bidi characters made visible.
+            let shown = crate::source::SourceFile::new(
+                runbook.file.name(),
+                crate::markup::for_terminal_in_place(runbook.file.text()).into_owned(),
+            );
             self.stderr(&diag::render(
-                &runbook.file,
+                &shown,
                 diagnostics,
                 self.diagnostics_style(self.color_stderr),
             ));

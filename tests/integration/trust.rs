@@ -602,3 +602,28 @@ fn low_processes_that_leave_their_group_do_not_outlive_the_run() {
         );
     }
 }
+
+#[test]
+fn low_plan_masks_secret_values_written_in_the_document() {
+    let rb = Scratch::new(
+        "---\nlitops:\n  vars:\n    DB_PASSWORD:\n      default: hunter2-default\n      secret: true\n---\n# Trust\n\n## Step\n\n```bash\nexport API_TOKEN=abc123tok\necho \"hunter2-default\" | login\n```\n",
+    );
+    for format in ["text", "markdown", "json"] {
+        let out = rb.plan(&["--format", format]);
+        let text = stdout(&out);
+        assert!(!text.contains("abc123tok"), "{format}: {text}");
+        assert!(!text.contains("hunter2-default"), "{format}: {text}");
+        assert!(text.contains("[REDACTED:API_TOKEN]"), "{format}: {text}");
+    }
+}
+
+#[test]
+fn low_diagnostics_of_plan_show_no_terminal_escapes() {
+    let rb = Scratch::new(
+        "# Trust\n\n<!-- litops: confirm --> \u{1b}[2J\u{1b}]52;c;aGk=\u{7}\n\nprose\n\n```bash\necho hi\n```\n",
+    );
+    let out = rb.plan(&[]);
+    let text = stderr(&out);
+    assert!(text.contains("annotation-detached"), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+}
