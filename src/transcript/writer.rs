@@ -60,11 +60,18 @@ impl TranscriptWriter {
                 .mode(0o700)
                 .create(dir)?;
         }
+        // The header is written under a hidden name and the file linked into
+        // place once it is on disk: a run killed in between leaves no
+        // transcript without a header (a `.partial` file, never listed).
+        let partial = path.with_file_name(format!(
+            ".{}.partial",
+            path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        ));
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(path)?;
+            .open(&partial)?;
         let mut writer = TranscriptWriter {
             path: path.to_owned(),
             file,
@@ -78,16 +85,32 @@ impl TranscriptWriter {
         if let Value::Object(map) = &mut body {
             map.insert("event".into(), "header".into());
         }
-        writer.record(body)?;
-        writer.file.sync_all()?;
+        let linked = writer
+            .record(body)
+            .and_then(|()| writer.file.sync_all())
+            // `link` refuses an existing name, as `create_new` would; a file
+            // system without hard links gets a rename (the run id in the
+            // name is new).
+            .and_then(|()| match std::fs::hard_link(&partial, path) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    std::fs::rename(&partial, path)
+                }
+                other => other,
+            });
+        let _ = std::fs::remove_file(&partial);
+        linked?;
         Ok(writer)
     }
 
     /// Opens an existing transcript to add to it (a resumed run): a last
     /// line cut short by a crash is removed first, and the chain goes on.
     pub fn append(path: &Path, options: WriterOptions) -> std::io::Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
         let transcript = super::Transcript::read(path).map_err(std::io::Error::other)?;
-        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(path)?;
         file.set_len(transcript.valid_len)?;
         let mut file = file;
         use std::io::Seek;
