@@ -175,6 +175,51 @@ mod tests {
         assert!(!std::path::Path::new("/tmp/litops-pwned").exists());
     }
 
+    /// Every value through a real bash, placed by `place` in each backtick
+    /// context; values refused there are refused, never mangled.
+    #[test]
+    fn backticks_and_refused_contexts_through_bash() {
+        let contexts = [
+            "printf '%s|' `printf '%s' <v>`",
+            "printf '%s|' `printf '%s' \"<v>\"`",
+            "printf '%s|' \"`printf '%s' \"<v>\"`\"",
+            "printf '%s|' \"`printf '%s' '<v>'`\"",
+            "printf '%s|' \"$(printf '%s' \"`printf '%s' \"<v>\"`\")\"",
+        ];
+        for template in contexts {
+            let script = crate::shell::read(template);
+            let at = &script.placeholders[0];
+            assert_eq!(at.backticks, 1, "{template}");
+            for value in HOSTILE.iter().filter(|v| !v.contains('\n')) {
+                let text = place(value, at).expect("placed");
+                let full = format!(
+                    "{}{}{}",
+                    &template[..at.span.start],
+                    text,
+                    &template[at.span.end..]
+                );
+                let out = bash_echo(&full);
+                // Quoted inside and out: exactly the literal (elsewhere bash
+                // splits the result into words, as it would the literal's).
+                if template.starts_with("printf '%s|' \"") {
+                    assert_eq!(out, format!("{value}|"), "{full}");
+                }
+            }
+        }
+        assert!(!std::path::Path::new("/tmp/litops-pwned").exists());
+        let arithmetic = crate::shell::read("echo $(( <v> + 1 ))");
+        assert_eq!(
+            place("a[$(touch x)]", &arithmetic.placeholders[0]),
+            Err(QuoteError::Arithmetic("a[$(touch x)]".into()))
+        );
+        assert_eq!(place("-12", &arithmetic.placeholders[0]), Ok("-12".into()));
+        let inner = crate::shell::read("ssh -p 22 host 'uptime; echo <v>'");
+        assert_eq!(
+            place("a;b", &inner.placeholders[0]),
+            Err(QuoteError::InnerShell("ssh host".into()))
+        );
+    }
+
     #[test]
     fn heredoc_delimiter_lines_are_refused() {
         assert_eq!(

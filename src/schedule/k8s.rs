@@ -134,13 +134,11 @@ pub fn kubernetes(
         image: Some(options.image.clone()),
         command: Some(vec!["litops".to_owned()]),
         args: Some(args),
-        env: Some(vec![
-            EnvVar {
-                name: "LITOPS_RUNS_DIR".to_owned(),
-                value: Some(RUNS_DIR.to_owned()),
-                ..EnvVar::default()
-            },
-        ]),
+        env: Some(vec![EnvVar {
+            name: "LITOPS_RUNS_DIR".to_owned(),
+            value: Some(RUNS_DIR.to_owned()),
+            ..EnvVar::default()
+        }]),
         resources: Some(ResourceRequirements {
             requests: Some(BTreeMap::from([
                 ("cpu".to_owned(), quantity("100m")),

@@ -189,8 +189,7 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
                 if let Some(subscript) = subscript_of_assignment(w) {
                     out.arithmetic.push(subscript);
                 }
-                if integer && let Some(eq) = w.value.find('=') {
-                    let _ = eq;
+                if integer && w.value.contains('=') {
                     out.arithmetic.push(w.span);
                 }
             }
@@ -357,4 +356,72 @@ fn subscript_of_assignment(word: &Word) -> Option<Span> {
         word.span.start + open,
         word.span.start + close + 1,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    /// (script, arithmetic, inner shell) of the placeholder `<v>`.
+    #[test]
+    fn each_context_is_found() {
+        let cases: &[(&str, bool, Option<&str>)] = &[
+            ("echo <v>", false, None),
+            ("(( <v> > 3 ))", true, None),
+            ("if (( <v> > 3 )); then :; fi", true, None),
+            ("for (( i = 0; i < <v>; i++ )); do :; done", true, None),
+            ("echo $(( <v> + 1 ))", true, None),
+            ("let n=<v>", true, None),
+            ("declare -i n=<v>", true, None),
+            ("local -ri n=<v>", true, None),
+            ("a[<v>]=1", true, None),
+            ("echo \"${a[<v>]}\"", true, None),
+            ("echo \"${s:<v>:2}\"", true, None),
+            ("[[ <v> -gt 3 ]]", true, None),
+            ("[[ <v> == 3 ]]", false, None),
+            ("printf -v <v> %s x", true, None),
+            ("bash -c 'echo <v>'", false, Some("bash -c")),
+            ("bash -lc 'echo <v>'", false, Some("bash -c")),
+            ("bash script.sh <v>", false, None),
+            ("eval \"echo <v>\"", false, Some("eval")),
+            (
+                "ssh -i key -p 22 admin@host \"echo <v>\"",
+                false,
+                Some("ssh admin@host"),
+            ),
+            ("sudo -u app sh -c 'echo <v>'", false, Some("sh -c")),
+            (
+                "env A=1 timeout 5 bash -c 'echo <v>'",
+                false,
+                Some("bash -c"),
+            ),
+            (
+                "kubectl exec -it pod -- sh -c 'echo <v>'",
+                false,
+                Some("sh -c"),
+            ),
+            ("kubectl exec pod -- echo <v>", false, None),
+            ("docker exec -i web sh -c 'echo <v>'", false, Some("sh -c")),
+            ("watch -n 5 'kubectl get <v>'", false, Some("watch")),
+            ("su - app -c 'echo <v>'", false, Some("su -c")),
+            ("echo \"$(sh -c 'echo <v>')\"", false, Some("sh -c")),
+            (
+                "bash <<EOF\necho <v>\nEOF",
+                false,
+                Some("a shell reading a heredoc"),
+            ),
+            (
+                "ssh host <<'EOF'\necho <v>\nEOF",
+                false,
+                Some("a shell reading a heredoc"),
+            ),
+            ("cat <<EOF\necho <v>\nEOF", false, None),
+        ];
+        for (script, arithmetic, inner) in cases {
+            let read = crate::shell::read(script);
+            let Some(p) = read.placeholders.first() else {
+                panic!("no placeholder in {script:?}");
+            };
+            assert_eq!(p.arithmetic, *arithmetic, "arithmetic: {script:?}");
+            assert_eq!(p.inner_shell.as_deref(), *inner, "inner shell: {script:?}");
+        }
+    }
 }

@@ -117,6 +117,8 @@ pub struct Findings {
     pub problems: Vec<Problem>,
     /// Spans bash evaluates as arithmetic (`$((…))`, subscripts of `${…}`).
     pub arithmetic: Vec<Span>,
+    /// Code of an inner shell inside substitutions (see `context`).
+    pub inner_shell: Vec<(Span, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +167,14 @@ impl<'s> Lexer<'s> {
             deep: false,
             findings: Findings::default(),
         }
+    }
+
+    /// Arithmetic and inner-shell code in the commands of a substitution
+    /// (`$(bash -c '…')`), as for top-level ones.
+    fn nested_contexts(&mut self, tokens: &[Token]) {
+        let found = super::context::scan(self.src, tokens);
+        self.findings.arithmetic.extend(found.arithmetic);
+        self.findings.inner_shell.extend(found.inner_shell);
     }
 
     /// All top-level tokens of the text.
@@ -227,6 +237,7 @@ impl<'s> Lexer<'s> {
                     // Process substitution: a word holding a command list.
                     self.pos += 2;
                     let inner = self.token_list(Stop::Paren);
+                    self.nested_contexts(&inner);
                     tokens.push(Token::Word(Word {
                         span: Span::new(start, self.pos),
                         value: self.src[start..self.pos].to_owned(),
@@ -538,6 +549,7 @@ impl<'s> Lexer<'s> {
             Some(b'(') => {
                 self.pos += 2;
                 let inner = self.token_list(Stop::Paren);
+                self.nested_contexts(&inner);
                 word.nested.extend(simple_commands(&inner));
                 word.expands = true;
                 word.value.push_str(&self.src[start..self.pos]);
@@ -633,6 +645,7 @@ impl<'s> Lexer<'s> {
         self.backticks = self.backticks.saturating_add(1);
         self.deep |= self.src[self.pos..end].contains("\\`");
         let inner = self.token_list(Stop::End);
+        self.nested_contexts(&inner);
         self.backticks -= 1;
         (self.limit, self.deep) = saved;
         self.pos = end + 1;

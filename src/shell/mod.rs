@@ -77,10 +77,11 @@ pub fn read(text: &str) -> Script {
     let within =
         |spans: &[Span], s: Span| spans.iter().any(|a| a.start <= s.start && s.end <= a.end);
     findings.arithmetic.extend(contexts.arithmetic);
+    let mut inner_shell = std::mem::take(&mut findings.inner_shell);
+    inner_shell.extend(contexts.inner_shell);
     for p in &mut findings.placeholders {
         p.arithmetic |= within(&findings.arithmetic, p.span);
-        if let Some((_, program)) = contexts
-            .inner_shell
+        if let Some((_, program)) = inner_shell
             .iter()
             .find(|(a, _)| a.start <= p.span.start && p.span.end <= a.end)
         {

@@ -65,7 +65,8 @@ impl TranscriptWriter {
         // transcript without a header (a `.partial` file, never listed).
         let partial = path.with_file_name(format!(
             ".{}.partial",
-            path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         ));
         let file = std::fs::OpenOptions::new()
             .write(true)

@@ -274,6 +274,9 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "env LC_ALL=C bash -c 'echo <name>'",
         "bash <<EOF\necho <name>\nEOF",
         "timeout 5 sh -c 'echo <name>'",
+        "echo \"$(bash -c 'echo <name>')\"",
+        "X=`sh -c 'echo <name>'`; echo \"$X\"",
+        "kubectl() { shift 3; \"$@\"; }\nkubectl exec pod -- sh -c 'echo <name>'",
     ];
     for body in cases {
         let rb = Scratch::new(&step(body));
@@ -625,5 +628,8 @@ fn low_diagnostics_of_plan_show_no_terminal_escapes() {
     let out = rb.plan(&[]);
     let text = stderr(&out);
     assert!(text.contains("annotation-detached"), "{text}");
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
 }
