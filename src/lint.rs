@@ -26,6 +26,7 @@ pub fn lint(runbook: &Runbook, options: &LintOptions) -> Vec<Diagnostic> {
     placeholders(runbook, &mut out);
     review_age(runbook, options, &mut out);
     hidden_characters(runbook, &mut out);
+    arithmetic_inputs(runbook, &mut out);
     out.sort_by_key(|d| d.span.map_or(0, |s| s.start));
     out
 }
@@ -80,6 +81,34 @@ fn placeholders(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
                     var.name, var.name
                 )),
         );
+    }
+}
+
+/// A runbook input read where bash evaluates arithmetic: a value such as
+/// `a[$(cmd)]` would run `cmd`. litops refuses non-integer values it binds
+/// there, but the step runs with whatever the variable holds by then.
+fn arithmetic_inputs(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
+    for step in runbook.steps.iter().filter(|s| s.mode != Mode::Skip) {
+        for r in step.script.refs.iter().filter(|r| r.arithmetic) {
+            if !step.uses(&r.name, UseKind::Reference) {
+                continue;
+            }
+            out.push(
+                Diagnostic::warning(
+                    "arithmetic-variable",
+                    format!(
+                        "`${}` is evaluated as arithmetic here, where a value like `a[$(cmd)]` runs `cmd`",
+                        r.name
+                    ),
+                )
+                .at(step.source_span(r.span))
+                .label("arithmetic")
+                .help(format!(
+                    "litops refuses a non-integer value it binds to {0}; check it in the script too if anything else can set it, e.g. [[ ${0} =~ ^[0-9]+$ ]]",
+                    r.name
+                )),
+            );
+        }
     }
 }
 
@@ -217,6 +246,11 @@ mod tests {
             codes("```bash\nkubectl logs <pod>\n```\n"),
             vec!["placeholder"]
         );
+        assert_eq!(
+            codes("```bash\nif (( $COUNT > 3 )); then echo $COUNT; fi\n```\n"),
+            vec!["arithmetic-variable"]
+        );
+        assert!(codes("```bash\nn=3\necho $(( n + 1 ))\n```\n").is_empty());
         assert_eq!(
             codes("---\nlast_reviewed: 2026-01-01\n---\n"),
             vec!["review-overdue"]
