@@ -107,6 +107,8 @@ pub enum BindError {
     BadName(String),
     #[error("cannot read vars file {path}: {message}")]
     VarsFile { path: PathBuf, message: String },
+    #[error("cannot read secret file {path}: {message}")]
+    SecretFile { path: PathBuf, message: String },
     #[error("{name}={value:?} is not allowed; {name} must be one of: {allowed}")]
     NotAllowed {
         name: String,
@@ -161,9 +163,9 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
             .split_once('=')
             .ok_or_else(|| BindError::BadSet(spec.clone()))?;
         let path = PathBuf::from(path);
-        let value = std::fs::read_to_string(&path).map_err(|e| BindError::VarsFile {
+        let value = read_input(&path).map_err(|message| BindError::SecretFile {
             path: path.clone(),
-            message: e.to_string(),
+            message,
         })?;
         // A file written by `echo` or an editor ends with a newline that is not part of the secret.
         let value = value.strip_suffix('\n').unwrap_or(&value);
@@ -233,13 +235,31 @@ fn note_unknown(runbook: &Runbook, name: &str, warnings: &mut Vec<String>) {
     warnings.push(format!("{name} is not used by this runbook{hint}"));
 }
 
+/// Input files are read up to this size: `/dev/zero` or a FIFO that never
+/// ends must not take all memory.
+const INPUT_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// A vars, env or secret file as text, refused past [`INPUT_LIMIT`].
+fn read_input(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(INPUT_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > INPUT_LIMIT {
+        return Err(format!("it is larger than {} MiB", INPUT_LIMIT >> 20));
+    }
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
+}
+
 /// A dotenv file: `NAME=value` lines, `export ` allowed, `#` comments,
 /// values optionally in single (literal) or double quotes (`\n`, `\"`,
 /// `\\` escapes). Nothing is expanded: a value is data.
 fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BindError::VarsFile {
+    let text = read_input(path).map_err(|message| BindError::VarsFile {
         path: path.to_owned(),
-        message: e.to_string(),
+        message,
     })?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -294,7 +314,7 @@ fn read_vars_file(path: &Path) -> Result<Vec<(String, String)>, BindError> {
         path: path.to_owned(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let text = read_input(path).map_err(error)?;
     let value: Value = if text.trim().is_empty() {
         Value::Object(Default::default())
     } else {

@@ -633,3 +633,14 @@ fn low_diagnostics_of_plan_show_no_terminal_escapes() {
         "{text:?}"
     );
 }
+
+#[test]
+fn extra_an_endless_secret_file_is_refused_not_read_into_memory() {
+    let rb = Scratch::new(&step("echo \"$API_TOKEN\""));
+    let out = rb.plan(&["--secret-file", "API_TOKEN=/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot read secret file /dev/zero: it is larger than 16 MiB\n"
+    );
+}
