@@ -32,14 +32,17 @@ impl Scratch {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        self.litops()
-            .arg("run")
+    /// `litops run RUNBOOK --unattended --yes`, for more settings.
+    fn running(&self) -> assert_cmd::Command {
+        let mut cmd = self.litops();
+        cmd.arg("run")
             .arg(self.runbook.path())
-            .args(["--unattended", "--yes"])
-            .args(args)
-            .output()
-            .expect("runs")
+            .args(["--unattended", "--yes"]);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.running().args(args).output().expect("runs")
     }
 
     fn plan(&self, args: &[&str]) -> std::process::Output {
@@ -97,11 +100,8 @@ fn h2_a_planted_lock_file_symlink_truncates_nothing() {
     let lock = litops::lock::lock_path(&locks, rb.runbook.path(), "");
     std::os::unix::fs::symlink(&victim, &lock).expect("symlink");
     let out = rb
-        .litops()
+        .running()
         .env("LITOPS_LOCK_DIR", &locks)
-        .arg("run")
-        .arg(rb.runbook.path())
-        .args(["--unattended", "--yes"])
         .output()
         .expect("runs");
     assert_ne!(out.status.code(), Some(0));
@@ -120,11 +120,8 @@ fn h2_a_shared_lock_directory_others_can_write_is_refused() {
     std::fs::create_dir(&locks).expect("mkdir");
     std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let out = rb
-        .litops()
+        .running()
         .env("LITOPS_LOCK_DIR", &locks)
-        .arg("run")
-        .arg(rb.runbook.path())
-        .args(["--unattended", "--yes"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(7));
@@ -138,11 +135,8 @@ fn h2_a_shared_lock_directory_others_can_write_is_refused() {
     // Sticky, as /tmp is: accepted.
     std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
     let out = rb
-        .litops()
+        .running()
         .env("LITOPS_LOCK_DIR", &locks)
-        .arg("run")
-        .arg(rb.runbook.path())
-        .args(["--unattended", "--yes"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -188,11 +182,8 @@ fn h3_values_inside_backticks_stay_data() {
 fn h6_the_environment_does_not_change_a_value_the_runbook_writes() {
     let rb = Scratch::new(&step("AWS_PROFILE=staging printenv AWS_PROFILE"));
     let out = rb
-        .litops()
+        .running()
         .env("AWS_PROFILE", "production")
-        .arg("run")
-        .arg(rb.runbook.path())
-        .args(["--unattended", "--yes"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -220,14 +211,11 @@ fn h6_the_environment_does_not_change_a_value_the_runbook_writes() {
 fn h6_a_hardening_path_prefix_is_kept() {
     let rb = Scratch::new(&step("PATH=/usr/bin:/bin printenv PATH"));
     let out = rb
-        .litops()
+        .running()
         .env(
             "PATH",
             format!("/nonexistent:{}", std::env::var("PATH").unwrap_or_default()),
         )
-        .arg("run")
-        .arg(rb.runbook.path())
-        .args(["--unattended", "--yes"])
         .output()
         .expect("runs");
     assert!(
@@ -474,14 +462,11 @@ fn m5_escaped_forms_of_a_secret_reach_no_output() {
 fn m6_the_inherited_environment_is_not_recorded() {
     let rb = Scratch::new(&step("export MINE=set-by-the-step"));
     let out = rb
-        .litops()
+        .running()
         .env("DATABASE_URL", "postgres://app:db-pass-1@db/app")
         .env("MYSQL_PWD", "short")
         .env("SLACK_HOOK", "https://hooks.slack.com/services/T0/B0/xyz")
         .env("HARMLESS", "inherited-value")
-        .arg("run")
-        .arg(rb.runbook.path())
-        .args(["--unattended", "--yes"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -502,11 +487,8 @@ fn m11_a_steps_own_exit_trap_keeps_the_session() {
     );
     for mode in ["1", "0"] {
         let out = rb
-            .litops()
+            .running()
             .env("LITOPS_FORK_SERVER", mode)
-            .arg("run")
-            .arg(rb.runbook.path())
-            .args(["--unattended", "--yes"])
             .output()
             .expect("runs");
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -524,12 +506,9 @@ fn low_bash_env_is_not_sourced_by_the_step_shell() {
     std::fs::write(&env_file, format!("touch {}\n", rb.marker().display())).expect("write");
     for mode in ["1", "0"] {
         let out = rb
-            .litops()
+            .running()
             .env("BASH_ENV", &env_file)
             .env("LITOPS_FORK_SERVER", mode)
-            .arg("run")
-            .arg(rb.runbook.path())
-            .args(["--unattended", "--yes"])
             .output()
             .expect("runs");
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
