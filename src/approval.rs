@@ -219,15 +219,7 @@ pub fn load(path: &std::path::Path) -> Result<ApprovedPlan, String> {
 pub fn save(path: &std::path::Path, plan: &ApprovedPlan) -> std::io::Result<()> {
     let mut text = serde_json::to_string_pretty(plan).map_err(std::io::Error::other)?;
     text.push('\n');
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::replace(path, &text, 0o600)
 }
 
 /// Steps that differ between an approved plan and today's.

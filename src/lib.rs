@@ -12,6 +12,7 @@ pub mod diag; // Diagnostics with spans, rendered with miette
 pub mod event; // Events: the only output of the executor
 pub mod exec; // Running a plan: processes, session, timeouts, signals
 pub mod exit; // Exit codes
+pub mod files; // Replacing files without writing through a link
 pub mod gate; // Who decides during a run: unattended approvals, interactive prompts
 pub mod lint; // `check` lints on top of lowering diagnostics
 pub mod load; // File → Runbook

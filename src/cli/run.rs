@@ -621,7 +621,9 @@ fn after_run(args: &ExecArgs, summary: &RunSummary, out: &Output) {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         let written = dir
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(path, text));
+            // A report written each night to the same path: never through a
+            // link someone put there.
+            .and_then(|()| crate::files::replace(path, &text, 0o600));
         if let Err(err) = written {
             out.error(format!("cannot write the report {}: {err}", path.display()));
         }

@@ -2,7 +2,7 @@
 //! never over an existing file unless asked, never through a symlink.
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Mode of every file `schedule` writes: they name paths and arguments of
@@ -40,27 +40,10 @@ pub fn create_new(path: &Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// `--force`: a new file beside `path`, renamed over it. A symlink at
-/// `path` is replaced, never written through; a reader sees the old file
-/// or the new one, never half of one.
+/// `--force`: a new file beside `path`, renamed over it (see
+/// [`crate::files::replace`]).
 pub fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(std::io::Error::other("a directory is in the way"));
-    }
-    // tempfile creates with O_EXCL and mode 0600 under a random name.
-    let mut temp = tempfile::Builder::new()
-        .prefix(".litops-schedule-")
-        .tempfile_in(dir)?;
-    temp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(MODE))?;
-    temp.write_all(text.as_bytes())?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::replace(path, text, MODE)
 }
 
 #[cfg(test)]

@@ -79,11 +79,16 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
     let template = themed(options, "page.html", PAGE)?;
     let linker = Linker::new(sources);
     std::fs::create_dir_all(out.join("assets"))?;
-    std::fs::write(
-        out.join("assets/site.css"),
-        themed(options, "site.css", CSS)?,
+    // Never through a link someone put in the output directory.
+    let write = |path: &Path, text: &str| crate::files::replace_unsynced(path, text, 0o644);
+    write(
+        &out.join("assets/site.css"),
+        &themed(options, "site.css", CSS)?,
     )?;
-    std::fs::write(out.join("assets/site.js"), themed(options, "site.js", JS)?)?;
+    write(
+        &out.join("assets/site.js"),
+        &themed(options, "site.js", JS)?,
+    )?;
     // Two runbooks must not write the same page.
     let mut pages: Vec<PathBuf> = sources.iter().map(Source::page).collect();
     pages.sort();
@@ -111,14 +116,14 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
                 ("content", &rendered.body),
             ],
         );
-        std::fs::write(&path, html)?;
+        write(&path, &html)?;
         report.pages.push(source.page());
         index_entries.push(rendered.search);
     }
     let index = page::index(sources, options);
-    std::fs::write(
-        out.join("index.html"),
-        fill(
+    write(
+        &out.join("index.html"),
+        &fill(
             &template,
             &[
                 ("title", "Runbooks"),
@@ -134,9 +139,9 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
     let json = serde_json::to_string(&index_entries)
         .map_err(std::io::Error::other)?
         .replace('<', "\\u003c");
-    std::fs::write(
-        out.join("assets/search-index.js"),
-        format!("window.LITOPS_SEARCH = {json};\n"),
+    write(
+        &out.join("assets/search-index.js"),
+        &format!("window.LITOPS_SEARCH = {json};\n"),
     )?;
     Ok(report)
 }

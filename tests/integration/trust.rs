@@ -623,3 +623,53 @@ fn extra_an_endless_secret_file_is_refused_not_read_into_memory() {
         "error: cannot read secret file /dev/zero: it is larger than 16 MiB\n"
     );
 }
+
+#[test]
+fn extra_a_report_is_never_written_through_a_planted_link() {
+    let rb = Scratch::new(&step("echo hi"));
+    let victim = rb.dir().join("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    let report = rb.dir().join("report.xml");
+    std::os::unix::fs::symlink(&victim, &report).expect("symlink");
+    let out = rb.run(&["--report", &format!("junit={}", report.display())]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "precious\n"
+    );
+    let written = std::fs::read_to_string(&report).expect("report");
+    assert!(written.contains("<testsuites"), "{written}");
+    assert!(
+        !std::fs::symlink_metadata(&report)
+            .expect("meta")
+            .is_symlink()
+    );
+}
+
+#[test]
+fn extra_render_never_writes_through_a_planted_link() {
+    let rb = Scratch::new(&step("echo hi"));
+    let site = rb.dir().join("site");
+    std::fs::create_dir(&site).expect("mkdir");
+    let victim = rb.dir().join("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    std::os::unix::fs::symlink(&victim, site.join("index.html")).expect("symlink");
+    let out = rb
+        .litops()
+        .arg("render")
+        .arg(rb.runbook.path())
+        .arg("--out")
+        .arg(&site)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "precious\n"
+    );
+    assert!(
+        !std::fs::symlink_metadata(site.join("index.html"))
+            .expect("meta")
+            .is_symlink()
+    );
+}
