@@ -355,7 +355,9 @@ pub fn parse(text: &str) -> Saved {
         if !is_name(name) || BASH_OWN.contains(&name) {
             continue;
         }
-        if !flags.chars().all(|c| "-xirlut".contains(c)) || flags.contains('i') {
+        // Scalars only (exported, integer, read-only, case flags); arrays
+        // and namerefs are not data this reader takes.
+        if !flags.chars().all(|c| "-xirlut".contains(c)) {
             saved.skipped.push(name.to_owned());
             continue;
         }
@@ -594,6 +596,41 @@ mod tests {
                 ("Q".to_owned(), "a \"b\" $c".to_owned()),
                 ("NL".to_owned(), "one\ntwo".to_owned()),
             ]
+        );
+    }
+
+    /// What resume reads back is data, whatever the transcript says.
+    #[test]
+    fn a_saved_session_is_read_as_data_and_written_again_quoted() {
+        let dump = "cd -- /tmp/a\\ b 2>/dev/null || true\n\
+declare -x A=\"x \\\"q\\\" \\$y\"\n\
+declare -- B=$'l1\\nl2\\a\\001'\n\
+declare -ix N=\"5\"\n\
+declare -x C=\"$(touch pwned)\"\n\
+declare -a ARR=([0]=\"1\")\n\
+touch pwned\n\
+declare -x BASH_ARGC=\"1\"\n\
+f () \n{ \n    touch pwned\n}\n\
+# not recorded: function g\n";
+        let saved = parse(dump);
+        assert_eq!(saved.cwd.as_deref(), Some("/tmp/a b"));
+        let vars: Vec<(&str, &str, bool)> = saved
+            .variables
+            .iter()
+            .map(|v| (v.name.as_str(), v.value.as_str(), v.exported))
+            .collect();
+        assert_eq!(
+            vars,
+            vec![
+                ("A", "x \"q\" $y", true),
+                ("B", "l1\nl2\u{7}\u{1}", false),
+                ("N", "5", true),
+            ]
+        );
+        assert_eq!(saved.skipped, vec!["C", "ARR", "function f", "function g"]);
+        assert_eq!(
+            restore_script(&saved),
+            "cd -- '/tmp/a b' 2>/dev/null || true\ndeclare -x A='x \"q\" $y'\ndeclare -- B='l1\nl2\u{7}\u{1}'\ndeclare -x N='5'\n"
         );
     }
 
