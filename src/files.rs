@@ -20,6 +20,12 @@ pub fn replace_unsynced(path: &Path, text: &str, mode: u32) -> std::io::Result<(
 }
 
 fn write_beside(path: &Path, text: &str, mode: u32, sync: bool) -> std::io::Result<()> {
+    if is_stream(path) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .write_all(text.as_bytes());
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -39,4 +45,20 @@ fn write_beside(path: &Path, text: &str, mode: u32, sync: bool) -> std::io::Resu
     }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A device or stream named as such (`/dev/null`, `/dev/stdout`,
+/// `/proc/self/fd/3`), which the user means to write to: renaming a file
+/// over it would replace the device (for root, `/dev/null` itself). Only
+/// paths written under `/dev/` or `/proc/self/fd/`, and never a block
+/// device or a regular file: a link planted elsewhere is still replaced,
+/// never written through.
+fn is_stream(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let named = path.starts_with("/dev") || path.starts_with("/proc/self/fd");
+    named
+        && std::fs::metadata(path).is_ok_and(|m| {
+            let kind = m.file_type();
+            kind.is_char_device() || kind.is_fifo() || kind.is_socket()
+        })
 }

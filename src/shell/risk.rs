@@ -46,12 +46,15 @@ const fn rule(
 }
 
 const RULES: &[Rule] = &[
-    rule(
-        "kubectl-delete",
-        "kubectl",
-        &["delete"],
-        "deletes Kubernetes resources",
-    ),
+    Rule {
+        window: 1,
+        ..rule(
+            "kubectl-delete",
+            "kubectl",
+            &["delete"],
+            "deletes Kubernetes resources",
+        )
+    },
     rule(
         "kubectl-rollout-undo",
         "kubectl",
@@ -64,12 +67,15 @@ const RULES: &[Rule] = &[
         &["rollout", "restart"],
         "restarts every pod of a workload",
     ),
-    rule(
-        "kubectl-drain",
-        "kubectl",
-        &["drain"],
-        "evicts every pod from a node",
-    ),
+    Rule {
+        window: 1,
+        ..rule(
+            "kubectl-drain",
+            "kubectl",
+            &["drain"],
+            "evicts every pod from a node",
+        )
+    },
     rule(
         "helm-upgrade",
         "helm",
@@ -223,13 +229,122 @@ const RULES: &[Rule] = &[
         &["restart"],
         "restarts a service",
     ),
-    rule("dd", "dd", &[], "writes raw blocks to a device or file"),
+    rule("etcdctl-del", "etcdctl", &["del"], "deletes keys from etcd"),
+    rule(
+        "etcdctl-restore",
+        "etcdctl",
+        &["snapshot", "restore"],
+        "replaces etcd's data with a snapshot",
+    ),
+    Rule {
+        flags: &["--recursive"],
+        ..rule(
+            "aws-s3-rm-recursive",
+            "aws",
+            &["s3", "rm"],
+            "removes S3 objects recursively",
+        )
+    },
+    rule("aws-s3-rb", "aws", &["s3", "rb"], "removes an S3 bucket"),
+    rule(
+        "kubeadm-upgrade",
+        "kubeadm",
+        &["upgrade", "apply"],
+        "upgrades the cluster's control plane",
+    ),
+    rule(
+        "kubeadm-reset",
+        "kubeadm",
+        &["reset"],
+        "resets the node, removing its cluster state",
+    ),
+    rule(
+        "terraform-state-rm",
+        "terraform",
+        &["state", "rm"],
+        "removes resources from Terraform's state",
+    ),
+    rule(
+        "terraform-state-rm",
+        "tofu",
+        &["state", "rm"],
+        "removes resources from Terraform's state",
+    ),
+    rule(
+        "docker-prune",
+        "docker",
+        &["system", "prune"],
+        "removes containers, images and networks",
+    ),
+    rule(
+        "docker-prune",
+        "docker",
+        &["volume", "prune"],
+        "removes volumes and their data",
+    ),
+    rule(
+        "docker-prune",
+        "docker",
+        &["volume", "rm"],
+        "removes volumes and their data",
+    ),
+    rule(
+        "docker-prune",
+        "podman",
+        &["system", "prune"],
+        "removes containers, images and networks",
+    ),
+    rule(
+        "docker-prune",
+        "podman",
+        &["volume", "prune"],
+        "removes volumes and their data",
+    ),
+    rule("shred", "shred", &[], "overwrites files beyond recovery"),
+    rule("wipefs", "wipefs", &[], "erases file system signatures"),
+    rule(
+        "kubectl-delete",
+        "kubectl",
+        &["delete-namespace"],
+        "deletes Kubernetes resources",
+    ),
+    rule(
+        "gcloud-delete",
+        "gsutil",
+        &["rm"],
+        "removes Cloud Storage objects",
+    ),
+    rule(
+        "gcloud-delete",
+        "gsutil",
+        &["rb"],
+        "removes a Cloud Storage bucket",
+    ),
+    rule(
+        "vault-delete",
+        "vault",
+        &["kv", "destroy"],
+        "destroys secret versions",
+    ),
+    rule(
+        "vault-delete",
+        "vault",
+        &["kv", "metadata", "delete"],
+        "deletes a secret and all its versions",
+    ),
     rule("shutdown", "shutdown", &[], "shuts the machine down"),
     rule("shutdown", "reboot", &[], "reboots the machine"),
 ];
 
 /// The risks of one command: its simple commands (argument lists) and text.
 pub fn assess(argvs: &[Vec<String>], text: &str) -> Vec<Risk> {
+    assess_at(argvs, text, 0)
+}
+
+/// How deep commands inside commands are read (`ssh h "bash -c '…'"`).
+const MAX_DEPTH: usize = 3;
+
+fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
     let mut add = |risk: Risk| {
         if !risks.contains(&risk) {
@@ -241,26 +356,111 @@ pub fn assess(argvs: &[Vec<String>], text: &str) -> Vec<Risk> {
         let Some(program) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {
             continue;
         };
+        // OpenShift's `oc` is kubectl with more (`oc adm drain`): the same rules.
+        let program = if program == "oc" { "kubectl" } else { program };
+        for risk in nested(program, &argv[1..], depth) {
+            add(risk);
+        }
+        // kubectl's verb is its first word once global options and their
+        // values are set aside (`kubectl -n x delete`, not `auth can-i delete`).
+        let words = if program == "kubectl" {
+            kubectl_words(&argv[1..])
+        } else {
+            argv[1..].to_vec()
+        };
         for rule in RULES.iter().filter(|r| r.program == program) {
-            if path_matches(rule, &argv[1..]) && rule.flags.iter().all(|f| has_flag(&argv[1..], f))
-            {
+            if path_matches(rule, &words) && rule.flags.iter().all(|f| has_flag(&argv[1..], f)) {
                 add(Risk {
                     rule: rule.id,
                     reason: rule.reason,
                 });
             }
         }
-        special(program, &argv[1..]).into_iter().for_each(&mut add);
+        special(program, &argv[1..], &words)
+            .into_iter()
+            .for_each(&mut add);
     }
     sql(text).into_iter().for_each(add);
     risks
 }
 
-/// Rules that are not a subcommand path.
-fn special(program: &str, args: &[String]) -> Vec<Risk> {
+/// The risks of a command another program runs: the code of `bash -c`,
+/// `ssh host …`, `su -c`, `eval`, and the argument list after
+/// `kubectl exec … --` or `docker exec CONTAINER`.
+fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
+    if depth >= MAX_DEPTH {
+        return Vec::new();
+    }
+    let code = |text: &str| {
+        let script = super::read(text);
+        let argvs: Vec<Vec<String>> = script
+            .commands
+            .iter()
+            .flat_map(|c| c.argvs.iter().cloned())
+            .collect();
+        assess_at(&argvs, text, depth + 1)
+    };
+    let shells = ["bash", "sh", "zsh", "dash", "ksh"];
+    if shells.contains(&program) {
+        let c = args
+            .iter()
+            .position(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('c'));
+        return c
+            .and_then(|i| args.get(i + 1))
+            .map(|text| code(text))
+            .unwrap_or_default();
+    }
+    match program {
+        "eval" => code(&args.join(" ")),
+        "su" => args
+            .iter()
+            .position(|a| a == "-c" || a == "--command")
+            .and_then(|i| args.get(i + 1))
+            .map(|text| code(text))
+            .unwrap_or_default(),
+        "ssh" => {
+            const WITH_VALUE: &str = "BbcDEeFIiJLlmOoPpQRSWw";
+            let mut i = 0;
+            while i < args.len() && args[i].starts_with('-') {
+                let flag = &args[i][1..];
+                if flag.len() == 1 && WITH_VALUE.contains(flag) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            // The destination, then the remote command (joined as ssh does).
+            match args.get(i + 1..) {
+                Some(rest) if !rest.is_empty() => code(&rest.join(" ")),
+                _ => Vec::new(),
+            }
+        }
+        "kubectl" | "docker" | "podman" | "nerdctl" | "crictl" => {
+            let rest = if let Some(dash) = args.iter().position(|a| a == "--") {
+                &args[dash + 1..]
+            } else if program != "kubectl" && positionals(args).first() == Some(&"exec") {
+                // `docker exec [opts] CONTAINER cmd…`
+                let after_exec = args.iter().position(|a| a == "exec").map_or(0, |i| i + 1);
+                let container = args[after_exec..]
+                    .iter()
+                    .position(|a| !a.starts_with('-'))
+                    .map_or(args.len(), |i| after_exec + i + 1);
+                &args[container.min(args.len())..]
+            } else {
+                return Vec::new();
+            };
+            assess_at(&[rest.to_vec()], "", depth + 1)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Rules that are not a subcommand path. `words` are the arguments with
+/// kubectl's global options set aside (the same as `args` elsewhere).
+fn special(program: &str, args: &[String], words: &[String]) -> Vec<Risk> {
     let mut risks = Vec::new();
+    let verb = positionals(words).first().copied();
     if program == "kubectl"
-        && positionals(args).first() == Some(&"scale")
+        && verb == Some("scale")
         && (args.iter().any(|a| a == "--replicas=0")
             || args.windows(2).any(|w| w[0] == "--replicas" && w[1] == "0"))
     {
@@ -292,6 +492,106 @@ fn special(program: &str, args: &[String]) -> Vec<Risk> {
             reason: "deletes cloud resources",
         });
     }
+    if program == "kubectl" && verb == Some("patch") && args.iter().any(|a| replicas_zero(a)) {
+        risks.push(Risk {
+            rule: "kubectl-scale-zero",
+            reason: "scales a workload to zero replicas",
+        });
+    }
+    if program == "kubectl" && verb.is_some_and(|v| changes_production(v, args)) {
+        risks.push(Risk {
+            rule: "deploy-production",
+            reason: "changes production (a production namespace, context or overlay)",
+        });
+    }
+    if matches!(program, "redis-cli" | "valkey-cli" | "keydb-cli")
+        && args
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("flushall") || a.eq_ignore_ascii_case("flushdb"))
+    {
+        risks.push(Risk {
+            rule: "redis-flush",
+            reason: "deletes every key (FLUSHALL/FLUSHDB)",
+        });
+    }
+    if matches!(program, "iptables" | "ip6tables")
+        && args.iter().any(|a| {
+            matches!(a.as_str(), "-F" | "--flush" | "-X" | "--delete-chain")
+                || (a.starts_with('-') && !a.starts_with("--") && a.contains('F'))
+        })
+    {
+        risks.push(Risk {
+            rule: "iptables-flush",
+            reason: "flushes firewall rules",
+        });
+    }
+    if program == "nft"
+        && positionals(args)
+            .windows(2)
+            .any(|w| w == ["flush", "ruleset"])
+    {
+        risks.push(Risk {
+            rule: "iptables-flush",
+            reason: "flushes firewall rules",
+        });
+    }
+    if program == "chmod"
+        && recursive_rm(args)
+        && args.iter().any(|a| {
+            matches!(
+                a.as_str(),
+                "777" | "0777" | "a+rwx" | "o+w" | "a+w" | "ugo+rwx"
+            )
+        })
+    {
+        risks.push(Risk {
+            rule: "chmod-world-writable",
+            reason: "makes files writable by everyone, recursively",
+        });
+    }
+    if program == "find"
+        && (args.iter().any(|a| a == "-delete")
+            || args
+                .windows(2)
+                .any(|w| matches!(w[0].as_str(), "-exec" | "-execdir") && w[1].ends_with("rm")))
+    {
+        risks.push(Risk {
+            rule: "find-delete",
+            reason: "deletes the files it finds",
+        });
+    }
+    if program == "git"
+        && positionals(args).first() == Some(&"push")
+        && args.iter().any(|a| {
+            a == "-f"
+                || a.starts_with("--force")
+                || a == "--mirror"
+                || a == "--delete"
+                || (a.starts_with('+') && a.len() > 1)
+        })
+    {
+        risks.push(Risk {
+            rule: "git-push-force",
+            reason: "rewrites or deletes remote history",
+        });
+    }
+    if program == "dd" && args.iter().any(|a| a.starts_with("of=/dev/")) {
+        risks.push(Risk {
+            rule: "dd-device",
+            reason: "writes raw blocks to a device",
+        });
+    }
+    if matches!(program, "docker" | "podman")
+        && positionals(args).first() == Some(&"rm")
+        && args
+            .iter()
+            .any(|a| a == "-f" || a == "--force" || a == "-v")
+    {
+        risks.push(Risk {
+            rule: "docker-prune",
+            reason: "removes running containers",
+        });
+    }
     if args
         .iter()
         .any(|a| a == "--force" || a.starts_with("--force="))
@@ -304,31 +604,122 @@ fn special(program: &str, args: &[String]) -> Vec<Risk> {
     risks
 }
 
-/// Look through `sudo`, `env`, `time`, `nohup`, `exec`, `command`, `xargs`.
+/// `kubectl` verbs that deploy: change what runs (`create rolebinding`,
+/// `label` or a debug pod with `run` are not deploys).
+const KUBECTL_CHANGES: &[&str] = &[
+    "apply", "replace", "patch", "set", "edit", "scale", "rollout",
+];
+
+/// A change aimed at production: a namespace, context or path whose
+/// words include `prod` or `production` (`-n shop-production`,
+/// `apply -k overlays/production`, `--context prod-eu`).
+fn changes_production(verb: &str, args: &[String]) -> bool {
+    if !KUBECTL_CHANGES.contains(&verb)
+        || (verb == "rollout" && !args.iter().any(|a| a == "restart" || a == "undo"))
+    {
+        return false;
+    }
+    args.iter().any(|a| {
+        a.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case("prod") || w.eq_ignore_ascii_case("production"))
+    })
+}
+
+/// `{"spec":{"replicas":0}}` and `spec: {replicas: 0}`.
+fn replicas_zero(arg: &str) -> bool {
+    let compact: String = arg
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+        .collect();
+    compact
+        .match_indices("replicas:0")
+        .any(|(i, m)| !compact[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Look through the programs that run the rest of their arguments:
+/// `sudo`, `env`, `time`, `nohup`, `exec`, `command`, `xargs`, `timeout`,
+/// `nice`, `ionice`, `stdbuf`, `setsid`, `doas`, `watch`.
 fn unwrap(argv: &[String]) -> &[String] {
     let mut argv = argv;
     loop {
-        let Some(first) = argv.first() else {
+        // `NAME=value cmd`: the assignments are not the program.
+        while argv.first().is_some_and(|w| is_assignment(w)) {
+            argv = &argv[1..];
+        }
+        let Some(first) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {
             return argv;
         };
-        if !matches!(
-            first.as_str(),
-            "sudo" | "env" | "time" | "nohup" | "exec" | "command" | "xargs"
-        ) {
-            return argv;
-        }
+        // Options that take a value, per wrapper.
+        let with_value: &[&str] = match first {
+            "sudo" | "doas" => &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"],
+            "nice" => &["-n"],
+            "ionice" => &["-c", "-n"],
+            "timeout" => &["-s", "-k", "--signal", "--kill-after"],
+            "xargs" => &["-I", "-n", "-P", "-d", "-E", "-L", "-s", "-a"],
+            "stdbuf" => &["-i", "-o", "-e"],
+            "watch" => &["-n", "-d", "--interval"],
+            "env" => &["-u", "-C", "-S"],
+            "time" | "nohup" | "exec" | "command" | "setsid" => &[],
+            _ => return argv,
+        };
         let mut i = 1;
         while i < argv.len()
             && (argv[i].starts_with('-') || (first == "env" && argv[i].contains('=')))
         {
-            // `sudo -u user`: the flag's value is not the command.
-            if first == "sudo" && matches!(argv[i].as_str(), "-u" | "-g" | "-C" | "-D") {
+            if with_value.contains(&argv[i].as_str()) {
                 i += 1;
             }
             i += 1;
         }
+        // `timeout 30s cmd`: the duration comes first.
+        if first == "timeout" {
+            i += 1;
+        }
         argv = &argv[i.min(argv.len())..];
     }
+}
+
+/// kubectl's arguments without its global options' values, and without
+/// `oc adm`'s `adm`, so that the verb comes first.
+fn kubectl_words(args: &[String]) -> Vec<String> {
+    const WITH_VALUE: &[&str] = &[
+        "-n",
+        "--namespace",
+        "--context",
+        "--kubeconfig",
+        "--cluster",
+        "--user",
+        "-s",
+        "--server",
+        "--as",
+        "--token",
+        "--request-timeout",
+    ];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if out.iter().all(|w: &String| w.starts_with('-')) && WITH_VALUE.contains(&args[i].as_str())
+        {
+            i += 2;
+            continue;
+        }
+        out.push(args[i].clone());
+        i += 1;
+    }
+    if let Some(adm) = out.iter().position(|w| !w.starts_with('-'))
+        && out[adm] == "adm"
+    {
+        out.remove(adm);
+    }
+    out
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+    })
 }
 
 fn positionals(args: &[String]) -> Vec<&str> {
@@ -467,6 +858,205 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(&rules(line), want, "{line}");
         }
+    }
+
+    /// Rules a block gets, read as litops reads it (quotes, continuations).
+    fn gated(block: &str) -> Vec<&'static str> {
+        let script = crate::shell::read(block);
+        script
+            .commands
+            .iter()
+            .flat_map(|c| c.risks.iter().map(|r| r.rule))
+            .collect()
+    }
+
+    /// Commands operators run that destroy, replace or restart things:
+    /// every one is gated.
+    const DESTRUCTIVE: &[&str] = &[
+        "kubectl delete pod web-0",
+        "kubectl -n shop delete deployment api",
+        "oc delete project legacy",
+        "oc adm drain node-1 --ignore-daemonsets",
+        "kubectl drain node-1 --delete-emptydir-data",
+        "kubectl rollout undo deployment/api",
+        "oc rollout undo dc/api",
+        "kubectl rollout restart deployment/api",
+        "kubectl scale deployment api --replicas=0",
+        "kubectl -n shop scale deployment api --replicas=0",
+        "oc scale dc/api --replicas 0",
+        "kubectl patch deployment api -p '{\"spec\":{\"replicas\":0}}'",
+        "kubectl apply -k overlays/production",
+        "kubectl set image deployment/api api=repo/api:1.2.3 -n shop-production",
+        "kubectl --context prod-eu apply -f deploy.yaml",
+        "kubectl replace --force -f pod.yaml",
+        "etcdctl del /registry/pods/default/web --prefix",
+        "ETCDCTL_API=3 etcdctl snapshot restore snap.db --data-dir /var/lib/etcd-new",
+        "redis-cli FLUSHALL",
+        "redis-cli -h cache -p 6379 flushdb",
+        "valkey-cli FLUSHALL ASYNC",
+        "aws s3 rm s3://bucket/logs --recursive",
+        "aws s3 rb s3://old-bucket --force",
+        "aws ec2 terminate-instances --instance-ids i-123",
+        "aws rds delete-db-instance --db-instance-identifier db1",
+        "aws eks delete-nodegroup --cluster-name c --nodegroup-name ng",
+        "aws secretsmanager delete-secret --secret-id prod/db",
+        "aws secretsmanager put-secret-value --secret-id x --secret-string y",
+        "gcloud container clusters delete c --zone z",
+        "gcloud compute instances delete vm-1 --zone z",
+        "gcloud sql instances delete db1",
+        "gcloud container clusters upgrade c --master",
+        "gsutil rm -r gs://bucket/path",
+        "az group delete --name rg --yes",
+        "az aks delete -g rg -n c",
+        "az aks upgrade -g rg -n c --kubernetes-version 1.30",
+        "az keyvault secret set --vault-name v --name n --value x",
+        "eksctl delete cluster --name c",
+        "kubeadm upgrade apply v1.30.0",
+        "kubeadm reset -f",
+        "terraform destroy",
+        "terraform apply -auto-approve",
+        "terraform state rm module.db",
+        "tofu destroy -target=module.x",
+        "helm uninstall cert-manager -n cert-manager",
+        "helm upgrade api ./chart -n shop",
+        "helm rollback api 3",
+        "iptables -F",
+        "sudo iptables --flush INPUT",
+        "nft flush ruleset",
+        "chmod -R 777 /srv/data",
+        "docker system prune -a -f",
+        "docker volume prune",
+        "podman system prune --all",
+        "docker rm -f web",
+        "find /var/log/app -name '*.gz' -mtime +7 -delete",
+        "find /tmp/x -type f -exec rm {} +",
+        "git push --force origin main",
+        "git push -f origin HEAD",
+        "git push origin +main",
+        "git reset --hard origin/main",
+        "shred -u secrets.txt",
+        "dd if=image.iso of=/dev/sdb bs=4M",
+        "sudo rm -rf /var/lib/docker",
+        "rm -r build/",
+        "mkfs.ext4 /dev/sdb1",
+        "dropdb shop",
+        "pg_restore --clean -d shop dump.sql",
+        "psql -c 'DROP TABLE orders'",
+        "mysql -e \"TRUNCATE TABLE sessions\"",
+        "systemctl stop nginx",
+        "sudo systemctl restart kubelet",
+        "vault kv destroy -versions=1 secret/app",
+        "sudo -u postgres dropdb shop",
+        "env KUBECONFIG=/x kubectl delete ns old",
+        "timeout 60 kubectl delete pod web-0",
+        "nice -n 10 rm -rf /data/cache",
+        "echo web-0 | xargs -n 1 kubectl delete pod",
+        "bash -c 'kubectl delete pod web-0'",
+        "ssh admin@db1 'sudo systemctl stop postgresql'",
+        "ssh -p 2222 ops@host \"rm -rf /srv/old\"",
+        "kubectl exec -it redis-0 -- redis-cli FLUSHALL",
+        "docker exec -it db psql -c 'DROP DATABASE shop'",
+        "shutdown -h now",
+        "sudo reboot",
+    ];
+
+    /// Commands that only read or create something new: none is gated.
+    const READ_ONLY: &[&str] = &[
+        "kubectl get pods -A",
+        "kubectl get deployment api -n shop-production -o yaml",
+        "kubectl describe node node-1",
+        "kubectl logs -f deployment/api -n shop-production",
+        "kubectl top pods",
+        "kubectl rollout status deployment/api -n production",
+        "kubectl rollout history deployment/api",
+        "kubectl config use-context staging",
+        "kubectl config get-contexts",
+        "kubectl auth can-i delete pods",
+        "kubectl explain deployment.spec",
+        "kubectl diff -k overlays/production",
+        "kubectl port-forward svc/api 8080:80",
+        "kubectl scale deployment api --replicas=5",
+        "kubectl cluster-info",
+        "kubectl api-resources",
+        "oc get pods",
+        "oc whoami",
+        "oc project shop",
+        "oc status",
+        "etcdctl get /registry --prefix --keys-only",
+        "etcdctl endpoint health",
+        "etcdctl snapshot save snap.db",
+        "redis-cli INFO",
+        "redis-cli -h cache GET session:1",
+        "redis-cli --scan --pattern 'user:*'",
+        "aws s3 ls s3://bucket",
+        "aws s3 cp s3://bucket/file .",
+        "aws ec2 describe-instances",
+        "aws sts get-caller-identity",
+        "aws eks update-kubeconfig --name c",
+        "aws logs tail /aws/lambda/f --follow",
+        "gcloud container clusters get-credentials c --zone z",
+        "gcloud compute instances list",
+        "gcloud config set project p",
+        "gsutil ls gs://bucket",
+        "az account show",
+        "az aks get-credentials -g rg -n c",
+        "az group list -o table",
+        "eksctl get cluster",
+        "kubeadm upgrade plan",
+        "kubeadm token list",
+        "terraform plan",
+        "terraform init",
+        "terraform state list",
+        "terraform output",
+        "helm list -A",
+        "helm status api",
+        "helm repo add jetstack https://charts.jetstack.io",
+        "helm template api ./chart",
+        "iptables -L -n",
+        "nft list ruleset",
+        "chmod 600 key.pem",
+        "chmod -R g+r /srv/data",
+        "docker ps -a",
+        "docker logs web",
+        "docker system df",
+        "docker volume ls",
+        "find /var/log -name '*.log' -mtime +7",
+        "git status",
+        "git push origin main",
+        "git fetch --all",
+        "git log --oneline",
+        "dd if=/dev/zero of=test.img bs=1M count=10",
+        "rm -f /tmp/lockfile",
+        "psql -c 'SELECT count(*) FROM orders'",
+        "pg_dump shop > shop.sql",
+        "systemctl status nginx",
+        "journalctl -u kubelet --since today",
+        "vault kv get secret/app",
+        "ssh admin@db1 uptime",
+        "bash -c 'kubectl get pods'",
+        "kubectl exec -it web-0 -- ls /app",
+        "timeout 10 curl -s http://localhost:8080/healthz",
+        "curl -fsS https://example.com/status",
+        "openssl x509 -in cert.pem -noout -dates",
+        "dig +short example.com",
+        "df -h",
+    ];
+
+    #[test]
+    fn destructive_commands_are_gated_and_read_only_ones_are_not() {
+        assert!(DESTRUCTIVE.len() >= 60 && READ_ONLY.len() >= 60);
+        let missed: Vec<&str> = DESTRUCTIVE
+            .iter()
+            .copied()
+            .filter(|c| gated(c).is_empty())
+            .collect();
+        assert!(missed.is_empty(), "not gated: {missed:#?}");
+        let wrong: Vec<(&str, Vec<&str>)> = READ_ONLY
+            .iter()
+            .map(|c| (*c, gated(c)))
+            .filter(|(_, r)| !r.is_empty())
+            .collect();
+        assert!(wrong.is_empty(), "gated: {wrong:#?}");
     }
 
     #[test]

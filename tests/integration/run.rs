@@ -98,7 +98,7 @@ fn rollback_is_gated_until_approved() {
     assert_eq!(output.status.code(), Some(4));
     assert_eq!(
         stderr(&output),
-        "error: 1 gated step is not approved; nothing was run:\n  deployment-procedures/rollback-deployment  (rolls a workload back to an earlier revision)\napprove them with --approve ID (repeatable) or all with --yes\n"
+        "error: 1 gated step is not approved; nothing was run:\n  deployment-procedures/rollback-deployment  (rolls a workload back to an earlier revision; changes production (a production namespace, context or overlay))\napprove them with --approve ID (repeatable) or all with --yes\n"
     );
     assert!(
         sandbox.calls().is_empty(),

@@ -673,3 +673,22 @@ fn extra_render_never_writes_through_a_planted_link() {
             .is_symlink()
     );
 }
+
+/// `--report json=/dev/stdout` and `plan --out /dev/null` are what people
+/// write: a device is written to, never replaced (for root, renaming a file
+/// over `/dev/null` replaces it). `/proc/self/fd/1` is litops's stdout, and
+/// a rename there could only fail.
+#[test]
+fn extra_a_device_named_as_output_is_written_not_replaced() {
+    let rb = Scratch::new(&step("echo hi"));
+    let out = rb.run(&["--quiet", "--report", "json=/proc/self/fd/1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"outcome\": \"success\""),
+        "{}",
+        stdout(&out)
+    );
+    let out = rb.plan(&["--out", "/proc/self/fd/1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"format\""), "{}", stdout(&out));
+}
