@@ -210,7 +210,7 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
     let selection = match &approved {
         Some(plan) => {
             if args.select.is_set() {
-                out.error("--approved runs the approved plan's steps; leave out --step, --section, --from and --to");
+                out.error("--approved runs the approved plan's steps; leave out --step, --section, --tag, --from and --to");
                 return Err(exit::USAGE);
             }
             // Chosen again as when it was approved: a step added there shows.

@@ -275,6 +275,8 @@ fn make_step(
         checks,
         retry,
         container: code.container.clone(),
+        tags: options.tags,
+        exclude_from_run_all: options.exclude_from_run_all,
         uses: Vec::new(),
     })
 }
