@@ -9,6 +9,7 @@
 //! diagnostic with a span.
 
 pub mod annotations;
+mod dialects;
 mod lower;
 pub mod meta;
 mod slug;

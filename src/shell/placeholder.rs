@@ -58,7 +58,8 @@ const TEMPLATES: &[(&str, &[&str])] =
 
 /// A template tag starting at `i`, closed on the same line: its end.
 fn template(text: &str, i: usize) -> Option<usize> {
-    let rest = &text[i..];
+    // `find` walks bytes; a tag starts with ASCII, so never inside a character.
+    let rest = text.get(i..)?;
     let (open, closes) = TEMPLATES.iter().find(|(open, _)| rest.starts_with(open))?;
     let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
     closes
@@ -247,5 +248,6 @@ mod tests {
         assert!(find("kubectl get po -o go-template='{{.metadata.name}}'").is_empty());
         assert!(find("echo {{< param x\n>}}").is_empty());
         assert!(find("echo <%= x").is_empty());
+        assert!(find("echo \u{202e}é <%").is_empty());
     }
 }
