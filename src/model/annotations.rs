@@ -42,17 +42,18 @@ const FOREIGN_KEYS: &[&str] = &[
     "class",
     // Runme: how its notebook shows or starts a cell, nothing a run needs.
     "id",
-    "background",
     "closeTerminalOnSuccess",
     "openTerminalOnError",
-    "cwd",
     "promptEnv",
     "terminalRows",
     "mimeType",
     "mimetype",
-    "interpreter",
     "transform",
 ];
+
+/// Runme keys that change how a cell runs, which litops does not do yet:
+/// said, never silently dropped, because the step would run differently.
+const UNSUPPORTED: &[&str] = &["cwd", "background", "interpreter"];
 
 /// How a step takes part in a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -125,6 +126,10 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
     for attr in attrs {
         let key = canonical(&attr.key);
         if FOREIGN_KEYS.contains(&attr.key.as_str()) {
+            continue;
+        }
+        if UNSUPPORTED.contains(&attr.key.as_str()) {
+            unsupported(attr, d);
             continue;
         }
         if seen.iter().any(|(k, _)| *k == key) {
@@ -333,6 +338,40 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
     options
 }
 
+/// A Runme key litops cannot honour yet, when its value asks for something
+/// other than what litops does anyway.
+fn unsupported(attr: &Attr, d: &mut Vec<Diagnostic>) {
+    let value = attr.value.as_deref();
+    let (differs, what) = match attr.key.as_str() {
+        "cwd" => (
+            value.is_some_and(|v| !matches!(v.trim(), "" | ".")),
+            "the step runs in the run's working directory, not in `cwd`",
+        ),
+        "background" => (
+            matches!(value, None | Some("true")),
+            "the step runs in the foreground: the run waits until it exits",
+        ),
+        _ => (
+            value.is_some_and(|v| {
+                let program = v.split_whitespace().next().unwrap_or("");
+                let program = program.rsplit('/').next().unwrap_or(program);
+                !matches!(program, "" | "bash" | "sh")
+            }),
+            "the step runs with the runbook's shell, not with `interpreter`",
+        ),
+    };
+    if differs {
+        d.push(
+            Diagnostic::warning(
+                "annotation-unsupported",
+                format!("litops does not act on `{}` yet: {what}", attr.key),
+            )
+            .at(attr.span)
+            .help("make the block do it itself (e.g. `cd DIR` first), or mark it `skip`"),
+        );
+    }
+}
+
 /// Runme's spellings of litops keys.
 const RUNME_KEYS: &[&str] = &["excludeFromRunAll", "continueOnError", "category", "ignore"];
 
@@ -509,7 +548,7 @@ mod tests {
             runme("excludeFromRunAll", Some("true")),
             runme("interactive", Some("false")),
             runme("category", Some("build, test")),
-            runme("cwd", Some("/tmp")),
+            runme("cwd", Some(".")),
             runme("background", Some("false")),
             runme("mimetype", Some("text/plain")),
             runme("mimeType", Some("text/plain")),
@@ -532,6 +571,29 @@ mod tests {
         let o = read(&[runme("ignore", None), runme("tag", Some("db"))], &mut d);
         assert!(d.is_empty(), "{d:?}");
         assert_eq!((o.mode, o.tags), (Mode::Skip, vec!["db".to_owned()]));
+    }
+
+    #[test]
+    fn runme_keys_litops_cannot_honour_are_said() {
+        for (attr, said) in [
+            (runme("cwd", Some("app")), true),
+            (runme("cwd", Some(".")), false),
+            (runme("background", None), true),
+            (runme("background", Some("true")), true),
+            (runme("background", Some("false")), false),
+            (runme("interpreter", Some("python3")), true),
+            (runme("interpreter", Some("/bin/bash -e")), false),
+        ] {
+            let mut d = Vec::new();
+            read([&attr], &mut d);
+            let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+            let want: &[&str] = if said {
+                &["annotation-unsupported"]
+            } else {
+                &[]
+            };
+            assert_eq!(codes, want, "{attr:?}");
+        }
     }
 
     #[test]

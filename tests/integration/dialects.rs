@@ -197,7 +197,8 @@ fn i12_tag_that_no_step_has_is_refused_with_the_tags() {
 }
 
 #[test]
-fn i12_unknown_runme_key_is_a_warning_and_unknown_litops_key_an_error() {
+fn i12_unknown_runme_key_is_a_warning_and_unknown_litops_key_an_error_and_unhonoured_keys_are_said()
+{
     let cases: &[(&str, i32, &str)] = &[
         (
             "```sh {\"name\":\"a\",\"newRunmeKey\":\"1\"}\nls\n```\n",
@@ -208,6 +209,11 @@ fn i12_unknown_runme_key_is_a_warning_and_unknown_litops_key_an_error() {
             "```sh {\"name\":\"a\",\"excludeFromRunAl\":true}\nls\n```\n",
             0,
             "[TMP]/t.md:1:7: warning[annotation-unknown-key]: `excludeFromRunAl` is not a Runme key litops knows; it is ignored\n  help: did you mean `excludeFromRunAll`?\nchecked 1 runbook: 0 errors, 1 warning\n",
+        ),
+        (
+            "```sh {\"name\":\"a\",\"cwd\":\"web\",\"background\":true}\nnpm start\n```\n",
+            0,
+            "[TMP]/t.md:1:7: warning[annotation-unsupported]: litops does not act on `cwd` yet: the step runs in the run's working directory, not in `cwd`\n  help: make the block do it itself (e.g. `cd DIR` first), or mark it `skip`\n[TMP]/t.md:1:7: warning[annotation-unsupported]: litops does not act on `background` yet: the step runs in the foreground: the run waits until it exits\n  help: make the block do it itself (e.g. `cd DIR` first), or mark it `skip`\nchecked 1 runbook: 0 errors, 2 warnings\n",
         ),
         (
             "```sh {#a newRunmeKey=1}\nls\n```\n",
