@@ -512,7 +512,8 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         let from = if args.shell.is_some() || runbook.settings.shell.is_none() {
             "--shell"
         } else {
-            "litops.shell"
+            // Runme's top-level `shell` fills it too.
+            "the runbook's front matter"
         };
         out.error(format!("cannot find the shell `{shell_name}` ({from})"));
         return Err(exit::USAGE);

@@ -427,3 +427,33 @@ fn i12_check_and_render_find_mdx_markdown_and_erb_runbooks() {
     }
     assert!(!site.path().join("c.md.html").exists());
 }
+
+#[test]
+fn i12_runme_front_matter_shell_runs_the_steps_and_cwd_is_said() {
+    let runbook = TempRunbook::new(
+        "t.md",
+        "---\nshell: no-such-shell-i12\ncwd: app\n---\n# T\n\n```sh {\"name\":\"a\"}\necho a\n```\n",
+    );
+    let output = litops()
+        .current_dir(runbook.dir.path())
+        .args(["run", "t.md", "--yes", "--no-transcript"])
+        .output()
+        .expect("litops run");
+    assert_eq!(output.status.code(), Some(2));
+    // The run says the warning too, then stops at the runbook's shell.
+    let err = stderr(&output);
+    assert!(
+        err.contains("litops does not act on front-matter `cwd` yet")
+            && err.ends_with(
+                "\nerror: cannot find the shell `no-such-shell-i12` (the runbook's front matter)\n"
+            ),
+        "{err}"
+    );
+    assert_eq!(
+        check_short(&runbook),
+        (
+            0,
+            "[TMP]/t.md:3:1: warning[annotation-unsupported]: litops does not act on front-matter `cwd` yet: steps run in the run's working directory, not in `cwd`\n  help: make the steps do it themselves (e.g. `cd DIR` first), or give values with --set\nchecked 1 runbook: 0 errors, 1 warning\n".to_owned()
+        )
+    );
+}
