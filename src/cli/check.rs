@@ -13,7 +13,7 @@ use crate::model::meta::parse_duration;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Runbooks, or directories to search for *.md files.
+    /// Runbooks, or directories to search for *.md, *.markdown, *.mdx and *.md.erb files.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Fail on warnings too.
@@ -78,7 +78,7 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
     let checked: std::collections::HashSet<String> = runbooks
         .iter()
         .flat_map(|(runbook, path)| {
-            let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase());
+            let stem = crate::site::file_stem(path).map(|s| s.to_lowercase());
             stem.into_iter()
                 .chain(std::iter::once(runbook.title().to_lowercase()))
                 .chain(runbook.meta.aliases.iter().map(|a| a.to_lowercase()))
@@ -173,7 +173,7 @@ pub(super) fn today() -> jiff::civil::Date {
 }
 
 /// Files named on the command line are taken as they are; directories are
-/// searched for `*.md`, skipping hidden directories, `target` and `node_modules`.
+/// searched for runbook files (`*.md`, `*.markdown`, `*.mdx`, `*.md.erb`), skipping hidden directories, `target` and `node_modules`.
 fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if !path.is_dir() {
         std::fs::metadata(path)?;
@@ -190,7 +190,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
             if !name.starts_with('.') && name != "target" && name != "node_modules" {
                 collect(&entry, files)?;
             }
-        } else if name.ends_with(".md") {
+        } else if crate::site::runbook_stem(name).is_some() {
             files.push(entry);
         }
     }

@@ -76,6 +76,12 @@ pub fn outline(runbook: &Runbook) -> String {
                 Mode::Manual => tags.push("manual".to_owned()),
                 Mode::Run => {}
             }
+            if step.exclude_from_run_all {
+                tags.push("only by --step".to_owned());
+            }
+            for tag in &step.tags {
+                tags.push(format!("tag {tag}"));
+            }
             if step.interactive {
                 tags.push("interactive".to_owned());
             }

@@ -110,6 +110,9 @@ struct SelectArgs {
     /// Only this step (full id, or a unique trailing part of it); repeatable.
     #[arg(long = "step", value_name = "ID")]
     steps: Vec<String>,
+    /// Only steps with this tag (`tag=`, Runme's `tag` or `category`); repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
     /// Start at this step (in document order).
     #[arg(long, value_name = "ID")]
     from: Option<String>,
@@ -122,6 +125,7 @@ impl SelectArgs {
     fn is_set(&self) -> bool {
         !self.sections.is_empty()
             || !self.steps.is_empty()
+            || !self.tags.is_empty()
             || self.from.is_some()
             || self.to.is_some()
     }
@@ -132,6 +136,7 @@ impl SelectArgs {
             steps: self.steps.clone(),
             from: self.from.clone(),
             to: self.to.clone(),
+            tags: self.tags.clone(),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::site::{self, Source};
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Runbooks, or directories to search for *.md files.
+    /// Runbooks, or directories to search for *.md, *.markdown, *.mdx and *.md.erb files.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// The directory to write the site into.
@@ -69,7 +69,7 @@ pub fn run(args: &RenderArgs, out: &Output) -> u8 {
         }
     }
     if sources.is_empty() {
-        out.error("no runbooks (*.md) to render");
+        out.error("no runbooks (*.md, *.markdown, *.mdx, *.md.erb) to render");
         return exit::USAGE;
     }
     let options = site::Options {

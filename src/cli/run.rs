@@ -210,7 +210,7 @@ fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
     let selection = match &approved {
         Some(plan) => {
             if args.select.is_set() {
-                out.error("--approved runs the approved plan's steps; leave out --step, --section, --from and --to");
+                out.error("--approved runs the approved plan's steps; leave out --step, --section, --tag, --from and --to");
                 return Err(exit::USAGE);
             }
             // Chosen again as when it was approved: a step added there shows.
@@ -512,7 +512,8 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         let from = if args.shell.is_some() || runbook.settings.shell.is_none() {
             "--shell"
         } else {
-            "litops.shell"
+            // Runme's top-level `shell` fills it too.
+            "the runbook's front matter"
         };
         out.error(format!("cannot find the shell `{shell_name}` ({from})"));
         return Err(exit::USAGE);

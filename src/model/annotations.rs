@@ -28,6 +28,8 @@ pub const KEYS: &[&str] = &[
     "retry",
     "interval",
     "until",
+    "tag",
+    "exclude-from-run-all",
 ];
 
 /// Keys other tools write in the same places; accepted and ignored.
@@ -38,17 +40,20 @@ const FOREIGN_KEYS: &[&str] = &[
     "hl_lines",
     "linenostart",
     "class",
-    // Runme
+    // Runme: how its notebook shows or starts a cell, nothing a run needs.
     "id",
-    "background",
     "closeTerminalOnSuccess",
-    "cwd",
+    "openTerminalOnError",
     "promptEnv",
     "terminalRows",
-    "category",
     "mimeType",
-    "interpreter",
+    "mimetype",
+    "transform",
 ];
+
+/// Runme keys that change how a cell runs, which litops does not do yet:
+/// said, never silently dropped, because the step would run differently.
+const UNSUPPORTED: &[&str] = &["cwd", "background", "interpreter"];
 
 /// How a step takes part in a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -98,6 +103,11 @@ pub struct StepOptions {
     pub interval: Option<Duration>,
     /// `until="EXPR"`: a check that makes the step wait (re-run) until it holds.
     pub until: Option<Expr>,
+    /// `tag=a,b` (Runme `tag`, `category`): what `--tag` selects.
+    pub tags: Vec<String>,
+    /// `exclude-from-run-all` (Runme `excludeFromRunAll`): left out of a
+    /// whole-runbook run, run only when selected by name.
+    pub exclude_from_run_all: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,6 +126,10 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
     for attr in attrs {
         let key = canonical(&attr.key);
         if FOREIGN_KEYS.contains(&attr.key.as_str()) {
+            continue;
+        }
+        if UNSUPPORTED.contains(&attr.key.as_str()) {
+            unsupported(attr, d);
             continue;
         }
         if seen.iter().any(|(k, _)| *k == key) {
@@ -138,7 +152,7 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                         format!("`{v}` is not a valid step name"),
                     )
                     .at(attr.span)
-                    .help("use letters, digits, `-`, `_`, `.` and `/`, e.g. name=rollback-backend"),
+                    .help("use letters, digits, `-`, `_`, `.`, `:` and `/`, e.g. name=rollback-backend"),
                 ),
                 None => {}
             },
@@ -190,6 +204,16 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
             }
             "interactive" => options.interactive = flag(attr, d),
             "continue-on-error" => options.continue_on_error = flag(attr, d),
+            "exclude-from-run-all" => options.exclude_from_run_all = flag(attr, d),
+            "tag" => {
+                if let Some(v) = value(attr, d) {
+                    for tag in v.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                        if !options.tags.iter().any(|t| t == tag) {
+                            options.tags.push(tag.to_owned());
+                        }
+                    }
+                }
+            }
             "skip" | "manual" => {
                 if !flag(attr, d) {
                     continue;
@@ -278,6 +302,22 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                     }
                 }
             }
+            _ if attr.runme => {
+                // Runme grows keys; its files must still read. Said once,
+                // so that a misspelt litops key in JSON is noticed.
+                d.push(
+                    Diagnostic::warning(
+                        "annotation-unknown-key",
+                        format!("`{}` is not a Runme key litops knows; it is ignored", attr.key),
+                    )
+                    .at(attr.span)
+                    .help(match suggest(&attr.key, KEYS.iter().chain(RUNME_KEYS).copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "if it changes how the cell runs, check the step by hand".to_owned(),
+                    }),
+                );
+                continue;
+            }
             _ => {
                 let mut diag = Diagnostic::error(
                     "annotation-unknown-key",
@@ -298,11 +338,53 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
     options
 }
 
+/// A Runme key litops cannot honour yet, when its value asks for something
+/// other than what litops does anyway.
+fn unsupported(attr: &Attr, d: &mut Vec<Diagnostic>) {
+    let value = attr.value.as_deref();
+    let (differs, what) = match attr.key.as_str() {
+        "cwd" => (
+            value.is_some_and(|v| !matches!(v.trim(), "" | ".")),
+            "the step runs in the run's working directory, not in `cwd`",
+        ),
+        "background" => (
+            matches!(value, None | Some("true")),
+            "the step runs in the foreground: the run waits until it exits",
+        ),
+        _ => (
+            value.is_some_and(|v| {
+                let program = v.split_whitespace().next().unwrap_or("");
+                let program = program.rsplit('/').next().unwrap_or(program);
+                !matches!(program, "" | "bash" | "sh")
+            }),
+            "the step runs with the runbook's shell, not with `interpreter`",
+        ),
+    };
+    if differs {
+        d.push(
+            Diagnostic::warning(
+                "annotation-unsupported",
+                format!("litops does not act on `{}` yet: {what}", attr.key),
+            )
+            .at(attr.span)
+            .help("make the block do it itself (e.g. `cd DIR` first), or mark it `skip`"),
+        );
+    }
+}
+
+/// Runme's spellings of litops keys.
+const RUNME_KEYS: &[&str] = &["excludeFromRunAll", "continueOnError", "category", "ignore"];
+
 /// Runme spellings of our keys.
 fn canonical(key: &str) -> &str {
     match key {
-        "excludeFromRunAll" => "skip",
+        // Left out of "run all", but still run when asked for by name: not `skip`.
+        "excludeFromRunAll" => "exclude-from-run-all",
         "continueOnError" => "continue-on-error",
+        // `category` is Runme's older name for `tag`.
+        "category" => "tag",
+        // A cell Runme does not run at all.
+        "ignore" => "skip",
         other => other,
     }
 }
@@ -348,7 +430,7 @@ pub fn is_step_id(id: &str) -> bool {
         && !id.ends_with('/')
         && id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'))
 }
 
 #[cfg(test)]
@@ -360,6 +442,14 @@ mod tests {
             key: key.into(),
             value: value.map(Into::into),
             span: Span::new(0, 1),
+            runme: false,
+        }
+    }
+
+    fn runme(key: &str, value: Option<&str>) -> Attr {
+        Attr {
+            runme: true,
+            ..attr(key, value)
         }
     }
 
@@ -420,7 +510,7 @@ mod tests {
             (
                 &[attr("name", Some("a b"))],
                 "annotation-value",
-                "use letters, digits, `-`, `_`, `.` and `/`, e.g. name=rollback-backend",
+                "use letters, digits, `-`, `_`, `.`, `:` and `/`, e.g. name=rollback-backend",
             ),
             (
                 &[attr("alt", Some("eks"))],
@@ -454,13 +544,75 @@ mod tests {
     #[test]
     fn runme_keys() {
         let attrs = [
-            attr("name", Some("x")),
-            attr("excludeFromRunAll", None),
-            attr("cwd", Some("/tmp")),
+            runme("name", Some("build:frontend/app")),
+            runme("excludeFromRunAll", Some("true")),
+            runme("interactive", Some("false")),
+            runme("category", Some("build, test")),
+            runme("cwd", Some(".")),
+            runme("background", Some("false")),
+            runme("mimetype", Some("text/plain")),
+            runme("mimeType", Some("text/plain")),
+            runme("transform", Some("false")),
+            runme("openTerminalOnError", Some("true")),
+            runme("promptEnv", Some("never")),
+            runme("terminalRows", Some("20")),
+            runme("interpreter", Some("bash")),
+            runme("id", Some("01HF7B0KK32HBQ9X4AC2GPMZG5")),
         ];
         let mut d = Vec::new();
         let o = read(&attrs, &mut d);
-        assert!(d.is_empty());
-        assert_eq!(o.mode, Mode::Skip);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(o.name.map(|n| n.0).as_deref(), Some("build:frontend/app"));
+        assert_eq!(o.mode, Mode::Run);
+        assert!(o.exclude_from_run_all && !o.interactive);
+        assert_eq!(o.tags, ["build", "test"]);
+
+        let mut d = Vec::new();
+        let o = read(&[runme("ignore", None), runme("tag", Some("db"))], &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!((o.mode, o.tags), (Mode::Skip, vec!["db".to_owned()]));
+    }
+
+    #[test]
+    fn runme_keys_litops_cannot_honour_are_said() {
+        for (attr, said) in [
+            (runme("cwd", Some("app")), true),
+            (runme("cwd", Some(".")), false),
+            (runme("background", None), true),
+            (runme("background", Some("true")), true),
+            (runme("background", Some("false")), false),
+            (runme("interpreter", Some("python3")), true),
+            (runme("interpreter", Some("/bin/bash -e")), false),
+        ] {
+            let mut d = Vec::new();
+            read([&attr], &mut d);
+            let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+            let want: &[&str] = if said {
+                &["annotation-unsupported"]
+            } else {
+                &[]
+            };
+            assert_eq!(codes, want, "{attr:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_runme_keys_warn_and_litops_keys_are_errors() {
+        let mut d = Vec::new();
+        read(&[runme("newRunmeKey", Some("1"))], &mut d);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].code, d[0].is_error()),
+            ("annotation-unknown-key", false)
+        );
+        let mut d = Vec::new();
+        read(&[runme("excludeFromRunAl", None)], &mut d);
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some("did you mean `excludeFromRunAll`?")
+        );
+        let mut d = Vec::new();
+        read(&[attr("newRunmeKey", Some("1"))], &mut d);
+        assert!(d[0].is_error());
     }
 }

@@ -33,7 +33,9 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
         blocks: Vec::new(),
         diagnostics,
     };
+    super::dialects::runme_front_matter(&mut runbook, doc.front_matter.as_ref());
     read_items(&mut runbook, &doc.items);
+    super::dialects::tab_alternatives(&mut runbook, &doc.items);
     assign_ids(&mut runbook);
     collect_variables(&mut runbook);
     find_alternatives(&mut runbook);
@@ -107,11 +109,12 @@ fn read_items(runbook: &mut Runbook, items: &[Item]) {
                     open.pop();
                 }
                 let parent = *open.last().unwrap_or(&0);
-                let id = section_id(runbook, parent, h);
+                let title = super::dialects::heading_text(&h.text);
+                let id = section_id(runbook, parent, h, &title);
                 let new = runbook.sections.len();
                 runbook.sections.push(Section {
                     id,
-                    title: h.text.clone(),
+                    title,
                     level: h.level,
                     span: h.span,
                     parent: Some(parent),
@@ -168,11 +171,13 @@ fn is_markup_line(text: &str) -> bool {
     t.starts_with("{{") || t.starts_with("===") || t.starts_with("!!!") || t.starts_with("???")
 }
 
-fn section_id(runbook: &Runbook, parent: usize, heading: &crate::syntax::Heading) -> String {
-    let slug = heading
-        .anchor
-        .clone()
-        .unwrap_or_else(|| slugify(&heading.text));
+fn section_id(
+    runbook: &Runbook,
+    parent: usize,
+    heading: &crate::syntax::Heading,
+    title: &str,
+) -> String {
+    let slug = heading.anchor.clone().unwrap_or_else(|| slugify(title));
     let parent = &runbook.sections[parent];
     // The document title (level 1) is not part of the path.
     if heading.level == 1 || parent.level <= 1 {
@@ -275,6 +280,8 @@ fn make_step(
         checks,
         retry,
         container: code.container.clone(),
+        tags: options.tags,
+        exclude_from_run_all: options.exclude_from_run_all,
         uses: Vec::new(),
     })
 }

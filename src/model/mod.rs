@@ -9,6 +9,7 @@
 //! diagnostic with a span.
 
 pub mod annotations;
+mod dialects;
 mod lower;
 pub mod meta;
 mod slug;
@@ -84,6 +85,10 @@ pub struct Step {
     /// Attempts until the step and its checks pass (`retry`, `until`).
     pub retry: Option<Retry>,
     pub container: Option<Container>,
+    /// `tag=` / Runme `tag`, `category`: what `--tag` selects.
+    pub tags: Vec<String>,
+    /// Left out of a whole-runbook run; runs when named (`--step`, `--tag`).
+    pub exclude_from_run_all: bool,
     /// The runbook variables this step uses, and how (filled by lowering).
     pub uses: Vec<(String, UseKind)>,
 }

@@ -1,4 +1,6 @@
-//! Which steps a run or a dry run covers: `--section`, `--step`, `--from`, `--to`.
+//! Which steps a run or a dry run covers: `--section`, `--step`, `--tag`,
+//! `--from`, `--to`. Steps marked `exclude-from-run-all` (Runme's
+//! `excludeFromRunAll`) are chosen only by `--step`.
 
 use crate::diag::suggest;
 use crate::model::{Runbook, slugify};
@@ -9,6 +11,9 @@ pub struct Selection {
     pub steps: Vec<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Left out when empty so that approvals written before `--tag` read the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +24,8 @@ pub enum SelectError {
     NoStep { name: String, hint: String },
     #[error("`{name}` matches several steps: {candidates}; give more of the id")]
     Ambiguous { name: String, candidates: String },
+    #[error("no step is tagged `{name}`{hint}")]
+    NoTag { name: String, hint: String },
     #[error("--from {from} comes after --to {to}")]
     EmptyRange { from: String, to: String },
 }
@@ -27,21 +34,38 @@ impl Selection {
     pub fn is_all(&self) -> bool {
         self.sections.is_empty()
             && self.steps.is_empty()
+            && self.tags.is_empty()
             && self.from.is_none()
             && self.to.is_none()
     }
 
     /// Indices of the selected steps, in document order.
     pub fn apply(&self, runbook: &Runbook) -> Result<Vec<usize>, SelectError> {
-        let mut chosen =
-            vec![self.sections.is_empty() && self.steps.is_empty(); runbook.steps.len()];
+        let everything = self.sections.is_empty() && self.steps.is_empty() && self.tags.is_empty();
+        // Only a step's name brings in a step left out of "run all".
+        let mut chosen: Vec<bool> = runbook
+            .steps
+            .iter()
+            .map(|s| everything && !s.exclude_from_run_all)
+            .collect();
         for name in &self.sections {
             for section in find_sections(runbook, name)? {
                 for s in runbook.subtree(section) {
                     for &step in &runbook.sections[s].steps {
-                        chosen[step] = true;
+                        chosen[step] |= !runbook.steps[step].exclude_from_run_all;
                     }
                 }
+            }
+        }
+        for tag in &self.tags {
+            let tagged: Vec<usize> = (0..runbook.steps.len())
+                .filter(|&i| runbook.steps[i].tags.iter().any(|t| t == tag))
+                .collect();
+            if tagged.is_empty() {
+                return Err(no_tag(runbook, tag));
+            }
+            for i in tagged {
+                chosen[i] |= !runbook.steps[i].exclude_from_run_all;
             }
         }
         for name in &self.steps {
@@ -70,6 +94,24 @@ impl Selection {
         Ok((0..runbook.steps.len())
             .filter(|&i| chosen[i] && i >= from && i <= to)
             .collect())
+    }
+}
+
+fn no_tag(runbook: &Runbook, tag: &str) -> SelectError {
+    let mut tags: Vec<&str> = Vec::new();
+    for t in runbook.steps.iter().flat_map(|s| &s.tags) {
+        if !tags.contains(&t.as_str()) {
+            tags.push(t);
+        }
+    }
+    let hint = match suggest(tag, tags.iter().copied()) {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None if tags.is_empty() => "; this runbook has no tags".to_owned(),
+        None => format!("; its tags are: {}", tags.join(", ")),
+    };
+    SelectError::NoTag {
+        name: tag.to_owned(),
+        hint,
     }
 }
 

@@ -1,5 +1,9 @@
 //! Placeholders: the parts of a command its author meant you to replace —
-//! `<pod-name>`, `your-project-id`, `YOUR_API_TOKEN`.
+//! `<pod-name>`, `your-project-id`, `YOUR_API_TOKEN` — and the template
+//! tags a site generator fills in before a reader sees the page: Hugo
+//! shortcodes (`{{< param "fullversion" >}}`, `{{% skew currentVersion %}}`)
+//! and ERB (`<%= node_version %>`). Run as text they would be garbage, so
+//! they need a value like any placeholder.
 //!
 //! They are found on the raw text before the shell is read, because bash would
 //! read `<pod-name>` as a redirection. Each placeholder gets a variable name
@@ -24,7 +28,8 @@ pub fn find(text: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        let end = angle(bytes, i)
+        let end = template(text, i)
+            .or_else(|| angle(bytes, i))
             .or_else(|| prefixed(bytes, i, b"your-", is_kebab))
             .or_else(|| {
                 prefixed(bytes, i, b"YOUR_", |c| {
@@ -47,8 +52,71 @@ pub fn find(text: &str) -> Vec<Candidate> {
     found
 }
 
+/// Openings of template tags and the closing each needs.
+const TEMPLATES: &[(&str, &[&str])] =
+    &[("{{<", &[">}}"]), ("{{%", &["%}}"]), ("<%", &["-%>", "%>"])];
+
+/// A template tag starting at `i`, closed on the same line: its end.
+fn template(text: &str, i: usize) -> Option<usize> {
+    // `find` walks bytes; a tag starts with ASCII, so never inside a character.
+    let rest = text.get(i..)?;
+    let (open, closes) = TEMPLATES.iter().find(|(open, _)| rest.starts_with(open))?;
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    closes
+        .iter()
+        .filter_map(|close| {
+            line[open.len()..]
+                .find(close)
+                .map(|at| open.len() + at + close.len())
+        })
+        .min()
+        .map(|len| i + len)
+}
+
+/// `{{< skew currentVersion >}}` → `SKEW_CURRENT_VERSION`,
+/// `{{< param "fullversion" >}}` → `FULLVERSION` (Hugo's `param` only reads
+/// a site parameter, so the parameter names it), `<%= @node_version %>` →
+/// `NODE_VERSION`.
+fn template_name(written: &str) -> Option<String> {
+    let (open, closes) = TEMPLATES
+        .iter()
+        .find(|(open, _)| written.starts_with(open))?;
+    let close = closes.iter().find(|c| written.ends_with(*c))?;
+    let inner = written.get(open.len()..written.len() - close.len())?;
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut previous: Option<char> = None;
+    for c in inner.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphanumeric() {
+            // camelCase parts are words of their own.
+            if c.is_ascii_uppercase()
+                && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+                && !word.is_empty()
+            {
+                words.push(std::mem::take(&mut word));
+            }
+            word.push(c.to_ascii_uppercase());
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        previous = Some(c);
+    }
+    if words.len() > 1 && words[0] == "PARAM" {
+        words.remove(0);
+    }
+    let name = words.join("_");
+    Some(match name.chars().next() {
+        None => "TEMPLATE".to_owned(),
+        Some(c) if c.is_ascii_digit() => format!("TEMPLATE_{name}"),
+        Some(_) => name,
+    })
+}
+
 /// The variable a placeholder's text stands for.
 pub fn variable_name(written: &str) -> String {
+    if let Some(name) = template_name(written) {
+        return name;
+    }
     let inner = written.trim_start_matches('<').trim_end_matches('>');
     let inner = ["your-", "YOUR_", "your_", "YOUR-"]
         .iter()
@@ -148,5 +216,38 @@ mod tests {
         assert!(find("echo $YOUR_TOKEN ${YOUR_X}").is_empty());
         assert!(find("tours-your-thing").is_empty());
         assert!(find("<(ls)").is_empty());
+    }
+
+    #[test]
+    fn template_tags_are_placeholders() {
+        assert_eq!(
+            names("curl -LO https://dl.k8s.io/v{{< param \"fullversion\" >}}/kubectl"),
+            vec![("{{< param \"fullversion\" >}}".into(), "FULLVERSION".into())]
+        );
+        assert_eq!(
+            names("kubeadm upgrade apply {{% skew currentVersion %}}.x"),
+            vec![(
+                "{{% skew currentVersion %}}".into(),
+                "SKEW_CURRENT_VERSION".into()
+            )]
+        );
+        assert_eq!(
+            names("nvm install <%= @node_version %> && echo <%- node['app']['dir'] -%>"),
+            vec![
+                ("<%= @node_version %>".into(), "NODE_VERSION".into()),
+                ("<%- node['app']['dir'] -%>".into(), "NODE_APP_DIR".into())
+            ]
+        );
+        assert_eq!(names("echo {{< >}} <%= 1 %>")[0].1, "TEMPLATE");
+        assert_eq!(names("echo <%= 1 %>")[0].1, "TEMPLATE_1");
+    }
+
+    #[test]
+    fn go_templates_and_unclosed_tags_are_left_alone() {
+        // kubectl's own templates run as written.
+        assert!(find("kubectl get po -o go-template='{{.metadata.name}}'").is_empty());
+        assert!(find("echo {{< param x\n>}}").is_empty());
+        assert!(find("echo <%= x").is_empty());
+        assert!(find("echo \u{202e}é <%").is_empty());
     }
 }

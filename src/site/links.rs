@@ -63,10 +63,8 @@ impl Linker {
         let mut names = HashMap::new();
         for (i, s) in sources.iter().enumerate() {
             paths.insert(normalise(&s.relative), i);
-            if let Some(stem) = s.relative.file_stem() {
-                names
-                    .entry(stem.to_string_lossy().to_lowercase())
-                    .or_insert(i);
+            if let Some(stem) = super::file_stem(&s.relative) {
+                names.entry(stem.to_lowercase()).or_insert(i);
             }
             names.entry(s.runbook.title().to_lowercase()).or_insert(i);
             for alias in &s.runbook.meta.aliases {
@@ -195,12 +193,11 @@ pub fn names_in(dir: &Path) -> std::collections::HashSet<String> {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().is_none_or(|e| e != "md") {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = super::runbook_stem(&file_name) else {
             continue;
-        }
-        if let Some(stem) = path.file_stem() {
-            names.insert(stem.to_string_lossy().to_lowercase());
-        }
+        };
+        names.insert(stem.to_lowercase());
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };

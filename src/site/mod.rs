@@ -50,11 +50,38 @@ impl Source {
     /// The page's path in the site (`ops/deploy.html`). The site's index
     /// owns `index.html`: a top-level `index.md` becomes `home.html`.
     pub fn page(&self) -> PathBuf {
-        if self.relative == Path::new("index.md") {
+        let page = match file_stem(&self.relative) {
+            Some(stem) => self.relative.with_file_name(format!("{stem}.html")),
+            None => self.relative.with_extension("html"),
+        };
+        if page == Path::new("index.html") {
             return PathBuf::from("home.html");
         }
-        self.relative.with_extension("html")
+        page
     }
+}
+
+/// Endings of the files a directory is searched for: Markdown as people
+/// name it, MDX (Docusaurus) and ERB-templated Markdown.
+pub const RUNBOOK_SUFFIXES: &[&str] = &[".md.erb", ".markdown", ".mdx", ".md"];
+
+/// A runbook file's name without its ending (`deploy.md.erb` → `deploy`),
+/// or `None` if the name is not a runbook's.
+pub fn runbook_stem(name: &str) -> Option<&str> {
+    RUNBOOK_SUFFIXES
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .filter(|stem| !stem.is_empty())
+}
+
+/// The name a wiki link uses for the runbook at `path`: its file name
+/// without the runbook ending (`ops/deploy.md.erb` → `deploy`).
+pub fn file_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    Some(match runbook_stem(&name) {
+        Some(stem) => stem.to_owned(),
+        None => path.file_stem()?.to_string_lossy().into_owned(),
+    })
 }
 
 /// What a build made and what it noticed.
@@ -181,8 +208,8 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// The `*.md` files under `path` (itself if a file), sorted, hidden
-/// directories and build output left out.
+/// The runbook files ([`RUNBOOK_SUFFIXES`]) under `path` (itself if a
+/// file), sorted, hidden directories and build output left out.
 pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     if path.is_file() {
@@ -200,7 +227,7 @@ pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
             }
             if p.is_dir() {
                 dirs.push(p);
-            } else if p.extension().is_some_and(|e| e == "md") {
+            } else if runbook_stem(&name).is_some() {
                 out.push(p);
             }
         }

@@ -19,6 +19,9 @@ pub struct Attr {
     /// `None` for a bare flag such as `confirm`.
     pub value: Option<String>,
     pub span: Span,
+    /// Written in Runme's JSON form: a key litops does not know there is
+    /// Runme's (or a newer Runme's), not a typo of a litops key.
+    pub runme: bool,
 }
 
 /// A fence's info string, split into its language and attributes.
@@ -157,6 +160,7 @@ fn parse_attr_list(text: &MappedText, range: Span, diagnostics: &mut Vec<Diagnos
             key,
             value,
             span: text.source_span(Span::new(start, i)),
+            runme: false,
         });
     }
     attrs
@@ -201,12 +205,19 @@ fn parse_runme_json(
         Ok(map) => map
             .into_iter()
             .map(|(key, value)| {
+                // Runme writes flags both as JSON booleans and as strings
+                // (`"interactive":"false"`); both reach `flag` as text.
                 let value = match value {
                     serde_json::Value::Bool(true) => None,
                     serde_json::Value::String(s) => Some(s),
                     other => Some(other.to_string()),
                 };
-                Attr { key, value, span }
+                Attr {
+                    key,
+                    value,
+                    span,
+                    runme: true,
+                }
             })
             .collect(),
         Err(err) => {

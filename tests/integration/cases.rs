@@ -223,7 +223,8 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "mkdocs tabs",
         "## Creds\n\n=== \"GKE\"\n\n    ```bash\n    gcloud auth list\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    aws sts get-caller-identity\n    ```\n",
-        "step creds [bash]: gcloud auth list\nstep creds-2 [bash]: aws sts get-caller-identity",
+        // A reader follows one tab: the tabs are alternatives (issue 12).
+        "step creds [bash] alt TAB=GKE: gcloud auth list\nstep creds-2 [bash] alt TAB=EKS: aws sts get-caller-identity\nvar TAB input selects",
     ),
     (
         "mkdocs admonition",

@@ -3,6 +3,7 @@
 mod cases;
 mod checks;
 mod cli;
+mod dialects;
 mod faults;
 mod injection;
 mod interactive;
