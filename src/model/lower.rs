@@ -307,7 +307,7 @@ fn attach_check(
         span: code.span,
         role: BlockRole::Check,
         why: match step {
-            Some((_, s)) => format!("the check of step `{}`", runbook.steps[s].id),
+            Some(_) => "a check of the step before it".to_owned(),
             None => "a check that follows no shell block (check-orphan)".to_owned(),
         },
     });
