@@ -231,7 +231,10 @@ pub fn explain(runbook: &Runbook) -> String {
         ));
     }
     entries.sort_by_key(|(start, _)| *start);
-    entries.into_iter().map(|(_, text)| text).collect()
+    let mut out: String = entries.into_iter().map(|(_, text)| text).collect();
+    // A blank line between the account and the diagnostics.
+    out.push('\n');
+    out
 }
 
 fn plural(n: usize) -> &'static str {
