@@ -77,7 +77,9 @@ fn one(
 fn i3_blocks_that_read_as_commands_are_inferred_steps_and_others_never_run() {
     let untagged = "a block without a language whose lines read as shell commands";
     let console = "a `console` block without prompts whose lines read as shell commands";
-    let cases: &[(&str, &str, Option<(&str, &[&str])>)] = &[
+    // (name, block, the step's script and what is inferred, or no step)
+    type Case<'a> = (&'a str, &'a str, Option<(&'a str, &'a [&'a str])>);
+    let cases: &[Case] = &[
         (
             "untagged command",
             "```\nkubectl get pods -n web\n```\n",
@@ -208,7 +210,9 @@ fn i3_prompts_in_sessions_run_only_the_prompted_lines() {
 
 #[test]
 fn i4_output_pasted_in_shell_blocks_is_never_run() {
-    let cases: &[(&str, &str, &str, &[&str], &[&str])] = &[
+    // (name, block, script, what is inferred, check's diagnostics)
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [&'a str]);
+    let cases: &[Case] = &[
         (
             "table after get",
             "```bash\nkubectl get pods -n web\nNAME    READY   STATUS    RESTARTS   AGE\nweb-1   1/1     Running   0          5m\n\nkubectl get svc\n```\n",
