@@ -44,8 +44,8 @@ const COMMANDS: &[&str] = &[
 
 /// Whether `word` names a command from the table (or a script by path).
 pub fn is_known_command(word: &str) -> bool {
-    if word.starts_with("./") || word.starts_with("../") || word.starts_with("~/") {
-        return word.len() > 2;
+    if let Some(path) = word.strip_prefix("./").or_else(|| word.strip_prefix("../")) {
+        return !path.is_empty();
     }
     // `/usr/bin/kubectl`: the table's name with a directory in front.
     let name = word.rsplit('/').next().unwrap_or(word);
@@ -67,6 +67,7 @@ pub fn why_not_commands(text: &str) -> Option<String> {
     if script.commands.is_empty() {
         return Some("it holds no command".to_owned());
     }
+    let mut any = false;
     for command in &script.commands {
         let body = text[command.span.start..command.span.end].trim_start();
         let first = body.split_whitespace().next().unwrap_or("");
@@ -77,14 +78,16 @@ pub fn why_not_commands(text: &str) -> Option<String> {
             if compound && i == 0 {
                 continue;
             }
-            if let Some(word) = argv.iter().find(|w| !is_assignment(w))
-                && !is_known_command(word)
-            {
-                return Some(format!("`{word}` is not a known command"));
+            if let Some(word) = argv.iter().find(|w| !is_assignment(w)) {
+                if !is_known_command(word) {
+                    return Some(format!("`{word}` is not a known command"));
+                }
+                any = true;
             }
         }
     }
-    None
+    // `level=info msg="…"` alone is a log line, not a script.
+    (!any).then(|| "it holds no command, only assignments".to_owned())
 }
 
 fn is_assignment(word: &str) -> bool {
@@ -214,6 +217,11 @@ impl Region {
                 })
             }
             _ if trimmed.is_empty() => None,
+            // Indented lines belong to the YAML value above them, even when
+            // they look like commands (`script: |` and a script under it).
+            RegionKind::Yaml if line.starts_with([' ', '\t', '-']) || trimmed.starts_with('#') => {
+                Some(self)
+            }
             RegionKind::Table | RegionKind::Yaml => {
                 let first = trimmed.split_whitespace().next().unwrap_or("");
                 if is_known_command(first) || repl_prompt(trimmed).is_some() {
@@ -285,7 +293,10 @@ fn suspect(line: &str) -> Option<Region> {
         });
     }
     if is_yaml_key(trimmed) {
-        return region("YAML output", RegionKind::Yaml);
+        return region(
+            "`key: value` output (YAML, a description)",
+            RegionKind::Yaml,
+        );
     }
     None
 }
@@ -434,7 +445,14 @@ mod tests {
         for word in ["kubectl", "./deploy.sh", "/usr/bin/kubectl", "sudo", "[["] {
             assert!(is_known_command(word), "{word}");
         }
-        for word in ["NAME", "apiVersion:", "web-1", "./", "Error"] {
+        for word in [
+            "NAME",
+            "apiVersion:",
+            "web-1",
+            "./",
+            "Error",
+            "~/.config/app.json",
+        ] {
             assert!(!is_known_command(word), "{word}");
         }
     }
@@ -453,6 +471,7 @@ mod tests {
         assert!(!reads_as_commands("kubectl get pods\nNAME READY\n"));
         assert!(!reads_as_commands("echo 'unclosed\n"));
         assert!(!reads_as_commands("# only a comment\n"));
+        assert!(!reads_as_commands("err=\"failed\" key=\"ns/cert\"\n"));
     }
 
     type Lines = Vec<(String, String)>;
@@ -506,7 +525,16 @@ mod tests {
         );
         assert_eq!(output.len(), 8);
         assert_eq!(output[0].1, "JSON output");
-        assert_eq!(output[5].1, "YAML output");
+        assert_eq!(output[5].1, "`key: value` output (YAML, a description)");
+    }
+
+    #[test]
+    fn a_script_under_a_yaml_key_is_part_of_the_yaml() {
+        let (text, output, _) = split_text(
+            "provision:\n  - mode: system\n    script: |\n      #!/bin/sh\n      mkdir -p /etc/x\n",
+        );
+        assert_eq!(text, "");
+        assert_eq!(output.len(), 5);
     }
 
     #[test]

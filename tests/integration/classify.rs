@@ -268,13 +268,13 @@ fn i4_output_pasted_in_shell_blocks_is_never_run() {
             "```bash\nkubectl get ns web -o yaml\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n```\n",
             "kubectl get ns web -o yaml\n",
             &[
-                "line 7 is output, not run (YAML output): apiVersion: v1",
-                "line 8 is output, not run (YAML output): kind: Namespace",
-                "line 9 is output, not run (YAML output): metadata:",
-                "line 10 is output, not run (YAML output): name: web",
+                "line 7 is output, not run (`key: value` output (YAML, a description)): apiVersion: v1",
+                "line 8 is output, not run (`key: value` output (YAML, a description)): kind: Namespace",
+                "line 9 is output, not run (`key: value` output (YAML, a description)): metadata:",
+                "line 10 is output, not run (`key: value` output (YAML, a description)): name: web",
             ],
             &[
-                "rb.md:7:1: warning[output-in-block]: this line of step `s` is read as output and not run (and the 3 lines after it): YAML output",
+                "rb.md:7:1: warning[output-in-block]: this line of step `s` is read as output and not run (and the 3 lines after it): `key: value` output (YAML, a description)",
             ],
         ),
     ];
