@@ -150,3 +150,131 @@ fn blank(text: &MappedText) -> bool {
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use crate::syntax::{self, Item};
+
+    /// How the first code block of `text` is read: the script, or the
+    /// block's role and why.
+    fn read_first(text: &str) -> Result<(String, Option<String>, usize, usize), NotAStep> {
+        let file = SourceFile::new("t.md", text);
+        let doc = syntax::parse(&file);
+        let code = doc
+            .items
+            .iter()
+            .find_map(|i| match i {
+                Item::Code(c) => Some(c.clone()),
+                _ => None,
+            })
+            .expect("a code block");
+        let lang = code.lang().unwrap_or("").to_owned();
+        read(&code, &lang).map(|r| {
+            (
+                r.text.as_str().to_owned(),
+                r.inferred,
+                r.output.len(),
+                r.repl.len(),
+            )
+        })
+    }
+
+    #[test]
+    fn shell_blocks_are_steps_as_written() {
+        assert_eq!(
+            read_first("```bash\nmy-tool --x\n```\n"),
+            Ok(("my-tool --x\n".to_owned(), None, 0, 0))
+        );
+        assert_eq!(
+            read_first("```sh\nkubectl apply -f x\nservice/x created\n```\n"),
+            Ok(("kubectl apply -f x\n".to_owned(), None, 1, 0))
+        );
+    }
+
+    #[test]
+    fn untagged_and_promptless_sessions_are_inferred_only_when_commands() {
+        assert_eq!(
+            read_first("```\nhelm list\n```\n"),
+            Ok((
+                "helm list\n".to_owned(),
+                Some("a block without a language whose lines read as shell commands".to_owned()),
+                0,
+                0
+            ))
+        );
+        assert_eq!(
+            read_first("```terminal\nhelm list\n```\n").map(|r| r.1),
+            Ok(Some(
+                "a `terminal` block without prompts whose lines read as shell commands".to_owned()
+            ))
+        );
+        assert_eq!(
+            read_first("```\nhello there\n```\n"),
+            Err((
+                BlockRole::Output,
+                "a block without a language, not run: `hello` is not a known command".to_owned()
+            ))
+        );
+        assert_eq!(
+            read_first("    kubectl get pods\n"),
+            Err((
+                BlockRole::Output,
+                "an indented code block: text to read, never run".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn never_run_languages_and_classes() {
+        for (block, why) in [
+            (
+                "```text\nls\n```\n",
+                "a `text` block: text to read, never run",
+            ),
+            (
+                "```cmd\ndir\n```\n",
+                "a `cmd` block: text to read, never run",
+            ),
+            (
+                "```none\nls\n```\n",
+                "a `none` block: text to read, never run",
+            ),
+            (
+                "```{.bash .no-copy}\nls\n```\n",
+                "marked `.no-copy`: text to read, never run",
+            ),
+        ] {
+            assert_eq!(
+                read_first(block),
+                Err((BlockRole::Output, why.to_owned())),
+                "{block}"
+            );
+        }
+        assert_eq!(
+            read_first("```yaml\na: 1\n```\n"),
+            Err((
+                BlockRole::Data,
+                "a `yaml` block: not shell, never run".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn repl_input_is_kept_apart() {
+        assert_eq!(
+            read_first("```console\n$ psql\napp=# select 1;\n```\n"),
+            Ok(("psql\n".to_owned(), None, 0, 1))
+        );
+        assert_eq!(
+            read_first("```\napp=> \\dt\n```\n"),
+            Ok((
+                String::new(),
+                Some("a block without a language holding input to psql".to_owned()),
+                0,
+                1
+            ))
+        );
+    }
+}
