@@ -543,3 +543,40 @@ fn i8_check_explain_accounts_for_every_block() {
         ]
     );
 }
+
+#[test]
+fn i6_an_interactive_run_shows_what_was_inferred_before_the_first_step() {
+    use rexpect::reader::Options;
+    use rexpect::session::spawn_with_options;
+    let rb = TempRunbook::new("rb.md", "# I\n\n## Echo\n\n```\necho inferred-ran\n```\n");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("litops"));
+    cmd.arg("run")
+        .arg(rb.path())
+        .args(["--color", "never", "--no-env", "--no-transcript"])
+        .current_dir(rb.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("HOME", rb.dir.path());
+    let mut p = spawn_with_options(
+        cmd,
+        Options::new()
+            .timeout_ms(Some(15_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .expect("spawn in a pty");
+    let before = p.exp_string("[1/1] echo").expect("the step is offered");
+    assert!(
+        before.contains("litops inferred 1 step (check what runs before approving):")
+            && before.contains("  echo  (")
+            && before.contains("    a block without a language whose lines read as shell commands"),
+        "{before}"
+    );
+    p.exp_string("Step").expect("menu");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    p.send("\r").expect("send");
+    p.flush().expect("flush");
+    p.exp_string("inferred-ran").expect("the step ran");
+    let _ = p.exp_eof();
+}
