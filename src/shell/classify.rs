@@ -154,6 +154,12 @@ pub fn split(content: &MappedText) -> Split {
             }
             if let Some(program) = repl_prompt(body.trim_start()).map(|(p, _)| p) {
                 out.repl.push(dropped(span, body, &program));
+                // What follows is the program's answer, not commands.
+                region = Some(Region {
+                    why: format!("output of {program}"),
+                    kind: RegionKind::Repl,
+                    open: true,
+                });
                 continue;
             }
             if let Some(found) = suspect(body).filter(|r| r.confirmed(body, text, line.end)) {
@@ -199,8 +205,12 @@ struct Region {
 enum RegionKind {
     Line,
     Table,
-    Json { indent: usize },
+    Json {
+        indent: usize,
+    },
     Yaml,
+    /// After REPL input: the program's output, up to a blank line.
+    Repl,
 }
 
 impl Region {
@@ -222,7 +232,7 @@ impl Region {
             RegionKind::Yaml if line.starts_with([' ', '\t', '-']) || trimmed.starts_with('#') => {
                 Some(self)
             }
-            RegionKind::Table | RegionKind::Yaml => {
+            RegionKind::Table | RegionKind::Yaml | RegionKind::Repl => {
                 let first = trimmed.split_whitespace().next().unwrap_or("");
                 if is_known_command(first) || repl_prompt(trimmed).is_some() {
                     None
@@ -386,6 +396,10 @@ fn is_yaml_key(line: &str) -> bool {
 pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
     if line.starts_with(">>> ") {
         return Some(("python".to_owned(), 4));
+    }
+    // mysql's continuation prompt.
+    if line.starts_with("-> ") {
+        return Some(("mysql".to_owned(), 3));
     }
     // psql: `dbname=# `, `dbname=> `, continuation `dbname-# `.
     let word = line.split(' ').next().unwrap_or(line);

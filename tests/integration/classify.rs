@@ -391,6 +391,24 @@ fn i4_repl_input_is_never_bash_and_makes_the_step_manual() {
     }
 }
 
+#[test]
+fn i4_the_answer_of_a_repl_is_its_output_not_bash() {
+    assert_eq!(
+        plan_steps("```\ntestdb=> select 1;\n ?column?\n(1 row)\n```\n"),
+        one(
+            "s",
+            "manual",
+            "",
+            &[
+                "a block without a language holding input to psql",
+                "line 7 is output, not run (output of psql): ?column?",
+                "line 8 is output, not run (output of psql): (1 row)",
+                "line 6 is input to psql, not bash: testdb=> select 1;",
+            ]
+        )
+    );
+}
+
 const INFERRED: &str = "# Inferred\n\n## Touch\n\n```\ntouch ran.txt\n```\n";
 
 #[test]
