@@ -146,7 +146,11 @@ pub fn split(content: &MappedText) -> Split {
         let raw = &text[line.start..line.end];
         let body = raw.trim_end_matches('\n');
         let span = content.source_span(Span::new(line.start, line.start + body.len()));
-        if line.start >= covered {
+        // psql leaves a blank line between a query and its answer: a blank
+        // line is kept, and the answer after it is still output.
+        let repl_gap =
+            body.trim().is_empty() && region.as_ref().is_some_and(|r| r.kind == RegionKind::Repl);
+        if line.start >= covered && !repl_gap {
             if let Some(still) = region.take().and_then(|r| r.continues(body)) {
                 out.output.push(dropped(span, body, &still.why));
                 region = still.open.then_some(still);
@@ -209,7 +213,7 @@ enum RegionKind {
         indent: usize,
     },
     Yaml,
-    /// After REPL input: the program's output, up to a blank line.
+    /// After REPL input: the program's output, up to a known command.
     Repl,
 }
 
