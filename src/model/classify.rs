@@ -116,6 +116,14 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
             repl: s.repl,
         });
     }
+    // `#!/bin/sh` on top: the content of a script file to write, not
+    // commands to type.
+    if content.as_str().trim_start().starts_with("#!") {
+        return Err((
+            BlockRole::Output,
+            format!("{what}, not run: it starts with `#!`, the content of a script file"),
+        ));
+    }
     let split = classify::split(content);
     if blank(&split.text) && !split.repl.is_empty() {
         return Ok(Reading {
@@ -215,6 +223,14 @@ mod tests {
             Err((
                 BlockRole::Output,
                 "a block without a language, not run: `hello` is not a known command".to_owned()
+            ))
+        );
+        assert_eq!(
+            read_first("```\n#!/bin/sh\nsysctl -w vm.max_map_count=1\n```\n"),
+            Err((
+                BlockRole::Output,
+                "a block without a language, not run: it starts with `#!`, the content of a script file"
+                    .to_owned()
             ))
         );
         assert_eq!(
