@@ -17,29 +17,37 @@ use crate::syntax::fence::line_spans;
 /// (or a `./script` path) is what makes an untagged line a command.
 #[rustfmt::skip]
 const COMMANDS: &[&str] = &[
-    "[", "[[", "alias", "apk", "apt", "apt-get", "argocd", "awk", "aws", "az", "base64", "bash",
-    "brew", "buildah", "bundle", "bunzip2", "bzip2", "cargo", "cat", "cd", "certbot", "chgrp",
-    "chmod", "chown", "chroot", "cilium", "clusterctl", "cmctl", "column", "composer", "consul",
-    "cosign", "cp", "crictl", "crontab", "ctr", "curl", "cut", "dapr", "date", "dd", "declare",
-    "df", "diff", "dig", "dnf", "docker", "docker-compose", "du", "echo", "eksctl", "env",
-    "etcdctl", "eval", "exec", "exit", "export", "false", "fdisk", "file", "find", "flux", "free",
+    "[", "[[", "alias", "ansible", "ansible-playbook", "apk", "apt", "apt-get", "argo",
+    "argocd", "awk", "aws", "az", "base64", "basename", "bash", "bq", "brew", "buildah", "bundle",
+    "bunzip2", "bzip2", "cargo", "cat", "cd", "certbot", "cfssl", "chgrp", "chmod", "choco",
+    "chown", "chroot", "cilium", "clusterctl", "cmctl", "colima", "column", "composer", "consul",
+    "cosign", "cp", "crane", "createdb", "crictl", "crontab", "ctr", "curl", "curlie", "cut",
+    "dapr", "date", "dd", "declare", "df", "diff", "dig", "dirname", "dnf", "docker",
+    "docker-compose", "doctl", "dropdb", "du", "echo", "eksctl", "env", "envsubst", "etcdctl",
+    "etcdutl", "eval", "exec", "exit", "export", "false", "fdisk", "file", "find", "flux", "free",
     "fsck", "gcloud", "gh", "git", "go", "gpg", "grep", "groupadd", "gsutil", "gunzip", "gzip",
-    "head", "helm", "helmfile", "host", "hostname", "hostnamectl", "htop", "id", "ifconfig",
-    "install", "iostat", "ip", "iptables", "istioctl", "java", "journalctl", "jq", "k3d", "k3s",
-    "k9s", "kill", "killall", "kind", "kn", "kubeadm", "kubectl", "kubectx", "kubens", "kustomize",
-    "less", "linkerd", "ln", "local", "logger", "ls", "lsblk", "lsof", "make", "man", "minikube",
-    "mkdir", "mkfs", "mongo", "mongosh", "mount", "mv", "mysql", "mysqldump", "nano", "nc",
-    "nerdctl", "netstat", "nix", "nmap", "node", "nohup", "npm", "npx", "nslookup", "oc",
-    "openssl", "pg_dump", "pg_dumpall", "pg_restore", "pgrep", "php", "ping", "pip", "pip3",
-    "pkill", "podman", "popd", "printf", "ps", "psql", "pulumi", "pushd", "pwd", "python",
-    "python3", "rancher", "rclone", "rdctl", "read", "readonly", "redis-cli", "restic", "rm",
-    "rmdir", "rpm", "rsync", "ruby", "scp", "sed", "service", "set", "sh", "sha256sum", "shasum",
-    "sleep", "snap", "sort", "source", "ss", "ssh", "ssh-keygen", "stat", "stern", "su", "sudo",
-    "swapoff", "sysctl", "systemctl", "tail", "talosctl", "tar", "tee", "telnet", "terraform",
-    "test", "time", "timeout", "tkn", "top", "touch", "tr", "trap", "true", "tsh", "ufw", "umask",
-    "umount", "uname", "uniq", "unset", "unzip", "uptime", "useradd", "usermod", "vault", "velero",
-    "vi", "vim", "virsh", "watch", "wc", "wget", "which", "whoami", "xargs", "yarn", "yq", "yum",
-    "zip", "zypper",
+    "hcloud", "head", "helm", "helmfile", "host", "hostname", "hostnamectl", "htop", "http",
+    "ibmcloud", "id", "ifconfig", "install", "iostat", "ip", "iptables", "istioctl", "java",
+    "journalctl", "jq", "jwt", "k0s", "k3d", "k3s", "k9s", "kapp", "kctrl", "kill", "killall",
+    "kind", "kn", "ko", "kopia", "kops", "kubeadm", "kubebuilder", "kubectl",
+    "kubectl-argo-rollouts", "kubectx", "kubens", "kubeseal", "kustomize", "less", "lima",
+    "limactl", "linkerd", "linode-cli", "ln", "local", "logger", "ls", "lsblk", "lsof", "make",
+    "man", "mc", "md5sum", "microk8s", "minikube", "mkdir", "mkfs", "mktemp", "mongo", "mongosh",
+    "mount", "multipass", "mv", "mysql", "mysqladmin", "mysqldump", "nano", "nc", "nerdctl",
+    "netstat", "nix", "nmap", "node", "nohup", "npm", "npx", "nslookup", "oc", "oci", "openssl",
+    "operator-sdk", "opm", "packer", "pg_basebackup", "pg_ctl", "pg_dump", "pg_dumpall",
+    "pg_isready", "pg_restore", "pgrep", "php", "ping", "pip", "pip3", "pkill", "podman", "popd",
+    "printenv", "printf", "ps", "psql", "pulumi", "pushd", "pwd", "python", "python3", "rancher",
+    "rclone", "rdctl", "read", "readlink", "readonly", "realpath", "redis-cli", "redis-server",
+    "restic", "rke", "rke2", "rm", "rmdir", "rpm", "rsync", "ruby", "scp", "sed", "seq", "service",
+    "set", "sftp", "sh", "sha256sum", "shasum", "skaffold", "skopeo", "sleep", "snap", "sops",
+    "sort", "source", "ss", "ssh", "ssh-add", "ssh-copy-id", "ssh-keygen", "stat", "stern",
+    "su", "sudo", "swapoff", "sysctl", "systemctl", "tail", "talosctl", "tar", "tee", "telnet",
+    "terraform", "terragrunt", "test", "tilt", "time", "timeout", "tkn", "tofu", "top", "touch",
+    "tr", "traceroute", "trap", "true", "tsh", "ufw", "umask", "umount", "uname", "uniq", "unset",
+    "unzip", "uptime", "useradd", "usermod", "vagrant", "vault", "velero", "vi", "vim", "virsh",
+    "vtctlclient", "vtctldclient", "watch", "wc", "wget", "which", "whoami", "winget", "wsl",
+    "xargs", "xxd", "yarn", "yq", "ytt", "yum", "zip", "zypper",
 ];
 
 /// Whether `word` names a command from the table (or a script by path).
@@ -70,6 +78,9 @@ pub fn why_not_commands(text: &str) -> Option<String> {
     let mut any = false;
     for command in &script.commands {
         let body = text[command.span.start..command.span.end].trim_start();
+        if is_sentence(body) {
+            return Some(format!("`{}` reads as a sentence", body.trim_end()));
+        }
         let first = body.split_whitespace().next().unwrap_or("");
         // Compound commands (`for x in …`) start with a keyword; their inner
         // commands are among `argvs` and checked like the rest.
@@ -88,6 +99,17 @@ pub fn why_not_commands(text: &str) -> Option<String> {
     }
     // `level=info msg="…"` alone is a log line, not a script.
     (!any).then(|| "it holds no command, only assignments".to_owned())
+}
+
+/// `make sure the cluster is up`: five or more plain words, no option, path,
+/// quote or operator. A person reads it; nobody types it.
+fn is_sentence(line: &str) -> bool {
+    let line = line.trim_end().trim_end_matches(['.', ',', '!', ':']);
+    !line.contains('\n')
+        && line.split_whitespace().count() >= 5
+        && line
+            .chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == ',')
 }
 
 fn is_assignment(word: &str) -> bool {
@@ -486,6 +508,8 @@ mod tests {
         assert!(reads_as_commands("# comment\nexport A=1\n./run.sh\n"));
         assert!(!reads_as_commands("apiVersion: v1\nkind: Pod\n"));
         assert!(!reads_as_commands("Hello world\n"));
+        assert!(!reads_as_commands("make sure the cluster is up.\n"));
+        assert!(reads_as_commands("sudo apt update\nmake install\n"));
         assert!(!reads_as_commands("kubectl get pods\nNAME READY\n"));
         assert!(!reads_as_commands("echo 'unclosed\n"));
         assert!(!reads_as_commands("# only a comment\n"));
