@@ -172,6 +172,16 @@ pub fn split(content: &MappedText) -> Split {
         // line is kept, and the answer after it is still output.
         let repl_gap =
             body.trim().is_empty() && region.as_ref().is_some_and(|r| r.kind == RegionKind::Repl);
+        // `-> ` continues the input typed at the REPL before it (mysql).
+        let repl_continued = region
+            .as_ref()
+            .filter(|r| r.kind == RegionKind::Repl && body.trim_start().starts_with("-> "))
+            .and_then(|r| r.why.strip_prefix("output of "))
+            .map(str::to_owned);
+        if let Some(program) = repl_continued {
+            out.repl.push(dropped(span, body, &program));
+            continue;
+        }
         if line.start >= covered && !repl_gap {
             if let Some(still) = region.take().and_then(|r| r.continues(body)) {
                 out.output.push(dropped(span, body, &still.why));
@@ -422,10 +432,6 @@ fn is_yaml_key(line: &str) -> bool {
 pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
     if line.starts_with(">>> ") {
         return Some(("python".to_owned(), 4));
-    }
-    // mysql's continuation prompt.
-    if line.starts_with("-> ") {
-        return Some(("mysql".to_owned(), 3));
     }
     // psql: `dbname=# `, `dbname=> `, continuation `dbname-# `.
     let word = line.split(' ').next().unwrap_or(line);
