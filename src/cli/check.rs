@@ -10,6 +10,7 @@ use crate::diag::{self, DiagnosticJson, Style};
 use crate::exit;
 use crate::lint::{self, LintOptions};
 use crate::model::meta::parse_duration;
+use crate::model::{BlockRole, CheckOrigin, Mode, Runbook};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -29,6 +30,11 @@ pub struct CheckArgs {
     /// (comrak, as GitHub does) and report annotations a reader would see.
     #[arg(long)]
     render: bool,
+    /// Say for every fenced block what litops makes of it (a step, an
+    /// inferred step, a check, output or documentation) and why, before
+    /// the diagnostics.
+    #[arg(long, conflicts_with = "format")]
+    explain: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,6 +140,9 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
                 _ => out.diagnostics_style(out.color_stdout),
             };
             for (runbook, diagnostics) in &linted {
+                if args.explain {
+                    out.stdout(&crate::markup::for_terminal(&explain(runbook)));
+                }
                 // The source lines under each diagnostic with control and
                 // bidi characters made visible, at the same offsets.
                 let shown = crate::source::SourceFile::new(
@@ -158,6 +167,74 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// Every block of a runbook, in order, with what it is and why.
+pub fn explain(runbook: &Runbook) -> String {
+    use std::fmt::Write as _;
+    let mut entries: Vec<(usize, String)> = Vec::new();
+    let at = |span: crate::source::Span| {
+        format!(
+            "{}:{}",
+            runbook.file.name(),
+            runbook.file.position(span.start).line
+        )
+    };
+    for step in &runbook.steps {
+        let mode = match step.mode {
+            Mode::Run => "",
+            Mode::Skip => " [skip: shown, never run]",
+            Mode::Manual => " [manual: done by a person]",
+        };
+        let mut text = match &step.inferred {
+            Some(why) => format!(
+                "{}: inferred step `{}`{mode}: {why}\n",
+                at(step.span),
+                step.id
+            ),
+            None => format!(
+                "{}: step `{}`{mode}: a `{}` block\n",
+                at(step.span),
+                step.id,
+                step.lang
+            ),
+        };
+        for what in crate::plan::inferred(runbook, step)
+            .iter()
+            .skip(usize::from(step.inferred.is_some()))
+        {
+            let _ = writeln!(text, "    {what}");
+        }
+        entries.push((step.span.start, text));
+    }
+    for block in &runbook.blocks {
+        let owner = runbook.steps.iter().find(|s| {
+            s.checks
+                .iter()
+                .any(|c| c.origin == CheckOrigin::Block && c.span == block.span)
+        });
+        if let Some(step) = owner {
+            entries.push((
+                block.span.start,
+                format!("{}: check of step `{}`\n", at(block.span), step.id),
+            ));
+            continue;
+        }
+        let kind = match block.role {
+            BlockRole::Check => "check",
+            BlockRole::Output => "output",
+            BlockRole::Data => "documentation",
+        };
+        entries.push((
+            block.span.start,
+            format!("{}: {kind}: {}\n", at(block.span), block.why),
+        ));
+    }
+    entries.sort_by_key(|(start, _)| *start);
+    let mut out: String = entries.into_iter().map(|(_, text)| text).collect();
+    // A blank line between the account and the diagnostics.
+    out.push('\n');
+    out
 }
 
 fn plural(n: usize) -> &'static str {

@@ -85,6 +85,9 @@ pub fn outline(runbook: &Runbook) -> String {
             if step.interactive {
                 tags.push("interactive".to_owned());
             }
+            if step.is_inferred() {
+                tags.push("inferred".to_owned());
+            }
             if let Some(t) = step.timeout {
                 tags.push(format!("timeout {}", humantime::format_duration(t)));
             }

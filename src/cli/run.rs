@@ -55,6 +55,11 @@ pub struct ExecArgs {
     /// unapproved gates stop the run before its first step.
     #[arg(long)]
     unattended: bool,
+    /// Run steps that litops inferred (a block without a language, output
+    /// or REPL input left out) in an unattended run; without it, or an
+    /// approved plan, such a run stops before its first step.
+    #[arg(long)]
+    accept_inferred: bool,
     /// Timeout for steps that set none (e.g. 10m); the runbook's `litops.timeout` wins.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     timeout: Option<Duration>,
@@ -497,7 +502,12 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         )?;
     }
     if unattended {
+        if !args.accept_inferred && approved.is_none() {
+            refuse_inferred(&plan, out)?;
+        }
         refuse_unattended(&plan, &approvals, out)?;
+    } else {
+        show_inferred(&plan, out);
     }
     let confirm_word = runbook
         .settings
@@ -1016,6 +1026,56 @@ fn check_approved(
         .collect();
     approvals.reviewers = approved.approvers();
     Ok(())
+}
+
+/// The steps that would run (or be done by hand) though they exist, or lost
+/// lines, only by a heuristic.
+fn inferred_steps(plan: &Plan) -> Vec<&plan::PlanStep> {
+    plan.steps
+        .iter()
+        .filter(|s| s.status != Status::Skip && !s.inferred.is_empty())
+        .collect()
+}
+
+fn describe_inferred(steps: &[&plan::PlanStep]) -> String {
+    let mut text = String::new();
+    for step in steps {
+        text.push_str(&format!("  {}  ({})\n", step.id, step.location));
+        for what in &step.inferred {
+            text.push_str(&format!("    {what}\n"));
+        }
+    }
+    text
+}
+
+/// Unattended, nobody sees what was inferred: only a reviewer (an approved
+/// plan) or `--accept-inferred` lets it run.
+fn refuse_inferred(plan: &Plan, out: &Output) -> Result<(), u8> {
+    let steps = inferred_steps(plan);
+    if steps.is_empty() {
+        return Ok(());
+    }
+    out.error(format!(
+        "{} step{} inferred, not written as {}; nothing was run:\n{}run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text)",
+        steps.len(),
+        if steps.len() == 1 { " is" } else { "s are" },
+        if steps.len() == 1 { "a step" } else { "steps" },
+        describe_inferred(&steps)
+    ));
+    Err(exit::GATE_NOT_APPROVED)
+}
+
+/// A person running the runbook sees what litops inferred before it runs.
+fn show_inferred(plan: &Plan, out: &Output) {
+    let steps = inferred_steps(plan);
+    if !steps.is_empty() {
+        out.warning(format!(
+            "litops inferred {} step{} (check what runs before approving):\n{}",
+            steps.len(),
+            if steps.len() == 1 { "" } else { "s" },
+            describe_inferred(&steps).trim_end()
+        ));
+    }
 }
 
 fn refuse_unattended(plan: &Plan, approvals: &Approvals, out: &Output) -> Result<(), u8> {

@@ -6,8 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::annotations::{self, StepOptions};
+use super::classify;
 use super::*;
-use crate::shell::{self, AssignmentKind, prompt};
+use crate::shell::{self, AssignmentKind};
 use crate::syntax::{CodeBlock, Document, Item};
 
 /// Builds the model. Problems are collected in `Runbook::diagnostics`.
@@ -91,9 +92,6 @@ fn compile_with(engine: &crate::checks::Engine, runbook: &mut Runbook) {
     runbook.diagnostics.extend(found);
 }
 
-const SHELL_LANGS: &[&str] = &["bash", "sh", "shell", "zsh", "ksh"];
-const OUTPUT_LANGS: &[&str] = &["text", "txt", "output", "log", "plaintext", "plain"];
-
 /// Pass 1: the heading tree, steps and other blocks.
 fn read_items(runbook: &mut Runbook, items: &[Item]) {
     let mut open: Vec<usize> = vec![0];
@@ -139,25 +137,23 @@ fn read_items(runbook: &mut Runbook, items: &[Item]) {
                         section,
                         last_step.filter(|(i, _)| *i + 1 == index),
                     );
-                } else if let Some(step) = make_step(runbook, code, section, prose.take(), &lang) {
-                    runbook.sections[section].steps.push(runbook.steps.len());
-                    last_step = Some((index, runbook.steps.len()));
-                    runbook.steps.push(step);
                 } else {
-                    let role = if lang.is_empty()
-                        || OUTPUT_LANGS.contains(&lang.as_str())
-                        || prompt::is_session_lang(&lang)
-                    {
-                        BlockRole::Output
-                    } else {
-                        BlockRole::Data
-                    };
-                    runbook.blocks.push(DocBlock {
-                        lang: code.lang().map(str::to_owned),
-                        section,
-                        span: code.span,
-                        role,
-                    });
+                    match classify::read(code, &lang) {
+                        Ok(reading) => {
+                            let step =
+                                make_step(runbook, code, section, prose.take(), &lang, reading);
+                            runbook.sections[section].steps.push(runbook.steps.len());
+                            last_step = Some((index, runbook.steps.len()));
+                            runbook.steps.push(step);
+                        }
+                        Err((role, why)) => runbook.blocks.push(DocBlock {
+                            lang: code.lang().map(str::to_owned),
+                            section,
+                            span: code.span,
+                            role,
+                            why,
+                        }),
+                    }
                 }
             }
             Item::Other(_) => {}
@@ -193,15 +189,9 @@ fn make_step(
     section: usize,
     prose: Option<&str>,
     lang: &str,
-) -> Option<Step> {
-    let session = prompt::is_session_lang(lang);
-    if !session && !SHELL_LANGS.contains(&lang) {
-        return None;
-    }
-    let text = prompt::commands(&code.content, session).unwrap_or_else(|| code.content.clone());
-    if session && text.as_str().trim().is_empty() {
-        return None;
-    }
+    reading: classify::Reading,
+) -> Step {
+    let text = reading.text;
     let d = &mut runbook.diagnostics;
     let attrs = code
         .annotation
@@ -254,7 +244,12 @@ fn make_step(
         attempts: options.retry.unwrap_or(DEFAULT_ATTEMPTS),
         interval: options.interval.unwrap_or(DEFAULT_INTERVAL),
     });
-    Some(Step {
+    // Input to a REPL is not bash: a person types it (unless marked `skip`).
+    let mode = match options.mode {
+        Mode::Run if !reading.repl.is_empty() => Mode::Manual,
+        mode => mode,
+    };
+    Step {
         id: options
             .name
             .as_ref()
@@ -273,7 +268,7 @@ fn make_step(
         },
         timeout: options.timeout,
         interactive: options.interactive,
-        mode: options.mode,
+        mode,
         when: options.when,
         alternative: options.alt,
         continue_on_error: options.continue_on_error,
@@ -283,7 +278,10 @@ fn make_step(
         tags: options.tags,
         exclude_from_run_all: options.exclude_from_run_all,
         uses: Vec::new(),
-    })
+        inferred: reading.inferred,
+        output: reading.output,
+        repl: reading.repl,
+    }
 }
 
 fn first_sentence(text: &str) -> Option<String> {
@@ -315,6 +313,10 @@ fn attach_check(
         section,
         span: code.span,
         role: BlockRole::Check,
+        why: match step {
+            Some(_) => "a check of the step before it".to_owned(),
+            None => "a check that follows no shell block (check-orphan)".to_owned(),
+        },
     });
     match step {
         Some((_, step)) => runbook.steps[step].checks.push(Check {

@@ -9,6 +9,7 @@
 //! diagnostic with a span.
 
 pub mod annotations;
+mod classify;
 mod dialects;
 mod lower;
 pub mod meta;
@@ -24,6 +25,7 @@ pub use meta::{Meta, Preflight, Settings, VarDecl};
 pub use slug::slugify;
 
 use crate::diag::Diagnostic;
+use crate::shell::classify::Dropped;
 use crate::shell::{Risk, Script};
 use crate::source::{MappedText, SourceFile, Span};
 use crate::syntax::Container;
@@ -91,12 +93,25 @@ pub struct Step {
     pub exclude_from_run_all: bool,
     /// The runbook variables this step uses, and how (filled by lowering).
     pub uses: Vec<(String, UseKind)>,
+    /// Why the block is a step though it was not written as one (no
+    /// language, a session without prompts): `None` for a shell block.
+    pub inferred: Option<String>,
+    /// Lines of the block read as output and left out of what runs.
+    pub output: Vec<Dropped>,
+    /// Lines typed at a REPL's prompt: input to that program, never bash.
+    pub repl: Vec<Dropped>,
 }
 
 impl Step {
     /// The source text of a span of [`Step::text`].
     pub fn source_span(&self, span: Span) -> Span {
         self.text.source_span(span)
+    }
+
+    /// Whether the step exists, or lost lines, only because of a heuristic
+    /// (a reviewer should see it before it runs unattended).
+    pub fn is_inferred(&self) -> bool {
+        self.inferred.is_some() || !self.output.is_empty() || !self.repl.is_empty()
     }
 
     /// Whether this step uses variable `name` in this way.
@@ -274,6 +289,9 @@ pub struct DocBlock {
     #[serde(skip)]
     pub span: Span,
     pub role: BlockRole,
+    /// Why the block is not a step (for `check --explain`).
+    #[serde(skip)]
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

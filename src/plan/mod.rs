@@ -133,6 +133,12 @@ pub struct PlanStep {
     /// environment does not change.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What litops inferred rather than read as written: the block is a step
+    /// by a heuristic, or lines were left out as output or REPL input. An
+    /// unattended run refuses such a step unless it is approved or
+    /// `--accept-inferred` is given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inferred: Vec<String>,
 }
 
 /// What a `when` condition says before the run.
@@ -396,7 +402,31 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
         },
         errors,
         notes: resolved.notes,
+        inferred: inferred(runbook, step),
     }
+}
+
+/// What was inferred about a step, one line each, with file positions.
+pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
+    let mut out: Vec<String> = step.inferred.iter().cloned().collect();
+    let line = |span: Span| runbook.file.position(span.start).line;
+    for d in &step.output {
+        out.push(format!(
+            "line {} is output, not run ({}): {}",
+            line(d.span),
+            d.why,
+            d.line.trim()
+        ));
+    }
+    for d in &step.repl {
+        out.push(format!(
+            "line {} is input to {}, not bash: {}",
+            line(d.span),
+            d.why,
+            d.line.trim()
+        ));
+    }
+    out
 }
 
 /// The condition's value, and the variable it still needs, if any.
@@ -473,6 +503,15 @@ fn status(runbook: &Runbook, step: &Step, bindings: &Bindings) -> (Status, Optio
         }
     }
     if step.mode == Mode::Manual {
+        if let Some(first) = step.repl.first() {
+            return (
+                Status::Manual,
+                Some(format!(
+                    "input to {} (not bash): done by a person, confirmed in the run",
+                    first.why
+                )),
+            );
+        }
         return (
             Status::Manual,
             Some("marked `manual`: done by a person, confirmed in the run".to_owned()),

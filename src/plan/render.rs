@@ -110,7 +110,12 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
         Status::Manual => " [manual]",
         Status::Choose => " [choose]",
     };
-    let _ = writeln!(out, "\n{n:>3}. {}{marker}", step.id);
+    let inferred = if step.inferred.is_empty() {
+        ""
+    } else {
+        " [inferred]"
+    };
+    let _ = writeln!(out, "\n{n:>3}. {}{marker}{inferred}", step.id);
     let _ = writeln!(
         out,
         "     {}  ({})",
@@ -179,6 +184,9 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     for note in &step.notes {
         let _ = writeln!(out, "     note: {note}");
     }
+    for what in &step.inferred {
+        let _ = writeln!(out, "     inferred: {what}");
+    }
 }
 
 /// The plan as a Markdown review checklist.
@@ -245,6 +253,9 @@ pub fn render_markdown(plan: &Plan) -> String {
         }
         if step.gate.required {
             let _ = writeln!(out, "**Gate:** {}\n", step.gate.reasons.join("; "));
+        }
+        for what in &step.inferred {
+            let _ = writeln!(out, "**Inferred:** {}\n", what.replace('`', "'"));
         }
         let fence = if step.script.contains("```") {
             "````"

@@ -6,6 +6,7 @@
 //! `export` assignments, `read`/`for` variables), placeholders and risky
 //! commands. All spans are offsets in the text given to [`read`].
 
+pub mod classify;
 pub mod context;
 pub mod lexer;
 pub mod placeholder;

@@ -2,6 +2,7 @@
 //! start with `$ `) mix prompted commands with the output they printed. Only
 //! the prompted lines run; the rest is kept as expected output.
 
+use crate::shell::classify::{Dropped, repl_prompt};
 use crate::source::{MappedText, Span};
 use crate::syntax::fence::line_spans;
 
@@ -14,31 +15,45 @@ pub fn is_session_lang(lang: &str) -> bool {
 }
 
 /// The commands of a prompted block, or `None` if the block is a plain script.
-///
-/// `session` blocks accept `$ ` and `# ` (root) prompts; in a script block only
-/// `$ ` counts, and only if the first command line has it, since `# ` there is
-/// a comment. Lines after a prompt that start with `> ` (bash's PS2), or that
-/// follow a line ending in `\`, continue the command.
 pub fn commands(content: &MappedText, session: bool) -> Option<MappedText> {
+    read(content, session).map(|s| s.commands)
+}
+
+/// A prompted block: the commands after prompts, and the lines typed at a
+/// REPL's prompt (`postgres=# …`), which are input to that program.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    pub commands: MappedText,
+    pub repl: Vec<Dropped>,
+}
+
+/// Reads a prompted block, or `None` if the block is a plain script.
+///
+/// `session` blocks accept `$ ` and `# ` (root) prompts; in a script block
+/// `# ` is a comment, so there only the other prompts count, and only if the
+/// first command line has one. The other prompts are `user@host:path$ `,
+/// `[user@host dir]# ` and PowerShell's `PS> ` / `PS C:\dir> `. Lines after a
+/// prompt that start with `> ` (bash's PS2), or that follow a line ending in
+/// `\`, continue the command.
+pub fn read(content: &MappedText, session: bool) -> Option<Session> {
     let text = content.as_str();
-    let prompts: &[&str] = if session { &["$ ", "# "] } else { &["$ "] };
     if !session {
         let first = text
             .lines()
             .map(str::trim_start)
             .find(|l| !l.is_empty() && !l.starts_with('#'))?;
-        if !first.starts_with("$ ") && first != "$" {
+        if prompt_len(first, false).is_none() && first != "$" {
             return None;
         }
     }
-    let mut out = MappedText::new();
+    let mut out = Session::default();
     let mut continuing = false;
     for line in line_spans(text) {
         let raw = &text[line.start..line.end];
         let trimmed = raw.trim_start();
         let indent = raw.len() - trimmed.len();
-        let taken = if let Some(prompt) = prompts.iter().find(|p| trimmed.starts_with(**p)) {
-            Some(indent + prompt.len())
+        let taken = if let Some(prompt) = prompt_len(trimmed, session) {
+            Some(indent + prompt)
         } else if continuing {
             Some(indent + if trimmed.starts_with("> ") { 2 } else { 0 })
         } else {
@@ -49,15 +64,65 @@ pub fn commands(content: &MappedText, session: bool) -> Option<MappedText> {
                 let piece = content.slice(Span::new(line.start + skip, line.end));
                 let body = piece.as_str().trim_end_matches('\n');
                 continuing = body.ends_with('\\') || next_is_ps2(text, line.end);
-                out.push(piece.as_str(), piece.source_offset(0));
+                out.commands.push(piece.as_str(), piece.source_offset(0));
                 if !piece.as_str().ends_with('\n') {
-                    out.push("\n", content.source_offset(line.end.saturating_sub(1)));
+                    out.commands
+                        .push("\n", content.source_offset(line.end.saturating_sub(1)));
                 }
             }
-            None => continuing = false,
+            None => {
+                continuing = false;
+                if let Some((program, _)) = repl_prompt(trimmed) {
+                    let body = raw.trim_end_matches('\n');
+                    out.repl.push(Dropped {
+                        span: content.source_span(Span::new(line.start, line.start + body.len())),
+                        line: body.to_owned(),
+                        why: program,
+                    });
+                }
+            }
         }
     }
     Some(out)
+}
+
+/// The length of the shell prompt `line` starts with, if any.
+fn prompt_len(line: &str, session: bool) -> Option<usize> {
+    if line.starts_with("$ ") || (session && line.starts_with("# ")) {
+        return Some(2);
+    }
+    // `user@host:~/dir$ `, `root@node#`: one word ending in the prompt sign.
+    if let Some((word, _)) = line.split_once(' ')
+        && let Some(who) = word.strip_suffix('$').or_else(|| word.strip_suffix('#'))
+        && let Some((user, host)) = who.split_once('@')
+    {
+        let host = host.split(':').next().unwrap_or(host);
+        if is_name(user) && is_name(host) {
+            return Some(word.len() + 1);
+        }
+    }
+    // `[root@node ~]# `, `[user@host dir]$ `.
+    if let Some(inner) = line.strip_prefix('[')
+        && let Some(close) = inner.find(']')
+        && inner[..close].contains('@')
+        && (inner[close + 1..].starts_with("# ") || inner[close + 1..].starts_with("$ "))
+    {
+        return Some(close + 4);
+    }
+    // PowerShell: `PS> `, `PS C:\Users\me> `.
+    if let Some(rest) = line.strip_prefix("PS")
+        && (rest.starts_with("> ") || rest.starts_with(' '))
+        && let Some(end) = rest.find("> ")
+    {
+        return Some(2 + end + 2);
+    }
+    None
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
 fn next_is_ps2(text: &str, at: usize) -> bool {
@@ -86,6 +151,43 @@ mod tests {
             commands(&prompted, false).map(|m| m.as_str().to_owned()),
             Some("ls -l\n".into())
         );
+    }
+
+    #[test]
+    fn user_host_bracket_and_powershell_prompts() {
+        let text = "user@host:~/app$ kubectl get pods\nNAME READY\n[root@node ~]# systemctl restart kubelet\nPS> kubectl version\nPS C:\\Users\\me> helm list\nroot@db# whoami\n";
+        for session in [true, false] {
+            let got = commands(&MappedText::contiguous(text, 0), session).expect("prompted");
+            assert_eq!(
+                got.as_str(),
+                "kubectl get pods\nsystemctl restart kubelet\nkubectl version\nhelm list\nwhoami\n"
+            );
+        }
+        // Not prompts: a mail address, a test, redirection.
+        for line in ["me@example.com is the owner", "[ -f x ] && echo", "PSQL> x"] {
+            assert_eq!(prompt_len(line, true), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn repl_lines_in_a_session_are_kept_apart() {
+        let text =
+            "$ psql -U app\napp=# select 1;\n ?column?\n$ redis-cli\n127.0.0.1:6379> GET k\n";
+        let got = read(&MappedText::contiguous(text, 0), true).expect("prompted");
+        assert_eq!(got.commands.as_str(), "psql -U app\nredis-cli\n");
+        let repl: Vec<(&str, &str)> = got
+            .repl
+            .iter()
+            .map(|d| (d.line.as_str(), d.why.as_str()))
+            .collect();
+        assert_eq!(
+            repl,
+            vec![
+                ("app=# select 1;", "psql"),
+                ("127.0.0.1:6379> GET k", "redis-cli")
+            ]
+        );
+        assert_eq!(got.repl[0].span, Span::new(14, 29));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod cases;
 mod checks;
+mod classify;
 mod cli;
 mod dialects;
 mod faults;

@@ -1,0 +1,618 @@
+//! Which lines of a block a person would type into a shell.
+//!
+//! Runbooks paste output under the command that printed it (`NAME  READY`
+//! tables, `deployment.apps/web created`, JSON), and write input to other
+//! programs (`postgres=# select 1;`, `redis> GET k`) in shell blocks. Bash
+//! would run all of it. This module tells those lines apart from commands,
+//! and says whether an untagged block reads as shell commands at all. It
+//! only looks at the text: whether a command is known comes from a table
+//! built in here, never from the machine's `PATH`, so a plan is the same
+//! wherever it is made.
+
+use crate::shell;
+use crate::source::{MappedText, Span};
+use crate::syntax::fence::line_spans;
+
+/// Commands and builtins people write in runbooks. A first word found here
+/// (or a `./script` path) is what makes an untagged line a command.
+#[rustfmt::skip]
+const COMMANDS: &[&str] = &[
+    "[", "[[", "alias", "ansible", "ansible-playbook", "apk", "apt", "apt-get", "argo",
+    "argocd", "awk", "aws", "az", "base64", "basename", "bash", "bq", "brew", "buildah", "bundle",
+    "bunzip2", "bzip2", "cargo", "cat", "cd", "certbot", "cfssl", "chgrp", "chmod", "choco",
+    "chown", "chroot", "cilium", "clusterctl", "cmctl", "colima", "column", "composer", "consul",
+    "cosign", "cp", "crane", "createdb", "crictl", "crontab", "ctr", "curl", "curlie", "cut",
+    "dapr", "date", "dd", "declare", "df", "diff", "dig", "dirname", "dnf", "docker",
+    "docker-compose", "doctl", "dropdb", "du", "echo", "eksctl", "env", "envsubst", "etcdctl",
+    "etcdutl", "eval", "exec", "exit", "export", "false", "fdisk", "file", "find", "flux", "free",
+    "fsck", "gcloud", "gh", "git", "go", "gpg", "grep", "groupadd", "gsutil", "gunzip", "gzip",
+    "hcloud", "head", "helm", "helmfile", "host", "hostname", "hostnamectl", "htop", "http",
+    "ibmcloud", "id", "ifconfig", "install", "iostat", "ip", "iptables", "istioctl", "java",
+    "journalctl", "jq", "jwt", "k0s", "k3d", "k3s", "k9s", "kapp", "kctrl", "kill", "killall",
+    "kind", "kn", "ko", "kopia", "kops", "kubeadm", "kubebuilder", "kubectl",
+    "kubectl-argo-rollouts", "kubectx", "kubens", "kubeseal", "kustomize", "less", "lima",
+    "limactl", "linkerd", "linode-cli", "ln", "local", "logger", "ls", "lsblk", "lsof", "make",
+    "man", "mc", "md5sum", "microk8s", "minikube", "mkdir", "mkfs", "mktemp", "mongo", "mongosh",
+    "mount", "multipass", "mv", "mysql", "mysqladmin", "mysqldump", "nano", "nc", "nerdctl",
+    "netstat", "nix", "nmap", "node", "nohup", "npm", "npx", "nslookup", "oc", "oci", "openssl",
+    "operator-sdk", "opm", "packer", "pg_basebackup", "pg_ctl", "pg_dump", "pg_dumpall",
+    "pg_isready", "pg_restore", "pgrep", "php", "ping", "pip", "pip3", "pkill", "podman", "popd",
+    "printenv", "printf", "ps", "psql", "pulumi", "pushd", "pwd", "python", "python3", "rancher",
+    "rclone", "rdctl", "read", "readlink", "readonly", "realpath", "redis-cli", "redis-server",
+    "restic", "rke", "rke2", "rm", "rmdir", "rpm", "rsync", "ruby", "scp", "sed", "seq", "service",
+    "set", "sftp", "sh", "sha256sum", "shasum", "skaffold", "skopeo", "sleep", "snap", "sops",
+    "sort", "source", "ss", "ssh", "ssh-add", "ssh-copy-id", "ssh-keygen", "stat", "stern",
+    "su", "sudo", "swapoff", "sysctl", "systemctl", "tail", "talosctl", "tar", "tee", "telnet",
+    "terraform", "terragrunt", "test", "tilt", "time", "timeout", "tkn", "tofu", "top", "touch",
+    "tr", "traceroute", "trap", "true", "tsh", "ufw", "umask", "umount", "uname", "uniq", "unset",
+    "unzip", "uptime", "useradd", "usermod", "vagrant", "vault", "velero", "vi", "vim", "virsh",
+    "vtctlclient", "vtctldclient", "watch", "wc", "wget", "which", "whoami", "winget", "wsl",
+    "xargs", "xxd", "yarn", "yq", "ytt", "yum", "zip", "zypper",
+];
+
+/// Whether `word` names a command from the table (or a script by path).
+pub fn is_known_command(word: &str) -> bool {
+    if let Some(path) = word.strip_prefix("./").or_else(|| word.strip_prefix("../")) {
+        return !path.is_empty();
+    }
+    // `/usr/bin/kubectl`: the table's name with a directory in front.
+    let name = word.rsplit('/').next().unwrap_or(word);
+    COMMANDS.binary_search(&name).is_ok()
+}
+
+/// Whether a block without a language or prompts is shell commands: bash
+/// reads it without a problem and the first word of every command is known.
+pub fn reads_as_commands(text: &str) -> bool {
+    why_not_commands(text).is_none()
+}
+
+/// Why a block does not read as shell commands, if it does not.
+pub fn why_not_commands(text: &str) -> Option<String> {
+    let script = shell::read(text);
+    if let Some(problem) = script.problems.first() {
+        return Some(format!("bash would not read it ({})", problem.message));
+    }
+    if script.commands.is_empty() {
+        return Some("it holds no command".to_owned());
+    }
+    let mut any = false;
+    for command in &script.commands {
+        let body = text[command.span.start..command.span.end].trim_start();
+        if is_sentence(body) {
+            return Some(format!("`{}` reads as a sentence", body.trim_end()));
+        }
+        let first = body.split_whitespace().next().unwrap_or("");
+        // Compound commands (`for x in …`) start with a keyword; their inner
+        // commands are among `argvs` and checked like the rest.
+        let compound = shell::lexer::is_keyword(first);
+        for (i, argv) in command.argvs.iter().enumerate() {
+            if compound && i == 0 {
+                continue;
+            }
+            if let Some(word) = argv.iter().find(|w| !is_assignment(w)) {
+                if !is_known_command(word) {
+                    return Some(format!("`{word}` is not a known command"));
+                }
+                any = true;
+            }
+        }
+    }
+    // `level=info msg="…"` alone is a log line, not a script.
+    (!any).then(|| "it holds no command, only assignments".to_owned())
+}
+
+/// `make sure the cluster is up`: five or more plain words, no option, path,
+/// quote or operator. A person reads it; nobody types it.
+fn is_sentence(line: &str) -> bool {
+    let line = line.trim_end().trim_end_matches(['.', ',', '!', ':']);
+    !line.contains('\n')
+        && line.split_whitespace().count() >= 5
+        && line
+            .chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == ',')
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// A line of a block that is not bash, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// The line in the source file (without its newline).
+    pub span: Span,
+    pub line: String,
+    pub why: String,
+}
+
+/// A shell block split into what bash runs, the output pasted in it and the
+/// input typed to other programs (REPLs).
+#[derive(Debug, Clone, Default)]
+pub struct Split {
+    pub text: MappedText,
+    pub output: Vec<Dropped>,
+    /// Input to a REPL, with the program's name in `why`.
+    pub repl: Vec<Dropped>,
+}
+
+/// Splits a block that has no prompts: output and REPL input are taken out,
+/// the rest is kept as written (mapped to the file).
+pub fn split(content: &MappedText) -> Split {
+    let text = content.as_str();
+    let lines = line_spans(text);
+    // Most blocks are all commands: look at the lines alone before reading
+    // the block as bash.
+    if !lines
+        .iter()
+        .any(|l| suspect(&text[l.start..l.end]).is_some())
+    {
+        return Split {
+            text: content.clone(),
+            ..Split::default()
+        };
+    }
+    let script = shell::read(text);
+    let mut out = Split {
+        text: MappedText::new(),
+        ..Split::default()
+    };
+    // The end of the last kept command: lines before it continue it (a
+    // heredoc body, a `\` continuation, a quoted string over lines).
+    let mut covered = 0;
+    let mut region: Option<Region> = None;
+    for line in lines {
+        let raw = &text[line.start..line.end];
+        let body = raw.trim_end_matches('\n');
+        let span = content.source_span(Span::new(line.start, line.start + body.len()));
+        // psql leaves a blank line between a query and its answer: a blank
+        // line is kept, and the answer after it is still output.
+        let repl_gap =
+            body.trim().is_empty() && region.as_ref().is_some_and(|r| r.kind == RegionKind::Repl);
+        // `-> ` continues the input typed at the REPL before it (mysql).
+        let repl_continued = region
+            .as_ref()
+            .filter(|r| r.kind == RegionKind::Repl && body.trim_start().starts_with("-> "))
+            .and_then(|r| r.why.strip_prefix("output of "))
+            .map(str::to_owned);
+        if let Some(program) = repl_continued {
+            out.repl.push(dropped(span, body, &program));
+            continue;
+        }
+        if line.start >= covered && !repl_gap {
+            if let Some(still) = region.take().and_then(|r| r.continues(body)) {
+                out.output.push(dropped(span, body, &still.why));
+                region = still.open.then_some(still);
+                continue;
+            }
+            if let Some(program) = repl_prompt(body.trim_start()).map(|(p, _)| p) {
+                out.repl.push(dropped(span, body, &program));
+                // What follows is the program's answer, not commands.
+                region = Some(Region {
+                    why: format!("output of {program}"),
+                    kind: RegionKind::Repl,
+                    open: true,
+                });
+                continue;
+            }
+            if let Some(found) = suspect(body).filter(|r| r.confirmed(body, text, line.end)) {
+                out.output.push(dropped(span, body, &found.why));
+                region = found.open.then_some(found);
+                continue;
+            }
+        }
+        let piece = content.slice(line);
+        out.text.push(piece.as_str(), piece.source_offset(0));
+        covered = covered.max(
+            script
+                .commands
+                .iter()
+                .filter(|c| c.span.start >= line.start && c.span.start < line.end)
+                .map(|c| c.span.end)
+                .max()
+                .unwrap_or(0),
+        );
+    }
+    out
+}
+
+fn dropped(span: Span, line: &str, why: &str) -> Dropped {
+    Dropped {
+        span,
+        line: line.to_owned(),
+        why: why.to_owned(),
+    }
+}
+
+/// A run of output lines: a table goes on to its last row, JSON to its
+/// closing bracket, YAML to the end of its paragraph.
+#[derive(Debug, Clone)]
+struct Region {
+    why: String,
+    kind: RegionKind,
+    /// Whether lines after this one belong to it.
+    open: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RegionKind {
+    Line,
+    Table,
+    Json {
+        indent: usize,
+    },
+    Yaml,
+    /// After REPL input: the program's output, up to a known command.
+    Repl,
+}
+
+impl Region {
+    /// The region, if `line` still belongs to it.
+    fn continues(self, line: &str) -> Option<Region> {
+        let trimmed = line.trim();
+        match self.kind {
+            RegionKind::Json { indent } => {
+                let closing = matches!(trimmed, "}" | "]" | "}," | "],")
+                    && line.len() - line.trim_start().len() == indent;
+                Some(Region {
+                    open: !closing,
+                    ..self
+                })
+            }
+            _ if trimmed.is_empty() => None,
+            // Indented lines belong to the YAML value above them, even when
+            // they look like commands (`script: |` and a script under it).
+            RegionKind::Yaml if line.starts_with([' ', '\t', '-']) || trimmed.starts_with('#') => {
+                Some(self)
+            }
+            RegionKind::Table | RegionKind::Yaml | RegionKind::Repl => {
+                let first = trimmed.split_whitespace().next().unwrap_or("");
+                if is_known_command(first) || repl_prompt(trimmed).is_some() {
+                    None
+                } else {
+                    Some(self)
+                }
+            }
+            RegionKind::Line => None,
+        }
+    }
+
+    /// `{` alone also opens a bash group: it is JSON only if the next line
+    /// looks like JSON too.
+    fn confirmed(&self, line: &str, text: &str, next: usize) -> bool {
+        if !matches!(line.trim(), "{" | "[") {
+            return true;
+        }
+        let rest = text[next..].lines().map(str::trim).find(|l| !l.is_empty());
+        match rest {
+            Some(l) => {
+                l.starts_with('"') || l.starts_with('}') || l.starts_with(']') || l.starts_with('{')
+            }
+            None => false,
+        }
+    }
+}
+
+/// Whether a line (by itself) looks like output rather than a command.
+fn suspect(line: &str) -> Option<Region> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    let trimmed = line.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    if repl_prompt(trimmed).is_some() {
+        return Some(Region {
+            why: "REPL input".to_owned(),
+            kind: RegionKind::Line,
+            open: false,
+        });
+    }
+    let region = |why: &str, kind: RegionKind| {
+        Some(Region {
+            why: why.to_owned(),
+            kind,
+            open: kind != RegionKind::Line,
+        })
+    };
+    if trimmed.starts_with("Error from server") {
+        return region("an error message (`Error from server`)", RegionKind::Line);
+    }
+    if is_kind_name_verb(trimmed) {
+        return region("a result line (`kind/name verb`)", RegionKind::Line);
+    }
+    if is_table_header(trimmed) {
+        return region(
+            "a table of output (column headers and rows)",
+            RegionKind::Table,
+        );
+    }
+    let indent = line.len() - line.trim_start().len();
+    if matches!(trimmed, "{" | "[") || trimmed.starts_with("{\"") || trimmed.starts_with("[{") {
+        let closed_here = trimmed.len() > 1 && (trimmed.ends_with('}') || trimmed.ends_with(']'));
+        return Some(Region {
+            why: "JSON output".to_owned(),
+            kind: RegionKind::Json { indent },
+            open: !closed_here,
+        });
+    }
+    if is_yaml_key(trimmed) {
+        return region(
+            "`key: value` output (YAML, a description)",
+            RegionKind::Yaml,
+        );
+    }
+    None
+}
+
+/// `deployment.apps/web created`, `pod/web-0 condition met`.
+fn is_kind_name_verb(line: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "created",
+        "configured",
+        "unchanged",
+        "deleted",
+        "patched",
+        "labeled",
+        "annotated",
+        "scaled",
+        "restarted",
+        "exposed",
+        "edited",
+        "replaced",
+        "tainted",
+        "untainted",
+        "cordoned",
+        "uncordoned",
+        "drained",
+        "evicted",
+        "serverside-applied",
+        "condition met",
+        "rolled back",
+        "paused",
+        "resumed",
+        "autoscaled",
+    ];
+    let Some((resource, rest)) = line.split_once(' ') else {
+        return false;
+    };
+    let Some((kind, name)) = resource.split_once('/') else {
+        return false;
+    };
+    let kind_ok = !kind.is_empty()
+        && kind.starts_with(|c: char| c.is_ascii_lowercase())
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:".contains(c));
+    // `created (dry run)`, `created (server dry run)`.
+    let rest = rest.split(" (").next().unwrap_or(rest).trim_end();
+    kind_ok && name_ok && VERBS.contains(&rest)
+}
+
+/// `NAME   READY   STATUS`, `CONTAINER ID   IMAGE`: two or more upper-case
+/// columns, at least two spaces (or a tab) apart.
+fn is_table_header(line: &str) -> bool {
+    let columns: Vec<&str> = line
+        .split("  ")
+        .flat_map(|c| c.split('\t'))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    columns.len() >= 2
+        && columns.iter().all(|c| {
+            c.starts_with(|ch: char| ch.is_ascii_uppercase())
+                && c.chars().all(|ch| {
+                    ch.is_ascii_uppercase() || ch.is_ascii_digit() || " _-()%/.:".contains(ch)
+                })
+        })
+}
+
+/// `apiVersion: v1`, `status:`: a key bash would take for a command name.
+fn is_yaml_key(line: &str) -> bool {
+    let Some((key, rest)) = line.split_once(':') else {
+        return false;
+    };
+    (rest.is_empty() || rest.starts_with(' '))
+        && key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && !is_known_command(key)
+}
+
+/// The program a REPL prompt at the start of `line` belongs to, and the
+/// prompt's length: `postgres=# ` (psql), `mysql> `, `redis> `,
+/// `127.0.0.1:6379> ` (redis-cli), `>>> ` (python), `irb> ` / `irb(main):001:0> `.
+pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
+    if line.starts_with(">>> ") {
+        return Some(("python".to_owned(), 4));
+    }
+    // psql: `dbname=# `, `dbname=> `, continuation `dbname-# `.
+    let word = line.split(' ').next().unwrap_or(line);
+    if let Some(db) = ["=#", "=>", "-#", "->"]
+        .iter()
+        .find_map(|sign| word.strip_suffix(sign))
+        && is_word(db)
+    {
+        return Some(("psql".to_owned(), (word.len() + 1).min(line.len())));
+    }
+    let (head, _) = line.split_once("> ").or_else(|| {
+        line.strip_suffix('>')
+            .map(|h| (h, ""))
+            .filter(|_| !line.contains(' '))
+    })?;
+    let len = head.len() + 2.min(line.len() - head.len());
+    match head {
+        "mysql" | "MariaDB [(none)]" => return Some(("mysql".to_owned(), len)),
+        "redis" => return Some(("redis-cli".to_owned(), len)),
+        "irb" => return Some(("irb".to_owned(), len)),
+        _ => {}
+    }
+    if head.starts_with("MariaDB [") && head.ends_with(']') {
+        return Some(("mysql".to_owned(), len));
+    }
+    if head.starts_with("irb(") {
+        return Some(("irb".to_owned(), len));
+    }
+    if let Some((host, port)) = head.rsplit_once(':')
+        && port == "6379"
+        && !host.is_empty()
+        && !host.contains(' ')
+    {
+        return Some(("redis-cli".to_owned(), len));
+    }
+    None
+}
+
+fn is_word(s: &str) -> bool {
+    !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_for_binary_search() {
+        assert!(COMMANDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn known_commands() {
+        for word in ["kubectl", "./deploy.sh", "/usr/bin/kubectl", "sudo", "[["] {
+            assert!(is_known_command(word), "{word}");
+        }
+        for word in [
+            "NAME",
+            "apiVersion:",
+            "web-1",
+            "./",
+            "Error",
+            "~/.config/app.json",
+        ] {
+            assert!(!is_known_command(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn blocks_that_read_as_commands() {
+        assert!(reads_as_commands(
+            "kubectl get pods\nFOO=1 helm list | grep x\n"
+        ));
+        assert!(reads_as_commands(
+            "for p in a b; do\n  kubectl delete pod $p\ndone\n"
+        ));
+        assert!(reads_as_commands("# comment\nexport A=1\n./run.sh\n"));
+        assert!(!reads_as_commands("apiVersion: v1\nkind: Pod\n"));
+        assert!(!reads_as_commands("Hello world\n"));
+        assert!(!reads_as_commands("make sure the cluster is up.\n"));
+        assert!(reads_as_commands("sudo apt update\nmake install\n"));
+        assert!(!reads_as_commands("kubectl get pods\nNAME READY\n"));
+        assert!(!reads_as_commands("echo 'unclosed\n"));
+        assert!(!reads_as_commands("# only a comment\n"));
+        assert!(!reads_as_commands("err=\"failed\" key=\"ns/cert\"\n"));
+    }
+
+    type Lines = Vec<(String, String)>;
+
+    fn split_text(text: &str) -> (String, Lines, Lines) {
+        let s = split(&MappedText::contiguous(text, 0));
+        let pairs = |d: &[Dropped]| {
+            d.iter()
+                .map(|d| (d.line.clone(), d.why.clone()))
+                .collect::<Vec<_>>()
+        };
+        (s.text.as_str().to_owned(), pairs(&s.output), pairs(&s.repl))
+    }
+
+    #[test]
+    fn output_lines_are_taken_out() {
+        let (text, output, repl) = split_text(
+            "kubectl get pods\nNAME   READY   STATUS\nweb-1  1/1     Running\n\nkubectl apply -f x.yaml\ndeployment.apps/web created\nError from server (NotFound): x\n",
+        );
+        assert_eq!(text, "kubectl get pods\n\nkubectl apply -f x.yaml\n");
+        let lines: Vec<&str> = output.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "NAME   READY   STATUS",
+                "web-1  1/1     Running",
+                "deployment.apps/web created",
+                "Error from server (NotFound): x"
+            ]
+        );
+        assert!(repl.is_empty());
+    }
+
+    #[test]
+    fn heredocs_and_groups_are_commands() {
+        let block =
+            "kubectl apply -f - <<EOF\napiVersion: v1\nkind: Namespace\nEOF\n{\n  echo a\n}\n";
+        let (text, output, _) = split_text(block);
+        assert_eq!(text, block);
+        assert!(output.is_empty());
+    }
+
+    #[test]
+    fn json_and_yaml_after_a_command_are_output() {
+        let (text, output, _) = split_text(
+            "kubectl get cm x -o json\n{\n  \"a\": 1,\n  \"b\": {\n  }\n}\necho done\nkubectl get cm -o yaml\napiVersion: v1\ndata:\n  k: v\n\nls\n",
+        );
+        assert_eq!(
+            text,
+            "kubectl get cm x -o json\necho done\nkubectl get cm -o yaml\n\nls\n"
+        );
+        assert_eq!(output.len(), 8);
+        assert_eq!(output[0].1, "JSON output");
+        assert_eq!(output[5].1, "`key: value` output (YAML, a description)");
+    }
+
+    #[test]
+    fn a_script_under_a_yaml_key_is_part_of_the_yaml() {
+        let (text, output, _) = split_text(
+            "provision:\n  - mode: system\n    script: |\n      #!/bin/sh\n      mkdir -p /etc/x\n",
+        );
+        assert_eq!(text, "");
+        assert_eq!(output.len(), 5);
+    }
+
+    #[test]
+    fn repl_prompts() {
+        for (line, program) in [
+            ("postgres=# select 1;", "psql"),
+            ("pgbouncer=# show databases;", "psql"),
+            ("app=> \\dt", "psql"),
+            ("app-# where x", "psql"),
+            ("mysql> show tables;", "mysql"),
+            ("redis> GET k", "redis-cli"),
+            ("127.0.0.1:6379> KEYS *", "redis-cli"),
+            (">>> import os", "python"),
+            ("irb> puts 1", "irb"),
+            ("irb(main):001:0> puts 1", "irb"),
+        ] {
+            assert_eq!(
+                repl_prompt(line).map(|(p, _)| p),
+                Some(program.to_owned()),
+                "{line}"
+            );
+        }
+        for line in ["echo a > b", "kubectl get pods", "A=1 b", "> continued"] {
+            assert_eq!(repl_prompt(line), None, "{line}");
+        }
+        let (text, _, repl) = split_text("psql -U app\napp=# select 1;\n");
+        assert_eq!(text, "psql -U app\n");
+        assert_eq!(
+            repl,
+            vec![("app=# select 1;".to_owned(), "psql".to_owned())]
+        );
+    }
+}
