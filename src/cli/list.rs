@@ -79,6 +79,9 @@ pub fn outline(runbook: &Runbook) -> String {
             if step.interactive {
                 tags.push("interactive".to_owned());
             }
+            if !step.unreadable.is_empty() {
+                tags.push("cannot run".to_owned());
+            }
             if let Some(t) = step.timeout {
                 tags.push(format!("timeout {}", humantime::format_duration(t)));
             }
@@ -94,6 +97,9 @@ pub fn outline(runbook: &Runbook) -> String {
                     "{indent}      gate: {}",
                     step.gate.reasons().join("; ")
                 );
+            }
+            for reason in &step.unreadable {
+                let _ = writeln!(out, "{indent}      cannot run: {reason}");
             }
             for command in &step.script.commands {
                 let text = &step.text.as_str()[command.span.start..command.span.end];

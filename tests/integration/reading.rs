@@ -1,0 +1,110 @@
+//! Issue 12: runbooks read as people write them. Each pattern is a fixture
+//! written here, with the exact outline, steps and diagnostics expected.
+
+use crate::support::{TempRunbook, litops, redact_dir, stderr, stdout};
+
+/// Runs `litops ARGS FILE` on `text` (saved as `t.md`): exit code, stdout
+/// and stderr, with the temporary directory shown as `[TMP]`.
+fn cli(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let runbook = TempRunbook::new("t.md", text);
+    let output = litops()
+        .args(["--color", "never"])
+        .args(args)
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    let dir = runbook.dir.path();
+    (
+        output.status.code(),
+        redact_dir(&stdout(&output), dir),
+        redact_dir(&stderr(&output), dir),
+    )
+}
+
+/// The lines of `text` that start with `error`, `warning` or a diagnostic
+/// code line, which is all a test of refusals needs.
+fn summary_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with("error") || l.starts_with("  ") && !l.starts_with("   "))
+        .collect()
+}
+
+const BAD_ANNOTATION: &str =
+    "# T\n\n## A\n\n<!-- litops: bogus -->\n```bash\necho a\n```\n\n## B\n\n```bash\necho b\n```\n";
+const UNCLOSED: &str =
+    "# U\n\n## Good\n\n```bash\necho good\n```\n\n## Open\n\n```bash\necho open\n";
+const BAD_YAML: &str = "---\ntitle: [unclosed\n---\n# Fm\n\n## Go\n\n```bash\necho go\n```\n";
+
+#[test]
+fn m1_a_broken_block_is_a_step_that_cannot_run_not_a_refused_file() {
+    // (fixture, list's outline, the steps an unattended run refuses)
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            BAD_ANNOTATION,
+            "T\n[TMP]/t.md · 2 steps · 0 gated · 0 variables · 0 alternative groups\n\nA\n  ▸ a  [cannot run]\n      cannot run: unknown annotation `bogus` ([TMP]/t.md:5:14)\n      echo a\n\nB\n  ▸ b\n      echo b\n",
+            &["  a: unknown annotation `bogus` ([TMP]/t.md:5:14)"],
+        ),
+        (
+            UNCLOSED,
+            "U\n[TMP]/t.md · 2 steps · 0 gated · 0 variables · 0 alternative groups\n\nGood\n  ▸ good\n      echo good\n\nOpen\n  ▸ open  [cannot run]\n      cannot run: this fenced block is never closed ([TMP]/t.md:11:1)\n      echo open\n",
+            &["  open: this fenced block is never closed ([TMP]/t.md:11:1)"],
+        ),
+    ];
+    for (text, outline, refused) in cases {
+        let (code, out, _) = cli(text, &["list"]);
+        assert_eq!((code, out.as_str()), (Some(0), *outline), "{text}");
+        let (code, out, _) = cli(text, &["plan"]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            out.contains("error: the block cannot run as written: "),
+            "{out}"
+        );
+        let (code, out, err) = cli(text, &["run", "--unattended", "--no-transcript"]);
+        assert_eq!((code, out.as_str()), (Some(2), ""), "{err}");
+        let mut expected = vec![format!(
+            "error: {} step{} cannot run as written; nothing was run:",
+            refused.len(),
+            if refused.len() == 1 { "" } else { "s" }
+        )];
+        expected.extend(refused.iter().map(|s| s.to_string()));
+        expected.push("fix them (`litops check` shows where), or leave them out with --step/--section/--from/--to".to_owned());
+        let tail: Vec<&str> = err.lines().rev().take(expected.len()).collect();
+        let tail: Vec<String> = tail.into_iter().rev().map(str::to_owned).collect();
+        assert_eq!(tail, expected, "{err}");
+    }
+    // Only the broken step is refused: the others still run.
+    let (code, out, err) = cli(
+        BAD_ANNOTATION,
+        &["run", "--unattended", "--no-transcript", "--step", "b"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\nb\n"), "{out}");
+    let (code, out, err) = cli(
+        UNCLOSED,
+        &["run", "--unattended", "--no-transcript", "--step", "good"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\ngood\n"), "{out}");
+}
+
+#[test]
+fn m1_front_matter_that_is_not_yaml_is_reported_and_the_body_read() {
+    let (code, out, err) = cli(BAD_YAML, &["list"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            Some(0),
+            "Fm\n[TMP]/t.md · 1 step · 0 gated · 0 variables · 0 alternative groups\n\nGo\n  ▸ go\n      echo go\n"
+        )
+    );
+    assert!(err.starts_with("front-matter-yaml\n"), "{err}");
+    // A run needs its front matter (preflight, secrets, lock key): refused.
+    let (code, _, err) = cli(BAD_YAML, &["run", "--unattended", "--no-transcript"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        summary_lines(&err).last().copied(),
+        Some(
+            "error: [TMP]/t.md has 1 error outside its steps; fix it first (`litops check [TMP]/t.md` lists everything)"
+        )
+    );
+}
