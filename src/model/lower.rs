@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::annotations::{self, StepOptions};
 use super::*;
 use crate::shell::{self, AssignmentKind, prompt};
+use crate::syntax::fence::Click;
 use crate::syntax::{CodeBlock, Document, Item};
 
 /// Builds the model. Problems are collected in `Runbook::diagnostics`.
@@ -160,7 +161,9 @@ fn read_items(runbook: &mut Runbook, items: &[Item]) {
                     last_step = Some((index, runbook.steps.len()));
                     runbook.steps.push(step);
                 } else {
-                    let role = if lang.is_empty()
+                    let role = if code.click == Some(Click::Copy) {
+                        BlockRole::Data
+                    } else if lang.is_empty()
                         || OUTPUT_LANGS.contains(&lang.as_str())
                         || prompt::is_session_lang(&lang)
                     {
@@ -210,9 +213,17 @@ fn make_step(
     lang: &str,
 ) -> Option<Step> {
     let session = prompt::is_session_lang(lang);
-    if !session && !SHELL_LANGS.contains(&lang) {
+    // Killercoda: `{{exec}}` runs the block in the terminal whatever its
+    // language says; `{{copy}}` only copies it.
+    let clicked = match code.click {
+        Some(Click::Copy) => return None,
+        Some(Click::Exec) => true,
+        None => false,
+    };
+    if !session && !clicked && !SHELL_LANGS.contains(&lang) {
         return None;
     }
+    let lang = if lang.is_empty() { "bash" } else { lang };
     let text = prompt::commands(&code.content, session).unwrap_or_else(|| code.content.clone());
     if session && text.as_str().trim().is_empty() {
         return None;

@@ -80,6 +80,9 @@ pub struct CodeBlock {
     pub content: MappedText,
     pub closed: bool,
     pub container: Option<Container>,
+    /// Killercoda/Katacoda: closed with ```` ```{{exec}} ```` or
+    /// ```` ```{{copy}} ````, or inline `` `cmd`{{exec}} ``.
+    pub click: Option<fence::Click>,
 }
 
 impl CodeBlock {
@@ -95,7 +98,10 @@ pub fn parse(file: &SourceFile) -> Document {
     let mut doc = Document::default();
     let (front_matter, body_start) = front_matter::split(text, start, &mut doc.diagnostics);
     doc.front_matter = front_matter;
-    Reader::new(file, &mut doc).read(body_start);
+    // The parser reads a Killercoda closer (```{{exec}}) as the closing
+    // fence its authors meant; offsets are unchanged.
+    let seen = fence::blank_killercoda_closers(text);
+    Reader::new(file, &seen, &mut doc).read(body_start);
     doc
 }
 
@@ -111,19 +117,30 @@ fn options() -> Options {
 /// Folds pulldown-cmark's events into [`Item`]s.
 struct Reader<'a> {
     file: &'a SourceFile,
+    /// The file's text as the parser sees it (same offsets).
+    seen: &'a str,
     doc: &'a mut Document,
     heading: Option<Heading>,
     paragraph: Option<Prose>,
     code: Option<(Span, Option<CodeBlockKind<'a>>, MappedText)>,
     html: Option<(Span, MappedText)>,
     annotation: Option<Annotation>,
+    /// The last inline code span (text, source offset of the text and of its
+    /// opening backtick), for a
+    /// Killercoda `` `cmd`{{exec}} `` that follows it.
+    inline: Option<(String, usize, usize)>,
+    /// Inline `{{exec}}` commands, pushed as blocks after their paragraph.
+    clicked: Vec<CodeBlock>,
 }
 
 impl<'a> Reader<'a> {
-    fn new(file: &'a SourceFile, doc: &'a mut Document) -> Reader<'a> {
+    fn new(file: &'a SourceFile, seen: &'a str, doc: &'a mut Document) -> Reader<'a> {
         Reader {
             file,
+            seen,
             doc,
+            inline: None,
+            clicked: Vec::new(),
             heading: None,
             paragraph: None,
             code: None,
@@ -133,18 +150,30 @@ impl<'a> Reader<'a> {
     }
 
     fn read(mut self, base: usize) {
-        let text: &'a str = self.file.text();
-        let body = &text[base..];
+        let body = &self.seen[base..];
         for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
             let span = Span::new(range.start + base, range.end + base);
             self.event(event, span);
         }
+        self.flush_clicked();
         if let Some(annotation) = self.annotation.take() {
             self.detached(&annotation);
         }
     }
 
+    /// Inline `{{exec}}` commands become blocks after the text they are in.
+    fn flush_clicked(&mut self) {
+        for code in std::mem::take(&mut self.clicked) {
+            self.push(Item::Code(code));
+        }
+    }
+
     fn event(&mut self, event: Event<'a>, span: Span) {
+        // `cmd`{{exec}}: the tag must follow the code span directly.
+        let inline = self.inline.take();
+        if matches!(event, Event::Text(_)) {
+            self.inline = inline;
+        }
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
                 self.heading = Some(Heading {
@@ -170,7 +199,9 @@ impl<'a> Reader<'a> {
                 if let Some(prose) = self.paragraph.take() {
                     self.push(Item::Prose(prose));
                 }
+                self.flush_clicked();
             }
+            Event::End(TagEnd::Item) => self.flush_clicked(),
             Event::Start(Tag::CodeBlock(kind)) => {
                 let kind = match kind {
                     CodeBlockKind::Fenced(_) => Some(kind),
@@ -194,6 +225,25 @@ impl<'a> Reader<'a> {
                     html.push(&t, source_start(&t, span));
                 }
             }
+            Event::Code(t) if self.code.is_none() && self.heading.is_none() => {
+                let at = self
+                    .file
+                    .slice(span)
+                    .find(&*t)
+                    .map_or(span.start, |i| span.start + i);
+                self.inline = Some((t.to_string(), at, span.start));
+                if let Some(prose) = &mut self.paragraph {
+                    prose.text.push_str(&t);
+                }
+            }
+            Event::Text(t) if self.code.is_none() && self.inline.is_some() => {
+                if let Some((command, at, start)) = self.inline.take() {
+                    self.inline_click(&command, (at, start), &t, span);
+                }
+                if let Some(prose) = &mut self.paragraph {
+                    prose.text.push_str(&t);
+                }
+            }
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, _, content)) = &mut self.code {
                     let piece = MappedText::contiguous(&t, source_start(&t, span));
@@ -212,6 +262,43 @@ impl<'a> Reader<'a> {
             Event::Start(Tag::Table(_)) | Event::Rule => self.push(Item::Other(span)),
             _ => {}
         }
+    }
+
+    /// Killercoda's inline `` `cmd`{{exec}} ``: a one-line block that runs
+    /// (`{{copy}}` is text to copy, as in prose).
+    fn inline_click(
+        &mut self,
+        command: &str,
+        (at, start): (usize, usize),
+        after: &str,
+        span: Span,
+    ) {
+        let Some(rest) = after.strip_prefix("{{") else {
+            return;
+        };
+        let Some((word, _)) = rest.split_once("}}") else {
+            return;
+        };
+        if !matches!(word.split_whitespace().next(), Some("exec" | "execute")) {
+            return;
+        }
+        let mut content = MappedText::new();
+        content.push(command, at);
+        content.push("\n", at + command.len());
+        let end = span.start + 2 + word.len() + 2;
+        self.clicked.push(CodeBlock {
+            span: Span::new(start, end),
+            fence: None,
+            info: InfoString {
+                lang: Some("bash".to_owned()),
+                ..InfoString::default()
+            },
+            annotation: None,
+            content,
+            closed: true,
+            container: None,
+            click: Some(fence::Click::Exec),
+        });
     }
 
     fn push(&mut self, item: Item) {
@@ -278,14 +365,19 @@ impl<'a> Reader<'a> {
             &mut self.doc.diagnostics,
         );
         let lines: Vec<&str> = block_text.trim_end_matches('\n').split('\n').collect();
-        let closed = lines.len() > 1
-            && lines
-                .last()
-                .is_some_and(|last| fence::is_closing(last, open.marker, open.len));
+        let last = lines.last().filter(|_| lines.len() > 1);
+        let click = last
+            .and_then(|last| fence::killercoda_closing(last, open.marker, open.len))
+            .map(|(click, _)| click);
+        let closed = click.is_some()
+            || last.is_some_and(|last| fence::is_closing(last, open.marker, open.len));
         // The parser ends an unclosed fence at the end of its container; the
         // block's span then runs to there, trailing blank lines included.
         let span = Span::new(span.start, span.start + block_text.trim_end().len());
         self.push_code(span, Some((open.marker, open.len)), info, content, closed);
+        if let Some(Item::Code(code)) = self.doc.items.last_mut() {
+            code.click = click;
+        }
     }
 
     fn finish_indented(&mut self, span: Span, content: MappedText) {
@@ -350,6 +442,7 @@ impl<'a> Reader<'a> {
             content,
             closed,
             container: None,
+            click: None,
         }));
     }
 }
@@ -484,5 +577,28 @@ mod tests {
             Some("EKS")
         );
         assert_eq!(codes[1].lang(), Some("bash"));
+    }
+
+    #[test]
+    fn killercoda_closers_close_and_inline_exec_is_a_block() {
+        let d = doc(
+            "```shell\nls\n```{{exec}}\n\nRun `pwd`{{exec}} or `x`{{copy}}.\n\n```hcl\na\n```{{copy}}\n",
+        );
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+        let found: Vec<(&str, Option<fence::Click>, bool)> = codes(&d)
+            .iter()
+            .map(|c| (c.content.as_str(), c.click, c.closed))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("ls\n", Some(fence::Click::Exec), true),
+                ("pwd\n", Some(fence::Click::Exec), true),
+                ("a\n", Some(fence::Click::Copy), true),
+            ]
+        );
+        // The inline block comes after its paragraph, and maps to `pwd`.
+        assert!(matches!(&d.items[1], Item::Prose(p) if p.text.starts_with("Run pwd")));
+        assert_eq!(codes(&d)[1].content.source_offset(0), 30);
     }
 }

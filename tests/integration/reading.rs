@@ -108,3 +108,43 @@ fn m1_front_matter_that_is_not_yaml_is_reported_and_the_body_read() {
         )
     );
 }
+
+#[test]
+fn m2_killercoda_closers_and_inline_exec() {
+    // (fixture, list's outline): `{{exec}}` closes the block and makes a
+    // step whatever its language; `{{copy}}` closes it as text to copy.
+    let cases: &[(&str, &str)] = &[
+        (
+            "# K\n\n## Run\n\n```shell\nkubectl get ns\n```{{exec}}\n\n## After\n\n```bash\necho after\n```\n",
+            "K\n[TMP]/t.md · 2 steps · 0 gated · 0 variables · 0 alternative groups\n\nRun\n  ▸ run\n      kubectl get ns\n\nAfter\n  ▸ after\n      echo after\n",
+        ),
+        (
+            "# K\n\n## Run\n\n```\nuname -a\n```{{execute interrupt}}\n\n```bash\nrm -rf /tmp/x\n```{{copy}}\n\n```hcl\na = 1\n```{{copy}}\n",
+            "K\n[TMP]/t.md · 1 step · 0 gated · 0 variables · 0 alternative groups\n\nRun\n  ▸ run\n      uname -a\n",
+        ),
+        (
+            "# K\n\n## Run\n\nThen `kubectl get pods`{{exec}} as `admin`{{copy}}, not `ls`.\n\n- `echo listed`{{execute}}\n",
+            "K\n[TMP]/t.md · 2 steps · 0 gated · 0 variables · 0 alternative groups\n\nRun\n  ▸ run\n      kubectl get pods\n  ▸ run-2\n      echo listed\n",
+        ),
+    ];
+    for (text, outline) in cases {
+        let (code, out, err) = cli(text, &["list"]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(0), *outline, ""),
+            "{text}"
+        );
+        let (code, out, _) = cli(text, &["check", "--format", "short"]);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "checked 1 runbook: 0 errors, 0 warnings\n"),
+            "{text}"
+        );
+    }
+    // The inline command runs as written, and where it was written.
+    let (code, out, _) = cli(cases[2].0, &["plan", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(plan["steps"][0]["script"], "kubectl get pods\n");
+    assert_eq!(plan["steps"][0]["location"], "[TMP]/t.md:5:6");
+}
