@@ -148,3 +148,67 @@ fn m2_killercoda_closers_and_inline_exec() {
     assert_eq!(plan["steps"][0]["script"], "kubectl get pods\n");
     assert_eq!(plan["steps"][0]["location"], "[TMP]/t.md:5:6");
 }
+
+#[test]
+fn m7_steps_without_a_heading_or_under_the_title_are_listed() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "Intro.\n\n```bash\necho no-heading\n```\n",
+            "[TMP]/t.md\n[TMP]/t.md · 1 step · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ step\n      echo no-heading\n",
+        ),
+        (
+            "```bash\necho first\n```\n\n# Title\n\n```bash\necho under-title\n```\n\n## A\n\n```bash\necho a\n```\n\n# Second\n\n```bash\necho second\n```\n",
+            "Title\n[TMP]/t.md · 4 steps · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ title\n      echo first\n  ▸ title-2\n      echo under-title\n\nA\n  ▸ a\n      echo a\n\nSecond\n  ▸ second\n      echo second\n",
+        ),
+    ];
+    for (text, outline) in cases {
+        let (code, out, err) = cli(text, &["list"]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(0), *outline, ""),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn m7_list_format_json_is_the_outline() {
+    let text = "# J\n\n```bash\necho top\n```\n\n## Deploy\n\n<!-- litops: bogus -->\n```bash\nkubectl delete pod web-1\n```\n\n```bash {skip}\nexport API_TOKEN=s3cr3t-value\n```\n";
+    let (code, out, _) = cli(text, &["list", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let expected = serde_json::json!({
+        "schema_version": 1,
+        "file": "[TMP]/t.md",
+        "title": "J",
+        "sections": [
+            {"id": "", "title": "", "level": 0, "location": null, "steps": []},
+            {"id": "j", "title": "J", "level": 1, "location": "[TMP]/t.md:1:1", "steps": ["j"]},
+            {"id": "deploy", "title": "Deploy", "level": 2, "location": "[TMP]/t.md:7:1", "steps": ["deploy", "deploy-2"]}
+        ],
+        "steps": [
+            {
+                "id": "j", "section": "j", "location": "[TMP]/t.md:3:1", "lang": "bash",
+                "status": "run", "runnable": true, "not_runnable": [],
+                "gated": false, "gate_reasons": [], "interactive": false,
+                "commands": [{"text": "echo top", "label": null}]
+            },
+            {
+                "id": "deploy", "section": "deploy", "location": "[TMP]/t.md:10:1", "lang": "bash",
+                "status": "run", "runnable": false,
+                "not_runnable": ["unknown annotation `bogus` ([TMP]/t.md:9:14)"],
+                "gated": true, "gate_reasons": ["deletes Kubernetes resources"], "interactive": false,
+                "commands": [{"text": "kubectl delete pod web-1", "label": null}]
+            },
+            {
+                "id": "deploy-2", "section": "deploy", "location": "[TMP]/t.md:14:1", "lang": "bash",
+                "status": "skip", "runnable": false, "not_runnable": ["marked `skip`"],
+                "gated": false, "gate_reasons": [], "interactive": false,
+                "commands": [{"text": "export API_TOKEN=[REDACTED:API_TOKEN]", "label": null}]
+            }
+        ]
+    });
+    assert_eq!(json, expected, "{out}");
+    // Secret values are masked, as in the human outline.
+    assert!(!out.contains("s3cr3t-value"));
+}
