@@ -197,7 +197,7 @@ impl<'a> Reader<'a> {
             }
             Event::End(TagEnd::Paragraph) => {
                 if let Some(prose) = self.paragraph.take() {
-                    self.push(Item::Prose(prose));
+                    self.finish_paragraph(prose);
                 }
                 self.flush_clicked();
             }
@@ -369,11 +369,25 @@ impl<'a> Reader<'a> {
         let click = last
             .and_then(|last| fence::killercoda_closing(last, open.marker, open.len))
             .map(|(click, _)| click);
-        let closed = click.is_some()
+        let mut closed = click.is_some()
             || last.is_some_and(|last| fence::is_closing(last, open.marker, open.len));
         // The parser ends an unclosed fence at the end of its container; the
         // block's span then runs to there, trailing blank lines included.
         let span = Span::new(span.start, span.start + block_text.trim_end().len());
+        // Ended by its list item or block quote, not by the end of the file:
+        // that is where GitHub (CommonMark) ends it too, so that is the block.
+        if !closed && !self.file.text()[span.end..].trim().is_empty() {
+            closed = true;
+            self.doc.diagnostics.push(
+                Diagnostic::warning(
+                    "fence-closed-by-container",
+                    "this fenced block has no closing fence inside its list item or block quote; it ends where that ends",
+                )
+                .at(self.file.first_line(span))
+                .label("opened here")
+                .help("indent the closing fence like the opening one, so that it is inside the list item or quote"),
+            );
+        }
         self.push_code(span, Some((open.marker, open.len)), info, content, closed);
         if let Some(Item::Code(code)) = self.doc.items.last_mut() {
             code.click = click;
@@ -390,6 +404,39 @@ impl<'a> Reader<'a> {
             Some(Item::Prose(prose)) => container_of(&prose.text),
             _ => None,
         };
+        self.push_nested(nested, container);
+    }
+
+    /// `!!! note` or `=== "Tab"` with its indented body on the next lines
+    /// (no blank line between): CommonMark reads one paragraph, MkDocs
+    /// (Python-Markdown with pymdownx.superfences) reads the container's
+    /// body, where a fence may directly follow a line of text.
+    fn finish_paragraph(&mut self, prose: Prose) {
+        let text = self.file.slice(prose.span);
+        let lines = fence::line_spans(text);
+        let container = lines
+            .first()
+            .and_then(|first| container_of(&text[first.start..first.end]));
+        let Some(container) = container.filter(|_| lines.len() > 1) else {
+            self.push(Item::Prose(prose));
+            return;
+        };
+        let mut body = MappedText::new();
+        for line in &lines[1..] {
+            let s = &text[line.start..line.end];
+            let strip = s.len() - s.trim_start_matches(' ').len();
+            // A line indented less than the body's four spaces is not in it.
+            if strip < 4 {
+                break;
+            }
+            body.push(&s[4..], prose.span.start + line.start + 4);
+        }
+        let nested = fence::split_indented(&body);
+        self.push(Item::Prose(prose));
+        self.push_nested(nested, Some(container));
+    }
+
+    fn push_nested(&mut self, nested: Vec<fence::Nested>, container: Option<Container>) {
         for block in nested {
             let info = attrs::parse_info(&block.info, &mut self.doc.diagnostics);
             // An annotation inside the container, just above its fence.
@@ -600,5 +647,39 @@ mod tests {
         // The inline block comes after its paragraph, and maps to `pwd`.
         assert!(matches!(&d.items[1], Item::Prose(p) if p.text.starts_with("Run pwd")));
         assert_eq!(codes(&d)[1].content.source_offset(0), 30);
+    }
+
+    #[test]
+    fn a_container_body_right_after_its_marker_holds_fences() {
+        let d = doc("!!! note \"Careful\"\n    Run:\n    ```bash\n    ls\n    ```\nlazy\n");
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+        let codes = codes(&d);
+        assert_eq!(codes.len(), 1);
+        assert_eq!(codes[0].content.as_str(), "ls\n");
+        assert_eq!(codes[0].content.source_offset(0), 44);
+        assert_eq!(
+            codes[0]
+                .container
+                .as_ref()
+                .map(|c| (c.marker.as_str(), c.title.as_str())),
+            Some(("!!!", "Careful"))
+        );
+    }
+
+    #[test]
+    fn a_fence_ended_by_its_container_is_closed_with_a_warning() {
+        let d = doc("- a\n  ```bash\n  ls\n- b\n");
+        assert_eq!(codes(&d)[0].content.as_str(), "ls\n");
+        assert!(codes(&d)[0].closed);
+        let found: Vec<(&str, Option<Span>)> =
+            d.diagnostics.iter().map(|d| (d.code, d.span)).collect();
+        assert_eq!(
+            found,
+            [("fence-closed-by-container", Some(Span::new(6, 13)))]
+        );
+        // At the end of the file it is never closed.
+        let d = doc("- a\n  ```bash\n  ls\n");
+        assert!(!codes(&d)[0].closed);
+        assert_eq!(d.diagnostics[0].code, "fence-unterminated");
     }
 }

@@ -212,3 +212,41 @@ fn m7_list_format_json_is_the_outline() {
     // Secret values are masked, as in the human outline.
     assert!(!out.contains("s3cr3t-value"));
 }
+
+#[test]
+fn m2_fences_end_where_commonmark_and_mkdocs_end_them() {
+    // (fixture, list's outline, `check --format short`)
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            // The closing fence is indented less than the list item's
+            // content: the item (and the block) end before it, as on
+            // GitHub; that fence opens a block that runs to the end.
+            "# L\n\n1. Step:\n   ```bash\n   echo item\n  ```\n\n2. Next\n",
+            "L\n[TMP]/t.md · 1 step · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ l\n      echo item\n",
+            "[TMP]/t.md:4:4: warning[fence-closed-by-container]: this fenced block has no closing fence inside its list item or block quote; it ends where that ends\n  help: indent the closing fence like the opening one, so that it is inside the list item or quote\n[TMP]/t.md:6:3: error[fence-unterminated]: this fenced block is never closed\n  help: add a line containing only ``` after the block's last line; until then the rest of the file belongs to the block\nchecked 1 runbook: 1 error, 1 warning\n",
+        ),
+        (
+            "# Q\n\n> ```bash\n> echo quote\n\nafter\n\n```bash\necho after\n```\n",
+            "Q\n[TMP]/t.md · 2 steps · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ q\n      echo quote\n  ▸ q-2\n      echo after\n",
+            "[TMP]/t.md:3:3: warning[fence-closed-by-container]: this fenced block has no closing fence inside its list item or block quote; it ends where that ends\n  help: indent the closing fence like the opening one, so that it is inside the list item or quote\nchecked 1 runbook: 0 errors, 1 warning\n",
+        ),
+        (
+            // MkDocs: a fence right after a line of text in an admonition
+            // or tab whose body follows its marker line directly.
+            "# M\n\n!!! note\n    Run that:\n    ```bash\n    echo note\n    ```\n\n=== \"GKE\"\n    First:\n    ```bash\n    echo gke\n    ```\n\n=== \"EKS\"\n\n    Then:\n    ```bash\n    echo eks\n    ```\n",
+            "M\n[TMP]/t.md · 3 steps · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ m\n      echo note\n  ▸ m-2\n      echo gke\n  ▸ m-3\n      echo eks\n",
+            "checked 1 runbook: 0 errors, 0 warnings\n",
+        ),
+    ];
+    for (text, outline, check) in cases {
+        let (code, out, _) = cli(text, &["list"]);
+        assert_eq!((code, out.as_str()), (Some(0), *outline), "{text}");
+        let (_, out, _) = cli(text, &["check", "--format", "short"]);
+        assert_eq!(out, *check, "{text}");
+    }
+    // The step is the fenced block, where it is written in the tab.
+    let (_, out, _) = cli(cases[2].0, &["plan", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(plan["steps"][1]["script"], "echo gke\n");
+    assert_eq!(plan["steps"][1]["location"], "[TMP]/t.md:11:5");
+}
