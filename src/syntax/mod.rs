@@ -131,6 +131,9 @@ struct Reader<'a> {
     inline: Option<(String, usize, usize)>,
     /// Inline `{{exec}}` commands, pushed as blocks after their paragraph.
     clicked: Vec<CodeBlock>,
+    /// Where a MkDocs container body read from the source ends: indented
+    /// code blocks before this offset are already read.
+    consumed: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -141,6 +144,7 @@ impl<'a> Reader<'a> {
             doc,
             inline: None,
             clicked: Vec::new(),
+            consumed: 0,
             heading: None,
             paragraph: None,
             code: None,
@@ -395,6 +399,9 @@ impl<'a> Reader<'a> {
     }
 
     fn finish_indented(&mut self, span: Span, content: MappedText) {
+        if span.start < self.consumed {
+            return;
+        }
         let nested = fence::split_indented(&content);
         if nested.is_empty() {
             self.push_code(span, None, InfoString::default(), content, true);
@@ -421,16 +428,29 @@ impl<'a> Reader<'a> {
             self.push(Item::Prose(prose));
             return;
         };
+        // The body runs past the paragraph, over blank lines, to the first
+        // line indented less than four spaces (the indented code blocks the
+        // parser reads there are part of it, and skipped when they come).
+        let file = self.file.text();
+        let start = prose.span.start + lines[0].end;
         let mut body = MappedText::new();
-        for line in &lines[1..] {
-            let s = &text[line.start..line.end];
+        let mut end = start;
+        for line in fence::line_spans(&file[start..]) {
+            let s = &file[start + line.start..start + line.end];
             let strip = s.len() - s.trim_start_matches(' ').len();
-            // A line indented less than the body's four spaces is not in it.
-            if strip < 4 {
+            if s.trim().is_empty() {
+                body.push(
+                    s.trim_start_matches([' ', '\t']),
+                    start + line.start + strip,
+                );
+            } else if strip >= 4 {
+                body.push(&s[4..], start + line.start + 4);
+            } else {
                 break;
             }
-            body.push(&s[4..], prose.span.start + line.start + 4);
+            end = start + line.end;
         }
+        self.consumed = end;
         let nested = fence::split_indented(&body);
         self.push(Item::Prose(prose));
         self.push_nested(nested, Some(container));
@@ -651,11 +671,13 @@ mod tests {
 
     #[test]
     fn a_container_body_right_after_its_marker_holds_fences() {
-        let d = doc("!!! note \"Careful\"\n    Run:\n    ```bash\n    ls\n    ```\nlazy\n");
+        let d =
+            doc("!!! note \"Careful\"\n    Run:\n    ```bash\n    ls\n\n    pwd\n    ```\nlazy\n");
         assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
         let codes = codes(&d);
         assert_eq!(codes.len(), 1);
-        assert_eq!(codes[0].content.as_str(), "ls\n");
+        // A blank line in the block does not end the body.
+        assert_eq!(codes[0].content.as_str(), "ls\n\npwd\n");
         assert_eq!(codes[0].content.source_offset(0), 44);
         assert_eq!(
             codes[0]

@@ -233,8 +233,8 @@ fn m2_fences_end_where_commonmark_and_mkdocs_end_them() {
         (
             // MkDocs: a fence right after a line of text in an admonition
             // or tab whose body follows its marker line directly.
-            "# M\n\n!!! note\n    Run that:\n    ```bash\n    echo note\n    ```\n\n=== \"GKE\"\n    First:\n    ```bash\n    echo gke\n    ```\n\n=== \"EKS\"\n\n    Then:\n    ```bash\n    echo eks\n    ```\n",
-            "M\n[TMP]/t.md · 3 steps · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ m\n      echo note\n  ▸ m-2\n      echo gke\n  ▸ m-3\n      echo eks\n",
+            "# M\n\n!!! note\n    Run that:\n    ```bash\n    echo note\n    ```\n\n=== \"GKE\"\n    First:\n    ```bash\n    echo gke\n\n    echo gke-2\n    ```\n\n=== \"EKS\"\n\n    Then:\n    ```bash\n    echo eks\n    ```\n",
+            "M\n[TMP]/t.md · 3 steps · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ m\n      echo note\n  ▸ m-2\n      echo gke\n      echo gke-2\n  ▸ m-3\n      echo eks\n",
             "checked 1 runbook: 0 errors, 0 warnings\n",
         ),
     ];
@@ -247,6 +247,6 @@ fn m2_fences_end_where_commonmark_and_mkdocs_end_them() {
     // The step is the fenced block, where it is written in the tab.
     let (_, out, _) = cli(cases[2].0, &["plan", "--format", "json"]);
     let plan: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(plan["steps"][1]["script"], "echo gke\n");
+    assert_eq!(plan["steps"][1]["script"], "echo gke\n\necho gke-2\n");
     assert_eq!(plan["steps"][1]["location"], "[TMP]/t.md:11:5");
 }
