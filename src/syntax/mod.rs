@@ -289,7 +289,8 @@ impl<'a> Reader<'a> {
         let mut content = MappedText::new();
         content.push(command, at);
         content.push("\n", at + command.len());
-        let end = span.start + 2 + word.len() + 2;
+        // `{{` word `}}`, within the text event (never past it).
+        let end = (span.start + 2 + word.len() + 2).min(span.end).max(start);
         self.clicked.push(CodeBlock {
             span: Span::new(start, end),
             fence: None,
