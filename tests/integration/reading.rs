@@ -21,14 +21,6 @@ fn cli(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-/// The lines of `text` that start with `error`, `warning` or a diagnostic
-/// code line, which is all a test of refusals needs.
-fn summary_lines(text: &str) -> Vec<&str> {
-    text.lines()
-        .filter(|l| l.starts_with("error") || l.starts_with("  ") && !l.starts_with("   "))
-        .collect()
-}
-
 const BAD_ANNOTATION: &str =
     "# T\n\n## A\n\n<!-- litops: bogus -->\n```bash\necho a\n```\n\n## B\n\n```bash\necho b\n```\n";
 const UNCLOSED: &str =
@@ -110,7 +102,7 @@ fn m1_front_matter_that_is_not_yaml_is_reported_and_the_body_read() {
     let (code, _, err) = cli(BAD_YAML, &["run", "--unattended", "--no-transcript"]);
     assert_eq!(code, Some(2));
     assert_eq!(
-        summary_lines(&err).last().copied(),
+        err.lines().last(),
         Some(
             "error: [TMP]/t.md has 1 error outside its steps; fix it first (`litops check [TMP]/t.md` lists everything)"
         )
