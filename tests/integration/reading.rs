@@ -65,8 +65,14 @@ fn m1_a_broken_block_is_a_step_that_cannot_run_not_a_refused_file() {
         assert_eq!(tail, expected, "{err}");
     }
     // Nor is a plan with it offered for approval; without it, it is.
-    let (code, _, err) = cli(BAD_ANNOTATION, &["plan", "--out", "/dev/null"]);
+    // A path of its own: without the refusal, the plan file would be
+    // written there (by rename: never a device such as /dev/null).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = dir.path().join("refused.json");
+    let refused_path = refused.display().to_string();
+    let (code, _, err) = cli(BAD_ANNOTATION, &["plan", "--out", &refused_path]);
     assert_eq!(code, Some(2));
+    assert!(!refused.exists());
     assert!(err.ends_with("error: no approvable plan: the runbook has steps that cannot run as written: a (`litops check [TMP]/t.md` lists them)\n"), "{err}");
     let plan = tempfile::NamedTempFile::new().expect("temp");
     let out_path = plan.path().display().to_string();
@@ -107,8 +113,12 @@ fn m1_front_matter_that_is_not_yaml_is_reported_and_the_body_read() {
             "error: [TMP]/t.md has 1 error outside its steps; fix it first (`litops check [TMP]/t.md` lists everything)"
         )
     );
-    let (code, _, err) = cli(BAD_YAML, &["plan", "--out", "/dev/null"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = dir.path().join("refused.json");
+    let refused_path = refused.display().to_string();
+    let (code, _, err) = cli(BAD_YAML, &["plan", "--out", &refused_path]);
     assert_eq!(code, Some(2));
+    assert!(!refused.exists());
     assert!(err.ends_with("error: no approvable plan: the runbook has 1 error outside its steps (`litops check [TMP]/t.md` lists them)\n"), "{err}");
 }
 
