@@ -3,31 +3,164 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
 
 use super::{Output, load_plannable};
 use crate::bind::Bindings;
 use crate::exit;
-use crate::model::{Mode, Runbook, VariableKind};
+use crate::model::{Mode, Runbook, Step, VariableKind};
 use crate::redact::Redactor;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// The runbook (a Markdown file).
     file: PathBuf,
+    /// Output: human (the outline) or json (documented in docs/list-json.md).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
 }
 
 pub fn run(args: &ListArgs, out: &Output) -> u8 {
     match load_plannable(&args.file, out) {
         Ok(runbook) => {
-            // Titles and commands as written, control characters shown.
-            out.stdout(&crate::markup::for_terminal(&masked(
-                &runbook,
-                &outline(&runbook),
-            )));
+            match args.format {
+                // Titles and commands as written, control characters shown.
+                Format::Human => out.stdout(&crate::markup::for_terminal(&masked(
+                    &runbook,
+                    &outline(&runbook),
+                ))),
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&OutlineJson::of(&runbook))
+                        .unwrap_or_default();
+                    out.stdout(&(json + "\n"));
+                }
+            }
             exit::OK
         }
         Err(code) => code,
+    }
+}
+
+/// Version of the `list --format json` document (docs/list-json.md).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+struct OutlineJson {
+    schema_version: u32,
+    file: String,
+    title: String,
+    sections: Vec<SectionJson>,
+    steps: Vec<StepJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct SectionJson {
+    id: String,
+    title: String,
+    level: u8,
+    location: Option<String>,
+    /// Ids of the steps directly under it.
+    steps: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct StepJson {
+    id: String,
+    /// The id of the section it is in (`""`: no heading above it).
+    section: String,
+    location: String,
+    lang: String,
+    /// `run`, `skip` or `manual`, as the author wrote it.
+    status: &'static str,
+    /// Whether `run` would run it: status `run` and no error in its block.
+    runnable: bool,
+    /// Why not, when it is not runnable.
+    not_runnable: Vec<String>,
+    gated: bool,
+    gate_reasons: Vec<String>,
+    interactive: bool,
+    /// Its commands as written (secret values masked).
+    commands: Vec<CommandJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct CommandJson {
+    text: String,
+    label: Option<String>,
+}
+
+impl OutlineJson {
+    fn of(runbook: &Runbook) -> OutlineJson {
+        let redactor = Redactor::for_document(runbook, &Bindings::default());
+        let mask = |text: &str| redactor.apply(text).into_owned();
+        let sections = runbook
+            .sections
+            .iter()
+            .map(|s| SectionJson {
+                id: s.id.clone(),
+                title: mask(&s.title),
+                level: s.level,
+                location: (s.level > 0).then(|| runbook.file.location(s.span)),
+                steps: s
+                    .steps
+                    .iter()
+                    .map(|&i| runbook.steps[i].id.clone())
+                    .collect(),
+            })
+            .collect();
+        let steps = runbook
+            .steps
+            .iter()
+            .map(|step| {
+                let mut not_runnable = step.unreadable.clone();
+                match step.mode {
+                    Mode::Skip => not_runnable.push("marked `skip`".to_owned()),
+                    Mode::Manual => {
+                        not_runnable.push("marked `manual`: a person does it".to_owned())
+                    }
+                    Mode::Run => {}
+                }
+                StepJson {
+                    id: step.id.clone(),
+                    section: runbook.sections[step.section].id.clone(),
+                    location: runbook.file.location(step.span),
+                    lang: step.lang.clone(),
+                    status: match step.mode {
+                        Mode::Run => "run",
+                        Mode::Skip => "skip",
+                        Mode::Manual => "manual",
+                    },
+                    runnable: not_runnable.is_empty(),
+                    not_runnable: not_runnable.iter().map(|r| mask(r)).collect(),
+                    gated: step.gate.required(),
+                    gate_reasons: step.gate.reasons(),
+                    interactive: step.interactive,
+                    commands: step
+                        .script
+                        .commands
+                        .iter()
+                        .map(|c| CommandJson {
+                            text: mask(&step.text.as_str()[c.span.start..c.span.end]),
+                            label: c.label.clone(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        OutlineJson {
+            schema_version: SCHEMA_VERSION,
+            file: runbook.file.name().to_owned(),
+            title: mask(runbook.title()),
+            sections,
+            steps,
+        }
     }
 }
 
@@ -55,8 +188,23 @@ pub fn outline(runbook: &Runbook) -> String {
         count(inputs, "variable"),
         count(runbook.alternatives.len(), "alternative group")
     );
+    // Steps above every heading, and under the title, come first: the
+    // title is the outline's first line.
+    let title = runbook.sections.iter().position(|s| s.level == 1);
+    let top: Vec<usize> = runbook.sections[0]
+        .steps
+        .iter()
+        .chain(title.iter().flat_map(|&t| &runbook.sections[t].steps))
+        .copied()
+        .collect();
+    if !top.is_empty() {
+        out.push('\n');
+        for &s in &top {
+            write_step(&mut out, &runbook.steps[s], "");
+        }
+    }
     for (i, section) in runbook.sections.iter().enumerate().skip(1) {
-        if section.level == 1 {
+        if Some(i) == title {
             continue;
         }
         let depth = runbook.section_path(i).len().saturating_sub(1);
@@ -66,58 +214,7 @@ pub fn outline(runbook: &Runbook) -> String {
         }
         let _ = writeln!(out, "{indent}{}", section.title);
         for &s in &section.steps {
-            let step = &runbook.steps[s];
-            let mut tags = Vec::new();
-            if let Some(alt) = &step.alternative {
-                tags.push(format!("alt {}={}", alt.variable, alt.value));
-            }
-            match step.mode {
-                Mode::Skip => tags.push("skip".to_owned()),
-                Mode::Manual => tags.push("manual".to_owned()),
-                Mode::Run => {}
-            }
-            if step.exclude_from_run_all {
-                tags.push("only by --step".to_owned());
-            }
-            for tag in &step.tags {
-                tags.push(format!("tag {tag}"));
-            }
-            if step.interactive {
-                tags.push("interactive".to_owned());
-            }
-            if step.is_inferred() {
-                tags.push("inferred".to_owned());
-            }
-            if let Some(t) = step.timeout {
-                tags.push(format!("timeout {}", humantime::format_duration(t)));
-            }
-            let tags = if tags.is_empty() {
-                String::new()
-            } else {
-                format!("  [{}]", tags.join(", "))
-            };
-            let _ = writeln!(out, "{indent}  ▸ {}{tags}", step.id);
-            if step.gate.required() {
-                let _ = writeln!(
-                    out,
-                    "{indent}      gate: {}",
-                    step.gate.reasons().join("; ")
-                );
-            }
-            for command in &step.script.commands {
-                let text = &step.text.as_str()[command.span.start..command.span.end];
-                let mut lines = text.lines();
-                let first = lines.next().unwrap_or("").trim_end_matches('\\').trim_end();
-                let more = if lines.next().is_some() { " …" } else { "" };
-                match &command.label {
-                    Some(label) => {
-                        let _ = writeln!(out, "{indent}      {first}{more}   # {label}");
-                    }
-                    None => {
-                        let _ = writeln!(out, "{indent}      {first}{more}");
-                    }
-                }
-            }
+            write_step(&mut out, &runbook.steps[s], &indent);
         }
     }
     if !runbook.variables.is_empty() {
@@ -171,6 +268,67 @@ pub fn outline(runbook: &Runbook) -> String {
         }
     }
     out
+}
+
+/// One step of the outline: id and tags, gate, why it cannot run, commands.
+fn write_step(out: &mut String, step: &Step, indent: &str) {
+    let mut tags = Vec::new();
+    if let Some(alt) = &step.alternative {
+        tags.push(format!("alt {}={}", alt.variable, alt.value));
+    }
+    match step.mode {
+        Mode::Skip => tags.push("skip".to_owned()),
+        Mode::Manual => tags.push("manual".to_owned()),
+        Mode::Run => {}
+    }
+    if step.exclude_from_run_all {
+        tags.push("only by --step".to_owned());
+    }
+    for tag in &step.tags {
+        tags.push(format!("tag {tag}"));
+    }
+    if step.interactive {
+        tags.push("interactive".to_owned());
+    }
+    if step.is_inferred() {
+        tags.push("inferred".to_owned());
+    }
+    if !step.unreadable.is_empty() {
+        tags.push("cannot run".to_owned());
+    }
+    if let Some(t) = step.timeout {
+        tags.push(format!("timeout {}", humantime::format_duration(t)));
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", tags.join(", "))
+    };
+    let _ = writeln!(out, "{indent}  ▸ {}{tags}", step.id);
+    if step.gate.required() {
+        let _ = writeln!(
+            out,
+            "{indent}      gate: {}",
+            step.gate.reasons().join("; ")
+        );
+    }
+    for reason in &step.unreadable {
+        let _ = writeln!(out, "{indent}      cannot run: {reason}");
+    }
+    for command in &step.script.commands {
+        let text = &step.text.as_str()[command.span.start..command.span.end];
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or("").trim_end_matches('\\').trim_end();
+        let more = if lines.next().is_some() { " …" } else { "" };
+        match &command.label {
+            Some(label) => {
+                let _ = writeln!(out, "{indent}      {first}{more}   # {label}");
+            }
+            None => {
+                let _ = writeln!(out, "{indent}      {first}{more}");
+            }
+        }
+    }
 }
 
 fn count(n: usize, noun: &str) -> String {

@@ -30,7 +30,8 @@ Exit codes:
   0    success
   1    `check` found errors (or warnings, with --strict); `run`: a step failed;
        `diff`: the runs differ; `transcript verify`: a transcript was altered
-  2    usage error, unreadable file, or a runbook that cannot be planned
+  2    usage error, unreadable file; `run`: an error outside the steps, or a
+       selected step that cannot run as written
   3    `run`: variables without a value in an unattended run
   4    `run`: a gated step not approved, or a manual step, in an unattended run
   5    `run`: a check, preflight check or `when` condition failed
@@ -302,18 +303,28 @@ impl Output {
     }
 }
 
-/// Loads a runbook for `list`/`plan`: errors are reported and end the command
-/// (exit 2); warnings are reported and it goes on.
+/// Loads a runbook for `list`/`plan`: diagnostics are reported and it goes
+/// on. An error in a block makes that block's step one that cannot run
+/// (shown, never run); every other part of the file is still read.
 fn load_plannable(path: &std::path::Path, out: &Output) -> Result<Runbook, u8> {
     let runbook = crate::load::load(path).map_err(|err| {
         out.error(err);
         exit::USAGE
     })?;
     out.report(&runbook, &runbook.diagnostics);
-    if runbook.has_errors() {
-        let errors = runbook.diagnostics.iter().filter(|d| d.is_error()).count();
+    Ok(runbook)
+}
+
+/// Loads a runbook for `run`/`resume`/`schedule`: as [`load_plannable`],
+/// but an error that belongs to no step (front matter, encoding, a check
+/// that follows no step) ends the command (exit 2): it can change what every
+/// step does.
+fn load_runnable(path: &std::path::Path, out: &Output) -> Result<Runbook, u8> {
+    let runbook = load_plannable(path, out)?;
+    let errors = runbook.file_errors().len();
+    if errors > 0 {
         out.error(format!(
-            "{} has {errors} error{}; fix {} first (`litops check {}` lists everything)",
+            "{} has {errors} error{} outside its steps; fix {} first (`litops check {}` lists everything)",
             runbook.file.name(),
             if errors == 1 { "" } else { "s" },
             if errors == 1 { "it" } else { "them" },

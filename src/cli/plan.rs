@@ -98,6 +98,36 @@ fn write_approvable(
     plan: &plan::Plan,
     out: &Output,
 ) -> u8 {
+    // What `run` would refuse is not offered for approval: errors outside
+    // the steps, or in a selected step's block.
+    let file_errors = runbook.file_errors().len();
+    let unreadable: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| !runbook.steps[s.index].unreadable.is_empty())
+        .map(|s| s.id.as_str())
+        .collect();
+    if file_errors > 0 || !unreadable.is_empty() {
+        let mut why = Vec::new();
+        if file_errors > 0 {
+            why.push(format!(
+                "{file_errors} error{} outside its steps",
+                if file_errors == 1 { "" } else { "s" }
+            ));
+        }
+        if !unreadable.is_empty() {
+            why.push(format!(
+                "steps that cannot run as written: {}",
+                unreadable.join(", ")
+            ));
+        }
+        out.error(format!(
+            "no approvable plan: the runbook has {} (`litops check {}` lists them)",
+            why.join(" and "),
+            file.display()
+        ));
+        return exit::USAGE;
+    }
     // Secrets may be missing (they are masked in digests); other values not.
     let missing: Vec<&str> = plan
         .variables

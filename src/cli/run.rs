@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{BindArgs, Output, SelectArgs, bind_or_report, load_plannable};
+use super::{BindArgs, Output, SelectArgs, bind_or_report, load_runnable};
 use crate::approval::{self, ApprovedPlan};
 use crate::bind::{Bindings, Bound, Source};
 use crate::checks;
@@ -204,7 +204,7 @@ struct Job<'a> {
 }
 
 fn prepare_and_run(args: &RunArgs, out: &Output) -> Result<u8, u8> {
-    let runbook = load_plannable(&args.file, out)?;
+    let runbook = load_runnable(&args.file, out)?;
     let approved = match &args.approved {
         Some(path) => Some(approval::load(path).map_err(|err| {
             out.error(err);
@@ -280,7 +280,7 @@ fn prepare_resume(args: &ResumeArgs, out: &Output) -> Result<u8, u8> {
             p
         }
     };
-    let runbook = load_plannable(&runbook_path, out)?;
+    let runbook = load_runnable(&runbook_path, out)?;
     let bytes = std::fs::read(&runbook_path).unwrap_or_default();
     let hash = transcript::content_hash(&bytes);
     if hash != old.header.content_hash {
@@ -423,6 +423,8 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
     let by = gate::operator_name();
     let interactive = Interactive::new(out.color_stderr, by.clone(), None);
     let mut plan = plan::build(&runbook, &selected, &bindings);
+    // Before any question is asked: nothing of a run that cannot finish.
+    refuse_unreadable(&runbook, &plan, out)?;
     while let Some(missing) = first_missing(&plan) {
         if unattended {
             report_missing(&plan, out);
@@ -932,6 +934,33 @@ fn report_missing(plan: &Plan, out: &Output) {
         "give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment",
     );
     out.error(text);
+}
+
+/// Steps whose block has an error (an unclosed fence, a bad annotation):
+/// the run is refused before anything runs, naming each and why. Only the
+/// selected steps count: the rest of the file can still be run.
+fn refuse_unreadable(runbook: &Runbook, plan: &Plan, out: &Output) -> Result<(), u8> {
+    let bad: Vec<&crate::plan::PlanStep> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status != Status::Skip && !runbook.steps[s.index].unreadable.is_empty())
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} step{} cannot run as written; nothing was run:\n",
+        bad.len(),
+        if bad.len() == 1 { "" } else { "s" }
+    );
+    for step in &bad {
+        for reason in &runbook.steps[step.index].unreadable {
+            text.push_str(&format!("  {}: {reason}\n", step.id));
+        }
+    }
+    text.push_str("fix them (`litops check` shows where), or leave them out with --step/--section/--from/--to");
+    out.error(text);
+    Err(exit::USAGE)
 }
 
 fn refuse_unplaceable(plan: &Plan, out: &Output) -> Result<(), u8> {

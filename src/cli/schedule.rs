@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::{Output, load_plannable};
+use super::{Output, load_runnable};
 use crate::exit;
 use crate::model::meta::parse_duration;
 use crate::schedule::{self, Cron, Job, KubernetesOptions, Registered};
@@ -89,7 +89,7 @@ fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
         exit::USAGE
     };
     let cron = Cron::parse(&args.cron).map_err(|err| usage(format!("--cron: {err}")))?;
-    let runbook = load_plannable(&args.file, out)?;
+    let runbook = load_runnable(&args.file, out)?;
     if let Some(plan) = &args.approved {
         let plan = crate::approval::load(plan).map_err(usage)?;
         if plan.valid_approvals().is_empty() {

@@ -13,6 +13,7 @@ use crate::shell::classify::{self, Dropped};
 use crate::shell::prompt;
 use crate::source::MappedText;
 use crate::syntax::CodeBlock;
+use crate::syntax::fence::Click;
 
 pub(super) const SHELL_LANGS: &[&str] = &["bash", "sh", "shell", "zsh", "ksh"];
 /// Blocks that are never run, whatever they hold.
@@ -43,6 +44,20 @@ pub(super) type NotAStep = (BlockRole, String);
 /// How a code block (not a `rhai` check) is read.
 pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
     let content = &code.content;
+    // Killercoda: `{{exec}}` runs the block in the terminal whatever its
+    // language says; `{{copy}}` only copies it.
+    let lang = match code.click {
+        Some(Click::Copy) => {
+            return Err((
+                BlockRole::Data,
+                "closed with `{{copy}}`: text to copy, never run".to_owned(),
+            ));
+        }
+        Some(Click::Exec) if !SHELL_LANGS.contains(&lang) && !prompt::is_session_lang(lang) => {
+            "bash"
+        }
+        _ => lang,
+    };
     let no_copy = code
         .info
         .attrs

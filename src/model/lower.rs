@@ -41,11 +41,30 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     collect_variables(&mut runbook);
     find_alternatives(&mut runbook);
     compile_checks(&mut runbook);
+    mark_unreadable(&mut runbook);
     // Source order, whatever stage found them (stable: ties keep stage order).
     runbook
         .diagnostics
         .sort_by_key(|d| d.span.map_or(0, |s| s.start));
     runbook
+}
+
+/// Pass 6: a step whose block (annotation and checks included) has an
+/// error cannot run as written; the rest of the file still can.
+fn mark_unreadable(runbook: &mut Runbook) {
+    for d in runbook.diagnostics.iter().filter(|d| d.is_error()) {
+        let Some(at) = d.span else { continue };
+        if let Some(step) = runbook
+            .steps
+            .iter_mut()
+            .find(|s| s.extent.start <= at.start && at.start < s.extent.end)
+        {
+            let reason = format!("{} ({})", d.message, runbook.file.location(at));
+            if !step.unreadable.contains(&reason) {
+                step.unreadable.push(reason);
+            }
+        }
+    }
 }
 
 fn is_upper_name(name: &str) -> bool {
@@ -150,6 +169,7 @@ fn read_items(runbook: &mut Runbook, items: &[Item]) {
                             lang: code.lang().map(str::to_owned),
                             section,
                             span: code.span,
+                            extent: extent(code),
                             role,
                             why,
                         }),
@@ -260,6 +280,8 @@ fn make_step(
         summary: prose.and_then(first_sentence),
         lang: lang.to_owned(),
         span: code.span,
+        extent: extent(code),
+        unreadable: Vec::new(),
         text,
         script,
         gate: Gate {
@@ -282,6 +304,15 @@ fn make_step(
         output: reading.output,
         repl: reading.repl,
     }
+}
+
+/// The block and the annotation comment above it.
+fn extent(code: &CodeBlock) -> Span {
+    let start = code
+        .annotation
+        .as_ref()
+        .map_or(code.span.start, |a| a.span.start.min(code.span.start));
+    Span::new(start, code.span.end)
 }
 
 fn first_sentence(text: &str) -> Option<String> {
@@ -312,6 +343,7 @@ fn attach_check(
         lang: Some("rhai".to_owned()),
         section,
         span: code.span,
+        extent: extent(code),
         role: BlockRole::Check,
         why: match step {
             Some(_) => "a check of the step before it".to_owned(),
@@ -319,12 +351,17 @@ fn attach_check(
         },
     });
     match step {
-        Some((_, step)) => runbook.steps[step].checks.push(Check {
+        Some((_, step)) => {
+            // The check is part of the step: its errors are the step's.
+            let extent = &mut runbook.steps[step].extent;
+            extent.end = extent.end.max(code.span.end);
+            runbook.steps[step].checks.push(Check {
             source: code.content.as_str().to_owned(),
             text: code.content.clone(),
             span: code.span,
             origin: CheckOrigin::Block,
-        }),
+            });
+        }
         None => runbook.diagnostics.push(
             Diagnostic::error("check-orphan", "this `rhai` check does not follow a shell block")
                 .at(runbook.file.first_line(code.span))
@@ -903,5 +940,23 @@ mod tests {
         assert_eq!(rb.steps.len(), 1);
         assert_eq!(rb.steps[0].text.as_str(), "ls\n");
         assert_eq!(rb.blocks[0].role, BlockRole::Output);
+    }
+
+    #[test]
+    fn errors_in_a_block_are_its_steps_errors_in_between_are_the_files() {
+        let rb = runbook(
+            "## A\n\n<!-- litops: bogus -->\n```bash\nls\n```\n```rhai\nexit_code ==\n```\n\n## B\n\n```bash\necho b\n```\n\ntext\n\n```rhai\ntrue\n```\n\n```yaml {bogus}\na: 1\n```\n",
+        );
+        assert_eq!(
+            rb.steps[0].unreadable.len(),
+            2,
+            "{:?}",
+            rb.steps[0].unreadable
+        );
+        assert!(rb.steps[0].unreadable[0].starts_with("unknown annotation `bogus` (t.md:3:14)"));
+        assert!(rb.steps[1].unreadable.is_empty());
+        // The orphan check is the file's; the yaml block's annotation is nobody's.
+        let codes: Vec<&str> = rb.file_errors().iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["check-orphan"]);
     }
 }

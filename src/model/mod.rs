@@ -72,6 +72,12 @@ pub struct Step {
     pub lang: String,
     /// The whole fenced block.
     pub span: Span,
+    /// The block with its annotation comment and attached `rhai` checks:
+    /// an error found in here is this step's, not the file's.
+    pub extent: Span,
+    /// Why the block cannot run as written (its errors); such a step is
+    /// shown by `list` and `plan` and refused by `run`.
+    pub unreadable: Vec<String>,
     /// The text that runs (prompts and output removed for sessions), mapped to the file.
     pub text: MappedText,
     /// The block read as bash; spans are offsets in `text`.
@@ -288,6 +294,9 @@ pub struct DocBlock {
     pub section: usize,
     #[serde(skip)]
     pub span: Span,
+    /// The block with its annotation comment.
+    #[serde(skip)]
+    pub extent: Span,
     pub role: BlockRole,
     /// Why the block is not a step (for `check --explain`).
     #[serde(skip)]
@@ -321,6 +330,28 @@ impl Runbook {
 
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Errors that belong to no block (front matter, encoding, a check that
+    /// follows no step): they stop a run of the whole file. An error in a
+    /// block stops only that block's step (see [`Step::unreadable`]).
+    pub fn file_errors(&self) -> Vec<&Diagnostic> {
+        let within = |extent: Span, at: Span| extent.start <= at.start && at.start < extent.end;
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .filter(|d| {
+                let Some(at) = d.span else { return true };
+                let in_step = self.steps.iter().any(|s| within(s.extent, at));
+                // A check that is no step's is the file's problem: the step
+                // it was meant for would run unchecked.
+                let in_block = self
+                    .blocks
+                    .iter()
+                    .any(|b| b.role != BlockRole::Check && within(b.extent, at));
+                !in_step && !in_block
+            })
+            .collect()
     }
 
     pub fn variable(&self, name: &str) -> Option<&Variable> {

@@ -341,7 +341,12 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
             .as_ref()
             .map(|w| format!("`when` is false: {}", w.source));
     }
-    let mut errors = resolved.errors.clone();
+    let mut errors: Vec<String> = step
+        .unreadable
+        .iter()
+        .map(|reason| format!("the block cannot run as written: {reason}"))
+        .collect();
+    errors.extend(resolved.errors.iter().cloned());
     if status != Status::Skip
         && let Some(Condition::Error(message)) = &condition
     {

@@ -2,6 +2,8 @@
 //! events: the parser unescapes info strings and silently closes fences at the
 //! end of their container, and litops needs both the raw text and the truth.
 
+use serde::Serialize;
+
 use crate::source::{MappedText, Span};
 
 /// An opening fence line: marker character, run length, indentation, info text.
@@ -47,6 +49,73 @@ pub fn is_closing(line: &str, marker: char, len: usize) -> bool {
         .trim_start_matches([' ', '\t', '>']);
     let run = body.len() - body.trim_start_matches(marker).len();
     run >= len && body[run..].trim().is_empty()
+}
+
+/// What a Killercoda/Katacoda closing fence (```` ```{{exec}} ````) asks of
+/// the block: to be run in the terminal, or copied by the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Click {
+    Exec,
+    Copy,
+}
+
+/// Whether `line` closes a fence opened with `len` times `marker` the
+/// Killercoda way (the closing run followed by `{{exec}}`, `{{execute}}` or
+/// `{{copy}}`, with optional words such as `{{exec interrupt}}`), and what
+/// it asks; with the byte range of the `{{…}}` in the line.
+pub fn killercoda_closing(line: &str, marker: char, len: usize) -> Option<(Click, Span)> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let body = &line[indent..];
+    let run = body.len() - body.trim_start_matches(marker).len();
+    if indent > 3 || run < len {
+        return None;
+    }
+    let tag = body[run..].trim_end();
+    let word = tag.strip_prefix("{{")?.strip_suffix("}}")?;
+    let click = match word.split_whitespace().next()? {
+        "exec" | "execute" => Click::Exec,
+        "copy" => Click::Copy,
+        _ => return None,
+    };
+    let start = indent + run;
+    Some((click, Span::new(start, start + tag.len())))
+}
+
+/// The text with each Killercoda closing fence's `{{…}}` blanked out (same
+/// length, so every offset stays true), for the Markdown parser to see a
+/// closing fence where Killercoda sees one. Borrowed when there is none.
+pub fn blank_killercoda_closers(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("}}") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out: Option<String> = None;
+    let mut open: Option<(char, usize)> = None;
+    for line in line_spans(text) {
+        let s = &text[line.start..line.end];
+        match open {
+            None => {
+                open = opening(s.trim_end_matches('\n'))
+                    .filter(|o| o.indent <= 3)
+                    .map(|o| (o.marker, o.len));
+            }
+            Some((marker, len)) => {
+                if is_closing(s, marker, len) {
+                    open = None;
+                } else if let Some((_, tag)) = killercoda_closing(s, marker, len) {
+                    let out = out.get_or_insert_with(|| text.to_owned());
+                    let at = line.start + tag.start;
+                    out.replace_range(at..line.start + tag.end, &" ".repeat(tag.len()));
+                    open = None;
+                }
+            }
+        }
+    }
+    match out {
+        Some(text) => std::borrow::Cow::Owned(text),
+        None => std::borrow::Cow::Borrowed(text),
+    }
 }
 
 /// A fenced block found inside an indented code block (MkDocs tabs and
@@ -171,6 +240,32 @@ mod tests {
         assert!(is_closing("````\r\n", '`', 3));
         assert!(!is_closing("```", '`', 4));
         assert!(!is_closing("``` x", '`', 3));
+    }
+
+    #[test]
+    fn killercoda_closers() {
+        assert_eq!(
+            killercoda_closing("```{{exec}}", '`', 3),
+            Some((Click::Exec, Span::new(3, 11)))
+        );
+        assert_eq!(
+            killercoda_closing("````{{execute interrupt}}  \r", '`', 3).map(|c| c.0),
+            Some(Click::Exec)
+        );
+        assert_eq!(
+            killercoda_closing("```{{copy}}", '`', 3).map(|c| c.0),
+            Some(Click::Copy)
+        );
+        assert_eq!(killercoda_closing("```{{exec}}", '`', 4), None);
+        assert_eq!(killercoda_closing("```{{TRAFFIC_HOST1_80}}", '`', 3), None);
+        assert_eq!(killercoda_closing("``` {{exec}} x", '`', 3), None);
+        let text = "```{{exec}}\nnot closed: an opener\n```\n\n```bash\nls\n```{{exec}}\n";
+        let blanked = blank_killercoda_closers(text);
+        assert_eq!(blanked.len(), text.len());
+        assert_eq!(
+            blanked,
+            "```{{exec}}\nnot closed: an opener\n```\n\n```bash\nls\n```        \n"
+        );
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct CodeBlock {
     pub content: MappedText,
     pub closed: bool,
     pub container: Option<Container>,
+    /// Killercoda/Katacoda: closed with ```` ```{{exec}} ```` or
+    /// ```` ```{{copy}} ````, or inline `` `cmd`{{exec}} ``.
+    pub click: Option<fence::Click>,
 }
 
 impl CodeBlock {
@@ -95,7 +98,10 @@ pub fn parse(file: &SourceFile) -> Document {
     let mut doc = Document::default();
     let (front_matter, body_start) = front_matter::split(text, start, &mut doc.diagnostics);
     doc.front_matter = front_matter;
-    Reader::new(file, &mut doc).read(body_start);
+    // The parser reads a Killercoda closer (```{{exec}}) as the closing
+    // fence its authors meant; offsets are unchanged.
+    let seen = fence::blank_killercoda_closers(text);
+    Reader::new(file, &seen, &mut doc).read(body_start);
     doc
 }
 
@@ -111,19 +117,34 @@ fn options() -> Options {
 /// Folds pulldown-cmark's events into [`Item`]s.
 struct Reader<'a> {
     file: &'a SourceFile,
+    /// The file's text as the parser sees it (same offsets).
+    seen: &'a str,
     doc: &'a mut Document,
     heading: Option<Heading>,
     paragraph: Option<Prose>,
     code: Option<(Span, Option<CodeBlockKind<'a>>, MappedText)>,
     html: Option<(Span, MappedText)>,
     annotation: Option<Annotation>,
+    /// The last inline code span (text, source offset of the text and of its
+    /// opening backtick), for a
+    /// Killercoda `` `cmd`{{exec}} `` that follows it.
+    inline: Option<(String, usize, usize)>,
+    /// Inline `{{exec}}` commands, pushed as blocks after their paragraph.
+    clicked: Vec<CodeBlock>,
+    /// Where a MkDocs container body read from the source ends: indented
+    /// code blocks before this offset are already read.
+    consumed: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(file: &'a SourceFile, doc: &'a mut Document) -> Reader<'a> {
+    fn new(file: &'a SourceFile, seen: &'a str, doc: &'a mut Document) -> Reader<'a> {
         Reader {
             file,
+            seen,
             doc,
+            inline: None,
+            clicked: Vec::new(),
+            consumed: 0,
             heading: None,
             paragraph: None,
             code: None,
@@ -133,18 +154,30 @@ impl<'a> Reader<'a> {
     }
 
     fn read(mut self, base: usize) {
-        let text: &'a str = self.file.text();
-        let body = &text[base..];
+        let body = &self.seen[base..];
         for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
             let span = Span::new(range.start + base, range.end + base);
             self.event(event, span);
         }
+        self.flush_clicked();
         if let Some(annotation) = self.annotation.take() {
             self.detached(&annotation);
         }
     }
 
+    /// Inline `{{exec}}` commands become blocks after the text they are in.
+    fn flush_clicked(&mut self) {
+        for code in std::mem::take(&mut self.clicked) {
+            self.push(Item::Code(code));
+        }
+    }
+
     fn event(&mut self, event: Event<'a>, span: Span) {
+        // `cmd`{{exec}}: the tag must follow the code span directly.
+        let inline = self.inline.take();
+        if matches!(event, Event::Text(_)) {
+            self.inline = inline;
+        }
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
                 self.heading = Some(Heading {
@@ -168,9 +201,11 @@ impl<'a> Reader<'a> {
             }
             Event::End(TagEnd::Paragraph) => {
                 if let Some(prose) = self.paragraph.take() {
-                    self.push(Item::Prose(prose));
+                    self.finish_paragraph(prose);
                 }
+                self.flush_clicked();
             }
+            Event::End(TagEnd::Item) => self.flush_clicked(),
             Event::Start(Tag::CodeBlock(kind)) => {
                 let kind = match kind {
                     CodeBlockKind::Fenced(_) => Some(kind),
@@ -194,6 +229,25 @@ impl<'a> Reader<'a> {
                     html.push(&t, source_start(&t, span));
                 }
             }
+            Event::Code(t) if self.code.is_none() && self.heading.is_none() => {
+                let at = self
+                    .file
+                    .slice(span)
+                    .find(&*t)
+                    .map_or(span.start, |i| span.start + i);
+                self.inline = Some((t.to_string(), at, span.start));
+                if let Some(prose) = &mut self.paragraph {
+                    prose.text.push_str(&t);
+                }
+            }
+            Event::Text(t) if self.code.is_none() && self.inline.is_some() => {
+                if let Some((command, at, start)) = self.inline.take() {
+                    self.inline_click(&command, (at, start), &t, span);
+                }
+                if let Some(prose) = &mut self.paragraph {
+                    prose.text.push_str(&t);
+                }
+            }
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, _, content)) = &mut self.code {
                     let piece = MappedText::contiguous(&t, source_start(&t, span));
@@ -212,6 +266,44 @@ impl<'a> Reader<'a> {
             Event::Start(Tag::Table(_)) | Event::Rule => self.push(Item::Other(span)),
             _ => {}
         }
+    }
+
+    /// Killercoda's inline `` `cmd`{{exec}} ``: a one-line block that runs
+    /// (`{{copy}}` is text to copy, as in prose).
+    fn inline_click(
+        &mut self,
+        command: &str,
+        (at, start): (usize, usize),
+        after: &str,
+        span: Span,
+    ) {
+        let Some(rest) = after.strip_prefix("{{") else {
+            return;
+        };
+        let Some((word, _)) = rest.split_once("}}") else {
+            return;
+        };
+        if !matches!(word.split_whitespace().next(), Some("exec" | "execute")) {
+            return;
+        }
+        let mut content = MappedText::new();
+        content.push(command, at);
+        content.push("\n", at + command.len());
+        // `{{` word `}}`, within the text event (never past it).
+        let end = (span.start + 2 + word.len() + 2).min(span.end).max(start);
+        self.clicked.push(CodeBlock {
+            span: Span::new(start, end),
+            fence: None,
+            info: InfoString {
+                lang: Some("bash".to_owned()),
+                ..InfoString::default()
+            },
+            annotation: None,
+            content,
+            closed: true,
+            container: None,
+            click: Some(fence::Click::Exec),
+        });
     }
 
     fn push(&mut self, item: Item) {
@@ -278,17 +370,39 @@ impl<'a> Reader<'a> {
             &mut self.doc.diagnostics,
         );
         let lines: Vec<&str> = block_text.trim_end_matches('\n').split('\n').collect();
-        let closed = lines.len() > 1
-            && lines
-                .last()
-                .is_some_and(|last| fence::is_closing(last, open.marker, open.len));
+        let last = lines.last().filter(|_| lines.len() > 1);
+        let click = last
+            .and_then(|last| fence::killercoda_closing(last, open.marker, open.len))
+            .map(|(click, _)| click);
+        let mut closed = click.is_some()
+            || last.is_some_and(|last| fence::is_closing(last, open.marker, open.len));
         // The parser ends an unclosed fence at the end of its container; the
         // block's span then runs to there, trailing blank lines included.
         let span = Span::new(span.start, span.start + block_text.trim_end().len());
+        // Ended by its list item or block quote, not by the end of the file:
+        // that is where GitHub (CommonMark) ends it too, so that is the block.
+        if !closed && !self.file.text()[span.end..].trim().is_empty() {
+            closed = true;
+            self.doc.diagnostics.push(
+                Diagnostic::warning(
+                    "fence-closed-by-container",
+                    "this fenced block has no closing fence inside its list item or block quote; it ends where that ends",
+                )
+                .at(self.file.first_line(span))
+                .label("opened here")
+                .help("indent the closing fence like the opening one, so that it is inside the list item or quote"),
+            );
+        }
         self.push_code(span, Some((open.marker, open.len)), info, content, closed);
+        if let Some(Item::Code(code)) = self.doc.items.last_mut() {
+            code.click = click;
+        }
     }
 
     fn finish_indented(&mut self, span: Span, content: MappedText) {
+        if span.start < self.consumed {
+            return;
+        }
         let nested = fence::split_indented(&content);
         if nested.is_empty() {
             self.push_code(span, None, InfoString::default(), content, true);
@@ -298,6 +412,52 @@ impl<'a> Reader<'a> {
             Some(Item::Prose(prose)) => container_of(&prose.text),
             _ => None,
         };
+        self.push_nested(nested, container);
+    }
+
+    /// `!!! note` or `=== "Tab"` with its indented body on the next lines
+    /// (no blank line between): CommonMark reads one paragraph, MkDocs
+    /// (Python-Markdown with pymdownx.superfences) reads the container's
+    /// body, where a fence may directly follow a line of text.
+    fn finish_paragraph(&mut self, prose: Prose) {
+        let text = self.file.slice(prose.span);
+        let lines = fence::line_spans(text);
+        let container = lines
+            .first()
+            .and_then(|first| container_of(&text[first.start..first.end]));
+        let Some(container) = container.filter(|_| lines.len() > 1) else {
+            self.push(Item::Prose(prose));
+            return;
+        };
+        // The body runs past the paragraph, over blank lines, to the first
+        // line indented less than four spaces (the indented code blocks the
+        // parser reads there are part of it, and skipped when they come).
+        let file = self.file.text();
+        let start = prose.span.start + lines[0].end;
+        let mut body = MappedText::new();
+        let mut end = start;
+        for line in fence::line_spans(&file[start..]) {
+            let s = &file[start + line.start..start + line.end];
+            let strip = s.len() - s.trim_start_matches(' ').len();
+            if s.trim().is_empty() {
+                body.push(
+                    s.trim_start_matches([' ', '\t']),
+                    start + line.start + strip,
+                );
+            } else if strip >= 4 {
+                body.push(&s[4..], start + line.start + 4);
+            } else {
+                break;
+            }
+            end = start + line.end;
+        }
+        self.consumed = end;
+        let nested = fence::split_indented(&body);
+        self.push(Item::Prose(prose));
+        self.push_nested(nested, Some(container));
+    }
+
+    fn push_nested(&mut self, nested: Vec<fence::Nested>, container: Option<Container>) {
         for block in nested {
             let info = attrs::parse_info(&block.info, &mut self.doc.diagnostics);
             // An annotation inside the container, just above its fence.
@@ -350,6 +510,7 @@ impl<'a> Reader<'a> {
             content,
             closed,
             container: None,
+            click: None,
         }));
     }
 }
@@ -484,5 +645,64 @@ mod tests {
             Some("EKS")
         );
         assert_eq!(codes[1].lang(), Some("bash"));
+    }
+
+    #[test]
+    fn killercoda_closers_close_and_inline_exec_is_a_block() {
+        let d = doc(
+            "```shell\nls\n```{{exec}}\n\nRun `pwd`{{exec}} or `x`{{copy}}.\n\n```hcl\na\n```{{copy}}\n",
+        );
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+        let found: Vec<(&str, Option<fence::Click>, bool)> = codes(&d)
+            .iter()
+            .map(|c| (c.content.as_str(), c.click, c.closed))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("ls\n", Some(fence::Click::Exec), true),
+                ("pwd\n", Some(fence::Click::Exec), true),
+                ("a\n", Some(fence::Click::Copy), true),
+            ]
+        );
+        // The inline block comes after its paragraph, and maps to `pwd`.
+        assert!(matches!(&d.items[1], Item::Prose(p) if p.text.starts_with("Run pwd")));
+        assert_eq!(codes(&d)[1].content.source_offset(0), 30);
+    }
+
+    #[test]
+    fn a_container_body_right_after_its_marker_holds_fences() {
+        let d =
+            doc("!!! note \"Careful\"\n    Run:\n    ```bash\n    ls\n\n    pwd\n    ```\nlazy\n");
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+        let codes = codes(&d);
+        assert_eq!(codes.len(), 1);
+        // A blank line in the block does not end the body.
+        assert_eq!(codes[0].content.as_str(), "ls\n\npwd\n");
+        assert_eq!(codes[0].content.source_offset(0), 44);
+        assert_eq!(
+            codes[0]
+                .container
+                .as_ref()
+                .map(|c| (c.marker.as_str(), c.title.as_str())),
+            Some(("!!!", "Careful"))
+        );
+    }
+
+    #[test]
+    fn a_fence_ended_by_its_container_is_closed_with_a_warning() {
+        let d = doc("- a\n  ```bash\n  ls\n- b\n");
+        assert_eq!(codes(&d)[0].content.as_str(), "ls\n");
+        assert!(codes(&d)[0].closed);
+        let found: Vec<(&str, Option<Span>)> =
+            d.diagnostics.iter().map(|d| (d.code, d.span)).collect();
+        assert_eq!(
+            found,
+            [("fence-closed-by-container", Some(Span::new(6, 13)))]
+        );
+        // At the end of the file it is never closed.
+        let d = doc("- a\n  ```bash\n  ls\n");
+        assert!(!codes(&d)[0].closed);
+        assert_eq!(d.diagnostics[0].code, "fence-unterminated");
     }
 }

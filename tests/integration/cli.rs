@@ -262,7 +262,7 @@ fn check_human_output_points_at_file_line_col() {
 }
 
 #[test]
-fn plan_refuses_a_runbook_with_errors() {
+fn plan_shows_steps_with_errors_and_run_refuses_the_file() {
     let runbook = TempRunbook::new("broken.md", BROKEN);
     let output = litops()
         .arg("plan")
@@ -270,11 +270,28 @@ fn plan_refuses_a_runbook_with_errors() {
         .args(["--color", "never"])
         .output()
         .expect("runs");
+    // Each broken block is a step that cannot run; the plan is still shown.
+    assert_eq!(output.status.code(), Some(0));
+    let plan = redact_dir(&stdout(&output), runbook.dir.path());
+    for error in [
+        "error: the block cannot run as written: unknown annotation `timout` ([TMP]/broken.md:11:18)",
+        "error: the block cannot run as written: step id `deploy` is already used ([TMP]/broken.md:16:1)",
+        "error: the block cannot run as written: this fenced block is never closed ([TMP]/broken.md:26:1)",
+    ] {
+        assert!(plan.contains(error), "{plan}");
+    }
+    let err = redact_dir(&stderr(&output), runbook.dir.path());
+    assert!(err.contains("[TMP]/broken.md:11:18]"), "{err}");
+    // The `rhai` check that follows no step is the file's error: no run.
+    let output = litops()
+        .args(["run", "--no-transcript", "--color", "never"])
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stdout(&output), "");
     let err = redact_dir(&stderr(&output), runbook.dir.path());
-    assert!(err.contains("[TMP]/broken.md:11:18]"), "{err}");
-    assert!(err.ends_with("error: [TMP]/broken.md has 4 errors; fix them first (`litops check [TMP]/broken.md` lists everything)\n"), "{err}");
+    assert!(err.ends_with("error: [TMP]/broken.md has 1 error outside its steps; fix it first (`litops check [TMP]/broken.md` lists everything)\n"), "{err}");
 }
 
 #[test]
@@ -384,10 +401,19 @@ fn non_utf8_input_is_a_diagnostic_not_a_crash() {
         .args(["--color", "never"])
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(2));
+    // Shown (from a lossy decoding), with the problem reported...
+    assert_eq!(output.status.code(), Some(0));
     let err = redact_dir(&stderr(&output), runbook.dir.path());
     assert!(err.contains("this file is not valid UTF-8"), "{err}");
     assert!(err.contains("[TMP]/latin1.md:1:6]"), "{err}");
+    // ...but never run.
+    let output = litops()
+        .args(["run", "--no-transcript", "--unattended"])
+        .arg(runbook.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
     let output = litops()
         .arg("check")
         .arg(runbook.path())

@@ -10,6 +10,7 @@ mod injection;
 mod interactive;
 mod postgres;
 mod props;
+mod reading;
 mod run;
 mod schedule;
 mod site;
