@@ -131,7 +131,11 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
                 },
             );
         }
-        if let Some(value) = inputs.env.get(&var.name) {
+        // `<user>` in a runbook is someone's account name, not the login
+        // that the environment's USER holds: the environment never fills a
+        // placeholder named like the variables every shell has.
+        let ambient = var.kind == VariableKind::Placeholder && is_ambient(&var.name);
+        if let Some(value) = inputs.env.get(&var.name).filter(|_| !ambient) {
             bindings.values.insert(
                 var.name.clone(),
                 Bound {
@@ -233,6 +237,30 @@ fn note_unknown(runbook: &Runbook, name: &str, warnings: &mut Vec<String>) {
         .map(|s| format!("; did you mean {s}?"))
         .unwrap_or_default();
     warnings.push(format!("{name} is not used by this runbook{hint}"));
+}
+
+/// Variables every login shell has, whatever the runbook means.
+fn is_ambient(name: &str) -> bool {
+    matches!(
+        name,
+        "USER"
+            | "USERNAME"
+            | "LOGNAME"
+            | "HOME"
+            | "PATH"
+            | "SHELL"
+            | "PWD"
+            | "OLDPWD"
+            | "HOSTNAME"
+            | "HOST"
+            | "LANG"
+            | "TERM"
+            | "TMPDIR"
+            | "EDITOR"
+            | "DISPLAY"
+            | "MAIL"
+            | "UID"
+    ) || name.starts_with("LC_")
 }
 
 /// Input files are read up to this size: `/dev/zero` or a FIFO that never

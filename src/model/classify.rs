@@ -87,6 +87,16 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
                 format!("a `{lang}` block of output only: {}", split.output[0].why),
             ));
         }
+        // `# TODO` or nothing: no command, and a step that does nothing
+        // would be counted as done. (With annotations, such as `manual`,
+        // the author made it a step on purpose.)
+        let annotated = code.annotation.is_some() || !code.info.attrs.is_empty();
+        if split.repl.is_empty() && blank(&split.text) && !annotated {
+            return Err((
+                BlockRole::Data,
+                format!("a `{lang}` block of comments only: nothing to run"),
+            ));
+        }
         return Ok(Reading {
             text: split.text,
             inferred: None,

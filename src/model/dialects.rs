@@ -345,16 +345,7 @@ fn apply(runbook: &mut Runbook, mut groups: Vec<Group>) {
 
 /// `container-runtime` → `CONTAINER_RUNTIME`; a name that is not one gets `TAB_`.
 fn variable_of(id: &str) -> String {
-    let name: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = crate::shell::placeholder::upper_snake(id);
     let name = name.trim_matches('_').to_owned();
     if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         name

@@ -389,36 +389,49 @@ fn assign_ids(runbook: &mut Runbook) {
         };
         step.id = if *n == 1 { base } else { format!("{base}-{n}") };
     }
+    // Names the author wrote come first: an id made from a heading gives
+    // way to them (`setup` under "Setup" becomes `setup-2` when a block is
+    // named `setup`), and only two written names can clash.
     let mut seen: HashMap<String, usize> = HashMap::new();
     for i in 0..runbook.steps.len() {
+        if !runbook.steps[i].explicit_id {
+            continue;
+        }
         let id = runbook.steps[i].id.clone();
         let Some(&first) = seen.get(&id) else {
             seen.insert(id, i);
             continue;
         };
+        let first_at = runbook.file.location(runbook.steps[first].span);
+        runbook.diagnostics.push(
+            Diagnostic::error(
+                "step-duplicate-id",
+                format!("step id `{id}` is already used"),
+            )
+            .at(runbook.file.first_line(runbook.steps[i].span))
+            .label("second step with this id")
+            .help(format!(
+                "the first is at {first_at}; step ids must be unique, rename one of them"
+            )),
+        );
+    }
+    for i in 0..runbook.steps.len() {
         if runbook.steps[i].explicit_id {
-            let first_at = runbook.file.location(runbook.steps[first].span);
-            runbook.diagnostics.push(
-                Diagnostic::error(
-                    "step-duplicate-id",
-                    format!("step id `{id}` is already used"),
-                )
-                .at(runbook.file.first_line(runbook.steps[i].span))
-                .label("second step with this id")
-                .help(format!(
-                    "the first is at {first_at}; step ids must be unique, rename one of them"
-                )),
-            );
-        } else {
-            // Two headings with the same path: number the later one.
-            let mut n = 2;
-            while seen.contains_key(&format!("{id}-{n}")) {
-                n += 1;
-            }
-            let unique = format!("{id}-{n}");
-            runbook.steps[i].id = unique.clone();
-            seen.insert(unique, i);
+            continue;
         }
+        let id = runbook.steps[i].id.clone();
+        if let std::collections::hash_map::Entry::Vacant(free) = seen.entry(id.clone()) {
+            free.insert(i);
+            continue;
+        }
+        // Two headings with the same path, or a written name: number it.
+        let mut n = 2;
+        while seen.contains_key(&format!("{id}-{n}")) {
+            n += 1;
+        }
+        let unique = format!("{id}-{n}");
+        runbook.steps[i].id = unique.clone();
+        seen.insert(unique, i);
     }
 }
 

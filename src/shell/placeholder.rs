@@ -123,8 +123,12 @@ pub fn variable_name(written: &str) -> String {
         .find_map(|p| inner.strip_prefix(p))
         .filter(|rest| !rest.is_empty())
         .unwrap_or(inner);
-    inner
-        .chars()
+    upper_snake(inner)
+}
+
+/// `pod-name` → `POD_NAME`: letters and digits upper-cased, anything else `_`.
+pub fn upper_snake(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_uppercase()
@@ -153,13 +157,30 @@ fn angle(bytes: &[u8], i: usize) -> Option<usize> {
     if !first.is_ascii_alphabetic() {
         return None;
     }
+    // `<pod-name>`, and what people write in prose: `<path/to/key.pem>`,
+    // `<pid of the process>`. Not `<in.txt >out` (a space before `>`) nor
+    // `<in.txt>out` (a word after it): those are redirections.
     let mut j = i + 2;
-    while j < bytes.len()
-        && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'-' || bytes[j] == b'_')
-    {
+    let (mut spaces, mut path) = (0, false);
+    while j < bytes.len() && j - i <= 64 {
+        match bytes[j] {
+            c if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' => {}
+            b'.' | b'/' => path = true,
+            b' ' if bytes[j - 1] != b' ' => spaces += 1,
+            _ => break,
+        }
         j += 1;
     }
-    (bytes.get(j) == Some(&b'>')).then_some(j + 1)
+    if bytes.get(j) != Some(&b'>') || bytes[j - 1] == b' ' {
+        return None;
+    }
+    let after = bytes.get(j + 1).copied();
+    if (path || spaces > 0)
+        && after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'/' || c == b'.')
+    {
+        return None;
+    }
+    (spaces <= 6).then_some(j + 1)
 }
 
 /// `your-project-id` / `YOUR_TOKEN`, at a word boundary, at least one
@@ -213,6 +234,16 @@ mod tests {
     fn ignores_heredocs_redirections_and_variables() {
         assert!(find("cat <<EOF\n").is_empty());
         assert!(find("cat < file > out").is_empty());
+        assert!(find("sort <in.txt >out.txt").is_empty());
+        assert!(find("sort <in.txt>out.txt").is_empty());
+        assert_eq!(
+            names("gdb -p <pid of the process> --key=<path/to/private.key> NODE=<instance label>"),
+            vec![
+                ("<pid of the process>".into(), "PID_OF_THE_PROCESS".into()),
+                ("<path/to/private.key>".into(), "PATH_TO_PRIVATE_KEY".into()),
+                ("<instance label>".into(), "INSTANCE_LABEL".into()),
+            ]
+        );
         assert!(find("echo $YOUR_TOKEN ${YOUR_X}").is_empty());
         assert!(find("tours-your-thing").is_empty());
         assert!(find("<(ls)").is_empty());

@@ -48,14 +48,24 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
     }
     let mut out = Session::default();
     let mut continuing = false;
+    // The command typed since the last prompt: while bash would still be
+    // reading it (an open quote, a heredoc body), the lines are its own.
+    let mut current = String::new();
     for line in line_spans(text) {
         let raw = &text[line.start..line.end];
         let trimmed = raw.trim_start();
         let indent = raw.len() - trimmed.len();
-        let taken = if let Some(prompt) = prompt_len(trimmed, session) {
+        let taken = if continuing {
+            // Inside a quote or heredoc every character counts; after `\`
+            // or at bash's `> ` prompt, the indentation and prompt do not.
+            if open(&current) {
+                Some(0)
+            } else {
+                Some(indent + if trimmed.starts_with("> ") { 2 } else { 0 })
+            }
+        } else if let Some(prompt) = prompt_len(trimmed, session) {
+            current.clear();
             Some(indent + prompt)
-        } else if continuing {
-            Some(indent + if trimmed.starts_with("> ") { 2 } else { 0 })
         } else {
             None
         };
@@ -63,7 +73,11 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
             Some(skip) => {
                 let piece = content.slice(Span::new(line.start + skip, line.end));
                 let body = piece.as_str().trim_end_matches('\n');
-                continuing = body.ends_with('\\') || next_is_ps2(text, line.end);
+                current.push_str(piece.as_str());
+                if !piece.as_str().ends_with('\n') {
+                    current.push('\n');
+                }
+                continuing = body.ends_with('\\') || next_is_ps2(text, line.end) || open(&current);
                 out.commands.push(piece.as_str(), piece.source_offset(0));
                 if !piece.as_str().ends_with('\n') {
                     out.commands
@@ -86,10 +100,28 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
     Some(out)
 }
 
+/// Whether bash is still reading a command: a quote or heredoc is open.
+fn open(command: &str) -> bool {
+    // Cheap first: no quote and no `<<`, nothing can be open.
+    if !command.contains(['\'', '"', '`']) && !command.contains("<<") {
+        return false;
+    }
+    super::read(command).problems.iter().any(|p| {
+        p.message.contains("quote is never closed")
+            || p.message.contains("heredoc is never ended")
+            || p.message.contains("substitution is never closed")
+    })
+}
+
 /// The length of the shell prompt `line` starts with, if any.
 fn prompt_len(line: &str, session: bool) -> Option<usize> {
-    if line.starts_with("$ ") || (session && line.starts_with("# ")) {
+    if line.starts_with("$ ") {
         return Some(2);
+    }
+    // `# ` is root's prompt in a session, but also how people write a
+    // comment there: a prompt only when a command follows.
+    if session && let Some(rest) = line.strip_prefix("# ") {
+        return root_command(rest).then_some(2);
     }
     // `user@host:~/dir$ `, `root@node#`: one word ending in the prompt sign.
     if let Some((word, _)) = line.split_once(' ')
@@ -117,6 +149,14 @@ fn prompt_len(line: &str, session: bool) -> Option<usize> {
         return Some(2 + end + 2);
     }
     None
+}
+
+/// Whether text after `# ` is a command (its first word, after any
+/// `NAME=value`, is a known command or a path), not a sentence.
+fn root_command(rest: &str) -> bool {
+    rest.split_whitespace()
+        .find(|w| !w.contains('='))
+        .is_some_and(|w| crate::shell::classify::is_known_command(w) || w.starts_with('/'))
 }
 
 fn is_name(s: &str) -> bool {
@@ -188,6 +228,26 @@ mod tests {
             ]
         );
         assert_eq!(got.repl[0].span, Span::new(14, 29));
+    }
+
+    #[test]
+    fn a_comment_in_a_session_is_not_a_root_prompt() {
+        let text = "# Create the repo path\nmkdir -p src\n# systemctl restart kubelet\n";
+        let got = read(&MappedText::contiguous(text, 0), true).expect("session");
+        assert_eq!(got.commands.as_str(), "systemctl restart kubelet\n");
+        let comments_only = "# Create the repo path\nmkdir -p src\n";
+        let got = read(&MappedText::contiguous(comments_only, 0), true).expect("session");
+        assert!(got.commands.is_empty());
+    }
+
+    #[test]
+    fn a_prompted_command_goes_on_while_a_quote_or_heredoc_is_open() {
+        let text = "$ echo \"\napiVersion: v1\n  kind: X\n\" | kubectl apply -f -\nconfigured\n$ kubectl apply -f - <<EOF\nkind: Y\nEOF\nsecret/y created\n";
+        let got = commands(&MappedText::contiguous(text, 0), true).expect("session");
+        assert_eq!(
+            got.as_str(),
+            "echo \"\napiVersion: v1\n  kind: X\n\" | kubectl apply -f -\nkubectl apply -f - <<EOF\nkind: Y\nEOF\n"
+        );
     }
 
     #[test]

@@ -204,7 +204,18 @@ const CASES: &[(&str, &str, &str)] = &[
         "## A\n\n```bash\nkubectl get pods -o custom-columns=\\\nNAME:.metadata.name,\\\nCPU_REQUEST:.spec.cpu\n```\n",
         "step a [bash]: kubectl get pods -o custom-columns=\\⏎NAME:.metadata.name,\\⏎CPU_REQUEST:.spec.cpu",
     ),
-    ("empty block", "## A\n\n```bash\n```\n", "step a [bash]: "),
+    // Nothing to run: documentation, unless annotated as a step.
+    ("empty block", "## A\n\n```bash\n```\n", "block bash Data"),
+    (
+        "comments only",
+        "## A\n\n```bash\n# TODO: write this\n```\n",
+        "block bash Data",
+    ),
+    (
+        "empty block made a manual step",
+        "## A\n\n```bash {manual}\n```\n",
+        "step a [bash] manual: ",
+    ),
     (
         "console session with output",
         "## A\n\n```console\n$ kubectl get pods\nNAME   READY\nweb    1/1\n# id -u\n0\n```\n",

@@ -8,6 +8,7 @@ mod dialects;
 mod faults;
 mod injection;
 mod interactive;
+mod judged;
 mod postgres;
 mod props;
 mod reading;
