@@ -36,6 +36,8 @@ pub(super) struct Reading {
     pub inferred: Option<String>,
     pub output: Vec<Dropped>,
     pub repl: Vec<Dropped>,
+    /// `text` already read as bash, when it was.
+    pub script: Option<crate::shell::Script>,
 }
 
 /// A block that does not become a step: its role and why.
@@ -102,6 +104,7 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
             inferred: None,
             output: split.output,
             repl: split.repl,
+            script: split.script,
         });
     }
     let what = if session {
@@ -139,6 +142,7 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
             inferred: Some("a block without a language, with shell prompts".to_owned()),
             output: Vec::new(),
             repl: s.repl,
+            script: None,
         });
     }
     // `#!/bin/sh` on top: the content of a script file to write, not
@@ -156,6 +160,7 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
             inferred: Some(format!("{what} holding input to {}", split.repl[0].why)),
             output: split.output,
             repl: split.repl,
+            script: None,
         });
     }
     match classify::why_not_commands(split.text.as_str()) {
@@ -164,6 +169,7 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
             inferred: Some(format!("{what} whose lines read as shell commands")),
             output: split.output,
             repl: split.repl,
+            script: split.script,
         }),
         Some(why) => Err((BlockRole::Output, format!("{what}, not run: {why}"))),
     }
@@ -175,6 +181,7 @@ fn explicit(text: MappedText, repl: Vec<Dropped>) -> Reading {
         inferred: None,
         output: Vec::new(),
         repl,
+        script: None,
     }
 }
 

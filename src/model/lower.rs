@@ -209,7 +209,7 @@ fn make_step(
     section: usize,
     prose: Option<&str>,
     lang: &str,
-    reading: classify::Reading,
+    mut reading: classify::Reading,
 ) -> Step {
     let text = reading.text;
     let d = &mut runbook.diagnostics;
@@ -219,7 +219,10 @@ fn make_step(
         .flat_map(|a| a.attrs.iter())
         .chain(code.info.attrs.iter());
     let options: StepOptions = annotations::read(attrs, d);
-    let script = shell::read(text.as_str());
+    let script = reading
+        .script
+        .take()
+        .unwrap_or_else(|| shell::read(text.as_str()));
     for problem in &script.problems {
         d.push(
             Diagnostic::warning(

@@ -137,6 +137,9 @@ pub struct Split {
     pub output: Vec<Dropped>,
     /// Input to a REPL, with the program's name in `why`.
     pub repl: Vec<Dropped>,
+    /// The block read as bash, when it was read and nothing was taken out
+    /// (`text` is then the block itself): reading it again costs as much.
+    pub script: Option<shell::Script>,
 }
 
 /// Splits a block that has no prompts: output and REPL input are taken out,
@@ -164,10 +167,14 @@ pub fn split(content: &MappedText) -> Split {
     // heredoc body, a `\` continuation, a quoted string over lines).
     let mut covered = 0;
     let mut region: Option<Region> = None;
+    // Commands in order of their start: the ones starting on each line are
+    // found by walking on, not by searching them all for every line.
+    let mut next_command = 0;
+    let mut kept: Vec<Span> = Vec::with_capacity(lines.len());
     for line in lines {
         let raw = &text[line.start..line.end];
         let body = raw.trim_end_matches('\n');
-        let span = content.source_span(Span::new(line.start, line.start + body.len()));
+        let span = || content.source_span(Span::new(line.start, line.start + body.len()));
         // psql leaves a blank line between a query and its answer: a blank
         // line is kept, and the answer after it is still output.
         let repl_gap =
@@ -179,17 +186,17 @@ pub fn split(content: &MappedText) -> Split {
             .and_then(|r| r.why.strip_prefix("output of "))
             .map(str::to_owned);
         if let Some(program) = repl_continued {
-            out.repl.push(dropped(span, body, &program));
+            out.repl.push(dropped(span(), body, &program));
             continue;
         }
         if line.start >= covered && !repl_gap {
             if let Some(still) = region.take().and_then(|r| r.continues(body)) {
-                out.output.push(dropped(span, body, &still.why));
+                out.output.push(dropped(span(), body, &still.why));
                 region = still.open.then_some(still);
                 continue;
             }
             if let Some(program) = repl_prompt(body.trim_start()).map(|(p, _)| p) {
-                out.repl.push(dropped(span, body, &program));
+                out.repl.push(dropped(span(), body, &program));
                 // What follows is the program's answer, not commands.
                 region = Some(Region {
                     why: format!("output of {program}"),
@@ -199,22 +206,31 @@ pub fn split(content: &MappedText) -> Split {
                 continue;
             }
             if let Some(found) = suspect(body).filter(|r| r.confirmed(body, text, line.end)) {
-                out.output.push(dropped(span, body, &found.why));
+                out.output.push(dropped(span(), body, &found.why));
                 region = found.open.then_some(found);
                 continue;
             }
         }
-        let piece = content.slice(line);
-        out.text.push(piece.as_str(), piece.source_offset(0));
-        covered = covered.max(
-            script
-                .commands
-                .iter()
-                .filter(|c| c.span.start >= line.start && c.span.start < line.end)
-                .map(|c| c.span.end)
-                .max()
-                .unwrap_or(0),
-        );
+        kept.push(line);
+        while let Some(command) = script.commands.get(next_command) {
+            if command.span.start >= line.end {
+                break;
+            }
+            if command.span.start >= line.start {
+                covered = covered.max(command.span.end);
+            }
+            next_command += 1;
+        }
+    }
+    if out.output.is_empty() && out.repl.is_empty() {
+        // Nothing taken out: the block as it is, read once.
+        out.text = content.clone();
+        out.script = Some(script);
+    } else {
+        for line in kept {
+            let piece = content.slice(line);
+            out.text.push(piece.as_str(), piece.source_offset(0));
+        }
     }
     out
 }

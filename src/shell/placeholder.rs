@@ -28,6 +28,11 @@ pub fn find(text: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        // Every placeholder starts with one of these bytes.
+        if !matches!(bytes[i], b'<' | b'{' | b'y' | b'Y') {
+            i += 1;
+            continue;
+        }
         let end = template(text, i)
             .or_else(|| angle(bytes, i))
             .or_else(|| prefixed(bytes, i, b"your-", is_kebab))
