@@ -25,6 +25,10 @@ pub enum QuoteError {
         "the value is placed inside nested backticks; only letters, digits and _@%+=:,./- are allowed there"
     )]
     NestedBackticks,
+    #[error(
+        "the value {0:?} starts with `-` where it begins an argument, so the command would read it as an option"
+    )]
+    Option(String),
 }
 
 /// The text that stands for `value` at a placeholder: quoted for its
@@ -43,6 +47,11 @@ pub fn place(value: &str, at: &PlaceholderUse) -> Result<String, QuoteError> {
     }
     if at.deep && !is_plain(value) {
         return Err(QuoteError::NestedBackticks);
+    }
+    // `kubectl delete pod <name>` with `--all` deletes every pod. (Numbers
+    // such as `-1` are values, not options.)
+    if at.starts_word && !at.arithmetic && value.starts_with('-') && !is_integer(value) {
+        return Err(QuoteError::Option(value.to_owned()));
     }
     let mut text = quote(value, at.quoting, at.heredoc_delimiter.as_deref())?;
     for _ in 0..at.backticks {

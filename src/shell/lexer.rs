@@ -70,6 +70,9 @@ pub struct PlaceholderUse {
     /// The code of another shell (`bash -c '…'`, `eval`, `ssh host '…'`,
     /// a heredoc fed to a shell): what that program is.
     pub inner_shell: Option<String>,
+    /// It begins a word of the command (`delete pod <name>`), where a value
+    /// starting with `-` would be read as an option.
+    pub starts_word: bool,
 }
 
 /// Something the lexer could not read as bash.
@@ -395,6 +398,13 @@ impl<'s> Lexer<'s> {
             return false;
         };
         self.record_placeholder(&candidate, quoting, None);
+        // Nothing of the word before it (quotes add nothing to its value):
+        // the value is where an option could be.
+        if word.value.is_empty()
+            && let Some(p) = self.findings.placeholders.last_mut()
+        {
+            p.starts_word = true;
+        }
         word.value.push_str(&candidate.text);
         self.pos = candidate.span.end;
         true
@@ -416,6 +426,7 @@ impl<'s> Lexer<'s> {
             deep: self.deep,
             arithmetic: false,
             inner_shell: None,
+            starts_word: false,
         });
     }
 

@@ -692,3 +692,24 @@ fn extra_a_device_named_as_output_is_written_not_replaced() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("\"format\""), "{}", stdout(&out));
 }
+
+/// Issue 13: `POD_NAME=--all` in `kubectl delete pod <pod-name>` would
+/// delete every pod.
+#[test]
+fn a_value_that_would_be_an_option_is_refused() {
+    let rb = Scratch::new(&step(
+        "kubectl() { printf '[%s]' \"$@\"; echo; }\nkubectl delete pod <pod-name> -n \"ns-<pod-name>\"",
+    ));
+    let out = rb.run(&["--set", "POD_NAME=--all"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).lines().next().unwrap_or(""),
+        "error: step step: POD_NAME: the value \"--all\" starts with `-` where it begins an argument, so the command would read it as an option"
+    );
+    let out = rb.run(&["--set", "POD_NAME=web-0"]);
+    assert!(
+        stdout(&out).contains("[delete][pod][web-0][-n][ns-web-0]"),
+        "{}",
+        stdout(&out)
+    );
+}
