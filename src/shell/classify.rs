@@ -458,7 +458,7 @@ pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
     {
         return Some(("psql".to_owned(), (word.len() + 1).min(line.len())));
     }
-    let (head, _) = line.split_once("> ").or_else(|| {
+    let (head, _) = split_at_prompt_sign(line).or_else(|| {
         line.strip_suffix('>')
             .map(|h| (h, ""))
             .filter(|_| !line.contains(' '))
@@ -482,6 +482,21 @@ pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
         && !host.contains(' ')
     {
         return Some(("redis-cli".to_owned(), len));
+    }
+    None
+}
+
+/// `line.split_once("> ")` by a byte search: this runs on every line of
+/// every block, and a substring search sets up a searcher each time.
+fn split_at_prompt_sign(line: &str) -> Option<(&str, &str)> {
+    let bytes = line.as_bytes();
+    let mut from = 0;
+    while let Some(found) = line[from..].find('>') {
+        let at = from + found;
+        if bytes.get(at + 1) == Some(&b' ') {
+            return Some((&line[..at], &line[at + 2..]));
+        }
+        from = at + 1;
     }
     None
 }
