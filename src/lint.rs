@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::diag::Diagnostic;
+use crate::markup;
 use crate::model::{Mode, Runbook, UseKind, VariableKind};
 use crate::source::Span;
 
@@ -239,9 +240,8 @@ fn hidden_characters(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
             line += 1;
             continue;
         }
-        let bidi = is_bidi(c);
-        let zero_width =
-            matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}') || (c == '\u{feff}' && at > 0);
+        let bidi = markup::is_bidi(c);
+        let zero_width = markup::is_zero_width(c) && (c != '\u{feff}' || at > 0);
         if !bidi && !zero_width {
             continue;
         }
@@ -283,13 +283,6 @@ fn hidden_characters(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
 }
 
 /// The bidi controls of Trojan Source (CVE-2021-42574).
-fn is_bidi(c: char) -> bool {
-    matches!(
-        c,
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

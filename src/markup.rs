@@ -39,15 +39,20 @@ pub fn escape_xml(text: &str) -> String {
 /// U+061C), zero-width characters (U+200B–U+200D, U+2060, U+FEFF) and the
 /// line and paragraph separators.
 pub fn is_invisible_control(c: char) -> bool {
+    is_bidi(c) || is_zero_width(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Bidi controls: text after them is shown in another order than it is read.
+pub fn is_bidi(c: char) -> bool {
     matches!(
         c,
-        '\u{061c}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{feff}'
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
     )
+}
+
+/// Zero-width characters (a byte-order mark included).
+pub fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
 }
 
 /// Text from a runbook or a recorded run, safe to print on a terminal:
@@ -59,11 +64,7 @@ pub fn is_invisible_control(c: char) -> bool {
 /// newlines and a carriage return before a newline are kept. Colours go
 /// too: keeping SGR sequences safely would mean parsing them.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
-    let unsafe_char = |(i, c): (usize, char)| match c {
-        '\n' | '\t' => false,
-        '\r' => !text[i + 1..].starts_with('\n'),
-        c => c.is_control() || is_invisible_control(c),
-    };
+    let unsafe_char = |(i, c): (usize, char)| needs_showing(text, i, c);
     if !text.char_indices().any(unsafe_char) {
         return Cow::Borrowed(text);
     }
@@ -87,24 +88,30 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
 /// offsets and columns into it stay those of `text`: for showing source
 /// lines under a diagnostic.
 pub fn for_terminal_in_place(text: &str) -> Cow<'_, str> {
-    if matches!(for_terminal(text), Cow::Borrowed(_)) {
+    if !text.char_indices().any(|(i, c)| needs_showing(text, i, c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     for (i, c) in text.char_indices() {
-        let shown = match c {
-            '\n' | '\t' => c,
-            '\r' if text[i + 1..].starts_with('\n') => c,
-            c if c.is_control() || is_invisible_control(c) => match c.len_utf8() {
-                1 => '?',
-                2 => '¿',
-                _ => '�',
-            },
-            c => c,
+        let shown = match c.len_utf8() {
+            _ if !needs_showing(text, i, c) => c,
+            1 => '?',
+            2 => '¿',
+            _ => '�',
         };
         out.push(shown);
     }
     Cow::Owned(out)
+}
+
+/// Whether the character at `i` of `text` is one a terminal would obey
+/// rather than show (tabs, newlines and `\r\n` are shown).
+fn needs_showing(text: &str, i: usize, c: char) -> bool {
+    match c {
+        '\n' | '\t' => false,
+        '\r' => !text[i + 1..].starts_with('\n'),
+        c => c.is_control() || is_invisible_control(c),
+    }
 }
 
 /// Whether a link (or, with `image`, an image) may point at `dest` in a

@@ -134,7 +134,7 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
         // `<user>` in a runbook is someone's account name, not the login
         // that the environment's USER holds: the environment never fills a
         // placeholder named like the variables every shell has.
-        let ambient = var.kind == VariableKind::Placeholder && is_ambient(&var.name);
+        let ambient = var.kind == VariableKind::Placeholder && crate::model::is_ambient(&var.name);
         if let Some(value) = inputs.env.get(&var.name).filter(|_| !ambient) {
             bindings.values.insert(
                 var.name.clone(),
@@ -237,30 +237,6 @@ fn note_unknown(runbook: &Runbook, name: &str, warnings: &mut Vec<String>) {
         .map(|s| format!("; did you mean {s}?"))
         .unwrap_or_default();
     warnings.push(format!("{name} is not used by this runbook{hint}"));
-}
-
-/// Variables every login shell has, whatever the runbook means.
-fn is_ambient(name: &str) -> bool {
-    matches!(
-        name,
-        "USER"
-            | "USERNAME"
-            | "LOGNAME"
-            | "HOME"
-            | "PATH"
-            | "SHELL"
-            | "PWD"
-            | "OLDPWD"
-            | "HOSTNAME"
-            | "HOST"
-            | "LANG"
-            | "TERM"
-            | "TMPDIR"
-            | "EDITOR"
-            | "DISPLAY"
-            | "MAIL"
-            | "UID"
-    ) || name.starts_with("LC_")
 }
 
 /// Input files are read up to this size: `/dev/zero` or a FIFO that never

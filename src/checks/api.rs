@@ -55,6 +55,9 @@ pub(super) struct State {
     steps: Option<Vec<StepFacts>>,
     pub(super) warnings: Vec<String>,
     pub(super) printed: Vec<String>,
+    /// What `printed` holds, each line counted with its newline (so that
+    /// printing empty strings in a loop uses up the room too).
+    printed_bytes: usize,
     regexes: HashMap<String, regex::Regex>,
 }
 
@@ -69,6 +72,7 @@ impl State {
             steps: facts.steps.map(<[StepFacts]>::to_vec),
             warnings: Vec::new(),
             printed: Vec::new(),
+            printed_bytes: 0,
             regexes: HashMap::new(),
         }
     }
@@ -76,12 +80,12 @@ impl State {
     /// Keeps a printed line while the evaluation's total stays bounded: a
     /// loop printing a large string must not fill memory.
     pub(super) fn print(&mut self, text: &str) {
-        let used: usize = self.printed.iter().map(String::len).sum();
-        let room = limits::PRINTED_BYTES.saturating_sub(used);
+        let room = limits::PRINTED_BYTES.saturating_sub(self.printed_bytes);
         if room == 0 {
             return;
         }
-        if text.len() <= room {
+        self.printed_bytes += (text.len() + 1).min(room);
+        if text.len() < room {
             self.printed.push(text.to_owned());
         } else {
             let mut end = room.saturating_sub(TRUNCATED.len());
@@ -305,4 +309,23 @@ fn json(text: ImmutableString) -> Result<Dynamic, Box<EvalAltResult>> {
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|err| runtime_error(format!("json(): not valid JSON: {err}")))?;
     rhai::serde::to_dynamic(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Empty lines use up the room too: a loop of `print("")` is bounded.
+    #[test]
+    fn printing_is_bounded_in_lines_as_in_bytes() {
+        let mut state = State::default();
+        for _ in 0..(limits::PRINTED_BYTES * 2) {
+            state.print("");
+        }
+        assert_eq!(state.printed.len(), limits::PRINTED_BYTES);
+        let mut state = State::default();
+        state.print(&"x".repeat(limits::PRINTED_BYTES * 2));
+        assert!(state.printed[0].len() <= limits::PRINTED_BYTES);
+        assert!(state.printed[0].ends_with(TRUNCATED));
+    }
 }

@@ -352,7 +352,7 @@ pub fn parse(text: &str) -> Saved {
             continue;
         };
         let (name, value) = assignment.split_once('=').unwrap_or((assignment, ""));
-        if !is_name(name) || BASH_OWN.contains(&name) {
+        if !crate::shell::is_name(name) || BASH_OWN.contains(&name) {
             continue;
         }
         // Scalars only (exported, integer, read-only, case flags); arrays
@@ -421,17 +421,12 @@ pub fn restore_script(saved: &Saved) -> String {
         let Ok(value) = quote(&v.value, Quoting::Single, None) else {
             continue;
         };
-        if is_name(&v.name) {
+        if crate::shell::is_name(&v.name) {
             let flags = if v.exported { "-x" } else { "--" };
             out.push_str(&format!("declare {flags} {}='{value}'\n", v.name));
         }
     }
     out
-}
-
-fn is_name(s: &str) -> bool {
-    s.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
-        && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 /// The exported variables of a dump, for checks' `env()`.

@@ -163,7 +163,7 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
             script: None,
         });
     }
-    match classify::why_not_commands(split.text.as_str()) {
+    match classify::why_not_commands(split.text.as_str(), split.script.as_ref()) {
         None => Ok(Reading {
             text: split.text,
             inferred: Some(format!("{what} whose lines read as shell commands")),

@@ -439,7 +439,7 @@ fn assign_ids(runbook: &mut Runbook) {
 }
 
 /// Variables every shell can be expected to provide.
-const AMBIENT: &[&str] = &[
+pub(super) const AMBIENT: &[&str] = &[
     "HOME",
     "PATH",
     "PWD",

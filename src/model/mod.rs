@@ -385,6 +385,12 @@ impl Runbook {
     }
 }
 
+/// A variable every shell has (`HOME`, `USER`, `PATH`, `LC_*`…), whatever a
+/// runbook means by a placeholder of that name.
+pub fn is_ambient(name: &str) -> bool {
+    lower::AMBIENT.contains(&name) || name.starts_with("LC_")
+}
+
 /// Names that mark a variable secret when they appear as a `_`-separated part.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();

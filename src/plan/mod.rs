@@ -577,11 +577,7 @@ pub fn resolve(
             value.to_owned()
         }
     };
-    let unbound = |name: &str, out: &mut Resolved| {
-        if !out.unbound.iter().any(|n| n == name) {
-            out.unbound.push(name.to_owned());
-        }
-    };
+    let unbound = |name: &str, out: &mut Resolved| push_once(&mut out.unbound, name.to_owned());
     // Edits on the original text: (span, replacement).
     let mut edits: Vec<(Span, String)> = Vec::new();
     let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
@@ -609,9 +605,7 @@ pub fn resolve(
                         shown(&a.name, literal),
                         a.name
                     );
-                    if !out.notes.contains(&note) {
-                        out.notes.push(note);
-                    }
+                    push_once(&mut out.notes, note);
                 }
                 if mask_secrets && secret(&a.name) {
                     edits.push((value_span, quote::unquoted(&shown(&a.name, literal))));
@@ -653,14 +647,8 @@ pub fn resolve(
         }
         match bindings.get(&r.name) {
             Some(bound) if r.arithmetic && !quote::is_integer(&bound.value) => {
-                let error = format!(
-                    "{}: {}",
-                    r.name,
-                    quote::QuoteError::Arithmetic(shown(&r.name, &bound.value))
-                );
-                if !out.errors.contains(&error) {
-                    out.errors.push(error);
-                }
+                let error = quote::QuoteError::Arithmetic(shown(&r.name, &bound.value));
+                push_once(&mut out.errors, format!("{}: {error}", r.name));
             }
             Some(bound) => {
                 if !out.env.iter().any(|e| e.name == r.name) {
@@ -715,15 +703,16 @@ pub fn resolve(
             .split('\n')
             .any(|l| l.trim_start_matches('\t').trim_end_matches('\r') == delimiter)
         {
-            let error = format!(
-                "{}: {}",
-                p.name,
-                quote::QuoteError::EndsHeredoc(delimiter.to_owned())
-            );
-            if !out.errors.contains(&error) {
-                out.errors.push(error);
-            }
+            let error = quote::QuoteError::EndsHeredoc(delimiter.to_owned());
+            push_once(&mut out.errors, format!("{}: {error}", p.name));
         }
     }
     out
+}
+
+/// Adds `item` unless the list has it already (messages said once).
+fn push_once(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
 }

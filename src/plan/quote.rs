@@ -67,7 +67,7 @@ pub fn is_integer(value: &str) -> bool {
 }
 
 /// Characters no shell gives a meaning to (empty included).
-fn is_plain(value: &str) -> bool {
+pub fn is_plain(value: &str) -> bool {
     value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
@@ -106,11 +106,7 @@ pub fn quote(
 
 /// A word on its own: bare if it holds only safe characters, else in single quotes.
 pub fn unquoted(value: &str) -> String {
-    let safe = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if safe {
+    if !value.is_empty() && is_plain(value) {
         value.to_owned()
     } else {
         format!("'{}'", value.replace('\'', r"'\''"))

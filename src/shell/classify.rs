@@ -60,15 +60,19 @@ pub fn is_known_command(word: &str) -> bool {
     COMMANDS.binary_search(&name).is_ok()
 }
 
-/// Whether a block without a language or prompts is shell commands: bash
-/// reads it without a problem and the first word of every command is known.
-pub fn reads_as_commands(text: &str) -> bool {
-    why_not_commands(text).is_none()
-}
-
-/// Why a block does not read as shell commands, if it does not.
-pub fn why_not_commands(text: &str) -> Option<String> {
-    let script = shell::read(text);
+/// Why a block without a language or prompts does not read as shell
+/// commands, if it does not: bash must read it without a problem, and the
+/// first word of every command must be known. `script` is `text` read as
+/// bash, when the caller has it already.
+pub fn why_not_commands(text: &str, script: Option<&shell::Script>) -> Option<String> {
+    let read;
+    let script = match script {
+        Some(script) => script,
+        None => {
+            read = shell::read(text);
+            &read
+        }
+    };
     if let Some(problem) = script.problems.first() {
         return Some(format!("bash would not read it ({})", problem.message));
     }
@@ -113,11 +117,7 @@ fn is_sentence(line: &str) -> bool {
 }
 
 fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| {
-        !name.is_empty()
-            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    })
+    shell::assignment_name(word).is_some()
 }
 
 /// A line of a block that is not bash, and why.
@@ -511,6 +511,10 @@ fn is_word(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reads_as_commands(text: &str) -> bool {
+        why_not_commands(text, None).is_none()
+    }
 
     #[test]
     fn the_table_is_sorted_for_binary_search() {

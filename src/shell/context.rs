@@ -330,13 +330,7 @@ fn is_leading_keyword(word: &str) -> bool {
 }
 
 fn is_assignment(word: &Word) -> bool {
-    let name_end = word.value.find(['=', '[', '+']).unwrap_or(0);
-    name_end > 0
-        && word.value[name_end..].contains('=')
-        && word.value[..name_end]
-            .chars()
-            .all(|c| c == '_' || c.is_ascii_alphanumeric())
-        && !word.value.starts_with(|c: char| c.is_ascii_digit())
+    super::assignment_name(&word.value).is_some()
 }
 
 /// The span of `[…]` in `a[…]=value`.

@@ -404,14 +404,15 @@ impl<'t> Grouper<'t> {
 }
 
 /// `NAME` of `NAME=…` or `NAME+=…`, if the word is an assignment.
-fn assignment_name(word: &str) -> Option<&str> {
+pub fn assignment_name(word: &str) -> Option<&str> {
     let eq = word.find('=')?;
     let name = word[..eq].strip_suffix('+').unwrap_or(&word[..eq]);
     let name = name.split('[').next().unwrap_or(name);
     is_name(name).then_some(name)
 }
 
-fn is_name(s: &str) -> bool {
+/// A variable name: letters, digits and `_`, not starting with a digit.
+pub fn is_name(s: &str) -> bool {
     s.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
         && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
 }

@@ -48,9 +48,11 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
     }
     let mut out = Session::default();
     let mut continuing = false;
-    // The command typed since the last prompt: while bash would still be
-    // reading it (an open quote, a heredoc body), the lines are its own.
+    // The command typed since the last prompt, and whether bash would still
+    // be reading it (an open quote, a heredoc body): then the lines are its
+    // own. Decided once per line.
     let mut current = String::new();
+    let mut still_open = false;
     for line in line_spans(text) {
         let raw = &text[line.start..line.end];
         let trimmed = raw.trim_start();
@@ -58,7 +60,7 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
         let taken = if continuing {
             // Inside a quote or heredoc every character counts; after `\`
             // or at bash's `> ` prompt, the indentation and prompt do not.
-            if open(&current) {
+            if still_open {
                 Some(0)
             } else {
                 Some(indent + if trimmed.starts_with("> ") { 2 } else { 0 })
@@ -77,7 +79,8 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
                 if !piece.as_str().ends_with('\n') {
                     current.push('\n');
                 }
-                continuing = body.ends_with('\\') || next_is_ps2(text, line.end) || open(&current);
+                still_open = open(&current);
+                continuing = body.ends_with('\\') || next_is_ps2(text, line.end) || still_open;
                 out.commands.push(piece.as_str(), piece.source_offset(0));
                 if !piece.as_str().ends_with('\n') {
                     out.commands
@@ -86,6 +89,7 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
             }
             None => {
                 continuing = false;
+                still_open = false;
                 if let Some((program, _)) = repl_prompt(trimmed) {
                     let body = raw.trim_end_matches('\n');
                     out.repl.push(Dropped {

@@ -755,11 +755,7 @@ fn kubectl_words(args: &[String]) -> Vec<&str> {
 }
 
 fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| {
-        !name.is_empty()
-            && !name.starts_with(|c: char| c.is_ascii_digit())
-            && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
-    })
+    super::assignment_name(word).is_some()
 }
 
 fn positionals<S: AsRef<str>>(args: &[S]) -> Vec<&str> {
