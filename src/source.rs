@@ -158,6 +158,18 @@ impl MappedText {
         self.text.push_str(piece);
     }
 
+    /// Appends all of `other`, keeping its map.
+    pub fn append(&mut self, other: &MappedText) {
+        let base = self.text.len();
+        self.pieces.extend(
+            other
+                .pieces
+                .iter()
+                .map(|&(text, source)| (base + text, source)),
+        );
+        self.text.push_str(&other.text);
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -243,5 +255,12 @@ mod tests {
         let slice = mapped.slice(Span::new(2, 6));
         assert_eq!(slice.as_str(), "c\nde");
         assert_eq!(slice.source_offset(2), 20);
+        // Appending keeps each piece's way back.
+        let mut joined = MappedText::contiguous("x\n", 0);
+        joined.append(&mapped);
+        assert_eq!(joined.as_str(), "x\nabc\ndef\n");
+        assert_eq!(joined.source_offset(0), 0);
+        assert_eq!(joined.source_offset(3), 11);
+        assert_eq!(joined.source_offset(7), 21);
     }
 }

@@ -354,7 +354,7 @@ fn unsupported(attr: &Attr, d: &mut Vec<Diagnostic>) {
         _ => (
             value.is_some_and(|v| {
                 let program = v.split_whitespace().next().unwrap_or("");
-                let program = program.rsplit('/').next().unwrap_or(program);
+                let program = crate::shell::program_name(program);
                 !matches!(program, "" | "bash" | "sh")
             }),
             "the step runs with the runbook's shell, not with `interpreter`",

@@ -119,7 +119,7 @@ impl Tag {
 fn next_tag(text: &str) -> Option<Tag> {
     let mut from = 0;
     while from < text.len() {
-        let at = from + text[from..].find(['{', '<'])?;
+        let at = from + memchr::memchr2(b'{', b'<', &text.as_bytes()[from..])?;
         let rest = &text[at..];
         let found = ["{{<", "{{%"]
             .iter()

@@ -50,14 +50,53 @@ const COMMANDS: &[&str] = &[
     "xargs", "xxd", "yarn", "yq", "ytt", "yum", "zip", "zypper",
 ];
 
+/// `COMMANDS` as an open-addressing hash table built at compile time (slot:
+/// index + 1, 0 for empty): a look-up runs for lines of every block, and
+/// costs one hash and, most of the time, one comparison.
+const TABLE_SLOTS: usize = 1024;
+const COMMAND_TABLE: [u16; TABLE_SLOTS] = {
+    let mut table = [0u16; TABLE_SLOTS];
+    let mut i = 0;
+    while i < COMMANDS.len() {
+        let mut slot = fnv1a(COMMANDS[i].as_bytes()) % TABLE_SLOTS;
+        while table[slot] != 0 {
+            slot = (slot + 1) % TABLE_SLOTS;
+        }
+        table[slot] = (i + 1) as u16;
+        i += 1;
+    }
+    table
+};
+
+const fn fnv1a(bytes: &[u8]) -> usize {
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash = (hash ^ bytes[i] as u32).wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    hash as usize
+}
+
 /// Whether `word` names a command from the table (or a script by path).
 pub fn is_known_command(word: &str) -> bool {
     if let Some(path) = word.strip_prefix("./").or_else(|| word.strip_prefix("../")) {
         return !path.is_empty();
     }
     // `/usr/bin/kubectl`: the table's name with a directory in front.
-    let name = word.rsplit('/').next().unwrap_or(word);
-    COMMANDS.binary_search(&name).is_ok()
+    in_table(shell::program_name(word))
+}
+
+/// Whether `name` is in `COMMANDS` as written.
+fn in_table(name: &str) -> bool {
+    let mut slot = fnv1a(name.as_bytes()) % TABLE_SLOTS;
+    loop {
+        match COMMAND_TABLE[slot] {
+            0 => return false,
+            i if COMMANDS[i as usize - 1] == name => return true,
+            _ => slot = (slot + 1) % TABLE_SLOTS,
+        }
+    }
 }
 
 /// Why a block without a language or prompts does not read as shell
@@ -146,18 +185,16 @@ pub struct Split {
 /// the rest is kept as written (mapped to the file).
 pub fn split(content: &MappedText) -> Split {
     let text = content.as_str();
-    let lines = line_spans(text);
-    // Most blocks are all commands: look at the lines alone before reading
-    // the block as bash.
-    if !lines
-        .iter()
-        .any(|l| suspect(&text[l.start..l.end]).is_some())
-    {
+    // Most blocks have no line that could be output: they are kept as they
+    // are, without reading them as bash here. Lines before the first such
+    // line are known to be commands.
+    let looks = |line: Span| look_at(&text[line.start..line.end]);
+    let Some(first) = line_spans(text).position(|l| looks(l).is_some()) else {
         return Split {
             text: content.clone(),
             ..Split::default()
         };
-    }
+    };
     let script = shell::read(text);
     let mut out = Split {
         text: MappedText::new(),
@@ -170,48 +207,52 @@ pub fn split(content: &MappedText) -> Split {
     // Commands in order of their start: the ones starting on each line are
     // found by walking on, not by searching them all for every line.
     let mut next_command = 0;
-    let mut kept: Vec<Span> = Vec::with_capacity(lines.len());
-    for line in lines {
+    // Where the lines taken out start (most blocks have none).
+    let mut taken: Vec<usize> = Vec::new();
+    for (i, line) in line_spans(text).enumerate() {
         let raw = &text[line.start..line.end];
         let body = raw.trim_end_matches('\n');
         let span = || content.source_span(Span::new(line.start, line.start + body.len()));
-        // psql leaves a blank line between a query and its answer: a blank
-        // line is kept, and the answer after it is still output.
-        let repl_gap =
-            body.trim().is_empty() && region.as_ref().is_some_and(|r| r.kind == RegionKind::Repl);
+        let in_repl = region.is_some_and(|r| matches!(r.kind, RegionKind::Repl));
         // `-> ` continues the input typed at the REPL before it (mysql).
-        let repl_continued = region
-            .as_ref()
-            .filter(|r| r.kind == RegionKind::Repl && body.trim_start().starts_with("-> "))
-            .and_then(|r| r.why.strip_prefix("output of "))
-            .map(str::to_owned);
-        if let Some(program) = repl_continued {
-            out.repl.push(dropped(span(), body, &program));
+        if in_repl && body.trim_start().starts_with("-> ") {
+            out.repl
+                .push(dropped(span(), body, region.map_or("", |r| r.why)));
+            taken.push(line.start);
             continue;
         }
+        // psql leaves a blank line between a query and its answer: a blank
+        // line is kept, and the answer after it is still output.
+        let repl_gap = in_repl && body.trim().is_empty();
         if line.start >= covered && !repl_gap {
             if let Some(still) = region.take().and_then(|r| r.continues(body)) {
-                out.output.push(dropped(span(), body, &still.why));
+                out.output.push(dropped(span(), body, &still.reason()));
                 region = still.open.then_some(still);
+                taken.push(line.start);
                 continue;
             }
-            if let Some(program) = repl_prompt(body.trim_start()).map(|(p, _)| p) {
-                out.repl.push(dropped(span(), body, &program));
-                // What follows is the program's answer, not commands.
-                region = Some(Region {
-                    why: format!("output of {program}"),
-                    kind: RegionKind::Repl,
-                    open: true,
-                });
-                continue;
-            }
-            if let Some(found) = suspect(body).filter(|r| r.confirmed(body, text, line.end)) {
-                out.output.push(dropped(span(), body, &found.why));
-                region = found.open.then_some(found);
-                continue;
+            // A line inside a command (a heredoc's YAML) is never looked at.
+            match (i >= first).then(|| looks(line)).flatten() {
+                Some(Found::Repl(program)) => {
+                    out.repl.push(dropped(span(), body, program));
+                    // What follows is the program's answer, not commands.
+                    region = Some(Region {
+                        why: program,
+                        kind: RegionKind::Repl,
+                        open: true,
+                    });
+                    taken.push(line.start);
+                    continue;
+                }
+                Some(Found::Output(found)) if found.confirmed(body, text, line.end) => {
+                    out.output.push(dropped(span(), body, found.why));
+                    region = found.open.then_some(found);
+                    taken.push(line.start);
+                    continue;
+                }
+                _ => {}
             }
         }
-        kept.push(line);
         while let Some(command) = script.commands.get(next_command) {
             if command.span.start >= line.end {
                 break;
@@ -222,14 +263,17 @@ pub fn split(content: &MappedText) -> Split {
             next_command += 1;
         }
     }
-    if out.output.is_empty() && out.repl.is_empty() {
+    if taken.is_empty() {
         // Nothing taken out: the block as it is, read once.
         out.text = content.clone();
         out.script = Some(script);
     } else {
-        for line in kept {
-            let piece = content.slice(line);
-            out.text.push(piece.as_str(), piece.source_offset(0));
+        let mut taken = taken.into_iter().peekable();
+        for line in line_spans(text) {
+            if taken.next_if_eq(&line.start).is_none() {
+                let piece = content.slice(line);
+                out.text.push(piece.as_str(), piece.source_offset(0));
+            }
         }
     }
     out
@@ -243,11 +287,20 @@ fn dropped(span: Span, line: &str, why: &str) -> Dropped {
     }
 }
 
+/// What a line looks like by itself, when it does not look like a command.
+#[derive(Debug, Clone, Copy)]
+enum Found {
+    /// Input typed at a REPL prompt, with the program's name.
+    Repl(&'static str),
+    Output(Region),
+}
+
 /// A run of output lines: a table goes on to its last row, JSON to its
 /// closing bracket, YAML to the end of its paragraph.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Region {
-    why: String,
+    /// Why the lines are output; after REPL input, the program's name.
+    why: &'static str,
     kind: RegionKind,
     /// Whether lines after this one belong to it.
     open: bool,
@@ -266,6 +319,22 @@ enum RegionKind {
 }
 
 impl Region {
+    fn output(why: &'static str, kind: RegionKind) -> Option<Found> {
+        Some(Found::Output(Region {
+            why,
+            kind,
+            open: kind != RegionKind::Line,
+        }))
+    }
+
+    /// Why a line in this region is output.
+    fn reason(&self) -> String {
+        match self.kind {
+            RegionKind::Repl => format!("output of {}", self.why),
+            _ => self.why.to_owned(),
+        }
+    }
+
     /// The region, if `line` still belongs to it.
     fn continues(self, line: &str) -> Option<Region> {
         let trimmed = line.trim();
@@ -312,50 +381,54 @@ impl Region {
     }
 }
 
-/// Whether a line (by itself) looks like output rather than a command.
-fn suspect(line: &str) -> Option<Region> {
-    let line = line.trim_end_matches(['\n', '\r']);
-    let trimmed = line.trim();
-    if trimmed.is_empty() || trimmed.starts_with('#') {
+/// Whether a line (by itself) looks like REPL input or output rather than a
+/// command. This runs on every line of every block without a prompt: the
+/// cheap tests on the first byte come first.
+fn look_at(line: &str) -> Option<Found> {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let trimmed = line.trim_ascii();
+    let first = *trimmed.as_bytes().first()?;
+    if first == b'#' {
         return None;
     }
-    if repl_prompt(trimmed).is_some() {
-        return Some(Region {
-            why: "REPL input".to_owned(),
-            kind: RegionKind::Line,
-            open: false,
-        });
+    // A line that starts with a command from the table is that command (no
+    // output line starts with a bare `kubectl` or `echo`).
+    let word = trimmed.split([' ', '\t']).next().unwrap_or(trimmed);
+    if in_table(word) {
+        return None;
     }
-    let region = |why: &str, kind: RegionKind| {
-        Some(Region {
-            why: why.to_owned(),
-            kind,
-            open: kind != RegionKind::Line,
-        })
-    };
-    if trimmed.starts_with("Error from server") {
-        return region("an error message (`Error from server`)", RegionKind::Line);
+    if let Some((program, _)) = repl_prompt(trimmed) {
+        return Some(Found::Repl(program));
     }
-    if is_kind_name_verb(trimmed) {
-        return region("a result line (`kind/name verb`)", RegionKind::Line);
+    if first.is_ascii_uppercase() {
+        if trimmed.starts_with("Error from server") {
+            return Region::output("an error message (`Error from server`)", RegionKind::Line);
+        }
+        if is_table_header(trimmed) {
+            return Region::output(
+                "a table of output (column headers and rows)",
+                RegionKind::Table,
+            );
+        }
     }
-    if is_table_header(trimmed) {
-        return region(
-            "a table of output (column headers and rows)",
-            RegionKind::Table,
-        );
+    if first.is_ascii_lowercase() && is_kind_name_verb(trimmed) {
+        return Region::output("a result line (`kind/name verb`)", RegionKind::Line);
     }
-    let indent = line.len() - line.trim_start().len();
-    if matches!(trimmed, "{" | "[") || trimmed.starts_with("{\"") || trimmed.starts_with("[{") {
+    if matches!(first, b'{' | b'[')
+        && (matches!(trimmed, "{" | "[") || trimmed.starts_with("{\"") || trimmed.starts_with("[{"))
+    {
         let closed_here = trimmed.len() > 1 && (trimmed.ends_with('}') || trimmed.ends_with(']'));
-        return Some(Region {
-            why: "JSON output".to_owned(),
-            kind: RegionKind::Json { indent },
+        return Some(Found::Output(Region {
+            why: "JSON output",
+            kind: RegionKind::Json {
+                indent: line.len() - line.trim_start().len(),
+            },
             open: !closed_here,
-        });
+        }));
     }
     if is_yaml_key(trimmed) {
-        return region(
+        return Region::output(
             "`key: value` output (YAML, a description)",
             RegionKind::Yaml,
         );
@@ -400,12 +473,12 @@ fn is_kind_name_verb(line: &str) -> bool {
     let kind_ok = !kind.is_empty()
         && kind.starts_with(|c: char| c.is_ascii_lowercase())
         && kind
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
     let name_ok = !name.is_empty()
         && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-:".contains(c));
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-:".contains(&c));
     // `created (dry run)`, `created (server dry run)`.
     let rest = rest.split(" (").next().unwrap_or(rest).trim_end();
     kind_ok && name_ok && VERBS.contains(&rest)
@@ -414,19 +487,28 @@ fn is_kind_name_verb(line: &str) -> bool {
 /// `NAME   READY   STATUS`, `CONTAINER ID   IMAGE`: two or more upper-case
 /// columns, at least two spaces (or a tab) apart.
 fn is_table_header(line: &str) -> bool {
-    let columns: Vec<&str> = line
-        .split("  ")
-        .flat_map(|c| c.split('\t'))
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
-    columns.len() >= 2
-        && columns.iter().all(|c| {
-            c.starts_with(|ch: char| ch.is_ascii_uppercase())
-                && c.chars().all(|ch| {
-                    ch.is_ascii_uppercase() || ch.is_ascii_digit() || " _-()%/.:".contains(ch)
-                })
-        })
+    let bytes = line.as_bytes();
+    let separator =
+        |i: usize| bytes[i] == b'\t' || (bytes[i] == b' ' && bytes.get(i + 1) == Some(&b' '));
+    let mut columns = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_uppercase() {
+            return false;
+        }
+        columns += 1;
+        while i < bytes.len() && !separator(i) {
+            let b = bytes[i];
+            if !(b.is_ascii_uppercase() || b.is_ascii_digit() || b" _-()%/.:".contains(&b)) {
+                return false;
+            }
+            i += 1;
+        }
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+    }
+    columns >= 2
 }
 
 /// `apiVersion: v1`, `status:`: a key bash would take for a command name.
@@ -437,17 +519,19 @@ fn is_yaml_key(line: &str) -> bool {
     (rest.is_empty() || rest.starts_with(' '))
         && key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
         && !is_known_command(key)
 }
 
 /// The program a REPL prompt at the start of `line` belongs to, and the
 /// prompt's length: `postgres=# ` (psql), `mysql> `, `redis> `,
 /// `127.0.0.1:6379> ` (redis-cli), `>>> ` (python), `irb> ` / `irb(main):001:0> `.
-pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
+pub fn repl_prompt(line: &str) -> Option<(&'static str, usize)> {
+    // Every prompt below has a `>` or a `#`; most lines have neither.
+    memchr::memchr2(b'>', b'#', line.as_bytes())?;
     if line.starts_with(">>> ") {
-        return Some(("python".to_owned(), 4));
+        return Some(("python", 4));
     }
     // psql: `dbname=# `, `dbname=> `, continuation `dbname-# `.
     let word = line.split(' ').next().unwrap_or(line);
@@ -456,7 +540,7 @@ pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
         .find_map(|sign| word.strip_suffix(sign))
         && is_word(db)
     {
-        return Some(("psql".to_owned(), (word.len() + 1).min(line.len())));
+        return Some(("psql", (word.len() + 1).min(line.len())));
     }
     let (head, _) = split_at_prompt_sign(line).or_else(|| {
         line.strip_suffix('>')
@@ -465,23 +549,23 @@ pub fn repl_prompt(line: &str) -> Option<(String, usize)> {
     })?;
     let len = head.len() + 2.min(line.len() - head.len());
     match head {
-        "mysql" | "MariaDB [(none)]" => return Some(("mysql".to_owned(), len)),
-        "redis" => return Some(("redis-cli".to_owned(), len)),
-        "irb" => return Some(("irb".to_owned(), len)),
+        "mysql" | "MariaDB [(none)]" => return Some(("mysql", len)),
+        "redis" => return Some(("redis-cli", len)),
+        "irb" => return Some(("irb", len)),
         _ => {}
     }
     if head.starts_with("MariaDB [") && head.ends_with(']') {
-        return Some(("mysql".to_owned(), len));
+        return Some(("mysql", len));
     }
     if head.starts_with("irb(") {
-        return Some(("irb".to_owned(), len));
+        return Some(("irb", len));
     }
     if let Some((host, port)) = head.rsplit_once(':')
         && port == "6379"
         && !host.is_empty()
         && !host.contains(' ')
     {
-        return Some(("redis-cli".to_owned(), len));
+        return Some(("redis-cli", len));
     }
     None
 }
@@ -504,8 +588,8 @@ fn split_at_prompt_sign(line: &str) -> Option<(&str, &str)> {
 fn is_word(s: &str) -> bool {
     !s.is_empty()
         && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
 #[cfg(test)]
@@ -517,8 +601,10 @@ mod tests {
     }
 
     #[test]
-    fn the_table_is_sorted_for_binary_search() {
+    fn the_table_has_each_command_once_and_finds_each() {
         assert!(COMMANDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(COMMANDS.iter().all(|c| in_table(c)));
+        assert!(!in_table("kubect") && !in_table("") && !in_table("kubectl "));
     }
 
     #[test]
@@ -634,11 +720,7 @@ mod tests {
             ("irb> puts 1", "irb"),
             ("irb(main):001:0> puts 1", "irb"),
         ] {
-            assert_eq!(
-                repl_prompt(line).map(|(p, _)| p),
-                Some(program.to_owned()),
-                "{line}"
-            );
+            assert_eq!(repl_prompt(line).map(|(p, _)| p), Some(program), "{line}");
         }
         for line in ["echo a > b", "kubectl get pods", "A=1 b", "> continued"] {
             assert_eq!(repl_prompt(line), None, "{line}");

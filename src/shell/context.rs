@@ -174,7 +174,7 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
     let Some(first) = words.first() else {
         return false;
     };
-    let program = first.value.rsplit('/').next().unwrap_or(&first.value);
+    let program = super::program_name(&first.value);
     let args = &words[1..];
     if let Some(skip) = wrapper_skip(program, args) {
         return command(out, args.get(skip..).unwrap_or(&[]));

@@ -404,17 +404,37 @@ impl<'t> Grouper<'t> {
 }
 
 /// `NAME` of `NAME=…` or `NAME+=…`, if the word is an assignment.
+/// (`NAME[i]=…` names `NAME`.) One pass over the name's bytes: this runs
+/// for every word at the start of every command.
 pub fn assignment_name(word: &str) -> Option<&str> {
-    let eq = word.find('=')?;
-    let name = word[..eq].strip_suffix('+').unwrap_or(&word[..eq]);
-    let name = name.split('[').next().unwrap_or(name);
-    is_name(name).then_some(name)
+    let bytes = word.as_bytes();
+    let end = bytes
+        .iter()
+        .position(|&b| !(b == b'_' || b.is_ascii_alphanumeric()))?;
+    let name = &word[..end];
+    let assigns = match bytes[end] {
+        b'=' => true,
+        b'+' => bytes.get(end + 1) == Some(&b'='),
+        b'[' => memchr::memchr(b'=', &bytes[end..]).is_some(),
+        _ => false,
+    };
+    (assigns && is_name(name)).then_some(name)
 }
 
 /// A variable name: letters, digits and `_`, not starting with a digit.
 pub fn is_name(s: &str) -> bool {
-    s.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
-        && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+    let bytes = s.as_bytes();
+    bytes
+        .first()
+        .is_some_and(|b| *b == b'_' || b.is_ascii_alphabetic())
+        && bytes
+            .iter()
+            .all(|b| *b == b'_' || b.is_ascii_alphanumeric())
+}
+
+/// A program's name without its directory: `/usr/bin/kubectl` is `kubectl`.
+pub fn program_name(word: &str) -> &str {
+    memchr::memrchr(b'/', word.as_bytes()).map_or(word, |slash| &word[slash + 1..])
 }
 
 #[cfg(test)]

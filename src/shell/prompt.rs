@@ -95,7 +95,7 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
                     out.repl.push(Dropped {
                         span: content.source_span(Span::new(line.start, line.start + body.len())),
                         line: body.to_owned(),
-                        why: program,
+                        why: program.to_owned(),
                     });
                 }
             }

@@ -383,7 +383,7 @@ fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
     };
     for argv in argvs {
         let argv = unwrap(argv);
-        let Some(program) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {
+        let Some(program) = argv.first().map(|p| super::program_name(p)) else {
             continue;
         };
         // OpenShift's `oc` is kubectl with more (`oc adm drain`): the same rules.
@@ -686,7 +686,7 @@ fn unwrap(argv: &[String]) -> &[String] {
         while argv.first().is_some_and(|w| is_assignment(w)) {
             argv = &argv[1..];
         }
-        let Some(first) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {
+        let Some(first) = argv.first().map(|p| super::program_name(p)) else {
             return argv;
         };
         // Options that take a value, per wrapper.
@@ -793,11 +793,14 @@ fn recursive_rm(args: &[String]) -> bool {
 /// `DROP TABLE|DATABASE|SCHEMA…`, `TRUNCATE`, `DELETE FROM`, in any case.
 fn sql(text: &str) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
+    // Words of ASCII letters, digits and `_`, read as bytes: this runs over
+    // the text of every command.
     let mut words = text
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric() && *b != b'_')
         .filter(|w| !w.is_empty())
         .peekable();
-    let is = |word: &str, keyword: &str| word.eq_ignore_ascii_case(keyword);
+    let is = |word: &[u8], keyword: &str| word.eq_ignore_ascii_case(keyword.as_bytes());
     while let Some(word) = words.next() {
         let Some(&next) = words.peek() else {
             break;

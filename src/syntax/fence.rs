@@ -137,7 +137,7 @@ pub struct Nested {
 /// Finds the fenced blocks in the text of an indented code block.
 pub fn split_indented(content: &MappedText) -> Vec<Nested> {
     let text = content.as_str();
-    let lines = line_spans(text);
+    let lines: Vec<Span> = line_spans(text).collect();
     let mut found = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -193,23 +193,30 @@ pub fn split_indented(content: &MappedText) -> Vec<Nested> {
     found
 }
 
-/// Byte ranges of the lines of `text`, each including its `\n`.
-pub fn line_spans(text: &str) -> Vec<Span> {
-    let mut spans = Vec::new();
+/// Byte ranges of the lines of `text`, each including its `\n`. An
+/// iterator: it runs over every line of every block, and most callers look
+/// at each line once.
+pub fn line_spans(text: &str) -> impl Iterator<Item = Span> + Clone + '_ {
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, _) in text.match_indices('\n') {
-        spans.push(Span::new(start, i + 1));
-        start = i + 1;
-    }
-    if start < text.len() {
-        spans.push(Span::new(start, text.len()));
-    }
-    spans
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        let span = Span::new(start, end);
+        start = end;
+        Some(span)
+    })
 }
 
 /// Appends `piece` with CRLF line ends turned into LF, keeping the map.
 pub fn push_normalised(out: &mut MappedText, piece: &MappedText) {
     let text = piece.as_str();
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
+        out.append(piece);
+        return;
+    }
     for line in line_spans(text) {
         let s = &text[line.start..line.end];
         let source = piece.source_offset(line.start);

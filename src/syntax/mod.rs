@@ -421,11 +421,10 @@ impl<'a> Reader<'a> {
     /// body, where a fence may directly follow a line of text.
     fn finish_paragraph(&mut self, prose: Prose) {
         let text = self.file.slice(prose.span);
-        let lines = fence::line_spans(text);
-        let container = lines
-            .first()
-            .and_then(|first| container_of(&text[first.start..first.end]));
-        let Some(container) = container.filter(|_| lines.len() > 1) else {
+        let mut lines = fence::line_spans(text);
+        let first = lines.next().unwrap_or_default();
+        let container = container_of(&text[first.start..first.end]);
+        let Some(container) = container.filter(|_| lines.next().is_some()) else {
             self.push(Item::Prose(prose));
             return;
         };
@@ -433,7 +432,7 @@ impl<'a> Reader<'a> {
         // line indented less than four spaces (the indented code blocks the
         // parser reads there are part of it, and skipped when they come).
         let file = self.file.text();
-        let start = prose.span.start + lines[0].end;
+        let start = prose.span.start + first.end;
         let mut body = MappedText::new();
         let mut end = start;
         for line in fence::line_spans(&file[start..]) {
