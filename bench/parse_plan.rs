@@ -46,7 +46,22 @@ fn time(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {
     times
 }
 
+/// `--plan-once`: the `plan` path alone, three times over 2,000 sections,
+/// without timing, for `bench/instructions.sh` to count instructions under
+/// callgrind (a count does not depend on how busy the machine is).
+fn plan_once() {
+    let text = generate(2_000);
+    for _ in 0..3 {
+        let runbook = from_text("bench.md", black_box(&text));
+        let all: Vec<usize> = (0..runbook.steps.len()).collect();
+        black_box(plan::build(&runbook, &all, &Bindings::default()));
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--plan-once") {
+        return plan_once();
+    }
     let text = generate(SECTIONS);
     let mb = text.len() as f64 / 1e6;
     let options = Options::ENABLE_TABLES
