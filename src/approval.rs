@@ -114,7 +114,7 @@ fn digest(step: &PlanStep) -> StepDigest {
         .iter()
         .map(|e| format!("{}={}", e.name, e.value))
         .collect();
-    let what = serde_json::json!({
+    let mut what = serde_json::json!({
         "id": step.id,
         "status": step.status,
         "script": step.script,
@@ -127,6 +127,11 @@ fn digest(step: &PlanStep) -> StepDigest {
         "continue_on_error": step.continue_on_error,
         "retry": step.retry,
     });
+    // Only where a step has one: the digests of steps without stay as they
+    // were, so plans approved before `cwd` existed still match.
+    if let (Some(cwd), Some(what)) = (&step.cwd, what.as_object_mut()) {
+        what.insert("cwd".to_owned(), cwd.as_str().into());
+    }
     StepDigest {
         id: step.id.clone(),
         status: status_name(step.status).to_owned(),

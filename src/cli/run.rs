@@ -425,9 +425,16 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
     let mut plan = plan::build(&runbook, &selected, &bindings);
     // Before any question is asked: nothing of a run that cannot finish.
     refuse_unreadable(&runbook, &plan, out)?;
+    // Runme's `skipPrompts: true`: the author asked for a run that never
+    // asks for a value, attended or not.
+    let never_ask = match (unattended, runbook.settings.skip_prompts) {
+        (true, _) => Some("unattended runs never prompt"),
+        (false, true) => Some("the runbook's front matter says skipPrompts: true"),
+        (false, false) => None,
+    };
     while let Some(missing) = first_missing(&plan) {
-        if unattended {
-            report_missing(&plan, out);
+        if let Some(why) = never_ask {
+            report_missing(&plan, why, out);
             return Err(exit::MISSING_VARIABLES);
         }
         let Some(var) = runbook.variable(&missing) else {
@@ -456,7 +463,7 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         );
         plan = plan::build(&runbook, &selected, &bindings);
     }
-    if !unattended {
+    if never_ask.is_none() {
         // `${NAME:-default}`: the script has a default, but a person running
         // it is asked, with that default offered (Enter keeps it).
         for name in optional_to_ask(&plan) {
@@ -897,10 +904,10 @@ fn first_missing(plan: &Plan) -> Option<String> {
     missing(plan).into_iter().next()
 }
 
-fn report_missing(plan: &Plan, out: &Output) {
+fn report_missing(plan: &Plan, why: &str, out: &Output) {
     let names = missing(plan);
     let mut text = format!(
-        "{} variable{} without a value (unattended runs never prompt):\n",
+        "{} variable{} without a value ({why}):\n",
         names.len(),
         if names.len() == 1 { "" } else { "s" }
     );

@@ -11,6 +11,7 @@ mod pty;
 pub mod session;
 mod zygote;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -289,11 +290,16 @@ pub fn run(
                 continue;
             }
         }
-        let env: Vec<(String, String)> = resolved
+        let mut env: Vec<(String, String)> = resolved
             .env
             .iter()
             .map(|e| (e.name.clone(), e.value.clone()))
             .collect();
+        // The step's own directory: the step shell goes there before the
+        // script and back before saving the session (see `session`).
+        if let Some(dir) = step_dir(runbook, step) {
+            env.push(("__litops_cd".to_owned(), dir));
+        }
         let attempts = step.retry.as_ref().map_or(1, |r| r.attempts);
         let mut attempt = 1;
         loop {
@@ -698,6 +704,18 @@ struct Ran {
     stderr: Bounded,
     /// The session state the step left, when it saved one.
     state: Option<String>,
+}
+
+/// Where a step with a `cwd` runs: relative to the runbook's directory,
+/// made absolute now, since the session may be elsewhere by then.
+fn step_dir(runbook: &Runbook, step: &PlanStep) -> Option<String> {
+    let cwd = step.cwd.as_deref()?;
+    let base = Path::new(runbook.file.name())
+        .parent()
+        .unwrap_or(Path::new(""));
+    let dir = base.join(cwd);
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    Some(dir.to_string_lossy().into_owned())
 }
 
 #[expect(clippy::too_many_arguments, reason = "the run's parts, each used once")]

@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 /// zygote): saving the session, and a `trap` that keeps a step's own EXIT
 /// handler from replacing the save.
 ///
+/// `__litops_enter` takes a step with a directory of its own (`cwd`,
+/// given as `__litops_cd` in its environment) there; `__litops_save` goes
+/// back first, so the session's directory is what it was before the step.
 /// `__litops_save FILE` dumps the session (umask 077: the dump holds every
 /// value the session has). `__litops_exit STATUS FILE` is the EXIT trap: it
 /// saves first (the session as the step left it), then runs the step's own
@@ -35,6 +38,7 @@ macro_rules! session_functions {
         r#"__litops_save() {
   set +e
   umask 077
+  if [ -n "${__litops_back-}" ]; then builtin cd -- "$__litops_back" 2>/dev/null; fi
   unset "${!__litops_@}"
   {
     printf 'cd -- %q 2>/dev/null || true\n' "$PWD"
@@ -48,6 +52,13 @@ __litops_exit() {
   __litops_save "$2"
   if [ -n "$3" ]; then eval "$3"; fi
   exit "$1"
+}
+__litops_enter() {
+  if [ -n "${__litops_cd-}" ]; then
+    __litops_back=$PWD
+    builtin cd -- "$__litops_cd" || exit
+    unset __litops_cd
+  fi
 }
 trap() {
   case ${1-} in -l|-p|'') builtin trap "$@"; return ;; --) shift ;; esac
@@ -84,6 +95,7 @@ pub const WRAPPER: &str = concat!(
     r#"__litops_script=$2
 builtin trap "__litops_exit \$? $(printf %q "$1.new")" EXIT
 set -eo pipefail
+__litops_enter
 . "$__litops_script"
 "#
 );

@@ -55,6 +55,7 @@ while IFS= read -r __litops_n; do
     __litops_script="$1/step.sh"
     set --
     set -eo pipefail
+    __litops_enter
     . "$__litops_script"
   ) &
   __litops_pid=$!

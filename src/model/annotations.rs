@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "until",
     "tag",
     "exclude-from-run-all",
+    "cwd",
 ];
 
 /// Keys other tools write in the same places; accepted and ignored.
@@ -53,7 +54,7 @@ const FOREIGN_KEYS: &[&str] = &[
 
 /// Runme keys that change how a cell runs, which litops does not do yet:
 /// said, never silently dropped, because the step would run differently.
-const UNSUPPORTED: &[&str] = &["cwd", "background", "interpreter"];
+const UNSUPPORTED: &[&str] = &["background", "interpreter"];
 
 /// How a step takes part in a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -108,6 +109,9 @@ pub struct StepOptions {
     /// `exclude-from-run-all` (Runme `excludeFromRunAll`): left out of a
     /// whole-runbook run, run only when selected by name.
     pub exclude_from_run_all: bool,
+    /// `cwd=DIR` (Runme `cwd`): the directory the step runs in, relative
+    /// to the runbook's directory.
+    pub cwd: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -205,6 +209,7 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
             "interactive" => options.interactive = flag(attr, d),
             "continue-on-error" => options.continue_on_error = flag(attr, d),
             "exclude-from-run-all" => options.exclude_from_run_all = flag(attr, d),
+            "cwd" => options.cwd = value(attr, d).map(str::to_owned),
             "tag" => {
                 if let Some(v) = value(attr, d) {
                     for tag in v.split(',').map(str::trim).filter(|t| !t.is_empty()) {
@@ -343,10 +348,6 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
 fn unsupported(attr: &Attr, d: &mut Vec<Diagnostic>) {
     let value = attr.value.as_deref();
     let (differs, what) = match attr.key.as_str() {
-        "cwd" => (
-            value.is_some_and(|v| !matches!(v.trim(), "" | ".")),
-            "the step runs in the run's working directory, not in `cwd`",
-        ),
         "background" => (
             matches!(value, None | Some("true")),
             "the step runs in the foreground: the run waits until it exits",
@@ -367,7 +368,7 @@ fn unsupported(attr: &Attr, d: &mut Vec<Diagnostic>) {
                 format!("litops does not act on `{}` yet: {what}", attr.key),
             )
             .at(attr.span)
-            .help("make the block do it itself (e.g. `cd DIR` first), or mark it `skip`"),
+            .help("make the block do it itself, or mark it `skip`"),
         );
     }
 }
@@ -566,6 +567,7 @@ mod tests {
         assert_eq!(o.mode, Mode::Run);
         assert!(o.exclude_from_run_all && !o.interactive);
         assert_eq!(o.tags, ["build", "test"]);
+        assert_eq!(o.cwd.as_deref(), Some("."));
 
         let mut d = Vec::new();
         let o = read(&[runme("ignore", None), runme("tag", Some("db"))], &mut d);
@@ -576,8 +578,6 @@ mod tests {
     #[test]
     fn runme_keys_litops_cannot_honour_are_said() {
         for (attr, said) in [
-            (runme("cwd", Some("app")), true),
-            (runme("cwd", Some(".")), false),
             (runme("background", None), true),
             (runme("background", Some("true")), true),
             (runme("background", Some("false")), false),

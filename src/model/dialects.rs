@@ -10,69 +10,35 @@
 use std::collections::HashMap;
 
 use super::{AltChoice, Runbook};
-use crate::diag::Diagnostic;
 use crate::source::Span;
 use crate::syntax::{FrontMatter, Item, Prose};
 
 /// Runme's front-matter keys. `shell` is the runbook's shell unless
-/// `litops.shell` says otherwise; `cwd` and `skipPrompts`, which litops does
-/// not act on yet, are said rather than dropped.
+/// `litops.shell` says otherwise; `cwd` is the directory every step runs in
+/// (relative to the runbook's directory) unless the step's own `cwd` says
+/// otherwise; `skipPrompts: true` means a run never asks for a value.
 pub fn runme_front_matter(runbook: &mut Runbook, front: Option<&FrontMatter>) {
-    let Some(front) = front else { return };
-    if runbook.settings.shell.is_none()
-        && let Some(serde_json::Value::String(shell)) = runbook.meta.extra.get("shell")
-        && !shell.trim().is_empty()
-    {
-        runbook.settings.shell = Some(shell.trim().to_owned());
+    if front.is_none() {
+        return;
     }
-    let said = [
-        (
-            "cwd",
-            runbook
-                .meta
-                .extra
-                .get("cwd")
-                .and_then(|v| v.as_str())
-                .is_some_and(|v| !matches!(v.trim(), "" | ".")),
-            "steps run in the run's working directory, not in `cwd`",
-        ),
-        (
-            "skipPrompts",
-            runbook
-                .meta
-                .extra
-                .get("skipPrompts")
-                .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true")),
-            "an interactive run still asks for values steps need",
-        ),
-    ];
-    for (key, differs, what) in said {
-        if differs {
-            runbook.diagnostics.push(
-                Diagnostic::warning(
-                    "annotation-unsupported",
-                    format!("litops does not act on front-matter `{key}` yet: {what}"),
-                )
-                .at(key_span(front, key))
-                .help("make the steps do it themselves (e.g. `cd DIR` first), or give values with --set"),
-            );
-        }
+    let extra = &runbook.meta.extra;
+    let text = |key: &str| {
+        extra
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let (shell, cwd) = (text("shell"), text("cwd"));
+    let skip_prompts = extra
+        .get("skipPrompts")
+        .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+    if runbook.settings.shell.is_none() {
+        runbook.settings.shell = shell;
     }
-}
-
-/// Where a top-level front-matter key is written (the block if not found).
-fn key_span(front: &FrontMatter, key: &str) -> Span {
-    let mut offset = front.span.start;
-    for line in front.text.split_inclusive('\n') {
-        if line
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        {
-            return Span::new(offset, offset + key.len());
-        }
-        offset += line.len();
-    }
-    front.block
+    runbook.settings.cwd = cwd;
+    runbook.settings.skip_prompts = skip_prompts;
 }
 
 /// `{{% heading "prerequisites" %}}` reads as its text (`prerequisites`);
@@ -388,27 +354,20 @@ mod tests {
     }
 
     #[test]
-    fn runme_front_matter_shell_is_the_shell_and_cwd_is_said() {
+    fn runme_front_matter_shell_cwd_and_skip_prompts() {
         let text = "---\nshell: zsh\ncwd: app\nskipPrompts: true\n---\n# T\n";
         let file = crate::source::SourceFile::new("t.md", text);
         let rb = super::super::lower(file.clone(), crate::syntax::parse(&file));
         assert_eq!(rb.settings.shell.as_deref(), Some("zsh"));
-        let said: Vec<(&str, Span)> = rb
-            .diagnostics
-            .iter()
-            .map(|d| (d.code, d.span.unwrap_or_default()))
-            .collect();
-        assert_eq!(
-            said,
-            [
-                ("annotation-unsupported", Span::new(15, 18)),
-                ("annotation-unsupported", Span::new(24, 35))
-            ]
-        );
-        let text = "---\nshell: zsh\ncwd: .\nlitops:\n  shell: bash\n---\n";
+        assert_eq!(rb.settings.cwd.as_deref(), Some("app"));
+        assert!(rb.settings.skip_prompts);
+        assert!(rb.diagnostics.is_empty(), "{:?}", rb.diagnostics);
+        let text = "---\nshell: zsh\nskipPrompts: \"false\"\nlitops:\n  shell: bash\n---\n";
         let file = crate::source::SourceFile::new("t.md", text);
         let rb = super::super::lower(file.clone(), crate::syntax::parse(&file));
         assert_eq!(rb.settings.shell.as_deref(), Some("bash"));
+        assert_eq!(rb.settings.cwd, None);
+        assert!(!rb.settings.skip_prompts);
         assert!(rb.diagnostics.is_empty(), "{:?}", rb.diagnostics);
     }
 

@@ -302,6 +302,7 @@ fn make_step(
         container: code.container.clone(),
         tags: options.tags,
         exclude_from_run_all: options.exclude_from_run_all,
+        cwd: options.cwd,
         uses: Vec::new(),
         inferred: reading.inferred,
         output: reading.output,

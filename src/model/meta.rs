@@ -58,6 +58,12 @@ pub struct Settings {
     /// Variables whose values, with the runbook, name what a run locks
     /// (one run per cluster, say); empty: the runbook alone.
     pub lock_key: Vec<String>,
+    /// Runme's front-matter `cwd`: where steps run, relative to the
+    /// runbook's directory (a step's own `cwd` wins).
+    pub cwd: Option<String>,
+    /// Runme's front-matter `skipPrompts: true`: a run never asks for a
+    /// value; a missing one ends it as in an unattended run.
+    pub skip_prompts: bool,
 }
 
 /// One `litops.preflight` check.

@@ -97,6 +97,9 @@ pub struct Step {
     pub tags: Vec<String>,
     /// Left out of a whole-runbook run; runs when named (`--step`, `--tag`).
     pub exclude_from_run_all: bool,
+    /// `cwd=DIR` / Runme `cwd`: where the step runs, relative to the
+    /// runbook's directory (the front matter's `cwd` when `None`).
+    pub cwd: Option<String>,
     /// The runbook variables this step uses, and how (filled by lowering).
     pub uses: Vec<(String, UseKind)>,
     /// Why the block is a step though it was not written as one (no

@@ -118,6 +118,10 @@ pub struct PlanStep {
     #[serde(with = "duration_text")]
     pub timeout: Option<std::time::Duration>,
     pub interactive: bool,
+    /// Where the step runs (`cwd=` or Runme's `cwd`), relative to the
+    /// runbook's directory unless absolute; `None`: where the session is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
     pub continue_on_error: bool,
     pub when: Option<String>,
     /// The `when` condition's value with the plan's bindings.
@@ -387,6 +391,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
         },
         timeout: step.timeout.or(runbook.settings.timeout),
         interactive: step.interactive,
+        cwd: step.cwd.clone().or_else(|| runbook.settings.cwd.clone()),
         continue_on_error: step.continue_on_error,
         when: step.when.as_ref().map(|w| w.source.clone()),
         alternative: step.alternative.as_ref().map(|a| PlanChoice {

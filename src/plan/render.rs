@@ -144,6 +144,13 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     if step.interactive {
         flags.push("interactive".to_owned());
     }
+    if let Some(cwd) = &step.cwd {
+        if std::path::Path::new(cwd).is_absolute() {
+            flags.push(format!("runs in {cwd}"));
+        } else {
+            flags.push(format!("runs in {cwd} (from the runbook's directory)"));
+        }
+    }
     if step.continue_on_error {
         flags.push("continue on error".to_owned());
     }

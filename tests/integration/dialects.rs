@@ -213,7 +213,7 @@ fn i12_unknown_runme_key_is_a_warning_and_unknown_litops_key_an_error_and_unhono
         (
             "```sh {\"name\":\"a\",\"cwd\":\"web\",\"background\":true}\nnpm start\n```\n",
             0,
-            "[TMP]/t.md:1:7: warning[annotation-unsupported]: litops does not act on `cwd` yet: the step runs in the run's working directory, not in `cwd`\n  help: make the block do it itself (e.g. `cd DIR` first), or mark it `skip`\n[TMP]/t.md:1:7: warning[annotation-unsupported]: litops does not act on `background` yet: the step runs in the foreground: the run waits until it exits\n  help: make the block do it itself (e.g. `cd DIR` first), or mark it `skip`\nchecked 1 runbook: 0 errors, 2 warnings\n",
+            "[TMP]/t.md:1:7: warning[annotation-unsupported]: litops does not act on `background` yet: the step runs in the foreground: the run waits until it exits\n  help: make the block do it itself, or mark it `skip`\nchecked 1 runbook: 0 errors, 1 warning\n",
         ),
         (
             "```sh {#a newRunmeKey=1}\nls\n```\n",
@@ -429,7 +429,7 @@ fn i12_check_and_render_find_mdx_markdown_and_erb_runbooks() {
 }
 
 #[test]
-fn i12_runme_front_matter_shell_runs_the_steps_and_cwd_is_said() {
+fn i12_runme_front_matter_shell_runs_the_steps() {
     let runbook = TempRunbook::new(
         "t.md",
         "---\nshell: no-such-shell-i12\ncwd: app\n---\n# T\n\n```sh {\"name\":\"a\"}\necho a\n```\n",
@@ -440,20 +440,99 @@ fn i12_runme_front_matter_shell_runs_the_steps_and_cwd_is_said() {
         .output()
         .expect("litops run");
     assert_eq!(output.status.code(), Some(2));
-    // The run says the warning too, then stops at the runbook's shell.
-    let err = stderr(&output);
-    assert!(
-        err.contains("litops does not act on front-matter `cwd` yet")
-            && err.ends_with(
-                "\nerror: cannot find the shell `no-such-shell-i12` (the runbook's front matter)\n"
-            ),
-        "{err}"
+    assert_eq!(
+        stderr(&output),
+        "error: cannot find the shell `no-such-shell-i12` (the runbook's front matter)\n"
     );
     assert_eq!(
         check_short(&runbook),
-        (
-            0,
-            "[TMP]/t.md:3:1: warning[annotation-unsupported]: litops does not act on front-matter `cwd` yet: steps run in the run's working directory, not in `cwd`\n  help: make the steps do it themselves (e.g. `cd DIR` first), or give values with --set\nchecked 1 runbook: 0 errors, 1 warning\n".to_owned()
-        )
+        (0, "checked 1 runbook: 0 errors, 0 warnings\n".to_owned())
     );
+}
+
+/// Runme runs a cell in its `cwd` (the front matter's, else the cell's own),
+/// relative to the file's directory, and the next cell where it was before.
+/// Through both step shells: the fork server and a bash per step.
+#[test]
+fn i12_runme_cwd_runs_the_step_there_and_the_next_one_where_it_was() {
+    let runbook = TempRunbook::new(
+        "docs/t.md",
+        "# T\n\n```sh {\"name\":\"first\"}\npwd\n```\n\n```sh {\"name\":\"inside\",\"cwd\":\"app\"}\npwd\ncd /\n```\n\n```sh {\"name\":\"after\"}\npwd\n```\n\n```sh {\"name\":\"missing\",\"cwd\":\"no-such-dir\"}\npwd\n```\n",
+    );
+    let root = runbook.dir.path();
+    std::fs::create_dir(root.join("docs/app")).expect("mkdir");
+    let plan = litops()
+        .current_dir(root)
+        .args(["plan", "docs/t.md", "--step", "inside"])
+        .output()
+        .expect("litops plan");
+    assert!(
+        stdout(&plan).contains("     runs in app (from the runbook's directory)\n     │ pwd\n"),
+        "{}",
+        stdout(&plan)
+    );
+    for fork_server in ["1", "0"] {
+        let output = litops()
+            .current_dir(root)
+            .env("LITOPS_FORK_SERVER", fork_server)
+            .args(["run", "docs/t.md", "--unattended", "--no-transcript"])
+            .output()
+            .expect("litops run");
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let printed: Vec<String> = stdout(&output)
+            .lines()
+            .filter(|l| l.starts_with('/'))
+            .map(str::to_owned)
+            .collect();
+        let root = root.canonicalize().expect("root");
+        let root = root.display();
+        assert_eq!(
+            printed,
+            [
+                format!("{root}"),
+                format!("{root}/docs/app"),
+                format!("{root}")
+            ],
+            "fork server {fork_server}"
+        );
+        assert!(
+            stderr(&output).contains("no-such-dir: No such file or directory"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+/// Front matter `cwd` is every step's directory, so a step's `cd ..` does
+/// not carry over. (`skipPrompts` is tested through a terminal, in
+/// `interactive.rs`.)
+#[test]
+fn i12_runme_front_matter_cwd_is_every_steps_directory() {
+    let runbook = TempRunbook::new(
+        "docs/t.md",
+        "---\ncwd: app\nskipPrompts: true\n---\n# T\n\n```sh\npwd\ncd ..\n```\n\n```sh\npwd\necho \"<pod-name>\"\n```\n",
+    );
+    let root = runbook.dir.path();
+    std::fs::create_dir(root.join("docs/app")).expect("mkdir");
+    let output = litops()
+        .current_dir(root)
+        .args([
+            "run",
+            "docs/t.md",
+            "--unattended",
+            "--no-transcript",
+            "--set",
+            "POD_NAME=web-0",
+        ])
+        .output()
+        .expect("litops run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let app = root.canonicalize().expect("root").join("docs/app");
+    let out = stdout(&output);
+    let printed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with('/') || *l == "web-0")
+        .collect();
+    let app = app.display().to_string();
+    assert_eq!(printed, [app.as_str(), app.as_str(), "web-0"]);
 }

@@ -138,6 +138,21 @@ fn missing_value_is_asked_for() {
     assert_eq!(exit_code(&mut p), Some(0));
 }
 
+/// Runme's `skipPrompts: true`: a person at the terminal is not asked; a
+/// missing value ends the run before its first step, as unattended.
+#[test]
+fn skip_prompts_in_the_front_matter_never_asks() {
+    let runbook = TempRunbook::new(
+        "skip.md",
+        "---\nskipPrompts: true\n---\n## Greet\n\n```bash\necho \"hello $WHO\"\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    p.exp_string("1 variable without a value (the runbook's front matter says skipPrompts: true):")
+        .expect("refused without asking");
+    p.exp_string("WHO").expect("the variable named");
+    assert_eq!(exit_code(&mut p), Some(3));
+}
+
 #[test]
 fn edit_opens_the_editor_on_the_resolved_command() {
     let runbook = TempRunbook::new("edit.md", "## Edit\n\n```bash\necho original\n```\n");

@@ -52,6 +52,9 @@ impl TempRunbook {
     pub fn new(name: &str, text: impl AsRef<[u8]>) -> TempRunbook {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("runbook's directory");
+        }
         std::fs::write(&path, text).expect("write runbook");
         TempRunbook { dir, path }
     }
