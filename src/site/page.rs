@@ -63,6 +63,9 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
     let mut warnings = Vec::new();
     let mut headings: Vec<(u8, String, String)> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
+    // Killercoda's closers (```{{exec}}) close their blocks here too, as
+    // in every other command: offsets are unchanged.
+    let text = crate::syntax::fence::blank_killercoda_closers(text);
     let (body, inserted) = super::containers::unfold(&text[start..], start);
     let parser = super::links::coalesce(
         crate::markup::inert(
@@ -198,6 +201,13 @@ pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options)
                 events.push(Event::Code(c));
             }
             Event::Text(t) => {
+                // `cmd`{{exec}}: the tag is Killercoda's button, not text.
+                let t = match crate::syntax::fence::click_tag(&t) {
+                    Some((_, len)) if matches!(events.last(), Some(Event::Code(_))) => {
+                        CowStr::from(t[len..].to_owned())
+                    }
+                    _ => t,
+                };
                 if let Some((h, _)) = heading {
                     headings[h].1.push_str(&t);
                 }

@@ -60,6 +60,18 @@ pub enum Click {
     Copy,
 }
 
+/// The Killercoda tag `text` starts with (`{{exec}}`, `{{execute}}`,
+/// `{{exec interrupt}}`, `{{copy}}`): what it asks, and its length.
+pub fn click_tag(text: &str) -> Option<(Click, usize)> {
+    let (word, _) = text.strip_prefix("{{")?.split_once("}}")?;
+    let click = match word.split_whitespace().next()? {
+        "exec" | "execute" => Click::Exec,
+        "copy" => Click::Copy,
+        _ => return None,
+    };
+    Some((click, word.len() + 4))
+}
+
 /// Whether `line` closes a fence opened with `len` times `marker` the
 /// Killercoda way (the closing run followed by `{{exec}}`, `{{execute}}` or
 /// `{{copy}}`, with optional words such as `{{exec interrupt}}`), and what
@@ -73,12 +85,7 @@ pub fn killercoda_closing(line: &str, marker: char, len: usize) -> Option<(Click
         return None;
     }
     let tag = body[run..].trim_end();
-    let word = tag.strip_prefix("{{")?.strip_suffix("}}")?;
-    let click = match word.split_whitespace().next()? {
-        "exec" | "execute" => Click::Exec,
-        "copy" => Click::Copy,
-        _ => return None,
-    };
+    let (click, _) = click_tag(tag).filter(|(_, len)| *len == tag.len())?;
     let start = indent + run;
     Some((click, Span::new(start, start + tag.len())))
 }

@@ -277,20 +277,14 @@ impl<'a> Reader<'a> {
         after: &str,
         span: Span,
     ) {
-        let Some(rest) = after.strip_prefix("{{") else {
+        let Some((fence::Click::Exec, len)) = fence::click_tag(after) else {
             return;
         };
-        let Some((word, _)) = rest.split_once("}}") else {
-            return;
-        };
-        if !matches!(word.split_whitespace().next(), Some("exec" | "execute")) {
-            return;
-        }
         let mut content = MappedText::new();
         content.push(command, at);
         content.push("\n", at + command.len());
         // `{{` word `}}`, within the text event (never past it).
-        let end = (span.start + 2 + word.len() + 2).min(span.end).max(start);
+        let end = (span.start + len).min(span.end).max(start);
         self.clicked.push(CodeBlock {
             span: Span::new(start, end),
             fence: None,

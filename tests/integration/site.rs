@@ -319,6 +319,26 @@ fn mkdocs_tabs_and_admonitions_render_their_steps() {
     assert!(!html.contains("litops:") && !html.contains("```"), "{html}");
 }
 
+/// Killercoda's closers close their blocks on the page as in `plan` (the
+/// rest of the page was one code block), and an inline `{{exec}}` is
+/// Killercoda's button, not text.
+#[test]
+fn killercoda_closers_and_inline_exec_render_as_killercoda_shows_them() {
+    let runbook = TempRunbook::new(
+        "step1.md",
+        "# Step one\n\n```\nkubectl get nodes\n```{{exec}}\n\nThen copy:\n\n```\nsome text\n```{{copy}}\n\nRun `echo inline`{{exec}} too.\n\n## Next\n\nMore prose.\n",
+    );
+    let out = tempfile::tempdir().expect("out");
+    let output = render(&[runbook.path().to_str().expect("utf-8")], out.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let html = std::fs::read_to_string(out.path().join("step1.html")).expect("page");
+    let main = &html[html.find("<main>").expect("main")..html.find("</main>").expect("end")];
+    assert_eq!(
+        main,
+        "<main>\n<h1 id=\"step-one\">Step one</h1>\n<div class=\"step\" data-step=\"step-one\"><div class=\"step-head\"><a class=\"step-id\" href=\"#step-one\">step-one</a></div><div class=\"code\"><button class=\"copy\" type=\"button\" data-copy=\"kubectl get nodes\" aria-label=\"Copy the command\">Copy</button><pre><code class=\"language-text\">kubectl get nodes</code></pre></div></div>\n<p>Then copy:</p>\n<pre><code class=\"language-text\">some text</code></pre>\n<p>Run <code>echo inline</code> too.</p>\n<h2 id=\"next\">Next</h2>\n<p>More prose.</p>\n\n"
+    );
+}
+
 /// 1.4 MB of unmatched emphasis marks and 40,000 headings: `check`,
 /// `check --render`, `render` and `list` must stay linear. Each run gets a
 /// 30 s limit (the process is killed past it), a bound that cannot be
