@@ -80,6 +80,9 @@ pub struct PlaceholderUse {
 pub struct Problem {
     pub message: String,
     pub span: Span,
+    /// The text ends inside something still open (a quote, a substitution,
+    /// a heredoc): bash would read the next line as more of it.
+    pub open: bool,
 }
 
 /// A word, with quotes removed from `value`.
@@ -198,6 +201,16 @@ impl<'s> Lexer<'s> {
         self.findings.problems.push(Problem {
             message: message.into(),
             span,
+            open: false,
+        });
+    }
+
+    /// A problem that is the text ending inside a construct.
+    fn unclosed(&mut self, message: impl Into<String>, span: Span) {
+        self.findings.problems.push(Problem {
+            message: message.into(),
+            span,
+            open: true,
         });
     }
 
@@ -209,7 +222,7 @@ impl<'s> Lexer<'s> {
             self.skip_blanks();
             let Some(c) = self.peek() else {
                 if stop == Stop::Paren {
-                    self.problem(
+                    self.unclosed(
                         "`$(` is never closed",
                         Span::new(open.saturating_sub(2), self.pos),
                     );
@@ -341,7 +354,7 @@ impl<'s> Lexer<'s> {
                 }
             }
             let (end, next) = body_end.unwrap_or_else(|| {
-                self.problem(
+                self.unclosed(
                     format!(
                         "heredoc is never ended: no line `{}` follows",
                         heredoc.delimiter
@@ -487,7 +500,7 @@ impl<'s> Lexer<'s> {
             }
             match self.peek() {
                 None => {
-                    self.problem("single quote is never closed", Span::new(start, start + 1));
+                    self.unclosed("single quote is never closed", Span::new(start, start + 1));
                     return;
                 }
                 Some(b'\'') => {
@@ -512,7 +525,7 @@ impl<'s> Lexer<'s> {
             }
             match self.peek() {
                 None => {
-                    self.problem("double quote is never closed", Span::new(start, start + 1));
+                    self.unclosed("double quote is never closed", Span::new(start, start + 1));
                     return;
                 }
                 Some(b'"') => {
@@ -604,7 +617,7 @@ impl<'s> Lexer<'s> {
         loop {
             match self.peek() {
                 None => {
-                    self.problem(
+                    self.unclosed(
                         "`$'` quote is never closed",
                         Span::new(start - 1, start + 1),
                     );
@@ -644,7 +657,7 @@ impl<'s> Lexer<'s> {
             }
         }
         let Some(end) = end else {
-            self.problem(
+            self.unclosed(
                 "backtick substitution is never closed",
                 Span::new(start, start + 1),
             );
@@ -695,7 +708,7 @@ impl<'s> Lexer<'s> {
             self.pos += 1;
         }
         if depth != 0 {
-            self.problem("`$((` is never closed", Span::new(start, start + 3));
+            self.unclosed("`$((` is never closed", Span::new(start, start + 3));
         }
         self.findings.arithmetic.push(Span::new(start, self.pos));
         word.expands = true;
@@ -755,7 +768,7 @@ impl<'s> Lexer<'s> {
             }
             match self.peek() {
                 None => {
-                    self.problem("`${` is never closed", Span::new(start, start + 2));
+                    self.unclosed("`${` is never closed", Span::new(start, start + 2));
                     break;
                 }
                 Some(b'}') => {

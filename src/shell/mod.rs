@@ -263,6 +263,7 @@ impl<'t> Grouper<'t> {
             _ => self.problems.push(Problem {
                 message: format!("`{written}` closes nothing that is open"),
                 span,
+                open: false,
             }),
         }
     }
@@ -397,6 +398,8 @@ impl<'t> Grouper<'t> {
             self.problems.push(Problem {
                 message: format!("this is never closed with `{closer}`"),
                 span,
+                // Bash would read on, as for an open quote.
+                open: true,
             });
         }
         self.end_command();

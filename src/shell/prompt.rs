@@ -104,17 +104,10 @@ pub fn read(content: &MappedText, session: bool) -> Option<Session> {
     Some(out)
 }
 
-/// Whether bash is still reading a command: a quote or heredoc is open.
+/// Whether bash is still reading a command: a quote, a substitution, a
+/// heredoc or a compound command (`for … do` without `done`) is open.
 fn open(command: &str) -> bool {
-    // Cheap first: no quote and no `<<`, nothing can be open.
-    if !command.contains(['\'', '"', '`']) && !command.contains("<<") {
-        return false;
-    }
-    super::read(command).problems.iter().any(|p| {
-        p.message.contains("quote is never closed")
-            || p.message.contains("heredoc is never ended")
-            || p.message.contains("substitution is never closed")
-    })
+    super::read(command).problems.iter().any(|p| p.open)
 }
 
 /// The length of the shell prompt `line` starts with, if any.
@@ -252,6 +245,22 @@ mod tests {
             got.as_str(),
             "echo \"\napiVersion: v1\n  kind: X\n\" | kubectl apply -f -\nkubectl apply -f - <<EOF\nkind: Y\nEOF\n"
         );
+    }
+
+    #[test]
+    fn a_prompted_command_goes_on_while_a_substitution_or_loop_is_open() {
+        let text = "$ NOW=$(date\n  +%s)\n$ for i in 1 2; do\n  echo \"$i\"\ndone\n1\n2\n";
+        let got = commands(&MappedText::contiguous(text, 0), true).expect("session");
+        assert_eq!(
+            got.as_str(),
+            "NOW=$(date\n  +%s)\nfor i in 1 2; do\n  echo \"$i\"\ndone\n"
+        );
+        // The lexer says which problems leave the text open, not its messages.
+        assert!(open("echo $(date"));
+        assert!(open("echo ${HOME"));
+        assert!(open("for i in 1; do"));
+        assert!(!open("echo done; done"));
+        assert!(!open("echo \"$(date)\""));
     }
 
     #[test]
