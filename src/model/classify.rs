@@ -171,6 +171,22 @@ pub(super) fn read(code: &CodeBlock, lang: &str) -> Result<Reading, NotAStep> {
             repl: split.repl,
             script: split.script,
         }),
+        // `# kubectl get orphans` and its output: root's prompt, in a
+        // block the author did not mark as a terminal session.
+        Some(_)
+            if !session
+                && prompt::root_session(content.as_str())
+                && let Some(s) = prompt::read(content, true)
+                && !blank(&s.commands) =>
+        {
+            Ok(Reading {
+                text: s.commands,
+                inferred: Some(format!("{what}, with root prompts (`# command`)")),
+                output: Vec::new(),
+                repl: s.repl,
+                script: None,
+            })
+        }
         Some(why) => Err((BlockRole::Output, format!("{what}, not run: {why}"))),
     }
 }

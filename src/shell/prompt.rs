@@ -150,6 +150,39 @@ fn prompt_len(line: &str, session: bool) -> Option<usize> {
 
 /// Whether text after `# ` is a command (its first word, after any
 /// `NAME=value`, is a known command or a path), not a sentence.
+/// Whether a block without a language (that holds no command as a script)
+/// is a root terminal session: its `# ` lines are prompts, not comments.
+/// Each `# ` line that starts with a known command must read as typed (an
+/// option, a path, `=`, a quote, `$` or a pipe), or be followed by its
+/// output (a line that is neither blank nor `#`): `# install the chart`
+/// alone stays a comment.
+pub fn root_session(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut prompts = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.strip_prefix("# ") else {
+            continue;
+        };
+        // `# cat this file:` introduces what follows.
+        if !root_command(rest) || rest.ends_with(':') {
+            continue;
+        }
+        let typed = rest
+            .split_whitespace()
+            .skip(1)
+            .any(|w| w.contains(['-', '/', '=', '"', '\'', '$', '|', '.']));
+        let output_follows = lines[i + 1..]
+            .iter()
+            .find(|l| !l.is_empty())
+            .is_some_and(|l| !l.starts_with('#'));
+        if !typed && !output_follows {
+            return false;
+        }
+        prompts += 1;
+    }
+    prompts > 0
+}
+
 fn root_command(rest: &str) -> bool {
     rest.split_whitespace()
         .find(|w| !w.contains('='))
@@ -261,6 +294,22 @@ mod tests {
         assert!(open("for i in 1; do"));
         assert!(!open("echo done; done"));
         assert!(!open("echo \"$(date)\""));
+    }
+
+    #[test]
+    fn root_prompts_in_a_block_without_a_language() {
+        for (text, root) in [
+            ("# kubectl -n x delete orphan o-1\n", true),
+            ("# kubectl get orphans\nNAME   TYPE\no-1    replica\n", true),
+            ("# ls /mnt/disk/replicas/\n\n", true),
+            ("# install the chart\n", false),
+            ("# install the chart\n# kubectl get pods -n x\n", false),
+            ("# a note about it\n", false),
+            ("# cat this file:\nfoo bar\n", false),
+            ("NAME   TYPE\n", false),
+        ] {
+            assert_eq!(root_session(text), root, "{text}");
+        }
     }
 
     #[test]

@@ -102,3 +102,25 @@ fn judged_a_written_name_wins_over_an_id_from_a_heading() {
     let ids: Vec<&str> = got.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, vec!["setup-2", "setup"]);
 }
+
+/// Untagged blocks written as a root terminal: `# command` and what it
+/// printed. The prompted lines are the steps; a `# ` line that reads as a
+/// remark (`# install the chart`, `# cat this file:`) stays a comment, and
+/// a block with only remarks is not a step.
+#[test]
+fn judged_root_prompts_in_a_block_without_a_language() {
+    let got = steps(
+        "# T\n\n## List\n\n```\n# kubectl -n storage get orphans\nNAME       TYPE\norphan-1   replica\n```\n\n## Look\n\n```\n# ls /mnt/disk/replicas/\n\n```\n\n## Note\n\n```\n# install the chart\n```\n\n## Intro\n\n```\n# cat this file:\nfoo bar\n```\n",
+        &[],
+    );
+    assert_eq!(
+        got,
+        vec![
+            (
+                "list".to_owned(),
+                "kubectl -n storage get orphans\n".to_owned()
+            ),
+            ("look".to_owned(), "ls /mnt/disk/replicas/\n".to_owned()),
+        ]
+    );
+}
