@@ -17,37 +17,38 @@ use crate::syntax::fence::line_spans;
 /// (or a `./script` path) is what makes an untagged line a command.
 #[rustfmt::skip]
 const COMMANDS: &[&str] = &[
-    "[", "[[", "alias", "ansible", "ansible-playbook", "apk", "apt", "apt-get", "argo",
-    "argocd", "awk", "aws", "az", "base64", "basename", "bash", "bq", "brew", "buildah", "bundle",
-    "bunzip2", "bzip2", "cargo", "cat", "cd", "certbot", "cfssl", "chgrp", "chmod", "choco",
-    "chown", "chroot", "cilium", "clusterctl", "cmctl", "colima", "column", "composer", "consul",
-    "cosign", "cp", "crane", "createdb", "crictl", "crontab", "ctr", "curl", "curlie", "cut",
-    "dapr", "date", "dd", "declare", "df", "diff", "dig", "dirname", "dnf", "docker",
-    "docker-compose", "doctl", "dropdb", "du", "echo", "eksctl", "env", "envsubst", "etcdctl",
-    "etcdutl", "eval", "exec", "exit", "export", "false", "fdisk", "file", "find", "flux", "free",
-    "fsck", "gcloud", "gh", "git", "go", "gpg", "grep", "groupadd", "gsutil", "gunzip", "gzip",
-    "hcloud", "head", "helm", "helmfile", "host", "hostname", "hostnamectl", "htop", "http",
-    "ibmcloud", "id", "ifconfig", "install", "iostat", "ip", "iptables", "istioctl", "java",
-    "journalctl", "jq", "jwt", "k0s", "k3d", "k3s", "k9s", "kapp", "kctrl", "kill", "killall",
-    "kind", "kn", "ko", "kopia", "kops", "kubeadm", "kubebuilder", "kubectl",
-    "kubectl-argo-rollouts", "kubectx", "kubens", "kubeseal", "kustomize", "less", "lima",
-    "limactl", "linkerd", "linode-cli", "ln", "local", "logger", "ls", "lsblk", "lsof", "make",
-    "man", "mc", "md5sum", "microk8s", "minikube", "mkdir", "mkfs", "mktemp", "mongo", "mongosh",
-    "mount", "multipass", "mv", "mysql", "mysqladmin", "mysqldump", "nano", "nc", "nerdctl",
-    "netstat", "nix", "nmap", "node", "nohup", "npm", "npx", "nslookup", "oc", "oci", "openssl",
-    "operator-sdk", "opm", "packer", "pg_basebackup", "pg_ctl", "pg_dump", "pg_dumpall",
-    "pg_isready", "pg_restore", "pgrep", "php", "ping", "pip", "pip3", "pkill", "podman", "popd",
-    "printenv", "printf", "ps", "psql", "pulumi", "pushd", "pwd", "python", "python3", "rancher",
-    "rclone", "rdctl", "read", "readlink", "readonly", "realpath", "redis-cli", "redis-server",
-    "restic", "rke", "rke2", "rm", "rmdir", "rpm", "rsync", "ruby", "scp", "sed", "seq", "service",
-    "set", "sftp", "sh", "sha256sum", "shasum", "skaffold", "skopeo", "sleep", "snap", "sops",
-    "sort", "source", "ss", "ssh", "ssh-add", "ssh-copy-id", "ssh-keygen", "stat", "stern",
-    "su", "sudo", "swapoff", "sysctl", "systemctl", "tail", "talosctl", "tar", "tee", "telnet",
-    "terraform", "terragrunt", "test", "tilt", "time", "timeout", "tkn", "tofu", "top", "touch",
-    "tr", "traceroute", "trap", "true", "tsh", "ufw", "umask", "umount", "uname", "uniq", "unset",
-    "unzip", "uptime", "useradd", "usermod", "vagrant", "vault", "velero", "vi", "vim", "virsh",
-    "vtctlclient", "vtctldclient", "watch", "wc", "wget", "which", "whoami", "winget", "wsl",
-    "xargs", "xxd", "yarn", "yq", "ytt", "yum", "zip", "zypper",
+    "[", "[[", "alias", "ansible", "ansible-playbook", "apk", "apt", "apt-get", "argo", "argocd",
+    "awk", "aws", "az", "base64", "basename", "bash", "blkid", "bq", "brew", "buildah", "bundle",
+    "bunzip2", "bzip2", "cargo", "cat", "cd", "ceph", "certbot", "cfssl", "chgrp", "chmod",
+    "choco", "chown", "chroot", "cilium", "clusterctl", "cmctl", "colima", "column", "composer",
+    "consul", "cosign", "cp", "crane", "createdb", "crictl", "crontab", "ctr", "curl", "curlie",
+    "cut", "dapr", "date", "dd", "declare", "df", "diff", "dig", "dirname", "dmesg", "dnf",
+    "docker", "docker-compose", "doctl", "dropdb", "du", "echo", "eksctl", "env", "envsubst",
+    "etcdctl", "etcdutl", "eval", "exec", "exit", "export", "false", "fdisk", "file", "find",
+    "flux", "free", "fsck", "gcloud", "gh", "git", "git-crypt", "go", "gpg", "grep", "groupadd",
+    "gsutil", "gunzip", "gzip", "hcloud", "head", "helm", "helmfile", "host", "hostname",
+    "hostnamectl", "htop", "http", "ibmcloud", "id", "ifconfig", "install", "iostat", "ip",
+    "iptables", "istioctl", "java", "journalctl", "jq", "jwt", "k0s", "k3d", "k3s", "k9s", "kapp",
+    "kctrl", "kill", "killall", "kind", "kn", "ko", "kopia", "kops", "kubeadm", "kubebuilder",
+    "kubectl", "kubectl-argo-rollouts", "kubectx", "kubens", "kubeseal", "kustomize", "less",
+    "lima", "limactl", "linkerd", "linode-cli", "ln", "local", "logger", "ls", "lsblk", "lsmod",
+    "lsof", "make", "man", "mc", "md5sum", "microk8s", "minikube", "mkdir", "mkfs", "mktemp",
+    "modprobe", "mongo", "mongosh", "mount", "multipass", "mv", "mysql", "mysqladmin", "mysqldump",
+    "nano", "nc", "nerdctl", "netstat", "nix", "nmap", "node", "nohup", "npm", "npx", "nslookup",
+    "oc", "oci", "openssl", "operator-sdk", "opm", "packer", "pg_basebackup", "pg_ctl", "pg_dump",
+    "pg_dumpall", "pg_isready", "pg_restore", "pgrep", "php", "ping", "pip", "pip3", "pkill",
+    "podman", "popd", "printenv", "printf", "ps", "psql", "pulumi", "pushd", "pwd", "python",
+    "python3", "rados", "radosgw-admin", "rancher", "rbd", "rclone", "rdctl", "read", "readlink",
+    "readonly", "realpath", "redis-cli", "redis-server", "restic", "rke", "rke2", "rm", "rmdir",
+    "rpm", "rsync", "ruby", "s5cmd", "scp", "sed", "seq", "service", "set", "sftp", "sh",
+    "sha256sum", "shasum", "skaffold", "skopeo", "sleep", "snap", "sops", "sort", "source", "ss",
+    "ssh", "ssh-add", "ssh-copy-id", "ssh-keygen", "stat", "stern", "su", "sudo", "swapoff",
+    "sysctl", "systemctl", "tail", "talosctl", "tar", "tee", "telnet", "terraform", "terragrunt",
+    "test", "tilt", "time", "timeout", "tkn", "tofu", "top", "touch", "tr", "traceroute", "trap",
+    "true", "tsh", "ufw", "umask", "umount", "uname", "uniq", "unset", "unzip", "uptime",
+    "useradd", "usermod", "vagrant", "vault", "velero", "vi", "vim", "virsh", "vtctlclient",
+    "vtctldclient", "watch", "wc", "wget", "which", "whoami", "winget", "wsl", "xargs", "xxd",
+    "yarn", "yq", "ytt", "yum", "zip", "zypper",
 ];
 
 /// `COMMANDS` as an open-addressing hash table built at compile time (slot:
@@ -609,7 +610,15 @@ mod tests {
 
     #[test]
     fn known_commands() {
-        for word in ["kubectl", "./deploy.sh", "/usr/bin/kubectl", "sudo", "[["] {
+        for word in [
+            "kubectl",
+            "./deploy.sh",
+            "/usr/bin/kubectl",
+            "sudo",
+            "[[",
+            "ceph",
+            "modprobe",
+        ] {
             assert!(is_known_command(word), "{word}");
         }
         for word in [
