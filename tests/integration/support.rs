@@ -64,6 +64,35 @@ impl TempRunbook {
     }
 }
 
+/// A runbook in a directory of its own, with runs recorded under
+/// `<dir>/runs` (`LITOPS_RUNS_DIR`) and litops started in that directory.
+pub struct Workspace {
+    pub runbook: TempRunbook,
+}
+
+impl Workspace {
+    pub fn new(name: &str, text: &str) -> Workspace {
+        Workspace {
+            runbook: TempRunbook::new(name, text),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.runbook.dir.path()
+    }
+
+    pub fn runs(&self) -> PathBuf {
+        self.dir().join("runs")
+    }
+
+    pub fn litops(&self) -> assert_cmd::Command {
+        let mut cmd = litops();
+        cmd.current_dir(self.dir())
+            .env("LITOPS_RUNS_DIR", self.runs());
+        cmd
+    }
+}
+
 /// stdout of a finished command as text.
 pub fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -9,35 +9,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::cli::invisible;
-use crate::support::{TempRunbook, litops, stderr, stdout};
-
-/// A runbook in a directory of its own; runs record under `<dir>/runs`.
-struct Workspace {
-    runbook: TempRunbook,
-}
+use crate::support::{Workspace, litops, stderr, stdout};
 
 impl Workspace {
-    fn new(text: &str) -> Workspace {
-        Workspace {
-            runbook: TempRunbook::new("maint.md", text),
-        }
-    }
-
-    fn dir(&self) -> &Path {
-        self.runbook.dir.path()
-    }
-
-    fn runs(&self) -> PathBuf {
-        self.dir().join("runs")
-    }
-
-    fn litops(&self) -> assert_cmd::Command {
-        let mut cmd = litops();
-        cmd.current_dir(self.dir())
-            .env("LITOPS_RUNS_DIR", self.runs());
-        cmd
-    }
-
     fn run(&self, args: &[&str]) -> std::process::Output {
         self.litops()
             .arg("run")
@@ -66,7 +40,7 @@ const MAINTENANCE: &str = "---\ntitle: Nightly maintenance\n---\n# Nightly maint
 
 #[test]
 fn every_run_is_recorded_privately_with_its_provenance() {
-    let ws = Workspace::new(MAINTENANCE);
+    let ws = Workspace::new("maint.md", MAINTENANCE);
     // The default place: .litops/runs under the working directory.
     let output = litops()
         .current_dir(ws.dir())
@@ -142,7 +116,7 @@ fn every_run_is_recorded_privately_with_its_provenance() {
 
 #[test]
 fn tampering_is_detected_and_a_cut_last_line_is_not_tampering() {
-    let ws = Workspace::new(MAINTENANCE);
+    let ws = Workspace::new("maint.md", MAINTENANCE);
     ws.run(&["--set", "TARGET=db1", "--set", "ROWS=2"]);
     let path = ws.transcripts().pop().expect("transcript");
     let original = std::fs::read_to_string(&path).expect("read");
@@ -180,6 +154,7 @@ fn tampering_is_detected_and_a_cut_last_line_is_not_tampering() {
 #[test]
 fn chatty_steps_are_kept_to_head_and_tail() {
     let ws = Workspace::new(
+        "maint.md",
         "## Chatty\n\n```bash\nset +o pipefail\nyes 0123456789 | head -c 4000000\necho THE-END\n```\n",
     );
     let output = ws.run(&[]);
@@ -205,7 +180,7 @@ fn chatty_steps_are_kept_to_head_and_tail() {
 
 #[test]
 fn show_renders_the_executed_runbook() {
-    let ws = Workspace::new(MAINTENANCE);
+    let ws = Workspace::new("maint.md", MAINTENANCE);
     let output = ws.run(&["--set", "TARGET=db1", "--set", "ROWS=3"]);
     assert_eq!(output.status.code(), Some(1), "the report step fails");
     let show = ws
@@ -228,7 +203,7 @@ fn show_renders_the_executed_runbook() {
 
 #[test]
 fn diff_compares_two_runs_step_by_step() {
-    let ws = Workspace::new(MAINTENANCE);
+    let ws = Workspace::new("maint.md", MAINTENANCE);
     ws.run(&["--set", "TARGET=db1", "--set", "ROWS=2"]);
     std::thread::sleep(Duration::from_millis(1100));
     ws.run(&["--set", "TARGET=db1", "--set", "ROWS=4"]);
@@ -254,7 +229,7 @@ fn diff_compares_two_runs_step_by_step() {
 
 #[test]
 fn list_shows_each_run_with_its_outcome() {
-    let ws = Workspace::new(MAINTENANCE);
+    let ws = Workspace::new("maint.md", MAINTENANCE);
     ws.run(&["--set", "TARGET=db1", "--set", "ROWS=2"]);
     let output = ws
         .litops()
@@ -279,7 +254,7 @@ fn list_shows_each_run_with_its_outcome() {
 
 #[test]
 fn resume_continues_with_the_session_and_refuses_a_changed_runbook() {
-    let ws = Workspace::new(MAINTENANCE);
+    let ws = Workspace::new("maint.md", MAINTENANCE);
     let output = ws.run(&["--set", "TARGET=db1", "--set", "ROWS=3"]);
     assert_eq!(output.status.code(), Some(1));
     // The same values, and the session (STAMP) the first steps left.
@@ -332,7 +307,7 @@ fn resume_continues_with_the_session_and_refuses_a_changed_runbook() {
 fn a_transcript_that_cannot_be_written_stops_the_run_before_it_starts() {
     // Places no one can create a transcript in, root included: under a
     // file, and in /proc (where directories cannot be made).
-    let ws = Workspace::new("## A\n\n```bash\ntouch ran\n```\n");
+    let ws = Workspace::new("maint.md", "## A\n\n```bash\ntouch ran\n```\n");
     std::fs::write(ws.dir().join("not-a-dir"), "").expect("file");
     for runs in [
         ws.dir().join("not-a-dir/runs"),
@@ -358,7 +333,7 @@ fn a_transcript_that_cannot_be_written_stops_the_run_before_it_starts() {
 #[test]
 fn a_transcript_on_a_full_disk_stops_the_run_before_the_next_step() {
     // /dev/full accepts the open and fails every write with ENOSPC.
-    let ws = Workspace::new("## A\n\n```bash\ntouch ran\n```\n");
+    let ws = Workspace::new("maint.md", "## A\n\n```bash\ntouch ran\n```\n");
     let output = ws.run(&["--transcript", "/dev/full"]);
     assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
     assert!(!ws.dir().join("ran").exists());
@@ -384,6 +359,7 @@ fn stable() -> insta::Settings {
 #[test]
 fn secrets_reach_no_artefact() {
     let ws = Workspace::new(
+        "maint.md",
         "---\nlitops:\n  vars:\n    DB_PASSWORD:\n      secret: true\n---\n# Secrets\n\n## Use them\n\n```bash\necho \"password=$DB_PASSWORD\"\nprintf 'cert=%s\\n' \"$TLS_CERT\"\n# split across two writes\nprintf '%s' \"${API_TOKEN:0:5}\"; sleep 0.1; printf '%s\\n' \"${API_TOKEN:5}\"\necho \"$DB_PASSWORD\" >&2\n```\n\n```rhai\nfail(\"saw \" + stdout)\n```\n",
     );
     let secret_file = ws.dir().join("cert.pem");
@@ -456,7 +432,7 @@ fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing() {
         (seed >> 33) % 450
     };
     for trial in 0..20 {
-        let ws = Workspace::new(&text);
+        let ws = Workspace::new("maint.md", &text);
         let log = ws.dir().join("log");
         let marker = format!("litops-crash-{}-{trial}", std::process::id());
         let delay = Duration::from_millis(5 + next());
@@ -647,6 +623,7 @@ fn processes_with(marker: &str) -> Vec<String> {
 #[test]
 fn raw_html_and_script_links_in_a_transcript_page_are_shown_not_run() {
     let ws = Workspace::new(
+        "maint.md",
         "---\ntitle: Page\n---\n# Page\n\n<script>alert('block')</script>\n\nSee <img src=x onerror=alert(1)> and [this](javascript:alert('link')).\n\n<!-- internal-note: ask ops -->\n\n<!-- litops: name=greet -->\n```bash\necho '<iframe src=x>'\n```\n",
     );
     let output = ws.run(&[]);
@@ -682,6 +659,7 @@ fn raw_html_and_script_links_in_a_transcript_page_are_shown_not_run() {
 #[test]
 fn recorded_terminal_escapes_are_shown_not_replayed() {
     let ws = Workspace::new(
+        "maint.md",
         "---\ntitle: Escapes\n---\n# Escapes \u{1b}]0;pwned-title\u{7}\n\nProse \u{1b}[2J\u{1b}[H with a \u{202e}reversal.\n\n```bash\nprintf '\\033]52;c;cm0gLXJmIH4=\\007\\033[2J\\033[1A\\033]8;;https://evil.example\\033\\\\link\\033]8;;\\033\\\\ \\233\\r\\n'\nprintf 'progress\\rdone\\n'\n```\n",
     );
     for _ in 0..2 {

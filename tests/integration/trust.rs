@@ -3,35 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{TempRunbook, litops, stderr, stdout};
+use crate::support::{Workspace, litops, stderr, stdout};
 
-/// A runbook in a scratch directory, runs recorded beside it.
-struct Scratch {
-    runbook: TempRunbook,
-}
-
-impl Scratch {
-    fn new(text: &str) -> Scratch {
-        Scratch {
-            runbook: TempRunbook::new("rb.md", text),
-        }
-    }
-
-    fn dir(&self) -> &Path {
-        self.runbook.dir.path()
-    }
-
-    fn runs(&self) -> PathBuf {
-        self.dir().join("runs")
-    }
-
-    fn litops(&self) -> assert_cmd::Command {
-        let mut cmd = litops();
-        cmd.current_dir(self.dir())
-            .env("LITOPS_RUNS_DIR", self.runs());
-        cmd
-    }
-
+impl Workspace {
     /// `litops run RUNBOOK --unattended --yes`, for more settings.
     fn running(&self) -> assert_cmd::Command {
         let mut cmd = self.litops();
@@ -41,7 +15,7 @@ impl Scratch {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    fn run_unattended(&self, args: &[&str]) -> std::process::Output {
         self.running().args(args).output().expect("runs")
     }
 
@@ -59,7 +33,7 @@ impl Scratch {
     }
 
     /// The one transcript of the runs so far, as text.
-    fn transcripts(&self) -> String {
+    fn transcripts_text(&self) -> String {
         let mut text = String::new();
         for dir in std::fs::read_dir(self.runs()).expect("runs").flatten() {
             for file in std::fs::read_dir(dir.path()).expect("dir").flatten() {
@@ -76,10 +50,11 @@ fn step(body: &str) -> String {
 
 #[test]
 fn h1_session_files_are_private() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "# Trust\n\n## Set\n\n```bash\nexport TOKEN_VALUE=abc\n```\n\n## Look\n\n```bash\ndir=$(dirname \"${BASH_SOURCE[0]}\")\nstat -c '%a %n' \"$dir\" \"$dir\"/state.sh \"$dir\"/step.sh \"$dir\"/owner\n```\n",
     );
-    let out = rb.run(&[]);
+    let out = rb.run_unattended(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     let modes: Vec<&str> = text
@@ -92,7 +67,7 @@ fn h1_session_files_are_private() {
 
 #[test]
 fn h2_a_planted_lock_file_symlink_truncates_nothing() {
-    let rb = Scratch::new(&step("echo ran"));
+    let rb = Workspace::new("rb.md", &step("echo ran"));
     let locks = rb.dir().join("locks");
     std::fs::create_dir(&locks).expect("mkdir");
     let victim = rb.dir().join("victim");
@@ -115,7 +90,7 @@ fn h2_a_planted_lock_file_symlink_truncates_nothing() {
 #[test]
 fn h2_a_shared_lock_directory_others_can_write_is_refused() {
     use std::os::unix::fs::PermissionsExt;
-    let rb = Scratch::new(&step("echo ran"));
+    let rb = Workspace::new("rb.md", &step("echo ran"));
     let locks = rb.dir().join("locks");
     std::fs::create_dir(&locks).expect("mkdir");
     std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
@@ -144,7 +119,7 @@ fn h2_a_shared_lock_directory_others_can_write_is_refused() {
 
 #[test]
 fn low_a_symlink_to_the_runbook_takes_the_same_lock() {
-    let rb = Scratch::new(&step("echo ran"));
+    let rb = Workspace::new("rb.md", &step("echo ran"));
     let link = rb.dir().join("other-name.md");
     std::os::unix::fs::symlink(rb.runbook.path(), &link).expect("symlink");
     let locks = rb.dir();
@@ -156,16 +131,19 @@ fn low_a_symlink_to_the_runbook_takes_the_same_lock() {
 
 #[test]
 fn h3_values_inside_backticks_stay_data() {
-    let rb = Scratch::new(&step(
-        "POD=`echo \"<app-name>\"`\nprintf '[%s]\\n' \"$POD\"\nLAST=`echo <app-name>`\nprintf '[%s]\\n' \"$LAST\"",
-    ));
+    let rb = Workspace::new(
+        "rb.md",
+        &step(
+            "POD=`echo \"<app-name>\"`\nprintf '[%s]\\n' \"$POD\"\nLAST=`echo <app-name>`\nprintf '[%s]\\n' \"$LAST\"",
+        ),
+    );
     for value in [
         "$(touch pwned)",
         "`touch pwned`",
         "x` ; touch pwned ; `",
         "a\\b$c\"d",
     ] {
-        let out = rb.run(&["--set", &format!("APP_NAME={value}")]);
+        let out = rb.run_unattended(&["--set", &format!("APP_NAME={value}")]);
         assert!(!rb.marker().exists(), "{value:?} ran code");
         if out.status.code() == Some(0) {
             // Double-quoted inside: the exact value; unquoted: as bash splits it.
@@ -180,7 +158,7 @@ fn h3_values_inside_backticks_stay_data() {
 
 #[test]
 fn h6_the_environment_does_not_change_a_value_the_runbook_writes() {
-    let rb = Scratch::new(&step("AWS_PROFILE=staging printenv AWS_PROFILE"));
+    let rb = Workspace::new("rb.md", &step("AWS_PROFILE=staging printenv AWS_PROFILE"));
     let out = rb
         .running()
         .env("AWS_PROFILE", "production")
@@ -203,13 +181,13 @@ fn h6_the_environment_does_not_change_a_value_the_runbook_writes() {
         .output()
         .expect("runs");
     assert!(stdout(&plan).contains("     note: AWS_PROFILE: the runbook sets \"staging\" here"));
-    let out = rb.run(&["--set", "AWS_PROFILE=dev"]);
+    let out = rb.run_unattended(&["--set", "AWS_PROFILE=dev"]);
     assert!(stdout(&out).contains("\ndev\n"), "{}", stdout(&out));
 }
 
 #[test]
 fn h6_a_hardening_path_prefix_is_kept() {
-    let rb = Scratch::new(&step("PATH=/usr/bin:/bin printenv PATH"));
+    let rb = Workspace::new("rb.md", &step("PATH=/usr/bin:/bin printenv PATH"));
     let out = rb
         .running()
         .env(
@@ -227,10 +205,13 @@ fn h6_a_hardening_path_prefix_is_kept() {
 
 #[test]
 fn m1_values_in_arithmetic_must_be_integers() {
-    let rb = Scratch::new(&step(
-        "if (( <count> > 3 )); then echo big; fi\necho $(( <count> + 1 ))\nlet n=<count>\na=(1 2 3); echo \"${a[<count>]}\"\n[[ <count> -ge 1 ]] && echo ge",
-    ));
-    let out = rb.run(&["--set", "COUNT=a[$(touch pwned)]"]);
+    let rb = Workspace::new(
+        "rb.md",
+        &step(
+            "if (( <count> > 3 )); then echo big; fi\necho $(( <count> + 1 ))\nlet n=<count>\na=(1 2 3); echo \"${a[<count>]}\"\n[[ <count> -ge 1 ]] && echo ge",
+        ),
+    );
+    let out = rb.run_unattended(&["--set", "COUNT=a[$(touch pwned)]"]);
     assert!(!rb.marker().exists());
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
@@ -238,17 +219,18 @@ fn m1_values_in_arithmetic_must_be_integers() {
         "{}",
         stderr(&out)
     );
-    let out = rb.run(&["--set", "COUNT=1"]);
+    let out = rb.run_unattended(&["--set", "COUNT=1"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("\n2\n"), "{}", stdout(&out));
 }
 
 #[test]
 fn m1_a_bound_variable_read_in_arithmetic_must_be_an_integer() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "---\nlitops:\n  vars:\n    COUNT:\n      description: how many\n---\n# Trust\n\n## Step\n\n```bash\nif (( $COUNT > 3 )); then echo big; fi\n```\n",
     );
-    let out = rb.run(&["--set", "COUNT=a[$(touch pwned)]"]);
+    let out = rb.run_unattended(&["--set", "COUNT=a[$(touch pwned)]"]);
     assert!(!rb.marker().exists());
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
@@ -267,8 +249,8 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "kubectl() { shift 3; \"$@\"; }\nkubectl exec pod -- sh -c 'echo <name>'",
     ];
     for body in cases {
-        let rb = Scratch::new(&step(body));
-        let out = rb.run(&["--set", "NAME=x; touch pwned"]);
+        let rb = Workspace::new("rb.md", &step(body));
+        let out = rb.run_unattended(&["--set", "NAME=x; touch pwned"]);
         assert!(!rb.marker().exists(), "{body}");
         assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
         assert!(
@@ -276,7 +258,7 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
             "{body}: {}",
             stderr(&out)
         );
-        let out = rb.run(&["--set", "NAME=web-1.example.com"]);
+        let out = rb.run_unattended(&["--set", "NAME=web-1.example.com"]);
         assert!(
             stdout(&out).contains("web-1.example.com\n"),
             "{body}: {}{}",
@@ -289,21 +271,21 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
 #[test]
 fn low_a_quoted_prefix_is_not_an_assignment() {
     // Bash runs a command named `REGION=eu` here: no value goes into it.
-    let rb = Scratch::new(&step("'REGION=eu' printf '%s\\n' ok || true"));
+    let rb = Workspace::new("rb.md", &step("'REGION=eu' printf '%s\\n' ok || true"));
     let out = rb.plan(&["--set", "REGION=$(touch pwned)'"]);
     assert!(
         stdout(&out).contains("     │ 'REGION=eu' printf '%s\\n' ok || true\n"),
         "{}",
         stdout(&out)
     );
-    rb.run(&["--set", "REGION=$(touch pwned)'"]);
+    rb.run_unattended(&["--set", "REGION=$(touch pwned)'"]);
     assert!(!rb.marker().exists());
 }
 
 #[test]
 fn low_a_value_cannot_end_a_heredoc_with_its_surroundings() {
-    let rb = Scratch::new(&step("cat <<EOF\nEO<x>\ntouch pwned\nEOF"));
-    let out = rb.run(&["--set", "X=F"]);
+    let rb = Workspace::new("rb.md", &step("cat <<EOF\nEO<x>\ntouch pwned\nEOF"));
+    let out = rb.run_unattended(&["--set", "X=F"]);
     assert!(!rb.marker().exists());
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("which would end the heredoc it is written in"));
@@ -311,12 +293,13 @@ fn low_a_value_cannot_end_a_heredoc_with_its_surroundings() {
 
 #[test]
 fn m3_a_rotated_secret_is_never_spliced_into_shell_text() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "# Trust\n\n## One\n\n```bash\nexport STAGE=one\necho \"$API_TOKEN\" >/dev/null\n```\n\n## Two\n\n```bash\n[ -e \"$FLAG\" ] || exit 1\nprintf '[%s][%s]\\n' \"$API_TOKEN\" \"$STAGE\"\n```\n",
     );
     let flag = rb.dir().join("flag");
     let flag = flag.to_str().expect("utf-8");
-    let out = rb.run(&[
+    let out = rb.run_unattended(&[
         "--set",
         "API_TOKEN=old-token-1",
         "--set",
@@ -375,10 +358,11 @@ fn only_transcript(runs: &Path) -> PathBuf {
 
 #[test]
 fn m4_resume_never_runs_code_from_a_transcript() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "# Trust\n\n## One\n\n```bash\nexport STAGE=one\n```\n\n## Two\n\n```bash\n[ -e flag ] || exit 1\necho \"stage=$STAGE\"\n```\n",
     );
-    let out = rb.run(&[]);
+    let out = rb.run_unattended(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let path = only_transcript(&rb.runs());
     let pwned = rb.marker();
@@ -406,8 +390,8 @@ fn m4_resume_never_runs_code_from_a_transcript() {
 #[test]
 fn m4_transcripts_others_can_write_are_not_resumed() {
     use std::os::unix::fs::PermissionsExt;
-    let rb = Scratch::new("# Trust\n\n## One\n\n```bash\nexit 1\n```\n");
-    let out = rb.run(&[]);
+    let rb = Workspace::new("rb.md", "# Trust\n\n## One\n\n```bash\nexit 1\n```\n");
+    let out = rb.run_unattended(&[]);
     assert_eq!(out.status.code(), Some(1));
     let path = only_transcript(&rb.runs());
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
@@ -440,12 +424,15 @@ fn m4_transcripts_others_can_write_are_not_resumed() {
 #[test]
 fn m5_escaped_forms_of_a_secret_reach_no_output() {
     let secret = "s3\"cr$t'va`l\\ue";
-    let rb = Scratch::new(&step(
-        "builtin declare -p API_TOKEN\nprintf '%q\\n' \"$API_TOKEN\"\nset -x\n: \"$API_TOKEN\"\nset +x\nexport OTHER=\"$API_TOKEN\"",
-    ));
-    let out = rb.run(&["--set", &format!("API_TOKEN={secret}")]);
+    let rb = Workspace::new(
+        "rb.md",
+        &step(
+            "builtin declare -p API_TOKEN\nprintf '%q\\n' \"$API_TOKEN\"\nset -x\n: \"$API_TOKEN\"\nset +x\nexport OTHER=\"$API_TOKEN\"",
+        ),
+    );
+    let out = rb.run_unattended(&["--set", &format!("API_TOKEN={secret}")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let everything = format!("{}{}{}", stdout(&out), stderr(&out), rb.transcripts());
+    let everything = format!("{}{}{}", stdout(&out), stderr(&out), rb.transcripts_text());
     for form in [
         "s3\\\"cr\\$t'va\\`l\\\\ue",
         "s3\"cr$t'\\''va`l\\ue",
@@ -460,7 +447,7 @@ fn m5_escaped_forms_of_a_secret_reach_no_output() {
 
 #[test]
 fn m6_the_inherited_environment_is_not_recorded() {
-    let rb = Scratch::new(&step("export MINE=set-by-the-step"));
+    let rb = Workspace::new("rb.md", &step("export MINE=set-by-the-step"));
     let out = rb
         .running()
         .env("DATABASE_URL", "postgres://app:db-pass-1@db/app")
@@ -470,7 +457,7 @@ fn m6_the_inherited_environment_is_not_recorded() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let transcript = rb.transcripts();
+    let transcript = rb.transcripts_text();
     for leaked in ["db-pass-1", "short", "services/T0", "inherited-value"] {
         assert!(!transcript.contains(leaked), "{leaked} in:\n{transcript}");
     }
@@ -482,7 +469,8 @@ fn m6_the_inherited_environment_is_not_recorded() {
 
 #[test]
 fn m11_a_steps_own_exit_trap_keeps_the_session() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "# Trust\n\n## One\n\n```bash\nmkdir -p work\ncleanup() { echo cleaned; }\ntrap cleanup EXIT\ncd work\nexport FROM_ONE=yes\n```\n\n## Two\n\n```bash\nbasename \"$PWD\"\necho \"from one: $FROM_ONE\"\n```\n",
     );
     for mode in ["1", "0"] {
@@ -501,7 +489,7 @@ fn m11_a_steps_own_exit_trap_keeps_the_session() {
 
 #[test]
 fn low_bash_env_is_not_sourced_by_the_step_shell() {
-    let rb = Scratch::new(&step("echo step"));
+    let rb = Workspace::new("rb.md", &step("echo step"));
     let env_file = rb.dir().join("env.sh");
     std::fs::write(&env_file, format!("touch {}\n", rb.marker().display())).expect("write");
     for mode in ["1", "0"] {
@@ -521,7 +509,8 @@ fn low_bash_env_is_not_sourced_by_the_step_shell() {
 
 #[test]
 fn low_secret_selector_values_are_not_printed() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "---\nlitops:\n  vars:\n    DB_PASSWORD:\n      values: [alpha-secret, beta-secret]\n---\n# Trust\n\n## Step\n\n```bash\necho hi\n```\n",
     );
     let out = rb.plan(&["--set", "DB_PASSWORD=gamma-secret"]);
@@ -536,8 +525,8 @@ fn low_secret_selector_values_are_not_printed() {
 
 #[test]
 fn low_a_secret_too_short_to_mask_is_said() {
-    let rb = Scratch::new(&step("[ -n \"$API_TOKEN\" ]"));
-    let out = rb.run(&["--set", "API_TOKEN=ab"]);
+    let rb = Workspace::new("rb.md", &step("[ -n \"$API_TOKEN\" ]"));
+    let out = rb.run_unattended(&["--set", "API_TOKEN=ab"]);
     assert!(
         stderr(&out).contains(
             "warning: the secret API_TOKEN is shorter than 3 characters: it cannot be masked"
@@ -549,7 +538,7 @@ fn low_a_secret_too_short_to_mask_is_said() {
 
 #[test]
 fn defaults_a_run_started_in_the_root_directory_keeps_its_transcript_out_of_it() {
-    let rb = Scratch::new(&step("echo hi"));
+    let rb = Workspace::new("rb.md", &step("echo hi"));
     let state = rb.dir().join("state");
     let out = litops()
         .env_remove("LITOPS_RUNS_DIR")
@@ -567,10 +556,13 @@ fn defaults_a_run_started_in_the_root_directory_keeps_its_transcript_out_of_it()
 #[test]
 fn low_processes_that_leave_their_group_do_not_outlive_the_run() {
     // A duration no other test uses, to find the process by.
-    let rb = Scratch::new(&step(
-        "setsid sleep 4321.5 >/dev/null 2>&1 < /dev/null &\n( setsid sleep 4321.6 >/dev/null 2>&1 < /dev/null & ) ; sleep 0.2\necho started",
-    ));
-    let out = rb.run(&[]);
+    let rb = Workspace::new(
+        "rb.md",
+        &step(
+            "setsid sleep 4321.5 >/dev/null 2>&1 < /dev/null &\n( setsid sleep 4321.6 >/dev/null 2>&1 < /dev/null & ) ; sleep 0.2\necho started",
+        ),
+    );
+    let out = rb.run_unattended(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for marker in ["sleep 4321.5", "sleep 4321.6"] {
         let found = std::process::Command::new("pgrep")
@@ -587,7 +579,8 @@ fn low_processes_that_leave_their_group_do_not_outlive_the_run() {
 
 #[test]
 fn low_plan_masks_secret_values_written_in_the_document() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "---\nlitops:\n  vars:\n    DB_PASSWORD:\n      default: hunter2-default\n      secret: true\n---\n# Trust\n\n## Step\n\n```bash\nexport API_TOKEN=abc123tok\necho \"hunter2-default\" | login\n```\n",
     );
     for format in ["text", "markdown", "json"] {
@@ -601,7 +594,8 @@ fn low_plan_masks_secret_values_written_in_the_document() {
 
 #[test]
 fn low_diagnostics_of_plan_show_no_terminal_escapes() {
-    let rb = Scratch::new(
+    let rb = Workspace::new(
+        "rb.md",
         "# Trust\n\n<!-- litops: confirm --> \u{1b}[2J\u{1b}]52;c;aGk=\u{7}\n\nprose\n\n```bash\necho hi\n```\n",
     );
     let out = rb.plan(&[]);
@@ -615,7 +609,7 @@ fn low_diagnostics_of_plan_show_no_terminal_escapes() {
 
 #[test]
 fn extra_an_endless_secret_file_is_refused_not_read_into_memory() {
-    let rb = Scratch::new(&step("echo \"$API_TOKEN\""));
+    let rb = Workspace::new("rb.md", &step("echo \"$API_TOKEN\""));
     let out = rb.plan(&["--secret-file", "API_TOKEN=/dev/zero"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -626,12 +620,12 @@ fn extra_an_endless_secret_file_is_refused_not_read_into_memory() {
 
 #[test]
 fn extra_a_report_is_never_written_through_a_planted_link() {
-    let rb = Scratch::new(&step("echo hi"));
+    let rb = Workspace::new("rb.md", &step("echo hi"));
     let victim = rb.dir().join("victim");
     std::fs::write(&victim, "precious\n").expect("write");
     let report = rb.dir().join("report.xml");
     std::os::unix::fs::symlink(&victim, &report).expect("symlink");
-    let out = rb.run(&["--report", &format!("junit={}", report.display())]);
+    let out = rb.run_unattended(&["--report", &format!("junit={}", report.display())]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(&victim).expect("read"),
@@ -648,7 +642,7 @@ fn extra_a_report_is_never_written_through_a_planted_link() {
 
 #[test]
 fn extra_render_never_writes_through_a_planted_link() {
-    let rb = Scratch::new(&step("echo hi"));
+    let rb = Workspace::new("rb.md", &step("echo hi"));
     let site = rb.dir().join("site");
     std::fs::create_dir(&site).expect("mkdir");
     let victim = rb.dir().join("victim");
@@ -680,8 +674,8 @@ fn extra_render_never_writes_through_a_planted_link() {
 /// a rename there could only fail.
 #[test]
 fn extra_a_device_named_as_output_is_written_not_replaced() {
-    let rb = Scratch::new(&step("echo hi"));
-    let out = rb.run(&["--quiet", "--report", "json=/proc/self/fd/1"]);
+    let rb = Workspace::new("rb.md", &step("echo hi"));
+    let out = rb.run_unattended(&["--quiet", "--report", "json=/proc/self/fd/1"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("\"outcome\": \"success\""),
@@ -697,16 +691,19 @@ fn extra_a_device_named_as_output_is_written_not_replaced() {
 /// delete every pod.
 #[test]
 fn a_value_that_would_be_an_option_is_refused() {
-    let rb = Scratch::new(&step(
-        "kubectl() { printf '[%s]' \"$@\"; echo; }\nkubectl delete pod <pod-name> -n \"ns-<pod-name>\"",
-    ));
-    let out = rb.run(&["--set", "POD_NAME=--all"]);
+    let rb = Workspace::new(
+        "rb.md",
+        &step(
+            "kubectl() { printf '[%s]' \"$@\"; echo; }\nkubectl delete pod <pod-name> -n \"ns-<pod-name>\"",
+        ),
+    );
+    let out = rb.run_unattended(&["--set", "POD_NAME=--all"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out).lines().next().unwrap_or(""),
         "error: step step: POD_NAME: the value \"--all\" starts with `-` where it begins an argument, so the command would read it as an option"
     );
-    let out = rb.run(&["--set", "POD_NAME=web-0"]);
+    let out = rb.run_unattended(&["--set", "POD_NAME=web-0"]);
     assert!(
         stdout(&out).contains("[delete][pod][web-0][-n][ns-web-0]"),
         "{}",
