@@ -122,6 +122,18 @@ fn m1_front_matter_that_is_not_yaml_is_reported_and_the_body_read() {
     assert!(err.ends_with("error: no approvable plan: the runbook has 1 error outside its steps (`litops check [TMP]/t.md` lists them)\n"), "{err}");
 }
 
+/// Each fixture's `list` outline, exactly, with nothing on stderr.
+fn assert_outlines(cases: &[(&str, &str)]) {
+    for (text, outline) in cases {
+        let (code, out, err) = cli(text, &["list"]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(0), *outline, ""),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn m2_killercoda_closers_and_inline_exec() {
     // (fixture, list's outline): `{{exec}}` closes the block and makes a
@@ -140,13 +152,8 @@ fn m2_killercoda_closers_and_inline_exec() {
             "K\n[TMP]/t.md · 2 steps · 0 gated · 0 variables · 0 alternative groups\n\nRun\n  ▸ run\n      kubectl get pods\n  ▸ run-2\n      echo listed\n",
         ),
     ];
-    for (text, outline) in cases {
-        let (code, out, err) = cli(text, &["list"]);
-        assert_eq!(
-            (code, out.as_str(), err.as_str()),
-            (Some(0), *outline, ""),
-            "{text}"
-        );
+    assert_outlines(cases);
+    for (text, _) in cases {
         let (code, out, _) = cli(text, &["check", "--format", "short"]);
         assert_eq!(
             (code, out.as_str()),
@@ -174,14 +181,7 @@ fn m7_steps_without_a_heading_or_under_the_title_are_listed() {
             "Title\n[TMP]/t.md · 4 steps · 0 gated · 0 variables · 0 alternative groups\n\n  ▸ title\n      echo first\n  ▸ title-2\n      echo under-title\n\nA\n  ▸ a\n      echo a\n\nSecond\n  ▸ second\n      echo second\n",
         ),
     ];
-    for (text, outline) in cases {
-        let (code, out, err) = cli(text, &["list"]);
-        assert_eq!(
-            (code, out.as_str(), err.as_str()),
-            (Some(0), *outline, ""),
-            "{text}"
-        );
-    }
+    assert_outlines(cases);
 }
 
 #[test]
