@@ -252,9 +252,9 @@ pub async fn run(
     }
     let interactive = spawn.terminal == Terminal::Inherit;
     let mut command = tokio::process::Command::new(spawn.shell);
-    // A non-interactive bash sources `$BASH_ENV` before anything: code
-    // from the environment, outside the plan.
-    command.env_remove("BASH_ENV").env_remove("ENV");
+    for name in super::session::not_inherited() {
+        command.env_remove(name);
+    }
     command
         .args(shell_args(&spawn))
         .arg(spawn.script)

@@ -33,9 +33,9 @@ pub async fn run(
         })
         .map_err(io_error)?;
     let mut command = CommandBuilder::new(spawn.shell);
-    // Code from the environment, outside the plan (see `process`).
-    command.env_remove("BASH_ENV");
-    command.env_remove("ENV");
+    for name in super::session::not_inherited() {
+        command.env_remove(name);
+    }
     command.args(shell_args(&spawn));
     command.arg(spawn.script);
     command.cwd(std::env::current_dir()?);

@@ -76,6 +76,22 @@ trap() {
     };
 }
 
+/// Variables a step shell must not take from the environment litops was
+/// started with: `BASH_ENV` and `ENV` (bash sources them before anything:
+/// code outside the plan) and the step shells' own `__litops_…` names
+/// (`__litops_on_exit` is evaluated at the step's end, `__litops_cd` moves
+/// it). litops sets the ones a step needs itself.
+pub fn not_inherited() -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut names: Vec<std::ffi::OsString> = vec!["BASH_ENV".into(), "ENV".into()];
+    names.extend(
+        std::env::vars_os()
+            .map(|(name, _)| name)
+            .filter(|name| name.as_bytes().starts_with(b"__litops_")),
+    );
+    names
+}
+
 /// The per-step wrapper: `$1` is the state file, `$2` the step's script.
 /// The script is sourced, so `cd`, `export`, assignments and functions
 /// happen in this shell and are saved on exit, and error messages name the

@@ -102,9 +102,9 @@ impl Zygote {
         let out = fifo(&dir.join("out"))?;
         let err = fifo(&dir.join("err"))?;
         let mut command = tokio::process::Command::new(setsid);
-        // A non-interactive bash sources `$BASH_ENV` before anything: code
-        // from the environment, outside the plan.
-        command.env_remove("BASH_ENV").env_remove("ENV");
+        for name in super::session::not_inherited() {
+            command.env_remove(name);
+        }
         let parent = nix::unistd::getpid();
         // SAFETY: between fork and exec the closure makes only
         // async-signal-safe calls (prctl, getppid) and allocates nothing.

@@ -507,6 +507,36 @@ fn low_bash_env_is_not_sourced_by_the_step_shell() {
     }
 }
 
+/// The step shells' own names (`__litops_on_exit` is evaluated when a step
+/// ends, `__litops_cd` moves it) are litops's to set, never the
+/// environment's: no code and no directory comes in through them.
+#[test]
+fn the_step_shells_own_names_are_not_taken_from_the_environment() {
+    let rb = Workspace::new("rb.md", &step("pwd > where.txt"));
+    let marker = rb.marker();
+    for mode in ["1", "0"] {
+        let out = rb
+            .running()
+            .env("__litops_on_exit", format!("touch '{}'", marker.display()))
+            .env("__litops_cd", "/")
+            .env("__litops_back", "/")
+            .env("LITOPS_FORK_SERVER", mode)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            !marker.exists(),
+            "code from the environment ran (fork server {mode})"
+        );
+        let dir = rb.dir().canonicalize().expect("dir");
+        assert_eq!(
+            std::fs::read_to_string(rb.dir().join("where.txt")).expect("where"),
+            format!("{}\n", dir.display()),
+            "the step moved (fork server {mode})"
+        );
+    }
+}
+
 #[test]
 fn low_secret_selector_values_are_not_printed() {
     let rb = Workspace::new(
