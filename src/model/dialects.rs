@@ -11,16 +11,13 @@ use std::collections::HashMap;
 
 use super::{AltChoice, Runbook};
 use crate::source::Span;
-use crate::syntax::{FrontMatter, Item, Prose};
+use crate::syntax::{Item, Prose};
 
 /// Runme's front-matter keys. `shell` is the runbook's shell unless
 /// `litops.shell` says otherwise; `cwd` is the directory every step runs in
 /// (relative to the runbook's directory) unless the step's own `cwd` says
 /// otherwise; `skipPrompts: true` means a run never asks for a value.
-pub fn runme_front_matter(runbook: &mut Runbook, front: Option<&FrontMatter>) {
-    if front.is_none() {
-        return;
-    }
+pub fn runme_front_matter(runbook: &mut Runbook) {
     let extra = &runbook.meta.extra;
     let text = |key: &str| {
         extra

@@ -34,7 +34,7 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
         blocks: Vec::new(),
         diagnostics,
     };
-    super::dialects::runme_front_matter(&mut runbook, doc.front_matter.as_ref());
+    super::dialects::runme_front_matter(&mut runbook);
     read_items(&mut runbook, &doc.items);
     super::dialects::tab_alternatives(&mut runbook, &doc.items);
     assign_ids(&mut runbook);
