@@ -119,8 +119,8 @@ fn digest(step: &PlanStep) -> StepDigest {
         "status": step.status,
         "script": step.script,
         "env": env,
-        "checks": step.checks,
-        "when": step.when,
+        "checks": step.check_sources(),
+        "when": step.when.as_ref().map(|w| &w.source),
         "gate": step.gate.required,
         "timeout": step.timeout.map(|t| t.as_millis() as u64),
         "interactive": step.interactive,
@@ -137,9 +137,9 @@ fn digest(step: &PlanStep) -> StepDigest {
         status: status_name(step.status).to_owned(),
         gated: step.gate.required && step.status == Status::Run,
         digest: format!("sha256:{}", sha256_hex(what.to_string().as_bytes())),
-        script: step.script.clone(),
+        script: step.script.shown().to_owned(),
         env,
-        checks: step.checks.clone(),
+        checks: step.check_sources(),
     }
 }
 

@@ -20,9 +20,9 @@ pub mod lock; // One run per runbook and target: flock with a named holder
 pub mod markup; // Escaping for HTML and XML
 pub mod model; // Runbook: sections, steps, variables, alternatives
 pub mod plan; // Selection + bindings → Plan (the dry run)
-pub mod redact; // Masking secret values wherever text is shown or recorded
 pub mod report; // Event consumers: terminal, JSON lines, quiet, summary/JUnit
 pub mod schedule; // systemd, cron and Kubernetes jobs for unattended runs
+pub mod secret; // Sensitive values and masking them wherever text is shown or recorded
 pub mod shell; // Bash-aware reading of shell blocks
 pub mod site; // `render`: runbooks as a static documentation site
 pub mod source; // Source files, spans, line/column, mapped text

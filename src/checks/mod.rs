@@ -159,25 +159,6 @@ pub fn with_engine<T>(f: impl FnOnce(&Engine) -> T) -> T {
     ENGINE.with(f)
 }
 
-/// Facts for a condition before a run: the bound variables.
-pub fn binding_facts<'a>(
-    runbook: &crate::model::Runbook,
-    bindings: &'a crate::bind::Bindings,
-) -> Facts<'a> {
-    Facts {
-        vars: bindings
-            .values
-            .iter()
-            .map(|(name, b)| {
-                let secret =
-                    bindings.is_secret(runbook, name) || crate::model::is_secret_name(name);
-                (name.as_str(), b.value.as_str(), secret)
-            })
-            .collect(),
-        ..Facts::default()
-    }
-}
-
 /// A compiled check or condition.
 pub struct Compiled<'a> {
     ast: AST,

@@ -305,7 +305,8 @@ fn values_from_secret_files_are_masked_whatever_their_name() {
             },
         );
     }
-    let facts = binding_facts(&rb, &bindings);
+    let plan = crate::plan::build(&rb, &[0], &bindings);
+    let facts = plan.facts();
     assert_eq!(
         verdict(r#"vars.CERT == "[REDACTED:CERT]""#, &facts),
         Verdict::Pass

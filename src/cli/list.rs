@@ -10,7 +10,7 @@ use super::{Output, load_plannable};
 use crate::bind::Bindings;
 use crate::exit;
 use crate::model::{Mode, Runbook, Step, VariableKind};
-use crate::redact::Redactor;
+use crate::secret::Redactor;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {

@@ -64,7 +64,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     };
     // Secret values written in the document are masked too, wherever they
     // are written (a default in a command, `export API_TOKEN=…`).
-    let text = crate::redact::Redactor::for_document(&runbook, &bindings)
+    let text = crate::secret::Redactor::for_document(&runbook, &bindings)
         .apply(&text)
         .into_owned();
     out.stdout(&text);

@@ -22,7 +22,6 @@ use crate::lock;
 use crate::model::Runbook;
 use crate::model::meta::parse_duration;
 use crate::plan::{self, Plan, Status, select};
-use crate::redact::Redactor;
 use crate::report::{JsonReporter, QuietReporter, RunSummary, SummaryReporter, TerminalReporter};
 use crate::transcript::{self, RunView, Transcript, TranscriptWriter, WriterOptions};
 
@@ -493,7 +492,7 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         plan = plan::build(&runbook, &selected, &bindings);
     }
     refuse_unplaceable(&plan, out)?;
-    for name in Redactor::new(&runbook, &bindings).too_short() {
+    for name in plan.redactor().too_short() {
         out.warning(format!(
             "the secret {name} is shorter than 3 characters: it cannot be masked, and its value can appear in output and transcripts"
         ));
@@ -598,15 +597,7 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
             reporters.push(w);
         }
         let mut tee = exec::Tee(reporters);
-        exec::run(
-            &runbook,
-            &plan,
-            &bindings,
-            &options,
-            start,
-            operator.as_mut(),
-            &mut tee,
-        )
+        exec::run(&plan, &options, start, operator.as_mut(), &mut tee)
     };
     let code = match finished {
         Ok(finished) => Ok(finished.exit_code),
@@ -805,7 +796,7 @@ fn header(facts: &RunFacts, run_id: &str, now: jiff::Timestamp) -> transcript::H
         unattended,
         approved,
     } = *facts;
-    let redactor = Redactor::new(runbook, bindings);
+    let redactor = plan.redactor();
     let bytes = std::fs::read(path).unwrap_or_else(|_| runbook.file.text().as_bytes().to_vec());
     let (user, host) = gate::operator_name()
         .split_once('@')

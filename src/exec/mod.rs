@@ -16,13 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::bind::Bindings;
 use crate::bounded::Bounded;
 use crate::checks::{self, Facts, StepFacts, Verdict};
 use crate::event::{Event, Outcome, RunOutcome, Stream};
-use crate::model::{CheckOrigin, Runbook};
-use crate::plan::{self, Plan, PlanStep, Status};
-use crate::redact::{Redactor, StreamRedactor};
+use crate::model::CheckOrigin;
+use crate::plan::{Plan, PlanStep, Status};
+use crate::secret::{Redactor, StreamRedactor};
 use crate::source::Span;
 use process::{Ending, Interrupts, Spawn};
 use session::Session;
@@ -138,11 +137,10 @@ pub struct Start {
 const CHECK_OUTPUT_HEAD: usize = 512 * 1024;
 const CHECK_OUTPUT_TAIL: usize = 512 * 1024;
 
-/// Runs the plan's steps.
+/// Runs the plan's steps: the scripts, environments and checks it holds,
+/// nothing else.
 pub fn run(
-    runbook: &Runbook,
     plan: &Plan,
-    bindings: &Bindings,
     options: &Options,
     start: Start,
     operator: &mut dyn Operator,
@@ -164,18 +162,17 @@ pub fn run(
     }
     // Declared after the runtime, so it is dropped (and killed) first.
     let mut zygote: Option<zygote::Zygote> = None;
-    let redactor = Redactor::new(runbook, bindings);
-    for (name, bound) in &bindings.values {
-        tracing::debug!(%name, value = %redactor.apply(&bound.value), source = %bound.source, "bound");
+    let redactor = plan.redactor();
+    for v in &plan.values {
+        tracing::debug!(name = %v.name, value = %redactor.apply(v.value.expose()), source = %v.source, "bound");
     }
     let started = Instant::now();
     let mut run = Running {
-        runbook,
-        bindings,
+        plan,
         redactor: &redactor,
         reporter,
         history: start.history,
-        keep_output: reads_earlier_steps(runbook),
+        keep_output: reads_earlier_steps(plan),
         state: start.state.clone(),
         saved_state: start.state,
         interrupts: interrupts.counter(),
@@ -225,7 +222,7 @@ pub fn run(
         // `when` again, now that earlier steps have run (`step(id)`).
         match run.condition(step) {
             Some(Ok(false)) => {
-                let when = step.when.as_deref().unwrap_or_default();
+                let when = step.when.as_ref().map_or("", |w| w.source.as_str());
                 run.skipped(step, &format!("`when` is false: {when}"));
                 continue;
             }
@@ -247,16 +244,14 @@ pub fn run(
             }
             Some(Ok(true)) | None => {}
         }
-        let resolved = plan::resolve(runbook, step.index, bindings, false);
         let context = StepContext {
             step,
             position: (n + 1, plan.steps.len()),
-            script: &resolved.text,
-            commands: runbook.steps[step.index]
-                .script
+            script: step.script.expose(),
+            commands: step
                 .commands
                 .iter()
-                .map(|c| resolved.map_span(c.span))
+                .map(|c| c.text.expose().to_owned())
                 .collect(),
             state: session.state_file(),
             shell: &options.shell,
@@ -290,14 +285,14 @@ pub fn run(
                 continue;
             }
         }
-        let mut env: Vec<(String, String)> = resolved
+        let mut env: Vec<(String, String)> = step
             .env
             .iter()
-            .map(|e| (e.name.clone(), e.value.clone()))
+            .map(|e| (e.name.clone(), e.value.expose().to_owned()))
             .collect();
         // The step's own directory: the step shell goes there before the
         // script and back before saving the session (see `session`).
-        if let Some(dir) = step_dir(runbook, step) {
+        if let Some(dir) = step_dir(plan, step) {
             env.push(("__litops_cd".to_owned(), dir));
         }
         let attempts = step.retry.as_ref().map_or(1, |r| r.attempts);
@@ -344,11 +339,11 @@ pub fn run(
                 if let Some(state) = &run.state
                     && run.saved_state.as_ref() != Some(state)
                 {
-                    let bound = |name: &str| bindings.get(name).is_some();
+                    let bound = |name: &str| plan.value(name).is_some();
                     let secret = |name: &str, value: &str| {
                         crate::model::is_secret_name(name)
                             || redactor.apply(value) != value
-                            || bindings.is_secret(runbook, name)
+                            || plan.value(name).is_some_and(|v| v.secret)
                     };
                     run.reporter.event(&Event::SessionSaved {
                         id: step.id.clone(),
@@ -442,8 +437,7 @@ fn ends_run(interrupts: &Interrupts, options: &Options) -> bool {
 
 /// What a run carries from step to step besides the processes.
 struct Running<'r> {
-    runbook: &'r Runbook,
-    bindings: &'r Bindings,
+    plan: &'r Plan,
     redactor: &'r Redactor,
     reporter: &'r mut dyn Reporter,
     history: Vec<StepFacts>,
@@ -458,10 +452,10 @@ struct Running<'r> {
     interrupts: Arc<AtomicUsize>,
 }
 
-/// Whether a check, condition or preflight check of the runbook reads
+/// Whether a check, condition or preflight check of the plan reads
 /// earlier steps (`step(...)`).
-fn reads_earlier_steps(runbook: &Runbook) -> bool {
-    let sources = runbook
+fn reads_earlier_steps(plan: &Plan) -> bool {
+    let sources = plan
         .steps
         .iter()
         .flat_map(|s| {
@@ -470,7 +464,7 @@ fn reads_earlier_steps(runbook: &Runbook) -> bool {
                 .map(|c| c.source.as_str())
                 .chain(s.when.iter().map(|w| w.source.as_str()))
         })
-        .chain(runbook.settings.preflight.iter().map(|p| p.source.as_str()));
+        .chain(plan.preflight.iter().map(|p| p.source.as_str()));
     sources.into_iter().any(|s| s.contains("step("))
 }
 
@@ -504,7 +498,7 @@ impl Running<'_> {
     }
 
     fn facts(&self) -> Facts<'_> {
-        let mut facts = checks::binding_facts(self.runbook, self.bindings);
+        let mut facts = self.plan.facts();
         facts.steps = Some(&self.history);
         facts.interrupts = Some(Arc::clone(&self.interrupts));
         facts
@@ -517,12 +511,12 @@ impl Running<'_> {
 
     /// Front-matter preflight checks; false if one did not pass.
     fn preflight(&mut self) -> bool {
-        let runbook = self.runbook;
+        let plan = self.plan;
         let mut passed = true;
-        for (i, p) in runbook.settings.preflight.iter().enumerate() {
+        for (i, p) in plan.preflight.iter().enumerate() {
             let result = checks::with_engine(|engine| {
                 let verdict = match engine.compile(checks::Source::expression(&p.source, p.span)) {
-                    Ok(compiled) => engine.check(&compiled, &self.facts(), &runbook.file),
+                    Ok(compiled) => engine.check(&compiled, &self.facts(), &plan.file),
                     Err(d) => Verdict::Error { message: d.message },
                 };
                 (verdict, engine.take_printed())
@@ -535,14 +529,14 @@ impl Running<'_> {
 
     /// The step's `when`, if it has one: its value, or `Err` once reported.
     fn condition(&mut self, step: &PlanStep) -> Option<Result<bool, ()>> {
-        let when = self.runbook.steps[step.index].when.as_ref()?;
-        let runbook = self.runbook;
+        let when = step.when.as_ref()?;
+        let file = &self.plan.file;
         let result = checks::with_engine(|engine| {
             let compiled = engine
                 .compile(checks::Source::expression(&when.source, when.span))
                 .map_err(|d| d.message)?;
             engine
-                .condition(&compiled, &self.facts(), &runbook.file)
+                .condition(&compiled, &self.facts(), file)
                 .map_err(|e| e.to_string())
         });
         Some(result.map_err(|message| {
@@ -579,7 +573,7 @@ impl Running<'_> {
             check,
             origin: origin.to_owned(),
             verdict,
-            location: self.runbook.file.location(span),
+            location: self.plan.file.location(span),
             printed: printed
                 .iter()
                 .map(|p| self.redactor.apply(p).into_owned())
@@ -604,8 +598,8 @@ impl Running<'_> {
     /// A check that mentions `exit_code` judges the exit status itself (an
     /// expected failure); otherwise a non-zero exit fails the step as usual.
     fn judge(&mut self, step: &PlanStep, env: &[(String, String)], ran: Ran) -> Outcome {
-        let runbook = self.runbook;
-        let checks = &runbook.steps[step.index].checks;
+        let file = &self.plan.file;
+        let checks = &step.checks;
         let (stdout, stderr) = if checks.is_empty() && !self.keep_output {
             (String::new(), String::new())
         } else {
@@ -627,7 +621,7 @@ impl Running<'_> {
                     .iter()
                     .map(|check| {
                         let verdict = match engine.compile(check.rhai()) {
-                            Ok(compiled) => engine.check(&compiled, &facts, &runbook.file),
+                            Ok(compiled) => engine.check(&compiled, &facts, file),
                             Err(d) => Verdict::Error { message: d.message },
                         };
                         (verdict, engine.take_printed())
@@ -708,9 +702,9 @@ struct Ran {
 
 /// Where a step with a `cwd` runs: relative to the runbook's directory,
 /// made absolute now, since the session may be elsewhere by then.
-fn step_dir(runbook: &Runbook, step: &PlanStep) -> Option<String> {
+fn step_dir(plan: &Plan, step: &PlanStep) -> Option<String> {
     let cwd = step.cwd.as_deref()?;
-    let base = Path::new(runbook.file.name())
+    let base = Path::new(&plan.runbook.path)
         .parent()
         .unwrap_or(Path::new(""));
     let dir = base.join(cwd);

@@ -117,7 +117,7 @@ impl Interactive {
         if step.interactive {
             self.say("  interactive: the step uses this terminal");
         }
-        for line in step.script.trim_end_matches('\n').split('\n') {
+        for line in step.script.shown().trim_end_matches('\n').split('\n') {
             self.say(format!("  $ {line}").trim_end());
         }
     }
@@ -208,7 +208,7 @@ impl Operator for Interactive {
                         .commands
                         .iter()
                         .map(|planned| {
-                            let first = planned.text.lines().next().unwrap_or("");
+                            let first = planned.text.shown().lines().next().unwrap_or("");
                             match &planned.label {
                                 Some(label) => format!("{first}   # {label}"),
                                 None => first.to_owned(),
@@ -236,7 +236,7 @@ impl Operator for Interactive {
 
     fn manual(&mut self, step: &PlanStep) -> Choice {
         self.say(&format!("\n✋ manual step {}: do this by hand", step.id));
-        for line in step.script.trim_end_matches('\n').split('\n') {
+        for line in step.script.shown().trim_end_matches('\n').split('\n') {
             self.say(format!("  $ {line}").trim_end());
         }
         let items = ["Done", "Skip", "Quit"];

@@ -16,7 +16,7 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     let mut diagnostics = doc.diagnostics;
     let (meta, settings) = meta::read(doc.front_matter.as_ref(), &mut diagnostics);
     let mut runbook = Runbook {
-        file,
+        file: std::sync::Arc::new(file),
         meta,
         settings,
         sections: vec![Section {

@@ -33,7 +33,8 @@ use crate::syntax::Container;
 /// A runbook: sections, steps, variables, alternatives.
 #[derive(Debug, Clone)]
 pub struct Runbook {
-    pub file: SourceFile,
+    /// Shared with the plans made from it (check positions at run time).
+    pub file: std::sync::Arc<SourceFile>,
     pub meta: Meta,
     pub settings: Settings,
     /// Section 0 is the document itself; the others follow in source order.

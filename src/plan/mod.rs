@@ -10,15 +10,21 @@ pub mod quote;
 mod render;
 pub mod select;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 pub use render::{render_markdown, render_text};
 pub use select::{SelectError, Selection};
 
 use crate::bind::{Bindings, Source};
-use crate::model::{Confirm, Mode, Runbook, Step, UseKind, VariableKind, meta::duration_text};
+use crate::model::{
+    Check, Confirm, Expr, Mode, Preflight, Runbook, Step, UseKind, VariableKind,
+    meta::duration_text,
+};
+use crate::secret::Sensitive;
 use crate::shell::AssignmentKind;
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -30,6 +36,29 @@ pub struct Plan {
     pub variables: Vec<PlanVariable>,
     pub alternatives: Vec<PlanAlternative>,
     pub steps: Vec<PlanStep>,
+    /// Every bound value, for checks and conditions (`vars`) and the record
+    /// of the session: never serialised (the variables above show them).
+    #[serde(skip)]
+    pub values: Vec<Value>,
+    /// Every secret value the run can meet, as (name, value): what the
+    /// run's redactor masks.
+    #[serde(skip)]
+    pub secrets: Vec<(String, Sensitive)>,
+    /// Front-matter checks that must hold before the first step runs.
+    #[serde(skip)]
+    pub preflight: Vec<Preflight>,
+    /// The runbook's text, for the positions of checks' errors.
+    #[serde(skip)]
+    pub file: Arc<SourceFile>,
+}
+
+/// A bound value, as checks and the run see it.
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub name: String,
+    pub value: Sensitive,
+    pub source: Source,
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,10 +138,10 @@ pub struct PlanStep {
     pub status: Status,
     /// Why a step is skipped, manual or to be chosen.
     pub status_reason: Option<String>,
-    /// The script as it would run (secret values masked).
-    pub script: String,
+    /// The script as it runs: shown and serialised with secret values masked.
+    pub script: Sensitive,
     pub commands: Vec<PlanCommand>,
-    /// Exported variables the script reads (secret values masked).
+    /// Exported variables the script reads (shown with secret values masked).
     pub env: Vec<EnvVar>,
     pub gate: PlanGate,
     #[serde(with = "duration_text")]
@@ -123,13 +152,16 @@ pub struct PlanStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
     pub continue_on_error: bool,
-    pub when: Option<String>,
+    #[serde(serialize_with = "expr_source")]
+    pub when: Option<Expr>,
     /// The `when` condition's value with the plan's bindings.
     pub condition: Option<Condition>,
     /// `retry`/`until`: attempts and the wait between them.
     pub retry: Option<crate::model::Retry>,
     pub alternative: Option<PlanChoice>,
-    pub checks: Vec<String>,
+    /// Checks on the step's result (serialised as their sources).
+    #[serde(serialize_with = "check_sources")]
+    pub checks: Vec<Check>,
     pub unbound: Vec<String>,
     /// Values that could not be placed safely (the step cannot run as is).
     pub errors: Vec<String>,
@@ -143,6 +175,27 @@ pub struct PlanStep {
     /// `--accept-inferred` is given.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inferred: Vec<String>,
+}
+
+fn expr_source<S: serde::Serializer>(when: &Option<Expr>, s: S) -> Result<S::Ok, S::Error> {
+    match when {
+        Some(when) => s.serialize_some(&when.source),
+        None => s.serialize_none(),
+    }
+}
+
+fn check_sources<S: serde::Serializer>(checks: &[Check], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(checks.iter().map(|c| c.source.trim()))
+}
+
+impl PlanStep {
+    /// The checks' sources, as `plan` shows them.
+    pub fn check_sources(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .map(|c| c.source.trim().to_owned())
+            .collect()
+    }
 }
 
 /// What a `when` condition says before the run.
@@ -160,7 +213,7 @@ pub enum Condition {
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanCommand {
     pub label: Option<String>,
-    pub text: String,
+    pub text: Sensitive,
     /// Risk rules the command matches (`rule` is a stable id, `reason` prose).
     pub risks: Vec<crate::shell::Risk>,
 }
@@ -168,7 +221,7 @@ pub struct PlanCommand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnvVar {
     pub name: String,
-    pub value: String,
+    pub value: Sensitive,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,9 +240,10 @@ pub struct PlanChoice {
 
 /// Builds the plan for the selected steps.
 pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan {
+    let values = values(runbook, bindings);
     let mut steps: Vec<PlanStep> = selected
         .iter()
-        .map(|&i| plan_step(runbook, i, bindings))
+        .map(|&i| plan_step(runbook, i, bindings, &values))
         .collect();
     let mut is_selected = vec![false; runbook.steps.len()];
     for &i in selected {
@@ -253,6 +307,70 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         variables,
         alternatives,
         steps,
+        values,
+        secrets: crate::secret::secret_values(runbook, bindings)
+            .into_iter()
+            .map(|(name, value)| {
+                let mask = format!("[REDACTED:{name}]");
+                (name, Sensitive::new(value, mask))
+            })
+            .collect(),
+        preflight: runbook.settings.preflight.clone(),
+        file: Arc::clone(&runbook.file),
+    }
+}
+
+/// Every bound value, secret or not.
+fn values(runbook: &Runbook, bindings: &Bindings) -> Vec<Value> {
+    bindings
+        .values
+        .iter()
+        .map(|(name, b)| {
+            let secret = bindings.is_secret(runbook, name) || crate::model::is_secret_name(name);
+            let shown = if secret {
+                format!("[REDACTED:{name}]")
+            } else {
+                b.value.clone()
+            };
+            Value {
+                name: name.clone(),
+                value: Sensitive::new(b.value.clone(), shown),
+                source: b.source.clone(),
+                secret,
+            }
+        })
+        .collect()
+}
+
+/// What checks and conditions know of the values: `vars`.
+pub fn facts(values: &[Value]) -> crate::checks::Facts<'_> {
+    crate::checks::Facts {
+        vars: values
+            .iter()
+            .map(|v| (v.name.as_str(), v.value.expose(), v.secret))
+            .collect(),
+        ..crate::checks::Facts::default()
+    }
+}
+
+impl Plan {
+    /// What checks and conditions know before a step has run.
+    pub fn facts(&self) -> crate::checks::Facts<'_> {
+        facts(&self.values)
+    }
+
+    /// The run's redactor: the plan's secrets, and the environment's.
+    pub fn redactor(&self) -> crate::secret::Redactor {
+        crate::secret::Redactor::for_run(
+            self.secrets
+                .iter()
+                .map(|(name, value)| (name.clone(), value.expose().to_owned())),
+        )
+    }
+
+    /// The bound value of `name`, if any.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.values.iter().find(|v| v.name == name)
     }
 }
 
@@ -327,10 +445,10 @@ fn mask(name: &str, secret: bool, value: &str) -> String {
     }
 }
 
-fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
+fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Value]) -> PlanStep {
     let step = &runbook.steps[index];
-    let resolved = resolve(runbook, index, bindings, true);
-    let evaluated = step.when.as_ref().map(|w| condition(runbook, w, bindings));
+    let resolved = resolve(runbook, index, bindings);
+    let evaluated = step.when.as_ref().map(|w| condition(runbook, w, values));
     let (condition, when_unbound) = match evaluated {
         Some((c, unbound)) => (Some(c), unbound),
         None => (None, None),
@@ -393,16 +511,12 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings) -> PlanStep {
         interactive: step.interactive,
         cwd: step.cwd.clone().or_else(|| runbook.settings.cwd.clone()),
         continue_on_error: step.continue_on_error,
-        when: step.when.as_ref().map(|w| w.source.clone()),
+        when: step.when.clone(),
         alternative: step.alternative.as_ref().map(|a| PlanChoice {
             variable: a.variable.clone(),
             value: a.value.clone(),
         }),
-        checks: step
-            .checks
-            .iter()
-            .map(|c| c.source.trim().to_owned())
-            .collect(),
+        checks: step.checks.clone(),
         condition,
         retry: step.retry.clone(),
         unbound: {
@@ -440,19 +554,14 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
 }
 
 /// The condition's value, and the variable it still needs, if any.
-fn condition(
-    runbook: &Runbook,
-    when: &crate::model::Expr,
-    bindings: &Bindings,
-) -> (Condition, Option<String>) {
+fn condition(runbook: &Runbook, when: &Expr, values: &[Value]) -> (Condition, Option<String>) {
     use crate::checks::{self, ConditionError, Source};
     checks::with_engine(|engine| {
         let Ok(compiled) = engine.compile(Source::expression(&when.source, when.span)) else {
             let error = Condition::Error("it does not compile (see `litops check`)".to_owned());
             return (error, None);
         };
-        let facts = checks::binding_facts(runbook, bindings);
-        match engine.condition(&compiled, &facts, &runbook.file) {
+        match engine.condition(&compiled, &facts(values), &runbook.file) {
             Ok(true) => (Condition::True, None),
             Ok(false) => (Condition::False, None),
             Err(ConditionError::Unbound(name)) => {
@@ -532,59 +641,72 @@ fn status(runbook: &Runbook, step: &Step, bindings: &Bindings) -> (Status, Optio
 
 /// A step's script with values placed, and what is missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Resolved {
-    pub text: String,
+struct Resolved {
+    /// As it runs, and as it is shown (secret values masked).
+    pub text: Sensitive,
     pub env: Vec<EnvVar>,
     pub unbound: Vec<String>,
     pub errors: Vec<String>,
     /// What the plan should say (values the environment may not change).
     pub notes: Vec<String>,
-    /// (span in the step text, replacement length) of each edit, in order.
-    edits: Vec<(Span, usize)>,
+    /// (span in the step text, replacement length) of each edit, in order:
+    /// in the text that runs, and in the text shown.
+    real_edits: Vec<(Span, usize)>,
+    shown_edits: Vec<(Span, usize)>,
 }
 
 impl Resolved {
     /// The resolved text of a span of the original step text.
-    pub fn map_span(&self, span: Span) -> String {
-        let shift = |offset: usize, is_end: bool| -> usize {
-            let mut out = offset as isize;
-            for (edit, len) in &self.edits {
-                if edit.end <= offset && !(is_end && edit.end == offset && edit.start == offset) {
-                    out += *len as isize - edit.len() as isize;
-                }
-            }
-            out.max(0) as usize
-        };
-        let start = shift(span.start, false).min(self.text.len());
-        let end = shift(span.end, true).clamp(start, self.text.len());
-        self.text.get(start..end).unwrap_or("").to_owned()
+    pub fn map_span(&self, span: Span) -> Sensitive {
+        Sensitive::new(
+            map_span(self.text.expose(), &self.real_edits, span),
+            map_span(self.text.shown(), &self.shown_edits, span),
+        )
     }
 }
 
-/// Places bound values into a step's script. `mask_secrets` replaces secret
-/// values by `[REDACTED:NAME]` (for display, including values written in the
-/// document); execution resolves with `mask_secrets = false`. Whether a value
-/// can be placed safely is always decided on the real value.
-pub fn resolve(
-    runbook: &Runbook,
-    index: usize,
-    bindings: &Bindings,
-    mask_secrets: bool,
-) -> Resolved {
+fn map_span(text: &str, edits: &[(Span, usize)], span: Span) -> String {
+    let shift = |offset: usize, is_end: bool| -> usize {
+        let mut out = offset as isize;
+        for (edit, len) in edits {
+            if edit.end <= offset && !(is_end && edit.end == offset && edit.start == offset) {
+                out += *len as isize - edit.len() as isize;
+            }
+        }
+        out.max(0) as usize
+    };
+    let start = shift(span.start, false).min(text.len());
+    let end = shift(span.end, true).clamp(start, text.len());
+    text.get(start..end).unwrap_or("").to_owned()
+}
+
+/// One replacement in a step's text: what runs there and what is shown
+/// there (`None`: the text as written).
+struct Edit {
+    span: Span,
+    real: Option<String>,
+    shown: Option<String>,
+}
+
+/// Places bound values into a step's script, once: the text that runs and
+/// the text shown (secret values, including those written in the document,
+/// replaced by `[REDACTED:NAME]`). Whether a value can be placed safely is
+/// decided on the real value.
+fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
     let step = &runbook.steps[index];
     let text = step.text.as_str();
     let mut out = Resolved::default();
     let secret = |name: &str| bindings.is_secret(runbook, name);
     let shown = |name: &str, value: &str| -> String {
-        if mask_secrets && secret(name) {
+        if secret(name) {
             format!("[REDACTED:{name}]")
         } else {
             value.to_owned()
         }
     };
+    let sensitive = |name: &str, value: &str| Sensitive::new(value.to_owned(), shown(name, value));
     let unbound = |name: &str, out: &mut Resolved| push_once(&mut out.unbound, name.to_owned());
-    // Edits on the original text: (span, replacement).
-    let mut edits: Vec<(Span, String)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
     for a in step
         .script
@@ -598,6 +720,12 @@ pub fn resolve(
         if Some(a.name.as_str()) == selector || !step.uses(&a.name, UseKind::EnvPrefix) {
             continue;
         }
+        // The literal as written, masked where it is shown.
+        let masked_literal = secret(&a.name).then(|| Edit {
+            span: value_span,
+            real: None,
+            shown: Some(quote::unquoted(&shown(&a.name, literal))),
+        });
         match bindings.get(&a.name) {
             // The environment fills only what the runbook leaves open: a
             // value written here (`AWS_PROFILE=staging cmd`, a hardening
@@ -612,21 +740,20 @@ pub fn resolve(
                     );
                     push_once(&mut out.notes, note);
                 }
-                if mask_secrets && secret(&a.name) {
-                    edits.push((value_span, quote::unquoted(&shown(&a.name, literal))));
-                }
+                edits.extend(masked_literal);
             }
-            Some(bound) => edits.push((value_span, quote::unquoted(&shown(&a.name, &bound.value)))),
-            None if mask_secrets && secret(&a.name) => {
-                edits.push((value_span, quote::unquoted(&shown(&a.name, literal))));
-            }
-            None => {}
+            Some(bound) => edits.push(Edit {
+                span: value_span,
+                real: Some(quote::unquoted(&bound.value)),
+                shown: Some(quote::unquoted(&shown(&a.name, &bound.value))),
+            }),
+            None => edits.extend(masked_literal),
         }
     }
     for p in &step.script.placeholders {
         if edits
             .iter()
-            .any(|(span, _)| span.start <= p.span.start && p.span.end <= span.end)
+            .any(|e| e.span.start <= p.span.start && p.span.end <= e.span.end)
         {
             continue;
         }
@@ -634,15 +761,18 @@ pub fn resolve(
             unbound(&p.name, &mut out);
             continue;
         };
-        match quote::place(&bound.value, p).and_then(|real| {
-            if mask_secrets && secret(&p.name) {
-                quote::place(&shown(&p.name, &bound.value), p)
-                    .or_else(|_| Ok(format!("[REDACTED:{}]", p.name)))
-            } else {
-                Ok(real)
+        match quote::place(&bound.value, p) {
+            Ok(real) => {
+                let masked = secret(&p.name).then(|| {
+                    quote::place(&shown(&p.name, &bound.value), p)
+                        .unwrap_or_else(|_| format!("[REDACTED:{}]", p.name))
+                });
+                edits.push(Edit {
+                    span: p.span,
+                    shown: Some(masked.unwrap_or_else(|| real.clone())),
+                    real: Some(real),
+                });
             }
-        }) {
-            Ok(text) => edits.push((p.span, text)),
             Err(err) => out.errors.push(format!("{}: {err}", p.name)),
         }
     }
@@ -659,7 +789,7 @@ pub fn resolve(
                 if !out.env.iter().any(|e| e.name == r.name) {
                     out.env.push(EnvVar {
                         name: r.name.clone(),
-                        value: shown(&r.name, &bound.value),
+                        value: sensitive(&r.name, &bound.value),
                     });
                 }
             }
@@ -675,26 +805,36 @@ pub fn resolve(
         {
             out.env.push(EnvVar {
                 name: var.name.clone(),
-                value: shown(&var.name, &bound.value),
+                value: sensitive(&var.name, &bound.value),
             });
         }
     }
-    edits.sort_by_key(|(span, _)| span.start);
-    let mut result = String::with_capacity(text.len());
+    edits.sort_by_key(|e| e.span.start);
+    let mut real = String::with_capacity(text.len());
+    let mut masked = String::with_capacity(text.len());
     let mut at = 0;
-    for (span, replacement) in &edits {
-        if span.start < at {
+    for edit in &edits {
+        if edit.span.start < at {
             continue;
         }
-        result.push_str(&text[at..span.start]);
-        result.push_str(replacement);
-        out.edits.push((*span, replacement.len()));
-        at = span.end;
+        let written = &text[edit.span.start..edit.span.end];
+        let (r, m) = (
+            edit.real.as_deref().unwrap_or(written),
+            edit.shown.as_deref().unwrap_or(written),
+        );
+        real.push_str(&text[at..edit.span.start]);
+        real.push_str(r);
+        masked.push_str(&text[at..edit.span.start]);
+        masked.push_str(m);
+        out.real_edits.push((edit.span, r.len()));
+        out.shown_edits.push((edit.span, m.len()));
+        at = edit.span.end;
     }
-    result.push_str(&text[at..]);
-    out.text = result;
+    real.push_str(&text[at..]);
+    masked.push_str(&text[at..]);
+    out.text = Sensitive::new(real, masked);
     // A value can end a heredoc with the text around it (`EO<x>` and `F`):
-    // the lines holding placeholders are checked as they will be.
+    // the lines holding placeholders are checked as they will run.
     for p in &step.script.placeholders {
         let Some(delimiter) = p.heredoc_delimiter.as_deref() else {
             continue;
@@ -705,6 +845,7 @@ pub fn resolve(
             .map_or(text.len(), |i| p.span.end + i);
         let line = out.map_span(Span::new(line_start, line_end));
         if line
+            .expose()
             .split('\n')
             .any(|l| l.trim_start_matches('\t').trim_end_matches('\r') == delimiter)
         {

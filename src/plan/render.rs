@@ -161,7 +161,7 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
             Some(super::Condition::Undecided(why)) => format!(" (undecided: {why})"),
             Some(super::Condition::Error(_)) | None => String::new(),
         };
-        flags.push(format!("when {w}{value}"));
+        flags.push(format!("when {}{value}", w.source));
     }
     if let Some(r) = &step.retry {
         flags.push(format!(
@@ -176,11 +176,15 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     for env in &step.env {
         let _ = writeln!(out, "     env {}={}", env.name, env.value);
     }
-    for line in step.script.trim_end_matches('\n').split('\n') {
+    for line in step.script.shown().trim_end_matches('\n').split('\n') {
         let _ = writeln!(out, "{}", format!("     │ {line}").trim_end());
     }
     for check in &step.checks {
-        let _ = writeln!(out, "     check: {}", check.replace('\n', " "));
+        let _ = writeln!(
+            out,
+            "     check: {}",
+            check.source.trim().replace('\n', " ")
+        );
     }
     if !step.unbound.is_empty() {
         let _ = writeln!(out, "     unbound: {}", step.unbound.join(", "));
@@ -264,7 +268,7 @@ pub fn render_markdown(plan: &Plan) -> String {
         for what in &step.inferred {
             let _ = writeln!(out, "**Inferred:** {}\n", what.replace('`', "'"));
         }
-        let fence = if step.script.contains("```") {
+        let fence = if step.script.shown().contains("```") {
             "````"
         } else {
             "```"
@@ -272,7 +276,7 @@ pub fn render_markdown(plan: &Plan) -> String {
         let _ = writeln!(
             out,
             "{fence}bash\n{}\n{fence}\n",
-            step.script.trim_end_matches('\n')
+            step.script.shown().trim_end_matches('\n')
         );
         if !step.unbound.is_empty() {
             let _ = writeln!(

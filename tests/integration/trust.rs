@@ -291,6 +291,29 @@ fn low_a_value_cannot_end_a_heredoc_with_its_surroundings() {
     assert!(stderr(&out).contains("which would end the heredoc it is written in"));
 }
 
+/// The plan used to check masked values and the run placed real ones
+/// without checking again: a secret ended the heredoc and the rest ran.
+#[test]
+fn a_secret_value_cannot_end_a_heredoc_with_its_surroundings() {
+    let rb = Workspace::new(
+        "rb.md",
+        &step("cat <<END_OF_DATA\nEND_OF_<api-key>\ntouch pwned\nEND_OF_DATA"),
+    );
+    let out = rb.run_unattended(&["--set", "API_KEY=DATA"]);
+    assert!(!rb.marker().exists());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: step step: API_KEY: the value contains a line `END_OF_DATA`, which would end the heredoc it is written in\n"
+    );
+    let out = rb.plan(&["--set", "API_KEY=DATA"]);
+    assert!(
+        stdout(&out).contains("which would end the heredoc"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn m3_a_rotated_secret_is_never_spliced_into_shell_text() {
     let rb = Workspace::new(

@@ -1,5 +1,6 @@
-//! Redaction by value: wherever litops shows or records text that may hold a
-//! secret (a script as run, a step's output, check messages, transcripts,
+//! Secrets: a [`Sensitive`] text carries what runs and what is shown side
+//! by side, and the [`Redactor`] masks values wherever litops shows or
+//! records text that may hold a secret (a script as run, a step's output, check messages, transcripts,
 //! `--json` events, logs), each secret's value is replaced by
 //! `[REDACTED:NAME]`.
 //!
@@ -78,28 +79,94 @@ fn escape_with(value: &str, escape: impl Fn(char) -> Option<String>) -> String {
     out
 }
 
+/// Every secret value a run of `runbook` with `bindings` can meet, as
+/// (name, value): bound values of secrets, their declared defaults and the
+/// values written for them in the document.
+pub fn secret_values(runbook: &Runbook, bindings: &Bindings) -> Vec<(String, String)> {
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    for var in runbook.variables.iter().filter(|v| v.secret) {
+        let bound = bindings.get(&var.name).map(|b| b.value.as_str());
+        let defaults = var.declared.as_ref().and_then(|d| d.default.as_deref());
+        for value in bound
+            .into_iter()
+            .chain(defaults)
+            .chain(var.document_values())
+        {
+            secrets.push((var.name.clone(), value.to_owned()));
+        }
+    }
+    for (name, bound) in &bindings.values {
+        if bound.source.is_secret() || is_secret_name(name) {
+            secrets.push((name.clone(), bound.value.clone()));
+        }
+    }
+    secrets
+}
+
+/// Text as it runs and as it is shown: a script or value with secrets
+/// placed. It displays, debugs and serialises as the shown form (secret
+/// values masked); the real text only through [`Sensitive::expose`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Sensitive {
+    real: String,
+    /// `None`: shown as it is (nothing secret in it).
+    shown: Option<String>,
+}
+
+impl Sensitive {
+    pub fn new(real: String, shown: String) -> Sensitive {
+        let shown = (shown != real).then_some(shown);
+        Sensitive { real, shown }
+    }
+
+    /// Text with nothing secret in it.
+    pub fn plain(text: impl Into<String>) -> Sensitive {
+        Sensitive {
+            real: text.into(),
+            shown: None,
+        }
+    }
+
+    /// What runs.
+    pub fn expose(&self) -> &str {
+        &self.real
+    }
+
+    /// What people and records see.
+    pub fn shown(&self) -> &str {
+        self.shown.as_deref().unwrap_or(&self.real)
+    }
+}
+
+impl std::fmt::Display for Sensitive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.shown())
+    }
+}
+
+impl std::fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sensitive({:?})", self.shown())
+    }
+}
+
+impl serde::Serialize for Sensitive {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.shown())
+    }
+}
+
 const MIN_LEN: usize = 3;
 const MIN_ENV_LEN: usize = 8;
 
 impl Redactor {
     pub fn new(runbook: &Runbook, bindings: &Bindings) -> Redactor {
-        let mut secrets: Vec<(String, String)> = Vec::new();
-        for var in runbook.variables.iter().filter(|v| v.secret) {
-            let bound = bindings.get(&var.name).map(|b| b.value.as_str());
-            let defaults = var.declared.as_ref().and_then(|d| d.default.as_deref());
-            for value in bound
-                .into_iter()
-                .chain(defaults)
-                .chain(var.document_values())
-            {
-                secrets.push((var.name.clone(), value.to_owned()));
-            }
-        }
-        for (name, bound) in &bindings.values {
-            if bound.source.is_secret() || is_secret_name(name) {
-                secrets.push((name.clone(), bound.value.clone()));
-            }
-        }
+        Redactor::for_run(secret_values(runbook, bindings))
+    }
+
+    /// The secrets given (a plan's), and environment variables that look
+    /// like secrets: the steps inherit them and may print them.
+    pub fn for_run(secrets: impl IntoIterator<Item = (String, String)>) -> Redactor {
         let mut redactor = Redactor::from_secrets(secrets);
         let env = std::env::vars().filter(|(name, value)| {
             (is_secret_name(name) && value.len() >= MIN_ENV_LEN) || is_secret_value(value)
@@ -294,6 +361,25 @@ mod tests {
         );
         let r = Redactor::new(&rb, &bindings);
         assert_eq!(r.apply("got -----BEGIN"), "got [REDACTED:CERT]");
+    }
+
+    #[test]
+    fn sensitive_text_is_shown_masked_in_every_form() {
+        let script = Sensitive::new(
+            "psql 'hunter22'".to_owned(),
+            "psql '[REDACTED:PW]'".to_owned(),
+        );
+        assert_eq!(script.expose(), "psql 'hunter22'");
+        assert_eq!(script.to_string(), "psql '[REDACTED:PW]'");
+        assert_eq!(
+            format!("{script:?}"),
+            r#"Sensitive("psql '[REDACTED:PW]'")"#
+        );
+        assert_eq!(
+            serde_json::to_string(&script).unwrap_or_default(),
+            r#""psql '[REDACTED:PW]'""#
+        );
+        assert_eq!(Sensitive::plain("ls").shown(), "ls");
     }
 
     #[test]
