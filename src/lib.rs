@@ -21,6 +21,7 @@ pub mod markup; // Escaping for HTML and XML
 pub mod model; // Runbook: sections, steps, variables, alternatives
 pub mod plan; // Selection + bindings → Plan (the dry run)
 pub mod report; // Event consumers: terminal, JSON lines, quiet, summary/JUnit
+pub mod run; // The run as a library call: select, bind, ask, verify, lock, record, exec
 pub mod schedule; // systemd, cron and Kubernetes jobs for unattended runs
 pub mod secret; // Sensitive values and masking them wherever text is shown or recorded
 pub mod shell; // Bash-aware reading of shell blocks

@@ -1,0 +1,213 @@
+//! What stops a run before its first step, and what a person is told
+//! before approving: missing values, steps that cannot run as written,
+//! values that cannot be placed, inferred, manual and unapproved steps.
+
+use super::{Frontend, RunError};
+use crate::gate::Approvals;
+use crate::model::Runbook;
+use crate::plan::{Plan, PlanStep, Status};
+
+/// What the plan still needs, selectors first: once an alternative is
+/// chosen, the variables of the ones not chosen are no longer needed.
+pub(super) fn missing(plan: &Plan) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.status == Status::Choose) {
+        if let Some(alt) = &step.alternative
+            && !names.contains(&alt.variable)
+        {
+            names.push(alt.variable.clone());
+        }
+    }
+    let needed = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, Status::Run | Status::Manual));
+    for name in needed.flat_map(|s| &s.unbound) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// Unbound variables with a default in the script, used by steps that run.
+pub(super) fn optional_to_ask(plan: &Plan) -> Vec<String> {
+    plan.variables
+        .iter()
+        .filter(|v| v.value.is_none() && v.optional && v.script_default.is_some())
+        .filter(|v| {
+            plan.steps
+                .iter()
+                .any(|s| s.status == Status::Run && v.used_by.contains(&s.id))
+        })
+        .map(|v| v.name.clone())
+        .collect()
+}
+
+/// Every variable still without a value, and how to give one.
+pub(super) fn missing_values(plan: &Plan, why: &str) -> RunError {
+    let names = missing(plan);
+    let mut text = format!(
+        "{} variable{} without a value ({why}):\n",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" }
+    );
+    let mut chooses = false;
+    for name in &names {
+        let var = plan.variables.iter().find(|v| &v.name == name);
+        let mut line = format!("  {name}");
+        if let Some(p) = var.and_then(|v| v.placeholder.as_deref()) {
+            line.push_str(&format!("  (placeholder {p})"));
+        }
+        if var.is_some_and(|v| v.selects) {
+            chooses = true;
+            let values: Vec<&str> = plan
+                .alternatives
+                .iter()
+                .filter(|a| &a.variable == name)
+                .flat_map(|a| a.options.iter().map(|o| o.value.as_str()))
+                .collect();
+            line.push_str(&format!("  chooses between: {}", values.join(", ")));
+        }
+        if let Some(v) = var {
+            line.push_str(&format!("  used by: {}", v.used_by.join(", ")));
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if chooses {
+        text.push_str("(the alternative you choose may need more values)\n");
+    }
+    text.push_str(
+        "give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment",
+    );
+    RunError::MissingValues(text)
+}
+
+/// Steps whose block has an error (an unclosed fence, a bad annotation):
+/// the run is refused before anything runs, naming each and why. Only the
+/// selected steps count: the rest of the file can still be run.
+pub(super) fn unreadable(runbook: &Runbook, plan: &Plan) -> Result<(), RunError> {
+    let bad: Vec<&PlanStep> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status != Status::Skip && !runbook.steps[s.index].unreadable.is_empty())
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} step{} cannot run as written; nothing was run:\n",
+        bad.len(),
+        if bad.len() == 1 { "" } else { "s" }
+    );
+    for step in &bad {
+        for reason in &runbook.steps[step.index].unreadable {
+            text.push_str(&format!("  {}: {reason}\n", step.id));
+        }
+    }
+    text.push_str("fix them (`litops check` shows where), or leave them out with --step/--section/--from/--to");
+    Err(RunError::Usage(text))
+}
+
+/// Values that cannot be placed safely stop the run; the plan's notes
+/// are told.
+pub(super) fn unplaceable(plan: &Plan, ui: &mut dyn Frontend) -> Result<(), RunError> {
+    let mut errors = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.status != Status::Skip) {
+        for error in &step.errors {
+            errors.push(format!("step {}: {error}", step.id));
+        }
+        for note in &step.notes {
+            ui.warn(&format!("step {}: {note}", step.id));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RunError::Unplaceable(errors))
+    }
+}
+
+/// The steps that would run (or be done by hand) though they exist, or lost
+/// lines, only by a heuristic.
+fn inferred_steps(plan: &Plan) -> Vec<&PlanStep> {
+    plan.steps
+        .iter()
+        .filter(|s| s.status != Status::Skip && !s.inferred.is_empty())
+        .collect()
+}
+
+fn describe_inferred(steps: &[&PlanStep]) -> String {
+    let mut text = String::new();
+    for step in steps {
+        text.push_str(&format!("  {}  ({})\n", step.id, step.location));
+        for what in &step.inferred {
+            text.push_str(&format!("    {what}\n"));
+        }
+    }
+    text
+}
+
+/// Unattended, nobody sees what was inferred: only a reviewer (an approved
+/// plan) or `--accept-inferred` lets it run.
+pub(super) fn inferred(plan: &Plan) -> Result<(), RunError> {
+    let steps = inferred_steps(plan);
+    if steps.is_empty() {
+        return Ok(());
+    }
+    Err(RunError::NotApproved(format!(
+        "{} step{} inferred, not written as {}; nothing was run:\n{}run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text)",
+        steps.len(),
+        if steps.len() == 1 { " is" } else { "s are" },
+        if steps.len() == 1 { "a step" } else { "steps" },
+        describe_inferred(&steps)
+    )))
+}
+
+/// A person running the runbook sees what litops inferred before it runs.
+pub(super) fn show_inferred(plan: &Plan, ui: &mut dyn Frontend) {
+    let steps = inferred_steps(plan);
+    if !steps.is_empty() {
+        ui.warn(&format!(
+            "litops inferred {} step{} (check what runs before approving):\n{}",
+            steps.len(),
+            if steps.len() == 1 { "" } else { "s" },
+            describe_inferred(&steps).trim_end()
+        ));
+    }
+}
+
+/// Unattended, manual steps cannot be done and every gate needs an approval.
+pub(super) fn unattended(plan: &Plan, approvals: &Approvals) -> Result<(), RunError> {
+    let manual: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Manual)
+        .map(|s| s.id.as_str())
+        .collect();
+    if !manual.is_empty() {
+        return Err(RunError::NotApproved(format!(
+            "manual steps need a person; an unattended run cannot do them: {}\nleave them out with --step/--section/--from/--to",
+            manual.join(", ")
+        )));
+    }
+    let missing = approvals.missing(plan);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} gated step{} not approved; nothing was run:\n",
+        missing.len(),
+        if missing.len() == 1 { " is" } else { "s are" }
+    );
+    for step in &missing {
+        text.push_str(&format!(
+            "  {}  ({})\n",
+            step.id,
+            step.gate.reasons.join("; ")
+        ));
+    }
+    text.push_str("approve them with --approve ID (repeatable) or all with --yes");
+    Err(RunError::NotApproved(text))
+}
