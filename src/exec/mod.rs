@@ -201,6 +201,10 @@ pub fn run(
             outcome = RunOutcome::Interrupted;
             break;
         }
+        // The signals acted on: one that comes from here on, while the step
+        // is being prepared and started, ends it (a SIGTERM then must not
+        // wait for the step to finish).
+        let mut acknowledged = interrupts.count();
         match step.status {
             Status::Skip => {
                 run.skipped(step, step.status_reason.as_deref().unwrap_or_default());
@@ -306,6 +310,7 @@ pub fn run(
                 shown: &shown,
                 env: &env,
                 attempt,
+                seen: acknowledged,
             };
             let mut ran = match run_step(
                 &runtime,
@@ -389,6 +394,7 @@ pub fn run(
             // The operator has dealt with this interruption: the next Ctrl-C
             // is a first one again, not the second that aborts the run.
             interrupts.reset();
+            acknowledged = 0;
             match recovery {
                 // The same script again (an edit the operator made included).
                 Recovery::Retry => {
@@ -685,6 +691,8 @@ struct StepRun<'a> {
     shown: &'a str,
     env: &'a [(String, String)],
     attempt: u32,
+    /// Signals acted on before the step (see [`process::Watch::new`]).
+    seen: usize,
 }
 
 /// How an attempt went, before its checks.
@@ -755,6 +763,7 @@ fn run_step(
             (true, true) => process::Terminal::Pty,
         },
         grace: options.grace,
+        seen: run.seen,
     };
     let id = step.id.clone();
     let mut stdout = Bounded::new(CHECK_OUTPUT_HEAD, CHECK_OUTPUT_TAIL);
@@ -793,6 +802,7 @@ fn run_step(
                     env,
                     timeout: spawn.timeout,
                     grace: spawn.grace,
+                    seen: spawn.seen,
                 };
                 zygote.run(step, interrupts, &mut emit).await
             })?
@@ -845,4 +855,82 @@ fn run_step(
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Outcome;
+
+    /// Decides to run each step, and meanwhile SIGTERM comes (the scheduler
+    /// stops the job just as a step starts).
+    struct Stopped;
+
+    impl Operator for Stopped {
+        fn approve(&mut self, _step: &PlanStep) -> Approval {
+            unreachable!("no gated step")
+        }
+
+        fn before_step(&mut self, ctx: &StepContext) -> Choice {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM);
+            Choice::Run(ctx.script.to_owned())
+        }
+
+        fn manual(&mut self, _step: &PlanStep) -> Choice {
+            Choice::Quit
+        }
+
+        fn recover(&mut self, _step: &PlanStep, _outcome: Outcome) -> Recovery {
+            Recovery::Quit
+        }
+    }
+
+    #[derive(Default)]
+    struct Outcomes(Vec<String>);
+
+    impl Reporter for Outcomes {
+        fn event(&mut self, event: &Event<'_>) {
+            match event {
+                Event::StepFinished { id, outcome, .. } => {
+                    self.0.push(format!("{id}: {}", outcome.name()));
+                }
+                Event::RunFinished { outcome, .. } => self.0.push(format!("run: {outcome:?}")),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_sigterm_while_a_step_starts_ends_it_at_once() {
+        let runbook = crate::load::from_text(
+            "t.md",
+            "## Wait\n\n```bash\nsleep 30\n```\n\n## Never\n\n```bash\necho never\n```\n",
+        );
+        let plan = crate::plan::build(&runbook, &[0, 1], &crate::bind::Bindings::default());
+        let options = Options {
+            shell: "bash".to_owned(),
+            setsid: None,
+            unattended: true,
+            timeout: None,
+            grace: Duration::from_secs(1),
+        };
+        let mut outcomes = Outcomes::default();
+        let started = Instant::now();
+        let finished = run(
+            &plan,
+            &options,
+            Start::default(),
+            &mut Stopped,
+            &mut outcomes,
+        );
+        assert_eq!(
+            finished.ok().map(|f| f.exit_code),
+            Some(crate::exit::INTERRUPTED)
+        );
+        assert_eq!(outcomes.0, ["wait: interrupted", "run: Interrupted"]);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the step ran to its end"
+        );
+    }
 }

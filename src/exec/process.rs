@@ -48,6 +48,8 @@ pub struct Spawn<'a> {
     pub terminal: Terminal,
     /// Between SIGTERM/SIGINT and SIGKILL.
     pub grace: Duration,
+    /// Signals already acted on (see [`Watch::new`]).
+    pub seen: usize,
 }
 
 /// Where a step's standard streams go.
@@ -175,14 +177,18 @@ pub struct Watch<'a> {
 }
 
 impl<'a> Watch<'a> {
+    /// `seen`: the signals the run had acted on when it decided to start
+    /// the step; one that came since (while the step was being started)
+    /// ends it at once.
     pub fn new(
         interrupts: &'a Interrupts,
+        seen: usize,
         timeout: Option<Duration>,
         grace: Duration,
     ) -> Watch<'a> {
         Watch {
             interrupts,
-            seen: interrupts.count(),
+            seen,
             deadline: timeout.map(|t| tokio::time::Instant::now() + t),
             grace,
             kill_at: None,
@@ -289,7 +295,7 @@ pub async fn run(
     let mut stderr = child.stderr.take();
     let mut out_buf = vec![0u8; 64 * 1024];
     let mut err_buf = vec![0u8; 64 * 1024];
-    let mut watch = Watch::new(interrupts, spawn.timeout, spawn.grace);
+    let mut watch = Watch::new(interrupts, spawn.seen, spawn.timeout, spawn.grace);
     let mut held_open = false;
     let status = loop {
         tokio::select! {

@@ -63,7 +63,7 @@ pub async fn run(
             }
         }
     });
-    let mut watch = Watch::new(interrupts, spawn.timeout, spawn.grace);
+    let mut watch = Watch::new(interrupts, spawn.seen, spawn.timeout, spawn.grace);
     let mut poll = tokio::time::interval(Duration::from_millis(20));
     let status = loop {
         tokio::select! {

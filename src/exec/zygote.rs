@@ -87,6 +87,8 @@ pub struct Step<'a> {
     pub env: &'a [(String, String)],
     pub timeout: Option<Duration>,
     pub grace: Duration,
+    /// Signals already acted on (see [`process::Watch::new`]).
+    pub seen: usize,
 }
 
 fn broken(what: &str) -> std::io::Error {
@@ -177,7 +179,7 @@ impl Zygote {
         };
         let mut out_buf = vec![0u8; 64 * 1024];
         let mut err_buf = vec![0u8; 64 * 1024];
-        let mut watch = Watch::new(interrupts, step.timeout, step.grace);
+        let mut watch = Watch::new(interrupts, step.seen, step.timeout, step.grace);
         let status = loop {
             tokio::select! {
                 n = out.read(&mut out_buf) => match n {
