@@ -50,22 +50,43 @@ fn escaped_forms(value: &str) -> Vec<String> {
     push(escape_with(value, |c| {
         (!(c.is_alphanumeric() || "_@%+=:,./-".contains(c))).then(|| format!("\\{c}"))
     }));
-    // `$'…'` (`declare -p` and `%q` with control characters).
-    push(escape_with(value, |c| match c {
-        '\\' => Some(r"\\".to_owned()),
-        '\'' => Some(r"\'".to_owned()),
-        '\n' => Some(r"\n".to_owned()),
-        '\t' => Some(r"\t".to_owned()),
-        '\r' => Some(r"\r".to_owned()),
-        '\u{1b}' => Some(r"\E".to_owned()),
-        c if c.is_control() && (c as u32) < 0x80 => Some(format!("\\{:03o}", c as u32)),
-        _ => None,
-    }));
+    // `$'…'` (`declare -p` and `%q` with control characters), and the same
+    // in the C locale, where every byte outside ASCII is octal too.
+    for c_locale in [false, true] {
+        push(escape_with(value, |c| ansi_c_escape(c, c_locale)));
+    }
     // A JSON string.
     if let Ok(json) = serde_json::to_string(value) {
         push(json[1..json.len() - 1].to_owned());
     }
     forms
+}
+
+/// How bash writes a character inside `$'…'`, if not as itself.
+fn ansi_c_escape(c: char, c_locale: bool) -> Option<String> {
+    let letter = match c {
+        '\\' => "\\\\",
+        '\'' => "\\'",
+        '\n' => "\\n",
+        '\t' => "\\t",
+        '\r' => "\\r",
+        '\u{7}' => "\\a",
+        '\u{8}' => "\\b",
+        '\u{b}' => "\\v",
+        '\u{c}' => "\\f",
+        '\u{1b}' => "\\E",
+        c if c.is_ascii_control() => return Some(format!("\\{:03o}", c as u32)),
+        c if c_locale && !c.is_ascii() => {
+            let mut bytes = [0; 4];
+            let octal = c
+                .encode_utf8(&mut bytes)
+                .bytes()
+                .map(|b| format!("\\{b:03o}"));
+            return Some(octal.collect());
+        }
+        _ => return None,
+    };
+    Some(letter.to_owned())
 }
 
 fn escape_with(value: &str, escape: impl Fn(char) -> Option<String>) -> String {
@@ -380,6 +401,32 @@ mod tests {
             r#""psql '[REDACTED:PW]'""#
         );
         assert_eq!(Sensitive::plain("ls").shown(), "ls");
+    }
+
+    /// A step that prints a secret with `declare -p` or `%q` prints it
+    /// escaped, differently in the C locale (non-ASCII as octal bytes).
+    #[test]
+    fn secrets_as_bash_escapes_them_are_masked_in_every_locale() {
+        let value = "pa\u{7}s\u{8}s\u{b}w\u{c}o\u{1}rd-é";
+        let r = Redactor::from_secrets([("TOKEN".to_owned(), value.to_owned())]);
+        for locale in ["C", "C.UTF-8"] {
+            let out = std::process::Command::new("bash")
+                .args([
+                    "--norc",
+                    "-c",
+                    "declare -p TOKEN; printf '%q\\n' \"$TOKEN\"",
+                ])
+                .env("TOKEN", value)
+                .env("LC_ALL", locale)
+                .output()
+                .expect("bash runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                r.apply(&text),
+                "declare -x TOKEN=$'[REDACTED:TOKEN]'\n$'[REDACTED:TOKEN]'\n",
+                "{locale}: {text}"
+            );
+        }
     }
 
     #[test]
