@@ -509,24 +509,20 @@ fn unquote(value: &str) -> Option<String> {
                 i += 1;
             }
             '$' if bytes.get(i + 1) == Some(&'\'') => {
-                i += 2;
-                let mut raw: Vec<u8> = Vec::new();
+                // The quoted text ends at the first `'` that no backslash
+                // escapes, as bash's parser finds it; escapes are read after
+                // (so `$'\c\''` is one character and a quote).
+                let start = i + 2;
+                let mut end = start;
                 loop {
-                    match bytes.get(i)? {
+                    match bytes.get(end)? {
                         '\'' => break,
-                        '\\' => {
-                            i += 1;
-                            ansi_c_escape(&bytes, &mut i, &mut raw)?;
-                        }
-                        c => {
-                            let mut buf = [0u8; 4];
-                            raw.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                            i += 1;
-                        }
+                        '\\' => end += 2,
+                        _ => end += 1,
                     }
                 }
-                out.push_str(&String::from_utf8_lossy(&raw));
-                i += 1;
+                out.push_str(&ansi_c(&bytes[start..end])?);
+                i = end + 1;
             }
             '\\' => {
                 out.push(*bytes.get(i + 1)?);
@@ -540,6 +536,31 @@ fn unquote(value: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The text between the quotes of `$'…'`, its escapes read as bash reads
+/// them in a UTF-8 locale. `declare -p` and `printf %q` write `\a \b \t \n
+/// \v \f \r \E \\ \'` and octal `\NNN` for any other byte they do not
+/// print as it is (non-ASCII too, in the C locale). `None` when the value is
+/// not text: bytes that are not UTF-8 (a value can hold any byte) are
+/// refused rather than replaced, and so is a NUL, where bash would cut the
+/// value short.
+fn ansi_c(chars: &[char]) -> Option<String> {
+    let mut raw: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        if c == '\\' {
+            ansi_c_escape(chars, &mut i, &mut raw)?;
+        } else {
+            let mut buf = [0u8; 4];
+            raw.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    if raw.contains(&0) {
+        return None;
+    }
+    String::from_utf8(raw).ok()
 }
 
 /// One escape of `$'…'` after its backslash, as bash reads it.
@@ -565,7 +586,8 @@ fn ansi_c_escape(chars: &[char], i: &mut usize, out: &mut Vec<u8>) -> Option<()>
         out.push(b);
         return Some(());
     }
-    let digits = |i: &mut usize, radix: u32, max: usize| -> u32 {
+    // Up to `max` digits; how many were taken and their value.
+    let digits = |i: &mut usize, radix: u32, max: usize| -> (usize, u32) {
         let mut n = 0u32;
         let mut taken = 0;
         while taken < max {
@@ -578,29 +600,46 @@ fn ansi_c_escape(chars: &[char], i: &mut usize, out: &mut Vec<u8>) -> Option<()>
                 None => break,
             }
         }
-        n
+        (taken, n)
+    };
+    let literal = |out: &mut Vec<u8>| {
+        let mut buf = [0u8; 4];
+        out.push(b'\\');
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
     };
     match c {
         '0'..='7' => {
             *i -= 1;
-            out.push((digits(i, 8, 3) & 0xff) as u8);
+            out.push((digits(i, 8, 3).1 & 0xff) as u8);
         }
-        'x' => out.push((digits(i, 16, 2) & 0xff) as u8),
-        'u' | 'U' => {
-            let n = digits(i, 16, if c == 'u' { 4 } else { 8 });
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(char::from_u32(n)?.encode_utf8(&mut buf).as_bytes());
-        }
-        'c' => {
-            let n = *chars.get(*i)?;
-            *i += 1;
-            out.push((n as u32 & 0x1f) as u8);
-        }
-        other => {
-            out.push(b'\\');
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
-        }
+        'x' => match digits(i, 16, 2) {
+            // `\x` without a digit stays as it is written.
+            (0, _) => literal(out),
+            (_, n) => out.push(n as u8),
+        },
+        'u' | 'U' => match digits(i, 16, if c == 'u' { 4 } else { 8 }) {
+            (0, _) => literal(out),
+            (_, n) => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(char::from_u32(n)?.encode_utf8(&mut buf).as_bytes());
+            }
+        },
+        // A control character: `\cA` is 1, `\c?` is DEL, `\c\\` takes both
+        // backslashes; `\c` at the end stays as it is written.
+        'c' => match chars.get(*i) {
+            None => literal(out),
+            Some(&n) => {
+                *i += 1;
+                if n == '\\' && chars.get(*i) == Some(&'\\') {
+                    *i += 1;
+                }
+                if !n.is_ascii() {
+                    return None;
+                }
+                out.push(if n == '?' { 0x7f } else { n as u8 & 0x1f });
+            }
+        },
+        _ => literal(out),
     }
     Some(())
 }
@@ -664,5 +703,93 @@ f () \n{ \n    touch pwned\n}\n\
             clean_dump(dump),
             "cd -- /tmp 2>/dev/null || true\ndeclare -x PATH=\"/bin\"\ndeclare -- X=$'a\\ndeclare -- BASH_ARGC=1'\nf () \n{ \n    declare -- BASH_ARGC=1\n}\n"
         );
+    }
+
+    /// What bash's `declare -p` writes for `value` in `locale`; the value
+    /// goes in through the environment, so any byte but NUL goes in as it is.
+    fn declare_p(value: &[u8], locale: &str) -> String {
+        use std::os::unix::ffi::OsStrExt;
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", "declare -p V"])
+            .env("LC_ALL", locale)
+            .env("V", std::ffi::OsStr::from_bytes(value))
+            .output()
+            .expect("bash runs");
+        String::from_utf8(out.stdout).expect("declare -p writes text")
+    }
+
+    /// Every control character (bash writes `\a \b \t \n \v \f \r \E` and
+    /// octal for the others) and non-ASCII text (octal in the C locale)
+    /// come back byte for byte; a value that is not UTF-8 is refused, not
+    /// read with replacement characters.
+    #[test]
+    fn declare_p_values_come_back_byte_exact() {
+        // A digit after each byte: an octal escape takes at most three.
+        let mut values: Vec<Vec<u8>> = (1u8..0x20)
+            .chain([0x7f])
+            .map(|b| vec![b'a', b, b'7', b'z'])
+            .collect();
+        values.push((1u8..0x20).chain([0x7f]).collect());
+        values.push("é ✓ 日本 😀 \\ ' \" $ ` ! \u{85}\u{202e}".into());
+        for locale in ["C", "C.UTF-8"] {
+            for value in &values {
+                let dump = declare_p(value, locale);
+                let expected = String::from_utf8(value.clone()).expect("UTF-8");
+                assert_eq!(
+                    exported(&dump),
+                    vec![("V".to_owned(), expected)],
+                    "{locale}: {dump:?}"
+                );
+            }
+            for value in [&b"a\xffz"[..], b"\xc3(", b"\xed\xa0\x80", b"\xc3"] {
+                let dump = declare_p(value, locale);
+                let saved = parse(&dump);
+                assert!(saved.variables.is_empty(), "{locale}: {dump:?}");
+                assert_eq!(saved.skipped, ["V"], "{locale}: {dump:?}");
+            }
+        }
+    }
+
+    /// Escapes `declare -p` does not write but bash reads, compared with
+    /// what bash makes of them; where bash's value would end at a NUL, the
+    /// value is refused.
+    #[test]
+    fn ansi_c_escapes_are_read_as_bash_reads_them() {
+        for quoted in [
+            r"$'\x'",
+            r"$'\xg'",
+            r"$'\x414'",
+            r"$'\u'",
+            r"$'\U'",
+            r"$'\u41'",
+            r"$'\u00e9x'",
+            r"$'\U0001F600'",
+            r"$'\c?'",
+            r"$'\ca\cA\c1\c['",
+            r"$'\c\\x'",
+            r"$'\c'",
+            r"$'\c\''x",
+            r#"$'\q\8\"\?\e\E\a\b\f\v'"#,
+            r"$'\101\0101'",
+            r"$'\777'",
+            r"$'\ud800'",
+            r"$'\U110000'",
+            r"$'\cé'",
+        ] {
+            let out = std::process::Command::new("bash")
+                .args(["--norc", "--noprofile", "-c"])
+                .arg(format!("x={quoted}; printf %s \"$x\""))
+                .env("LC_ALL", "C.UTF-8")
+                .output()
+                .expect("bash runs");
+            assert_eq!(
+                unquote(quoted),
+                String::from_utf8(out.stdout).ok(),
+                "{quoted}"
+            );
+        }
+        for quoted in [r"$'a\0b'c", r"$'\x00'", r"$'\u0'", r"$'\c@'", r"$'\400'"] {
+            assert_eq!(unquote(quoted), None, "{quoted}");
+        }
     }
 }

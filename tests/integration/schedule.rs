@@ -405,6 +405,45 @@ fn parse_junit(xml: &str) -> Vec<(String, String, Option<String>)> {
     cases
 }
 
+/// A step's output in the JUnit report: tabs and line ends kept as printed,
+/// and only what XML 1.0 cannot hold left out (C0 controls but tab, line
+/// feed and carriage return; U+FFFE and U+FFFF), so the report always
+/// parses.
+#[test]
+fn junit_keeps_output_as_printed_and_stays_valid_xml() {
+    let site = Site::new(
+        "# Bytes\n\n## Print\n\n```bash\nprintf 'name\\tstate\\r\\nbell\\a esc\\033 del\\177 nonchar\\357\\277\\277 end\\n'\nexit 3\n```\n",
+    );
+    let junit = site.dir().join("junit.xml");
+    let output = site
+        .litops()
+        .args(["run", "cleanup.md", "--report"])
+        .arg(format!("junit={}", junit.display()))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    let not_xml: Vec<char> = xml
+        .chars()
+        .filter(|&c| {
+            !matches!(c, '\t' | '\n' | '\r') && (c < ' ' || c == '\u{fffe}' || c == '\u{ffff}')
+        })
+        .collect();
+    assert!(not_xml.is_empty(), "{not_xml:?} in {xml}");
+    let cases = parse_junit(&xml);
+    assert_eq!(
+        cases,
+        vec![(
+            "print".to_owned(),
+            "Print".to_owned(),
+            Some("exit 3".to_owned())
+        )]
+    );
+    // Both the failure's body and <system-out> hold the output.
+    let printed = "name\tstate\r\nbell esc del\u{7f} nonchar end\n";
+    assert_eq!(xml.matches(printed).count(), 2, "{xml}");
+}
+
 #[test]
 fn systemd_units_pass_systemd_analyze_verify() {
     let site = Site::new(MAINT);

@@ -303,6 +303,37 @@ fn resume_continues_with_the_session_and_refuses_a_changed_runbook() {
     );
 }
 
+/// A session value is restored byte for byte (control characters come back
+/// from `declare -p`'s `$'…'` escapes), or, when it is not UTF-8, not at
+/// all and named: never with its bytes replaced.
+#[test]
+fn resume_restores_session_values_exactly_or_names_them() {
+    let ws = Workspace::new(
+        "bytes.md",
+        "## Set\n\n```bash\nV=$(printf 'a\\377z'); W=$(printf 'a\\001\\033\\177\\x1d7z')\n```\n\n\
+## Use\n\n```bash\ntest -e go\nprintf '%s' \"${V-unset}\" | od -An -tx1\nprintf '%s' \"$W\" | od -An -tx1\n```\n",
+    );
+    let output = ws.run(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    std::fs::write(ws.dir().join("go"), "").expect("write");
+    let output = ws.litops().args(["resume", "last"]).output().expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    let lost: Vec<&str> = err
+        .lines()
+        .find_map(|l| l.strip_prefix("warning: not restored from the saved session"))
+        .and_then(|l| l.split_once("): "))
+        .map(|(_, names)| names.split(", ").collect())
+        .unwrap_or_default();
+    assert!(lost.contains(&"V") && !lost.contains(&"W"), "{err}");
+    let out = stdout(&output);
+    assert!(out.contains(" 75 6e 73 65 74"), "V is unset: {out}");
+    assert!(
+        out.contains(" 61 01 1b 7f 1d 37 7a"),
+        "W byte for byte: {out}"
+    );
+}
+
 #[test]
 fn a_transcript_that_cannot_be_written_stops_the_run_before_it_starts() {
     // Places no one can create a transcript in, root included: under a
