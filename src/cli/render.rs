@@ -94,7 +94,11 @@ pub fn run(args: &RenderArgs, out: &Output) -> u8 {
                 exit::OK
             }
         }
-        Err(err) => {
+        Err(site::BuildError::Theme(message)) => {
+            out.error(message);
+            exit::USAGE
+        }
+        Err(site::BuildError::Io(err)) => {
             out.error(format!(
                 "cannot write the site into {}: {err}",
                 args.out.display()
