@@ -246,34 +246,6 @@ fn fill(template: &minijinja::Template, page: &Page) -> Result<String, minijinja
     ]))
 }
 
-/// The runbook files ([`RUNBOOK_SUFFIXES`]) under `path` (itself if a
-/// file), sorted, hidden directories and build output left out.
-pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    if path.is_file() {
-        out.push(path.to_owned());
-        return Ok(out);
-    }
-    let mut dirs = vec![path.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let p = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || name == "target" || name == "node_modules" {
-                continue;
-            }
-            if p.is_dir() {
-                dirs.push(p);
-            } else if runbook_stem(&name).is_some() {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,63 @@ fn i15_a_broken_theme_template_is_refused_with_its_file_and_line() {
 }
 
 #[test]
+fn i15_gitignored_runbooks_are_neither_rendered_nor_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(&path, "# Runbook\n\n```bash\necho hi\n```\n").expect("write");
+    };
+    for name in [
+        "ops/deploy.md",
+        "drafts/idea.md",
+        "ops/scratch.md",
+        ".obsidian/x.md",
+        "target/y.md",
+    ] {
+        write(name);
+    }
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(dir.path().join(".gitignore"), "drafts/\nscratch.md\n").expect("gitignore");
+
+    let check = litops()
+        .args(["check", "--format", "short"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert_eq!(
+        stdout(&check),
+        "checked 1 runbook: 0 errors, 0 warnings\n",
+        "{}",
+        stderr(&check)
+    );
+
+    let out = tempfile::tempdir().expect("out");
+    let output = render(&[dir.path().to_str().expect("utf-8")], out.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut pages: Vec<String> = walk(out.path())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(|p| {
+            p.strip_prefix(out.path())
+                .expect("inside")
+                .display()
+                .to_string()
+        })
+        .collect();
+    pages.sort();
+    assert_eq!(pages, ["index.html", "ops/deploy.html"]);
+    // Named on the command line, an ignored file is still taken.
+    let output = render(
+        &[dir.path().join("drafts/idea.md").to_str().expect("utf-8")],
+        out.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(out.path().join("idea.html").is_file());
+}
+
+#[test]
 fn check_render_finds_annotations_a_reader_would_see() {
     let output = litops()
         .args(["check", "--render", "--format", "short", "runbooks"])
