@@ -143,6 +143,10 @@ pub struct Findings {
     /// highlighter colours, read the way the rest of litops reads it
     /// (`"a \"b\" c"` is one string).
     pub regions: Vec<(Span, Region)>,
+    /// The tokens of the command lists inside substitutions, at every
+    /// depth, words without their values: with [`Lexer::tokens`], every
+    /// token of the text, so a highlighter reads it once.
+    pub nested_tokens: Vec<Token>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,8 +201,17 @@ impl<'s> Lexer<'s> {
     }
 
     /// Arithmetic and inner-shell code in the commands of a substitution
-    /// (`$(bash -c '…')`), as for top-level ones.
+    /// (`$(bash -c '…')`), as for top-level ones; the tokens themselves,
+    /// lightly, for [`Findings::nested_tokens`].
     fn nested_contexts(&mut self, tokens: &[Token]) {
+        self.findings
+            .nested_tokens
+            .extend(tokens.iter().map(|token| match token {
+                Token::Word(word) => {
+                    Token::Word(Word::empty(word.span.start).ending(word.span.end))
+                }
+                other => other.clone(),
+            }));
         let found = super::context::scan(self.src, tokens);
         self.findings.arithmetic.extend(found.arithmetic);
         self.findings.inner_shell.extend(found.inner_shell);
@@ -888,6 +901,11 @@ impl Word {
             nested: Vec::new(),
         }
     }
+
+    fn ending(mut self, end: usize) -> Word {
+        self.span.end = end;
+        self
+    }
 }
 
 /// The simple commands (argument lists, quotes removed) in a token list,
@@ -1012,6 +1030,14 @@ mod tests {
                 ("<(g", Region::Substitution { inner: inner("g") }),
             ]
         );
+        // The words of the substitutions' commands, for a highlighter.
+        let mut nested: Vec<&str> = findings
+            .nested_tokens
+            .iter()
+            .map(|t| &src[t.span().start..t.span().end])
+            .collect();
+        nested.sort_by_key(|text| src.find(text));
+        assert_eq!(nested, ["b", r#""c""#, "d", "g"]);
     }
 
     #[test]

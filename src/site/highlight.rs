@@ -9,7 +9,7 @@ use crate::source::Span;
 /// Highlighted HTML for `code` in `lang`.
 pub fn highlight(lang: &str, code: &str) -> String {
     match lang {
-        "bash" | "sh" | "shell" | "zsh" | "console" | "shell-session" => bash(code, 0),
+        "bash" | "sh" | "shell" | "zsh" | "console" | "shell-session" => bash(code),
         "yaml" | "yml" => lines(code, yaml_line),
         "json" | "jsonc" => json(code),
         _ => escape(code),
@@ -47,117 +47,142 @@ const BEFORE_COMMAND: &[&str] = &["if", "then", "else", "elif", "do", "while", "
 /// Operators after which a command comes.
 const SEPARATORS: &[&str] = &["|", "||", "&", "&&", "|&", ";", ";;", ";&", ";;&", "("];
 
-/// Substitutions nested deeper than this are shown as plain text: each
-/// level is read again, and a block of nothing but `$(` must stay linear.
-const MAX_DEPTH: usize = 8;
+/// Substitutions nested deeper than this are shown as plain text, so
+/// that highlighting does not recurse as deep as the input does.
+const MAX_DEPTH: usize = 16;
 
 /// Bash, read by the lexer litops plans with ([`crate::shell::lexer`]),
 /// so that quoting, escapes (`"a \"b\" c"`, `'it'\''s'`), comments and
-/// heredocs are coloured as bash reads them.
-fn bash(code: &str, depth: usize) -> String {
+/// heredocs are coloured as bash reads them. The text is read once; the
+/// commands inside substitutions are coloured from the lexer's nested
+/// tokens.
+fn bash(code: &str) -> String {
     let mut lexer = Lexer::new(code, &[]);
     let mut tokens = lexer.tokens();
+    let findings = std::mem::take(&mut lexer.findings);
+    tokens.extend(findings.nested_tokens);
     // A heredoc's body is listed before the newline that precedes it.
     tokens.sort_by_key(|token| token.span().start);
-    let regions = outermost(std::mem::take(&mut lexer.findings.regions));
-    let mut out = String::with_capacity(code.len() * 2);
-    let mut at = 0;
-    let mut at_command = true;
-    for token in &tokens {
-        let span = token.span();
-        if span.start < at {
-            continue;
-        }
-        out.push_str(&escape(slice(code, at, span.start)));
-        match token {
-            Token::Comment(_) => spanned("comment", slice(code, span.start, span.end), &mut out),
-            Token::Newline(_) => {
-                out.push('\n');
-                at_command = true;
-            }
-            Token::Op(op, _) => {
-                out.push_str(&escape(op));
-                at_command |= SEPARATORS.contains(op);
-            }
-            Token::HeredocBody(_) => {
-                with_regions(code, span, &regions, depth, &mut out, |_, text, out| {
-                    out.push_str(&escape(text));
-                });
-            }
-            Token::Word(_) => {
-                let mut next = false;
-                with_regions(code, span, &regions, depth, &mut out, |first, text, out| {
-                    if !first {
-                        out.push_str(&escape(text));
-                    } else if BASH_KEYWORDS.contains(&text) {
-                        spanned("keyword", text, out);
-                        next = at_command && BEFORE_COMMAND.contains(&text);
-                    } else if at_command && text.contains('=') {
-                        // An assignment: the command is still to come.
-                        out.push_str(&escape(text));
-                        next = true;
-                    } else if at_command {
-                        spanned("command", text, out);
-                    } else if text.starts_with('-') {
-                        spanned("flag", text, out);
-                    } else {
-                        out.push_str(&escape(text));
-                    }
-                });
-                at_command = next;
-            }
-        }
-        at = span.end;
-    }
-    out.push_str(&escape(slice(code, at, code.len())));
-    out
-}
-
-/// The regions not inside another, in order.
-fn outermost(mut regions: Vec<(Span, Region)>) -> Vec<(Span, Region)> {
+    let mut regions = findings.regions;
+    // Outer before inner: a region that starts where another does is
+    // inside it when it ends sooner.
     regions.sort_by_key(|(span, _)| (span.start, std::cmp::Reverse(span.end)));
-    let mut out: Vec<(Span, Region)> = Vec::with_capacity(regions.len());
-    for (span, region) in regions {
-        if out.last().is_none_or(|(last, _)| span.start >= last.end) {
-            out.push((span, region));
-        }
-    }
+    let read = Read {
+        code,
+        tokens: &tokens,
+        regions: &regions,
+    };
+    let mut out = String::with_capacity(code.len() * 2);
+    read.commands(Span::new(0, code.len()), 0, &mut out);
     out
 }
 
-/// The text of `span`, its regions coloured and each plain piece between
-/// them given to `plain` (with whether it starts the span).
-fn with_regions(
-    code: &str,
-    span: Span,
-    regions: &[(Span, Region)],
-    depth: usize,
-    out: &mut String,
-    mut plain: impl FnMut(bool, &str, &mut String),
-) {
-    let mut at = span.start;
-    let first = regions.partition_point(|(r, _)| r.start < span.start);
-    for (r, region) in regions[first..]
-        .iter()
-        .take_while(|(r, _)| r.end <= span.end)
-    {
-        if r.start > at {
-            plain(at == span.start, slice(code, at, r.start), out);
-        }
-        match region {
-            Region::Quoted => spanned("string", slice(code, r.start, r.end), out),
-            Region::Expansion => spanned("variable", slice(code, r.start, r.end), out),
-            Region::Substitution { inner } if depth < MAX_DEPTH => {
-                out.push_str(&escape(slice(code, r.start, inner.start)));
-                out.push_str(&bash(slice(code, inner.start, inner.end), depth + 1));
-                out.push_str(&escape(slice(code, inner.end, r.end)));
+/// A text with its tokens and regions, both sorted by where they start.
+struct Read<'a> {
+    code: &'a str,
+    tokens: &'a [Token],
+    regions: &'a [(Span, Region)],
+}
+
+impl Read<'_> {
+    /// The tokens of one command list in `range` (the whole text, or a
+    /// substitution's), those of lists nested in its words left to
+    /// [`Read::word`].
+    fn commands(&self, range: Span, depth: usize, out: &mut String) {
+        let mut at = range.start;
+        let mut at_command = true;
+        let mut i = 0;
+        loop {
+            // Past the tokens of lists nested in the words already shown.
+            i = i.max(self.tokens.partition_point(|t| t.span().start < at));
+            let Some(token) = self.tokens.get(i).filter(|t| t.span().end <= range.end) else {
+                break;
+            };
+            i += 1;
+            let span = token.span();
+            out.push_str(&escape(self.text(at, span.start)));
+            match token {
+                Token::Comment(_) => spanned("comment", self.text(span.start, span.end), out),
+                Token::Newline(_) => {
+                    out.push('\n');
+                    at_command = true;
+                }
+                Token::Op(op, _) => {
+                    out.push_str(&escape(self.text(span.start, span.end)));
+                    at_command |= SEPARATORS.contains(op);
+                }
+                Token::HeredocBody(_) => {
+                    self.word(span, depth, out, |_, text, out| out.push_str(&escape(text)));
+                }
+                Token::Word(_) => {
+                    let mut next = false;
+                    self.word(span, depth, out, |first, text, out| {
+                        if !first {
+                            out.push_str(&escape(text));
+                        } else if BASH_KEYWORDS.contains(&text) {
+                            spanned("keyword", text, out);
+                            next = at_command && BEFORE_COMMAND.contains(&text);
+                        } else if at_command && text.contains('=') {
+                            // An assignment: the command is still to come.
+                            out.push_str(&escape(text));
+                            next = true;
+                        } else if at_command {
+                            spanned("command", text, out);
+                        } else if text.starts_with('-') {
+                            spanned("flag", text, out);
+                        } else {
+                            out.push_str(&escape(text));
+                        }
+                    });
+                    at_command = next;
+                }
             }
-            Region::Substitution { .. } => out.push_str(&escape(slice(code, r.start, r.end))),
+            at = span.end;
         }
-        at = r.end;
+        out.push_str(&escape(self.text(at, range.end)));
     }
-    if span.end > at {
-        plain(at == span.start, slice(code, at, span.end), out);
+
+    /// The text of `span` with its outermost regions coloured, and each
+    /// plain piece between them given to `plain` (with whether it starts
+    /// the span).
+    fn word(
+        &self,
+        span: Span,
+        depth: usize,
+        out: &mut String,
+        mut plain: impl FnMut(bool, &str, &mut String),
+    ) {
+        let mut at = span.start;
+        let mut i = 0;
+        loop {
+            // Past the regions inside those already shown.
+            i = i.max(self.regions.partition_point(|(r, _)| r.start < at));
+            let Some((r, region)) = self.regions.get(i).filter(|(r, _)| r.end <= span.end) else {
+                break;
+            };
+            i += 1;
+            if r.start > at {
+                plain(at == span.start, self.text(at, r.start), out);
+            }
+            match region {
+                Region::Quoted => spanned("string", self.text(r.start, r.end), out),
+                Region::Expansion => spanned("variable", self.text(r.start, r.end), out),
+                Region::Substitution { inner } if depth < MAX_DEPTH => {
+                    out.push_str(&escape(self.text(r.start, inner.start)));
+                    self.commands(*inner, depth + 1, out);
+                    out.push_str(&escape(self.text(inner.end, r.end)));
+                }
+                Region::Substitution { .. } => out.push_str(&escape(self.text(r.start, r.end))),
+            }
+            at = r.end;
+        }
+        if span.end > at {
+            plain(at == span.start, self.text(at, span.end), out);
+        }
+    }
+
+    fn text(&self, start: usize, end: usize) -> &str {
+        slice(self.code, start, end)
     }
 }
 
