@@ -29,3 +29,4 @@ pub mod site; // `render`: runbooks as a static documentation site
 pub mod source; // Source files, spans, line/column, mapped text
 pub mod syntax; // Markdown → Document (syntax only)
 pub mod transcript; // The record of a run: write, read, verify, show
+pub mod walk; // The runbook files under a directory (check, render)

@@ -60,9 +60,12 @@ pub fn run(args: &CheckArgs, out: &Output) -> u8 {
     let mut files = Vec::new();
     let mut unreadable = false;
     for path in &args.paths {
-        if let Err(err) = collect(path, &mut files) {
-            out.error(format!("cannot read {}: {err}", path.display()));
-            unreadable = true;
+        match crate::walk::runbooks(path) {
+            Ok(found) => files.extend(found),
+            Err(err) => {
+                out.error(format!("cannot read {}: {err}", path.display()));
+                unreadable = true;
+            }
         }
     }
     let options = LintOptions {
@@ -247,29 +250,4 @@ pub(super) fn today() -> jiff::civil::Date {
         .ok()
         .and_then(|d| d.parse().ok())
         .unwrap_or_else(|| jiff::ZonedDateTime::now().date())
-}
-
-/// Files named on the command line are taken as they are; directories are
-/// searched for runbook files (`*.md`, `*.markdown`, `*.mdx`, `*.md.erb`), skipping hidden directories, `target` and `node_modules`.
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if !path.is_dir() {
-        std::fs::metadata(path)?;
-        files.push(path.to_owned());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for entry in entries {
-        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if entry.is_dir() {
-            if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                collect(&entry, files)?;
-            }
-        } else if crate::site::runbook_stem(name).is_some() {
-            files.push(entry);
-        }
-    }
-    Ok(())
 }

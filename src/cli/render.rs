@@ -35,7 +35,7 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
 pub fn run(args: &RenderArgs, out: &Output) -> u8 {
     let mut sources = Vec::new();
     for path in &args.paths {
-        let files = match site::collect(path) {
+        let files = match crate::walk::runbooks(path) {
             Ok(files) => files,
             Err(err) => {
                 out.error(format!("cannot read {}: {err}", path.display()));
@@ -94,7 +94,11 @@ pub fn run(args: &RenderArgs, out: &Output) -> u8 {
                 exit::OK
             }
         }
-        Err(err) => {
+        Err(site::BuildError::Theme(message)) => {
+            out.error(message);
+            exit::USAGE
+        }
+        Err(site::BuildError::Io(err)) => {
             out.error(format!(
                 "cannot write the site into {}: {err}",
                 args.out.display()

@@ -115,6 +115,19 @@ impl Token {
     }
 }
 
+/// A part of a word that is not plain text, as [`Findings::regions`]
+/// records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    /// `'…'`, `"…"`, `$'…'`, `$"…"`, quotes included.
+    Quoted,
+    /// `$NAME`, `${…}`, `$1`, `$?`, `$((…))`.
+    Expansion,
+    /// `$(…)`, `` `…` ``, `<(…)`, `>(…)`: `inner` is the command text
+    /// between the opening and the closing (or the end, if never closed).
+    Substitution { inner: Span },
+}
+
 /// What the lexer collected besides tokens.
 #[derive(Debug, Default)]
 pub struct Findings {
@@ -125,6 +138,15 @@ pub struct Findings {
     pub arithmetic: Vec<Span>,
     /// Code of an inner shell inside substitutions (see `context`).
     pub inner_shell: Vec<(Span, String)>,
+    /// Quotes, expansions and substitutions, at every depth (those inside
+    /// a substitution or a quote too), in the order they end: what a
+    /// highlighter colours, read the way the rest of litops reads it
+    /// (`"a \"b\" c"` is one string).
+    pub regions: Vec<(Span, Region)>,
+    /// The tokens of the command lists inside substitutions, at every
+    /// depth, words without their values: with [`Lexer::tokens`], every
+    /// token of the text, so a highlighter reads it once.
+    pub nested_tokens: Vec<Token>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +174,8 @@ pub struct Lexer<'s> {
     backticks: u8,
     /// Inside backticks whose text holds escaped backticks.
     deep: bool,
+    /// The last `token_list(Stop::Paren)` ended at its `)` (not at the end).
+    closed: bool,
     pub findings: Findings,
 }
 
@@ -171,13 +195,23 @@ impl<'s> Lexer<'s> {
             pending: Vec::new(),
             backticks: 0,
             deep: false,
+            closed: false,
             findings: Findings::default(),
         }
     }
 
     /// Arithmetic and inner-shell code in the commands of a substitution
-    /// (`$(bash -c '…')`), as for top-level ones.
+    /// (`$(bash -c '…')`), as for top-level ones; the tokens themselves,
+    /// lightly, for [`Findings::nested_tokens`].
     fn nested_contexts(&mut self, tokens: &[Token]) {
+        self.findings
+            .nested_tokens
+            .extend(tokens.iter().map(|token| match token {
+                Token::Word(word) => {
+                    Token::Word(Word::empty(word.span.start).ending(word.span.end))
+                }
+                other => other.clone(),
+            }));
         let found = super::context::scan(self.src, tokens);
         self.findings.arithmetic.extend(found.arithmetic);
         self.findings.inner_shell.extend(found.inner_shell);
@@ -227,6 +261,7 @@ impl<'s> Lexer<'s> {
                         Span::new(open.saturating_sub(2), self.pos),
                     );
                 }
+                self.closed = false;
                 break;
             };
             let start = self.pos;
@@ -244,6 +279,7 @@ impl<'s> Lexer<'s> {
                 }
                 b')' if stop == Stop::Paren && parens == 0 => {
                     self.pos += 1;
+                    self.closed = true;
                     break;
                 }
                 _ if self.placeholder_here().is_some() => {
@@ -253,6 +289,7 @@ impl<'s> Lexer<'s> {
                     // Process substitution: a word holding a command list.
                     self.pos += 2;
                     let inner = self.token_list(Stop::Paren);
+                    self.substitution(start, 2);
                     self.nested_contexts(&inner);
                     tokens.push(Token::Word(Word {
                         span: Span::new(start, self.pos),
@@ -501,11 +538,11 @@ impl<'s> Lexer<'s> {
             match self.peek() {
                 None => {
                     self.unclosed("single quote is never closed", Span::new(start, start + 1));
-                    return;
+                    break;
                 }
                 Some(b'\'') => {
                     self.pos += 1;
-                    return;
+                    break;
                 }
                 Some(_) => {
                     let ch = self.char_at(self.pos);
@@ -514,6 +551,7 @@ impl<'s> Lexer<'s> {
                 }
             }
         }
+        self.region(start, Region::Quoted);
     }
 
     fn double_quoted(&mut self, word: &mut Word) {
@@ -526,11 +564,11 @@ impl<'s> Lexer<'s> {
             match self.peek() {
                 None => {
                     self.unclosed("double quote is never closed", Span::new(start, start + 1));
-                    return;
+                    break;
                 }
                 Some(b'"') => {
                     self.pos += 1;
-                    return;
+                    break;
                 }
                 Some(b'\\') => match self.peek_at(1) {
                     Some(b'\n') => self.pos += 2,
@@ -551,6 +589,22 @@ impl<'s> Lexer<'s> {
                 }
             }
         }
+        self.region(start, Region::Quoted);
+    }
+
+    /// Records what was read from `start` to here.
+    fn region(&mut self, start: usize, region: Region) {
+        self.findings
+            .regions
+            .push((Span::new(start, self.pos), region));
+    }
+
+    /// Records the substitution from `start` to here, whose opening is
+    /// `open` bytes long (`$(`, `<(`, `` ` ``).
+    fn substitution(&mut self, start: usize, open: usize) {
+        let inner_end = if self.closed { self.pos - 1 } else { self.pos };
+        let inner = Span::new((start + open).min(inner_end), inner_end);
+        self.region(start, Region::Substitution { inner });
     }
 
     /// At `$` or a backtick.
@@ -564,21 +618,30 @@ impl<'s> Lexer<'s> {
             Some(b'\'') if quoting == Quoting::Unquoted => {
                 self.pos += 1;
                 self.ansi_c(word);
+                self.region(start, Region::Quoted);
             }
             Some(b'"') if quoting == Quoting::Unquoted => {
                 self.pos += 1;
                 self.double_quoted(word);
+                self.region(start, Region::Quoted);
             }
-            Some(b'(') if self.peek_at(2) == Some(b'(') => self.arithmetic(word, quoting),
+            Some(b'(') if self.peek_at(2) == Some(b'(') => {
+                self.arithmetic(word, quoting);
+                self.region(start, Region::Expansion);
+            }
             Some(b'(') => {
                 self.pos += 2;
                 let inner = self.token_list(Stop::Paren);
+                self.substitution(start, 2);
                 self.nested_contexts(&inner);
                 word.nested.extend(simple_commands(&inner));
                 word.expands = true;
                 word.value.push_str(&self.src[start..self.pos]);
             }
-            Some(b'{') => self.braced(word, quoting),
+            Some(b'{') => {
+                self.braced(word, quoting);
+                self.region(start, Region::Expansion);
+            }
             Some(c) if c == b'_' || c.is_ascii_alphabetic() => {
                 self.pos += 1;
                 let name_start = self.pos;
@@ -596,11 +659,13 @@ impl<'s> Lexer<'s> {
                     arithmetic: false,
                     default: None,
                 });
+                self.region(start, Region::Expansion);
                 word.expands = true;
                 word.value.push_str(&self.src[start..self.pos]);
             }
             Some(c) if c.is_ascii_digit() || b"?#@*$!-".contains(&c) => {
                 self.pos += 2;
+                self.region(start, Region::Expansion);
                 word.expands = true;
                 word.value.push_str(&self.src[start..self.pos]);
             }
@@ -673,6 +738,12 @@ impl<'s> Lexer<'s> {
         self.backticks -= 1;
         (self.limit, self.deep) = saved;
         self.pos = end + 1;
+        self.findings.regions.push((
+            Span::new(start, self.pos),
+            Region::Substitution {
+                inner: Span::new(start + 1, end),
+            },
+        ));
         word.nested.extend(simple_commands(&inner));
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
@@ -830,6 +901,11 @@ impl Word {
             nested: Vec::new(),
         }
     }
+
+    fn ending(mut self, end: usize) -> Word {
+        self.span.end = end;
+        self
+    }
 }
 
 /// The simple commands (argument lists, quotes removed) in a token list,
@@ -917,6 +993,51 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn regions_are_recorded_as_bash_reads_them() {
+        let src = r#"a "x \"y\" $Z" 'it'\''s' $'\'' $(b "c") `d` ${e:-'f'} $1 <(g"#;
+        let (_, findings) = lex(src);
+        let mut found: Vec<(&str, Region)> = findings
+            .regions
+            .iter()
+            .map(|(span, region)| (&src[span.start..span.end], *region))
+            .collect();
+        found.sort_by_key(|(text, _)| src.find(text));
+        let at = |text: &str| src.find(text).expect("in src");
+        let inner = |text: &str| Span::new(at(text), at(text) + text.len());
+        assert_eq!(
+            found,
+            [
+                (r#""x \"y\" $Z""#, Region::Quoted),
+                ("$Z", Region::Expansion),
+                ("'it'", Region::Quoted),
+                ("'s'", Region::Quoted),
+                (r"$'\''", Region::Quoted),
+                (
+                    r#"$(b "c")"#,
+                    Region::Substitution {
+                        inner: inner(r#"b "c""#)
+                    }
+                ),
+                (r#""c""#, Region::Quoted),
+                ("`d`", Region::Substitution { inner: inner("d") }),
+                ("${e:-'f'}", Region::Expansion),
+                ("'f'", Region::Quoted),
+                ("$1", Region::Expansion),
+                // Never closed: the inner text runs to the end.
+                ("<(g", Region::Substitution { inner: inner("g") }),
+            ]
+        );
+        // The words of the substitutions' commands, for a highlighter.
+        let mut nested: Vec<&str> = findings
+            .nested_tokens
+            .iter()
+            .map(|t| &src[t.span().start..t.span().end])
+            .collect();
+        nested.sort_by_key(|text| src.find(text));
+        assert_eq!(nested, ["b", r#""c""#, "d", "g"]);
     }
 
     #[test]

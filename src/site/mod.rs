@@ -92,30 +92,81 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// The theme's file, or the built-in one.
-fn themed(options: &Options, name: &str, builtin: &str) -> std::io::Result<String> {
+/// Why a site could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A theme file cannot be read, or its `page.html` is not a template
+    /// (`FILE:LINE: what`): the user's input, not the output directory.
+    #[error("{0}")]
+    Theme(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The theme's file, or the built-in one; with the file's name for errors.
+fn themed(options: &Options, name: &str, builtin: &str) -> Result<(String, String), BuildError> {
     match &options.theme {
-        Some(dir) if dir.join(name).is_file() => std::fs::read_to_string(dir.join(name)),
-        _ => Ok(builtin.to_owned()),
+        Some(dir) if dir.join(name).is_file() => {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).map_err(|err| {
+                BuildError::Theme(format!("cannot read {}: {err}", path.display()))
+            })?;
+            Ok((text, path.display().to_string()))
+        }
+        _ => Ok((builtin.to_owned(), format!("built-in {name}"))),
     }
 }
 
+/// The environment pages are rendered in: HTML autoescaping with litops'
+/// own escaping (so pages stay byte for byte what they were before
+/// minijinja), an unknown variable is an error rather than nothing (a
+/// typo in a theme shows), and the template's last newline is kept.
+fn environment() -> minijinja::Environment<'static> {
+    use minijinja::{AutoEscape, UndefinedBehavior, Value};
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.set_formatter(|out, state, value: &Value| match value.as_str() {
+        Some(text) if !value.is_safe() && state.auto_escape() == AutoEscape::Html => {
+            out.write_str(&escape(text)).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
+    env
+}
+
+/// `FILE:LINE: what went wrong` for a template that cannot be compiled
+/// or rendered.
+fn template_error(file: &str, err: &minijinja::Error) -> BuildError {
+    let what = match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    };
+    BuildError::Theme(match err.line() {
+        Some(line) => format!("{file}:{line}: {what}"),
+        None => format!("{file}: {what}"),
+    })
+}
+
 /// Writes the site into `out`.
-pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Result<Report> {
+pub fn build(sources: &[Source], out: &Path, options: &Options) -> Result<Report, BuildError> {
     let mut report = Report::default();
-    let template = themed(options, "page.html", PAGE)?;
+    let (page_html, page_file) = themed(options, "page.html", PAGE)?;
+    let css = themed(options, "site.css", CSS)?.0;
+    let js = themed(options, "site.js", JS)?.0;
+    let env = environment();
+    let template = env
+        .template_from_named_str("page.html", &page_html)
+        .map_err(|err| template_error(&page_file, &err))?;
+    let render =
+        |page: Page| fill(&template, &page).map_err(|err| template_error(&page_file, &err));
     let linker = Linker::new(sources);
     std::fs::create_dir_all(out.join("assets"))?;
     // Never through a link someone put in the output directory.
     let write = |path: &Path, text: &str| crate::files::replace_unsynced(path, text, 0o644);
-    write(
-        &out.join("assets/site.css"),
-        &themed(options, "site.css", CSS)?,
-    )?;
-    write(
-        &out.join("assets/site.js"),
-        &themed(options, "site.js", JS)?,
-    )?;
+    write(&out.join("assets/site.css"), &css)?;
+    write(&out.join("assets/site.js"), &js)?;
     // Two runbooks must not write the same page.
     let mut pages: Vec<PathBuf> = sources.iter().map(Source::page).collect();
     pages.sort();
@@ -123,7 +174,8 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
         return Err(std::io::Error::other(format!(
             "two runbooks would both be written to {}; render the directory that holds them instead",
             w[0].display()
-        )));
+        ))
+        .into());
     }
     let mut index_entries = Vec::new();
     for (i, source) in sources.iter().enumerate() {
@@ -134,15 +186,12 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
             std::fs::create_dir_all(dir)?;
         }
         let root = root_of(&source.page());
-        let html = fill(
-            &template,
-            &[
-                ("title", &escape(source.runbook.title())),
-                ("root", &root),
-                ("toc", &rendered.toc),
-                ("content", &rendered.body),
-            ],
-        );
+        let html = render(Page {
+            title: source.runbook.title(),
+            root: &root,
+            toc: &rendered.toc,
+            content: &rendered.body,
+        })?;
         write(&path, &html)?;
         report.pages.push(source.page());
         index_entries.push(rendered.search);
@@ -150,15 +199,12 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> std::io::Resu
     let index = page::index(sources, options);
     write(
         &out.join("index.html"),
-        &fill(
-            &template,
-            &[
-                ("title", "Runbooks"),
-                ("root", ""),
-                ("toc", ""),
-                ("content", &index),
-            ],
-        ),
+        &render(Page {
+            title: "Runbooks",
+            root: "",
+            toc: "",
+            content: &index,
+        })?,
     )?;
     // A script, not JSON: it loads from file:// too, where fetch() cannot.
     // `<` only occurs inside JSON strings, where `\u003c` means the same:
@@ -178,77 +224,82 @@ fn root_of(page: &Path) -> String {
     "../".repeat(page.components().count().saturating_sub(1))
 }
 
-/// Replaces `{{name}}` in a template, in one pass: a value is never read
-/// again for placeholders (a runbook titled `{{content}}` stays that text).
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let value = after.find("}}").and_then(|end| {
-            let name = &after[..end];
-            values
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v, end + 2))
-        });
-        match value {
-            Some((value, len)) => {
-                out.push_str(value);
-                rest = &after[len..];
-            }
-            None => {
-                out.push_str("{{");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+/// What a page template is given (docs/render.md lists these).
+struct Page<'a> {
+    /// Plain text: the template's autoescaping escapes it.
+    title: &'a str,
+    root: &'a str,
+    /// HTML made by [`page`], already escaped where it holds text.
+    toc: &'a str,
+    content: &'a str,
 }
 
-/// The runbook files ([`RUNBOOK_SUFFIXES`]) under `path` (itself if a
-/// file), sorted, hidden directories and build output left out.
-pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    if path.is_file() {
-        out.push(path.to_owned());
-        return Ok(out);
-    }
-    let mut dirs = vec![path.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let p = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || name == "target" || name == "node_modules" {
-                continue;
-            }
-            if p.is_dir() {
-                dirs.push(p);
-            } else if runbook_stem(&name).is_some() {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+/// The page, from the template. Values are data, never read again as
+/// template (a runbook titled `{{content}}` shows that text).
+fn fill(template: &minijinja::Template, page: &Page) -> Result<String, minijinja::Error> {
+    use minijinja::Value;
+    template.render(Value::from_iter([
+        ("title", Value::from(page.title)),
+        ("root", Value::from(page.root)),
+        ("toc", Value::from_safe_string(page.toc.to_owned())),
+        ("content", Value::from_safe_string(page.content.to_owned())),
+    ]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn page<'a>(title: &'a str, content: &'a str) -> Page<'a> {
+        Page {
+            title,
+            root: "../",
+            toc: "",
+            content,
+        }
+    }
+
     #[test]
     fn placeholders_are_filled_once() {
-        let page = fill(
-            "<title>{{title}}</title>{{toc}}<main>{{content}}</main>{{other}}{{",
-            &[("title", "{{content}}"), ("toc", ""), ("content", "body")],
-        );
+        let env = environment();
+        let template = env
+            .template_from_named_str(
+                "page.html",
+                "<title>{{title}}</title>{{toc}}<main>{{ content }}</main>{{root}}\n",
+            )
+            .unwrap();
+        let html = fill(&template, &page("{{content}} <&\"'>", "<p>{{title}}</p>")).unwrap();
         assert_eq!(
-            page,
-            "<title>{{content}}</title><main>body</main>{{other}}{{"
+            html,
+            "<title>{{content}} &lt;&amp;&quot;&#39;&gt;</title><main><p>{{title}}</p></main>../\n"
+        );
+    }
+
+    #[test]
+    fn template_errors_name_the_file_and_line() {
+        let env = environment();
+        let err = env
+            .template_from_named_str("page.html", "<p>\n{{ title }\n")
+            .err()
+            .unwrap();
+        let BuildError::Theme(message) = template_error("theme/page.html", &err) else {
+            panic!("not a theme error");
+        };
+        assert!(
+            message.starts_with("theme/page.html:2: syntax error: "),
+            "{message}"
+        );
+        // An unknown variable is an error too, not an empty string.
+        let template = env
+            .template_from_named_str("page.html", "<p>\n\n{{ titel }}")
+            .unwrap();
+        let err = fill(&template, &page("t", "c")).unwrap_err();
+        let BuildError::Theme(message) = template_error("theme/page.html", &err) else {
+            panic!("not a theme error");
+        };
+        assert!(
+            message.starts_with("theme/page.html:3: undefined value"),
+            "{message}"
         );
     }
 }

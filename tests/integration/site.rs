@@ -168,6 +168,144 @@ fn a_theme_directory_replaces_the_built_in_files() {
 }
 
 #[test]
+fn i15_theme_page_html_is_a_minijinja_template() {
+    let theme = tempfile::tempdir().expect("theme");
+    std::fs::write(
+        theme.path().join("page.html"),
+        "{% set brand = \"ACME\" %}<title>{{ title }}</title>{% if toc %}<aside>{{ toc }}</aside>{% else %}<p>{% for part in [brand, \"NO\", \"TOC\"] %}{{ part }}{% if not loop.last %}-{% endif %}{% endfor %}</p>{% endif %}<main>{{ content }}</main>{# a comment #}\n",
+    )
+    .expect("page");
+    // A title that looks like a template and holds `<` and `&`: it stays text.
+    let runbook = TempRunbook::new(
+        "odd.md",
+        "# {{content}} a < b & c\n\nText.\n\n```bash\necho hi\n```\n",
+    );
+    let out = tempfile::tempdir().expect("out");
+    let output = litops()
+        .arg("render")
+        .arg(&runbook.path)
+        .arg("--theme")
+        .arg(theme.path())
+        .arg("-o")
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let page = std::fs::read_to_string(out.path().join("odd.html")).expect("page");
+    assert!(
+        page.starts_with("<title>{{content}} a &lt; b &amp; c</title><p>ACME-NO-TOC</p><main>"),
+        "{page}"
+    );
+    assert!(page.ends_with("</main>\n"), "{page}");
+    let index = std::fs::read_to_string(out.path().join("index.html")).expect("index");
+    assert!(
+        index.starts_with("<title>Runbooks</title><p>ACME-NO-TOC</p>"),
+        "{index}"
+    );
+}
+
+#[test]
+fn i15_a_broken_theme_template_is_refused_with_its_file_and_line() {
+    let theme = tempfile::tempdir().expect("theme");
+    let page = theme.path().join("page.html");
+    std::fs::write(
+        &page,
+        "<title>{{ title }}</title>\n<main>{{ content }</main>\n",
+    )
+    .expect("page");
+    let out = tempfile::tempdir().expect("out");
+    let output = render(
+        &[
+            "runbooks/getting-started.md",
+            "--theme",
+            theme.path().to_str().expect("utf-8"),
+        ],
+        out.path(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: {}:2: syntax error: unexpected `}}`, expected end of variable block\n",
+            page.display()
+        )
+    );
+    assert!(!out.path().join("getting-started.html").exists());
+    // A variable the template does not get is named, not left empty.
+    std::fs::write(&page, "<title>{{ title }}</title>\n\n{{ description }}\n").expect("page");
+    let output = render(
+        &[
+            "runbooks/getting-started.md",
+            "--theme",
+            theme.path().to_str().expect("utf-8"),
+        ],
+        out.path(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!("error: {}:3: undefined value\n", page.display())
+    );
+}
+
+#[test]
+fn i15_gitignored_runbooks_are_neither_rendered_nor_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(&path, "# Runbook\n\n```bash\necho hi\n```\n").expect("write");
+    };
+    for name in [
+        "ops/deploy.md",
+        "drafts/idea.md",
+        "ops/scratch.md",
+        ".obsidian/x.md",
+        "target/y.md",
+    ] {
+        write(name);
+    }
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(dir.path().join(".gitignore"), "drafts/\nscratch.md\n").expect("gitignore");
+
+    let check = litops()
+        .args(["check", "--format", "short"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert_eq!(
+        stdout(&check),
+        "checked 1 runbook: 0 errors, 0 warnings\n",
+        "{}",
+        stderr(&check)
+    );
+
+    let out = tempfile::tempdir().expect("out");
+    let output = render(&[dir.path().to_str().expect("utf-8")], out.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut pages: Vec<String> = walk(out.path())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(|p| {
+            p.strip_prefix(out.path())
+                .expect("inside")
+                .display()
+                .to_string()
+        })
+        .collect();
+    pages.sort();
+    assert_eq!(pages, ["index.html", "ops/deploy.html"]);
+    // Named on the command line, an ignored file is still taken.
+    let output = render(
+        &[dir.path().join("drafts/idea.md").to_str().expect("utf-8")],
+        out.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(out.path().join("idea.html").is_file());
+}
+
+#[test]
 fn check_render_finds_annotations_a_reader_would_see() {
     let output = litops()
         .args(["check", "--render", "--format", "short", "runbooks"])
