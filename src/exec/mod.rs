@@ -858,7 +858,7 @@ fn millis(d: Duration) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::Outcome;
 
@@ -900,8 +900,12 @@ mod tests {
         }
     }
 
+    /// Tests that start and end children of the test process, one at a time.
+    pub(crate) static CHILDREN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn a_sigterm_while_a_step_starts_ends_it_at_once() {
+        let _alone = CHILDREN.lock();
         let runbook = crate::load::from_text(
             "t.md",
             "## Wait\n\n```bash\nsleep 30\n```\n\n## Never\n\n```bash\necho never\n```\n",

@@ -23,22 +23,36 @@ pub fn adopt() {
     }
 }
 
-/// litops's children right now.
+/// litops's children right now that a step left: each step (and the step
+/// shell) runs in a process group of its own, so a child in litops's own
+/// group was started by litops's host (a hook, or a program that calls
+/// [`crate::exec::run`] as a library) and is none of the run's business.
 fn children() -> Vec<Pid> {
     let mut out = Vec::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return out;
     };
+    let own_group = nix::unistd::getpgrp();
     for task in tasks.flatten() {
         if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
             out.extend(
                 text.split_whitespace()
                     .filter_map(|p| p.parse::<i32>().ok())
-                    .map(Pid::from_raw),
+                    .map(Pid::from_raw)
+                    .filter(|&pid| process_group(pid) != Some(own_group)),
             );
         }
     }
     out
+}
+
+/// A process's group, from `/proc/PID/stat` (after the command name, which
+/// may hold spaces and parentheses: state, parent, group).
+fn process_group(pid: Pid) -> Option<Pid> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let group = after_name.split_whitespace().nth(2)?.parse().ok()?;
+    Some(Pid::from_raw(group))
 }
 
 /// Ends every child litops still has (called when no step runs and the
@@ -77,4 +91,34 @@ fn reaped(pid: Pid) -> bool {
         waitpid(pid, Some(WaitPidFlag::WNOHANG)),
         Ok(nix::sys::wait::WaitStatus::StillAlive)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_in_litops_own_group_are_not_the_runs_leftovers() {
+        use std::os::unix::process::CommandExt;
+        let _alone = crate::exec::tests::CHILDREN.lock();
+        let mut ours = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep starts");
+        let mut left = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .expect("sleep starts");
+        assert_eq!(end_all(Duration::from_secs(1)), 1);
+        // Ended and reaped by `end_all`: nothing left to wait for.
+        assert!(left.try_wait().is_err());
+        assert_eq!(
+            ours.try_wait().ok().flatten(),
+            None,
+            "the host's child runs on"
+        );
+        let _ = ours.kill();
+        let _ = ours.wait();
+    }
 }
