@@ -437,8 +437,8 @@ pub fn record_form(
 /// The shell text that restores a session, written by litops from data:
 /// names are checked, values single-quoted.
 pub fn restore_script(saved: &Saved) -> String {
-    use crate::plan::quote::{quote, unquoted};
     use crate::shell::Quoting;
+    use crate::shell::quote::{quote, unquoted};
     let mut out = String::new();
     if let Some(cwd) = &saved.cwd
         && !cwd.contains('\0')

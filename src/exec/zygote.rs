@@ -166,7 +166,9 @@ impl Zygote {
         let exports: String = step
             .env
             .iter()
-            .map(|(name, value)| format!("export {name}={}\n", crate::plan::quote::unquoted(value)))
+            .map(|(name, value)| {
+                format!("export {name}={}\n", crate::shell::quote::unquoted(value))
+            })
             .collect();
         super::session::private_write(&path("env.sh".to_owned()), &exports)?;
         let (out, err, control) = (&mut self.out, &mut self.err, &mut self.control);

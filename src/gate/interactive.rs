@@ -129,7 +129,7 @@ impl Interactive {
         };
         let body = format!(
             "[ -f {state} ] && . {state}\nPS1='(litops) \\w\\$ '\n",
-            state = crate::plan::quote::unquoted(&ctx.state.to_string_lossy())
+            state = crate::shell::quote::unquoted(&ctx.state.to_string_lossy())
         );
         if std::fs::write(rc.path(), body).is_err() {
             return self.say("cannot open a shell: the rc file could not be written");

@@ -3,10 +3,11 @@
 //! A [`Plan`] lists, in order, the exact script each selected step would run
 //! (placeholders and env-prefix values replaced by quoted literals), the
 //! environment it gets, its gate and why, and what is still unbound. `plan`
-//! prints it; `run` executes the same scripts. Its JSON form is versioned
-//! (`schema_version`) and documented in `docs/plan-json.md`.
+//! prints it; the executor runs exactly it and nothing else: values enter
+//! scripts here, once (`resolve`), as [`Sensitive`] text that shows and
+//! serialises masked. Its JSON form is versioned (`schema_version`) and
+//! documented in `docs/plan-json.md`.
 
-pub mod quote;
 mod render;
 pub mod select;
 
@@ -23,7 +24,7 @@ use crate::model::{
     meta::duration_text,
 };
 use crate::secret::Sensitive;
-use crate::shell::AssignmentKind;
+use crate::shell::{AssignmentKind, quote};
 use crate::source::{SourceFile, Span};
 
 pub const SCHEMA_VERSION: u32 = 1;

@@ -11,6 +11,7 @@ pub mod context;
 pub mod lexer;
 pub mod placeholder;
 pub mod prompt;
+pub mod quote;
 pub mod risk;
 
 use serde::Serialize;

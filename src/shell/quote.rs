@@ -5,7 +5,7 @@
 //! start a substitution or end a heredoc: the result always reads back as the
 //! same literal string.
 
-use crate::shell::{PlaceholderUse, Quoting};
+use super::{PlaceholderUse, Quoting};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuoteError {
