@@ -13,12 +13,12 @@ pub mod event; // Events: the only output of the executor
 pub mod exec; // Running a plan: processes, session, timeouts, signals
 pub mod exit; // Exit codes
 pub mod files; // Replacing files without writing through a link
-pub mod gate; // Who decides during a run: unattended approvals, interactive prompts
 pub mod lint; // `check` lints on top of lowering diagnostics
 pub mod load; // File → Runbook
 pub mod lock; // One run per runbook and target: flock with a named holder
 pub mod markup; // Escaping for HTML and XML
 pub mod model; // Runbook: sections, steps, variables, alternatives
+pub mod operator; // Who decides during a run: unattended approvals, interactive prompts
 pub mod plan; // Selection + bindings → Plan (the dry run)
 pub mod report; // Event consumers: terminal, JSON lines, quiet, summary/JUnit
 pub mod run; // The run as a library call: select, bind, ask, verify, lock, record, exec

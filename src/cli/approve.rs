@@ -32,7 +32,7 @@ pub fn run(args: &ApproveArgs, out: &Output) -> u8 {
         .by
         .clone()
         .filter(|b| !b.trim().is_empty())
-        .unwrap_or_else(crate::gate::operator_name);
+        .unwrap_or_else(crate::operator::operator_name);
     let digest = plan.approval_digest();
     if plan
         .approvals

@@ -157,7 +157,7 @@ fn write_approvable(
         created_at: jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
-        created_by: crate::gate::operator_name(),
+        created_by: crate::operator::operator_name(),
         selection: select.selection(),
         settings_digest: approval::settings_digest(runbook),
         steps,

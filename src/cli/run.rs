@@ -11,9 +11,9 @@ use clap::Args;
 use super::{BindArgs, Output, SelectArgs, bind_or_report, load_runnable};
 use crate::approval;
 use crate::exec::{self, Operator, Reporter};
-use crate::gate::{self, Approvals, Interactive};
 use crate::model::Variable;
 use crate::model::meta::parse_duration;
+use crate::operator::{self, Approvals, Interactive};
 use crate::report::{JsonReporter, QuietReporter, TerminalReporter};
 use crate::run::{self, ReportKind, RunError};
 
@@ -302,7 +302,7 @@ impl run::Frontend for Terminal<'_> {
         default: Option<&str>,
         used_by: &[String],
     ) -> std::io::Result<String> {
-        Interactive::new(self.out.color_stderr, gate::operator_name(), None)
+        Interactive::new(self.out.color_stderr, operator::operator_name(), None)
             .ask_variable(var, default, used_by)
     }
 
@@ -312,7 +312,7 @@ impl run::Frontend for Terminal<'_> {
         by: String,
         confirm_word: Option<String>,
     ) -> Box<dyn Operator> {
-        Box::new(gate::Approving::new(
+        Box::new(operator::Approving::new(
             approvals,
             by.clone(),
             Interactive::new(self.out.color_stderr, by, confirm_word),

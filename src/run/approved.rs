@@ -3,8 +3,8 @@
 use super::RunError;
 use crate::approval::{self, ApprovedPlan};
 use crate::bind::Bindings;
-use crate::gate::Approvals;
 use crate::model::Runbook;
+use crate::operator::Approvals;
 
 /// Refuses unless the approvals cover today's plan; the approved gates
 /// then count as approved.

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use super::{Frontend, RunError};
 use crate::bind::Bindings;
-use crate::gate;
 use crate::lock;
 use crate::model::Runbook;
+use crate::operator;
 
 /// One run per runbook and lock key: refused with the holder named.
 pub(super) fn take(
@@ -30,7 +30,7 @@ pub(super) fn take(
         })
         .collect();
     let key = key.join(",");
-    let (user, host) = gate::operator_name()
+    let (user, host) = operator::operator_name()
         .split_once('@')
         .map(|(u, h)| (u.to_owned(), h.to_owned()))
         .unwrap_or_default();

@@ -24,8 +24,8 @@ use std::time::Duration;
 use crate::approval::ApprovedPlan;
 use crate::bind::{Bindings, Bound, Source};
 use crate::exec::{self, Operator, Reporter};
-use crate::gate::{self, Approvals, Unattended};
 use crate::model::{Runbook, Variable};
+use crate::operator::{self, Approvals, Unattended};
 use crate::plan::{self, select};
 use crate::report::SummaryReporter;
 
@@ -116,7 +116,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         resuming,
     } = request;
     let unattended = options.unattended;
-    let by = gate::operator_name();
+    let by = operator::operator_name();
     let mut plan = plan::build(&runbook, &selected, &bindings);
     // Before any question is asked: nothing of a run that cannot finish.
     refuse::unreadable(&runbook, &plan)?;
@@ -227,7 +227,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         ui.operator(approvals, by, confirm_word)
     };
     let mut reporter = ui.reporter(unattended && approved.is_some());
-    let host = gate::operator_name()
+    let host = operator::operator_name()
         .split_once('@')
         .map(|(_, h)| h.to_owned())
         .unwrap_or_default();

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use super::RunError;
 use crate::approval::{self, ApprovedPlan};
 use crate::bind::Bindings;
-use crate::gate;
 use crate::model::Runbook;
+use crate::operator;
 use crate::plan::Plan;
 use crate::transcript::{self, TranscriptWriter, WriterOptions};
 
@@ -76,7 +76,7 @@ fn header(facts: &RunFacts, run_id: &str, now: jiff::Timestamp) -> transcript::H
     } = *facts;
     let redactor = plan.redactor();
     let bytes = std::fs::read(path).unwrap_or_else(|_| runbook.file.text().as_bytes().to_vec());
-    let (user, host) = gate::operator_name()
+    let (user, host) = operator::operator_name()
         .split_once('@')
         .map(|(u, h)| (u.to_owned(), h.to_owned()))
         .unwrap_or_default();

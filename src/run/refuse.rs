@@ -3,8 +3,8 @@
 //! values that cannot be placed, inferred, manual and unapproved steps.
 
 use super::{Frontend, RunError};
-use crate::gate::Approvals;
 use crate::model::Runbook;
+use crate::operator::Approvals;
 use crate::plan::{Plan, PlanStep, Status};
 
 /// What the plan still needs, selectors first: once an alternative is

@@ -8,8 +8,8 @@ use super::{Frontend, Record, RunError};
 use crate::bind::{Bindings, Bound, Source};
 use crate::checks;
 use crate::exec;
-use crate::gate;
 use crate::model::Runbook;
+use crate::operator;
 use crate::transcript::{self, RunView, Transcript};
 
 /// The run to resume, as its transcript tells it.
@@ -186,7 +186,7 @@ impl Earlier {
                 path: self.path.clone(),
                 resumed: serde_json::json!({
                     "event": "resumed",
-                    "by": gate::operator_name(),
+                    "by": operator::operator_name(),
                     "content_hash": hash,
                     "forced": forced,
                     "from_step": view.steps[last_done].id,
