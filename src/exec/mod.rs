@@ -169,7 +169,7 @@ pub fn run(
     let started = Instant::now();
     let mut run = Running {
         plan,
-        redactor: &redactor,
+        redactor,
         reporter,
         history: start.history,
         keep_output: reads_earlier_steps(plan),
@@ -320,7 +320,7 @@ pub fn run(
                 &spec,
                 options,
                 run.reporter,
-                &redactor,
+                redactor,
             )? {
                 Some(ran) => ran,
                 None => {

@@ -51,6 +51,9 @@ pub struct Plan {
     /// The runbook's text, for the positions of checks' errors.
     #[serde(skip)]
     pub file: Arc<SourceFile>,
+    /// Built from `secrets` when first asked for: one per plan.
+    #[serde(skip)]
+    redactor: std::sync::OnceLock<crate::secret::Redactor>,
 }
 
 /// A bound value, as checks and the run see it.
@@ -318,6 +321,7 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
             .collect(),
         preflight: runbook.settings.preflight.clone(),
         file: Arc::clone(&runbook.file),
+        redactor: std::sync::OnceLock::new(),
     }
 }
 
@@ -361,12 +365,14 @@ impl Plan {
     }
 
     /// The run's redactor: the plan's secrets, and the environment's.
-    pub fn redactor(&self) -> crate::secret::Redactor {
-        crate::secret::Redactor::for_run(
-            self.secrets
-                .iter()
-                .map(|(name, value)| (name.clone(), value.expose().to_owned())),
-        )
+    pub fn redactor(&self) -> &crate::secret::Redactor {
+        self.redactor.get_or_init(|| {
+            crate::secret::Redactor::for_run(
+                self.secrets
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.expose().to_owned())),
+            )
+        })
     }
 
     /// The bound value of `name`, if any.

@@ -148,20 +148,23 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
     if never_ask.is_none() {
         // `${NAME:-default}`: the script has a default, but a person running
         // it is asked, with that default offered (Enter keeps it).
-        for name in refuse::optional_to_ask(&plan) {
-            let Some(var) = runbook.variable(&name) else {
+        let optional = refuse::optional_to_ask(&plan);
+        for name in &optional {
+            let Some(var) = runbook.variable(name) else {
                 continue;
             };
             let value = ask(ui, &plan, var, var.script_default.as_deref())?;
             bindings.values.insert(
-                name,
+                name.clone(),
                 Bound {
                     value,
                     source: Source::Prompt,
                 },
             );
         }
-        plan = plan::build(&runbook, &selected, &bindings);
+        if !optional.is_empty() {
+            plan = plan::build(&runbook, &selected, &bindings);
+        }
     }
     refuse::unplaceable(&plan, ui)?;
     for name in plan.redactor().too_short() {
