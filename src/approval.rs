@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bind::{Bindings, Bound, Source};
+use crate::bind::{Bindings, Bound, Origin};
 use crate::model::{Runbook, is_secret_name};
 use crate::plan::{self, Plan, PlanStep, Selection, Status};
 use crate::transcript::sha256_hex;
@@ -88,7 +88,7 @@ fn masked_bindings(runbook: &Runbook, bindings: &Bindings) -> Bindings {
                 var.name.clone(),
                 Bound {
                     value: format!("[REDACTED:{}]", var.name),
-                    source: Source::Set,
+                    source: Origin::Set,
                 },
             );
         }
@@ -261,7 +261,7 @@ mod tests {
                 (*k).into(),
                 Bound {
                     value: (*v).into(),
-                    source: Source::Set,
+                    source: Origin::Set,
                 },
             );
         }

@@ -341,7 +341,7 @@ impl StreamRedactor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bind::{Bound, Source};
+    use crate::bind::{Bound, Origin};
     use crate::load::from_text;
 
     #[test]
@@ -356,7 +356,7 @@ mod tests {
                 name.into(),
                 Bound {
                     value: value.into(),
-                    source: Source::Set,
+                    source: Origin::Set,
                 },
             );
         }
@@ -377,7 +377,7 @@ mod tests {
             "CERT".into(),
             Bound {
                 value: "-----BEGIN".into(),
-                source: Source::SecretFile("c.pem".into()),
+                source: Origin::SecretFile("c.pem".into()),
             },
         );
         let r = Redactor::new(&rb, &bindings);

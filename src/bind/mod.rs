@@ -37,7 +37,7 @@ pub struct Inputs {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
-pub enum Source {
+pub enum Origin {
     Set,
     VarsFile(PathBuf),
     EnvFile(PathBuf),
@@ -49,23 +49,23 @@ pub enum Source {
     SecretFile(PathBuf),
 }
 
-impl Source {
+impl Origin {
     /// Values from this source are secret, whatever the variable's name.
     pub fn is_secret(&self) -> bool {
-        matches!(self, Source::SecretFile(_))
+        matches!(self, Origin::SecretFile(_))
     }
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Set => f.write_str("--set"),
-            Source::VarsFile(p) => write!(f, "--vars {}", p.display()),
-            Source::EnvFile(p) => write!(f, "--env-file {}", p.display()),
-            Source::Prompt => f.write_str("prompt"),
-            Source::Environment => f.write_str("environment"),
-            Source::FrontMatter => f.write_str("front matter"),
-            Source::SecretFile(p) => write!(f, "--secret-file {}", p.display()),
+            Origin::Set => f.write_str("--set"),
+            Origin::VarsFile(p) => write!(f, "--vars {}", p.display()),
+            Origin::EnvFile(p) => write!(f, "--env-file {}", p.display()),
+            Origin::Prompt => f.write_str("prompt"),
+            Origin::Environment => f.write_str("environment"),
+            Origin::FrontMatter => f.write_str("front matter"),
+            Origin::SecretFile(p) => write!(f, "--secret-file {}", p.display()),
         }
     }
 }
@@ -73,7 +73,7 @@ impl fmt::Display for Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bound {
     pub value: String,
-    pub source: Source,
+    pub source: Origin,
 }
 
 /// Values bound for one runbook. Variables absent here fall back to the
@@ -127,7 +127,7 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
                 var.name.clone(),
                 Bound {
                     value: default,
-                    source: Source::FrontMatter,
+                    source: Origin::FrontMatter,
                 },
             );
         }
@@ -140,14 +140,14 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
                 var.name.clone(),
                 Bound {
                     value: value.clone(),
-                    source: Source::Environment,
+                    source: Origin::Environment,
                 },
             );
         }
     }
-    let mut given: Vec<(String, String, Source)> = Vec::new();
+    let mut given: Vec<(String, String, Origin)> = Vec::new();
     for path in &inputs.var_files {
-        let source = Source::VarsFile(path.clone());
+        let source = Origin::VarsFile(path.clone());
         given.extend(
             read_vars_file(path)?
                 .into_iter()
@@ -155,7 +155,7 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
         );
     }
     for path in &inputs.env_files {
-        let source = Source::EnvFile(path.clone());
+        let source = Origin::EnvFile(path.clone());
         given.extend(
             read_env_file(path)?
                 .into_iter()
@@ -174,13 +174,13 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
         // A file written by `echo` or an editor ends with a newline that is not part of the secret.
         let value = value.strip_suffix('\n').unwrap_or(&value);
         let value = value.strip_suffix('\r').unwrap_or(value).to_owned();
-        given.push((name.trim().to_owned(), value, Source::SecretFile(path)));
+        given.push((name.trim().to_owned(), value, Origin::SecretFile(path)));
     }
     for set in &inputs.sets {
         let (name, value) = set
             .split_once('=')
             .ok_or_else(|| BindError::BadSet(set.clone()))?;
-        given.push((name.trim().to_owned(), value.to_owned(), Source::Set));
+        given.push((name.trim().to_owned(), value.to_owned(), Origin::Set));
     }
     // In precedence order: a later source overwrites an earlier one.
     for (name, value, source) in given {
@@ -382,12 +382,12 @@ mod tests {
         let b = bind(&runbook(), &inputs).expect("bind");
         assert_eq!(
             b.get("NAME").map(|b| (b.value.as_str(), &b.source)),
-            Some(("from-set", &Source::Set))
+            Some(("from-set", &Origin::Set))
         );
         assert_eq!(b.get("REGION").map(|b| b.value.as_str()), Some("from-file"));
         assert_eq!(
             b.get("CLOUD").map(|b| (b.value.as_str(), &b.source)),
-            Some(("eks", &Source::Environment))
+            Some(("eks", &Origin::Environment))
         );
         assert_eq!(b.get("POD_NAME").map(|b| b.value.as_str()), Some("web-1"));
         assert!(b.warnings.is_empty());

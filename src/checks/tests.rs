@@ -290,7 +290,7 @@ fn syntax_errors_point_into_the_file() {
 
 #[test]
 fn values_from_secret_files_are_masked_whatever_their_name() {
-    use crate::bind::{Bindings, Bound, Source as From};
+    use crate::bind::{Bindings, Bound, Origin as From};
     let rb = crate::load::from_text("t.md", "```bash\necho $CERT $REGION\n```\n");
     let mut bindings = Bindings::default();
     for (name, value, source) in [

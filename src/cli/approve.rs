@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Output;
+use super::Console;
 use crate::approval::{self, Approval};
 use crate::exit;
 
@@ -20,7 +20,7 @@ pub struct ApproveArgs {
     comment: Option<String>,
 }
 
-pub fn run(args: &ApproveArgs, out: &Output) -> u8 {
+pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
     let mut plan = match approval::load(&args.plan) {
         Ok(plan) => plan,
         Err(err) => {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::Output;
+use super::Console;
 use crate::diag::{self, DiagnosticJson, Style};
 use crate::exit;
 use crate::lint::{self, LintOptions};
@@ -56,7 +56,7 @@ struct Report<'a> {
     diagnostics: Vec<DiagnosticJson<'a>>,
 }
 
-pub fn run(args: &CheckArgs, out: &Output) -> u8 {
+pub fn run(args: &CheckArgs, out: &Console) -> u8 {
     let mut files = Vec::new();
     let mut unreadable = false;
     for path in &args.paths {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::{Output, load_plannable};
+use super::{Console, load_plannable};
 use crate::bind::Bindings;
 use crate::exit;
 use crate::model::{Mode, Runbook, Step, VariableKind};
@@ -27,7 +27,7 @@ enum Format {
     Json,
 }
 
-pub fn run(args: &ListArgs, out: &Output) -> u8 {
+pub fn run(args: &ListArgs, out: &Console) -> u8 {
     match load_plannable(&args.file, out) {
         Ok(runbook) => {
             match args.format {

@@ -193,7 +193,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging();
-    let out = Output::new(cli.color);
+    let out = Console::new(cli.color);
     let code = match cli.command {
         Command::List(args) => list::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
@@ -232,15 +232,15 @@ fn init_logging() {
         .try_init();
 }
 
-/// Where and how output is written.
-struct Output {
+/// The terminal the CLI writes to: stdout, stderr, colours and width.
+struct Console {
     color_stdout: bool,
     color_stderr: bool,
     width: usize,
 }
 
-impl Output {
-    fn new(choice: ColorChoice) -> Output {
+impl Console {
+    fn new(choice: ColorChoice) -> Console {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let decide = |tty: bool| match choice {
             ColorChoice::Always => true,
@@ -252,7 +252,7 @@ impl Output {
             .and_then(|c| c.parse().ok())
             .filter(|w: &usize| *w >= 40)
             .unwrap_or(100);
-        Output {
+        Console {
             color_stdout: decide(std::io::stdout().is_terminal()),
             color_stderr: decide(std::io::stderr().is_terminal()),
             width,
@@ -306,7 +306,7 @@ impl Output {
 /// Loads a runbook for `list`/`plan`: diagnostics are reported and it goes
 /// on. An error in a block makes that block's step one that cannot run
 /// (shown, never run); every other part of the file is still read.
-fn load_plannable(path: &std::path::Path, out: &Output) -> Result<Runbook, u8> {
+fn load_plannable(path: &std::path::Path, out: &Console) -> Result<Runbook, u8> {
     let runbook = crate::load::load(path).map_err(|err| {
         out.error(err);
         exit::USAGE
@@ -319,7 +319,7 @@ fn load_plannable(path: &std::path::Path, out: &Output) -> Result<Runbook, u8> {
 /// but an error that belongs to no step (front matter, encoding, a check
 /// that follows no step) ends the command (exit 2): it can change what every
 /// step does.
-fn load_runnable(path: &std::path::Path, out: &Output) -> Result<Runbook, u8> {
+fn load_runnable(path: &std::path::Path, out: &Console) -> Result<Runbook, u8> {
     let runbook = load_plannable(path, out)?;
     let errors = runbook.file_errors().len();
     if errors > 0 {
@@ -335,7 +335,7 @@ fn load_runnable(path: &std::path::Path, out: &Output) -> Result<Runbook, u8> {
     Ok(runbook)
 }
 
-fn bind_or_report(runbook: &Runbook, args: &BindArgs, out: &Output) -> Result<bind::Bindings, u8> {
+fn bind_or_report(runbook: &Runbook, args: &BindArgs, out: &Console) -> Result<bind::Bindings, u8> {
     let bindings = bind::bind(runbook, &args.inputs()).map_err(|err| {
         out.error(err);
         exit::USAGE

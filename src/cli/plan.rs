@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{BindArgs, Output, SelectArgs, bind_or_report, load_plannable};
+use super::{BindArgs, Console, SelectArgs, bind_or_report, load_plannable};
 use crate::approval;
 use crate::exit;
 use crate::plan;
@@ -33,7 +33,7 @@ enum Format {
     Json,
 }
 
-pub fn run(args: &PlanArgs, out: &Output) -> u8 {
+pub fn run(args: &PlanArgs, out: &Console) -> u8 {
     let runbook = match load_plannable(&args.file, out) {
         Ok(r) => r,
         Err(code) => return code,
@@ -96,7 +96,7 @@ fn write_approvable(
     selected: &[usize],
     bindings: &crate::bind::Bindings,
     plan: &plan::Plan,
-    out: &Output,
+    out: &Console,
 ) -> u8 {
     // What `run` would refuse is not offered for approval: errors outside
     // the steps, or in a selected step's block.

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Output;
+use super::Console;
 use crate::exit;
 use crate::model::meta::parse_duration;
-use crate::site::{self, Source};
+use crate::site::{self, Entry};
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -32,7 +32,7 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
     parse_duration(text)
 }
 
-pub fn run(args: &RenderArgs, out: &Output) -> u8 {
+pub fn run(args: &RenderArgs, out: &Console) -> u8 {
     let mut sources = Vec::new();
     for path in &args.paths {
         let files = match crate::walk::runbooks(path) {
@@ -59,7 +59,7 @@ pub fn run(args: &RenderArgs, out: &Output) -> u8 {
                             if errors == 1 { "" } else { "s" }
                         ));
                     }
-                    sources.push(Source { runbook, relative });
+                    sources.push(Entry { runbook, relative });
                 }
                 Err(err) => {
                     out.error(err);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{BindArgs, Output, SelectArgs, bind_or_report, load_runnable};
+use super::{BindArgs, Console, SelectArgs, bind_or_report, load_runnable};
 use crate::approval;
 use crate::exec::{self, Operator, Reporter};
 use crate::model::Variable;
@@ -142,16 +142,16 @@ impl ExecArgs {
         }
     }
 
-    fn record(&self) -> run::Record {
+    fn record(&self) -> run::Recording {
         if self.no_transcript {
-            run::Record::None
+            run::Recording::None
         } else {
-            run::Record::New(self.transcript.clone().unwrap_or_default())
+            run::Recording::New(self.transcript.clone().unwrap_or_default())
         }
     }
 }
 
-pub fn run(args: &RunArgs, out: &Output) -> u8 {
+pub fn run(args: &RunArgs, out: &Console) -> u8 {
     exec::session::sweep_stale();
     let options = args.exec.options();
     let mut ui = Terminal {
@@ -171,7 +171,7 @@ pub fn run(args: &RunArgs, out: &Output) -> u8 {
     }
 }
 
-pub fn resume(args: &ResumeArgs, out: &Output) -> u8 {
+pub fn resume(args: &ResumeArgs, out: &Console) -> u8 {
     exec::session::sweep_stale();
     let options = args.exec.options();
     let mut ui = Terminal {
@@ -198,7 +198,7 @@ impl From<RunError> for Refusal {
 }
 
 /// A refusal's messages, and its exit code.
-fn report(err: &RunError, out: &Output) -> u8 {
+fn report(err: &RunError, out: &Console) -> u8 {
     for message in err.messages() {
         out.error(message);
     }
@@ -276,7 +276,7 @@ fn start_resume(
 
 /// The terminal (or a scheduled job's log) as the run's frontend.
 struct Terminal<'a> {
-    out: &'a Output,
+    out: &'a Console,
     args: &'a ExecArgs,
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::{Output, load_runnable};
+use super::{Console, load_runnable};
 use crate::exit;
 use crate::model::meta::parse_duration;
 use crate::schedule::{self, Cron, Job, KubernetesOptions, Registered};
@@ -77,13 +77,13 @@ fn absolute(path: &Path) -> PathBuf {
     })
 }
 
-pub fn schedule(args: &ScheduleArgs, out: &Output) -> u8 {
+pub fn schedule(args: &ScheduleArgs, out: &Console) -> u8 {
     match write_schedule(args, out) {
         Ok(code) | Err(code) => code,
     }
 }
 
-fn write_schedule(args: &ScheduleArgs, out: &Output) -> Result<u8, u8> {
+fn write_schedule(args: &ScheduleArgs, out: &Console) -> Result<u8, u8> {
     let usage = |err: String| {
         out.error(err);
         exit::USAGE
@@ -214,7 +214,7 @@ fn to_yaml<T: Serialize>(value: &T) -> Result<String, String> {
 
 /// Remembers the schedule for `litops status`, which counts it from the
 /// first unattended run after now (the files may never be installed).
-fn register(runs_dir: &Path, runbook: &Path, args: &ScheduleArgs, name: &str, out: &Output) {
+fn register(runs_dir: &Path, runbook: &Path, args: &ScheduleArgs, name: &str, out: &Console) {
     use std::os::unix::fs::DirBuilderExt;
     let entry = Registered {
         cron: args.cron.trim().to_owned(),
@@ -289,7 +289,7 @@ struct Runbook {
     registered: Option<Registered>,
 }
 
-pub fn status(args: &StatusArgs, out: &Output) -> u8 {
+pub fn status(args: &StatusArgs, out: &Console) -> u8 {
     let runs_dir = args.dir.clone().unwrap_or_else(transcript::runs_dir);
     let Ok(entries) = std::fs::read_dir(&runs_dir) else {
         // A directory named on the command line must exist; the default may not yet.

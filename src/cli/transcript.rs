@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::Output;
+use super::Console;
 use crate::exit;
 use crate::markup::for_terminal;
 use crate::transcript::{self, RunView, Transcript, diff, render};
@@ -74,7 +74,7 @@ fn runs_dir(dir: &Option<PathBuf>) -> PathBuf {
     dir.clone().unwrap_or_else(transcript::runs_dir)
 }
 
-fn open(name: &str, dir: &Option<PathBuf>, out: &Output) -> Result<Transcript, u8> {
+fn open(name: &str, dir: &Option<PathBuf>, out: &Console) -> Result<Transcript, u8> {
     let path = transcript::locate(name, &runs_dir(dir)).map_err(|err| {
         out.error(err);
         exit::USAGE
@@ -92,7 +92,7 @@ fn open(name: &str, dir: &Option<PathBuf>, out: &Output) -> Result<Transcript, u
     Ok(t)
 }
 
-pub fn run(args: &TranscriptArgs, out: &Output) -> u8 {
+pub fn run(args: &TranscriptArgs, out: &Console) -> u8 {
     let result = match &args.command {
         TranscriptCommand::List { dir, json } => list(&runs_dir(dir), *json, out),
         TranscriptCommand::Show { run, format, dir } => show(run, *format, dir, out),
@@ -119,7 +119,7 @@ struct Listed {
     path: String,
 }
 
-fn list(dir: &std::path::Path, json: bool, out: &Output) -> Result<u8, u8> {
+fn list(dir: &std::path::Path, json: bool, out: &Console) -> Result<u8, u8> {
     let mut paths = transcript::read_all(dir);
     paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     let mut rows = Vec::new();
@@ -177,7 +177,7 @@ fn list(dir: &std::path::Path, json: bool, out: &Output) -> Result<u8, u8> {
     Ok(exit::OK)
 }
 
-fn show(run: &str, format: ShowFormat, dir: &Option<PathBuf>, out: &Output) -> Result<u8, u8> {
+fn show(run: &str, format: ShowFormat, dir: &Option<PathBuf>, out: &Console) -> Result<u8, u8> {
     let t = open(run, dir, out)?;
     let view = RunView::of(&t);
     let text = match format {
@@ -195,7 +195,7 @@ fn show(run: &str, format: ShowFormat, dir: &Option<PathBuf>, out: &Output) -> R
     Ok(exit::OK)
 }
 
-fn verify(runs: &[String], dir: &Option<PathBuf>, out: &Output) -> Result<u8, u8> {
+fn verify(runs: &[String], dir: &Option<PathBuf>, out: &Console) -> Result<u8, u8> {
     let mut code = exit::OK;
     for name in runs {
         let path = transcript::locate(name, &runs_dir(dir)).map_err(|err| {
@@ -239,7 +239,7 @@ fn verify(runs: &[String], dir: &Option<PathBuf>, out: &Output) -> Result<u8, u8
     Ok(code)
 }
 
-pub fn diff(args: &DiffArgs, out: &Output) -> u8 {
+pub fn diff(args: &DiffArgs, out: &Console) -> u8 {
     let (a, b) = match (open(&args.a, &args.dir, out), open(&args.b, &args.dir, out)) {
         (Ok(a), Ok(b)) => (RunView::of(&a), RunView::of(&b)),
         (Err(code), _) | (_, Err(code)) => return code,

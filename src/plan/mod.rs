@@ -18,7 +18,7 @@ use serde::Serialize;
 pub use render::{render_markdown, render_text};
 pub use select::{SelectError, Selection};
 
-use crate::bind::{Bindings, Source};
+use crate::bind::{Bindings, Origin};
 use crate::model::{
     Check, Confirm, Expr, Mode, Preflight, Runbook, Step, UseKind, VariableKind,
     meta::duration_text,
@@ -61,7 +61,7 @@ pub struct Plan {
 pub struct Value {
     pub name: String,
     pub value: Sensitive,
-    pub source: Source,
+    pub source: Origin,
     pub secret: bool,
 }
 
@@ -432,15 +432,15 @@ fn plan_variables(
         .collect()
 }
 
-fn source_name(source: &Source) -> &'static str {
+fn source_name(source: &Origin) -> &'static str {
     match source {
-        Source::Set => "--set",
-        Source::VarsFile(_) => "vars-file",
-        Source::EnvFile(_) => "env-file",
-        Source::Prompt => "prompt",
-        Source::Environment => "environment",
-        Source::FrontMatter => "front-matter",
-        Source::SecretFile(_) => "secret-file",
+        Origin::Set => "--set",
+        Origin::VarsFile(_) => "vars-file",
+        Origin::EnvFile(_) => "env-file",
+        Origin::Prompt => "prompt",
+        Origin::Environment => "environment",
+        Origin::FrontMatter => "front-matter",
+        Origin::SecretFile(_) => "secret-file",
     }
 }
 
@@ -737,7 +737,7 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
             // The environment fills only what the runbook leaves open: a
             // value written here (`AWS_PROFILE=staging cmd`, a hardening
             // `PATH=/usr/bin:/bin`) changes only through an explicit input.
-            Some(bound) if bound.source == Source::Environment => {
+            Some(bound) if bound.source == Origin::Environment => {
                 if bound.value != *literal {
                     let note = format!(
                         "{}: the runbook sets {:?} here; the environment's value is not used (--set {}=… overrides)",

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::approval::ApprovedPlan;
-use crate::bind::{Bindings, Bound, Source};
+use crate::bind::{Bindings, Bound, Origin};
 use crate::exec::{self, Operator, Reporter};
 use crate::model::{Runbook, Variable};
 use crate::operator::{self, Approvals, Unattended};
@@ -31,7 +31,7 @@ use crate::report::SummaryReporter;
 
 pub use error::RunError;
 pub use hooks::{ReportKind, refused};
-pub use record::Record;
+pub use record::Recording;
 
 /// How a run goes: what `run` and `resume` share.
 #[derive(Debug, Clone, Default)]
@@ -95,7 +95,7 @@ pub struct Request<'a> {
     pub bindings: Bindings,
     pub options: &'a Options,
     pub start: exec::Start,
-    pub record: Record,
+    pub record: Recording,
     pub approved: Option<ApprovedPlan>,
     /// Continues an earlier run (`resume`): only some steps are left.
     pub resuming: bool,
@@ -140,7 +140,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
             missing,
             Bound {
                 value,
-                source: Source::Prompt,
+                source: Origin::Prompt,
             },
         );
         plan = plan::build(&runbook, &selected, &bindings);
@@ -158,7 +158,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
                 name.clone(),
                 Bound {
                     value,
-                    source: Source::Prompt,
+                    source: Origin::Prompt,
                 },
             );
         }

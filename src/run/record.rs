@@ -12,7 +12,7 @@ use crate::plan::Plan;
 use crate::transcript::{self, TranscriptWriter, WriterOptions};
 
 /// Where the run's transcript goes.
-pub enum Record {
+pub enum Recording {
     None,
     /// A new transcript: at this path, or (empty) the default one.
     New(PathBuf),
@@ -34,7 +34,10 @@ pub(super) struct RunFacts<'a> {
 }
 
 /// Creates (or reopens, for a resumed run) the transcript.
-pub(super) fn open(record: Record, facts: &RunFacts) -> Result<Option<TranscriptWriter>, RunError> {
+pub(super) fn open(
+    record: Recording,
+    facts: &RunFacts,
+) -> Result<Option<TranscriptWriter>, RunError> {
     let refuse = |target: &Path, err: std::io::Error| {
         RunError::Transcript(format!(
             "cannot write the transcript {}: {err}\nnothing was run; fix the directory, choose another with --transcript PATH, or run with --no-transcript",
@@ -42,14 +45,14 @@ pub(super) fn open(record: Record, facts: &RunFacts) -> Result<Option<Transcript
         ))
     };
     match record {
-        Record::None => Ok(None),
-        Record::Append { path, resumed } => {
+        Recording::None => Ok(None),
+        Recording::Append { path, resumed } => {
             let mut writer = TranscriptWriter::append(&path, WriterOptions::default())
                 .map_err(|e| refuse(&path, e))?;
             writer.note(resumed).map_err(|e| refuse(&path, e))?;
             Ok(Some(writer))
         }
-        Record::New(target) => {
+        Recording::New(target) => {
             let now = jiff::Timestamp::now();
             let run_id = transcript::new_run_id(now);
             let target = if target.as_os_str().is_empty() {

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Frontend, Record, RunError};
-use crate::bind::{Bindings, Bound, Source};
+use super::{Frontend, Recording, RunError};
+use crate::bind::{Bindings, Bound, Origin};
 use crate::checks;
 use crate::exec;
 use crate::model::Runbook;
@@ -55,7 +55,7 @@ pub fn find(run: &str) -> Result<Earlier, RunError> {
 pub struct Continuation {
     pub selected: Vec<usize>,
     pub start: exec::Start,
-    pub record: Record,
+    pub record: Recording,
 }
 
 impl Earlier {
@@ -111,7 +111,7 @@ impl Earlier {
         {
             if let Some(now) = bindings.get(&var.name)
                 && now.value != var.value
-                && matches!(now.source, Source::Set | Source::SecretFile(_))
+                && matches!(now.source, Origin::Set | Origin::SecretFile(_))
             {
                 ui.warn(&format!(
                     "{}: keeping the run's value {:?}, not {:?}",
@@ -122,7 +122,7 @@ impl Earlier {
                 var.name.clone(),
                 Bound {
                     value: var.value.clone(),
-                    source: Source::Set,
+                    source: Origin::Set,
                 },
             );
         }
@@ -182,7 +182,7 @@ impl Earlier {
         let record = if record {
             let hash = self.content_hash();
             let forced = hash != old.header.content_hash;
-            Record::Append {
+            Recording::Append {
                 path: self.path.clone(),
                 resumed: serde_json::json!({
                     "event": "resumed",
@@ -193,7 +193,7 @@ impl Earlier {
                 }),
             }
         } else {
-            Record::None
+            Recording::None
         };
         Ok(Continuation {
             selected,

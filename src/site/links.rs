@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 
-use super::{Source, root_of};
+use super::{Entry, root_of};
 use crate::diag::Diagnostic;
 use crate::model::Runbook;
 use crate::source::Span;
@@ -58,7 +58,7 @@ fn normalise(path: &Path) -> PathBuf {
 }
 
 impl Linker {
-    pub fn new(sources: &[Source]) -> Linker {
+    pub fn new(sources: &[Entry]) -> Linker {
         let mut paths = HashMap::new();
         let mut names = HashMap::new();
         for (i, s) in sources.iter().enumerate() {
@@ -74,7 +74,7 @@ impl Linker {
         Linker {
             paths,
             names,
-            pages: sources.iter().map(Source::page).collect(),
+            pages: sources.iter().map(Entry::page).collect(),
         }
     }
 

@@ -39,14 +39,15 @@ pub struct Options {
     pub today: jiff::civil::Date,
 }
 
-/// One runbook to publish: where it came from and where its page goes.
-pub struct Source {
+/// One runbook to publish (an entry of the site): where it came from and
+/// where its page goes.
+pub struct Entry {
     pub runbook: Runbook,
     /// Path relative to the site's root, with `.md` (e.g. `ops/deploy.md`).
     pub relative: PathBuf,
 }
 
-impl Source {
+impl Entry {
     /// The page's path in the site (`ops/deploy.html`). The site's index
     /// owns `index.html`: a top-level `index.md` becomes `home.html`.
     pub fn page(&self) -> PathBuf {
@@ -86,7 +87,7 @@ pub fn file_stem(path: &Path) -> Option<String> {
 
 /// What a build made and what it noticed.
 #[derive(Debug, Default)]
-pub struct Report {
+pub struct Built {
     pub pages: Vec<PathBuf>,
     /// `file:line:col: message` for links that lead nowhere.
     pub warnings: Vec<String>,
@@ -150,8 +151,8 @@ fn template_error(file: &str, err: &minijinja::Error) -> BuildError {
 }
 
 /// Writes the site into `out`.
-pub fn build(sources: &[Source], out: &Path, options: &Options) -> Result<Report, BuildError> {
-    let mut report = Report::default();
+pub fn build(sources: &[Entry], out: &Path, options: &Options) -> Result<Built, BuildError> {
+    let mut report = Built::default();
     let (page_html, page_file) = themed(options, "page.html", PAGE)?;
     let css = themed(options, "site.css", CSS)?.0;
     let js = themed(options, "site.js", JS)?.0;
@@ -168,7 +169,7 @@ pub fn build(sources: &[Source], out: &Path, options: &Options) -> Result<Report
     write(&out.join("assets/site.css"), &css)?;
     write(&out.join("assets/site.js"), &js)?;
     // Two runbooks must not write the same page.
-    let mut pages: Vec<PathBuf> = sources.iter().map(Source::page).collect();
+    let mut pages: Vec<PathBuf> = sources.iter().map(Entry::page).collect();
     pages.sort();
     if let Some(w) = pages.windows(2).find(|w| w[0] == w[1]) {
         return Err(std::io::Error::other(format!(

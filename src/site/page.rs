@@ -7,7 +7,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as Md, Parser, Tag, T
 use serde::Serialize;
 
 use super::links::Target;
-use super::{Linker, Options, Source, escape, highlight};
+use super::{Entry, Linker, Options, escape, highlight};
 use crate::model::{BlockRole, Confirm, Mode, Runbook, Step};
 
 /// A rendered page.
@@ -56,7 +56,7 @@ fn overdue(runbook: &Runbook, options: &Options) -> Option<i32> {
     (age > (max.as_secs() / 86_400) as i32).then_some(age)
 }
 
-pub fn render(source: &Source, index: usize, linker: &Linker, options: &Options) -> Rendered {
+pub fn render(source: &Entry, index: usize, linker: &Linker, options: &Options) -> Rendered {
     let runbook = &source.runbook;
     let text = runbook.file.text();
     let start = body_start(runbook).min(text.len());
@@ -648,7 +648,7 @@ fn variables_table(runbook: &Runbook, out: &mut String) {
 }
 
 /// The index: runbooks grouped by area, then by tag.
-pub fn index(sources: &[Source], options: &Options) -> String {
+pub fn index(sources: &[Entry], options: &Options) -> String {
     let mut out = String::from("<h1>Runbooks</h1>\n");
     let mut areas: Vec<String> = sources
         .iter()
@@ -713,7 +713,7 @@ pub fn index(sources: &[Source], options: &Options) -> String {
     out
 }
 
-fn entry(s: &Source, options: &Options, out: &mut String) {
+fn entry(s: &Entry, options: &Options, out: &mut String) {
     let rb = &s.runbook;
     let _ = write!(
         out,

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use litops::bind::{Bindings, Bound, Source};
+use litops::bind::{Bindings, Bound, Origin};
 use litops::lint::{LintOptions, lint};
 use litops::load::from_bytes;
 use litops::plan;
@@ -21,7 +21,7 @@ fn exercise(bytes: &[u8]) {
             var.name.clone(),
             Bound {
                 value: "v'\"$(x)\nEOF".to_owned(),
-                source: Source::Set,
+                source: Origin::Set,
             },
         );
     }
