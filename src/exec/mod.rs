@@ -20,7 +20,7 @@ use crate::bounded::Bounded;
 use crate::checks::{self, Facts, StepFacts, Verdict};
 use crate::event::{Event, Outcome, RunOutcome, Stream};
 use crate::model::CheckOrigin;
-use crate::plan::{Plan, PlanStep, Status};
+use crate::plan::{Plan, PlanStep, StartsIn, Status};
 use crate::secret::{Redactor, StreamRedactor};
 use crate::source::Span;
 use process::{Ending, Interrupts, Spawn};
@@ -131,6 +131,9 @@ pub struct Start {
     pub state: Option<String>,
     /// Earlier steps' outcomes, for `step(id)` in checks and conditions.
     pub history: Vec<StepFacts>,
+    /// The run's directory, where the first block under a heading starts
+    /// (a resumed run's is the one it began in); `None`: the current one.
+    pub directory: Option<String>,
 }
 
 /// Output kept per stream for checks (and `step(id)`): head and tail.
@@ -160,6 +163,10 @@ pub fn run(
     if let Some(state) = &start.state {
         session.restore(state)?;
     }
+    let base = match start.directory.clone() {
+        Some(dir) => dir,
+        None => std::env::current_dir()?.to_string_lossy().into_owned(),
+    };
     // Declared after the runtime, so it is dropped (and killed) first.
     let mut zygote: Option<zygote::Zygote> = None;
     let redactor = plan.redactor();
@@ -298,6 +305,9 @@ pub fn run(
         // script and back before saving the session (see `session`).
         if let Some(dir) = step_dir(plan, step) {
             env.push(("__litops_cd".to_owned(), dir));
+        }
+        if step.starts_in == Some(StartsIn::RunDirectory) {
+            env.push(("__litops_start".to_owned(), base.clone()));
         }
         let attempts = step.retry.as_ref().map_or(1, |r| r.attempts);
         let mut attempt = 1;

@@ -22,9 +22,11 @@ use std::path::{Path, PathBuf};
 /// zygote): saving the session, and a `trap` that keeps a step's own EXIT
 /// handler from replacing the save.
 ///
-/// `__litops_enter` takes a step with a directory of its own (`cwd`,
-/// given as `__litops_cd` in its environment) there; `__litops_save` goes
-/// back first, so the session's directory is what it was before the step.
+/// `__litops_enter` takes a step that starts in the run's directory (the
+/// first block under a heading, given as `__litops_start`) there, for good;
+/// and a step with a directory of its own (`cwd`, given as `__litops_cd`)
+/// there, where `__litops_save` goes back from first, so the session's
+/// directory is what it was before the step.
 /// `__litops_save FILE` dumps the session (umask 077: the dump holds every
 /// value the session has). `__litops_exit STATUS FILE` is the EXIT trap: it
 /// saves first (the session as the step left it), then runs the step's own
@@ -54,6 +56,10 @@ __litops_exit() {
   exit "$1"
 }
 __litops_enter() {
+  if [ -n "${__litops_start-}" ]; then
+    builtin cd -- "$__litops_start" || exit
+    unset __litops_start
+  fi
   if [ -n "${__litops_cd-}" ]; then
     __litops_back=$PWD
     builtin cd -- "$__litops_cd" || exit

@@ -160,6 +160,7 @@ impl Earlier {
         }
         let start = exec::Start {
             state: view.session().map(|text| restored_session(text, ui)),
+            directory: Some(old.header.cwd.clone()).filter(|d| !d.is_empty()),
             history: view.steps[..last_done]
                 .iter()
                 .map(|s| checks::StepFacts {

@@ -685,3 +685,112 @@ fn a_step_that_execs_keeps_the_session() {
         stdout(&output)
     );
 }
+
+/// Both provisioning and setup are written from the repository's root,
+/// each with its own `cd infrastructure/k8s/bootstrap`: the second section
+/// starts where the run started, not where the first one left off.
+#[test]
+fn each_section_starts_where_the_run_started() {
+    let sandbox = Sandbox::new();
+    for script in ["provision-cluster.sh", "setup-cluster.sh"] {
+        sandbox.fake_at(&format!("infrastructure/k8s/bootstrap/{script}"));
+    }
+    let output = sandbox
+        .litops()
+        .env("FAKE_ENV", "PWD CLOUD_PROVIDER")
+        .arg("run")
+        .arg(seed())
+        .args(["--section", "Provision New Cluster"])
+        .args(["--section", "Configure Cluster Components"])
+        .args([
+            "--set",
+            "CLOUD_PROVIDER=eks",
+            "--unattended",
+            "--yes",
+            "--no-transcript",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let bootstrap = sandbox.dir.path().join("infrastructure/k8s/bootstrap");
+    assert_eq!(
+        sandbox.calls(),
+        [
+            format!(
+                "provision-cluster.sh | PWD={} | CLOUD_PROVIDER=eks",
+                bootstrap.display()
+            ),
+            // The prefix was the provisioning command's only.
+            format!(
+                "setup-cluster.sh | PWD={} | CLOUD_PROVIDER=<unset>",
+                bootstrap.display()
+            ),
+        ]
+    );
+}
+
+/// Deploy to Production moves through three directories; Deploy to
+/// Staging, right after it, applies a path relative to the root.
+#[test]
+fn a_section_after_one_that_changed_directory_starts_at_the_root() {
+    let sandbox = Sandbox::new();
+    for dir in [
+        "backend",
+        "frontend",
+        "infrastructure/k8s/overlays/production",
+    ] {
+        std::fs::create_dir_all(sandbox.dir.path().join(dir)).expect("dir");
+    }
+    std::os::unix::fs::symlink(
+        repo().join("tests/fakes/recorder"),
+        sandbox.bin.join("docker"),
+    )
+    .expect("link fake");
+    let output = sandbox
+        .litops()
+        .env("FAKE_ENV", "PWD")
+        .arg("run")
+        .arg(seed())
+        .args(["--section", "Deploy to Production"])
+        .args(["--section", "Deploy to Staging"])
+        .args(["--unattended", "--yes", "--no-transcript"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let root = sandbox.dir.path().display().to_string();
+    let staging: Vec<String> = sandbox
+        .calls()
+        .into_iter()
+        .filter(|c| c.contains("staging"))
+        .collect();
+    assert_eq!(
+        staging,
+        [
+            format!("kubectl apply -k infrastructure/k8s/overlays/staging/ | PWD={root}"),
+            format!(
+                "kubectl rollout status deployment/clipper-backend -n clipper-staging | PWD={root}"
+            ),
+        ]
+    );
+    let plan = sandbox
+        .litops()
+        .args(["plan", "--color", "never"])
+        .arg(seed())
+        .args([
+            "--section",
+            "Deploy to Production",
+            "--section",
+            "Deploy to Staging",
+        ])
+        .output()
+        .expect("plans");
+    let text = stdout(&plan);
+    let staging_step = text
+        .split("\n\n")
+        .find(|s| s.contains("deployment-procedures/deploy-to-staging"))
+        .unwrap_or_default();
+    assert!(
+        staging_step.contains("starts in the run's directory (the first block under its heading)"),
+        "{text}"
+    );
+}
