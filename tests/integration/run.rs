@@ -246,7 +246,7 @@ PLAIN=plain-value
 greet() { echo "hello $1"; }
 ```
 
-## Two
+The next block, under the same heading, goes on where this one left off.
 
 ```bash
 pwd

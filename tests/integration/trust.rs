@@ -494,7 +494,7 @@ fn m6_the_inherited_environment_is_not_recorded() {
 fn m11_a_steps_own_exit_trap_keeps_the_session() {
     let rb = Workspace::new(
         "rb.md",
-        "# Trust\n\n## One\n\n```bash\nmkdir -p work\ncleanup() { echo cleaned; }\ntrap cleanup EXIT\ncd work\nexport FROM_ONE=yes\n```\n\n## Two\n\n```bash\nbasename \"$PWD\"\necho \"from one: $FROM_ONE\"\n```\n",
+        "# Trust\n\n## One\n\n```bash\nmkdir -p work\ncleanup() { echo cleaned; }\ntrap cleanup EXIT\ncd work\nexport FROM_ONE=yes\n```\n\nThen:\n\n```bash\nbasename \"$PWD\"\necho \"from one: $FROM_ONE\"\n```\n",
     );
     for mode in ["1", "0"] {
         let out = rb
