@@ -666,6 +666,16 @@ impl Running<'_> {
                 self.report_check(&step.id, i, origin, verdict, check.span);
             }
         }
+        // Exit 1 from a step that only looks is often grep finding nothing.
+        if outcome == Outcome::Failed && ran.exit_code == Some(1) && !step.greps.is_empty() {
+            self.reporter.event(&Event::StepNotice {
+                id: step.id.clone(),
+                message: format!(
+                    "exit 1 is also what grep returns when it finds no match: {}",
+                    step.greps.join("; ")
+                ),
+            });
+        }
         self.reporter.event(&Event::StepFinished {
             id: step.id.clone(),
             outcome,

@@ -184,6 +184,10 @@ pub struct PlanStep {
     /// `--accept-inferred` is given.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inferred: Vec<String>,
+    /// The commands of a step that changes nothing which run `grep`: when
+    /// the step exits 1, the run says that is also grep's "no match".
+    #[serde(skip)]
+    pub greps: Vec<String>,
 }
 
 fn expr_source<S: serde::Serializer>(when: &Option<Expr>, s: S) -> Result<S::Ok, S::Error> {
@@ -546,7 +550,8 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             text: resolved.map_span(c.span),
             risks: c.risks.clone(),
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let greps = greps(step, &commands);
     PlanStep {
         index,
         id: step.id.clone(),
@@ -587,9 +592,33 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             unbound
         },
         errors,
+        greps,
         notes: resolved.notes,
         inferred: inferred(runbook, step),
     }
+}
+
+/// The commands (as shown) that run grep, in a step no risk rule matches.
+fn greps(step: &Step, commands: &[PlanCommand]) -> Vec<String> {
+    if step.gate.required() || commands.iter().any(|c| !c.risks.is_empty()) {
+        return Vec::new();
+    }
+    step.script
+        .commands
+        .iter()
+        .zip(commands)
+        .filter(|(c, _)| {
+            c.argvs.iter().any(|argv| {
+                argv.first().is_some_and(|p| {
+                    matches!(
+                        crate::shell::program_name(p),
+                        "grep" | "egrep" | "fgrep" | "zgrep"
+                    )
+                })
+            })
+        })
+        .map(|(_, shown)| shown.text.shown().to_owned())
+        .collect()
 }
 
 /// What was inferred about a step, one line each, with file positions.

@@ -794,3 +794,29 @@ fn a_section_after_one_that_changed_directory_starts_at_the_root() {
         "{text}"
     );
 }
+
+/// A read-only step that fails with exit 1 says that grep returns 1 when it
+/// finds nothing; other failures do not get the hint.
+#[test]
+fn a_grep_that_finds_nothing_is_told_as_such() {
+    let runbook = TempRunbook::new(
+        "g.md",
+        "# G\n\n## Look\n\n```bash\nprintf 'a\\nb\\n' | grep -i crashloop\n```\n",
+    );
+    let output = run_file(&runbook, &["--no-transcript", "--color", "never"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains(
+            "\n! look: exit 1 is also what grep returns when it finds no match: printf 'a\\nb\\n' | grep -i crashloop\n✗ look: exit 1 after "
+        ),
+        "{}",
+        stdout(&output)
+    );
+    for body in ["false", "printf 'a\\n' | grep a && exit 2"] {
+        let runbook =
+            TempRunbook::new("g.md", &format!("# G\n\n## Look\n\n```bash\n{body}\n```\n"));
+        let output = run_file(&runbook, &["--no-transcript", "--color", "never"]);
+        assert_ne!(output.status.code(), Some(0));
+        assert!(!stdout(&output).contains("no match"), "{}", stdout(&output));
+    }
+}
