@@ -813,8 +813,7 @@ fn a_grep_that_finds_nothing_is_told_as_such() {
         stdout(&output)
     );
     for body in ["false", "printf 'a\\n' | grep a && exit 2"] {
-        let runbook =
-            TempRunbook::new("g.md", &format!("# G\n\n## Look\n\n```bash\n{body}\n```\n"));
+        let runbook = TempRunbook::new("g.md", format!("# G\n\n## Look\n\n```bash\n{body}\n```\n"));
         let output = run_file(&runbook, &["--no-transcript", "--color", "never"]);
         assert_ne!(output.status.code(), Some(0));
         assert!(!stdout(&output).contains("no match"), "{}", stdout(&output));
