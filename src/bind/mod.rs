@@ -210,12 +210,25 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
 }
 
 /// `--set '<pod-name>=x'` and `--set your-project-id=x` name placeholders by
-/// their text; everything else must be a variable name.
+/// their text; everything else must be a variable name. A placeholder that
+/// is an env prefix's value (`GCP_PROJECT_ID=your-project-id`) is that
+/// variable, and the name its text would have had (`PROJECT_ID`) binds it
+/// too.
 fn canonical_name(runbook: &Runbook, name: &str) -> Result<String, BindError> {
     if let Some(var) = runbook
         .variables
         .iter()
-        .find(|v| v.kind == VariableKind::Placeholder && v.placeholder.as_deref() == Some(name))
+        .find(|v| v.placeholder.as_deref() == Some(name))
+    {
+        return Ok(var.name.clone());
+    }
+    if is_variable_name(name)
+        && runbook.variable(name).is_none()
+        && let Some(var) = runbook.variables.iter().find(|v| {
+            v.placeholder
+                .as_deref()
+                .is_some_and(|p| placeholder::variable_name(p) == name)
+        })
     {
         return Ok(var.name.clone());
     }

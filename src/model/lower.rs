@@ -38,6 +38,7 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     read_items(&mut runbook, &doc.items);
     super::dialects::tab_alternatives(&mut runbook, &doc.items);
     assign_ids(&mut runbook);
+    name_placeholders_after_their_prefix(&mut runbook);
     collect_variables(&mut runbook);
     find_alternatives(&mut runbook);
     compile_checks(&mut runbook);
@@ -482,6 +483,45 @@ pub(super) const AMBIENT: &[&str] = &[
     "BASH_REMATCH",
 ];
 
+/// One value, one variable: a placeholder written as the whole value of an
+/// env prefix (`GCP_PROJECT_ID=your-project-id ./provision.sh`) is that
+/// variable's missing value, so the same placeholder anywhere in the
+/// runbook (`--project=your-project-id`) is that variable too, and binding
+/// `GCP_PROJECT_ID` fills them all. The first prefix that names a
+/// placeholder wins.
+fn name_placeholders_after_their_prefix(runbook: &mut Runbook) {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for step in &runbook.steps {
+        for a in &step.script.assignments {
+            let Some(value) = a.value_span.filter(|_| a.kind == AssignmentKind::EnvPrefix) else {
+                continue;
+            };
+            let text = &step.text.as_str()[value.start..value.end];
+            let unquoted = text.trim_matches(|c| c == '"' || c == '\'');
+            let whole = step.script.placeholders.iter().find(|p| {
+                value.start <= p.span.start && p.span.end <= value.end && p.text == unquoted
+            });
+            if let Some(p) = whole
+                && p.name != a.name
+            {
+                names
+                    .entry(p.name.clone())
+                    .or_insert_with(|| a.name.clone());
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    for step in &mut runbook.steps {
+        for p in &mut step.script.placeholders {
+            if let Some(name) = names.get(&p.name) {
+                p.name.clone_from(name);
+            }
+        }
+    }
+}
+
 /// Pass 3: variables, declared first, then in order of first use.
 fn collect_variables(runbook: &mut Runbook) {
     let mut vars: Vec<Variable> = runbook
@@ -583,11 +623,17 @@ fn collect_variables(runbook: &mut Runbook) {
                     if assigned.contains(&a.name) || a.literal.is_none() {
                         continue;
                     }
+                    // A placeholder written as the value is no value.
+                    let placeholder = step.script.placeholders.iter().any(|p| {
+                        p.name == a.name
+                            && a.value_span
+                                .is_some_and(|v| v.start <= p.span.start && p.span.end <= v.end)
+                    });
                     let use_ = VarUse {
                         step: s,
                         kind: UseKind::EnvPrefix,
                         span: step.source_span(a.value_span.unwrap_or(a.span)),
-                        literal: a.literal.clone(),
+                        literal: a.literal.clone().filter(|_| !placeholder),
                     };
                     add(&mut vars, &mut index, &a.name, VariableKind::Input, use_);
                     required.insert(a.name.clone());

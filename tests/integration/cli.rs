@@ -97,11 +97,12 @@ fn seed_plan_shows_what_the_issue_demands() {
             .map(|v| v["name"].clone())
     };
     assert_eq!(placeholder("<pod-name>"), Some(Value::from("POD_NAME")));
+    // The value written for GCP_PROJECT_ID=…: that variable, everywhere.
     assert_eq!(
         placeholder("your-project-id"),
-        Some(Value::from("PROJECT_ID"))
+        Some(Value::from("GCP_PROJECT_ID"))
     );
-    assert!(unbound.contains(&"POD_NAME") && unbound.contains(&"PROJECT_ID"));
+    assert!(unbound.contains(&"POD_NAME") && unbound.contains(&"GCP_PROJECT_ID"));
     // Gates.
     for (id, reason) in [
         (
@@ -145,6 +146,54 @@ fn plan_json_is_stable() {
         "CLUSTER_NAME=clipper-test",
     ]);
     insta::assert_json_snapshot!("seed_plan_provision_eks_json", plan);
+}
+
+/// `GCP_PROJECT_ID=your-project-id` in one block and `--project=your-project-id`
+/// in others are one value: binding it by any of its names fills them all.
+#[test]
+fn a_placeholder_written_for_an_env_prefix_is_that_variable() {
+    for set in [
+        "GCP_PROJECT_ID=acme-1",
+        "PROJECT_ID=acme-1",
+        "your-project-id=acme-1",
+    ] {
+        let plan = plan_json(&[
+            SEED,
+            "--set",
+            "CLOUD_PROVIDER=gke",
+            "--set",
+            set,
+            "--section",
+            "Provision New Cluster",
+            "--section",
+            "GCP Secret Manager",
+        ]);
+        let names: Vec<&str> = plan["variables"]
+            .as_array()
+            .expect("vars")
+            .iter()
+            .filter_map(|v| v["name"].as_str())
+            .filter(|n| n.contains("PROJECT"))
+            .collect();
+        assert_eq!(names, ["GCP_PROJECT_ID"], "{set}");
+        let scripts: String = plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter(|s| s["status"] == "run")
+            .filter_map(|s| s["script"].as_str())
+            .collect();
+        assert!(!scripts.contains("your-project-id"), "{set}: {scripts}");
+        assert_eq!(scripts.matches("acme-1").count(), 7, "{set}: {scripts}");
+        assert!(
+            !plan["summary"]["unbound"]
+                .as_array()
+                .expect("unbound")
+                .iter()
+                .any(|n| n == "GCP_PROJECT_ID" || n == "PROJECT_ID"),
+            "{set}"
+        );
+    }
 }
 
 #[test]
