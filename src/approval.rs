@@ -132,7 +132,7 @@ fn digest(step: &PlanStep) -> StepDigest {
     if let (Some(cwd), Some(what)) = (&step.cwd, what.as_object_mut()) {
         what.insert("cwd".to_owned(), cwd.as_str().into());
     }
-    if let (Some(starts_in), Some(what)) = (step.starts_in, what.as_object_mut()) {
+    if let (Some(starts_in), Some(what)) = (&step.starts_in, what.as_object_mut()) {
         what.insert("starts_in".to_owned(), serde_json::json!(starts_in));
     }
     StepDigest {

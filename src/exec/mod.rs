@@ -20,7 +20,7 @@ use crate::bounded::Bounded;
 use crate::checks::{self, Facts, StepFacts, Verdict};
 use crate::event::{Event, Outcome, RunOutcome, Stream};
 use crate::model::CheckOrigin;
-use crate::plan::{Plan, PlanStep, StartsIn, Status};
+use crate::plan::{Plan, PlanStep, Status};
 use crate::secret::{Redactor, StreamRedactor};
 use crate::source::Span;
 use process::{Ending, Interrupts, Spawn};
@@ -306,8 +306,12 @@ pub fn run(
         if let Some(dir) = step_dir(plan, step) {
             env.push(("__litops_cd".to_owned(), dir));
         }
-        if step.starts_in == Some(StartsIn::RunDirectory) {
-            env.push(("__litops_start".to_owned(), base.clone()));
+        if let Some(starts) = &step.starts_in {
+            let dir = Path::new(&base).join(&starts.dir);
+            env.push((
+                "__litops_start".to_owned(),
+                dir.to_string_lossy().into_owned(),
+            ));
         }
         let attempts = step.retry.as_ref().map_or(1, |r| r.attempts);
         let mut attempt = 1;

@@ -8,6 +8,7 @@
 //! serialises masked. Its JSON form is versioned (`schema_version`) and
 //! documented in `docs/plan-json.md`.
 
+pub mod directory;
 mod render;
 pub mod select;
 
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use directory::StartsIn;
 pub use render::{render_markdown, render_text};
 pub use select::{SelectError, Selection};
 
@@ -155,9 +157,8 @@ pub struct PlanStep {
     /// runbook's directory unless absolute; `None`: where the session is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// Set for the first block under its heading when an earlier step of
-    /// the plan may have changed directory: the step starts in the run's
-    /// directory, as a reader following that section would.
+    /// Where the step starts when not where the previous one left off
+    /// (see [`directory`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_in: Option<StartsIn>,
     pub continue_on_error: bool,
@@ -211,14 +212,6 @@ impl PlanStep {
     }
 }
 
-/// Where a step starts when it is not where the previous one left off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StartsIn {
-    /// The run's directory (front matter `cwd` aside, where the run started).
-    RunDirectory,
-}
-
 /// What a `when` condition says before the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "value", content = "reason")]
@@ -266,7 +259,10 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         .iter()
         .map(|&i| plan_step(runbook, i, bindings, &values))
         .collect();
-    starting_directories(runbook, &mut steps);
+    let starts = directory::starting_directories(runbook);
+    for step in &mut steps {
+        step.starts_in = starts.get(step.index).cloned().flatten();
+    }
     let mut is_selected = vec![false; runbook.steps.len()];
     for &i in selected {
         is_selected[i] = true;
@@ -341,46 +337,6 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         file: Arc::clone(&runbook.file),
         redactor: std::sync::OnceLock::new(),
     }
-}
-
-/// The working-directory rule: the first block under each heading starts in
-/// the run's directory (sections are written from there: "Provision", then
-/// "Configure", each with its own `cd`); later blocks under the same heading
-/// continue where the previous one left off; a `cwd` wins. Marked only where
-/// it changes something: after a step that may change directory. Decided on
-/// the whole document, not the selection, so that a resumed run (whose
-/// session may be anywhere) and an approved plan agree on every step.
-fn starting_directories(runbook: &Runbook, steps: &mut [PlanStep]) {
-    let mut starts = vec![false; runbook.steps.len()];
-    let mut moved = false;
-    for (i, step) in runbook.steps.iter().enumerate() {
-        let own_dir = step.cwd.is_some() || runbook.settings.cwd.is_some();
-        let first_under_heading = i == 0 || runbook.steps[i - 1].section != step.section;
-        if first_under_heading && moved && !own_dir {
-            starts[i] = true;
-            moved = false;
-        }
-        // A step with a `cwd` goes back where it came from when it ends.
-        if step.mode != Mode::Skip && !own_dir && changes_directory(step) {
-            moved = true;
-        }
-    }
-    for step in steps {
-        if starts[step.index] {
-            step.starts_in = Some(StartsIn::RunDirectory);
-        }
-    }
-}
-
-/// Whether a step may leave the session in another directory: it runs
-/// `cd`, `pushd` or `popd`, or sources a file (which may).
-fn changes_directory(step: &Step) -> bool {
-    step.script.commands.iter().any(|c| {
-        c.argvs.iter().any(|argv| {
-            argv.first()
-                .is_some_and(|p| matches!(p.as_str(), "cd" | "pushd" | "popd" | "source" | "."))
-        })
-    })
 }
 
 /// Every bound value, secret or not.
@@ -951,43 +907,5 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
 fn push_once(list: &mut Vec<String>, item: String) {
     if !list.contains(&item) {
         list.push(item);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn starts(text: &str) -> Vec<(String, bool)> {
-        let runbook = crate::load::from_text("t.md", text);
-        let all: Vec<usize> = (0..runbook.steps.len()).collect();
-        build(&runbook, &all, &Bindings::default())
-            .steps
-            .iter()
-            .map(|s| (s.id.clone(), s.starts_in.is_some()))
-            .collect()
-    }
-
-    #[test]
-    fn the_first_block_under_a_heading_after_a_cd_starts_in_the_run_directory() {
-        let text = "## A\n\n```bash\ncd sub\n```\n\n```bash\npwd\n```\n\n## B\n\n```bash\npwd\n```\n\n### C\n\n```bash\npwd\n```\n\n## D\n\n<!-- litops: cwd=app -->\n```bash\ncd x\n```\n\n## E\n\n```bash\npwd\n```\n";
-        assert_eq!(
-            starts(text),
-            [
-                ("a".to_owned(), false),
-                ("a-2".to_owned(), false),
-                // After `cd sub`, once: nothing moved it since.
-                ("b".to_owned(), true),
-                ("b/c".to_owned(), false),
-                // A step with its own directory hands the session back.
-                ("d".to_owned(), false),
-                ("e".to_owned(), false),
-            ]
-        );
-        assert!(
-            starts("## A\n\n```bash\nls\n```\n\n## B\n\n```bash\npwd\n```\n")
-                .iter()
-                .all(|(_, s)| !s)
-        );
     }
 }

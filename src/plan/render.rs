@@ -151,8 +151,12 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
             flags.push(format!("runs in {cwd} (from the runbook's directory)"));
         }
     }
-    if step.starts_in == Some(super::StartsIn::RunDirectory) && step.status != Status::Skip {
-        flags.push("starts in the run's directory (the first block under its heading)".to_owned());
+    if let Some(starts) = step
+        .starts_in
+        .as_ref()
+        .filter(|_| step.status != Status::Skip)
+    {
+        flags.push(starts.describe());
     }
     if step.continue_on_error {
         flags.push("continue on error".to_owned());

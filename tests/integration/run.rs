@@ -790,7 +790,7 @@ fn a_section_after_one_that_changed_directory_starts_at_the_root() {
         .find(|s| s.contains("deployment-procedures/deploy-to-staging"))
         .unwrap_or_default();
     assert!(
-        staging_step.contains("starts in the run's directory (the first block under its heading)"),
+        staging_step.contains("starts in the run's directory: its paths are written from there"),
         "{text}"
     );
 }

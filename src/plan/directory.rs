@@ -1,0 +1,405 @@
+//! Where each step starts: the working-directory rule.
+//!
+//! Steps share a session, so a `cd` carries into the next block, as in the
+//! terminal of a reader following the document. A reader does not carry it
+//! everywhere, though; a block starts somewhere else when the document says
+//! so by its shape:
+//!
+//! - **another alternative** (a tab, `alt=`, a section per cloud): each
+//!   option starts where the group began, not where the option before it
+//!   (which the run skips) would have left off;
+//! - **another branch of the outline**: after "Cluster Provisioning ›
+//!   Provision New Cluster" `cd`s, "Initial Setup" starts where "Cluster
+//!   Provisioning" began (sibling sections, "Step 1" then "Step 2",
+//!   continue);
+//! - **paths written from an earlier directory**: in `…/overlays/production`
+//!   a block that applies `infrastructure/k8s/overlays/staging/` starts
+//!   where `infrastructure` is;
+//! - **a clone made again**: a block that starts by cloning a repository
+//!   the document cloned before (each language's tab of a quickstart)
+//!   starts where that clone was made.
+//!
+//! The session's place is followed through the document as a path relative
+//! to the run's directory, from each block's `cd` commands; a `cd` litops
+//! cannot follow (a variable, an absolute path, an unbalanced `pushd`) makes
+//! it unknown until a rule above gives a known place again. The rule is
+//! decided on the whole document, not on a selection, so that a resumed run
+//! and an approved plan agree on every step.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::model::{Mode, Runbook, Step};
+
+/// Where a step starts, when not where the previous one left off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartsIn {
+    /// Relative to the run's directory (`.`: the run's directory itself).
+    pub dir: String,
+    /// Which rule: `alternative`, `branch`, `clone` or `paths`.
+    pub why: &'static str,
+}
+
+impl StartsIn {
+    /// One line for people.
+    pub fn describe(&self) -> String {
+        let place = if self.dir == "." {
+            "the run's directory".to_owned()
+        } else {
+            format!("{} (from the run's directory)", self.dir)
+        };
+        let why = match self.why {
+            "alternative" => "another alternative starts where the group began",
+            "branch" => "another part of the runbook starts where it began",
+            "clone" => "it clones again what was cloned there",
+            _ => "its paths are written from there",
+        };
+        format!("starts in {place}: {why}")
+    }
+}
+
+/// A path relative to the run's directory; `None`: not known.
+type Place = Option<Vec<String>>;
+
+/// Where each step of the runbook starts, if the rule moves it.
+pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
+    let mut starts: Vec<Option<StartsIn>> = vec![None; runbook.steps.len()];
+    let mut here: Place = Some(Vec::new());
+    // Where the session was when each section's first step began.
+    let mut entry: HashMap<usize, Place> = HashMap::new();
+    // Alternative groups: where each began, the option last seen, and where
+    // each option left the session.
+    let mut groups: HashMap<&str, Group> = HashMap::new();
+    let mut open_group: Option<&str> = None;
+    // The section of the last step that moved the session.
+    let mut mover: Option<usize> = None;
+    // Where each repository was cloned.
+    let mut clones: HashMap<&str, Vec<String>> = HashMap::new();
+    for (i, step) in runbook.steps.iter().enumerate() {
+        if step.mode == Mode::Skip || step.cwd.is_some() || runbook.settings.cwd.is_some() {
+            continue;
+        }
+        let group = step.alternative.as_ref().map(|a| a.variable.as_str());
+        if let Some(name) = open_group.filter(|&g| Some(g) != group) {
+            // Leaving a group: the options agree on where they end, or the
+            // place depends on the choice.
+            if let Some(g) = groups.get(name) {
+                here = g.agreed_end(&here);
+            }
+            open_group = None;
+        }
+        let mut start: Option<(Vec<String>, &'static str)> = None;
+        if let Some(alt) = &step.alternative {
+            let g = groups
+                .entry(alt.variable.as_str())
+                .or_insert_with(|| Group {
+                    began: here.clone(),
+                    option: alt.value.clone(),
+                    ends: HashMap::new(),
+                });
+            if g.option != alt.value {
+                g.option.clone_from(&alt.value);
+                if let Some(began) = g.began.clone().filter(|b| here.as_ref() != Some(b)) {
+                    start = Some((began, "alternative"));
+                }
+            }
+            open_group = Some(alt.variable.as_str());
+        } else if let Some(m) = mover
+            && let Some(branch) = other_branch(runbook, m, step.section)
+            && let Some(Some(began)) = entry.get(&branch)
+            && here.as_ref() != Some(began)
+        {
+            start = Some((began.clone(), "branch"));
+        }
+        let clone = first_clone(step);
+        if start.is_none()
+            && let Some(at) = clone.and_then(|url| clones.get(url))
+            && here.as_ref() != Some(at)
+        {
+            start = Some((at.clone(), "clone"));
+        }
+        if start.is_none()
+            && let Some(path) = &here
+            && let Some(first) = first_relative_component(step)
+            && let Some(k) = path.iter().position(|c| *c == first)
+        {
+            start = Some((path[..k].to_vec(), "paths"));
+        }
+        if let Some((dir, why)) = start {
+            starts[i] = Some(StartsIn {
+                dir: if dir.is_empty() {
+                    ".".to_owned()
+                } else {
+                    dir.join("/")
+                },
+                why,
+            });
+            here = Some(dir);
+        }
+        if let (Some(url), Some(at)) = (clone, &here) {
+            clones.entry(url).or_insert_with(|| at.clone());
+        }
+        // Where its sections begin: where their first step starts.
+        for s in section_and_ancestors(runbook, step.section) {
+            entry.entry(s).or_insert_with(|| here.clone());
+        }
+        let before = here.clone();
+        here = moved(step, here);
+        if here != before {
+            mover = Some(step.section);
+        }
+        if let (Some(alt), Some(g)) = (&step.alternative, group.and_then(|g| groups.get_mut(g))) {
+            g.ends.insert(alt.value.clone(), here.clone());
+        }
+    }
+    starts
+}
+
+struct Group {
+    began: Place,
+    option: String,
+    ends: HashMap<String, Place>,
+}
+
+impl Group {
+    fn agreed_end(&self, here: &Place) -> Place {
+        let mut ends = self.ends.values();
+        let first = ends.next().cloned().unwrap_or_else(|| here.clone());
+        if ends.all(|e| *e == first) {
+            first
+        } else {
+            None
+        }
+    }
+}
+
+fn section_and_ancestors(runbook: &Runbook, section: usize) -> Vec<usize> {
+    let mut out = vec![section];
+    let mut at = section;
+    while let Some(parent) = runbook.sections.get(at).and_then(|s| s.parent) {
+        out.push(parent);
+        at = parent;
+    }
+    out
+}
+
+/// When the section that moved (`mover`) is in another branch of the
+/// outline than `section` (its parent is not one of `section`'s ancestors):
+/// the top of that branch, below the sections they share.
+fn other_branch(runbook: &Runbook, mover: usize, section: usize) -> Option<usize> {
+    let ours = section_and_ancestors(runbook, section);
+    let theirs = section_and_ancestors(runbook, mover);
+    let parent = theirs.get(1).copied()?;
+    if ours.contains(&parent) {
+        return None;
+    }
+    // `theirs` runs from the mover up; the branch is the last one not shared.
+    theirs
+        .iter()
+        .take_while(|s| !ours.contains(s))
+        .last()
+        .copied()
+}
+
+/// The repository a block clones with its first command (`git clone URL`).
+fn first_clone(step: &Step) -> Option<&str> {
+    let argv = step.script.commands.first()?.argvs.first()?;
+    if argv.first()? != "git" || argv.get(1)? != "clone" {
+        return None;
+    }
+    argv[2..]
+        .iter()
+        .find(|w| !w.starts_with('-'))
+        .map(String::as_str)
+}
+
+/// The first path a block names relative to where it runs: a `cd` target
+/// or the value of `-f`/`-k`/`--filename`/`--kustomize`/`--path`; its first
+/// component. `.`, `./…`, `../…`, URLs and expansions say nothing.
+fn first_relative_component(step: &Step) -> Option<String> {
+    for command in &step.script.commands {
+        for argv in &command.argvs {
+            let mut words = argv.iter();
+            let Some(program) = words.next() else {
+                continue;
+            };
+            let path: Option<&str> = if program == "cd" {
+                argv.get(1).map(String::as_str)
+            } else {
+                let mut found = None;
+                while let Some(word) = words.next() {
+                    if let Some((flag, value)) = word.split_once('=')
+                        && is_path_flag(flag)
+                    {
+                        found = Some(value);
+                        break;
+                    }
+                    if is_path_flag(word) {
+                        found = words.next().map(String::as_str);
+                        break;
+                    }
+                }
+                found
+            };
+            let Some(path) = path else { continue };
+            if path.starts_with(['.', '/', '~', '-'])
+                || path.contains(['$', '`'])
+                || path.contains("://")
+            {
+                continue;
+            }
+            if let Some(first) = path.split('/').next().filter(|c| !c.is_empty()) {
+                return Some(first.to_owned());
+            }
+        }
+    }
+    None
+}
+
+fn is_path_flag(word: &str) -> bool {
+    matches!(word, "-f" | "-k" | "--filename" | "--kustomize" | "--path")
+}
+
+/// Where the step leaves the session, from its `cd`s; `pushd` and `popd`
+/// that balance within the block leave it where it was.
+fn moved(step: &Step, mut here: Place) -> Place {
+    let mut pushes = 0i32;
+    for command in &step.script.commands {
+        for argv in &command.argvs {
+            match argv.first().map(String::as_str) {
+                Some("cd") => here = here.and_then(|p| cd(p, argv.get(1).map(String::as_str))),
+                Some("pushd") => pushes += 1,
+                Some("popd") => pushes -= 1,
+                _ => {}
+            }
+        }
+    }
+    if pushes != 0 { None } else { here }
+}
+
+fn cd(mut path: Vec<String>, to: Option<&str>) -> Place {
+    let to = to?;
+    if to.is_empty() || to.starts_with(['/', '~', '-']) || to.contains(['$', '`']) {
+        return None;
+    }
+    for component in to.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                path.pop()?;
+            }
+            name => path.push(name.to_owned()),
+        }
+    }
+    Some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(text: &str) -> Vec<(String, Option<String>)> {
+        let runbook = crate::load::from_text("t.md", text);
+        starting_directories(&runbook)
+            .into_iter()
+            .zip(&runbook.steps)
+            .map(|(s, step)| (step.id.clone(), s.map(|s| format!("{} {}", s.dir, s.why))))
+            .collect()
+    }
+
+    fn block(body: &str) -> String {
+        format!("```bash\n{body}\n```\n\n")
+    }
+
+    #[test]
+    fn sibling_sections_continue_where_the_last_one_left_off() {
+        let text = format!(
+            "# T\n\n## Clone\n\n{}## Build\n\n{}## Test\n\n{}",
+            block("git clone https://example.com/rook.git\ncd rook"),
+            block("make build"),
+            block("kubectl apply -f deploy/cluster.yaml"),
+        );
+        assert!(starts(&text).iter().all(|(_, s)| s.is_none()));
+    }
+
+    #[test]
+    fn paths_written_from_an_earlier_directory_start_there() {
+        let text = format!(
+            "# T\n\n## Deploy\n\n### Production\n\n{}### Staging\n\n{}",
+            block(
+                "cd backend\nmake\ncd ../infrastructure/k8s/overlays/production\nkubectl apply -k ."
+            ),
+            block("kubectl apply -k infrastructure/k8s/overlays/staging/"),
+        );
+        assert_eq!(
+            starts(&text)[1],
+            ("deploy/staging".to_owned(), Some(". paths".to_owned()))
+        );
+    }
+
+    #[test]
+    fn another_branch_of_the_outline_starts_where_its_branch_began() {
+        let text = format!(
+            "# T\n\n{}## Provisioning\n\n### New cluster\n\n{}## Setup\n\n### Components\n\n{}",
+            block("cd repo"),
+            block("cd infra/bootstrap\n./provision.sh"),
+            block("./setup.sh"),
+        );
+        assert_eq!(
+            starts(&text)[2],
+            (
+                "setup/components".to_owned(),
+                Some("repo branch".to_owned())
+            )
+        );
+    }
+
+    #[test]
+    fn each_alternative_starts_where_the_group_began() {
+        let text = "# T\n\n## GKE\n\n<!-- litops: alt=\"CLOUD=gke\" -->\n```bash\ncd gke\n```\n\n```bash\n./up.sh\n```\n\n## EKS\n\n<!-- litops: alt=\"CLOUD=eks\" -->\n```bash\ncd eks\n```\n";
+        let found = starts(text);
+        assert_eq!(found[1].1, None, "the same option continues");
+        assert_eq!(found[2].1.as_deref(), Some(". alternative"));
+    }
+
+    #[test]
+    fn a_clone_made_again_starts_where_the_first_was_made() {
+        let text = format!(
+            "# T
+
+## Python
+
+{}## Go
+
+{}",
+            block(
+                "git clone https://example.com/q.git
+cd q/python
+./run.sh"
+            ),
+            block(
+                "git clone https://example.com/q.git
+cd q/go"
+            ),
+        );
+        assert_eq!(starts(&text)[1].1.as_deref(), Some(". clone"));
+    }
+
+    #[test]
+    fn balanced_pushd_and_unknown_cds() {
+        let mut here = moved_by("pushd x\nmake\npopd");
+        assert_eq!(here, Some(Vec::new()));
+        here = moved_by("cd \"$DIR\"");
+        assert_eq!(here, None);
+        assert_eq!(
+            moved_by("cd a/b/../c"),
+            Some(vec!["a".to_owned(), "c".to_owned()])
+        );
+    }
+
+    fn moved_by(body: &str) -> Place {
+        let runbook = crate::load::from_text("t.md", &block(body));
+        moved(&runbook.steps[0], Some(Vec::new()))
+    }
+}
