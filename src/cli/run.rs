@@ -15,7 +15,8 @@ use super::{BindArgs, Output, SelectArgs, bind_or_report, load_runnable};
 use crate::approval::{self, ApprovedPlan};
 use crate::bind::{Bindings, Bound, Source};
 use crate::checks;
-use crate::exec::{self, Operator, Reporter};
+use crate::event::{Reporter, Tee};
+use crate::exec::{self, Operator};
 use crate::exit;
 use crate::gate::{self, Approvals, Interactive, Unattended};
 use crate::lock;
@@ -596,7 +597,7 @@ fn execute(job: Job, out: &Output) -> Result<u8, u8> {
         if let Some(w) = writer.as_mut() {
             reporters.push(w);
         }
-        let mut tee = exec::Tee(reporters);
+        let mut tee = Tee(reporters);
         exec::run(&plan, &options, start, operator.as_mut(), &mut tee)
     };
     let code = match finished {

@@ -2,8 +2,7 @@
 
 use std::io::Write;
 
-use crate::event::Event;
-use crate::exec::Reporter;
+use crate::event::{Event, Reporter};
 
 pub struct JsonReporter<W: Write> {
     out: W,

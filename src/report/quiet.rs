@@ -4,8 +4,7 @@
 use std::io::Write;
 
 use super::TerminalReporter;
-use crate::event::{Event, Outcome, RunOutcome};
-use crate::exec::Reporter;
+use crate::event::{Event, Outcome, Reporter, RunOutcome};
 
 /// Output kept per step, in case it fails: its end matters most.
 const KEEP: usize = 64 * 1024;

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-use crate::event::Event;
-use crate::exec::Reporter;
+use crate::event::{Event, Reporter};
 use crate::markup::escape_xml as xml;
 
 /// Output kept per step for reports: its last bytes.

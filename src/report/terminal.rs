@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::checks::Verdict;
-use crate::event::{Event, Outcome, RunOutcome, Stream};
-use crate::exec::Reporter;
+use crate::event::{Event, Outcome, Reporter, RunOutcome, Stream, Verdict};
 
 pub struct TerminalReporter<O: Write, E: Write> {
     out: O,

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::{GENESIS, Header, OUTPUT_HEAD, OUTPUT_TAIL, sha256_hex};
-use crate::event::{Event, Stream};
-use crate::exec::Reporter;
+use crate::event::{Event, Reporter, Stream};
 
 #[derive(Debug, Clone)]
 pub struct WriterOptions {

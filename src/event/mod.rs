@@ -5,6 +5,12 @@
 //! They carry what a reader of the run needs later without the runbook at
 //! hand: ids, the resolved command (secrets masked), exit status, timings,
 //! who approved a gate and how.
+//!
+//! This is the bottom of the run pipeline: the executor emits events,
+//! reporters and the transcript consume them, and none of that needs the
+//! engine (checks, plan, model), so nothing here imports it.
+
+pub mod bounded;
 
 use std::borrow::Cow;
 
@@ -112,7 +118,7 @@ pub enum Event<'a> {
         /// `block`, `annotation`, `until`, `when` or `preflight`.
         origin: String,
         #[serde(flatten)]
-        verdict: crate::checks::Verdict,
+        verdict: Verdict,
         /// `file:line:col` of the check.
         location: String,
         /// What the check printed (`print`, `debug`), secret values masked.
@@ -279,6 +285,74 @@ impl Event<'_> {
                 duration_ms: *duration_ms,
             },
         }
+    }
+}
+
+/// What a check decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "verdict")]
+pub enum Verdict {
+    Pass,
+    /// Passed, with something to look at.
+    Warn {
+        messages: Vec<String>,
+    },
+    Fail {
+        message: String,
+    },
+    /// The check itself is broken (syntax, a limit, a type error).
+    Error {
+        message: String,
+    },
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::Warn { .. })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn { .. } => "warn",
+            Verdict::Fail { .. } => "fail",
+            Verdict::Error { .. } => "error",
+        }
+    }
+
+    /// One line for people.
+    pub fn message(&self) -> Option<String> {
+        match self {
+            Verdict::Pass => None,
+            Verdict::Warn { messages } => Some(messages.join("; ")),
+            Verdict::Fail { message } | Verdict::Error { message } => Some(message.clone()),
+        }
+    }
+}
+
+/// Receives every event of a run.
+pub trait Reporter {
+    fn event(&mut self, event: &Event<'_>);
+
+    /// Why this reporter can no longer record (a transcript on a full or
+    /// read-only disk). A run does not start a step that cannot be recorded.
+    fn failure(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Several reporters as one (the terminal or `--json`, and the transcript).
+pub struct Tee<'a>(pub Vec<&'a mut dyn Reporter>);
+
+impl Reporter for Tee<'_> {
+    fn event(&mut self, event: &Event<'_>) {
+        for r in &mut self.0 {
+            r.event(event);
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.0.iter().find_map(|r| r.failure())
     }
 }
 
