@@ -12,12 +12,10 @@
 
 pub mod bounded;
 
-use std::borrow::Cow;
-
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which output stream a chunk came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stream {
     Stdout,
@@ -25,7 +23,7 @@ pub enum Stream {
 }
 
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Success,
@@ -50,7 +48,7 @@ impl Outcome {
 }
 
 /// How a run ended; maps to the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunOutcome {
     Success,
@@ -64,11 +62,12 @@ pub enum RunOutcome {
     RecordFailed,
 }
 
-/// Output borrows its bytes from the reader's buffer (a 1 GiB step must not
-/// cost 1 GiB of copies); everything else is owned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Owned, so that reporters can keep events and readers can read them back
+/// (a chunk of output is copied once, as the redactor already does when
+/// there are secrets; the step's output as a whole is never held).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
-pub enum Event<'a> {
+pub enum Event {
     RunStarted {
         runbook: String,
         title: String,
@@ -93,8 +92,8 @@ pub enum Event<'a> {
         stream: Stream,
         /// The bytes as read; JSON shows them as lossy UTF-8 (a chunk may
         /// end inside a character).
-        #[serde(serialize_with = "lossy")]
-        data: Cow<'a, [u8]>,
+        #[serde(serialize_with = "lossy", deserialize_with = "text")]
+        data: Vec<u8>,
     },
     StepFinished {
         id: String,
@@ -167,129 +166,8 @@ pub enum Event<'a> {
     },
 }
 
-impl Event<'_> {
-    /// A copy that owns its output bytes (to keep events for later).
-    pub fn to_static(&self) -> Event<'static> {
-        match self {
-            Event::Output { id, stream, data } => Event::Output {
-                id: id.clone(),
-                stream: *stream,
-                data: Cow::Owned(data.to_vec()),
-            },
-            Event::RunStarted {
-                runbook,
-                title,
-                steps,
-                unattended,
-            } => Event::RunStarted {
-                runbook: runbook.clone(),
-                title: title.clone(),
-                steps: *steps,
-                unattended: *unattended,
-            },
-            Event::StepStarted {
-                index,
-                id,
-                section,
-                script,
-                env,
-                interactive,
-                attempt,
-            } => Event::StepStarted {
-                index: *index,
-                id: id.clone(),
-                section: section.clone(),
-                script: script.clone(),
-                env: env.clone(),
-                interactive: *interactive,
-                attempt: *attempt,
-            },
-            Event::StepFinished {
-                id,
-                outcome,
-                exit_code,
-                signal,
-                duration_ms,
-                continue_on_error,
-            } => Event::StepFinished {
-                id: id.clone(),
-                outcome: *outcome,
-                exit_code: *exit_code,
-                signal: *signal,
-                duration_ms: *duration_ms,
-                continue_on_error: *continue_on_error,
-            },
-            Event::StepSkipped { id, reason } => Event::StepSkipped {
-                id: id.clone(),
-                reason: reason.clone(),
-            },
-            Event::CheckFinished {
-                id,
-                check,
-                origin,
-                verdict,
-                location,
-                printed,
-            } => Event::CheckFinished {
-                id: id.clone(),
-                check: *check,
-                origin: origin.clone(),
-                verdict: verdict.clone(),
-                location: location.clone(),
-                printed: printed.clone(),
-            },
-            Event::StepRetrying {
-                id,
-                attempt,
-                attempts,
-                wait_ms,
-                reason,
-            } => Event::StepRetrying {
-                id: id.clone(),
-                attempt: *attempt,
-                attempts: *attempts,
-                wait_ms: *wait_ms,
-                reason: reason.clone(),
-            },
-            Event::SessionSaved { id, state } => Event::SessionSaved {
-                id: id.clone(),
-                state: state.clone(),
-            },
-            Event::StepNotice { id, message } => Event::StepNotice {
-                id: id.clone(),
-                message: message.clone(),
-            },
-            Event::GateAsked { id, reasons } => Event::GateAsked {
-                id: id.clone(),
-                reasons: reasons.clone(),
-            },
-            Event::GateAnswered {
-                id,
-                approved,
-                by,
-                how,
-            } => Event::GateAnswered {
-                id: id.clone(),
-                approved: *approved,
-                by: by.clone(),
-                how: how.clone(),
-            },
-            Event::RunInterrupted { id } => Event::RunInterrupted { id: id.clone() },
-            Event::RunFinished {
-                outcome,
-                exit_code,
-                duration_ms,
-            } => Event::RunFinished {
-                outcome: *outcome,
-                exit_code: *exit_code,
-                duration_ms: *duration_ms,
-            },
-        }
-    }
-}
-
 /// What a check decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "verdict")]
 pub enum Verdict {
     Pass,
@@ -332,7 +210,7 @@ impl Verdict {
 
 /// Receives every event of a run.
 pub trait Reporter {
-    fn event(&mut self, event: &Event<'_>);
+    fn event(&mut self, event: &Event);
 
     /// Why this reporter can no longer record (a transcript on a full or
     /// read-only disk). A run does not start a step that cannot be recorded.
@@ -345,7 +223,7 @@ pub trait Reporter {
 pub struct Tee<'a>(pub Vec<&'a mut dyn Reporter>);
 
 impl Reporter for Tee<'_> {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         for r in &mut self.0 {
             r.event(event);
         }
@@ -360,6 +238,10 @@ impl Reporter for Tee<'_> {
     clippy::ptr_arg,
     reason = "serde's serialize_with passes the field itself by reference"
 )]
-fn lossy<S: serde::Serializer>(data: &Cow<'_, [u8]>, s: S) -> Result<S::Ok, S::Error> {
+fn lossy<S: serde::Serializer>(data: &Vec<u8>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&String::from_utf8_lossy(data))
+}
+
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    String::deserialize(d).map(String::into_bytes)
 }

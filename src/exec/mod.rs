@@ -745,7 +745,7 @@ fn run_step(
             reporter.event(&Event::Output {
                 id: id.clone(),
                 stream,
-                data: shown,
+                data: shown.into_owned(),
             });
         }
     };
@@ -779,7 +779,7 @@ fn run_step(
             reporter.event(&Event::Output {
                 id: step.id.clone(),
                 stream,
-                data: std::borrow::Cow::Owned(rest),
+                data: rest,
             });
         }
     }

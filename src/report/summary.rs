@@ -86,7 +86,7 @@ impl SummaryReporter {
 }
 
 impl Reporter for SummaryReporter {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         match event {
             Event::RunStarted { runbook, title, .. } => {
                 self.summary.runbook = runbook.clone();

@@ -97,7 +97,7 @@ fn seconds(ms: u64) -> String {
 }
 
 impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         match event {
             Event::RunStarted {
                 title,

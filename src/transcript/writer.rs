@@ -261,7 +261,7 @@ fn output_record(id: &str, stream: Stream, data: &[u8], at: Option<&str>) -> Val
 }
 
 impl Reporter for TranscriptWriter {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         if let Event::Output { id, stream, data } = event {
             self.output(id, *stream, data);
             return;
