@@ -12,6 +12,11 @@
 
 pub mod bounded;
 
+/// The version of the event stream (`--json`, and the events of a
+/// transcript), in `run-started`. 2: output as `text` or `base64`, not
+/// lossy `data`; `run-started` says the version.
+pub const SCHEMA_VERSION: u32 = 2;
+
 use serde::{Deserialize, Serialize};
 
 /// Which output stream a chunk came from.
@@ -20,6 +25,15 @@ use serde::{Deserialize, Serialize};
 pub enum Stream {
     Stdout,
     Stderr,
+}
+
+impl Stream {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
 }
 
 /// How a step ended.
@@ -62,6 +76,19 @@ pub enum RunOutcome {
     RecordFailed,
 }
 
+impl RunOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOutcome::Success => "success",
+            RunOutcome::StepFailed => "step-failed",
+            RunOutcome::CheckFailed => "check-failed",
+            RunOutcome::Interrupted => "interrupted",
+            RunOutcome::Quit => "quit",
+            RunOutcome::RecordFailed => "record-failed",
+        }
+    }
+}
+
 /// Owned, so that reporters can keep events and readers can read them back
 /// (a chunk of output is copied once, as the redactor already does when
 /// there are secrets; the step's output as a whole is never held).
@@ -69,6 +96,9 @@ pub enum RunOutcome {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     RunStarted {
+        /// [`SCHEMA_VERSION`]; absent (read as 1) in transcripts of version 1.
+        #[serde(default = "first_version")]
+        schema_version: u32,
         runbook: String,
         title: String,
         steps: usize,
@@ -90,9 +120,9 @@ pub enum Event {
     Output {
         id: String,
         stream: Stream,
-        /// The bytes as read; JSON shows them as lossy UTF-8 (a chunk may
-        /// end inside a character).
-        #[serde(serialize_with = "lossy", deserialize_with = "text")]
+        /// The bytes as read: `text` when they are UTF-8, else `base64` (a
+        /// chunk may end inside a character), so that nothing is lost.
+        #[serde(flatten, with = "chunk")]
         data: Vec<u8>,
     },
     StepFinished {
@@ -234,14 +264,164 @@ impl Reporter for Tee<'_> {
     }
 }
 
-#[expect(
-    clippy::ptr_arg,
-    reason = "serde's serialize_with passes the field itself by reference"
-)]
-fn lossy<S: serde::Serializer>(data: &Vec<u8>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&String::from_utf8_lossy(data))
+fn first_version() -> u32 {
+    1
 }
 
-fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-    String::deserialize(d).map(String::into_bytes)
+/// A chunk of output on the wire: `"text": …` when it is UTF-8, else
+/// `"base64": …`.
+mod chunk {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Shown<'a> {
+        Text(&'a str),
+        Base64(String),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Read {
+        Text(String),
+        Base64(String),
+    }
+
+    #[expect(
+        clippy::ptr_arg,
+        reason = "serde's `with` passes the field itself by reference"
+    )]
+    pub fn serialize<S: Serializer>(data: &Vec<u8>, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(data) {
+            Ok(text) => Shown::Text(text).serialize(s),
+            Err(_) => Shown::Base64(STANDARD.encode(data)).serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        match Read::deserialize(d)? {
+            Read::Text(text) => Ok(text.into_bytes()),
+            Read::Base64(b64) => STANDARD.decode(b64).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(event: &Event) -> (serde_json::Value, Event) {
+        let json = serde_json::to_value(event).expect("serialises");
+        let back = serde_json::from_value(json.clone()).expect("reads back");
+        (json, back)
+    }
+
+    #[test]
+    fn output_is_text_when_utf8_and_base64_when_not_and_reads_back_exactly() {
+        let text = Event::Output {
+            id: "a".into(),
+            stream: Stream::Stdout,
+            data: "café\n".as_bytes().to_vec(),
+        };
+        let (json, back) = round_trip(&text);
+        assert_eq!(
+            json,
+            serde_json::json!({"event": "output", "id": "a", "stream": "stdout", "text": "café\n"})
+        );
+        assert_eq!(back, text);
+        let bytes = Event::Output {
+            id: "a".into(),
+            stream: Stream::Stderr,
+            data: b"caf\xe9 \xff\n".to_vec(),
+        };
+        let (json, back) = round_trip(&bytes);
+        assert_eq!(json["base64"], "Y2Fm6SD/Cg==");
+        assert!(json.get("text").is_none() && json.get("data").is_none());
+        assert_eq!(back, bytes);
+    }
+
+    #[test]
+    fn every_kind_of_event_reads_back_as_written() {
+        let events = [
+            Event::RunStarted {
+                schema_version: SCHEMA_VERSION,
+                runbook: "r.md".into(),
+                title: "R".into(),
+                steps: 2,
+                unattended: true,
+            },
+            Event::CheckFinished {
+                id: "a".into(),
+                check: 1,
+                origin: "block".into(),
+                verdict: Verdict::Warn {
+                    messages: vec!["slow".into()],
+                },
+                location: "r.md:3:1".into(),
+                printed: vec!["hi".into()],
+            },
+            Event::CheckFinished {
+                id: "preflight".into(),
+                check: 0,
+                origin: "preflight".into(),
+                verdict: Verdict::Pass,
+                location: "r.md:1:1".into(),
+                printed: Vec::new(),
+            },
+            Event::StepFinished {
+                id: "a".into(),
+                outcome: Outcome::CheckFailed,
+                exit_code: None,
+                signal: Some(9),
+                duration_ms: 5,
+                continue_on_error: true,
+            },
+            Event::RunFinished {
+                outcome: RunOutcome::RecordFailed,
+                exit_code: 6,
+                duration_ms: 7,
+            },
+        ];
+        for event in &events {
+            assert_eq!(&round_trip(event).1, event);
+        }
+    }
+
+    #[test]
+    fn a_run_started_of_version_1_reads_as_version_1() {
+        let v1 = serde_json::json!({"event": "run-started", "runbook": "r.md", "title": "R", "steps": 1, "unattended": false});
+        let read: Event = serde_json::from_value(v1).expect("reads");
+        assert!(matches!(
+            read,
+            Event::RunStarted {
+                schema_version: 1,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn names_are_the_wire_names() {
+        for outcome in [
+            RunOutcome::Success,
+            RunOutcome::StepFailed,
+            RunOutcome::CheckFailed,
+            RunOutcome::Interrupted,
+            RunOutcome::Quit,
+            RunOutcome::RecordFailed,
+        ] {
+            assert_eq!(
+                serde_json::to_value(outcome).ok(),
+                Some(outcome.name().into())
+            );
+        }
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            assert_eq!(
+                serde_json::to_value(stream).ok(),
+                Some(stream.name().into())
+            );
+        }
+    }
 }

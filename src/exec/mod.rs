@@ -152,6 +152,7 @@ pub fn run(
         interrupts: interrupts.counter(),
     };
     run.reporter.event(&Event::RunStarted {
+        schema_version: crate::event::SCHEMA_VERSION,
         runbook: plan.runbook.path.clone(),
         title: plan.runbook.title.clone(),
         steps: plan.steps.len(),
