@@ -5,11 +5,10 @@
 
 pub mod approval; // Approved plans: digests, sign-off, verification
 pub mod bind; // Variable values: --set, --vars files, environment, defaults
-pub mod bounded; // Head and tail of unbounded output
 pub mod checks; // Rhai checks and conditions, sandboxed
 pub mod cli; // clap arguments and subcommands (the binary's edge)
 pub mod diag; // Diagnostics with spans, rendered with miette
-pub mod event; // Events: the only output of the executor
+pub mod event; // Events, reporters, verdicts, bounded output: the run's bottom contract
 pub mod exec; // Running a plan: processes, session, timeouts, signals
 pub mod exit; // Exit codes
 pub mod files; // Replacing files without writing through a link

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
-use serde::Serialize;
 
 use crate::diag::Diagnostic;
+use crate::event::Verdict;
 use crate::source::{MappedText, SourceFile, Span};
 
 pub use api::{Facts, Output, StepFacts};
@@ -105,48 +105,6 @@ impl<'a> Source<'a> {
             .max(offset + 1)
             .min(self.text.len());
         self.map.source_span(Span::new(offset, end))
-    }
-}
-
-/// What a check decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "verdict")]
-pub enum Verdict {
-    Pass,
-    /// Passed, with something to look at.
-    Warn {
-        messages: Vec<String>,
-    },
-    Fail {
-        message: String,
-    },
-    /// The check itself is broken (syntax, a limit, a type error).
-    Error {
-        message: String,
-    },
-}
-
-impl Verdict {
-    pub fn passed(&self) -> bool {
-        matches!(self, Verdict::Pass | Verdict::Warn { .. })
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Warn { .. } => "warn",
-            Verdict::Fail { .. } => "fail",
-            Verdict::Error { .. } => "error",
-        }
-    }
-
-    /// One line for people.
-    pub fn message(&self) -> Option<String> {
-        match self {
-            Verdict::Pass => None,
-            Verdict::Warn { messages } => Some(messages.join("; ")),
-            Verdict::Fail { message } | Verdict::Error { message } => Some(message.clone()),
-        }
     }
 }
 

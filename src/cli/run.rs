@@ -10,7 +10,8 @@ use clap::Args;
 
 use super::{BindArgs, Console, SelectArgs, bind_or_report, load_runnable};
 use crate::approval;
-use crate::exec::{self, Operator, Reporter};
+use crate::event::Reporter;
+use crate::exec::{self, Operator};
 use crate::model::Variable;
 use crate::model::meta::parse_duration;
 use crate::operator::{self, Approvals, Interactive};

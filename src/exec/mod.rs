@@ -16,41 +16,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::bounded::Bounded;
-use crate::checks::{self, Facts, StepFacts, Verdict};
-use crate::event::{Event, Outcome, RunOutcome, Stream};
+use crate::checks::{self, Facts, StepFacts};
+use crate::event::bounded::Bounded;
+use crate::event::{Event, Outcome, Reporter, RunOutcome, Stream, Verdict};
 use crate::model::CheckOrigin;
 use crate::plan::{Plan, PlanStep, Status};
 use crate::secret::{Redactor, StreamRedactor};
 use crate::source::Span;
 use process::{Ending, Interrupts, Spawn};
 use session::Session;
-
-/// Receives every event of a run.
-pub trait Reporter {
-    fn event(&mut self, event: &Event<'_>);
-
-    /// Why this reporter can no longer record (a transcript on a full or
-    /// read-only disk). A run does not start a step that cannot be recorded.
-    fn failure(&self) -> Option<String> {
-        None
-    }
-}
-
-/// Several reporters as one (the terminal or `--json`, and the transcript).
-pub struct Tee<'a>(pub Vec<&'a mut dyn Reporter>);
-
-impl Reporter for Tee<'_> {
-    fn event(&mut self, event: &Event<'_>) {
-        for r in &mut self.0 {
-            r.event(event);
-        }
-    }
-
-    fn failure(&self) -> Option<String> {
-        self.0.iter().find_map(|r| r.failure())
-    }
-}
 
 /// An approval decision for a gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +159,7 @@ pub fn run(
         interrupts: interrupts.counter(),
     };
     run.reporter.event(&Event::RunStarted {
+        schema_version: crate::event::SCHEMA_VERSION,
         runbook: plan.runbook.path.clone(),
         title: plan.runbook.title.clone(),
         steps: plan.steps.len(),
@@ -804,7 +779,7 @@ fn run_step(
             reporter.event(&Event::Output {
                 id: id.clone(),
                 stream,
-                data: shown,
+                data: shown.into_owned(),
             });
         }
     };
@@ -839,7 +814,7 @@ fn run_step(
             reporter.event(&Event::Output {
                 id: step.id.clone(),
                 stream,
-                data: std::borrow::Cow::Owned(rest),
+                data: rest,
             });
         }
     }
@@ -913,7 +888,7 @@ pub(crate) mod tests {
     struct Outcomes(Vec<String>);
 
     impl Reporter for Outcomes {
-        fn event(&mut self, event: &Event<'_>) {
+        fn event(&mut self, event: &Event) {
             match event {
                 Event::StepFinished { id, outcome, .. } => {
                     self.0.push(format!("{id}: {}", outcome.name()));

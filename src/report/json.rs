@@ -2,8 +2,7 @@
 
 use std::io::Write;
 
-use crate::event::Event;
-use crate::exec::Reporter;
+use crate::event::{Event, Reporter};
 
 pub struct JsonReporter<W: Write> {
     out: W,
@@ -16,7 +15,7 @@ impl<W: Write> JsonReporter<W> {
 }
 
 impl<W: Write> Reporter for JsonReporter<W> {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         // Session dumps are for the transcript (resume), not for scripts.
         if let Event::SessionSaved { .. } = event {
             return;

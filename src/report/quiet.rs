@@ -4,8 +4,7 @@
 use std::io::Write;
 
 use super::TerminalReporter;
-use crate::event::{Event, Outcome, RunOutcome};
-use crate::exec::Reporter;
+use crate::event::{Event, Outcome, Reporter, RunOutcome};
 
 /// Output kept per step, in case it fails: its end matters most.
 const KEEP: usize = 64 * 1024;
@@ -13,8 +12,8 @@ const KEEP: usize = 64 * 1024;
 pub struct QuietReporter<O: Write, E: Write> {
     detail: TerminalReporter<O, E>,
     title: String,
-    started: Option<Event<'static>>,
-    step: Vec<Event<'static>>,
+    started: Option<Event>,
+    step: Vec<Event>,
     kept: usize,
     counts: (usize, usize, usize),
     /// A step just failed: shown unless the next event retries it.
@@ -46,7 +45,7 @@ impl<O: Write, E: Write> QuietReporter<O, E> {
 }
 
 impl<O: Write, E: Write> Reporter for QuietReporter<O, E> {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         if std::mem::take(&mut self.failed) {
             if let Event::StepRetrying { .. } = event {
                 // The attempt that failed is retried: not worth showing.
@@ -59,16 +58,16 @@ impl<O: Write, E: Write> Reporter for QuietReporter<O, E> {
         match event {
             Event::RunStarted { title, .. } => {
                 self.title = title.clone();
-                self.started = Some(event.to_static());
+                self.started = Some(event.clone());
             }
             Event::StepStarted { .. } => {
                 self.step.clear();
                 self.kept = 0;
-                self.step.push(event.to_static());
+                self.step.push(event.clone());
             }
             Event::Output { data, .. } => {
                 self.kept += data.len();
-                self.step.push(event.to_static());
+                self.step.push(event.clone());
                 // Keep the end: drop the oldest output beyond the bound.
                 while self.kept > KEEP {
                     let Some(i) = self
@@ -84,7 +83,7 @@ impl<O: Write, E: Write> Reporter for QuietReporter<O, E> {
                 }
             }
             Event::StepFinished { outcome, .. } => {
-                self.step.push(event.to_static());
+                self.step.push(event.clone());
                 if *outcome == Outcome::Success {
                     self.counts.0 += 1;
                     self.step.clear();
@@ -95,11 +94,11 @@ impl<O: Write, E: Write> Reporter for QuietReporter<O, E> {
             }
             Event::StepSkipped { .. } => self.counts.2 += 1,
             Event::RunInterrupted { .. } | Event::StepNotice { .. } => {
-                self.step.push(event.to_static());
+                self.step.push(event.clone());
                 self.flush_step();
             }
             Event::CheckFinished { id, .. } if id == "preflight" => {
-                self.step.push(event.to_static());
+                self.step.push(event.clone());
                 if !matches!(event, Event::CheckFinished { verdict, .. } if verdict.passed()) {
                     self.flush_step();
                 }
@@ -125,7 +124,7 @@ impl<O: Write, E: Write> Reporter for QuietReporter<O, E> {
                     *duration_ms as f64 / 1000.0
                 ));
             }
-            _ => self.step.push(event.to_static()),
+            _ => self.step.push(event.clone()),
         }
     }
 }

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-use crate::event::Event;
-use crate::exec::Reporter;
+use crate::event::{Event, Reporter};
 use crate::markup::escape_xml as xml;
 
 /// Output kept per step for reports: its last bytes.
@@ -87,7 +86,7 @@ impl SummaryReporter {
 }
 
 impl Reporter for SummaryReporter {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         match event {
             Event::RunStarted { runbook, title, .. } => {
                 self.summary.runbook = runbook.clone();

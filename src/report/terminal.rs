@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::checks::Verdict;
-use crate::event::{Event, Outcome, RunOutcome, Stream};
-use crate::exec::Reporter;
+use crate::event::{Event, Outcome, Reporter, RunOutcome, Stream, Verdict};
 
 pub struct TerminalReporter<O: Write, E: Write> {
     out: O,
@@ -99,7 +97,7 @@ fn seconds(ms: u64) -> String {
 }
 
 impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         match event {
             Event::RunStarted {
                 title,

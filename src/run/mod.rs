@@ -23,7 +23,8 @@ use std::time::Duration;
 
 use crate::approval::ApprovedPlan;
 use crate::bind::{Bindings, Bound, Origin};
-use crate::exec::{self, Operator, Reporter};
+use crate::event::{Reporter, Tee};
+use crate::exec::{self, Operator};
 use crate::model::{Runbook, Variable};
 use crate::operator::{self, Approvals, Unattended};
 use crate::plan::{self, select};
@@ -255,7 +256,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         if let Some(w) = writer.as_mut() {
             reporters.push(w);
         }
-        let mut tee = exec::Tee(reporters);
+        let mut tee = Tee(reporters);
         exec::run(&plan, &exec_options, start, operator.as_mut(), &mut tee)
     };
     // The executor could not start: the run has a transcript, but its

@@ -26,7 +26,9 @@ pub use read::{
 pub use steps::{RunView, StepView};
 pub use writer::{TranscriptWriter, WriterOptions};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: the events are those of `--json` schema 2 (`run-started` says its
+/// version). Version 1 transcripts read the same way (see `read`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `prev` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -2,9 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{GENESIS, Header, sha256_hex};
+use crate::event::Event;
 
 /// A transcript as read: its records and how the file ended.
 #[derive(Debug, Clone)]
@@ -22,28 +24,86 @@ pub struct Transcript {
     pub broken_links: Vec<usize>,
 }
 
+/// One line of a transcript: its place in the chain, and what it holds.
 #[derive(Debug, Clone)]
 pub struct Record {
     pub seq: u64,
     pub ts: String,
-    /// The whole record (`event` names its kind).
-    pub value: Value,
+    /// Output held back until its step ended: when it was printed.
+    pub printed_at: Option<String>,
+    pub entry: Entry,
+}
+
+/// What a record holds, read through the same types that wrote it.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// The first record (read into [`Transcript::header`]).
+    Header,
+    Event(Event),
+    /// Output of a step left out of the transcript (the middle of it).
+    OutputDropped {
+        id: String,
+        bytes: u64,
+    },
+    /// A resumed run continues the transcript from here.
+    Resumed,
+    /// A record of a kind this litops does not know, or that does not read
+    /// as its kind: kept in the chain (`verify` counts it), ignored by views.
+    Unreadable {
+        kind: String,
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Dropped {
+    id: String,
+    bytes: u64,
+}
+
+/// The transcript's own fields around a record (the rest is its body).
+#[derive(Default, Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    seq: u64,
+    #[serde(default)]
+    ts: String,
+    #[serde(default)]
+    printed_at: Option<String>,
+    #[serde(default)]
+    event: String,
 }
 
 impl Record {
-    pub fn kind(&self) -> &str {
-        self.value
-            .get("event")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+    fn read(value: Value) -> Record {
+        let envelope = Envelope::deserialize(&value).unwrap_or_default();
+        Record {
+            seq: envelope.seq,
+            ts: envelope.ts,
+            printed_at: envelope.printed_at,
+            entry: Entry::read(&envelope.event, value),
+        }
     }
+}
 
-    pub fn str(&self, key: &str) -> Option<&str> {
-        self.value.get(key).and_then(Value::as_str)
-    }
-
-    pub fn u64(&self, key: &str) -> Option<u64> {
-        self.value.get(key).and_then(Value::as_u64)
+impl Entry {
+    /// A record's body, through the types that write it.
+    fn read(kind: &str, value: Value) -> Entry {
+        let entry = match kind {
+            "header" => Ok(Entry::Header),
+            "resumed" => Ok(Entry::Resumed),
+            "output-dropped" => {
+                serde_json::from_value::<Dropped>(value).map(|d| Entry::OutputDropped {
+                    id: d.id,
+                    bytes: d.bytes,
+                })
+            }
+            _ => serde_json::from_value::<Event>(value).map(Entry::Event),
+        };
+        entry.unwrap_or_else(|err| Entry::Unreadable {
+            kind: kind.to_owned(),
+            message: err.to_string(),
+        })
     }
 }
 
@@ -78,7 +138,7 @@ impl Transcript {
             line,
             message,
         };
-        let mut records = Vec::new();
+        let mut lines = Vec::new();
         let mut prev = GENESIS.to_owned();
         let mut broken_links = Vec::new();
         let mut valid_len = 0usize;
@@ -110,25 +170,20 @@ impl Transcript {
             }
             prev = sha256_hex(line);
             valid_len += end + 1;
-            let seq = value.get("seq").and_then(Value::as_u64).unwrap_or(0);
-            let ts = value
-                .get("ts")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            records.push(Record { seq, ts, value });
+            lines.push(value);
         }
-        let header_value = records
+        let header_value = lines
             .first()
-            .filter(|r| r.kind() == "header")
-            .map(|r| r.value.clone())
+            .filter(|v| v.get("event").and_then(Value::as_str) == Some("header"))
+            .cloned()
             .ok_or_else(|| ReadError::NoHeader {
                 path: path.to_owned(),
             })?;
         let found = header_value
             .get("schema_version")
             .and_then(Value::as_u64)
-            .unwrap_or(0) as u32;
+            .unwrap_or(0);
+        let found = u32::try_from(found).unwrap_or(u32::MAX);
         if found > super::SCHEMA_VERSION {
             return Err(ReadError::Schema {
                 path: path.to_owned(),
@@ -138,6 +193,12 @@ impl Transcript {
         }
         let header: Header =
             serde_json::from_value(header_value).map_err(|e| corrupt(1, e.to_string()))?;
+        // Records of every version up to this one read through today's
+        // types: version 1 differs from 2 only in what their defaults cover
+        // (`run-started` had no `schema_version`; output was already
+        // `text`/`base64`). A version that changes an event's shape
+        // converts older records here, before they are read.
+        let records = lines.into_iter().map(Record::read).collect();
         Ok(Transcript {
             path: path.to_owned(),
             header,

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::Transcript;
-use super::read::Record;
+use super::read::{Entry, Record};
+use crate::event::Event;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunView {
@@ -130,132 +131,122 @@ impl RunView {
         self.steps.iter().find(|s| s.id == id)
     }
 
-    fn step_mut(&mut self, record: &Record) -> Option<&mut StepView> {
-        let id = record.str("id")?;
-        if !self.steps.iter().any(|s| s.id == id) {
-            self.steps.push(StepView {
-                id: id.to_owned(),
-                planned: "run".to_owned(),
-                state: "not-reached".to_owned(),
-                ..StepView::default()
-            });
-        }
-        self.steps.iter_mut().find(|s| s.id == id)
+    fn step_mut(&mut self, id: &str) -> &mut StepView {
+        let at = match self.steps.iter().position(|s| s.id == id) {
+            Some(at) => at,
+            None => {
+                self.steps.push(StepView {
+                    id: id.to_owned(),
+                    planned: "run".to_owned(),
+                    state: "not-reached".to_owned(),
+                    ..StepView::default()
+                });
+                self.steps.len() - 1
+            }
+        };
+        &mut self.steps[at]
     }
 
     fn apply(&mut self, r: &Record) {
-        let kind = r.kind().to_owned();
-        match kind.as_str() {
-            "resumed" => {
+        let event = match &r.entry {
+            Entry::Event(event) => event,
+            Entry::Resumed => {
                 self.resumed += 1;
                 self.outcome = "incomplete".to_owned();
+                return;
             }
-            "run-finished" => {
-                self.outcome = r.str("outcome").unwrap_or("incomplete").to_owned();
-                self.exit_code = r.u64("exit_code");
-                self.duration_ms = r.u64("duration_ms");
+            Entry::OutputDropped { id, bytes } => {
+                let s = self.step_mut(id);
+                s.output_dropped += bytes;
+                s.output.push(OutputChunk {
+                    stream: "note".to_owned(),
+                    text: format!("\n[… {bytes} bytes of output not kept …]\n"),
+                });
+                return;
             }
-            "step-started" => {
-                let ts = r.ts.clone();
-                if let Some(s) = self.step_mut(r) {
-                    s.attempts += 1;
-                    s.state = "started".to_owned();
-                    s.script = r.str("script").map(str::to_owned);
-                    s.started_at = Some(ts);
-                    // Each attempt's output replaces the last one's.
-                    s.output.clear();
-                    s.output_dropped = 0;
-                    s.checks.clear();
-                }
+            Entry::Header | Entry::Unreadable { .. } => return,
+        };
+        match event {
+            Event::RunFinished {
+                outcome,
+                exit_code,
+                duration_ms,
+            } => {
+                self.outcome = outcome.name().to_owned();
+                self.exit_code = Some(u64::from(*exit_code));
+                self.duration_ms = Some(*duration_ms);
             }
-            "output" => {
-                if let Some(s) = self.step_mut(r) {
-                    let text = match (r.str("text"), r.str("base64")) {
-                        (Some(t), _) => t.to_owned(),
-                        (None, Some(b)) => {
-                            use base64::Engine;
-                            let bytes = base64::engine::general_purpose::STANDARD
-                                .decode(b)
-                                .unwrap_or_default();
-                            String::from_utf8_lossy(&bytes).into_owned()
-                        }
-                        (None, None) => String::new(),
-                    };
-                    let stream = r.str("stream").unwrap_or("stdout").to_owned();
-                    match s.output.last_mut() {
-                        Some(last) if last.stream == stream => last.text.push_str(&text),
-                        _ => s.output.push(OutputChunk { stream, text }),
-                    }
-                }
+            Event::StepStarted { id, script, .. } => {
+                let s = self.step_mut(id);
+                s.attempts += 1;
+                s.state = "started".to_owned();
+                s.script = Some(script.clone());
+                s.started_at = Some(r.ts.clone());
+                // Each attempt's output replaces the last one's.
+                s.output.clear();
+                s.output_dropped = 0;
+                s.checks.clear();
             }
-            "output-dropped" => {
-                let bytes = r.u64("bytes").unwrap_or(0);
-                if let Some(s) = self.step_mut(r) {
-                    s.output_dropped += bytes;
-                    s.output.push(OutputChunk {
-                        stream: "note".to_owned(),
-                        text: format!("\n[… {bytes} bytes of output not kept …]\n"),
-                    });
-                }
-            }
-            "check-finished" => {
-                let check = CheckView {
-                    origin: r.str("origin").unwrap_or("").to_owned(),
-                    verdict: r.str("verdict").unwrap_or("").to_owned(),
-                    message: r.str("message").map(str::to_owned).or_else(|| {
-                        r.value.get("messages").and_then(|m| m.as_array()).map(|m| {
-                            m.iter()
-                                .filter_map(|v| v.as_str())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        })
+            Event::Output { id, stream, data } => {
+                let s = self.step_mut(id);
+                let text = String::from_utf8_lossy(data);
+                let stream = stream.name();
+                match s.output.last_mut() {
+                    Some(last) if last.stream == stream => last.text.push_str(&text),
+                    _ => s.output.push(OutputChunk {
+                        stream: stream.to_owned(),
+                        text: text.into_owned(),
                     }),
-                    location: r.str("location").unwrap_or("").to_owned(),
-                };
-                if r.str("id") != Some("preflight")
-                    && let Some(s) = self.step_mut(r)
-                {
-                    s.checks.push(check);
                 }
             }
-            "step-finished" => {
-                if let Some(s) = self.step_mut(r) {
-                    s.state = r.str("outcome").unwrap_or("failed").to_owned();
-                    s.exit_code = r.value.get("exit_code").and_then(|v| v.as_i64());
-                    s.signal = r.value.get("signal").and_then(|v| v.as_i64());
-                    s.duration_ms = r.u64("duration_ms");
-                    s.continue_on_error = r
-                        .value
-                        .get("continue_on_error")
-                        .and_then(|v| v.as_bool())
-                        .unwrap_or(false);
-                }
+            Event::CheckFinished {
+                id,
+                origin,
+                verdict,
+                location,
+                ..
+            } if id != "preflight" => {
+                self.step_mut(id).checks.push(CheckView {
+                    origin: origin.clone(),
+                    verdict: verdict.name().to_owned(),
+                    message: verdict.message(),
+                    location: location.clone(),
+                });
             }
-            "step-skipped" => {
-                if let Some(s) = self.step_mut(r) {
-                    s.state = "skipped".to_owned();
-                    s.skip_reason = r.str("reason").map(str::to_owned);
-                }
+            Event::StepFinished {
+                id,
+                outcome,
+                exit_code,
+                signal,
+                duration_ms,
+                continue_on_error,
+            } => {
+                let s = self.step_mut(id);
+                s.state = outcome.name().to_owned();
+                s.exit_code = exit_code.map(i64::from);
+                s.signal = signal.map(i64::from);
+                s.duration_ms = Some(*duration_ms);
+                s.continue_on_error = *continue_on_error;
             }
-            "gate-answered" => {
-                if let Some(s) = self.step_mut(r) {
-                    s.gate = Some(GateView {
-                        approved: r.value.get("approved").and_then(|v| v.as_bool()) == Some(true),
-                        by: r.str("by").unwrap_or("").to_owned(),
-                        how: r.str("how").unwrap_or("").to_owned(),
-                    });
-                }
+            Event::StepSkipped { id, reason } => {
+                let s = self.step_mut(id);
+                s.state = "skipped".to_owned();
+                s.skip_reason = Some(reason.clone());
             }
-            "step-notice" => {
-                if let Some(s) = self.step_mut(r) {
-                    s.notices.push(r.str("message").unwrap_or("").to_owned());
-                }
+            Event::GateAnswered {
+                id,
+                approved,
+                by,
+                how,
+            } => {
+                self.step_mut(id).gate = Some(GateView {
+                    approved: *approved,
+                    by: by.clone(),
+                    how: how.clone(),
+                });
             }
-            "session-saved" => {
-                if let Some(s) = self.step_mut(r) {
-                    s.session = r.str("state").map(str::to_owned);
-                }
-            }
+            Event::StepNotice { id, message } => self.step_mut(id).notices.push(message.clone()),
+            Event::SessionSaved { id, state } => self.step_mut(id).session = Some(state.clone()),
             _ => {}
         }
     }

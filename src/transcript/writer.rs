@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::{GENESIS, Header, OUTPUT_HEAD, OUTPUT_TAIL, sha256_hex};
-use crate::event::{Event, Stream};
-use crate::exec::Reporter;
+use crate::event::{Event, Reporter, Stream};
 
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
@@ -163,6 +162,20 @@ impl TranscriptWriter {
         }
     }
 
+    /// An event as `--json` writes it, in its place in the chain; output
+    /// held back until its step ended also says when it was printed.
+    fn write_event(&mut self, event: &Event, printed_at: Option<&str>) {
+        match serde_json::to_value(event) {
+            Ok(mut body) => {
+                if let (Value::Object(map), Some(at)) = (&mut body, printed_at) {
+                    map.insert("printed_at".into(), at.into());
+                }
+                self.write(body);
+            }
+            Err(err) => self.fail(&std::io::Error::other(err)),
+        }
+    }
+
     fn sync(&mut self) {
         if self.failed.is_some() {
             return;
@@ -189,7 +202,12 @@ impl TranscriptWriter {
         if self.step.head_written < self.options.head {
             let n = (self.options.head - self.step.head_written).min(data.len());
             self.step.head_written += n;
-            self.write(output_record(id, stream, &data[..n], None));
+            let head = Event::Output {
+                id: id.to_owned(),
+                stream,
+                data: data[..n].to_vec(),
+            };
+            self.write_event(&head, None);
             data = &data[n..];
         }
         if data.is_empty() {
@@ -226,7 +244,8 @@ impl TranscriptWriter {
             }));
         }
         for (stream, ts, data) in step.tail {
-            self.write(output_record(&step.id, stream, &data, Some(&ts)));
+            let id = step.id.clone();
+            self.write_event(&Event::Output { id, stream, data }, Some(&ts));
         }
         self.step.id = step.id;
         self.step.head_written = step.head_written;
@@ -239,39 +258,14 @@ fn now() -> String {
         .to_string()
 }
 
-/// Output as text when it is UTF-8, else base64 (a chunk may cut a character).
-fn output_record(id: &str, stream: Stream, data: &[u8], at: Option<&str>) -> Value {
-    use base64::Engine;
-    let mut body = json!({ "event": "output", "id": id, "stream": stream });
-    if let Value::Object(map) = &mut body {
-        match std::str::from_utf8(data) {
-            Ok(text) => map.insert("text".into(), text.into()),
-            Err(_) => map.insert(
-                "base64".into(),
-                base64::engine::general_purpose::STANDARD
-                    .encode(data)
-                    .into(),
-            ),
-        };
-        if let Some(at) = at {
-            // Kept back until the step ended: when it was printed.
-            map.insert("printed_at".into(), at.into());
-        }
-    }
-    body
-}
-
 impl Reporter for TranscriptWriter {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, event: &Event) {
         if let Event::Output { id, stream, data } = event {
             self.output(id, *stream, data);
             return;
         }
         self.flush_tail();
-        match serde_json::to_value(event) {
-            Ok(body) => self.write(body),
-            Err(err) => self.fail(&std::io::Error::other(err)),
-        }
+        self.write_event(event, None);
         // Every record is written at once (a killed litops loses nothing
         // the kernel has); the disk is synced at step boundaries: before a
         // step runs (never run a step without a record of it, nor before

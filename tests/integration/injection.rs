@@ -176,7 +176,7 @@ fn hostile_values_never_execute_through_run() {
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|e| e["event"] == "output" && e["stream"] == "stdout")
-            .filter_map(|e| e["data"].as_str().map(str::to_owned))
+            .filter_map(|e| e["text"].as_str().map(str::to_owned))
             .collect();
         let want = format!(
             "{value}\nin double {value}\nin single {value}\nheredoc {value}\nliteral heredoc {value}\n{value}\n"

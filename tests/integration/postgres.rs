@@ -133,7 +133,7 @@ fn backup_and_restore_runbook_against_a_real_server() {
     let text: String = events
         .iter()
         .filter(|e| e["event"] == "output")
-        .filter_map(|e| e["data"].as_str())
+        .filter_map(|e| e["text"].as_str())
         .collect();
     assert_eq!(output.status.code(), Some(0), "{text}\n{}", stderr(&output));
     assert!(text.contains("source=1234 restored=1234\n"), "{text}");

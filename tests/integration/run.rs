@@ -340,7 +340,7 @@ fn pipefail_and_continue_on_error() {
     let text: String = events
         .iter()
         .filter(|e| e["event"] == "output")
-        .filter_map(|e| e["data"].as_str())
+        .filter_map(|e| e["text"].as_str())
         .collect();
     assert_eq!(text, "reached\n");
 }
@@ -610,7 +610,7 @@ fn interactive_steps_get_a_pty_in_unattended_runs() {
     let text: String = events(&output)
         .iter()
         .filter(|e| e["event"] == "output")
-        .filter_map(|e| e["data"].as_str().map(str::to_owned))
+        .filter_map(|e| e["text"].as_str().map(str::to_owned))
         .collect();
     assert!(text.starts_with("tty: /dev/pts/"), "{text:?}");
     assert!(text.ends_with("not-a-tty\n"), "{text:?}");

@@ -68,7 +68,7 @@ fn every_run_is_recorded_privately_with_its_provenance() {
     let records = ws.records(path);
     let header = &records[0];
     assert_eq!(header["event"], "header");
-    assert_eq!(header["schema_version"], 1);
+    assert_eq!(header["schema_version"], 2);
     assert_eq!(header["runbook"], "maint.md");
     assert_eq!(header["title"], "Nightly maintenance");
     assert_eq!(
@@ -732,4 +732,64 @@ fn recorded_terminal_escapes_are_shown_not_replayed() {
     assert!(text.contains("# Escapes ␛]0;pwned-title␇"), "{text}");
     assert!(text.contains("\\u{202e}reversal"), "{text}");
     assert!(text.contains("progress␍done"), "{text}");
+}
+
+#[test]
+fn i15_json_events_and_transcript_records_are_one_format() {
+    let ws = Workspace::new(
+        "bytes.md",
+        "# Bytes\n\n```bash {#bytes}\nprintf 'caf\\xe9\\n'\necho text\n```\n",
+    );
+    let output = ws.run(&["--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let events = crate::support::json_lines(&output);
+    assert_eq!(events[0]["event"], "run-started");
+    assert_eq!(events[0]["schema_version"], 2);
+    // Output that is not UTF-8 is base64, not lossy text: nothing is lost.
+    let chunks: Vec<&Value> = events.iter().filter(|e| e["event"] == "output").collect();
+    assert!(chunks.iter().any(|e| e["base64"].is_string()), "{chunks:?}");
+    assert!(chunks.iter().all(|e| e.get("data").is_none()), "{chunks:?}");
+    // The transcript's records are the same objects in their envelope.
+    let all = ws.transcripts();
+    let mut records: Vec<Value> = ws.records(&all[0]);
+    assert_eq!(records[0]["schema_version"], 2);
+    for r in &mut records {
+        if let Value::Object(map) = r {
+            for envelope in ["seq", "ts", "prev", "printed_at"] {
+                map.remove(envelope);
+            }
+        }
+    }
+    let recorded: Vec<&Value> = records[1..]
+        .iter()
+        .filter(|r| r["event"] != "session-saved")
+        .collect();
+    assert_eq!(recorded, events.iter().collect::<Vec<_>>());
+}
+
+/// A transcript written by the previous release (schema 1, made by that
+/// release's binary, see tests/fixtures/transcripts/README.md) reads as it
+/// did: `show`, `show --format json` and `verify` print what that release
+/// printed.
+#[test]
+fn i15_a_transcript_of_schema_1_reads_as_it_did() {
+    let dir = crate::support::repo().join("tests/fixtures/transcripts");
+    for (args, expected) in [
+        (&["show"][..], "v1-demo.show.md"),
+        (&["show", "--format", "json"][..], "v1-demo.show.json"),
+        (&["verify"][..], "v1-demo.verify.txt"),
+    ] {
+        let output = litops()
+            .current_dir(crate::support::repo())
+            .env("NO_COLOR", "1")
+            .arg("transcript")
+            .arg(args[0])
+            .arg("tests/fixtures/transcripts/v1-demo.jsonl")
+            .args(&args[1..])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let expected = std::fs::read_to_string(dir.join(expected)).expect("fixture");
+        assert_eq!(stdout(&output), expected, "transcript {args:?}");
+    }
 }
