@@ -47,7 +47,7 @@ pub mod limits {
 
 /// Rhai source with where it came from in the runbook.
 #[derive(Debug, Clone)]
-pub struct Source<'a> {
+pub struct Code<'a> {
     pub text: &'a str,
     /// `text` mapped to the Markdown file, to place errors.
     pub map: MappedText,
@@ -55,9 +55,9 @@ pub struct Source<'a> {
     pub expression: bool,
 }
 
-impl<'a> Source<'a> {
-    pub fn block(map: &'a MappedText) -> Source<'a> {
-        Source {
+impl<'a> Code<'a> {
+    pub fn block(map: &'a MappedText) -> Code<'a> {
+        Code {
             text: map.as_str(),
             map: map.clone(),
             expression: false,
@@ -65,16 +65,16 @@ impl<'a> Source<'a> {
     }
 
     /// A script whose text sits unchanged at `start` in the file.
-    pub fn block_text(text: &'a str, start: usize) -> Source<'a> {
-        Source {
+    pub fn block_text(text: &'a str, start: usize) -> Code<'a> {
+        Code {
             text,
             map: MappedText::contiguous(text, start),
             expression: false,
         }
     }
 
-    pub fn expression(text: &'a str, span: Span) -> Source<'a> {
-        Source {
+    pub fn expression(text: &'a str, span: Span) -> Code<'a> {
+        Code {
             text,
             map: MappedText::contiguous(text, span.start),
             expression: true,
@@ -120,7 +120,7 @@ pub fn with_engine<T>(f: impl FnOnce(&Engine) -> T) -> T {
 /// A compiled check or condition.
 pub struct Compiled<'a> {
     ast: AST,
-    source: Source<'a>,
+    source: Code<'a>,
 }
 
 /// The sandboxed engine, with the API registered once.
@@ -215,7 +215,7 @@ impl Engine {
     }
 
     /// Compiles; a syntax error is a diagnostic at its place in the file.
-    pub fn compile<'a>(&self, source: Source<'a>) -> Result<Compiled<'a>, Diagnostic> {
+    pub fn compile<'a>(&self, source: Code<'a>) -> Result<Compiled<'a>, Diagnostic> {
         let result = if source.expression {
             self.rhai.compile_expression(source.text)
         } else {

@@ -12,7 +12,7 @@ fn file(text: &str) -> SourceFile {
 fn verdict(expr: &str, facts: &Facts) -> Verdict {
     let f = file(expr);
     let engine = Engine::new();
-    let source = Source::block_text(expr, 0);
+    let source = Code::block_text(expr, 0);
     let compiled = engine.compile(source).expect("compiles");
     engine.check(&compiled, facts, &f)
 }
@@ -192,7 +192,7 @@ fn conditions() {
     let engine = Engine::new();
     let when = |expr: &str, facts: &Facts| {
         let compiled = engine
-            .compile(Source::expression(expr, Span::new(0, 1)))
+            .compile(Code::expression(expr, Span::new(0, 1)))
             .expect("compiles");
         engine.condition(&compiled, facts, &f)
     };
@@ -226,7 +226,7 @@ fn limits_stop_runaway_checks_with_their_location() {
     let engine = Engine::new();
     let check = |script: &str| {
         let compiled = engine
-            .compile(Source::block_text(script, start))
+            .compile(Code::block_text(script, start))
             .expect("compiles");
         engine.check(&compiled, &output(0, "", ""), &f)
     };
@@ -267,7 +267,7 @@ fn no_eval_no_import() {
     let engine = Engine::new();
     for script in ["eval(\"1\")", "import \"/etc/passwd\" as p; true"] {
         assert!(
-            engine.compile(Source::block_text(script, 0)).is_err(),
+            engine.compile(Code::block_text(script, 0)).is_err(),
             "{script} compiled"
         );
     }
@@ -279,7 +279,7 @@ fn syntax_errors_point_into_the_file() {
     let f = file(text);
     let content = "let ok = true;\nok &&& false\n";
     let start = text.find(content).expect("content");
-    let err = match Engine::new().compile(Source::block_text(content, start)) {
+    let err = match Engine::new().compile(Code::block_text(content, start)) {
         Err(err) => err,
         Ok(_) => panic!("compiled"),
     };
@@ -324,7 +324,7 @@ fn a_check_over_its_time_budget_is_stopped() {
     let engine = Engine::with_budget(std::time::Duration::from_millis(200));
     let script = "let s = \"a\";\nfor i in 0..20 { s += s; }\nloop { s.contains(\"b\"); }";
     let compiled = engine
-        .compile(Source::block_text(script, 0))
+        .compile(Code::block_text(script, 0))
         .expect("compiles");
     let started = std::time::Instant::now();
     let Verdict::Error { message } = engine.check(&compiled, &output(0, "", ""), &f) else {
@@ -339,7 +339,7 @@ fn a_signal_stops_a_running_check() {
     let f = file("x");
     let engine = Engine::new();
     let compiled = engine
-        .compile(Source::block_text("loop { }", 0))
+        .compile(Code::block_text("loop { }", 0))
         .expect("compiles");
     let mut facts = output(0, "", "");
     facts.interrupts = Some(Arc::new(AtomicUsize::new(1)));
@@ -350,7 +350,7 @@ fn a_signal_stops_a_running_check() {
     // Nothing pending: the same engine runs checks as before.
     facts.interrupts = Some(Arc::new(AtomicUsize::new(0)));
     let compiled = engine
-        .compile(Source::block_text("true", 0))
+        .compile(Code::block_text("true", 0))
         .expect("compiles");
     assert_eq!(engine.check(&compiled, &facts, &f), Verdict::Pass);
 }

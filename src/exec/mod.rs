@@ -20,63 +20,12 @@ use crate::checks::{self, Facts, StepFacts};
 use crate::event::bounded::Bounded;
 use crate::event::{Event, Outcome, Reporter, RunOutcome, Stream, Verdict};
 use crate::model::CheckOrigin;
+use crate::operator::{Choice, Operator, Recovery, StepContext};
 use crate::plan::{Plan, PlanStep, Status};
 use crate::secret::{Redactor, StreamRedactor};
 use crate::source::Span;
 use process::{Ending, Interrupts, Spawn};
 use session::Session;
-
-/// An approval decision for a gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Approval {
-    pub approved: bool,
-    pub by: String,
-    pub how: String,
-}
-
-/// What to do with a step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Choice {
-    /// Run this script (the planned one, or the operator's edit).
-    Run(String),
-    Skip,
-    Quit,
-}
-
-/// After a step failed, timed out or was interrupted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recovery {
-    Retry,
-    Continue,
-    Quit,
-}
-
-/// What an operator sees of a step about to run.
-pub struct StepContext<'a> {
-    pub step: &'a PlanStep,
-    /// Position in the plan (1-based) and the plan's length.
-    pub position: (usize, usize),
-    /// The script that will run, values placed (not masked: this is what runs).
-    pub script: &'a str,
-    /// Its top-level commands, for running them one by one.
-    pub commands: Vec<String>,
-    /// The session's state file (to open a shell where the session is).
-    pub state: &'a std::path::Path,
-    pub shell: &'a str,
-}
-
-/// The person (or policy) deciding during a run.
-pub trait Operator {
-    /// A gated step is about to run.
-    fn approve(&mut self, step: &PlanStep) -> Approval;
-    /// Before a step runs: run it (perhaps edited, or some of its commands),
-    /// skip it, or stop.
-    fn before_step(&mut self, ctx: &StepContext) -> Choice;
-    /// A `manual` step: the operator does it by hand, then says so.
-    fn manual(&mut self, step: &PlanStep) -> Choice;
-    /// A step did not succeed.
-    fn recover(&mut self, step: &PlanStep, outcome: Outcome) -> Recovery;
-}
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -510,7 +459,7 @@ impl Running<'_> {
         let mut passed = true;
         for (i, p) in plan.preflight.iter().enumerate() {
             let result = checks::with_engine(|engine| {
-                let verdict = match engine.compile(checks::Source::expression(&p.source, p.span)) {
+                let verdict = match engine.compile(checks::Code::expression(&p.source, p.span)) {
                     Ok(compiled) => engine.check(&compiled, &self.facts(), &plan.file),
                     Err(d) => Verdict::Error { message: d.message },
                 };
@@ -528,7 +477,7 @@ impl Running<'_> {
         let file = &self.plan.file;
         let result = checks::with_engine(|engine| {
             let compiled = engine
-                .compile(checks::Source::expression(&when.source, when.span))
+                .compile(checks::Code::expression(&when.source, when.span))
                 .map_err(|d| d.message)?;
             engine
                 .condition(&compiled, &self.facts(), file)
@@ -860,13 +809,14 @@ fn millis(d: Duration) -> u64 {
 pub(crate) mod tests {
     use super::*;
     use crate::event::Outcome;
+    use crate::operator::GateDecision;
 
     /// Decides to run each step, and meanwhile SIGTERM comes (the scheduler
     /// stops the job just as a step starts).
     struct Stopped;
 
     impl Operator for Stopped {
-        fn approve(&mut self, _step: &PlanStep) -> Approval {
+        fn approve(&mut self, _step: &PlanStep) -> GateDecision {
             unreachable!("no gated step")
         }
 

@@ -94,7 +94,7 @@ fn compile_with(engine: &crate::checks::Engine, runbook: &mut Runbook) {
         let sources = step.checks.iter().map(Check::rhai).chain(
             step.when
                 .iter()
-                .map(|w| crate::checks::Source::expression(&w.source, w.span)),
+                .map(|w| crate::checks::Code::expression(&w.source, w.span)),
         );
         for source in sources {
             if let Err(diagnostic) = engine.compile(source) {
@@ -103,8 +103,7 @@ fn compile_with(engine: &crate::checks::Engine, runbook: &mut Runbook) {
         }
     }
     for p in &runbook.settings.preflight {
-        if let Err(diagnostic) =
-            engine.compile(crate::checks::Source::expression(&p.source, p.span))
+        if let Err(diagnostic) = engine.compile(crate::checks::Code::expression(&p.source, p.span))
         {
             found.push(diagnostic);
         }

@@ -180,11 +180,11 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn rhai(&self) -> crate::checks::Source<'_> {
+    pub fn rhai(&self) -> crate::checks::Code<'_> {
         match self.origin {
-            CheckOrigin::Block => crate::checks::Source::block(&self.text),
+            CheckOrigin::Block => crate::checks::Code::block(&self.text),
             CheckOrigin::Annotation | CheckOrigin::Until => {
-                crate::checks::Source::expression(&self.source, self.span)
+                crate::checks::Code::expression(&self.source, self.span)
             }
         }
     }

@@ -10,8 +10,8 @@ use std::io::Write;
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Editor, Input, MultiSelect, Password, Select};
 
+use super::{Choice, GateDecision, Operator, Recovery, StepContext};
 use crate::event::Outcome;
-use crate::exec::{Approval, Choice, Operator, Recovery, StepContext};
 use crate::model::Variable;
 use crate::plan::PlanStep;
 
@@ -153,7 +153,7 @@ fn io(err: dialoguer::Error) -> std::io::Error {
 }
 
 impl Operator for Interactive {
-    fn approve(&mut self, step: &PlanStep) -> Approval {
+    fn approve(&mut self, step: &PlanStep) -> GateDecision {
         self.say(&format!("  gate: {}", step.gate.reasons.join("; ")));
         let approved = match &self.confirm_word {
             Some(word) => Input::<String>::with_theme(self.theme.as_ref())
@@ -170,7 +170,7 @@ impl Operator for Interactive {
                 .interact()
                 .unwrap_or(false),
         };
-        Approval {
+        GateDecision {
             approved,
             by: self.by.clone(),
             how: "prompt".to_owned(),

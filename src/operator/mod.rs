@@ -1,7 +1,8 @@
 //! Who decides during a run: the policy for unattended runs (approvals given
 //! up front with `--yes`/`--approve`) and the interactive operator (prompts on
-//! the terminal). Both implement [`Operator`](crate::exec::Operator); tests
-//! script their own.
+//! the terminal). Both implement [`Operator`], the trait the executor asks
+//! at each gate, before each step and after a failure; tests script their
+//! own.
 
 mod interactive;
 mod unattended;
@@ -29,8 +30,59 @@ pub fn operator_name() -> String {
 }
 
 use crate::event::Outcome;
-use crate::exec::{Approval, Choice, Operator, Recovery, StepContext};
 use crate::plan::PlanStep;
+
+/// An operator's answer to a gate: approved or not, by whom, how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateDecision {
+    pub approved: bool,
+    pub by: String,
+    pub how: String,
+}
+
+/// What to do with a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// Run this script (the planned one, or the operator's edit).
+    Run(String),
+    Skip,
+    Quit,
+}
+
+/// After a step failed, timed out or was interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    Retry,
+    Continue,
+    Quit,
+}
+
+/// What an operator sees of a step about to run.
+pub struct StepContext<'a> {
+    pub step: &'a PlanStep,
+    /// Position in the plan (1-based) and the plan's length.
+    pub position: (usize, usize),
+    /// The script that will run, values placed (not masked: this is what runs).
+    pub script: &'a str,
+    /// Its top-level commands, for running them one by one.
+    pub commands: Vec<String>,
+    /// The session's state file (to open a shell where the session is).
+    pub state: &'a std::path::Path,
+    pub shell: &'a str,
+}
+
+/// The person (or policy) deciding during a run.
+pub trait Operator {
+    /// A gated step is about to run.
+    fn approve(&mut self, step: &PlanStep) -> GateDecision;
+    /// Before a step runs: run it (perhaps edited, or some of its commands),
+    /// skip it, or stop.
+    fn before_step(&mut self, ctx: &StepContext) -> Choice;
+    /// A `manual` step: the operator does it by hand, then says so.
+    fn manual(&mut self, step: &PlanStep) -> Choice;
+    /// A step did not succeed.
+    fn recover(&mut self, step: &PlanStep, outcome: Outcome) -> Recovery;
+}
 
 /// An operator whose gates may already be approved on the command line
 /// (`--yes`, `--approve`); the rest is asked of the inner operator.
@@ -51,9 +103,9 @@ impl<O: Operator> Approving<O> {
 }
 
 impl<O: Operator> Operator for Approving<O> {
-    fn approve(&mut self, step: &PlanStep) -> Approval {
+    fn approve(&mut self, step: &PlanStep) -> GateDecision {
         match self.approvals.how(&step.id) {
-            Some(how) => Approval {
+            Some(how) => GateDecision {
                 approved: true,
                 by: self.approvals.by(&step.id, &self.by),
                 how: how.to_owned(),

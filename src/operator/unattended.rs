@@ -2,8 +2,8 @@
 //! first step starts (`--yes` for all, `--approve ID` per step); a failure
 //! stops the run.
 
+use super::{Choice, GateDecision, Operator, Recovery, StepContext};
 use crate::event::Outcome;
-use crate::exec::{Approval, Choice, Operator, Recovery, StepContext};
 use crate::plan::{Plan, PlanStep, Status};
 
 /// Approvals given on the command line, ids already resolved.
@@ -59,9 +59,9 @@ impl Unattended {
 }
 
 impl Operator for Unattended {
-    fn approve(&mut self, step: &PlanStep) -> Approval {
+    fn approve(&mut self, step: &PlanStep) -> GateDecision {
         let how = self.approvals.how(&step.id);
-        Approval {
+        GateDecision {
             approved: how.is_some(),
             by: self.approvals.by(&step.id, &self.by),
             how: how.unwrap_or("none").to_owned(),

@@ -602,9 +602,9 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
 
 /// The condition's value, and the variable it still needs, if any.
 fn condition(runbook: &Runbook, when: &Expr, values: &[Value]) -> (Condition, Option<String>) {
-    use crate::checks::{self, ConditionError, Source};
+    use crate::checks::{self, Code, ConditionError};
     checks::with_engine(|engine| {
-        let Ok(compiled) = engine.compile(Source::expression(&when.source, when.span)) else {
+        let Ok(compiled) = engine.compile(Code::expression(&when.source, when.span)) else {
             let error = Condition::Error("it does not compile (see `litops check`)".to_owned());
             return (error, None);
         };
