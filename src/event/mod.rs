@@ -196,6 +196,43 @@ pub enum Event {
     },
 }
 
+/// A step's check as the folds of a run keep it (`show`, `diff`, the
+/// summary, JUnit): one type for all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// `block`, `annotation`, `until` or `when`.
+    pub origin: String,
+    /// `pass`, `warn`, `fail`, `error`.
+    pub verdict: String,
+    pub message: Option<String>,
+    pub location: String,
+}
+
+impl Event {
+    /// The step and the check result this event reports, if it reports
+    /// one (preflight checks belong to no step).
+    pub fn check_result(&self) -> Option<(&str, CheckResult)> {
+        match self {
+            Event::CheckFinished {
+                id,
+                origin,
+                verdict,
+                location,
+                ..
+            } if id != "preflight" => Some((
+                id,
+                CheckResult {
+                    origin: origin.clone(),
+                    verdict: verdict.name().to_owned(),
+                    message: verdict.message(),
+                    location: location.clone(),
+                },
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// What a check decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "verdict")]

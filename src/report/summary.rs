@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::event::{Event, Reporter};
+use crate::event::{CheckResult, Event, Reporter};
 use crate::markup::escape_xml as xml;
 
 /// Output kept per step for reports: its last bytes.
@@ -32,19 +32,11 @@ pub struct StepSummary {
     pub exit_code: Option<i32>,
     pub duration_ms: u64,
     pub attempts: u32,
-    pub checks: Vec<CheckSummary>,
+    pub checks: Vec<CheckResult>,
     pub skip_reason: Option<String>,
     pub approved_by: Option<String>,
     /// The end of its output (secret values masked), both streams as printed.
     pub output_tail: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckSummary {
-    pub origin: String,
-    pub verdict: String,
-    pub message: Option<String>,
-    pub location: String,
 }
 
 /// Collects the summary from the run's events.
@@ -110,20 +102,10 @@ impl Reporter for SummaryReporter {
                     self.tail.drain(..self.tail.len() - TAIL);
                 }
             }
-            Event::CheckFinished {
-                id,
-                origin,
-                verdict,
-                location,
-                ..
-            } if id != "preflight" => {
-                let check = CheckSummary {
-                    origin: origin.clone(),
-                    verdict: verdict.name().to_owned(),
-                    message: verdict.message(),
-                    location: location.clone(),
-                };
-                self.step(id).checks.push(check);
+            Event::CheckFinished { .. } => {
+                if let Some((id, check)) = event.check_result() {
+                    self.step(id).checks.push(check);
+                }
             }
             Event::StepFinished {
                 id,

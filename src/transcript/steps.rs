@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Transcript;
 use super::read::{Entry, Record};
-use crate::event::Event;
+use crate::event::{CheckResult, Event};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunView {
@@ -45,7 +45,7 @@ pub struct StepView {
     pub signal: Option<i64>,
     pub duration_ms: Option<u64>,
     pub continue_on_error: bool,
-    pub checks: Vec<CheckView>,
+    pub checks: Vec<CheckResult>,
     pub gate: Option<GateView>,
     pub skip_reason: Option<String>,
     pub notices: Vec<String>,
@@ -58,14 +58,6 @@ pub struct StepView {
 pub struct OutputChunk {
     pub stream: String,
     pub text: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckView {
-    pub origin: String,
-    pub verdict: String,
-    pub message: Option<String>,
-    pub location: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -199,19 +191,10 @@ impl RunView {
                     }),
                 }
             }
-            Event::CheckFinished {
-                id,
-                origin,
-                verdict,
-                location,
-                ..
-            } if id != "preflight" => {
-                self.step_mut(id).checks.push(CheckView {
-                    origin: origin.clone(),
-                    verdict: verdict.name().to_owned(),
-                    message: verdict.message(),
-                    location: location.clone(),
-                });
+            Event::CheckFinished { .. } => {
+                if let Some((id, check)) = event.check_result() {
+                    self.step_mut(id).checks.push(check);
+                }
             }
             Event::StepFinished {
                 id,
