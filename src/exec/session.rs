@@ -32,7 +32,9 @@ use std::path::{Path, PathBuf};
 /// saves first (the session as the step left it), then runs the step's own
 /// EXIT handler, if it set one (the usual `trap cleanup EXIT`), then exits
 /// with the step's status. The `trap` function takes a step's EXIT handler
-/// aside and passes every other trap to the builtin.
+/// aside and passes every other trap to the builtin. `__litops_stream
+/// SECONDS COMMAND…` (put in a script by `stream=`) follows a command that
+/// never ends for that long, then ends it as a success.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! session_functions {
@@ -65,6 +67,13 @@ __litops_enter() {
     builtin cd -- "$__litops_cd" || exit
     unset __litops_cd
   fi
+}
+__litops_stream() {
+  local __litops_s=$1 __litops_rc=0
+  shift
+  timeout "$__litops_s" "$@" || __litops_rc=$?
+  if [ "$__litops_rc" -eq 124 ]; then return 0; fi
+  return "$__litops_rc"
 }
 trap() {
   case ${1-} in -l|-p|'') builtin trap "$@"; return ;; --) shift ;; esac

@@ -31,6 +31,7 @@ pub const KEYS: &[&str] = &[
     "tag",
     "exclude-from-run-all",
     "cwd",
+    "stream",
 ];
 
 /// Keys other tools write in the same places; accepted and ignored.
@@ -112,6 +113,9 @@ pub struct StepOptions {
     /// `cwd=DIR` (Runme `cwd`): the directory the step runs in, relative
     /// to the runbook's directory.
     pub cwd: Option<String>,
+    /// `stream=DURATION`: a command that never ends by itself (`logs -f`,
+    /// `port-forward`) is followed for that long, then ended as a success.
+    pub stream: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -207,6 +211,29 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                 }
             }
             "interactive" => options.interactive = flag(attr, d),
+            "stream" => {
+                if let Some(v) = value(attr, d) {
+                    match parse_duration(v) {
+                        Ok(t) if t.as_secs() >= 1 => options.stream = Some(t),
+                        Ok(_) => d.push(
+                            Diagnostic::error(
+                                "annotation-value",
+                                "a stream shorter than a second shows nothing",
+                            )
+                            .at(attr.span)
+                            .help("give a duration of a second or more, e.g. stream=30s"),
+                        ),
+                        Err(err) => d.push(
+                            Diagnostic::error(
+                                "annotation-value",
+                                format!("`{v}` is not a duration: {err}"),
+                            )
+                            .at(attr.span)
+                            .help("write a duration such as 30s, 5m or 1h"),
+                        ),
+                    }
+                }
+            }
             "continue-on-error" => options.continue_on_error = flag(attr, d),
             "exclude-from-run-all" => options.exclude_from_run_all = flag(attr, d),
             "cwd" => options.cwd = value(attr, d).map(str::to_owned),

@@ -293,6 +293,7 @@ fn make_step(
         },
         timeout: options.timeout,
         interactive: options.interactive,
+        stream: options.stream,
         mode,
         when: options.when,
         alternative: options.alt,

@@ -86,6 +86,8 @@ pub struct Step {
     pub gate: Gate,
     pub timeout: Option<Duration>,
     pub interactive: bool,
+    /// `stream=DURATION`: how long a command that never ends is followed.
+    pub stream: Option<Duration>,
     pub mode: Mode,
     pub when: Option<Expr>,
     pub alternative: Option<AltChoice>,

@@ -153,6 +153,13 @@ pub struct PlanStep {
     #[serde(with = "duration_text")]
     pub timeout: Option<std::time::Duration>,
     pub interactive: bool,
+    /// `stream=DURATION`: how long each command that never ends is followed.
+    #[serde(with = "duration_text", skip_serializing_if = "Option::is_none")]
+    pub stream: Option<std::time::Duration>,
+    /// Commands that never end by themselves, as shown, each with why: an
+    /// unattended run refuses the step unless `stream` bounds them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub never_ends: Vec<String>,
     /// Where the step runs (`cwd=` or Runme's `cwd`), relative to the
     /// runbook's directory unless absolute; `None`: where the session is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -497,7 +504,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             "its `when` condition cannot be evaluated: {message}"
         ));
     }
-    let commands = step
+    let mut commands = step
         .script
         .commands
         .iter()
@@ -508,6 +515,8 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         })
         .collect::<Vec<_>>();
     let greps = greps(step, &commands);
+    let mut script = resolved.text.clone();
+    let never_ends = endless(step, &resolved, &mut script, &mut commands, &mut errors);
     PlanStep {
         index,
         id: step.id.clone(),
@@ -517,7 +526,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         lang: step.lang.clone(),
         status,
         status_reason,
-        script: resolved.text.clone(),
+        script,
         commands,
         env: resolved.env,
         gate: PlanGate {
@@ -531,6 +540,8 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         },
         timeout: step.timeout.or(runbook.settings.timeout),
         interactive: step.interactive,
+        stream: step.stream,
+        never_ends,
         cwd: step.cwd.clone().or_else(|| runbook.settings.cwd.clone()),
         starts_in: None,
         continue_on_error: step.continue_on_error,
@@ -552,6 +563,68 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         notes: resolved.notes,
         inferred: inferred(runbook, step),
     }
+}
+
+/// The commands that never end by themselves (`logs -f`, `port-forward`),
+/// as shown, each with why. With `stream=DURATION` each is bounded where it
+/// runs: `__litops_stream SECONDS` (a session function around `timeout`)
+/// is put before it in the script, so the plan shows what runs; one that
+/// cannot be bounded there (not first in its pipeline, after an env prefix)
+/// is an error of the step.
+fn endless(
+    step: &Step,
+    resolved: &Resolved,
+    script: &mut Sensitive,
+    commands: &mut [PlanCommand],
+    errors: &mut Vec<String>,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut inserts: Vec<(usize, usize)> = Vec::new();
+    for (i, c) in step.script.commands.iter().enumerate() {
+        let Some((at, why)) = c
+            .argvs
+            .iter()
+            .enumerate()
+            .find_map(|(at, argv)| crate::shell::endless::never_ends(argv).map(|w| (at, w)))
+        else {
+            continue;
+        };
+        let shown = commands[i].text.shown().to_owned();
+        found.push(format!("{shown} ({why})"));
+        let Some(stream) = step.stream else {
+            continue;
+        };
+        let prefixed = step
+            .script
+            .assignments
+            .iter()
+            .any(|a| a.command == i && a.kind == AssignmentKind::EnvPrefix);
+        if at != 0 || prefixed {
+            errors.push(format!(
+                "stream= cannot bound `{shown}`: the command that never ends must come first in its line, with no NAME=value before it"
+            ));
+            continue;
+        }
+        let prefix = format!("__litops_stream {} ", stream.as_secs());
+        commands[i].text = Sensitive::new(
+            format!("{prefix}{}", commands[i].text.expose()),
+            format!("{prefix}{shown}"),
+        );
+        inserts.push(resolved.map_offset(c.span.start));
+    }
+    if !inserts.is_empty() {
+        let prefix = format!(
+            "__litops_stream {} ",
+            step.stream.map_or(0, |s| s.as_secs())
+        );
+        let (mut real, mut shown) = (script.expose().to_owned(), script.shown().to_owned());
+        for (r, s) in inserts.into_iter().rev() {
+            real.insert_str(r.min(real.len()), &prefix);
+            shown.insert_str(s.min(shown.len()), &prefix);
+        }
+        *script = Sensitive::new(real, shown);
+    }
+    found
 }
 
 /// The commands (as shown) that run grep, in a step no risk rule matches.
@@ -703,6 +776,15 @@ struct Resolved {
 }
 
 impl Resolved {
+    /// Where an offset of the original step text is, in the text that runs
+    /// and in the text shown.
+    pub fn map_offset(&self, offset: usize) -> (usize, usize) {
+        (
+            shifted(&self.real_edits, offset),
+            shifted(&self.shown_edits, offset),
+        )
+    }
+
     /// The resolved text of a span of the original step text.
     pub fn map_span(&self, span: Span) -> Sensitive {
         Sensitive::new(
@@ -710,6 +792,16 @@ impl Resolved {
             map_span(self.text.shown(), &self.shown_edits, span),
         )
     }
+}
+
+fn shifted(edits: &[(Span, usize)], offset: usize) -> usize {
+    let mut out = offset as isize;
+    for (edit, len) in edits {
+        if edit.end <= offset {
+            out += *len as isize - edit.len() as isize;
+        }
+    }
+    out.max(0) as usize
 }
 
 fn map_span(text: &str, edits: &[(Span, usize)], span: Span) -> String {

@@ -144,6 +144,18 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     if step.interactive {
         flags.push("interactive".to_owned());
     }
+    if !step.never_ends.is_empty() {
+        flags.push(match step.stream {
+            Some(t) => format!(
+                "stream {}: each command that never ends is followed that long, then ended as a success",
+                humantime::format_duration(t)
+            ),
+            None => format!(
+                "never ends by itself: {}; unattended runs refuse it (stream=DURATION bounds it)",
+                step.never_ends.join("; ")
+            ),
+        });
+    }
     if let Some(cwd) = &step.cwd {
         if std::path::Path::new(cwd).is_absolute() {
             flags.push(format!("runs in {cwd}"));

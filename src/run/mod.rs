@@ -190,6 +190,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
             refuse::inferred(&plan)?;
         }
         refuse::unattended(&plan, &approvals)?;
+        refuse::endless(&plan)?;
     } else {
         refuse::show_inferred(&plan, ui);
     }

@@ -178,6 +178,37 @@ pub(super) fn show_inferred(plan: &Plan, ui: &mut dyn Frontend) {
     }
 }
 
+/// Unattended, nobody presses Ctrl-C: a command that never ends by itself
+/// would hold the run until something kills it.
+pub(super) fn endless(plan: &Plan) -> Result<(), RunError> {
+    let steps: Vec<&PlanStep> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Run && s.stream.is_none() && !s.never_ends.is_empty())
+        .collect();
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} step{} never end{} by {}; nothing was run:\n",
+        steps.len(),
+        if steps.len() == 1 { "" } else { "s" },
+        if steps.len() == 1 { "s" } else { "" },
+        if steps.len() == 1 {
+            "itself"
+        } else {
+            "themselves"
+        },
+    );
+    for step in &steps {
+        for command in &step.never_ends {
+            text.push_str(&format!("  {}: {command}\n", step.id));
+        }
+    }
+    text.push_str("bound them with stream=DURATION on the step (followed that long, then ended as a success), or leave them out with --step/--section/--from/--to");
+    Err(RunError::NotApproved(text))
+}
+
 /// Unattended, manual steps cannot be done and every gate needs an approval.
 pub(super) fn unattended(plan: &Plan, approvals: &Approvals) -> Result<(), RunError> {
     let manual: Vec<&str> = plan

@@ -5,6 +5,7 @@ mod checks;
 mod classify;
 mod cli;
 mod dialects;
+mod endless;
 mod faults;
 mod injection;
 mod interactive;
