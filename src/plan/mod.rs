@@ -160,6 +160,14 @@ pub struct PlanStep {
     /// unattended run refuses the step unless `stream` bounds them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub never_ends: Vec<String>,
+    /// Commands that ask for a terminal (`exec -it … -- migrate`), as shown,
+    /// each with why: the step gets one, as `interactive` gives.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs_terminal: Vec<String>,
+    /// Commands that wait for a person to type (`exec -it pod -- bash`, an
+    /// editor): no unattended run can do the step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs_person: Vec<String>,
     /// Where the step runs (`cwd=` or Runme's `cwd`), relative to the
     /// runbook's directory unless absolute; `None`: where the session is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -517,6 +525,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
     let greps = greps(step, &commands);
     let mut script = resolved.text.clone();
     let never_ends = endless(step, &resolved, &mut script, &mut commands, &mut errors);
+    let (needs_terminal, needs_person) = terminal(step, &commands);
     PlanStep {
         index,
         id: step.id.clone(),
@@ -539,9 +548,11 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             reasons: step.gate.reasons(),
         },
         timeout: step.timeout.or(runbook.settings.timeout),
-        interactive: step.interactive,
+        interactive: step.interactive || !needs_terminal.is_empty() || !needs_person.is_empty(),
         stream: step.stream,
         never_ends,
+        needs_terminal,
+        needs_person,
         cwd: step.cwd.clone().or_else(|| runbook.settings.cwd.clone()),
         starts_in: None,
         continue_on_error: step.continue_on_error,
@@ -590,7 +601,7 @@ fn endless(
             continue;
         };
         let shown = commands[i].text.shown().to_owned();
-        found.push(format!("{shown} ({why})"));
+        found.push(format!("{} ({why})", one_line(&shown)));
         let Some(stream) = step.stream else {
             continue;
         };
@@ -625,6 +636,31 @@ fn endless(
         *script = Sensitive::new(real, shown);
     }
     found
+}
+
+/// A command's first line, for a list on one line (`kubectl run -it … \`
+/// becomes `kubectl run -it … …`).
+fn one_line(command: &str) -> String {
+    match command.split_once('\n') {
+        Some((first, _)) => format!("{} …", first.trim_end_matches('\\').trim_end()),
+        None => command.to_owned(),
+    }
+}
+
+/// The commands that ask for a terminal, and those that wait for a person,
+/// as shown, each with why.
+fn terminal(step: &Step, commands: &[PlanCommand]) -> (Vec<String>, Vec<String>) {
+    use crate::shell::terminal::{Needs, needs};
+    let (mut tty, mut person) = (Vec::new(), Vec::new());
+    for (c, shown) in step.script.commands.iter().zip(commands) {
+        let line = one_line(shown.text.shown());
+        match c.argvs.iter().find_map(|argv| needs(argv)) {
+            Some(Needs::Terminal(why)) => tty.push(format!("{line} ({why})")),
+            Some(Needs::Person(why)) => person.push(format!("{line} ({why})")),
+            None => {}
+        }
+    }
+    (tty, person)
 }
 
 /// The commands (as shown) that run grep, in a step no risk rule matches.

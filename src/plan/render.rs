@@ -144,6 +144,18 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     if step.interactive {
         flags.push("interactive".to_owned());
     }
+    if !step.needs_terminal.is_empty() {
+        flags.push(format!(
+            "gets a terminal: {}",
+            step.needs_terminal.join("; ")
+        ));
+    }
+    if !step.needs_person.is_empty() {
+        flags.push(format!(
+            "waits for a person: {}; unattended runs refuse it",
+            step.needs_person.join("; ")
+        ));
+    }
     if !step.never_ends.is_empty() {
         flags.push(match step.stream {
             Some(t) => format!(

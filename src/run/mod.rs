@@ -191,6 +191,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         }
         refuse::unattended(&plan, &approvals)?;
         refuse::endless(&plan)?;
+        refuse::needs_person(&plan)?;
     } else {
         refuse::show_inferred(&plan, ui);
     }

@@ -178,6 +178,30 @@ pub(super) fn show_inferred(plan: &Plan, ui: &mut dyn Frontend) {
     }
 }
 
+/// Unattended, nobody types into a shell a step opens.
+pub(super) fn needs_person(plan: &Plan) -> Result<(), RunError> {
+    let steps: Vec<&PlanStep> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Run && !s.needs_person.is_empty())
+        .collect();
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} step{} for a person to type; nothing was run:\n",
+        steps.len(),
+        if steps.len() == 1 { " waits" } else { "s wait" },
+    );
+    for step in &steps {
+        for command in &step.needs_person {
+            text.push_str(&format!("  {}: {command}\n", step.id));
+        }
+    }
+    text.push_str("run them interactively, mark them `manual`, or leave them out with --step/--section/--from/--to");
+    Err(RunError::NotApproved(text))
+}
+
 /// Unattended, nobody presses Ctrl-C: a command that never ends by itself
 /// would hold the run until something kills it.
 pub(super) fn endless(plan: &Plan) -> Result<(), RunError> {

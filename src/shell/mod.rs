@@ -14,6 +14,7 @@ pub mod placeholder;
 pub mod prompt;
 pub mod quote;
 pub mod risk;
+pub mod terminal;
 
 use serde::Serialize;
 

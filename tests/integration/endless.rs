@@ -71,3 +71,66 @@ fn stream_cannot_bound_a_command_behind_a_pipe() {
         "error: step follow: stream= cannot bound `cat /dev/null | tail -f /dev/null`: the command that never ends must come first in its line, with no NAME=value before it\n"
     );
 }
+
+/// A fake `kubectl` that says whether it has a terminal.
+fn tty_probe(dir: &std::path::Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let fake = bin.join("kubectl");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nif [ -t 0 ] && [ -t 1 ]; then echo \"tty for $*\"; else echo \"no tty for $*\"; fi\n",
+    )
+    .expect("fake");
+    let mut perms = std::fs::metadata(&fake).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&fake, perms).expect("chmod");
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn a_command_that_asks_for_a_terminal_gets_one_unattended() {
+    let runbook = TempRunbook::new(
+        "debug.md",
+        "# Debug\n\n## Probe\n\n```bash\nkubectl run -it --rm debug --image=curl --restart=Never -- curl -s http://api\n```\n",
+    );
+    let output = litops()
+        .env("PATH", tty_probe(runbook.dir.path()))
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--unattended", "--no-transcript", "--color", "never"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(
+            "\ntty for run -it --rm debug --image=curl --restart=Never -- curl -s http://api"
+        ),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_shell_that_waits_for_a_person_is_refused_unattended() {
+    let runbook = TempRunbook::new(
+        "shell.md",
+        "# Shell\n\n## Inside\n\n```bash\nkubectl exec -it deploy/api -- bash\n```\n",
+    );
+    let output = litops()
+        .env("PATH", tty_probe(runbook.dir.path()))
+        .arg("run")
+        .arg(runbook.path())
+        .args(["--unattended", "--no-transcript"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "error: 1 step waits for a person to type; nothing was run:\n  inside: kubectl exec -it deploy/api -- bash (opens a shell that waits for a person)\nrun them interactively, mark them `manual`, or leave them out with --step/--section/--from/--to\n"
+    );
+}
