@@ -49,7 +49,7 @@ pub fn never_ends(argv: &[String]) -> Option<&'static str> {
 
 /// The first word that is neither an option nor the value of one of the
 /// global options written before it (`kubectl -n prod logs …`).
-fn subcommand(args: &[String]) -> Option<&str> {
+pub(super) fn subcommand(args: &[String]) -> Option<&str> {
     let mut words = args.iter();
     while let Some(word) = words.next() {
         match word.as_str() {

@@ -48,7 +48,12 @@ pub fn needs(argv: &[String]) -> Option<Needs> {
                 Some(at) => (&args[..at], &args[at + 1..]),
                 None => (args, &[][..]),
             };
-            let sub = before.iter().find(|a| !a.starts_with('-'))?.as_str();
+            let mut sub = super::endless::subcommand(before)?;
+            // `docker container run`: the verb is the word after `container`.
+            if sub == "container" {
+                let at = before.iter().position(|a| a == "container")?;
+                sub = super::endless::subcommand(&before[at + 1..])?;
+            }
             if !matches!(sub, "exec" | "run" | "attach" | "debug") {
                 return None;
             }
@@ -116,6 +121,19 @@ mod tests {
             ("kubectl exec -i pod/db -- psql -c 'select 1'", None),
             ("kubectl get pods -o wide", None),
             ("docker run --rm -v /tmp:/tmp alpine ls", None),
+            (
+                "kubectl -n prod run -it --rm --image=mysql:5.7 client -- bash",
+                Some("person"),
+            ),
+            (
+                "docker container run --rm -it alpine:latest /bin/sh",
+                Some("person"),
+            ),
+            ("docker run -it --rm alpine", Some("person")),
+            (
+                "kubectl exec -it pod/vault-0 -n vault -- vault operator unseal",
+                Some("terminal"),
+            ),
         ];
         for (text, want) in cases {
             let got = needs(&argv(text)).map(|n| match n {
