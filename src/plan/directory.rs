@@ -140,13 +140,16 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
         if let (Some(url), Some(at)) = (clone, &here) {
             clones.entry(url).or_insert_with(|| at.clone());
         }
-        // Where its sections begin: where their first step starts.
-        for s in section_and_ancestors(runbook, step.section) {
-            entry.entry(s).or_insert_with(|| here.clone());
+        // Where its sections begin: where their first step starts (once a
+        // section is recorded, so are the sections above it).
+        let mut at = Some(step.section);
+        while let Some(s) = at.filter(|s| !entry.contains_key(s)) {
+            entry.insert(s, here.clone());
+            at = runbook.sections.get(s).and_then(|s| s.parent);
         }
-        let before = here.clone();
-        here = moved(step, here);
-        if here != before {
+        let (place, changed) = moved(step, here);
+        here = place;
+        if changed {
             mover = Some(step.section);
         }
         if let (Some(alt), Some(g)) = (&step.alternative, group.and_then(|g| groups.get_mut(g))) {
@@ -261,21 +264,29 @@ fn is_path_flag(word: &str) -> bool {
     matches!(word, "-f" | "-k" | "--filename" | "--kustomize" | "--path")
 }
 
-/// Where the step leaves the session, from its `cd`s; `pushd` and `popd`
-/// that balance within the block leave it where it was.
-fn moved(step: &Step, mut here: Place) -> Place {
+/// Where the step leaves the session, from its `cd`s, and whether it moved
+/// it; `pushd` and `popd` that balance within the block leave it where it
+/// was.
+fn moved(step: &Step, mut here: Place) -> (Place, bool) {
     let mut pushes = 0i32;
+    let mut changed = false;
     for command in &step.script.commands {
         for argv in &command.argvs {
             match argv.first().map(String::as_str) {
-                Some("cd") => here = here.and_then(|p| cd(p, argv.get(1).map(String::as_str))),
+                Some("cd") => {
+                    here = here.and_then(|p| cd(p, argv.get(1).map(String::as_str)));
+                    changed = true;
+                }
                 Some("pushd") => pushes += 1,
                 Some("popd") => pushes -= 1,
                 _ => {}
             }
         }
     }
-    if pushes != 0 { None } else { here }
+    if pushes != 0 {
+        return (None, true);
+    }
+    (here, changed)
 }
 
 fn cd(mut path: Vec<String>, to: Option<&str>) -> Place {
@@ -400,6 +411,6 @@ cd q/go"
 
     fn moved_by(body: &str) -> Place {
         let runbook = crate::load::from_text("t.md", &block(body));
-        moved(&runbook.steps[0], Some(Vec::new()))
+        moved(&runbook.steps[0], Some(Vec::new())).0
     }
 }

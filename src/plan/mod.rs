@@ -653,10 +653,10 @@ fn terminal(step: &Step, commands: &[PlanCommand]) -> (Vec<String>, Vec<String>)
     use crate::shell::terminal::{Needs, needs};
     let (mut tty, mut person) = (Vec::new(), Vec::new());
     for (c, shown) in step.script.commands.iter().zip(commands) {
-        let line = one_line(shown.text.shown());
+        let line = || one_line(shown.text.shown());
         match c.argvs.iter().find_map(|argv| needs(argv)) {
-            Some(Needs::Terminal(why)) => tty.push(format!("{line} ({why})")),
-            Some(Needs::Person(why)) => person.push(format!("{line} ({why})")),
+            Some(Needs::Terminal(why)) => tty.push(format!("{} ({why})", line())),
+            Some(Needs::Person(why)) => person.push(format!("{} ({why})", line())),
             None => {}
         }
     }

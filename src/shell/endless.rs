@@ -9,13 +9,18 @@ use super::program_name;
 pub fn never_ends(argv: &[String]) -> Option<&'static str> {
     let argv = unwrapped(argv);
     let program = program_name(argv.first()?);
+    if !ENDLESS_PROGRAMS.contains(&program) {
+        return None;
+    }
     let args = &argv[1..];
+    // `-f`, or `--follow` / `--follow=true` (not `--follow=false`).
     let has = |flags: &[&str]| {
         args.iter().any(|a| {
-            flags.contains(&a.as_str())
-                || flags.iter().any(|f| {
-                    f.starts_with("--") && a.starts_with(&format!("{f}=")) && !a.ends_with("=false")
-                })
+            flags.iter().any(|f| match a.strip_prefix(f) {
+                Some("") => true,
+                Some(rest) => f.starts_with("--") && rest.starts_with('=') && rest != "=false",
+                None => false,
+            })
         })
     };
     let sub = subcommand(args);
@@ -46,6 +51,23 @@ pub fn never_ends(argv: &[String]) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// The programs [`never_ends`] knows about.
+const ENDLESS_PROGRAMS: &[&str] = &[
+    "kubectl",
+    "oc",
+    "docker",
+    "podman",
+    "nerdctl",
+    "tail",
+    "journalctl",
+    "stern",
+    "kubetail",
+    "watch",
+    "top",
+    "htop",
+    "k9s",
+];
 
 /// The first word that is neither an option nor the value of one of the
 /// global options written before it (`kubectl -n prod logs …`).
