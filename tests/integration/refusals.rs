@@ -58,9 +58,9 @@ fn values_missing_for_a_choice_name_the_alternatives() {
 #[test]
 fn two_steps_that_cannot_run_as_written_are_refused() {
     Test::new()
-        .runbook("# T\n\n## A\n\n```bash {bogus}\necho a\n```\n\n## B\n\n```bash {timeout=soon}\necho b\n```\n")
+        .runbook("# T\n\n## A\n\n<!-- litops: bogus -->\n```bash\necho a\n```\n\n## B\n\n<!-- litops: nonsense -->\n```bash\necho b\n```\n")
         .args(["run", "runbook.md", "--no-transcript"])
-        .stderr("error: 2 steps cannot run as written; nothing was run:\n  a: unknown annotation `bogus` (runbook.md:5:9)\n  b: x\nfix them (`litops check` shows where), or leave them out with --step/--section/--from/--to\n")
+        .stderr("error: 2 steps cannot run as written; nothing was run:\n  a: unknown annotation `bogus` (runbook.md:5:14)\n  b: unknown annotation `nonsense` (runbook.md:12:14)\nfix them (`litops check` shows where), or leave them out with --step/--section/--from/--to\n")
         .status(2)
         .run();
 }
@@ -68,9 +68,9 @@ fn two_steps_that_cannot_run_as_written_are_refused() {
 #[test]
 fn a_value_that_cannot_be_placed_is_refused_per_step() {
     Test::new()
-        .runbook("# T\n\n## A\n\n```bash\necho $(( COUNT + 1 ))\n```\n\n## B\n\n```bash\nseq $(( COUNT * 2 ))\n```\n")
+        .runbook("# T\n\n## A\n\n```bash\necho $(( $COUNT + 1 ))\n```\n\n## B\n\n```bash\nseq $(( $COUNT * 2 ))\n```\n")
         .args(["run", "runbook.md", "--no-transcript", "--set", "COUNT=three"])
-        .stderr("error: step a: x\nerror: step b: x\n")
+        .stderr("error: step a: COUNT: the value \"three\" is not an integer; it is placed where bash evaluates arithmetic, which would run any `$(…)` in a subscript, so only integers are allowed there\nerror: step b: COUNT: the value \"three\" is not an integer; it is placed where bash evaluates arithmetic, which would run any `$(…)` in a subscript, so only integers are allowed there\n")
         .status(2)
         .run();
 }
@@ -209,7 +209,7 @@ fn an_approved_plan_that_is_not_one_is_a_usage_error() {
             "--approved",
             "plan.json",
         ])
-        .stderr("error: plan.json is not an approvable plan: x\n")
+        .stderr("error: plan.json is not an approvable plan: missing field `format` at line 1 column 2\n")
         .status(2)
         .run();
 }
@@ -229,7 +229,7 @@ fn an_approved_plan_of_another_format_is_a_usage_error() {
         "--approved",
         "plan.json",
     ])
-    .stderr("error: plan.json: format \"litops-plan/99\"; this litops reads x\n")
+    .stderr("error: plan.json: format \"litops-plan/99\"; this litops reads \"litops-approved-plan/1\"\n")
     .status(2)
     .run();
 }
@@ -388,7 +388,7 @@ fn a_transcript_that_cannot_be_written_stops_the_run() {
         .runbook(ONE)
         .file("not-a-dir", "")
         .args(["run", "runbook.md", "--transcript", "not-a-dir/t.jsonl"])
-        .stderr("error: cannot write the transcript not-a-dir/t.jsonl: x\nnothing was run; fix the directory, choose another with --transcript PATH, or run with --no-transcript\n")
+        .stderr("error: cannot write the transcript not-a-dir/t.jsonl: File exists (os error 17)\nnothing was run; fix the directory, choose another with --transcript PATH, or run with --no-transcript\n")
         .status(6)
         .run();
     assert!(!ran.path("ran").exists());

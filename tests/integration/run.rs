@@ -68,7 +68,7 @@ fn deploy_to_staging_calls_kubectl_exactly() {
         .arg("run")
         .arg(seed())
         .args(["--section", "Deploy to Staging", "--no-transcript"])
-        .stdout_contains("XX")
+        .stdout_contains("✓ deployment-procedures/deploy-to-staging")
         .run();
     assert_eq!(
         calls(&ran),
@@ -129,7 +129,7 @@ fn rotate_secrets_with_yes() {
         // The operator's environment reaches the tools; nothing else is added.
         .env("AWS_PROFILE", "ops-rotation")
         .env("FAKE_ENV", "AWS_PROFILE KUBECONFIG CLUSTER_NAME")
-        .stdout_contains("XX")
+        .stdout_contains("✓ maintenance/rotate-secrets")
         .run();
     let env = " | AWS_PROFILE=ops-rotation | KUBECONFIG=<unset> | CLUSTER_NAME=<unset>";
     assert_eq!(
@@ -196,7 +196,7 @@ fn missing_values_stop_before_the_first_step() {
             "POD_NAME=web-1; touch pwned",
             "--no-transcript",
         ])
-        .stdout_contains("XX")
+        .stdout_contains("✓ troubleshooting/pods-not-starting")
         .run();
     assert_eq!(
         calls(&ran),
