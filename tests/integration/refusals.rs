@@ -103,7 +103,7 @@ fn planned(runbook: &str) -> Test {
     Test::new()
         .runbook(runbook)
         .args(["plan", "runbook.md", "--out", "plan.json"])
-        .stdout_contains("plan.json")
+        .stderr("wrote plan.json: 2 steps to approve (litops approve plan.json --by NAME)\n")
         .run()
         .then()
 }
@@ -171,7 +171,8 @@ fn an_approved_selection_that_no_longer_matches_is_not_approved() {
     Test::new()
         .runbook(PLANNED)
         .args(["plan", "runbook.md", "--step", "purge", "--out", "plan.json"])
-        .stdout_contains("plan.json")
+        // "1 steps": as `plan` says it today.
+        .stderr("wrote plan.json: 1 steps to approve (litops approve plan.json --by NAME)\n")
         .run()
         .then()
         .runbook("# T\n\n## Prepare\n\n```bash\necho prepare\n```\n\n## Delete\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n")
