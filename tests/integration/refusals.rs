@@ -10,18 +10,18 @@ use crate::test::Test;
 /// One step that would leave a mark if it ran.
 const ONE: &str = "# T\n\n## A\n\n```bash\ntouch ran\n```\n";
 
-/// Two steps a risk rule gates.
-const TWO_GATED: &str = "# T\n\n## Drop\n\n```bash\nkubectl delete namespace shop\n```\n\n## Wipe\n\n```bash {confirm=\"wipes the disk\"}\ntouch wiped\n```\n";
+/// Two gated steps: one with its author's reason, one without.
+const TWO_GATED: &str = "# T\n\n## Drop\n\n```bash {confirm=\"drops the table\"}\ntouch dropped\n```\n\n## Wipe\n\n```bash {confirm}\ntouch wiped\n```\n";
 
 #[test]
 fn two_gated_steps_not_approved_are_named_with_their_reasons() {
     let ran = Test::new()
         .runbook(TWO_GATED)
         .args(["run", "runbook.md", "--no-transcript"])
-        .stderr("error: 2 gated steps are not approved; nothing was run:\n  drop  (deletes a namespace and everything in it)\n  wipe  (wipes the disk)\napprove them with --approve ID (repeatable) or all with --yes\n")
+        .stderr("error: 2 gated steps are not approved; nothing was run:\n  drop  (drops the table)\n  wipe  (marked `confirm`)\napprove them with --approve ID (repeatable) or all with --yes\n")
         .status(4)
         .run();
-    assert!(!ran.path("wiped").exists());
+    assert!(!ran.path("dropped").exists() && !ran.path("wiped").exists());
 }
 
 #[test]
