@@ -50,7 +50,7 @@ fn values_missing_for_a_choice_name_the_alternatives() {
     Test::new()
         .runbook("# T\n\n## Where\n\n### GKE\n\n```bash\nCLOUD=gke ./up.sh \"$NAME\"\n```\n\n### EKS\n\n```bash\nCLOUD=eks ./up.sh \"$NAME\"\n```\n")
         .args(["run", "runbook.md", "--no-transcript"])
-        .stderr("error: 2 variables without a value (unattended runs never prompt):\n  CLOUD  chooses between: gke, eks  used by: where/gke, where/eks\n  NAME  used by: where/gke, where/eks\n(the alternative you choose may need more values)\ngive them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n")
+        .stderr("error: 1 variable without a value (unattended runs never prompt):\n  CLOUD  chooses between: gke, eks  used by: where/gke, where/eks\n(the alternative you choose may need more values)\ngive them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n")
         .status(3)
         .run();
 }
@@ -60,7 +60,8 @@ fn two_steps_that_cannot_run_as_written_are_refused() {
     Test::new()
         .runbook("# T\n\n## A\n\n<!-- litops: bogus -->\n```bash\necho a\n```\n\n## B\n\n<!-- litops: nonsense -->\n```bash\necho b\n```\n")
         .args(["run", "runbook.md", "--no-transcript"])
-        .stderr("error: 2 steps cannot run as written; nothing was run:\n  a: unknown annotation `bogus` (runbook.md:5:14)\n  b: unknown annotation `nonsense` (runbook.md:12:14)\nfix them (`litops check` shows where), or leave them out with --step/--section/--from/--to\n")
+        // The diagnostics first, as `check` shows them.
+        .stderr("annotation-unknown-key\n\n  × unknown annotation `bogus`\n   ╭─[runbook.md:5:14]\n 4 │ \n 5 │ <!-- litops: bogus -->\n   ·              ──┬──\n   ·                ╰── not a litops annotation\n 6 │ ```bash\n   ╰────\n  help: litops annotations are: name, confirm, no-confirm, timeout, interactive, skip, manual,\n        when, alt, continue-on-error, check, retry, interval, until, tag, exclude-from-run-all,\n        cwd\n\nannotation-unknown-key\n\n  × unknown annotation `nonsense`\n    ╭─[runbook.md:12:14]\n 11 │ \n 12 │ <!-- litops: nonsense -->\n    ·              ────┬───\n    ·                  ╰── not a litops annotation\n 13 │ ```bash\n    ╰────\n  help: litops annotations are: name, confirm, no-confirm, timeout, interactive, skip, manual,\n        when, alt, continue-on-error, check, retry, interval, until, tag, exclude-from-run-all,\n        cwd\n\nerror: 2 steps cannot run as written; nothing was run:\n  a: unknown annotation `bogus` (runbook.md:5:14)\n  b: unknown annotation `nonsense` (runbook.md:12:14)\nfix them (`litops check` shows where), or leave them out with --step/--section/--from/--to\n")
         .status(2)
         .run();
 }
@@ -80,7 +81,7 @@ fn approving_an_unknown_step_is_a_usage_error() {
     Test::new()
         .runbook(ONE)
         .args(["run", "runbook.md", "--no-transcript", "--approve", "nope"])
-        .stderr("error: --approve: no step matches `nope`\n")
+        .stderr("error: --approve: no step matches `nope`; `litops list FILE` shows the step ids\n")
         .status(2)
         .run();
 }
@@ -90,7 +91,7 @@ fn selecting_an_unknown_step_is_a_usage_error() {
     Test::new()
         .runbook(ONE)
         .args(["run", "runbook.md", "--no-transcript", "--step", "nope"])
-        .stderr("error: no step matches `nope`\n")
+        .stderr("error: no step matches `nope`; `litops list FILE` shows the step ids\n")
         .status(2)
         .run();
 }
@@ -103,6 +104,7 @@ fn planned(runbook: &str) -> Test {
     Test::new()
         .runbook(runbook)
         .args(["plan", "runbook.md", "--out", "plan.json"])
+        .stdout("Plan: T (runbook.md)\n2 steps selected: 2 to run, 1 gated\n\nSteps:\n\n  1. prepare\n     Prepare  (runbook.md:5:1)\n     │ echo prepare\n\n  2. purge\n     Purge  (runbook.md:11:1)\n     gate: deletes rows\n     │ echo purge\n")
         .stderr("wrote plan.json: 2 steps to approve (litops approve plan.json --by NAME)\n")
         .run()
         .then()
@@ -171,13 +173,14 @@ fn an_approved_selection_that_no_longer_matches_is_not_approved() {
     Test::new()
         .runbook(PLANNED)
         .args(["plan", "runbook.md", "--step", "purge", "--out", "plan.json"])
+        .stdout_contains("  1. purge\n")
         // "1 steps": as `plan` says it today.
         .stderr("wrote plan.json: 1 steps to approve (litops approve plan.json --by NAME)\n")
         .run()
         .then()
         .runbook("# T\n\n## Prepare\n\n```bash\necho prepare\n```\n\n## Delete\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n")
         .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
-        .stderr("error: no step matches `purge`\n")
+        .stderr("error: no step matches `purge`; `litops list FILE` shows the step ids\n")
         .status(4)
         .run();
 }
