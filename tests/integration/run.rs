@@ -502,7 +502,8 @@ fn a_missing_shell_is_a_usage_error() {
             "--shell",
             "/no/such/bash",
         ])
-        // Why the shell did not start is the system's to say.
+        // The run starts; why the shell did not is the system's to say.
+        .stdout_contains("  $ echo hi\n")
         .stderr_contains("cannot run steps: ")
         .status(2)
         .run();

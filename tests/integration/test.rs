@@ -80,6 +80,7 @@ pub struct Test {
 /// the directory, for checks beyond stdout, stderr and status.
 pub struct Ran {
     pub dir: tempfile::TempDir,
+    env: Vec<(OsString, OsString)>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -90,10 +91,12 @@ impl Ran {
         self.dir.path().join(relative)
     }
 
-    /// The next command, in the same directory: its files, runs and locks
-    /// are kept (`plan`, then `approve`, then `run`).
+    /// The next command, in the same directory: its files, runs, locks
+    /// and `.env` variables are kept (`plan`, then `approve`, then `run`).
     pub fn then(self) -> Test {
-        Test::in_dir(self.dir)
+        let mut next = Test::in_dir(self.dir);
+        next.env = self.env;
+        next
     }
 }
 
@@ -252,6 +255,7 @@ impl Test {
         }
         Ran {
             dir: self.dir,
+            env: self.env,
             stdout,
             stderr,
         }
@@ -313,6 +317,19 @@ mod tests {
             redact("/tmp/x/runbook.md and /tmp/x\n", Path::new("/tmp/x")),
             "$DIR/runbook.md and $DIR\n"
         );
+    }
+
+    /// Answers on a pipe approve nothing: the run is unattended.
+    #[test]
+    fn stdin_is_a_pipe_so_the_run_is_unattended() {
+        let ran = Test::new()
+            .runbook("# T\n\n## A\n\n```bash {confirm}\ntouch ran\n```\n")
+            .args(["run", "runbook.md", "--no-transcript"])
+            .stdin("y\n")
+            .stderr("error: 1 gated step is not approved; nothing was run:\n  a  (marked `confirm`)\napprove them with --approve ID (repeatable) or all with --yes\n")
+            .status(4)
+            .run();
+        assert!(!ran.path("ran").exists());
     }
 
     #[test]
