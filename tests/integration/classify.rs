@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::support::{TempRunbook, litops, stderr, stdout};
+use crate::test::Test;
 
 /// `plan --format json` of a one-block runbook: (id, status, script, inferred) per step.
 fn plan_steps(body: &str) -> Vec<(String, String, String, Vec<String>)> {
@@ -413,21 +414,15 @@ const INFERRED: &str = "# Inferred\n\n## Touch\n\n```\ntouch ran.txt\n```\n";
 
 #[test]
 fn i6_unattended_run_refuses_inferred_steps_unless_accepted() {
-    let rb = TempRunbook::new("rb.md", INFERRED);
-    let dir = rb.dir.path();
-    let refused = litops()
-        .current_dir(dir)
+    let refused = Test::new()
+        .file("rb.md", INFERRED)
         .args(["run", "rb.md", "--unattended", "--no-transcript"])
-        .output()
-        .expect("runs");
-    assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
-    assert_eq!(
-        stderr(&refused),
-        "error: 1 step is inferred, not written as a step; nothing was run:\n  touch  (rb.md:5:1)\n    a block without a language whose lines read as shell commands\nrun them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text)\n"
-    );
-    assert!(!dir.join("ran.txt").exists(), "nothing ran");
-    let accepted = litops()
-        .current_dir(dir)
+        .stderr("error: 1 step is inferred, not written as a step; nothing was run:\n  touch  (rb.md:5:1)\n    a block without a language whose lines read as shell commands\nrun them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text)\n")
+        .status(4)
+        .run();
+    assert!(!refused.path("ran.txt").exists(), "nothing ran");
+    let accepted = refused
+        .then()
         .args([
             "run",
             "rb.md",
@@ -435,10 +430,9 @@ fn i6_unattended_run_refuses_inferred_steps_unless_accepted() {
             "--no-transcript",
             "--accept-inferred",
         ])
-        .output()
-        .expect("runs");
-    assert_eq!(accepted.status.code(), Some(0), "{}", stderr(&accepted));
-    assert!(dir.join("ran.txt").exists(), "the accepted step ran");
+        .stdout_contains("✓ touch")
+        .run();
+    assert!(accepted.path("ran.txt").exists(), "the accepted step ran");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::support::{TempRunbook, litops, stderr, stdout};
+use crate::test::Test;
 
 /// (variable, [(option, [step ids])]) of each alternatives group.
 type Groups = Vec<(String, Vec<(String, Vec<String>)>)>;
@@ -430,24 +431,19 @@ fn i12_check_and_render_find_mdx_markdown_and_erb_runbooks() {
 
 #[test]
 fn i12_runme_front_matter_shell_runs_the_steps() {
-    let runbook = TempRunbook::new(
-        "t.md",
-        "---\nshell: no-such-shell-i12\ncwd: app\n---\n# T\n\n```sh {\"name\":\"a\"}\necho a\n```\n",
-    );
-    let output = litops()
-        .current_dir(runbook.dir.path())
+    Test::new()
+        .file(
+            "t.md",
+            "---\nshell: no-such-shell-i12\ncwd: app\n---\n# T\n\n```sh {\"name\":\"a\"}\necho a\n```\n",
+        )
         .args(["run", "t.md", "--yes", "--no-transcript"])
-        .output()
-        .expect("litops run");
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        "error: cannot find the shell `no-such-shell-i12` (the runbook's front matter)\n"
-    );
-    assert_eq!(
-        check_short(&runbook),
-        (0, "checked 1 runbook: 0 errors, 0 warnings\n".to_owned())
-    );
+        .stderr("error: cannot find the shell `no-such-shell-i12` (the runbook's front matter)\n")
+        .status(2)
+        .run()
+        .then()
+        .args(["check", "--format", "short", "t.md"])
+        .stdout("checked 1 runbook: 0 errors, 0 warnings\n")
+        .run();
 }
 
 /// Runme runs a cell in its `cwd` (the front matter's, else the cell's own),

@@ -7,77 +7,71 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::json_lines as events;
-use crate::support::{TempRunbook, litops, repo, stderr, stdout};
+use crate::support::{GETTING_STARTED, TempRunbook, litops, repo, stderr, stdout};
+use crate::test::{Ran, Test};
 
 const TOOLS: &[&str] = &["kubectl", "helm", "aws", "gcloud", "az", "eksctl", "date"];
 
-/// A working directory with recording fakes first on PATH.
-struct Sandbox {
-    dir: tempfile::TempDir,
-    bin: PathBuf,
-    log: PathBuf,
+/// A test with recording fakes of the cloud CLIs first on PATH; each call
+/// is a line of `$DIR/calls.log`.
+fn sandbox() -> Test {
+    let test = Test::new();
+    let bin = test.dir().join("fake-bin");
+    std::fs::create_dir(&bin).expect("bin dir");
+    for tool in TOOLS {
+        std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), bin.join(tool))
+            .expect("link fake");
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let log = test.dir().join("calls.log");
+    test.env("PATH", path)
+        .env("FAKE_LOG", log)
+        .env("FAKE_STDOUT_date", "1700000000")
 }
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let bin = dir.path().join("fake-bin");
-        std::fs::create_dir(&bin).expect("bin dir");
-        for tool in TOOLS {
-            std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), bin.join(tool))
-                .expect("link fake");
-        }
-        let log = dir.path().join("calls.log");
-        Sandbox { dir, bin, log }
-    }
+/// A fake at a path relative to the test's directory (e.g. a provisioning script).
+fn fake_at(test: Test, relative: &str) -> Test {
+    let path = test.dir().join(relative);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+    std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), path).expect("link fake");
+    test
+}
 
-    /// A fake at a path relative to the sandbox (e.g. a provisioning script).
-    fn fake_at(&self, relative: &str) {
-        let path = self.dir.path().join(relative);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-        std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), path).expect("link fake");
-    }
-
-    fn litops(&self) -> assert_cmd::Command {
-        let mut cmd = litops();
-        let path = format!(
-            "{}:{}",
-            self.bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        cmd.current_dir(self.dir.path())
-            .env("PATH", path)
-            .env("FAKE_LOG", &self.log)
-            .env("FAKE_STDOUT_date", "1700000000");
-        cmd
-    }
-
-    fn calls(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
+/// The fakes' calls, in order.
+fn calls(ran: &Ran) -> Vec<String> {
+    std::fs::read_to_string(ran.path("calls.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn seed() -> PathBuf {
     repo().join("runbooks/kubernetes-operations.md")
 }
 
+/// JSON lines of `--json` output.
+fn events_of(ran: &Ran) -> Vec<serde_json::Value> {
+    ran.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
 #[test]
 fn deploy_to_staging_calls_kubectl_exactly() {
-    let sandbox = Sandbox::new();
-    let output = sandbox
-        .litops()
+    let ran = sandbox()
         .arg("run")
         .arg(seed())
-        .args(["--section", "Deploy to Staging"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .args(["--section", "Deploy to Staging", "--no-transcript"])
+        .stdout_contains("✓ deployment-procedures/deploy-to-staging")
+        .run();
     assert_eq!(
-        sandbox.calls(),
+        calls(&ran),
         vec![
             "kubectl apply -k infrastructure/k8s/overlays/staging/",
             "kubectl rollout status deployment/clipper-backend -n clipper-staging",
@@ -87,25 +81,16 @@ fn deploy_to_staging_calls_kubectl_exactly() {
 
 #[test]
 fn rollback_is_gated_until_approved() {
-    let sandbox = Sandbox::new();
-    let output = sandbox
-        .litops()
+    let ran = sandbox()
         .arg("run")
         .arg(seed())
-        .args(["--step", "rollback-deployment"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(4));
-    assert_eq!(
-        stderr(&output),
-        "error: 1 gated step is not approved; nothing was run:\n  deployment-procedures/rollback-deployment  (rolls a workload back to an earlier revision; changes production (a production namespace, context or overlay))\napprove them with --approve ID (repeatable) or all with --yes\n"
-    );
-    assert!(
-        sandbox.calls().is_empty(),
-        "nothing may run before approval"
-    );
-    let output = sandbox
-        .litops()
+        .args(["--step", "rollback-deployment", "--no-transcript"])
+        .stderr("error: 1 gated step is not approved; nothing was run:\n  deployment-procedures/rollback-deployment  (rolls a workload back to an earlier revision; changes production (a production namespace, context or overlay))\napprove them with --approve ID (repeatable) or all with --yes\n")
+        .status(4)
+        .run();
+    assert!(calls(&ran).is_empty(), "nothing may run before approval");
+    let ran = ran
+        .then()
         .arg("run")
         .arg(seed())
         .args([
@@ -114,19 +99,19 @@ fn rollback_is_gated_until_approved() {
             "--approve",
             "rollback-deployment",
             "--json",
+            "--no-transcript",
         ])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .stdout_contains(r#""event":"run-finished""#)
+        .run();
     assert_eq!(
-        sandbox.calls(),
+        calls(&ran),
         vec![
             "kubectl rollout history deployment/clipper-backend -n clipper-production",
             "kubectl rollout undo deployment/clipper-backend -n clipper-production",
             "kubectl rollout undo deployment/clipper-backend -n clipper-production --to-revision=3",
         ]
     );
-    let events = events(&output);
+    let events = events_of(&ran);
     let gate = events
         .iter()
         .find(|e| e["event"] == "gate-answered")
@@ -137,21 +122,18 @@ fn rollback_is_gated_until_approved() {
 
 #[test]
 fn rotate_secrets_with_yes() {
-    let sandbox = Sandbox::new();
-    let output = sandbox
-        .litops()
+    let ran = sandbox()
         .arg("run")
         .arg(seed())
-        .args(["--section", "Rotate Secrets", "--yes"])
+        .args(["--section", "Rotate Secrets", "--yes", "--no-transcript"])
         // The operator's environment reaches the tools; nothing else is added.
         .env("AWS_PROFILE", "ops-rotation")
         .env("FAKE_ENV", "AWS_PROFILE KUBECONFIG CLUSTER_NAME")
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .stdout_contains("✓ maintenance/rotate-secrets")
+        .run();
     let env = " | AWS_PROFILE=ops-rotation | KUBECONFIG=<unset> | CLUSTER_NAME=<unset>";
     assert_eq!(
-        sandbox.calls(),
+        calls(&ran),
         vec![
             format!(
                 r#"aws secretsmanager update-secret --secret-id clipper/production/database --secret-string \{{\"password\":\"new-secure-password\"\}}{env}"#
@@ -169,11 +151,8 @@ fn rotate_secrets_with_yes() {
 
 #[test]
 fn provision_eks_gets_the_documented_environment() {
-    let sandbox = Sandbox::new();
-    sandbox.fake_at("infrastructure/k8s/bootstrap/provision-cluster.sh");
     let env = "CLOUD_PROVIDER CLUSTER_NAME ENVIRONMENT REGION NODE_COUNT NODE_TYPE GCP_PROJECT_ID AZURE_RESOURCE_GROUP";
-    let output = sandbox
-        .litops()
+    let ran = fake_at(sandbox(), "infrastructure/k8s/bootstrap/provision-cluster.sh")
         .arg("run")
         .arg(seed())
         .args([
@@ -183,36 +162,31 @@ fn provision_eks_gets_the_documented_environment() {
             "CLOUD_PROVIDER=eks",
             "--set",
             "CLUSTER_NAME=clipper-test",
+            "--no-transcript",
         ])
         .env("FAKE_ENV", env)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .stdout_contains("↷ cluster-provisioning/provision-new-cluster/google-kubernetes-engine-gke skipped: alternative for CLOUD_PROVIDER=gke; CLOUD_PROVIDER is eks")
+        .run();
     assert_eq!(
-        sandbox.calls(),
+        calls(&ran),
         vec![
             "provision-cluster.sh | CLOUD_PROVIDER=eks | CLUSTER_NAME=clipper-test | ENVIRONMENT=production | REGION=us-east-1 | NODE_COUNT=3 | NODE_TYPE=t3.large | GCP_PROJECT_ID=<unset> | AZURE_RESOURCE_GROUP=<unset>"
         ]
     );
-    let out = stdout(&output);
-    assert!(out.contains("↷ cluster-provisioning/provision-new-cluster/google-kubernetes-engine-gke skipped: alternative for CLOUD_PROVIDER=gke; CLOUD_PROVIDER is eks"), "{out}");
 }
 
 #[test]
 fn missing_values_stop_before_the_first_step() {
-    let sandbox = Sandbox::new();
-    let output = sandbox
-        .litops()
+    let ran = sandbox()
         .arg("run")
         .arg(seed())
-        .args(["--section", "Pods Not Starting"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(3));
-    assert!(stderr(&output).starts_with("error: 1 variable without a value (unattended runs never prompt):\n  POD_NAME  (placeholder <pod-name>)  used by: troubleshooting/pods-not-starting\n"), "{}", stderr(&output));
-    assert!(sandbox.calls().is_empty());
-    let output = sandbox
-        .litops()
+        .args(["--section", "Pods Not Starting", "--no-transcript"])
+        .stderr("error: 1 variable without a value (unattended runs never prompt):\n  POD_NAME  (placeholder <pod-name>)  used by: troubleshooting/pods-not-starting\ngive them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n")
+        .status(3)
+        .run();
+    assert!(calls(&ran).is_empty());
+    let ran = ran
+        .then()
         .arg("run")
         .arg(seed())
         .args([
@@ -220,19 +194,19 @@ fn missing_values_stop_before_the_first_step() {
             "Pods Not Starting",
             "--set",
             "POD_NAME=web-1; touch pwned",
+            "--no-transcript",
         ])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .stdout_contains("✓ troubleshooting/pods-not-starting")
+        .run();
     assert_eq!(
-        sandbox.calls(),
+        calls(&ran),
         vec![
             "kubectl get pods -n clipper-production",
             r"kubectl describe pod web-1\;\ touch\ pwned -n clipper-production",
             r"kubectl logs web-1\;\ touch\ pwned -n clipper-production",
         ]
     );
-    assert!(!sandbox.dir.path().join("pwned").exists());
+    assert!(!ran.path("pwned").exists());
 }
 
 const SESSION: &str = r#"# Session
@@ -272,30 +246,23 @@ echo never
 
 #[test]
 fn steps_share_a_session_like_a_terminal() {
-    let runbook = TempRunbook::new("session.md", SESSION);
-    let work = runbook.dir.path().join("work");
+    let test = Test::new().runbook(SESSION);
+    let work = test.dir().join("work");
     std::fs::create_dir(&work).expect("work dir");
-    let output = litops()
-        .arg("run")
-        .arg(runbook.path())
-        .arg("--set")
+    // A failing command fails the run.
+    let ran = test
+        .args(["run", "runbook.md", "--no-transcript", "--set"])
         .arg(format!("WORK={}", work.display()))
-        .output()
-        .expect("runs");
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "a failing command fails the run"
-    );
-    let out = stdout(&output);
-    let lines: Vec<&str> = out
+        .stdout_contains("✗ three: exit 1 after ")
+        .status(1)
+        .run();
+    let lines: Vec<&str> = ran
+        .stdout
         .lines()
         .filter(|l| !l.starts_with("  $ ") && !l.is_empty())
         .collect();
-    let work = work.canonicalize().expect("canonical");
-    let expected_pwd = work.display().to_string();
     for want in [
-        expected_pwd.as_str(),
+        "$DIR/work",
         "exported=yes plain=plain-value",
         "child sees exported=yes plain=unset",
         "hello world",
@@ -304,28 +271,30 @@ fn steps_share_a_session_like_a_terminal() {
     ] {
         assert!(
             lines.iter().any(|l| l.starts_with(want)),
-            "missing {want:?} in:\n{out}"
+            "missing {want:?} in:\n{}",
+            ran.stdout
         );
     }
     assert!(
-        !out.contains("\nafter\n"),
-        "errexit stops the step at the failing command:\n{out}"
+        !ran.stdout.contains("\nafter\n"),
+        "errexit stops the step at the failing command:\n{}",
+        ran.stdout
     );
     assert!(
-        !out.contains("never"),
-        "the run stops at the failed step:\n{out}"
+        !ran.stdout.contains("never"),
+        "the run stops at the failed step:\n{}",
+        ran.stdout
     );
 }
 
 #[test]
 fn pipefail_and_continue_on_error() {
-    let runbook = TempRunbook::new(
-        "pipes.md",
-        "## A\n\n```bash {continue-on-error}\nfalse | true\necho not-reached\n```\n\n## B\n\n```bash\necho reached\n```\n",
-    );
-    let output = run_file(&runbook, &["--json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let events = events(&output);
+    let ran = Test::new()
+        .runbook("## A\n\n```bash {continue-on-error}\nfalse | true\necho not-reached\n```\n\n## B\n\n```bash\necho reached\n```\n")
+        .args(["run", "runbook.md", "--json", "--no-transcript"])
+        .stdout_contains(r#""event":"run-finished""#)
+        .run();
+    let events = events_of(&ran);
     let finished: Vec<(&str, &str)> = events
         .iter()
         .filter(|e| e["event"] == "step-finished")
@@ -457,21 +426,16 @@ fn wait_for_process(marker: &str) {
 
 #[test]
 fn json_events_tell_the_whole_run() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let work = dir.path().join("gs");
-    let output = litops()
-        .args([
-            "run",
-            "runbooks/getting-started.md",
-            "--yes",
-            "--json",
-            "--set",
-        ])
+    let test = Test::new();
+    let work = test.dir().join("gs");
+    let ran = test
+        .arg("run")
+        .arg(repo().join(GETTING_STARTED))
+        .args(["--yes", "--json", "--no-transcript", "--set"])
         .arg(format!("WORKDIR={}", work.display()))
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let names: Vec<String> = events(&output)
+        .stdout_contains(r#""event":"run-finished""#)
+        .run();
+    let names: Vec<String> = events_of(&ran)
         .iter()
         .filter(|e| e["event"] != "output")
         .map(|e| {
@@ -511,26 +475,42 @@ fn json_events_tell_the_whole_run() {
         "the cleanup step removed the work directory"
     );
     assert!(
-        !stdout(&output).contains("demo-token-not-secret"),
+        !ran.stdout.contains("demo-token-not-secret"),
         "the secret default must not be echoed"
     );
 }
 
 #[test]
 fn a_missing_shell_is_a_usage_error() {
-    let runbook = TempRunbook::new("x.md", "## A\n\n```bash\necho hi\n```\n");
-    let output = run_file(&runbook, &["--shell", "no-such-shell-anywhere"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        "error: cannot find the shell `no-such-shell-anywhere` (--shell)\n"
-    );
-    let output = run_file(&runbook, &["--shell", "/no/such/bash"]);
-    assert_eq!(output.status.code(), Some(2));
+    let ran = Test::new()
+        .runbook("## A\n\n```bash\necho hi\n```\n")
+        .args([
+            "run",
+            "runbook.md",
+            "--no-transcript",
+            "--shell",
+            "no-such-shell-anywhere",
+        ])
+        .stderr("error: cannot find the shell `no-such-shell-anywhere` (--shell)\n")
+        .status(2)
+        .run()
+        .then()
+        .args([
+            "run",
+            "runbook.md",
+            "--no-transcript",
+            "--shell",
+            "/no/such/bash",
+        ])
+        // The run starts; why the shell did not is the system's to say.
+        .stdout_contains("  $ echo hi\n")
+        .stderr_contains("cannot run steps: ")
+        .status(2)
+        .run();
     assert!(
-        stderr(&output).starts_with("error: cannot run steps: "),
+        ran.stderr.starts_with("error: cannot run steps: ") && ran.stderr.lines().count() == 1,
         "{}",
-        stderr(&output)
+        ran.stderr
     );
 }
 
@@ -673,17 +653,12 @@ fn process_per_step_mode_keeps_the_same_semantics() {
 
 #[test]
 fn a_step_that_execs_keeps_the_session() {
-    let runbook = TempRunbook::new(
-        "exec.md",
-        "## Set\n\n```bash\nexport KEPT=yes\n```\n\n## Replace\n\n```bash\nexport LOST=1\nexec true\n```\n\n## Read\n\n```bash\necho \"kept=$KEPT lost=${LOST:-unset}\"\n```\n",
-    );
-    let output = run_file(&runbook, &["--no-env"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("\nkept=yes lost=unset\n"),
-        "{}",
-        stdout(&output)
-    );
+    let ran = Test::new()
+        .runbook("## Set\n\n```bash\nexport KEPT=yes\n```\n\n## Replace\n\n```bash\nexport LOST=1\nexec true\n```\n\n## Read\n\n```bash\necho \"kept=$KEPT lost=${LOST:-unset}\"\n```\n")
+        .args(["run", "runbook.md", "--no-env", "--no-transcript"])
+        .stdout_contains("\nkept=yes lost=unset\n")
+        .run();
+    assert!(!ran.stdout.contains("lost=1"), "{}", ran.stdout);
 }
 
 /// Both provisioning and setup are written from the repository's root,

@@ -4,7 +4,13 @@ use std::path::{Path, PathBuf};
 
 /// `litops` with a clean, reproducible environment, run from the repo root.
 pub fn litops() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("litops"));
+    assert_cmd::Command::from_std(litops_std())
+}
+
+/// [`litops`] as a plain `std::process::Command` (for [`crate::test::Test`],
+/// which manages stdin and the output itself).
+pub fn litops_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("litops"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("LITOPS_TODAY", "2026-11-24")

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::{Workspace, litops, stderr, stdout};
+use crate::test::Test;
 
 impl Workspace {
     /// `litops run RUNBOOK --unattended --yes`, for more settings.
@@ -90,31 +91,24 @@ fn h2_a_planted_lock_file_symlink_truncates_nothing() {
 #[test]
 fn h2_a_shared_lock_directory_others_can_write_is_refused() {
     use std::os::unix::fs::PermissionsExt;
-    let rb = Workspace::new("rb.md", &step("echo ran"));
-    let locks = rb.dir().join("locks");
+    let test = Test::new().file("rb.md", step("echo ran"));
+    let locks = test.dir().join("shared");
     std::fs::create_dir(&locks).expect("mkdir");
     std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let out = rb
-        .running()
+    let refused = test
+        .args(["run", "rb.md", "--unattended", "--yes", "--no-transcript"])
         .env("LITOPS_LOCK_DIR", &locks)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(7));
-    assert_eq!(
-        stderr(&out).lines().next().unwrap_or(""),
-        format!(
-            "error: refusing the lock directory {}: anyone can write it and it is not sticky",
-            locks.display()
-        )
-    );
+        .stderr("error: refusing the lock directory $DIR/shared: anyone can write it and it is not sticky\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n")
+        .status(7)
+        .run();
     // Sticky, as /tmp is: accepted.
     std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
-    let out = rb
-        .running()
+    refused
+        .then()
+        .args(["run", "rb.md", "--unattended", "--yes", "--no-transcript"])
         .env("LITOPS_LOCK_DIR", &locks)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        .stdout_contains("\nran\n")
+        .run();
 }
 
 #[test]

@@ -1,0 +1,399 @@
+//! Every message with which `litops run` refuses to start, exactly as the
+//! person (or the cron log) reads it, and the exit code that goes with it.
+//! One test per message; messages that other tests already check exactly
+//! are there (run.rs, classify.rs, dialects.rs, trust.rs).
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::test::Test;
+
+/// One step that would leave a mark if it ran.
+const ONE: &str = "# T\n\n## A\n\n```bash\ntouch ran\n```\n";
+
+/// Two gated steps: one with its author's reason, one without.
+const TWO_GATED: &str = "# T\n\n## Drop\n\n```bash {confirm=\"drops the table\"}\ntouch dropped\n```\n\n## Wipe\n\n```bash {confirm}\ntouch wiped\n```\n";
+
+#[test]
+fn two_gated_steps_not_approved_are_named_with_their_reasons() {
+    let ran = Test::new()
+        .runbook(TWO_GATED)
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: 2 gated steps are not approved; nothing was run:\n  drop  (drops the table)\n  wipe  (marked `confirm`)\napprove them with --approve ID (repeatable) or all with --yes\n")
+        .status(4)
+        .run();
+    assert!(!ran.path("dropped").exists() && !ran.path("wiped").exists());
+}
+
+#[test]
+fn manual_steps_in_an_unattended_run_are_refused() {
+    let ran = Test::new()
+        .runbook("# T\n\n## Auto\n\n```bash\ntouch ran\n```\n\n## Hand\n\n```bash {manual}\nvi /etc/motd\n```\n")
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: manual steps need a person; an unattended run cannot do them: hand\nleave them out with --step/--section/--from/--to\n")
+        .status(4)
+        .run();
+    assert!(!ran.path("ran").exists());
+}
+
+#[test]
+fn two_inferred_steps_are_refused_unattended() {
+    Test::new()
+        .runbook("# T\n\n## One\n\n```\ntouch one\n```\n\n## Two\n\n```\ntouch two\n```\n")
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: 2 steps are inferred, not written as steps; nothing was run:\n  one  (runbook.md:5:1)\n    a block without a language whose lines read as shell commands\n  two  (runbook.md:11:1)\n    a block without a language whose lines read as shell commands\nrun them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text)\n")
+        .status(4)
+        .run();
+}
+
+#[test]
+fn values_missing_for_a_choice_name_the_alternatives() {
+    Test::new()
+        .runbook("# T\n\n## Where\n\n### GKE\n\n```bash\nCLOUD=gke ./up.sh \"$NAME\"\n```\n\n### EKS\n\n```bash\nCLOUD=eks ./up.sh \"$NAME\"\n```\n")
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: 1 variable without a value (unattended runs never prompt):\n  CLOUD  chooses between: gke, eks  used by: where/gke, where/eks\n(the alternative you choose may need more values)\ngive them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n")
+        .status(3)
+        .run();
+}
+
+#[test]
+fn two_steps_that_cannot_run_as_written_are_refused() {
+    Test::new()
+        .runbook("# T\n\n## A\n\n<!-- litops: bogus -->\n```bash\necho a\n```\n\n## B\n\n<!-- litops: nonsense -->\n```bash\necho b\n```\n")
+        .args(["run", "runbook.md", "--no-transcript"])
+        // The diagnostics first, as `check` shows them.
+        .stderr("annotation-unknown-key\n\n  × unknown annotation `bogus`\n   ╭─[runbook.md:5:14]\n 4 │ \n 5 │ <!-- litops: bogus -->\n   ·              ──┬──\n   ·                ╰── not a litops annotation\n 6 │ ```bash\n   ╰────\n  help: litops annotations are: name, confirm, no-confirm, timeout, interactive, skip, manual,\n        when, alt, continue-on-error, check, retry, interval, until, tag, exclude-from-run-all,\n        cwd\n\nannotation-unknown-key\n\n  × unknown annotation `nonsense`\n    ╭─[runbook.md:12:14]\n 11 │ \n 12 │ <!-- litops: nonsense -->\n    ·              ────┬───\n    ·                  ╰── not a litops annotation\n 13 │ ```bash\n    ╰────\n  help: litops annotations are: name, confirm, no-confirm, timeout, interactive, skip, manual,\n        when, alt, continue-on-error, check, retry, interval, until, tag, exclude-from-run-all,\n        cwd\n\nerror: 2 steps cannot run as written; nothing was run:\n  a: unknown annotation `bogus` (runbook.md:5:14)\n  b: unknown annotation `nonsense` (runbook.md:12:14)\nfix them (`litops check` shows where), or leave them out with --step/--section/--from/--to\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn a_value_that_cannot_be_placed_is_refused_per_step() {
+    Test::new()
+        .runbook("# T\n\n## A\n\n```bash\necho $(( $COUNT + 1 ))\n```\n\n## B\n\n```bash\nseq $(( $COUNT * 2 ))\n```\n")
+        .args(["run", "runbook.md", "--no-transcript", "--set", "COUNT=three"])
+        .stderr("error: step a: COUNT: the value \"three\" is not an integer; it is placed where bash evaluates arithmetic, which would run any `$(…)` in a subscript, so only integers are allowed there\nerror: step b: COUNT: the value \"three\" is not an integer; it is placed where bash evaluates arithmetic, which would run any `$(…)` in a subscript, so only integers are allowed there\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn approving_an_unknown_step_is_a_usage_error() {
+    Test::new()
+        .runbook(ONE)
+        .args(["run", "runbook.md", "--no-transcript", "--approve", "nope"])
+        .stderr("error: --approve: no step matches `nope`; `litops list FILE` shows the step ids\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn selecting_an_unknown_step_is_a_usage_error() {
+    Test::new()
+        .runbook(ONE)
+        .args(["run", "runbook.md", "--no-transcript", "--step", "nope"])
+        .stderr("error: no step matches `nope`; `litops list FILE` shows the step ids\n")
+        .status(2)
+        .run();
+}
+
+/// A gated step and a plain one, for approved plans.
+const PLANNED: &str = "# T\n\n## Prepare\n\n```bash\necho prepare\n```\n\n## Purge\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n";
+
+/// `plan --out plan.json` of `runbook`, made in a fresh directory.
+fn planned(runbook: &str) -> Test {
+    Test::new()
+        .runbook(runbook)
+        .args(["plan", "runbook.md", "--out", "plan.json"])
+        .stdout("Plan: T (runbook.md)\n2 steps selected: 2 to run, 1 gated\n\nSteps:\n\n  1. prepare\n     Prepare  (runbook.md:5:1)\n     │ echo prepare\n\n  2. purge\n     Purge  (runbook.md:11:1)\n     gate: deletes rows\n     │ echo purge\n")
+        .stderr("wrote plan.json: 2 steps to approve (litops approve plan.json --by NAME)\n")
+        .run()
+        .then()
+}
+
+/// `planned`, then approved by alice.
+fn approved(runbook: &str) -> Test {
+    planned(runbook)
+        .args(["approve", "plan.json", "--by", "alice"])
+        .stdout("approved by alice: T (2 steps, 1 gated) in plan.json\n")
+        .run()
+        .then()
+}
+
+#[test]
+fn a_plan_nobody_approved_is_refused() {
+    planned(PLANNED)
+        .args([
+            "run",
+            "runbook.md",
+            "--no-transcript",
+            "--approved",
+            "plan.json",
+        ])
+        .stderr("error: the plan has no approval yet (litops approve PLAN --by NAME)\n")
+        .status(4)
+        .run();
+}
+
+#[test]
+fn a_plan_edited_after_its_approval_is_refused() {
+    let test = approved(PLANNED);
+    let path = test.dir().join("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan")).expect("JSON");
+    // Ungating the step after alice approved it.
+    plan["steps"][1]["gated"] = serde_json::Value::Bool(false);
+    std::fs::write(&path, plan.to_string()).expect("write plan");
+    test.args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the plan's approvals do not cover its steps (it was edited after approval); approve it again\n")
+        .status(4)
+        .run();
+}
+
+#[test]
+fn a_runbook_changed_since_its_approval_is_refused_with_each_difference() {
+    approved(PLANNED)
+        .runbook("---\nlitops:\n  lock_key: [TARGET]\n---\n# T\n\n## Prepare\n\n```bash\necho prepare twice\n```\n\n## Purge\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n\n## Extra\n\n```bash\necho extra\n```\n")
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the runbook or its values differ from the approved plan (3 steps); nothing was run:\n  ~ prepare: changed since it was approved\n  + extra: not in the approved plan\n  * litops.preflight or litops.lock_key changed since the plan was approved\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .status(4)
+        .run();
+}
+
+#[test]
+fn an_approved_plan_takes_no_selection_of_steps() {
+    approved(PLANNED)
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json", "--step", "purge"])
+        .stderr("error: --approved runs the approved plan's steps; leave out --step, --section, --tag, --from and --to\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn an_approved_selection_that_no_longer_matches_is_not_approved() {
+    Test::new()
+        .runbook(PLANNED)
+        .args(["plan", "runbook.md", "--step", "purge", "--out", "plan.json"])
+        .stdout_contains("  1. purge\n")
+        // "1 steps": as `plan` says it today.
+        .stderr("wrote plan.json: 1 steps to approve (litops approve plan.json --by NAME)\n")
+        .run()
+        .then()
+        .runbook("# T\n\n## Prepare\n\n```bash\necho prepare\n```\n\n## Delete\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n")
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: no step matches `purge`; `litops list FILE` shows the step ids\n")
+        .status(4)
+        .run();
+}
+
+#[test]
+fn a_missing_approved_plan_is_a_usage_error() {
+    Test::new()
+        .runbook(ONE)
+        .args([
+            "run",
+            "runbook.md",
+            "--no-transcript",
+            "--approved",
+            "plan.json",
+        ])
+        .stderr("error: cannot read plan.json: No such file or directory (os error 2)\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn an_approved_plan_that_is_not_one_is_a_usage_error() {
+    Test::new()
+        .runbook(ONE)
+        .file("plan.json", "{}")
+        .args([
+            "run",
+            "runbook.md",
+            "--no-transcript",
+            "--approved",
+            "plan.json",
+        ])
+        .stderr("error: plan.json is not an approvable plan: missing field `format` at line 1 column 2\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn an_approved_plan_of_another_format_is_a_usage_error() {
+    let test = approved(PLANNED);
+    let path = test.dir().join("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan")).expect("JSON");
+    plan["format"] = "litops-plan/99".into();
+    std::fs::write(&path, plan.to_string()).expect("write plan");
+    test.args([
+        "run",
+        "runbook.md",
+        "--no-transcript",
+        "--approved",
+        "plan.json",
+    ])
+    .stderr("error: plan.json: format \"litops-plan/99\"; this litops reads \"litops-approved-plan/1\"\n")
+    .status(2)
+    .run();
+}
+
+/// The lock file `litops run runbook.md` takes in the test's lock directory.
+fn lock_file(test: &Test, key: &str) -> std::path::PathBuf {
+    litops::lock::lock_path(
+        &test.dir().join("locks"),
+        &test.dir().join("runbook.md"),
+        key,
+    )
+}
+
+/// Holds `path` locked as a running litops would, until dropped.
+fn hold(path: &std::path::Path, record: &str) -> nix::fcntl::Flock<std::fs::File> {
+    std::fs::write(path, record).expect("write lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .expect("open lock");
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+        .map_err(|(_, e)| e)
+        .expect("lock")
+}
+
+#[test]
+fn a_run_holding_the_lock_is_named() {
+    let test = Test::new().runbook(
+        "---\nlitops:\n  lock_key: [TARGET]\n---\n# T\n\n## A\n\n```bash\ntouch \"$TARGET\"\n```\n",
+    );
+    let lock = lock_file(&test, "TARGET=db1");
+    let holder = litops::lock::Holder {
+        pid: 4242,
+        host: "db-host".into(),
+        user: "ops".into(),
+        started_at: "2026-11-01T03:00:00Z".into(),
+        runbook: "runbook.md".into(),
+        key: "TARGET=db1".into(),
+    };
+    let _held = hold(&lock, &serde_json::to_string(&holder).expect("JSON"));
+    let ran = test
+        .args(["run", "runbook.md", "--no-transcript", "--set", "TARGET=db1"])
+        .stderr(format!(
+            "error: another run holds $DIR/locks/{}: pid 4242 on db-host (ops), started 2026-11-01T03:00:00Z, for TARGET=db1\nnothing was run; wait for it to finish\n",
+            file_name(&lock)
+        ))
+        .status(7)
+        .run();
+    assert!(!ran.path("db1").exists());
+}
+
+#[test]
+fn a_lock_held_without_a_record_says_so() {
+    let test = Test::new().runbook(ONE);
+    let lock = lock_file(&test, "");
+    let _held = hold(&lock, "");
+    test.args(["run", "runbook.md", "--no-transcript"])
+        .stderr(format!(
+            "error: another run holds $DIR/locks/{} (its holder is not recorded)\nnothing was run; wait for it to finish\n",
+            file_name(&lock)
+        ))
+        .status(7)
+        .run();
+}
+
+#[test]
+fn a_lock_that_cannot_be_opened_is_refused() {
+    let test = Test::new().runbook(ONE);
+    let lock = lock_file(&test, "");
+    std::fs::create_dir(&lock).expect("a directory in the lock's place");
+    test.args(["run", "runbook.md", "--no-transcript"])
+        .stderr(format!(
+            "error: cannot lock $DIR/locks/{}: Is a directory (os error 21)\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n",
+            file_name(&lock)
+        ))
+        .status(7)
+        .run();
+}
+
+#[test]
+fn a_lock_that_is_not_a_regular_file_is_refused() {
+    let test = Test::new().runbook(ONE);
+    let lock = lock_file(&test, "");
+    nix::unistd::mkfifo(&lock, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    test.args(["run", "runbook.md", "--no-transcript"])
+        .stderr(format!(
+            "error: refusing the lock directory $DIR/locks/{}: it is not a regular file\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n",
+            file_name(&lock)
+        ))
+        .status(7)
+        .run();
+}
+
+#[test]
+fn a_relative_lock_directory_is_refused() {
+    Test::new()
+        .runbook(ONE)
+        .env("LITOPS_LOCK_DIR", "locks")
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: refusing the lock directory locks: LITOPS_LOCK_DIR must be an absolute path\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n")
+        .status(7)
+        .run();
+}
+
+#[test]
+fn a_lock_directory_nobody_made_is_refused() {
+    let test = Test::new().runbook(ONE);
+    let missing = test.dir().join("no-locks");
+    test.env("LITOPS_LOCK_DIR", missing)
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: refusing the lock directory $DIR/no-locks: it does not exist; a shared lock directory is created by an administrator (docs/scheduling.md)\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n")
+        .status(7)
+        .run();
+}
+
+#[test]
+fn a_lock_directory_reached_through_a_symbolic_link_is_refused() {
+    let test = Test::new().runbook(ONE);
+    let link = test.dir().join("link");
+    std::os::unix::fs::symlink(test.dir().join("locks"), &link).expect("symlink");
+    test.env("LITOPS_LOCK_DIR", link)
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: refusing the lock directory $DIR/link: it is not a directory (a symbolic link?)\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n")
+        .status(7)
+        .run();
+}
+
+/// Only root can give a directory away to try it.
+#[test]
+fn a_lock_directory_of_another_user_is_refused() {
+    if !nix::unistd::getuid().is_root() {
+        return;
+    }
+    let test = Test::new().runbook(ONE);
+    let theirs = test.dir().join("theirs");
+    std::fs::create_dir(&theirs).expect("mkdir");
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    nix::unistd::chown(&theirs, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+    test.env("LITOPS_LOCK_DIR", theirs)
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stderr("error: refusing the lock directory $DIR/theirs: it belongs to uid 65534, neither you nor root\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n")
+        .status(7)
+        .run();
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_transcript_that_cannot_be_written_stops_the_run() {
+    let ran = Test::new()
+        .runbook(ONE)
+        .file("not-a-dir", "")
+        .args(["run", "runbook.md", "--transcript", "not-a-dir/t.jsonl"])
+        .stderr("error: cannot write the transcript not-a-dir/t.jsonl: File exists (os error 17)\nnothing was run; fix the directory, choose another with --transcript PATH, or run with --no-transcript\n")
+        .status(6)
+        .run();
+    assert!(!ran.path("ran").exists());
+}
