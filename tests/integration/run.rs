@@ -666,12 +666,11 @@ fn a_step_that_execs_keeps_the_session() {
 /// starts where the run started, not where the first one left off.
 #[test]
 fn each_section_starts_where_the_run_started() {
-    let sandbox = Sandbox::new();
+    let mut test = sandbox();
     for script in ["provision-cluster.sh", "setup-cluster.sh"] {
-        sandbox.fake_at(&format!("infrastructure/k8s/bootstrap/{script}"));
+        test = fake_at(test, &format!("infrastructure/k8s/bootstrap/{script}"));
     }
-    let output = sandbox
-        .litops()
+    let ran = test
         .env("FAKE_ENV", "PWD CLOUD_PROVIDER")
         .arg("run")
         .arg(seed())
@@ -684,12 +683,11 @@ fn each_section_starts_where_the_run_started() {
             "--yes",
             "--no-transcript",
         ])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let bootstrap = sandbox.dir.path().join("infrastructure/k8s/bootstrap");
+        .stdout_contains("Done: 2 succeeded, 0 failed, 2 skipped")
+        .run();
+    let bootstrap = ran.path("infrastructure/k8s/bootstrap");
     assert_eq!(
-        sandbox.calls(),
+        calls(&ran),
         [
             format!(
                 "provision-cluster.sh | PWD={} | CLOUD_PROVIDER=eks",
@@ -708,33 +706,31 @@ fn each_section_starts_where_the_run_started() {
 /// Staging, right after it, applies a path relative to the root.
 #[test]
 fn a_section_after_one_that_changed_directory_starts_at_the_root() {
-    let sandbox = Sandbox::new();
+    let test = sandbox();
     for dir in [
         "backend",
         "frontend",
         "infrastructure/k8s/overlays/production",
     ] {
-        std::fs::create_dir_all(sandbox.dir.path().join(dir)).expect("dir");
+        std::fs::create_dir_all(test.dir().join(dir)).expect("dir");
     }
     std::os::unix::fs::symlink(
         repo().join("tests/fakes/recorder"),
-        sandbox.bin.join("docker"),
+        test.dir().join("fake-bin/docker"),
     )
     .expect("link fake");
-    let output = sandbox
-        .litops()
+    let ran = test
         .env("FAKE_ENV", "PWD")
         .arg("run")
         .arg(seed())
         .args(["--section", "Deploy to Production"])
         .args(["--section", "Deploy to Staging"])
         .args(["--unattended", "--yes", "--no-transcript"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let root = sandbox.dir.path().display().to_string();
-    let staging: Vec<String> = sandbox
-        .calls()
+        .stdout_contains("Done: 2 succeeded")
+        .run();
+    let root = ran.path("").display().to_string();
+    let root = root.trim_end_matches('/');
+    let staging: Vec<String> = calls(&ran)
         .into_iter()
         .filter(|c| c.contains("staging"))
         .collect();
@@ -747,8 +743,7 @@ fn a_section_after_one_that_changed_directory_starts_at_the_root() {
             ),
         ]
     );
-    let plan = sandbox
-        .litops()
+    let plan = litops()
         .args(["plan", "--color", "never"])
         .arg(seed())
         .args([
