@@ -167,10 +167,11 @@ fn write_approvable(
         out.error(format!("cannot write {}: {err}", path.display()));
         return exit::USAGE;
     }
+    let n = approvable.steps.len();
     out.stderr(&format!(
-        "wrote {}: {} steps to approve (litops approve {} --by NAME)\n",
+        "wrote {}: {n} step{} to approve (litops approve {} --by NAME)\n",
         path.display(),
-        approvable.steps.len(),
+        if n == 1 { "" } else { "s" },
         path.display()
     ));
     exit::OK

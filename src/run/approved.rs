@@ -39,16 +39,24 @@ pub(super) fn check(
         .iter()
         .map(ToString::to_string)
         .collect();
+    let steps = differences.len();
     if approval::settings_digest(runbook) != approved.settings_digest {
         differences.push(
             "* litops.preflight or litops.lock_key changed since the plan was approved".to_owned(),
         );
     }
     if !differences.is_empty() {
+        // What differs: steps, the run-wide settings, or both.
+        let what = match (steps, steps < differences.len()) {
+            (0, _) => "its settings".to_owned(),
+            (n, settings) => format!(
+                "{n} step{}{}",
+                if n == 1 { "" } else { "s" },
+                if settings { " and its settings" } else { "" }
+            ),
+        };
         let mut text = format!(
-            "the runbook or its values differ from the approved plan ({} step{}); nothing was run:\n",
-            differences.len(),
-            if differences.len() == 1 { "" } else { "s" }
+            "the runbook or its values differ from the approved plan ({what}); nothing was run:\n"
         );
         for d in &differences {
             text.push_str(&format!("  {d}\n"));

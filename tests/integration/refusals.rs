@@ -154,7 +154,7 @@ fn a_runbook_changed_since_its_approval_is_refused_with_each_difference() {
     approved(PLANNED)
         .runbook("---\nlitops:\n  lock_key: [TARGET]\n---\n# T\n\n## Prepare\n\n```bash\necho prepare twice\n```\n\n## Purge\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n\n## Extra\n\n```bash\necho extra\n```\n")
         .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
-        .stderr("error: the runbook or its values differ from the approved plan (3 steps); nothing was run:\n  ~ prepare: changed since it was approved\n  + extra: not in the approved plan\n  * litops.preflight or litops.lock_key changed since the plan was approved\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .stderr("error: the runbook or its values differ from the approved plan (2 steps and its settings); nothing was run:\n  ~ prepare: changed since it was approved\n  + extra: not in the approved plan\n  * litops.preflight or litops.lock_key changed since the plan was approved\nreview the change: make a new plan (litops plan --out) and have it approved\n")
         .status(4)
         .run();
 }
@@ -174,8 +174,7 @@ fn an_approved_selection_that_no_longer_matches_is_not_approved() {
         .runbook(PLANNED)
         .args(["plan", "runbook.md", "--step", "purge", "--out", "plan.json"])
         .stdout_contains("  1. purge\n")
-        // "1 steps": as `plan` says it today.
-        .stderr("wrote plan.json: 1 steps to approve (litops approve plan.json --by NAME)\n")
+        .stderr("wrote plan.json: 1 step to approve (litops approve plan.json --by NAME)\n")
         .run()
         .then()
         .runbook("# T\n\n## Prepare\n\n```bash\necho prepare\n```\n\n## Delete\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n")
