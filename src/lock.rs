@@ -42,6 +42,8 @@ pub enum LockError {
     Io(PathBuf, std::io::Error),
     #[error("refusing the lock directory {}: {}", .0.display(), .1)]
     Unsafe(PathBuf, String),
+    #[error("refusing the lock file {}: {}", .0.display(), .1)]
+    UnsafeFile(PathBuf, String),
 }
 
 /// Where locks live: `$LITOPS_LOCK_DIR`, else `/tmp/litops-<uid>/locks`:
@@ -191,7 +193,7 @@ pub fn acquire(path: &Path, me: &Holder) -> Result<Lock, LockError> {
     };
     let meta = file.metadata().map_err(io)?;
     if !meta.file_type().is_file() {
-        return Err(LockError::Unsafe(
+        return Err(LockError::UnsafeFile(
             path.to_owned(),
             "it is not a regular file".into(),
         ));

@@ -320,7 +320,7 @@ fn a_lock_that_is_not_a_regular_file_is_refused() {
     nix::unistd::mkfifo(&lock, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
     test.args(["run", "runbook.md", "--no-transcript"])
         .stderr(format!(
-            "error: refusing the lock directory $DIR/locks/{}: it is not a regular file\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n",
+            "error: refusing the lock file $DIR/locks/{}: it is not a regular file\nnothing was run (LITOPS_LOCK_DIR chooses where locks go)\n",
             file_name(&lock)
         ))
         .status(7)
