@@ -18,5 +18,8 @@ pub const CHECK_FAILED: u8 = 5;
 pub const TRANSCRIPT_FAILED: u8 = 6;
 /// `run`: another run of the same runbook and lock key holds the lock.
 pub const LOCKED: u8 = 7;
+/// `run`: incomplete: the operator quit, or declined a step (skipped it,
+/// did not approve its gate, did not do a manual step).
+pub const INCOMPLETE: u8 = 8;
 /// `run`: interrupted (Ctrl-C twice, or SIGTERM).
 pub const INTERRUPTED: u8 = 130;

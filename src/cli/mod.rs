@@ -37,6 +37,7 @@ Exit codes:
   5    `run`: a check, preflight check or `when` condition failed
   6    `run`: the transcript cannot be written (nothing runs unrecorded)
   7    `run`: another run of the same runbook (and litops.lock_key) is running
+  8    `run`: incomplete: the operator quit or declined a step
   130  `run`: interrupted (Ctrl-C twice, or SIGTERM)
 
 Variables are bound in this order (first wins): --set, --secret-file,

@@ -72,6 +72,9 @@ pub enum RunOutcome {
     Interrupted,
     /// The operator chose to quit.
     Quit,
+    /// Every step the operator let run succeeded, but some were declined
+    /// (skipped, their gate not approved, a manual step not done).
+    Declined,
     /// The transcript could not be written; the run stopped before the next step.
     RecordFailed,
 }
@@ -84,6 +87,7 @@ impl RunOutcome {
             RunOutcome::CheckFailed => "check-failed",
             RunOutcome::Interrupted => "interrupted",
             RunOutcome::Quit => "quit",
+            RunOutcome::Declined => "declined",
             RunOutcome::RecordFailed => "record-failed",
         }
     }
@@ -443,6 +447,7 @@ mod tests {
             RunOutcome::CheckFailed,
             RunOutcome::Interrupted,
             RunOutcome::Quit,
+            RunOutcome::Declined,
             RunOutcome::RecordFailed,
         ] {
             assert_eq!(

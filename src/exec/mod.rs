@@ -122,6 +122,9 @@ pub fn run(
     } else {
         RunOutcome::CheckFailed
     };
+    // A step the operator skipped, did not approve or did not do by hand:
+    // the run did not do all it was asked to.
+    let mut declined = false;
     'steps: for (n, step) in plan.steps.iter().enumerate() {
         if outcome != RunOutcome::Success {
             break;
@@ -147,7 +150,10 @@ pub fn run(
                         outcome = RunOutcome::Quit;
                         break;
                     }
-                    Choice::Skip => run.skipped(step, "skipped by the operator"),
+                    Choice::Skip => {
+                        run.skipped(step, "skipped by the operator");
+                        declined = true;
+                    }
                     Choice::Run(_) => run.skipped(step, "done by hand (manual step)"),
                 }
                 continue;
@@ -195,6 +201,7 @@ pub fn run(
             Choice::Run(script) => script,
             Choice::Skip => {
                 run.skipped(step, "skipped by the operator");
+                declined = true;
                 continue;
             }
             Choice::Quit => {
@@ -217,6 +224,7 @@ pub fn run(
             });
             if !approval.approved {
                 run.skipped(step, "gate not approved");
+                declined = true;
                 continue;
             }
         }
@@ -358,8 +366,12 @@ pub fn run(
     if ended > 0 {
         tracing::debug!(ended, "ended processes the steps left outside their groups");
     }
+    if outcome == RunOutcome::Success && declined {
+        outcome = RunOutcome::Declined;
+    }
     let exit_code = match outcome {
-        RunOutcome::Success | RunOutcome::Quit => crate::exit::OK,
+        RunOutcome::Success => crate::exit::OK,
+        RunOutcome::Quit | RunOutcome::Declined => crate::exit::INCOMPLETE,
         RunOutcome::StepFailed => crate::exit::STEP_FAILED,
         RunOutcome::CheckFailed => crate::exit::CHECK_FAILED,
         RunOutcome::Interrupted => crate::exit::INTERRUPTED,

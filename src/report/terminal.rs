@@ -300,6 +300,10 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                     RunOutcome::Quit => {
                         self.paint("1;33", &format!("\nStopped by the operator: {summary}"))
                     }
+                    RunOutcome::Declined => self.paint(
+                        "1;33",
+                        &format!("\nIncomplete, steps were declined: {summary}"),
+                    ),
                     RunOutcome::StepFailed => self.paint("1;31", &format!("\nFailed: {summary}")),
                     RunOutcome::RecordFailed => self.paint(
                         "1;31",

@@ -90,7 +90,8 @@ fn run_skip_quit() {
     let rest = p.exp_string("Stopped by the operator").expect("quit");
     assert!(!rest.contains("third-ran\r\n✓"), "{rest}");
     assert!(!rest.contains("✓ third"), "{rest}");
-    assert_eq!(exit_code(&mut p), Some(0));
+    // A run the operator quit is incomplete, never a success.
+    assert_eq!(exit_code(&mut p), Some(8));
 }
 
 #[test]
@@ -107,7 +108,10 @@ fn gate_needs_an_explicit_yes() {
     answer(&mut p, "Run this gated step?", ENTER); // default is no
     p.exp_string("again skipped: gate not approved")
         .expect("refused");
-    assert_eq!(exit_code(&mut p), Some(0));
+    // A declined gate leaves the run incomplete: exit 8, never 0.
+    p.exp_string("Incomplete, steps were declined")
+        .expect("said so");
+    assert_eq!(exit_code(&mut p), Some(8));
 }
 
 #[test]
