@@ -155,15 +155,23 @@ fn io(err: dialoguer::Error) -> std::io::Error {
 impl Operator for Interactive {
     fn approve(&mut self, step: &PlanStep) -> GateDecision {
         self.say(&format!("  gate: {}", step.gate.reasons.join("; ")));
-        let approved = match &self.confirm_word {
-            Some(word) => Input::<String>::with_theme(self.theme.as_ref())
-                .with_prompt(format!(
-                    "Production runbook: type `{word}` to run this step"
-                ))
-                .allow_empty(true)
-                .interact_text()
-                .map(|typed| typed.trim() == word)
-                .unwrap_or(false),
+        let approved = match self.confirm_word.clone() {
+            // A typo asks again; only an empty answer (or no terminal) declines.
+            Some(word) => loop {
+                let typed = Input::<String>::with_theme(self.theme.as_ref())
+                    .with_prompt(format!(
+                        "Production runbook: type `{word}` to run this step (Enter: do not run it)"
+                    ))
+                    .allow_empty(true)
+                    .interact_text();
+                match typed.as_deref().map(str::trim) {
+                    Ok(typed) if typed == word => break true,
+                    Ok("") | Err(_) => break false,
+                    Ok(other) => self.say(&format!(
+                        "  `{other}` is not `{word}`: type it exactly, or press Enter to not run the step"
+                    )),
+                }
+            },
             None => Confirm::with_theme(self.theme.as_ref())
                 .with_prompt("Run this gated step?")
                 .default(false)

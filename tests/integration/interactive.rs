@@ -128,6 +128,28 @@ fn production_gates_ask_to_type_the_cluster_name() {
     assert_eq!(exit_code(&mut p), Some(0));
 }
 
+/// A typo in the production confirmation asks again (it used to skip the
+/// step); an empty answer declines it.
+#[test]
+fn a_mistyped_production_confirmation_asks_again() {
+    let runbook = TempRunbook::new(
+        "prod.md",
+        "---\nlitops:\n  production: true\n---\n## Deploy\n\n```bash {confirm}\nCLUSTER_NAME=clipper-prod printenv CLUSTER_NAME\n```\n\n## Again\n\n```bash {confirm}\necho again-ran\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "Step", ENTER);
+    answer(&mut p, "type `clipper-prod`", "clipper-prd\r");
+    p.exp_string("`clipper-prd` is not `clipper-prod`")
+        .expect("told");
+    answer(&mut p, "type `clipper-prod`", "clipper-prod\r");
+    line(&mut p, "clipper-prod").expect("ran");
+    answer(&mut p, "Step", ENTER);
+    answer(&mut p, "type `clipper-prod`", "\r");
+    p.exp_string("again skipped: gate not approved")
+        .expect("declined");
+    assert_eq!(exit_code(&mut p), Some(8));
+}
+
 #[test]
 fn missing_value_is_asked_for() {
     let runbook = TempRunbook::new(
