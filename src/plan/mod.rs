@@ -591,6 +591,10 @@ fn endless(
 ) -> Vec<String> {
     let mut found = Vec::new();
     let mut inserts: Vec<(usize, usize)> = Vec::new();
+    // The step shell's function that bounds each of them.
+    let prefix = step
+        .stream
+        .map(|stream| format!("__litops_stream {} ", stream.as_secs()));
     for (i, c) in step.script.commands.iter().enumerate() {
         let Some((at, why)) = c
             .argvs
@@ -602,7 +606,7 @@ fn endless(
         };
         let shown = commands[i].text.shown().to_owned();
         found.push(format!("{} ({why})", one_line(&shown)));
-        let Some(stream) = step.stream else {
+        let Some(prefix) = &prefix else {
             continue;
         };
         let prefixed = step
@@ -616,18 +620,13 @@ fn endless(
             ));
             continue;
         }
-        let prefix = format!("__litops_stream {} ", stream.as_secs());
         commands[i].text = Sensitive::new(
             format!("{prefix}{}", commands[i].text.expose()),
             format!("{prefix}{shown}"),
         );
         inserts.push(resolved.map_offset(c.span.start));
     }
-    if !inserts.is_empty() {
-        let prefix = format!(
-            "__litops_stream {} ",
-            step.stream.map_or(0, |s| s.as_secs())
-        );
+    if let Some(prefix) = prefix.filter(|_| !inserts.is_empty()) {
         let (mut real, mut shown) = (script.expose().to_owned(), script.shown().to_owned());
         for (r, s) in inserts.into_iter().rev() {
             real.insert_str(r.min(real.len()), &prefix);

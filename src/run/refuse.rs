@@ -180,56 +180,69 @@ pub(super) fn show_inferred(plan: &Plan, ui: &mut dyn Frontend) {
 
 /// Unattended, nobody types into a shell a step opens.
 pub(super) fn needs_person(plan: &Plan) -> Result<(), RunError> {
-    let steps: Vec<&PlanStep> = plan
-        .steps
-        .iter()
-        .filter(|s| s.status == Status::Run && !s.needs_person.is_empty())
-        .collect();
-    if steps.is_empty() {
-        return Ok(());
-    }
-    let mut text = format!(
-        "{} step{} for a person to type; nothing was run:\n",
-        steps.len(),
-        if steps.len() == 1 { " waits" } else { "s wait" },
-    );
-    for step in &steps {
-        for command in &step.needs_person {
-            text.push_str(&format!("  {}: {command}\n", step.id));
-        }
-    }
-    text.push_str("run them interactively, mark them `manual`, or leave them out with --step/--section/--from/--to");
-    Err(RunError::NotApproved(text))
+    refuse_commands(
+        plan,
+        |s| &s.needs_person,
+        ("1 step waits", "steps wait"),
+        "for a person to type",
+        "run them interactively, mark them `manual`, or leave them out with --step/--section/--from/--to",
+    )
 }
 
 /// Unattended, nobody presses Ctrl-C: a command that never ends by itself
 /// would hold the run until something kills it.
 pub(super) fn endless(plan: &Plan) -> Result<(), RunError> {
+    refuse_commands(
+        plan,
+        |s| {
+            if s.stream.is_none() {
+                &s.never_ends
+            } else {
+                &[]
+            }
+        },
+        (
+            "1 step never ends by itself",
+            "steps never end by themselves",
+        ),
+        "",
+        "bound them with stream=DURATION on the step (followed that long, then ended as a success), or leave them out with --step/--section/--from/--to",
+    )
+}
+
+/// Refuses the steps that run and have commands of a kind (`commands`),
+/// each named with its step: `N <one|many> <what>; nothing was run:`.
+fn refuse_commands(
+    plan: &Plan,
+    commands: impl Fn(&PlanStep) -> &[String],
+    (one, many): (&str, &str),
+    what: &str,
+    help: &str,
+) -> Result<(), RunError> {
     let steps: Vec<&PlanStep> = plan
         .steps
         .iter()
-        .filter(|s| s.status == Status::Run && s.stream.is_none() && !s.never_ends.is_empty())
+        .filter(|s| s.status == Status::Run && !commands(s).is_empty())
         .collect();
     if steps.is_empty() {
         return Ok(());
     }
-    let mut text = format!(
-        "{} step{} never end{} by {}; nothing was run:\n",
-        steps.len(),
-        if steps.len() == 1 { "" } else { "s" },
-        if steps.len() == 1 { "s" } else { "" },
-        if steps.len() == 1 {
-            "itself"
-        } else {
-            "themselves"
-        },
-    );
+    let count = match steps.len() {
+        1 => one.to_owned(),
+        n => format!("{n} {many}"),
+    };
+    let what = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" {what}")
+    };
+    let mut text = format!("{count}{what}; nothing was run:\n");
     for step in &steps {
-        for command in &step.never_ends {
+        for command in commands(step) {
             text.push_str(&format!("  {}: {command}\n", step.id));
         }
     }
-    text.push_str("bound them with stream=DURATION on the step (followed that long, then ended as a success), or leave them out with --step/--section/--from/--to");
+    text.push_str(help);
     Err(RunError::NotApproved(text))
 }
 
