@@ -746,12 +746,32 @@ fn run_step(
     };
     let finished =
         if let (process::Terminal::Pipes, Some(setsid)) = (spawn.terminal, &options.setsid) {
+            // The zygote holds the session when it can (a step's shell then
+            // inherits it instead of loading it), and is started again when
+            // the session changed: most steps change nothing.
+            let (restart, save, load) = {
+                let state = session.state();
+                let state = state.as_deref();
+                let preload = state.filter(|s| session::zygote_may_load(s));
+                let current = zygote
+                    .as_mut()
+                    .is_some_and(|z| z.alive() && z.loaded() == preload);
+                (
+                    (!current).then(|| preload.map(str::to_owned)),
+                    session::step_saves(state, run.script, env),
+                    state.is_some() && preload.is_none(),
+                )
+            };
             runtime.block_on(async {
-                if !zygote.as_mut().is_some_and(zygote::Zygote::alive) {
+                if let Some(preload) = restart {
+                    if let Some(old) = zygote.take() {
+                        old.stop().await;
+                    }
                     *zygote = Some(zygote::Zygote::start(
                         setsid,
                         &options.shell,
                         session.dir(),
+                        preload,
                     )?);
                 }
                 let Some(zygote) = zygote.as_mut() else {
@@ -760,6 +780,8 @@ fn run_step(
                 let step = zygote::Step {
                     n,
                     env,
+                    save,
+                    load,
                     timeout: spawn.timeout,
                     grace: spawn.grace,
                     seen: spawn.seen,

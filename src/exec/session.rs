@@ -53,7 +53,7 @@ macro_rules! session_functions {
 }
 __litops_exit() {
   set -- "$1" "$2" "${__litops_on_exit-}"
-  __litops_save "$2"
+  if [ -n "$2" ]; then __litops_save "$2"; fi
   if [ -n "$3" ]; then eval "$3"; fi
   exit "$1"
 }
@@ -136,6 +136,8 @@ __litops_enter
 pub struct Session {
     dir: tempfile::TempDir,
     state: PathBuf,
+    /// What `state.sh` holds, if anything.
+    written: std::cell::RefCell<Option<String>>,
 }
 
 impl Session {
@@ -155,7 +157,11 @@ impl Session {
         // without removing it itself.
         private_write(&dir.path().join("owner"), &std::process::id().to_string())?;
         let state = dir.path().join("state.sh");
-        Ok(Session { dir, state })
+        Ok(Session {
+            dir,
+            state,
+            written: std::cell::RefCell::new(None),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -181,13 +187,30 @@ impl Session {
             return Ok(None);
         }
         let state = clean_dump(&text);
-        private_write(&self.state, &state)?;
+        self.write_state(&state)?;
         Ok(Some(state))
     }
 
     /// Starts from a saved state (a resumed run).
     pub fn restore(&self, state: &str) -> std::io::Result<()> {
-        private_write(&self.state, &clean_dump(state))
+        self.write_state(&clean_dump(state))
+    }
+
+    /// Most steps leave the session as they found it: then nothing is written.
+    fn write_state(&self, state: &str) -> std::io::Result<()> {
+        if self.written.borrow().as_deref() == Some(state) {
+            return Ok(());
+        }
+        // Forgotten first: a failed write leaves no claim on the file's text.
+        *self.written.borrow_mut() = None;
+        private_write(&self.state, state)?;
+        *self.written.borrow_mut() = Some(state.to_owned());
+        Ok(())
+    }
+
+    /// What `state.sh` holds: the session the next step starts from.
+    pub fn state(&self) -> std::cell::Ref<'_, Option<String>> {
+        self.written.borrow()
     }
 
     /// Where a step's shell writes the session when it exits.
@@ -472,6 +495,142 @@ pub fn restore_script(saved: &Saved) -> String {
     out
 }
 
+/// The names a dump defines as functions and aliases: calling one may
+/// change anything (see `shell::effects`).
+pub fn defined_commands(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|line| {
+            line.strip_suffix(" () ")
+                .filter(|name| !name.contains(' '))
+                .or_else(|| {
+                    let rest = line.strip_prefix("alias ")?;
+                    Some(rest.split_once('=')?.0)
+                })
+        })
+        .collect()
+}
+
+/// bash's builtins: the zygote's own loop calls them, so a session that
+/// defines a function or alias of one of these names is not loaded into
+/// the zygote (see `zygote`).
+const BUILTINS: &[&str] = &[
+    ".",
+    ":",
+    "[",
+    "alias",
+    "bg",
+    "bind",
+    "break",
+    "builtin",
+    "caller",
+    "cd",
+    "command",
+    "compgen",
+    "complete",
+    "compopt",
+    "continue",
+    "declare",
+    "dirs",
+    "disown",
+    "echo",
+    "enable",
+    "eval",
+    "exec",
+    "exit",
+    "export",
+    "false",
+    "fc",
+    "fg",
+    "getopts",
+    "hash",
+    "help",
+    "history",
+    "jobs",
+    "kill",
+    "let",
+    "local",
+    "logout",
+    "mapfile",
+    "popd",
+    "printf",
+    "pushd",
+    "pwd",
+    "read",
+    "readarray",
+    "readonly",
+    "return",
+    "set",
+    "shift",
+    "shopt",
+    "source",
+    "suspend",
+    "test",
+    "times",
+    "trap",
+    "true",
+    "type",
+    "typeset",
+    "ulimit",
+    "umask",
+    "unalias",
+    "unset",
+    "wait",
+];
+
+/// Whether a step's shell may inherit the session `text` from the zygote
+/// rather than load it itself: its variables read as [`declared`] reads
+/// them, and it redefines none of bash's builtins (litops's own `trap`
+/// wrapper aside).
+pub fn zygote_may_load(text: &str) -> bool {
+    declared(text).is_some()
+        && defined_commands(text)
+            .iter()
+            .all(|name| *name == "trap" || !BUILTINS.contains(name))
+}
+
+/// The variables a dump declares, with whether each is exported, read
+/// from its one-line `declare -p` form; `None` when the dump has a line of
+/// another form before its functions (a value over several lines, as older
+/// bash prints them) or a name reference, which this does not read.
+pub fn declared(text: &str) -> Option<Vec<(&str, bool)>> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("cd -- ") {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("declare -") else {
+            // Functions and aliases follow the variables.
+            if line.ends_with(" () ") || line.starts_with("alias ") {
+                break;
+            }
+            return None;
+        };
+        let (flags, rest) = rest.split_once(' ')?;
+        if flags.contains('n') {
+            return None;
+        }
+        let name = rest.split('=').next().unwrap_or(rest);
+        names.push((name, flags.contains('x')));
+    }
+    Some(names)
+}
+
+/// Whether a step's shell must save the session when it exits: unless its
+/// script certainly leaves the session as it was (`shell::effects`) and
+/// its environment adds nothing the session does not already export.
+/// `state` is the session the step starts from.
+pub fn step_saves(state: Option<&str>, script: &str, env: &[(String, String)]) -> bool {
+    let commands = state.map(defined_commands).unwrap_or_default();
+    let declared = state.and_then(declared).unwrap_or_default();
+    let adds = |name: &str| {
+        // A step started elsewhere carries its directory on.
+        name == "__litops_start"
+            || !name.starts_with("__litops_") && !declared.contains(&(name, true))
+    };
+    env.iter().any(|(name, _)| adds(name))
+        || !crate::shell::effects::keeps_session(script, |name| commands.contains(&name))
+}
+
 /// The exported variables of a dump, for checks' `env()`.
 pub fn exported(text: &str) -> Vec<(String, String)> {
     parse(text)
@@ -662,6 +821,85 @@ fn ansi_c_escape(chars: &[char], i: &mut usize, out: &mut Vec<u8>) -> Option<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DUMP: &str = "cd -- /srv 2>/dev/null || true
+declare -x HOME=\"/root\"
+declare -- PLAIN=\"x\"
+declare -rx LOCKED=\"yes\"
+declare -a LIST=([0]=\"a\")
+greet () 
+{ 
+    echo hi
+}
+trap () 
+{ 
+    builtin trap \"$@\"
+}
+alias k='kubectl'
+";
+
+    #[test]
+    fn a_dump_declares_its_variables_with_their_export() {
+        assert_eq!(
+            declared(DUMP),
+            Some(vec![
+                ("HOME", true),
+                ("PLAIN", false),
+                ("LOCKED", true),
+                ("LIST", false)
+            ])
+        );
+        // A value over several lines (older bash) or a name reference is
+        // not read: the step shell then loads the session itself.
+        assert_eq!(declared("declare -- X=\"a\nb\"\n"), None);
+        assert_eq!(declared("declare -n REF=\"X\"\n"), None);
+    }
+
+    #[test]
+    fn a_dump_defines_functions_and_aliases() {
+        assert_eq!(defined_commands(DUMP), ["greet", "trap", "k"]);
+    }
+
+    #[test]
+    fn the_zygote_loads_a_session_unless_it_replaces_a_builtin() {
+        assert!(zygote_may_load(DUMP));
+        assert!(!zygote_may_load(&format!(
+            "{DUMP}read () \n{{ \n    :\n}}\n"
+        )));
+        assert!(!zygote_may_load("alias cd='echo'\n"));
+        assert!(!zygote_may_load("declare -- X=\"a\nb\"\n"));
+    }
+
+    #[test]
+    fn a_step_saves_the_session_when_it_may_change_it() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let none = env(&[]);
+        assert!(!step_saves(Some(DUMP), "kubectl get pods", &none));
+        assert!(!step_saves(None, "true", &none));
+        assert!(step_saves(Some(DUMP), "export X=1", &none));
+        // A function of the session may change it.
+        assert!(step_saves(Some(DUMP), "greet", &none));
+        // Exported already: nothing to add. Not exported, or not there: added.
+        assert!(!step_saves(Some(DUMP), "true", &env(&[("HOME", "/x")])));
+        assert!(step_saves(Some(DUMP), "true", &env(&[("PLAIN", "y")])));
+        assert!(step_saves(None, "true", &env(&[("REGION", "eu")])));
+        // litops's own: a step started elsewhere carries its directory on.
+        assert!(!step_saves(
+            Some(DUMP),
+            "true",
+            &env(&[("__litops_cd", "/x")])
+        ));
+        assert!(step_saves(
+            Some(DUMP),
+            "true",
+            &env(&[("__litops_start", "/x")])
+        ));
+    }
 
     #[test]
     fn exported_values_are_read_back() {

@@ -5,10 +5,18 @@
 //! (`set -m`), reading step numbers on its stdin: for each it forks a
 //! subshell, which as a background job leads its own process group, so
 //! timeouts and Ctrl-C reach the step and everything it started, and never
-//! the zygote. The subshell restores the session (exports, then the saved
-//! state), runs the step's script under errexit and pipefail, and saves the
-//! session on exit, exactly as a separate bash would (see `session`). The
-//! zygote answers `pid N` when the step starts and `done STATUS` when it ends.
+//! the zygote. The subshell takes the step's exports and the session, runs
+//! the step's script under errexit and pipefail, and saves the session on
+//! exit, exactly as a separate bash would (see `session`). The zygote
+//! answers `pid N` when the step starts and `done STATUS` when it ends.
+//!
+//! Loading the session and saving it cost more than the fork itself, and
+//! most steps change nothing, so neither happens on every step: the zygote
+//! loads the session once when it starts (and is started again when a step
+//! changed it), and a step's shell saves it only when the step may change
+//! it (`session::step_saves`). Where a session replaces a builtin the
+//! zygote's loop calls, or is not in the form this reads, the zygote holds
+//! none and each step's shell loads it, as before.
 //!
 //! Each step writes to FIFOs of its own that litops opens read-write before
 //! the step starts: it never sees end-of-file, so a leftover process cannot
@@ -36,21 +44,29 @@ __litops_dir=$1
     crate::session_functions!(),
     r#"# litops gone (parent-death signal): the step in flight goes too; nothing
 # runs unsupervised or unrecorded.
+# Builtins by name, `rm` from the default path: the session loaded below
+# may define functions and change IFS and PATH.
 __litops_stop() {
-  if [ -n "${__litops_pid:-}" ]; then kill -TERM -- "-$__litops_pid" 2>/dev/null; fi
-  for __litops_job in $(jobs -p); do kill -TERM -- "-$__litops_job" 2>/dev/null; done
+  local IFS=$' \t\n'
+  if [ -n "${__litops_pid:-}" ]; then builtin kill -TERM -- "-$__litops_pid" 2>/dev/null; fi
+  for __litops_job in $(builtin jobs -p); do builtin kill -TERM -- "-$__litops_job" 2>/dev/null; done
   # litops cannot remove the session's files any more (they hold bound values).
-  rm -rf -- "$__litops_dir"
-  exit 143
+  builtin command -p rm -rf -- "$__litops_dir"
+  builtin exit 143
 }
 trap __litops_stop TERM
-while IFS= read -r __litops_n; do
+# The session as steps left it, loaded once: every step's shell inherits it.
+if [ "$2" = 1 ]; then . "$__litops_dir/state.sh" 2>/dev/null; fi
+# Per step: its number, whether its shell saves the session when it exits,
+# and whether it loads the session itself (the zygote holds none).
+while IFS=" " builtin read -r __litops_n __litops_save __litops_load; do
   (
     exec </dev/null >"$__litops_dir/out" 2>"$__litops_dir/err"
     set -- "$__litops_dir" "$__litops_n"
     . "$1/env.sh"
-    if [ -f "$1/state.sh" ]; then . "$1/state.sh" 2>/dev/null; fi
-    printf -v __litops_q %q "$1/state.sh.new"
+    if [ "$__litops_load" = 1 ]; then . "$1/state.sh" 2>/dev/null; fi
+    __litops_q=\'\'
+    if [ "$__litops_save" = 1 ]; then builtin printf -v __litops_q %q "$1/state.sh.new"; fi
     builtin trap "__litops_exit \$? $__litops_q" EXIT
     __litops_script="$1/step.sh"
     set --
@@ -59,18 +75,20 @@ while IFS= read -r __litops_n; do
     . "$__litops_script"
   ) &
   __litops_pid=$!
-  printf 'pid %d\n' "$__litops_pid"
-  wait "$__litops_pid"
+  builtin printf 'pid %d\n' "$__litops_pid"
+  builtin wait "$__litops_pid"
   __litops_rc=$?
   # Never signal a group id that may be reused once the step is gone.
-  unset __litops_pid
-  printf 'done %d\n' "$__litops_rc"
+  builtin unset __litops_pid
+  builtin printf 'done %d\n' "$__litops_rc"
 done
 "#
 );
 
 /// A running zygote.
 pub struct Zygote {
+    /// The session it loaded when it started, if any.
+    loaded: Option<String>,
     child: Child,
     stdin: ChildStdin,
     control: Lines<BufReader<ChildStdout>>,
@@ -85,6 +103,10 @@ pub struct Zygote {
 pub struct Step<'a> {
     pub n: usize,
     pub env: &'a [(String, String)],
+    /// The step's shell saves the session when it exits.
+    pub save: bool,
+    /// The step's shell loads the session itself (the zygote holds none).
+    pub load: bool,
     pub timeout: Option<Duration>,
     pub grace: Duration,
     /// Signals already acted on (see [`process::Watch::new`]).
@@ -100,7 +122,15 @@ impl Zygote {
     /// own it has no controlling terminal, which bash's job control needs to
     /// give each step a process group even when litops runs in a terminal,
     /// and Ctrl-C at the terminal is litops's to forward, not the zygote's.
-    pub fn start(setsid: &str, shell: &str, dir: &Path) -> std::io::Result<Zygote> {
+    ///
+    /// With `load`, the zygote loads the session (`state.sh`, whose text
+    /// `load` is) once, and every step's shell inherits it.
+    pub fn start(
+        setsid: &str,
+        shell: &str,
+        dir: &Path,
+        load: Option<String>,
+    ) -> std::io::Result<Zygote> {
         let out = fifo(&dir.join("out"))?;
         let err = fifo(&dir.join("err"))?;
         let mut command = tokio::process::Command::new(setsid);
@@ -124,6 +154,7 @@ impl Zygote {
             .arg(shell)
             .args(["--noprofile", "--norc", "-c", ZYGOTE, "litops-zygote"])
             .arg(dir)
+            .arg(if load.is_some() { "1" } else { "0" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             // Job control notices ("[1]+ Done") go to the zygote's stderr;
@@ -134,6 +165,7 @@ impl Zygote {
         let stdin = child.stdin.take().ok_or_else(|| broken("no stdin"))?;
         let stdout = child.stdout.take().ok_or_else(|| broken("no stdout"))?;
         Ok(Zygote {
+            loaded: load,
             child,
             stdin,
             control: BufReader::new(stdout).lines(),
@@ -147,6 +179,11 @@ impl Zygote {
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+    }
+
+    /// The session the zygote loaded when it started.
+    pub fn loaded(&self) -> Option<&str> {
+        self.loaded.as_deref()
     }
 
     /// Whether the zygote is still there to fork steps.
@@ -163,17 +200,31 @@ impl Zygote {
         let n = step.n;
         let dir = self.dir.clone();
         let path = |name: String| dir.join(name);
+        // A step's shell loads its environment before the session, whose
+        // values win (see `session`). In a zygote that loaded the session
+        // already, a variable the session declares keeps its value and is
+        // only exported, which comes to the same.
+        let declared = self
+            .loaded
+            .as_deref()
+            .and_then(super::session::declared)
+            .unwrap_or_default();
         let exports: String = step
             .env
             .iter()
             .map(|(name, value)| {
-                format!("export {name}={}\n", crate::shell::quote::unquoted(value))
+                if declared.iter().any(|(declared, _)| declared == name) {
+                    format!("export {name}\n")
+                } else {
+                    format!("export {name}={}\n", crate::shell::quote::unquoted(value))
+                }
             })
             .collect();
         super::session::private_write(&path("env.sh".to_owned()), &exports)?;
         let (out, err, control) = (&mut self.out, &mut self.err, &mut self.control);
         let started = Instant::now();
-        self.stdin.write_all(format!("{n}\n").as_bytes()).await?;
+        let line = format!("{n} {} {}\n", u8::from(step.save), u8::from(step.load));
+        self.stdin.write_all(line.as_bytes()).await?;
         self.stdin.flush().await?;
         let group = Pid::from_raw(answer(control, "pid ").await?);
         let signal_step = |signal: Signal| {

@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod context;
+pub mod effects;
 pub mod endless;
 pub mod lexer;
 pub mod placeholder;

@@ -789,3 +789,120 @@ fn a_grep_that_finds_nothing_is_told_as_such() {
         assert!(!stdout(&output).contains("no match"), "{}", stdout(&output));
     }
 }
+
+/// Steps that cannot change the session do not save it, and the step shell
+/// inherits the session instead of loading it where it can: neither may
+/// change what a step sees. Bound values a step was given stay exported
+/// after it; the session's own values win over a later step's bound ones;
+/// read-only, array and integer variables, `unset`, a changed `IFS` and
+/// functions that replace builtins (the step shells then load the session
+/// themselves) all carry over as in one terminal.
+#[test]
+fn the_session_carries_over_the_same_whether_steps_change_it_or_not() {
+    let runbook = r#"# Session
+
+## One
+
+```bash
+echo "one $REGION"
+```
+
+## Two
+
+```bash
+bash -c 'echo "two $REGION"'
+```
+
+## Three
+
+```bash
+eval "export REGION=custom"
+readonly LOCKED=yes
+declare -a ARR=(x "y z")
+declare -i NUM=5
+export GONE=soon
+```
+
+## Four
+
+```bash
+echo "four $REGION $LOCKED ${ARR[1]} $((NUM + 1))"
+bash -c 'echo "four-child $REGION $LOCKED $GONE"'
+unset GONE
+```
+
+## Five
+
+```bash
+cd() { builtin cd "$@" && echo "moved to $PWD"; }
+read() { echo "my read"; }
+```
+
+## Six
+
+```bash
+cd "$WORK"
+read
+echo "six $REGION ${GONE-gone}"
+```
+
+## Seven
+
+```bash
+echo "seven $PWD ${ARR[0]}"
+unset -f cd read
+IFS=,
+```
+
+## Eight
+
+```bash
+set -- a,b
+for part in $1; do echo "eight $part"; done
+echo "eight $PWD"
+```
+"#;
+    let test = Test::new().runbook(runbook);
+    let work = test.dir().join("work");
+    std::fs::create_dir(&work).expect("work dir");
+    let ran = test
+        .args([
+            "run",
+            "runbook.md",
+            "--no-transcript",
+            "--set",
+            "REGION=cli",
+            "--set",
+        ])
+        .arg(format!("WORK={}", work.display()))
+        .stdout_contains("Done: 8 succeeded")
+        .run();
+    let shown: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter(|l| {
+            !(l.is_empty()
+                || l.starts_with("  $ ")
+                || l.starts_with("▶ ")
+                || l.starts_with("✓ ")
+                || l.starts_with("Done: "))
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "Session (runbook.md): 8 steps",
+            "one cli",
+            "two cli",
+            "four custom yes y z 6",
+            "four-child custom  soon",
+            "moved to $DIR/work",
+            "my read",
+            "six custom gone",
+            "seven $DIR/work x",
+            "eight a",
+            "eight b",
+            "eight $DIR/work",
+        ]
+    );
+}
