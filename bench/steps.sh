@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 100 trivial steps run unattended, side by side with a bash loop forking
-# `bash -c` once per step and with `just` running 100 recipes.
+# `bash -c` once per step, with `just` running 100 recipes, and with the
+# floor (bench/floor.rs).
 # Usage: bench/steps.sh (after `cargo build --release`); needs hyperfine, just.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,8 +21,16 @@ mkdir -p "$out"
   for i in $(seq 1 100); do printf '\nr%d:\n    @true\n' "$i"; done
 } > "$out/justfile"
 
+# The floor under litops: fork a subshell of a running bash per step (as the
+# step shell does) and, with the transcript, write and fdatasync one record
+# per step (bench/floor.rs).
+floor=$(cd "$root" && cargo bench --locked --bench floor --no-run --message-format=json 2> /dev/null \
+  | sed -n 's/.*"executable":"\([^"]*floor[^"]*\)".*/\1/p' | tail -1)
+mkdir -p "$out/runs"
 contenders=(
   -n 'bash -c per step (baseline)' "bash -c 'for i in \$(seq 100); do bash -c true; done'"
+  -n 'floor: fork per step' "$floor 100 $out/runs/floor.jsonl --no-sync"
+  -n 'floor: fork + fdatasync per step' "$floor 100 $out/runs/floor.jsonl"
   -n 'litops run, 100 steps' "$litops run $out/steps100.md --unattended --no-env "
   -n 'litops run, 100 steps, no transcript' "$litops run $out/steps100.md --unattended --no-env --no-transcript"
 )

@@ -65,7 +65,7 @@ pub fn is_zero_width(c: char) -> bool {
 /// too: keeping SGR sequences safely would mean parsing them.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
     let unsafe_char = |(i, c): (usize, char)| needs_showing(text, i, c);
-    if !text.char_indices().any(unsafe_char) {
+    if !any_needs_showing(text) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -88,7 +88,7 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
 /// offsets and columns into it stay those of `text`: for showing source
 /// lines under a diagnostic.
 pub fn for_terminal_in_place(text: &str) -> Cow<'_, str> {
-    if !text.char_indices().any(|(i, c)| needs_showing(text, i, c)) {
+    if !any_needs_showing(text) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -102,6 +102,31 @@ pub fn for_terminal_in_place(text: &str) -> Cow<'_, str> {
         out.push(shown);
     }
     Cow::Owned(out)
+}
+
+/// Whether any character of `text` needs showing: printable ASCII is
+/// passed a byte at a time, and only the rest is decoded (most text shown
+/// is ASCII, and this runs over every plan and transcript printed).
+fn any_needs_showing(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' '..=b'~' | b'\n' | b'\t' => i += 1,
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
+            b if b < 0x80 => return true,
+            _ => {
+                let Some(c) = text[i..].chars().next() else {
+                    return false;
+                };
+                if needs_showing(text, i, c) {
+                    return true;
+                }
+                i += c.len_utf8();
+            }
+        }
+    }
+    false
 }
 
 /// Whether the character at `i` of `text` is one a terminal would obey
@@ -327,6 +352,29 @@ mod tests {
                 .any(|(e, _)| matches!(e, Event::Html(h) if h.starts_with("<div class"))),
             "{kept:?}"
         );
+    }
+
+    #[test]
+    fn the_ascii_scan_agrees_with_reading_every_character() {
+        for text in [
+            "",
+            "plain",
+            "tab\tand\nnewline\r\n",
+            "lone\r",
+            "\r",
+            "cr\rx",
+            "del\u{7f}",
+            "esc\u{1b}[2J",
+            "é and ü",
+            "c1 \u{85}",
+            "bidi \u{202e}x",
+            "zero\u{200b}width",
+            "€\r\n€",
+            "\u{feff}",
+        ] {
+            let slow = text.char_indices().any(|(i, c)| needs_showing(text, i, c));
+            assert_eq!(any_needs_showing(text), slow, "{text:?}");
+        }
     }
 
     #[test]
