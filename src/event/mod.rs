@@ -11,6 +11,7 @@
 //! engine (checks, plan, model), so nothing here imports it.
 
 pub mod bounded;
+pub mod fold;
 
 /// The version of the event stream (`--json`, and the events of a
 /// transcript), in `run-started`. 2: output as `text` or `base64`, not

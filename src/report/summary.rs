@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::event::{CheckResult, Event, Reporter};
+use crate::event::{CheckResult, Event, Reporter, fold};
 use crate::markup::escape_xml as xml;
 
 /// Output kept per step for reports: its last bytes.
@@ -39,116 +39,71 @@ pub struct StepSummary {
     pub output_tail: String,
 }
 
-/// Collects the summary from the run's events.
-#[derive(Default)]
+/// Collects the summary from the run's events (`event::fold`, keeping the
+/// last bytes of each step's output).
 pub struct SummaryReporter {
-    summary: RunSummary,
-    tail: Vec<u8>,
+    run: fold::Run,
+    started_at: String,
+    host: String,
 }
 
 impl SummaryReporter {
     pub fn new(started_at: String, host: String) -> SummaryReporter {
         SummaryReporter {
-            summary: RunSummary {
-                started_at,
-                host,
-                ..RunSummary::default()
-            },
-            tail: Vec::new(),
+            run: fold::Run::default().with_output_limit(TAIL),
+            started_at,
+            host,
         }
     }
 
     pub fn finish(self, transcript: Option<String>) -> RunSummary {
+        let run = self.run;
         RunSummary {
+            runbook: run.runbook,
+            title: run.title,
+            outcome: run.outcome.unwrap_or_default(),
+            exit_code: run.exit_code.unwrap_or_default(),
+            duration_ms: run.duration_ms.unwrap_or_default(),
+            started_at: self.started_at,
+            host: self.host,
             transcript,
-            ..self.summary
+            steps: run.steps.into_iter().map(StepSummary::from).collect(),
         }
     }
+}
 
-    fn step(&mut self, id: &str) -> &mut StepSummary {
-        if self.summary.steps.last().is_none_or(|s| s.id != id) {
-            self.summary.steps.push(StepSummary {
-                id: id.to_owned(),
-                ..StepSummary::default()
-            });
+impl From<fold::Step> for StepSummary {
+    fn from(step: fold::Step) -> StepSummary {
+        let output = step.output_text();
+        let mut start = output.len().saturating_sub(TAIL);
+        while !output.is_char_boundary(start) {
+            start += 1;
         }
-        let last = self.summary.steps.len() - 1;
-        &mut self.summary.steps[last]
+        StepSummary {
+            // A step that began and never ended has no outcome.
+            outcome: match step.state.as_str() {
+                "started" | "not-reached" => String::new(),
+                state => state.to_owned(),
+            },
+            exit_code: step.exit_code.and_then(|c| i32::try_from(c).ok()),
+            duration_ms: step.duration_ms.unwrap_or_default(),
+            attempts: step.attempts,
+            approved_by: step
+                .gate
+                .filter(|g| g.approved)
+                .map(|g| format!("{} ({})", g.by, g.how)),
+            output_tail: output[start..].to_owned(),
+            id: step.id,
+            section: step.section,
+            checks: step.checks,
+            skip_reason: step.skip_reason,
+        }
     }
 }
 
 impl Reporter for SummaryReporter {
     fn event(&mut self, event: &Event) {
-        match event {
-            Event::RunStarted { runbook, title, .. } => {
-                self.summary.runbook = runbook.clone();
-                self.summary.title = title.clone();
-            }
-            Event::StepStarted {
-                id,
-                section,
-                attempt,
-                ..
-            } => {
-                self.tail.clear();
-                let step = self.step(id);
-                step.section = section.clone();
-                step.attempts = *attempt;
-                step.checks.clear();
-            }
-            Event::Output { data, .. } => {
-                self.tail.extend_from_slice(data);
-                if self.tail.len() > 2 * TAIL {
-                    self.tail.drain(..self.tail.len() - TAIL);
-                }
-            }
-            Event::CheckFinished { .. } => {
-                if let Some((id, check)) = event.check_result() {
-                    self.step(id).checks.push(check);
-                }
-            }
-            Event::StepFinished {
-                id,
-                outcome,
-                exit_code,
-                duration_ms,
-                ..
-            } => {
-                let start = self.tail.len().saturating_sub(TAIL);
-                let tail = String::from_utf8_lossy(&self.tail[start..]).into_owned();
-                let step = self.step(id);
-                step.outcome = outcome.name().to_owned();
-                step.exit_code = *exit_code;
-                step.duration_ms = *duration_ms;
-                step.output_tail = tail;
-            }
-            Event::StepSkipped { id, reason } => {
-                let step = self.step(id);
-                step.outcome = "skipped".to_owned();
-                step.skip_reason = Some(reason.clone());
-            }
-            Event::GateAnswered {
-                id,
-                approved,
-                by,
-                how,
-            } if *approved => {
-                self.step(id).approved_by = Some(format!("{by} ({how})"));
-            }
-            Event::RunFinished {
-                outcome,
-                exit_code,
-                duration_ms,
-            } => {
-                self.summary.outcome = serde_json::to_value(outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                self.summary.exit_code = *exit_code;
-                self.summary.duration_ms = *duration_ms;
-            }
-            _ => {}
-        }
+        self.run.apply(event, None);
     }
 }
 
