@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// output and dependencies, which hold other projects' Markdown.
 const SKIPPED: &[&str] = &["target", "node_modules"];
 
-/// The runbook files ([`crate::site::RUNBOOK_SUFFIXES`]) under `path`,
+/// The runbook files ([`RUNBOOK_SUFFIXES`]) under `path`,
 /// sorted; `path` itself, whatever its name, if it is not a directory.
 ///
 /// Left out: hidden files and directories, [`SKIPPED`] directories, and
@@ -46,12 +46,25 @@ pub fn runbooks(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         };
         let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
         let name = entry.file_name().to_string_lossy();
-        if !is_dir && crate::site::runbook_stem(&name).is_some() {
+        if !is_dir && runbook_stem(&name).is_some() {
             out.push(entry.into_path());
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// Endings of the files a directory is searched for: Markdown as people
+/// name it, MDX (Docusaurus) and ERB-templated Markdown.
+pub const RUNBOOK_SUFFIXES: &[&str] = &[".md.erb", ".markdown", ".mdx", ".md"];
+
+/// A runbook file's name without its ending (`deploy.md.erb` → `deploy`),
+/// or `None` if the name is not a runbook's.
+pub fn runbook_stem(name: &str) -> Option<&str> {
+    RUNBOOK_SUFFIXES
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .filter(|stem| !stem.is_empty())
 }
 
 #[cfg(test)]

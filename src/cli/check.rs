@@ -100,15 +100,15 @@ pub fn run(args: &CheckArgs, out: &Console) -> u8 {
         .map(|(runbook, path)| {
             let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
             let names = names.entry(dir.clone()).or_insert_with(|| {
-                let mut names = crate::site::names_in(&dir);
+                let mut names = crate::lint::names_in(&dir);
                 names.extend(checked.iter().cloned());
                 names
             });
             let mut diagnostics = runbook.diagnostics.clone();
             diagnostics.extend(lint::lint(runbook, &options));
-            diagnostics.extend(crate::site::broken_links(runbook, path, names));
+            diagnostics.extend(crate::lint::broken_links(runbook, path, names));
             if args.render {
-                diagnostics.extend(crate::site::visible_annotations(runbook));
+                diagnostics.extend(crate::lint::visible_annotations(runbook));
             }
             diagnostics.sort_by_key(|d| d.span.map_or(0, |s| s.start));
             (runbook, diagnostics)

@@ -11,7 +11,6 @@
 
 mod containers;
 mod highlight;
-mod invisible;
 mod links;
 mod page;
 
@@ -21,8 +20,7 @@ use crate::model::Runbook;
 
 pub use crate::markup::escape;
 pub use highlight::highlight;
-pub use invisible::visible_annotations;
-pub use links::{Linker, broken_links, names_in};
+pub use links::Linker;
 
 const CSS: &str = include_str!("assets/site.css");
 const JS: &str = include_str!("assets/site.js");
@@ -62,24 +60,11 @@ impl Entry {
     }
 }
 
-/// Endings of the files a directory is searched for: Markdown as people
-/// name it, MDX (Docusaurus) and ERB-templated Markdown.
-pub const RUNBOOK_SUFFIXES: &[&str] = &[".md.erb", ".markdown", ".mdx", ".md"];
-
-/// A runbook file's name without its ending (`deploy.md.erb` → `deploy`),
-/// or `None` if the name is not a runbook's.
-pub fn runbook_stem(name: &str) -> Option<&str> {
-    RUNBOOK_SUFFIXES
-        .iter()
-        .find_map(|suffix| name.strip_suffix(suffix))
-        .filter(|stem| !stem.is_empty())
-}
-
 /// The name a wiki link uses for the runbook at `path`: its file name
 /// without the runbook ending (`ops/deploy.md.erb` → `deploy`).
 pub fn file_stem(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_string_lossy();
-    Some(match runbook_stem(&name) {
+    Some(match crate::walk::runbook_stem(&name) {
         Some(stem) => stem.to_owned(),
         None => path.file_stem()?.to_string_lossy().into_owned(),
     })

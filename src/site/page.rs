@@ -67,7 +67,7 @@ pub fn render(source: &Entry, index: usize, linker: &Linker, options: &Options) 
     // in every other command: offsets are unchanged.
     let text = crate::syntax::fence::blank_killercoda_closers(text);
     let (body, inserted) = super::containers::unfold(&text[start..], start);
-    let parser = super::links::coalesce(
+    let parser = crate::syntax::links::coalesce(
         crate::markup::inert(
             Parser::new_ext(body.as_str(), markdown_options()).into_offset_iter(),
             |range| {
@@ -211,7 +211,7 @@ pub fn render(source: &Entry, index: usize, linker: &Linker, options: &Options) 
                 if let Some((h, _)) = heading {
                     headings[h].1.push_str(&t);
                 }
-                let links = super::links::wiki_links(&t);
+                let links = crate::syntax::links::wiki_links(&t);
                 if links.is_empty() {
                     events.push(Event::Text(t));
                     continue;

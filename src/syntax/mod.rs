@@ -10,6 +10,7 @@
 pub mod attrs;
 pub mod fence;
 mod front_matter;
+pub mod links;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
