@@ -12,12 +12,16 @@ use crate::exit;
 pub struct ApproveArgs {
     /// The plan file (`litops plan RUNBOOK --out FILE`).
     plan: PathBuf,
-    /// Who approves (default: the current user@host).
+    /// Who approves (default: the current user@host); printable text.
     #[arg(long, value_name = "NAME")]
     by: Option<String>,
     /// A note kept with the approval (a ticket, a change number).
     #[arg(long, value_name = "TEXT")]
     comment: Option<String>,
+    /// Print what would be approved, everything its digest covers, and
+    /// approve nothing.
+    #[arg(long)]
+    show: bool,
 }
 
 pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
@@ -28,16 +32,43 @@ pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
             return exit::USAGE;
         }
     };
+    // What the file shows must be what its digest says: a plan edited
+    // after `plan --out` is not offered for approval.
+    let digest = plan.computed_digest();
+    if digest != plan.digest {
+        out.error(format!(
+            "{} was edited after `litops plan --out` wrote it (what it shows does not match its digest); make the plan again",
+            args.plan.display()
+        ));
+        return exit::USAGE;
+    }
+    if args.show {
+        out.stdout(&crate::markup::for_terminal(&plan.describe()));
+        return exit::OK;
+    }
+    for (flag, text) in [
+        ("--by", args.by.as_deref()),
+        ("--comment", args.comment.as_deref()),
+    ] {
+        if let Some(text) = text
+            && text.chars().any(char::is_control)
+        {
+            out.error(format!(
+                "{flag} takes printable text: {:?} has control characters",
+                text
+            ));
+            return exit::USAGE;
+        }
+    }
     let by = args
         .by
         .clone()
         .filter(|b| !b.trim().is_empty())
         .unwrap_or_else(crate::operator::operator_name);
-    let digest = plan.approval_digest();
     if plan
         .approvals
         .iter()
-        .any(|a| a.by == by && a.steps_digest == digest)
+        .any(|a| a.by == by && a.digest == digest)
     {
         out.stderr(&format!("{by} has already approved this plan\n"));
         return exit::OK;
@@ -48,7 +79,7 @@ pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
         comment: args.comment.clone(),
-        steps_digest: digest,
+        digest,
     });
     if let Err(err) = approval::save(&args.plan, &plan) {
         out.error(format!("cannot write {}: {err}", args.plan.display()));

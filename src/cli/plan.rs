@@ -147,22 +147,15 @@ fn write_approvable(
         ));
         return exit::MISSING_VARIABLES;
     }
-    let (_, steps) = approval::digests(runbook, selected, bindings);
-    let bytes = std::fs::read(file).unwrap_or_default();
-    let approvable = approval::ApprovedPlan {
-        format: approval::FORMAT.to_owned(),
-        runbook: file.display().to_string(),
-        title: runbook.title().to_owned(),
-        content_hash: crate::transcript::content_hash(&bytes),
-        created_at: jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
-        created_by: crate::operator::operator_name(),
-        selection: select.selection(),
-        settings_digest: approval::settings_digest(runbook),
-        steps,
-        approvals: Vec::new(),
-    };
+    // The text the plan was read from (a later read could see another).
+    let (_, approvable) = approval::make(
+        runbook,
+        &file.display().to_string(),
+        runbook.file.text().as_bytes(),
+        select.selection(),
+        selected,
+        bindings,
+    );
     if let Err(err) = approval::save(path, &approvable) {
         out.error(format!("cannot write {}: {err}", path.display()));
         return exit::USAGE;

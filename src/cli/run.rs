@@ -211,7 +211,7 @@ fn start(args: &RunArgs, options: &run::Options, ui: &mut Terminal) -> Result<u8
     let out = ui.out;
     let runbook = load_runnable(&args.file, out).map_err(Refusal::Reported)?;
     let approved = match &args.approved {
-        Some(path) => Some(approval::load(path).map_err(|err| RunError::Usage(err.to_string()))?),
+        Some(path) => Some(approval::load(path).map_err(refused_plan)?),
         None => None,
     };
     let selection = match &approved {
@@ -259,7 +259,7 @@ fn start_resume(
     earlier.keep_values(&mut bindings, ui);
     let next = earlier.continuation(&runbook, !args.exec.no_transcript, ui)?;
     let approved = match &args.approved {
-        Some(path) => Some(approval::load(path).map_err(|err| RunError::Usage(err.to_string()))?),
+        Some(path) => Some(approval::load(path).map_err(refused_plan)?),
         None => None,
     };
     let request = run::Request {
@@ -348,5 +348,14 @@ fn raw_stdout() -> Box<dyn std::io::Write> {
     match std::io::stdout().as_fd().try_clone_to_owned() {
         Ok(fd) => Box::new(std::fs::File::from(fd)),
         Err(_) => Box::new(std::io::stdout()),
+    }
+}
+
+/// A plan file that cannot be used: one approved under an older format is
+/// not approved for this litops; the rest is a usage error.
+fn refused_plan(err: approval::LoadError) -> RunError {
+    match err {
+        approval::LoadError::Older { .. } => RunError::NotApproved(err.to_string()),
+        other => RunError::Usage(other.to_string()),
     }
 }

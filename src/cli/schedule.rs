@@ -91,7 +91,7 @@ fn write_schedule(args: &ScheduleArgs, out: &Console) -> Result<u8, u8> {
     let cron = Cron::parse(&args.cron).map_err(|err| usage(format!("--cron: {err}")))?;
     let runbook = load_runnable(&args.file, out)?;
     if let Some(plan) = &args.approved {
-        let plan = crate::approval::load(plan).map_err(usage)?;
+        let plan = crate::approval::load(plan).map_err(|e| usage(e.to_string()))?;
         if plan.valid_approvals().is_empty() {
             out.warning("the plan has no valid approval yet; the scheduled runs will refuse until it is approved");
         }

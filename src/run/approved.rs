@@ -8,9 +8,16 @@ use crate::operator::Approvals;
 
 /// Refuses unless the approvals cover today's plan; the approved gates
 /// then count as approved.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "what the runner holds at this point"
+)]
 pub(super) fn check(
     approved: &ApprovedPlan,
     runbook: &Runbook,
+    path: &str,
+    content: &[u8],
+    shell: Option<&String>,
     selected: &[usize],
     bindings: &Bindings,
     approvals: &mut Approvals,
@@ -23,41 +30,29 @@ pub(super) fn check(
             "the plan's approvals do not cover its steps (it was edited after approval); approve it again".to_owned()
         }));
     }
-    let (_, current) = approval::digests(runbook, selected, bindings);
+    let (_, today) = approval::make(
+        runbook,
+        path,
+        content,
+        approved.selection.clone(),
+        selected,
+        bindings,
+    );
     // A resumed run goes on with some of the plan's steps: only those count.
-    let approved_steps: Vec<approval::StepDigest> = if resuming {
-        approved
-            .steps
-            .iter()
-            .filter(|s| current.iter().any(|c| c.id == s.id))
-            .cloned()
-            .collect()
-    } else {
-        approved.steps.clone()
-    };
-    let mut differences: Vec<String> = approval::compare(&approved_steps, &current)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let steps = differences.len();
-    if approval::settings_digest(runbook) != approved.settings_digest {
-        differences.push(
-            "* litops.preflight or litops.lock_key changed since the plan was approved".to_owned(),
-        );
+    let remaining: Vec<String> = today.steps.iter().map(|s| s.id.clone()).collect();
+    let mut differences = approval::compare(approved, &today, resuming.then_some(&remaining[..]));
+    if let Some(shell) = shell
+        && *shell != approved.settings.shell
+    {
+        differences.push(format!(
+            "* the shell: approved {:?}, --shell {shell:?}",
+            approved.settings.shell
+        ));
     }
     if !differences.is_empty() {
-        // What differs: steps, the run-wide settings, or both.
-        let what = match (steps, steps < differences.len()) {
-            (0, _) => "its settings".to_owned(),
-            (n, settings) => format!(
-                "{n} step{}{}",
-                if n == 1 { "" } else { "s" },
-                if settings { " and its settings" } else { "" }
-            ),
-        };
-        let mut text = format!(
-            "the runbook or its values differ from the approved plan ({what}); nothing was run:\n"
-        );
+        let mut text =
+            "the runbook or its values differ from the approved plan; nothing was run:\n"
+                .to_owned();
         for d in &differences {
             text.push_str(&format!("  {d}\n"));
         }

@@ -179,6 +179,9 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         approved::check(
             approved,
             &runbook,
+            &path.display().to_string(),
+            runbook.file.text().as_bytes(),
+            options.shell.as_ref(),
             &selected,
             &bindings,
             &mut approvals,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::RunError;
-use crate::approval::{self, ApprovedPlan};
+use crate::approval::ApprovedPlan;
 use crate::bind::Bindings;
 use crate::model::Runbook;
 use crate::operator;
@@ -125,7 +125,8 @@ fn header(facts: &RunFacts, run_id: &str, now: jiff::Timestamp) -> transcript::H
             })
             .collect(),
         approved_plan: approved.map(|a| transcript::ApprovedRef {
-            steps_digest: approval::steps_digest(&a.steps),
+            // The plan's digest (named for the steps when only they were digested).
+            steps_digest: a.computed_digest(),
             approvers: a
                 .valid_approvals()
                 .iter()

@@ -154,7 +154,7 @@ fn a_runbook_changed_since_its_approval_is_refused_with_each_difference() {
     approved(PLANNED)
         .runbook("---\nlitops:\n  lock_key: [TARGET]\n---\n# T\n\n## Prepare\n\n```bash\necho prepare twice\n```\n\n## Purge\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n\n## Extra\n\n```bash\necho extra\n```\n")
         .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
-        .stderr("error: the runbook or its values differ from the approved plan (2 steps and its settings); nothing was run:\n  ~ prepare: changed since it was approved\n  + extra: not in the approved plan\n  * litops.preflight or litops.lock_key changed since the plan was approved\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  * runbook.md changed since the plan was made from it\n  * litops.lock_key changed since the plan was approved\n  ~ prepare: script changed since it was approved\n  + extra: not in the approved plan\nreview the change: make a new plan (litops plan --out) and have it approved\n")
         .status(4)
         .run();
 }
@@ -232,7 +232,7 @@ fn an_approved_plan_of_another_format_is_a_usage_error() {
         "--approved",
         "plan.json",
     ])
-    .stderr("error: plan.json: format \"litops-plan/99\"; this litops reads \"litops-approved-plan/1\"\n")
+    .stderr("error: plan.json: format \"litops-plan/99\"; this litops reads \"litops-approved-plan/2\"\n")
     .status(2)
     .run();
 }
@@ -395,4 +395,123 @@ fn a_transcript_that_cannot_be_written_stops_the_run() {
         .status(6)
         .run();
     assert!(!ran.path("ran").exists());
+}
+
+/// Issue 16: what a reviewer approves is what the plan file shows, and what
+/// runs must be that. A readable script edited in the file is refused by
+/// `approve`; with its digest recomputed, `approve` takes the text it shows
+/// and `run` refuses, because today's script is another.
+#[test]
+fn i16_a_plan_whose_readable_script_was_edited_does_not_run() {
+    let test = planned(PLANNED);
+    let path = test.dir().join("plan.json");
+    let mut plan: litops::approval::ApprovedPlan =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan")).expect("JSON");
+    plan.steps[1].script = "echo harmless".to_owned();
+    std::fs::write(&path, serde_json::to_string(&plan).expect("JSON")).expect("write plan");
+    let test = test
+        .args(["approve", "plan.json", "--by", "alice"])
+        .stderr("error: plan.json was edited after `litops plan --out` wrote it (what it shows does not match its digest); make the plan again\n")
+        .status(2)
+        .run()
+        .then();
+    plan.digest = plan.computed_digest();
+    std::fs::write(&path, serde_json::to_string(&plan).expect("JSON")).expect("write plan");
+    test.args(["approve", "plan.json", "--by", "alice"])
+        .stdout("approved by alice: T (2 steps, 1 gated) in plan.json\n")
+        .run()
+        .then()
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  ~ purge: script changed since it was approved\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .status(4)
+        .run();
+}
+
+/// Issue 16: the shell that runs the steps is part of the approval.
+#[test]
+fn i16_a_shell_added_to_an_approved_runbook_is_refused() {
+    approved(PLANNED)
+        .runbook(&format!("---\nlitops:\n  shell: ./anything\n---\n{PLANNED}"))
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  * runbook.md changed since the plan was made from it\n  * the shell: approved \"bash\", now \"./anything\"\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .status(4)
+        .run()
+        .then()
+        .runbook(PLANNED)
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json", "--shell", "sh"])
+        .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  * the shell: approved \"bash\", --shell \"sh\"\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .status(4)
+        .run();
+}
+
+/// Issue 16: the steps' order is part of the approval.
+#[test]
+fn i16_steps_moved_in_an_approved_runbook_are_refused() {
+    approved(PLANNED)
+        .runbook("# T\n\n## Purge\n\n```bash {confirm=\"deletes rows\"}\necho purge\n```\n\n## Prepare\n\n```bash\necho prepare\n```\n")
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  * runbook.md changed since the plan was made from it\n  * the steps' order: approved prepare, purge; now purge, prepare\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .status(4)
+        .run();
+}
+
+/// Issue 16: a plan is approved for its runbook, not for another file with
+/// the same steps.
+#[test]
+fn i16_a_plan_approved_for_one_runbook_does_not_run_another() {
+    approved(PLANNED)
+        .file("other.md", format!("<!-- another runbook -->\n{PLANNED}"))
+        .args(["run", "other.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  * other.md is not the runbook the plan was made from (runbook.md)\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .status(4)
+        .run();
+}
+
+/// Issue 16: who approved is plain text.
+#[test]
+fn i16_an_approver_name_with_control_characters_is_refused() {
+    planned(PLANNED)
+        .args(["approve", "plan.json", "--by", "alice\n\u{1b}[2Jbob"])
+        .stderr(
+            "error: --by takes printable text: \"alice\\n\\u{1b}[2Jbob\" has control characters\n",
+        )
+        .status(2)
+        .run();
+}
+
+/// Issue 16: `approve --show` prints everything the digest covers, and
+/// approves nothing.
+#[test]
+fn i16_approve_show_prints_what_is_approved() {
+    let test = planned(PLANNED);
+    let plan: litops::approval::ApprovedPlan =
+        serde_json::from_str(&std::fs::read_to_string(test.dir().join("plan.json")).expect("plan"))
+            .expect("JSON");
+    test.args(["approve", "plan.json", "--show"])
+        .stdout(format!(
+            "T\n  runbook: runbook.md ({})\n  made: {} by {}\n  shell: bash\n\n1. prepare [run]\n   $ echo prepare\n\n2. purge [run, gated]\n   $ echo purge\n\ndigest: {}\n",
+            plan.content_hash, plan.created_at, plan.created_by, plan.digest
+        ))
+        .run()
+        .then()
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the plan has no approval yet (litops approve PLAN --by NAME)\n")
+        .status(4)
+        .run();
+}
+
+/// Issue 16: a plan approved under the previous format is reported as
+/// such, not as drift, and not run.
+#[test]
+fn i16_a_plan_of_the_older_format_asks_for_a_new_approval() {
+    Test::new()
+        .runbook(PLANNED)
+        .file(
+            "plan.json",
+            "{\"format\": \"litops-approved-plan/1\", \"runbook\": \"runbook.md\", \"content_hash\": \"sha256:0\", \"steps\": [], \"approvals\": []}\n",
+        )
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: plan.json was approved under an older format (litops-approved-plan/1), which did not cover everything that decides what runs (the shell, the steps' order, all of each step's settings): re-approve it: make a new plan (litops plan --out) and have it approved; runbook.md has changed since then\n")
+        .status(4)
+        .run();
 }

@@ -154,11 +154,11 @@ fn an_edited_runbook_or_a_changed_value_is_refused_with_the_step_named() {
     assert_eq!(paged["exit_code"], 4);
     let err = stderr(&output);
     assert!(
-        err.contains("~ prepare: changed since it was approved"),
+        err.contains("~ prepare: the value of TARGET changed since it was approved"),
         "{err}"
     );
     assert!(
-        err.contains("~ purge-old-rows: changed since it was approved"),
+        err.contains("~ purge-old-rows: the value of TARGET changed since it was approved"),
         "{err}"
     );
     assert!(err.contains("nothing was run"), "{err}");
@@ -170,7 +170,7 @@ fn an_edited_runbook_or_a_changed_value_is_refused_with_the_step_named() {
     let output = site.run(&plan, &["TARGET=db1"], &[]);
     assert_eq!(output.status.code(), Some(4));
     let err = stderr(&output);
-    assert!(err.contains("~ purge-old-rows: changed"), "{err}");
+    assert!(err.contains("~ purge-old-rows: script changed"), "{err}");
     assert!(!err.contains("~ prepare"), "{err}");
     std::fs::write(
         site.runbook.path(),
