@@ -21,6 +21,8 @@ use crate::model::{Runbook, is_secret_name};
 use crate::plan::{self, Plan, PlanStep, Selection, Status};
 use crate::transcript::sha256_hex;
 
+pub mod policy;
+
 pub const FORMAT: &str = "litops-approved-plan/2";
 
 /// Formats of earlier releases: read only to say so.
@@ -85,6 +87,10 @@ pub struct Approval {
     pub comment: Option<String>,
     /// The plan's digest when it was approved.
     pub digest: String,
+    /// An SSH signature of [`policy::signed_text`] of the digest, in the
+    /// namespace [`policy::NAMESPACE`] (`approve --key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// Bindings with every secret bound to its mask: what approved plans are
@@ -613,6 +619,7 @@ mod tests {
             at: "now".to_owned(),
             comment: None,
             digest: a.computed_digest(),
+            signature: None,
         });
         assert_eq!(a.valid_approvals().len(), 1);
         a.steps[0].script = "echo harmless".to_owned();

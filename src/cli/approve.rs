@@ -18,6 +18,11 @@ pub struct ApproveArgs {
     /// A note kept with the approval (a ticket, a change number).
     #[arg(long, value_name = "TEXT")]
     comment: Option<String>,
+    /// Sign the approval with this SSH private key (ed25519 or ECDSA,
+    /// without a passphrase): runs with an approval policy count only
+    /// signed approvals.
+    #[arg(long, value_name = "KEY")]
+    key: Option<PathBuf>,
     /// Print what would be approved, everything its digest covers, and
     /// approve nothing.
     #[arg(long)]
@@ -68,10 +73,34 @@ pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
     if plan
         .approvals
         .iter()
-        .any(|a| a.by == by && a.digest == digest)
+        .any(|a| a.by == by && a.digest == digest && (args.key.is_none() || a.signature.is_some()))
     {
         out.stderr(&format!("{by} has already approved this plan\n"));
         return exit::OK;
+    }
+    let (signature, signed) = match &args.key {
+        None => (None, String::new()),
+        Some(path) => {
+            let signed = crate::sign::SigningKey::load(path).and_then(|key| {
+                let text = approval::policy::signed_text(&digest);
+                let signature = key.sign(approval::policy::NAMESPACE, text.as_bytes())?;
+                Ok((signature, key.fingerprint()))
+            });
+            match signed {
+                Ok((signature, fingerprint)) => {
+                    (Some(signature), format!(", signed with {fingerprint}"))
+                }
+                Err(err) => {
+                    out.error(err);
+                    return exit::USAGE;
+                }
+            }
+        }
+    };
+    // A signed approval replaces the same person's unsigned one.
+    if signature.is_some() {
+        plan.approvals
+            .retain(|a| !(a.by == by && a.digest == digest && a.signature.is_none()));
     }
     plan.approvals.push(Approval {
         by: by.clone(),
@@ -80,6 +109,7 @@ pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
             .to_string(),
         comment: args.comment.clone(),
         digest,
+        signature,
     });
     if let Err(err) = approval::save(&args.plan, &plan) {
         out.error(format!("cannot write {}: {err}", args.plan.display()));
@@ -87,7 +117,7 @@ pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
     }
     let gated = plan.steps.iter().filter(|s| s.gated).count();
     out.stdout(&format!(
-        "approved by {by}: {} ({} steps, {gated} gated) in {}\n",
+        "approved by {by}{signed}: {} ({} steps, {gated} gated) in {}\n",
         plan.title,
         plan.steps.len(),
         args.plan.display()

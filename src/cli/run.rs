@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{BindArgs, Console, SelectArgs, bind_or_report, load_runnable};
-use crate::approval;
+use crate::approval::{self, ApprovedPlan, policy::Policy};
 use crate::event::Reporter;
 use crate::exec;
 use crate::model::Variable;
@@ -29,10 +29,42 @@ pub struct RunArgs {
     bind: BindArgs,
     #[command(flatten)]
     exec: ExecArgs,
+    #[command(flatten)]
+    approved: ApprovedArgs,
+}
+
+/// An approved plan and who must have signed it: shared by `run` and `resume`.
+#[derive(Debug, Args)]
+pub struct ApprovedArgs {
     /// Run exactly what was approved (`plan --out`, then `approve`): the
-    /// plan's steps, refused if any differs today; its gates count as approved.
+    /// plan's steps, refused if any differs today; its gates count as
+    /// approved. With `resume`: the plan the run was started with.
     #[arg(long, value_name = "PLAN")]
     approved: Option<PathBuf>,
+    /// With --approved: count only approvals signed (`approve --key`) by a
+    /// key in this allowed-signers file (ssh-keygen's format), never the
+    /// user running the plan. Default: the approval policy file, if any.
+    #[arg(long, value_name = "FILE", requires = "approved")]
+    allowed_signers: Option<PathBuf>,
+    /// With --allowed-signers: how many distinct signers must approve.
+    #[arg(long, value_name = "N", requires = "allowed_signers", value_parser = clap::value_parser!(u16).range(1..))]
+    required_approvals: Option<u16>,
+}
+
+impl ApprovedArgs {
+    /// The plan, and the approval policy in force for it.
+    fn load(&self) -> Result<(Option<ApprovedPlan>, Option<Policy>), RunError> {
+        let Some(path) = &self.approved else {
+            return Ok((None, None));
+        };
+        let plan = approval::load(path).map_err(refused_plan)?;
+        let policy = Policy::find(
+            self.allowed_signers.as_deref(),
+            self.required_approvals.map(usize::from),
+        )
+        .map_err(RunError::Usage)?;
+        Ok((Some(plan), policy))
+    }
 }
 
 /// How a run goes: shared by `run` and `resume`.
@@ -111,10 +143,8 @@ fn report_spec(text: &str) -> Result<(ReportKind, PathBuf), String> {
 pub struct ResumeArgs {
     /// The run: a transcript path, a run id (or a unique part of one), or `last`.
     run: String,
-    /// The approved plan the run was started with: the steps left must still
-    /// match it, and its gates count as approved.
-    #[arg(long, value_name = "PLAN")]
-    approved: Option<PathBuf>,
+    #[command(flatten)]
+    approved: ApprovedArgs,
     /// Resume even though the runbook changed since the run.
     #[arg(long)]
     force: bool,
@@ -210,10 +240,7 @@ fn report(err: &RunError, out: &Console) -> u8 {
 fn start(args: &RunArgs, options: &run::Options, ui: &mut Terminal) -> Result<u8, Refusal> {
     let out = ui.out;
     let runbook = load_runnable(&args.file, out).map_err(Refusal::Reported)?;
-    let approved = match &args.approved {
-        Some(path) => Some(approval::load(path).map_err(refused_plan)?),
-        None => None,
-    };
+    let (approved, policy) = args.approved.load()?;
     let selection = match &approved {
         Some(plan) => {
             if args.select.is_set() {
@@ -241,6 +268,7 @@ fn start(args: &RunArgs, options: &run::Options, ui: &mut Terminal) -> Result<u8
         start: exec::Start::default(),
         record: args.exec.record(),
         approved,
+        policy,
         resuming: false,
     };
     Ok(run::run(request, ui)?)
@@ -258,10 +286,7 @@ fn start_resume(
     let mut bindings = bind_or_report(&runbook, &args.bind, out).map_err(Refusal::Reported)?;
     earlier.keep_values(&mut bindings, ui);
     let next = earlier.continuation(&runbook, !args.exec.no_transcript, ui)?;
-    let approved = match &args.approved {
-        Some(path) => Some(approval::load(path).map_err(refused_plan)?),
-        None => None,
-    };
+    let (approved, policy) = args.approved.load()?;
     let request = run::Request {
         runbook,
         path: &earlier.runbook,
@@ -271,6 +296,7 @@ fn start_resume(
         start: next.start,
         record: next.record,
         approved,
+        policy,
         resuming: true,
     };
     Ok(run::run(request, ui)?)

@@ -1,13 +1,16 @@
 //! `run --approved`: today's plan must be the approved one, step for step.
 
 use super::RunError;
+use crate::approval::policy::Policy;
 use crate::approval::{self, ApprovedPlan};
 use crate::bind::Bindings;
 use crate::model::Runbook;
 use crate::operator::Approvals;
 
-/// Refuses unless the approvals cover today's plan; the approved gates
-/// then count as approved.
+/// Refuses unless the approvals cover today's plan (and, with an approval
+/// policy, enough of them are signed by allowed signers other than the
+/// user running it); the approved gates then count as approved. Returns
+/// the principals the policy counted (`None`: no policy).
 #[expect(
     clippy::too_many_arguments,
     reason = "what the runner holds at this point"
@@ -18,11 +21,12 @@ pub(super) fn check(
     path: &str,
     content: &[u8],
     shell: Option<&String>,
+    policy: Option<&Policy>,
     selected: &[usize],
     bindings: &Bindings,
     approvals: &mut Approvals,
     resuming: bool,
-) -> Result<(), RunError> {
+) -> Result<Option<Vec<String>>, RunError> {
     if approved.valid_approvals().is_empty() {
         return Err(RunError::NotApproved(if approved.approvals.is_empty() {
             "the plan has no approval yet (litops approve PLAN --by NAME)".to_owned()
@@ -67,6 +71,23 @@ pub(super) fn check(
         .filter(|s| s.gated)
         .map(|s| s.id.clone())
         .collect();
-    approvals.reviewers = approved.approvers();
-    Ok(())
+    let signed_by = match policy {
+        None => {
+            approvals.reviewers = approved.approvers();
+            None
+        }
+        Some(policy) => {
+            let runner = nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .unwrap_or_default();
+            let principals = policy
+                .check(approved, &runner)
+                .map_err(RunError::NotApproved)?;
+            approvals.reviewers = principals.join(", ");
+            Some(principals)
+        }
+    };
+    Ok(signed_by)
 }

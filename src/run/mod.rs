@@ -99,6 +99,9 @@ pub struct Request<'a> {
     pub start: exec::Start,
     pub record: Recording,
     pub approved: Option<ApprovedPlan>,
+    /// Who must have signed the approved plan (`None`: approvals are not
+    /// checked for signatures).
+    pub policy: Option<crate::approval::policy::Policy>,
     /// Continues an earlier run (`resume`): only some steps are left.
     pub resuming: bool,
 }
@@ -115,6 +118,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         start,
         record,
         approved,
+        policy,
         resuming,
     } = request;
     let unattended = options.unattended;
@@ -175,18 +179,23 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         ));
     }
     let mut approvals = approvals(&runbook, options)?;
+    let mut signed_by = None;
     if let Some(approved) = &approved {
-        approved::check(
+        signed_by = approved::check(
             approved,
             &runbook,
             &path.display().to_string(),
             runbook.file.text().as_bytes(),
             options.shell.as_ref(),
+            policy.as_ref(),
             &selected,
             &bindings,
             &mut approvals,
             resuming,
         )?;
+        if signed_by.is_none() {
+            ui.warn("the plan's approvals are not signed or not checked: no approval policy (--allowed-signers, or an approval-policy.yaml; docs/scheduling.md)");
+        }
     }
     if unattended {
         if !options.accept_inferred && approved.is_none() {
@@ -255,6 +264,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         bindings: &bindings,
         unattended,
         approved: approved.as_ref(),
+        signed_by,
     };
     let mut writer = record::open(record, &facts)?;
     let finished = {

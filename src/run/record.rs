@@ -31,6 +31,8 @@ pub(super) struct RunFacts<'a> {
     pub bindings: &'a Bindings,
     pub unattended: bool,
     pub approved: Option<&'a ApprovedPlan>,
+    /// The principals an approval policy counted (`None`: no policy).
+    pub signed_by: Option<Vec<String>>,
 }
 
 /// Creates (or reopens, for a resumed run) the transcript.
@@ -76,6 +78,7 @@ fn header(facts: &RunFacts, run_id: &str, now: jiff::Timestamp) -> transcript::H
         bindings,
         unattended,
         approved,
+        ref signed_by,
     } = *facts;
     let redactor = plan.redactor();
     let bytes = std::fs::read(path).unwrap_or_else(|_| runbook.file.text().as_bytes().to_vec());
@@ -132,6 +135,7 @@ fn header(facts: &RunFacts, run_id: &str, now: jiff::Timestamp) -> transcript::H
                 .iter()
                 .map(|v| format!("{} at {}", v.by, v.at))
                 .collect(),
+            signed_by: signed_by.clone(),
         }),
     }
 }

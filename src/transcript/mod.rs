@@ -70,6 +70,10 @@ pub struct ApprovedRef {
     pub steps_digest: String,
     /// `name at time` of each approval that covers the plan.
     pub approvers: Vec<String>,
+    /// The principals whose signed approvals an approval policy counted;
+    /// absent when no policy was in force (approvals not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -515,3 +515,126 @@ fn i16_a_plan_of_the_older_format_asks_for_a_new_approval() {
         .status(4)
         .run();
 }
+
+/// Issue 16: with an approval policy (an allowed-signers file and a count),
+/// only approvals signed by listed keys count, each signer once, never the
+/// user running the plan; keys made by the real ssh-keygen.
+#[test]
+fn i16_signed_approvals_are_counted_against_the_allowed_signers() {
+    use crate::sign::{keygen, signer_line};
+    let test = planned(PLANNED);
+    let dir = test.dir().to_owned();
+    let runner = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .expect("the user running the tests");
+    let ed = ["-t", "ed25519"];
+    let (alice, bob, me, eve) = (
+        keygen(&dir, "alice", &ed),
+        keygen(&dir, "bob", &["-t", "ecdsa", "-b", "256"]),
+        keygen(&dir, "me", &ed),
+        keygen(&dir, "eve", &ed),
+    );
+    let signers = [
+        signer_line(
+            "alice@example.com",
+            &alice,
+            "namespaces=\"litops-approval\" ",
+        ),
+        signer_line("bob@example.com", &bob, ""),
+        signer_line(&format!("{runner}@ops"), &me, ""),
+    ]
+    .concat();
+    std::fs::write(dir.join("allowed_signers"), signers).expect("allowed signers");
+    let run = [
+        "run",
+        "runbook.md",
+        "--no-transcript",
+        "--approved",
+        "plan.json",
+        "--allowed-signers",
+        "allowed_signers",
+        "--required-approvals",
+        "2",
+    ];
+    let test = test
+        // Unsigned: does not count.
+        .args(["approve", "plan.json", "--by", "carol"])
+        .stdout("approved by carol: T (2 steps, 1 gated) in plan.json\n")
+        .run()
+        .then()
+        .args(["approve", "plan.json", "--by", "alice", "--key"])
+        .arg(&alice)
+        .stdout_contains("approved by alice, signed with SHA256:")
+        .run()
+        .then()
+        // The user running the plan signs too: not counted.
+        .args(["approve", "plan.json", "--by", "me", "--key"])
+        .arg(&me)
+        .stdout_contains("approved by me, signed with SHA256:")
+        .run()
+        .then()
+        // A key nobody listed.
+        .args(["approve", "plan.json", "--by", "eve", "--key"])
+        .arg(&eve)
+        .stdout_contains("approved by eve, signed with SHA256:")
+        .run()
+        .then()
+        .args(run)
+        .stderr_contains("error: the plan needs 2 signed approvals by allowed signers (allowed_signers, from --allowed-signers); it has 1 (alice@example.com)\n  carol: not signed\n")
+        .stderr_contains(&format!(
+            "  me: signed as {runner}@ops, the user running this plan, who cannot approve their own run\n"
+        ))
+        .stderr_contains("  eve: the key that signed (SHA256:")
+        .stderr_contains(") is not in allowed_signers\nsign with: litops approve PLAN --key ~/.ssh/id_ed25519 (a key listed in allowed_signers)\n")
+        .status(4)
+        .run()
+        .then()
+        .args(["approve", "plan.json", "--by", "bob", "--key"])
+        .arg(&bob)
+        .stdout_contains("approved by bob, signed with SHA256:")
+        .run()
+        .then()
+        .args(run)
+        .stdout_contains("✓ T: success; 2 succeeded, 0 failed, 0 skipped")
+        .stderr("")
+        .run()
+        .then();
+    // The plan edited after the signatures: none of them counts.
+    let path = test.dir().join("plan.json");
+    let text = std::fs::read_to_string(&path).expect("plan");
+    std::fs::write(&path, text.replace("echo purge", "echo purge everything")).expect("edit");
+    test.args(run)
+        .stderr("error: the plan's approvals do not cover its steps (it was edited after approval); approve it again\n")
+        .status(4)
+        .run();
+}
+
+/// Issue 16: with no approval policy, unsigned approvals still run a plan,
+/// and the run says they were not checked.
+#[test]
+fn i16_without_a_policy_an_unsigned_approval_runs_and_says_so() {
+    approved(PLANNED)
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stdout_contains("✓ T: success; 2 succeeded, 0 failed, 0 skipped")
+        .stderr("warning: the plan's approvals are not signed or not checked: no approval policy (--allowed-signers, or an approval-policy.yaml; docs/scheduling.md)\n")
+        .run();
+}
+
+/// Issue 16: the policy can live in a configuration file (here the user's,
+/// `$XDG_CONFIG_HOME/litops/approval-policy.yaml`), outside the runbook and
+/// the plan; an unsigned approval then does not count.
+#[test]
+fn i16_an_approval_policy_file_applies_without_flags() {
+    let test = approved(PLANNED)
+        .file(
+            "config/litops/approval-policy.yaml",
+            "allowed_signers: allowed_signers\nrequired_approvals: 1\n",
+        )
+        .file("config/litops/allowed_signers", "# nobody yet\n");
+    test.args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the plan needs 1 signed approval by allowed signers ($DIR/config/litops/allowed_signers, from $DIR/config/litops/approval-policy.yaml); it has 0\n  alice: not signed\nsign with: litops approve PLAN --key ~/.ssh/id_ed25519 (a key listed in $DIR/config/litops/allowed_signers)\n")
+        .status(4)
+        .run();
+}

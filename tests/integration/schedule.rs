@@ -514,7 +514,13 @@ fn the_crontab_line_runs_as_written() {
         .expect("sh");
     assert!(ran.status.success(), "{}", stderr(&ran));
     let log = std::fs::read_to_string(site.dir().join("runs/cleanup/cron.log")).expect("log");
-    assert!(log.starts_with("✓ Nightly cleanup: success"), "{log}");
+    // No approval policy here: the log says the approval was not checked.
+    assert!(
+        log.starts_with(
+            "warning: the plan's approvals are not signed or not checked: no approval policy"
+        ) && log.contains("\n✓ Nightly cleanup: success"),
+        "{log}"
+    );
 }
 
 #[test]

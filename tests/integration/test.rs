@@ -15,6 +15,7 @@
 //! another name with [`Test::file`]) and other files are written there,
 //! and litops runs in it with `LITOPS_RUNS_DIR=$DIR/runs`,
 //! `LITOPS_LOCK_DIR=$DIR/locks` (created), `NO_COLOR=1`, `COLUMNS=100`,
+//! `XDG_CONFIG_HOME=$DIR/config` (no approval policy unless a test gives one),
 //! stdin empty (so the run is unattended) unless [`Test::stdin`] gives
 //! text. Wherever the directory's path appears in stdout or stderr it is
 //! replaced by `$DIR` before comparing, so expectations are written with
@@ -210,6 +211,10 @@ impl Test {
             .env("LITOPS_LOCK_DIR", dir.join("locks"))
             .env("NO_COLOR", "1")
             .env("COLUMNS", "100")
+            // The machine's approval policy (a user's or /etc's) stays out:
+            // tests give theirs with flags.
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env_remove("LITOPS_APPROVAL_POLICY")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)
             .stdin(if self.stdin.is_some() {
