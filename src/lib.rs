@@ -24,6 +24,7 @@ pub mod run; // The run as a library call: select, bind, ask, verify, lock, reco
 pub mod schedule; // systemd, cron and Kubernetes jobs for unattended runs
 pub mod secret; // Sensitive values and masking them wherever text is shown or recorded
 pub mod shell; // Bash-aware reading of shell blocks
+pub mod sign; // SSH signatures (ssh-keygen -Y sign) and allowed-signers files
 pub mod site; // `render`: runbooks as a static documentation site
 pub mod source; // Source files, spans, line/column, mapped text
 pub mod syntax; // Markdown → Document (syntax only)
