@@ -73,6 +73,11 @@ pub struct ExecArgs {
     /// Do not record a transcript.
     #[arg(long)]
     no_transcript: bool,
+    /// Seal the transcript when the run ends with this SSH private key
+    /// (ed25519 or ecdsa, no passphrase, mode 0600): `transcript verify
+    /// --allowed-signers` then detects any rewrite.
+    #[arg(long, value_name = "PATH", env = "LITOPS_SEAL_KEY")]
+    seal_key: Option<PathBuf>,
     /// Write a report when the run ends: junit=PATH (steps as test cases,
     /// checks as assertions) or json=PATH (the summary); repeatable.
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = report_spec)]
@@ -141,6 +146,7 @@ impl ExecArgs {
             reports: self.reports.clone(),
             on_success: self.on_success.clone(),
             on_failure: self.on_failure.clone(),
+            seal_key: self.seal_key.clone(),
         }
     }
 

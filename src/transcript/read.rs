@@ -29,6 +29,10 @@ pub struct Transcript {
 pub struct Record {
     pub seq: u64,
     pub ts: String,
+    /// The hash of the line before, as the record says.
+    pub prev: String,
+    /// The record's `event` field (`header`, `run-finished`, `seal`, …).
+    pub kind: String,
     /// Output held back until its step ended: when it was printed.
     pub printed_at: Option<String>,
     pub entry: Entry,
@@ -47,12 +51,26 @@ pub enum Entry {
     },
     /// A resumed run continues the transcript from here.
     Resumed,
+    /// The run's signature over the records before this one
+    /// ([`super::seal_message`]).
+    Seal {
+        records: u64,
+        chain: String,
+        signature: String,
+    },
     /// A record of a kind this litops does not know, or that does not read
     /// as its kind: kept in the chain (`verify` counts it), ignored by views.
     Unreadable {
         kind: String,
         message: String,
     },
+}
+
+#[derive(Deserialize)]
+struct Sealed {
+    records: u64,
+    chain: String,
+    signature: String,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +87,8 @@ struct Envelope {
     #[serde(default)]
     ts: String,
     #[serde(default)]
+    prev: String,
+    #[serde(default)]
     printed_at: Option<String>,
     #[serde(default)]
     event: String,
@@ -80,8 +100,10 @@ impl Record {
         Record {
             seq: envelope.seq,
             ts: envelope.ts,
+            prev: envelope.prev,
             printed_at: envelope.printed_at,
             entry: Entry::read(&envelope.event, value),
+            kind: envelope.event,
         }
     }
 }
@@ -92,6 +114,11 @@ impl Entry {
         let entry = match kind {
             "header" => Ok(Entry::Header),
             "resumed" => Ok(Entry::Resumed),
+            "seal" => serde_json::from_value::<Sealed>(value).map(|s| Entry::Seal {
+                records: s.records,
+                chain: s.chain,
+                signature: s.signature,
+            }),
             "output-dropped" => {
                 serde_json::from_value::<Dropped>(value).map(|d| Entry::OutputDropped {
                     id: d.id,
@@ -220,11 +247,55 @@ pub struct Verification {
     pub broken_links: Vec<usize>,
     /// Records out of sequence (line numbers).
     pub out_of_sequence: Vec<usize>,
+    /// The kind of the last record before a final seal: `run-finished`
+    /// when the run's end is recorded.
+    pub last_event: String,
+    pub seal: SealStatus,
+}
+
+/// Whether the transcript ends in a seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealStatus {
+    /// No seal at all.
+    None,
+    /// Sealed, then continued (a resumed run) without a seal: the seal on
+    /// this line covers only the records before it.
+    Superseded { line: usize },
+    /// The last record is a seal (on this line): `message` is what its
+    /// signature must sign; `mismatch` says how its own fields disagree
+    /// with its place in the file, if they do.
+    Sealed {
+        line: usize,
+        message: Vec<u8>,
+        signature: String,
+        mismatch: Option<String>,
+    },
 }
 
 impl Verification {
+    /// The hash chain and the record numbers hold.
     pub fn intact(&self) -> bool {
         self.broken_links.is_empty() && self.out_of_sequence.is_empty()
+    }
+
+    /// The run's end is recorded: the last record (before a seal) is
+    /// `run-finished`, which every run, resumed or not, ends with.
+    pub fn finished(&self) -> bool {
+        self.last_event == "run-finished"
+    }
+
+    /// Checks the final seal against `allowed`: who sealed the transcript.
+    /// `None` when it has no final seal.
+    pub fn check_seal(
+        &self,
+        allowed: &crate::sign::AllowedSigners,
+    ) -> Option<Result<crate::sign::Verified, crate::sign::VerifyError>> {
+        match &self.seal {
+            SealStatus::Sealed {
+                message, signature, ..
+            } => Some(allowed.verify(super::SEAL_NAMESPACE, message, signature)),
+            SealStatus::None | SealStatus::Superseded { .. } => None,
+        }
     }
 }
 
@@ -237,11 +308,54 @@ pub fn verify(path: &Path) -> Result<Verification, ReadError> {
         .filter(|(i, r)| r.seq != *i as u64)
         .map(|(i, _)| i + 1)
         .collect();
+    let mut before_seal = t.records.as_slice();
+    let mut seal = SealStatus::None;
+    if let Some((last, rest)) = t.records.split_last()
+        && last.kind == "seal"
+    {
+        let line = t.records.len();
+        // What the writer signed: the records before the seal, by their
+        // count and the hash of the last of them (the seal's `prev`).
+        let records = rest.len() as u64;
+        let (signature, mismatch) = match &last.entry {
+            Entry::Seal {
+                records: says,
+                chain,
+                signature,
+            } => {
+                let mismatch = if *says != records {
+                    Some(format!("it says it seals {says} records, not {records}"))
+                } else if *chain != last.prev {
+                    Some("the chain hash it holds is not the one before it".to_owned())
+                } else {
+                    None
+                };
+                (signature.clone(), mismatch)
+            }
+            other => (
+                String::new(),
+                Some(format!("it does not read as a seal: {other:?}")),
+            ),
+        };
+        seal = SealStatus::Sealed {
+            line,
+            message: super::seal_message(records, &last.prev),
+            signature,
+            mismatch,
+        };
+        before_seal = rest;
+    } else if let Some(i) = t.records.iter().rposition(|r| r.kind == "seal") {
+        seal = SealStatus::Superseded { line: i + 1 };
+    }
     Ok(Verification {
         records: t.records.len(),
         truncated: t.truncated,
         broken_links: t.broken_links,
         out_of_sequence,
+        last_event: before_seal
+            .last()
+            .map_or_else(String::new, |r| r.kind.clone()),
+        seal,
     })
 }
 
