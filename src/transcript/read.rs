@@ -466,3 +466,108 @@ pub fn all_transcripts(runs: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transcript file of these records (`event` and body), chained.
+    fn file(events: &[serde_json::Value]) -> tempfile::NamedTempFile {
+        let header = serde_json::json!({
+            "event": "header", "schema_version": 2, "run_id": "r", "litops_version": "0",
+            "runbook": "rb.md", "title": "T", "content_hash": "sha256:00", "source": "",
+            "git_commit": null, "user": "u", "host": "h", "cwd": "/", "started_at": "",
+            "unattended": true, "steps": [], "variables": []
+        });
+        let mut prev = GENESIS.to_owned();
+        let mut text = String::new();
+        for (seq, body) in std::iter::once(&header).chain(events).enumerate() {
+            let mut record = serde_json::json!({"seq": seq, "ts": "", "prev": prev});
+            if let (Value::Object(r), Value::Object(b)) = (&mut record, body) {
+                r.extend(b.clone());
+            }
+            let line = serde_json::to_string(&record).expect("serialises");
+            prev = sha256_hex(line.as_bytes());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let f = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(f.path(), text).expect("write");
+        f
+    }
+
+    fn finished() -> Value {
+        serde_json::json!({"event": "run-finished", "outcome": "success", "exit_code": 0, "duration_ms": 1})
+    }
+
+    fn started() -> Value {
+        serde_json::json!({"event": "run-started", "runbook": "rb.md", "title": "T", "steps": 0, "unattended": true})
+    }
+
+    /// A seal as the writer makes one over `records` records ending in `chain`.
+    fn seal(records: u64, chain: &str) -> Value {
+        serde_json::json!({"event": "seal", "records": records, "chain": chain, "signature": "sig"})
+    }
+
+    #[test]
+    fn the_run_is_finished_only_when_run_finished_ends_it() {
+        let f = file(&[started(), finished()]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.intact() && v.finished());
+        assert_eq!(v.seal, SealStatus::None);
+        let f = file(&[started()]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.intact() && !v.finished());
+        assert_eq!(v.last_event, "run-started");
+        let f = file(&[]);
+        assert_eq!(verify(f.path()).expect("reads").last_event, "header");
+    }
+
+    #[test]
+    fn a_final_seal_signs_the_count_and_hash_of_the_records_before_it() {
+        let f = file(&[started(), finished()]);
+        let text = std::fs::read_to_string(f.path()).expect("read");
+        let last = sha256_hex(text.lines().last().expect("line").as_bytes());
+        let f = file(&[started(), finished(), seal(3, &last)]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.intact() && v.finished());
+        assert_eq!(
+            v.seal,
+            SealStatus::Sealed {
+                line: 4,
+                message: crate::transcript::seal_message(3, &last),
+                signature: "sig".into(),
+                mismatch: None,
+            }
+        );
+        // A seal whose fields disagree with its place.
+        let f = file(&[started(), finished(), seal(2, &last)]);
+        let v = verify(f.path()).expect("reads");
+        assert!(matches!(
+            v.seal,
+            SealStatus::Sealed { mismatch: Some(ref m), .. } if m == "it says it seals 2 records, not 3"
+        ));
+        let f = file(&[started(), finished(), seal(3, GENESIS)]);
+        let v = verify(f.path()).expect("reads");
+        assert!(matches!(
+            v.seal,
+            SealStatus::Sealed { mismatch: Some(ref m), .. } if m.contains("chain hash")
+        ));
+    }
+
+    #[test]
+    fn a_seal_followed_by_more_records_covers_only_what_came_before() {
+        let resumed = serde_json::json!({"event": "resumed"});
+        let f = file(&[
+            started(),
+            finished(),
+            seal(3, "x"),
+            resumed,
+            started(),
+            finished(),
+        ]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.finished());
+        assert_eq!(v.seal, SealStatus::Superseded { line: 4 });
+    }
+}
