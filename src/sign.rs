@@ -43,7 +43,7 @@ pub enum SignError {
     )]
     Encrypted { path: PathBuf },
     #[error(
-        "the signing key {} can be read by other users (mode {mode:04o}); make it private (chmod 600), as ssh-keygen requires",
+        "the signing key {} can be read by other users (mode {mode:04o}); make it private (chmod 600), as ssh requires",
         path.display()
     )]
     Exposed { path: PathBuf, mode: u32 },
@@ -54,9 +54,9 @@ pub enum SignError {
 }
 
 impl SigningKey {
-    /// Reads an OpenSSH private key (`ssh-keygen -t ed25519 -N ''`): it
-    /// must be readable by its owner only (as ssh requires), without a
-    /// passphrase, of a kind that signs here.
+    /// Reads an OpenSSH private key (`ssh-keygen -t ed25519 -N ''`): not
+    /// readable by others (nor by the group, when it is one's own, as ssh
+    /// requires), without a passphrase, of a kind that signs here.
     pub fn load(path: &Path) -> Result<SigningKey, SignError> {
         use std::os::unix::fs::PermissionsExt;
         let read = |err| SignError::Read {
@@ -64,8 +64,13 @@ impl SigningKey {
             err,
         };
         let mut file = std::fs::File::open(path).map_err(read)?;
-        let mode = file.metadata().map_err(read)?.permissions().mode();
-        if mode & 0o077 != 0 {
+        let meta = file.metadata().map_err(read)?;
+        let mode = meta.permissions().mode();
+        // As ssh: a key of one's own readable by group or others is
+        // refused; so is any key others can read. (A key of root's that a
+        // group may read is how a Kubernetes Secret volume gives one.)
+        let own = std::os::unix::fs::MetadataExt::uid(&meta) == nix::unistd::getuid().as_raw();
+        if (own && mode & 0o077 != 0) || mode & 0o007 != 0 {
             return Err(SignError::Exposed {
                 path: path.to_owned(),
                 mode: mode & 0o7777,
@@ -802,6 +807,11 @@ mod tests {
         assert!(matches!(
             SigningKey::load(&path),
             Err(SignError::Exposed { mode: 0o644, .. })
+        ));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        assert!(matches!(
+            SigningKey::load(&path),
+            Err(SignError::Exposed { mode: 0o640, .. })
         ));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert!(SigningKey::load(&path).is_ok());

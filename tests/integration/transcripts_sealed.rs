@@ -254,7 +254,7 @@ fn i16_a_seal_key_that_cannot_seal_stops_the_run_before_it_starts() {
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let ran = test
         .args(["run", "runbook.md", "--seal-key", "ops"])
-        .stderr("error: the signing key ops can be read by other users (mode 0644); make it private (chmod 600), as ssh-keygen requires; nothing was run\n")
+        .stderr("error: the signing key ops can be read by other users (mode 0644); make it private (chmod 600), as ssh requires; nothing was run\n")
         .status(2)
         .run();
     assert!(!ran.path("runs").exists(), "a transcript was started");
