@@ -277,6 +277,13 @@ fn i16_a_seal_key_that_cannot_seal_stops_the_run_before_it_starts() {
         .stderr_contains("error: notakey is not an OpenSSH private key")
         .status(2)
         .run();
+    // Set but empty: not set.
+    let ran = ran
+        .then()
+        .env("LITOPS_SEAL_KEY", "")
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stdout_contains("reported")
+        .run();
     ran.then()
         .args(["run", "runbook.md", "--no-transcript", "--seal-key", "mallory"])
         .stderr("error: --seal-key (or LITOPS_SEAL_KEY) seals the transcript, and --no-transcript records none; leave one out\n")
