@@ -25,6 +25,23 @@ const HASH: HashAlg = HashAlg::Sha512;
 /// The kinds of private key that sign here.
 const SIGNING_KINDS: &str = "ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384";
 
+/// The kinds of key whose signatures are checked here.
+const VERIFYING_KINDS: &str = "ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com";
+
+/// Whether signatures of this kind of key are checked here (the crate's
+/// features enabled in Cargo.toml): others would fail as forgeries.
+fn verifiable(algorithm: &Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::Ed25519
+            | Algorithm::SkEd25519
+            | Algorithm::SkEcdsaSha2NistP256
+            | Algorithm::Ecdsa {
+                curve: EcdsaCurve::NistP256 | EcdsaCurve::NistP384
+            }
+    )
+}
+
 /// A private key, loaded and checked, ready to sign.
 pub struct SigningKey {
     path: PathBuf,
@@ -207,6 +224,15 @@ pub enum VerifyError {
         origin: String,
     },
     #[error(
+        "the key that signed ({fingerprint}, {}) is a {algorithm} key, which litops cannot check (supported: {VERIFYING_KINDS})",
+        principals.join(",")
+    )]
+    UnsupportedKey {
+        fingerprint: String,
+        principals: Vec<String>,
+        algorithm: String,
+    },
+    #[error(
         "the signature by {fingerprint} ({}) does not match: what was signed has changed, or the signature is forged",
         principals.join(",")
     )]
@@ -340,6 +366,13 @@ impl AllowedSigners {
             });
         }
         let principals = principals(&valid);
+        if !verifiable(&key.algorithm()) {
+            return Err(VerifyError::UnsupportedKey {
+                fingerprint,
+                principals,
+                algorithm: key.algorithm().to_string(),
+            });
+        }
         valid[0]
             .key
             .verify(namespace, message, &signature)

@@ -332,10 +332,11 @@ pub fn verify(path: &Path) -> Result<Verification, ReadError> {
                 };
                 (signature.clone(), mismatch)
             }
-            other => (
+            Entry::Unreadable { message, .. } => (
                 String::new(),
-                Some(format!("it does not read as a seal: {other:?}")),
+                Some(format!("it does not read as a seal: {message}")),
             ),
+            _ => (String::new(), Some("it does not read as a seal".to_owned())),
         };
         seal = SealStatus::Sealed {
             line,
@@ -546,6 +547,16 @@ mod tests {
         assert!(matches!(
             v.seal,
             SealStatus::Sealed { mismatch: Some(ref m), .. } if m == "it says it seals 2 records, not 3"
+        ));
+        let f = file(&[
+            started(),
+            finished(),
+            serde_json::json!({"event": "seal", "records": 3}),
+        ]);
+        let v = verify(f.path()).expect("reads");
+        assert!(matches!(
+            v.seal,
+            SealStatus::Sealed { mismatch: Some(ref m), .. } if m.contains("missing field `chain`")
         ));
         let f = file(&[started(), finished(), seal(3, GENESIS)]);
         let v = verify(f.path()).expect("reads");
