@@ -249,10 +249,13 @@ impl AllowedSigners {
             err,
         })?;
         let origin = path.display().to_string();
-        let text = String::from_utf8(text).map_err(|_| SignersError::Line {
-            origin: origin.clone(),
-            line: 0,
-            message: "not UTF-8 text".to_owned(),
+        let text = String::from_utf8(text).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            SignersError::Line {
+                origin: origin.clone(),
+                line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+                message: "not UTF-8 text".to_owned(),
+            }
         })?;
         AllowedSigners::parse(&text, &origin)
     }
@@ -857,5 +860,14 @@ mod tests {
             SigningKey::load(&dir.path().join("missing")),
             Err(SignError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_file_that_is_not_text_names_the_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("allowed");
+        std::fs::write(&path, b"# one\n# two\nal\xffice ssh-ed25519 AAAA\n").expect("write");
+        let err = AllowedSigners::load(&path).unwrap_err().to_string();
+        assert!(err.ends_with("allowed:3: not UTF-8 text"), "{err}");
     }
 }
