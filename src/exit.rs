@@ -19,7 +19,9 @@ pub const TRANSCRIPT_FAILED: u8 = 6;
 /// `run`: another run of the same runbook and lock key holds the lock.
 pub const LOCKED: u8 = 7;
 /// `run`: incomplete: the operator quit, or declined a step (skipped it,
-/// did not approve its gate, did not do a manual step).
+/// did not approve its gate, did not do a manual step). `transcript
+/// verify`: a transcript's chain holds but the run's end is not recorded
+/// (killed, still going, or its last records cut off).
 pub const INCOMPLETE: u8 = 8;
 /// `run`: interrupted (Ctrl-C twice, or SIGTERM).
 pub const INTERRUPTED: u8 = 130;

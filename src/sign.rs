@@ -25,6 +25,23 @@ const HASH: HashAlg = HashAlg::Sha512;
 /// The kinds of private key that sign here.
 const SIGNING_KINDS: &str = "ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384";
 
+/// The kinds of key whose signatures are checked here.
+const VERIFYING_KINDS: &str = "ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com";
+
+/// Whether signatures of this kind of key are checked here (the crate's
+/// features enabled in Cargo.toml): others would fail as forgeries.
+fn verifiable(algorithm: &Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::Ed25519
+            | Algorithm::SkEd25519
+            | Algorithm::SkEcdsaSha2NistP256
+            | Algorithm::Ecdsa {
+                curve: EcdsaCurve::NistP256 | EcdsaCurve::NistP384
+            }
+    )
+}
+
 /// A private key, loaded and checked, ready to sign.
 pub struct SigningKey {
     path: PathBuf,
@@ -43,7 +60,7 @@ pub enum SignError {
     )]
     Encrypted { path: PathBuf },
     #[error(
-        "the signing key {} can be read by other users (mode {mode:04o}); make it private (chmod 600), as ssh-keygen requires",
+        "the signing key {} can be read by other users (mode {mode:04o}); make it private (chmod 600), as ssh requires",
         path.display()
     )]
     Exposed { path: PathBuf, mode: u32 },
@@ -54,9 +71,9 @@ pub enum SignError {
 }
 
 impl SigningKey {
-    /// Reads an OpenSSH private key (`ssh-keygen -t ed25519 -N ''`): it
-    /// must be readable by its owner only (as ssh requires), without a
-    /// passphrase, of a kind that signs here.
+    /// Reads an OpenSSH private key (`ssh-keygen -t ed25519 -N ''`): not
+    /// readable by others (nor by the group, when it is one's own, as ssh
+    /// requires), without a passphrase, of a kind that signs here.
     pub fn load(path: &Path) -> Result<SigningKey, SignError> {
         use std::os::unix::fs::PermissionsExt;
         let read = |err| SignError::Read {
@@ -64,8 +81,13 @@ impl SigningKey {
             err,
         };
         let mut file = std::fs::File::open(path).map_err(read)?;
-        let mode = file.metadata().map_err(read)?.permissions().mode();
-        if mode & 0o077 != 0 {
+        let meta = file.metadata().map_err(read)?;
+        let mode = meta.permissions().mode();
+        // As ssh: a key of one's own readable by group or others is
+        // refused; so is any key others can read. (A key of root's that a
+        // group may read is how a Kubernetes Secret volume gives one.)
+        let own = std::os::unix::fs::MetadataExt::uid(&meta) == nix::unistd::getuid().as_raw();
+        if (own && mode & 0o077 != 0) || mode & 0o007 != 0 {
             return Err(SignError::Exposed {
                 path: path.to_owned(),
                 mode: mode & 0o7777,
@@ -202,6 +224,15 @@ pub enum VerifyError {
         origin: String,
     },
     #[error(
+        "the key that signed ({fingerprint}, {}) is a {algorithm} key, which litops cannot check (supported: {VERIFYING_KINDS})",
+        principals.join(",")
+    )]
+    UnsupportedKey {
+        fingerprint: String,
+        principals: Vec<String>,
+        algorithm: String,
+    },
+    #[error(
         "the signature by {fingerprint} ({}) does not match: what was signed has changed, or the signature is forged",
         principals.join(",")
     )]
@@ -218,10 +249,13 @@ impl AllowedSigners {
             err,
         })?;
         let origin = path.display().to_string();
-        let text = String::from_utf8(text).map_err(|_| SignersError::Line {
-            origin: origin.clone(),
-            line: 0,
-            message: "not UTF-8 text".to_owned(),
+        let text = String::from_utf8(text).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            SignersError::Line {
+                origin: origin.clone(),
+                line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+                message: "not UTF-8 text".to_owned(),
+            }
         })?;
         AllowedSigners::parse(&text, &origin)
     }
@@ -335,6 +369,13 @@ impl AllowedSigners {
             });
         }
         let principals = principals(&valid);
+        if !verifiable(&key.algorithm()) {
+            return Err(VerifyError::UnsupportedKey {
+                fingerprint,
+                principals,
+                algorithm: key.algorithm().to_string(),
+            });
+        }
         valid[0]
             .key
             .verify(namespace, message, &signature)
@@ -803,6 +844,11 @@ mod tests {
             SigningKey::load(&path),
             Err(SignError::Exposed { mode: 0o644, .. })
         ));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        assert!(matches!(
+            SigningKey::load(&path),
+            Err(SignError::Exposed { mode: 0o640, .. })
+        ));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert!(SigningKey::load(&path).is_ok());
         std::fs::write(&path, "hello").expect("write");
@@ -814,5 +860,14 @@ mod tests {
             SigningKey::load(&dir.path().join("missing")),
             Err(SignError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_file_that_is_not_text_names_the_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("allowed");
+        std::fs::write(&path, b"# one\n# two\nal\xffice ssh-ed25519 AAAA\n").expect("write");
+        let err = AllowedSigners::load(&path).unwrap_err().to_string();
+        assert!(err.ends_with("allowed:3: not UTF-8 text"), "{err}");
     }
 }

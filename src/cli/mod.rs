@@ -29,7 +29,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   1    `check` found errors (or warnings, with --strict); `run`: a step failed;
-       `diff`: the runs differ; `transcript verify`: a transcript was altered
+       `diff`: the runs differ; `transcript verify`: a transcript was altered,
+       or (--allowed-signers) is not sealed by a listed key
   2    usage error, unreadable file; `run`: an error outside the steps, or a
        selected step that cannot run as written
   3    `run`: variables without a value in an unattended run
@@ -37,7 +38,8 @@ Exit codes:
   5    `run`: a check, preflight check or `when` condition failed
   6    `run`: the transcript cannot be written (nothing runs unrecorded)
   7    `run`: another run of the same runbook (and litops.lock_key) is running
-  8    `run`: incomplete: the operator quit or declined a step
+  8    `run`: incomplete: the operator quit or declined a step;
+       `transcript verify`: a run's end is not recorded (killed, cut off)
   130  `run`: interrupted (Ctrl-C twice, or SIGTERM)
 
 Variables are bound in this order (first wins): --set, --secret-file,

@@ -105,6 +105,12 @@ pub struct ExecArgs {
     /// Do not record a transcript.
     #[arg(long)]
     no_transcript: bool,
+    /// Seal the transcript when the run ends with this SSH private key
+    /// (ed25519 or ecdsa, no passphrase, mode 0600; default:
+    /// $LITOPS_SEAL_KEY): `transcript verify --allowed-signers` then
+    /// detects a rewrite or a truncation.
+    #[arg(long, value_name = "PATH")]
+    seal_key: Option<PathBuf>,
     /// Write a report when the run ends: junit=PATH (steps as test cases,
     /// checks as assertions) or json=PATH (the summary); repeatable.
     #[arg(long = "report", value_name = "KIND=PATH", value_parser = report_spec)]
@@ -171,6 +177,12 @@ impl ExecArgs {
             reports: self.reports.clone(),
             on_success: self.on_success.clone(),
             on_failure: self.on_failure.clone(),
+            // Set but empty is unset, as for LITOPS_RUNS_DIR.
+            seal_key: self.seal_key.clone().or_else(|| {
+                std::env::var_os("LITOPS_SEAL_KEY")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            }),
         }
     }
 

@@ -37,13 +37,18 @@ enum TranscriptCommand {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
-    /// Check that records follow each other unchanged (the hash chain).
+    /// Check that records follow each other unchanged (the hash chain),
+    /// that the run's end is recorded, and whether a seal covers it all.
     Verify {
         /// Transcript paths, run ids, or `last`.
         #[arg(required = true)]
         runs: Vec<String>,
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// Require each transcript to be sealed by a key in this file
+        /// (ssh-keygen's allowed_signers format, namespace `litops-transcript`).
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
     },
 }
 
@@ -96,7 +101,11 @@ pub fn run(args: &TranscriptArgs, out: &Console) -> u8 {
     let result = match &args.command {
         TranscriptCommand::List { dir, json } => list(&runs_dir(dir), *json, out),
         TranscriptCommand::Show { run, format, dir } => show(run, *format, dir, out),
-        TranscriptCommand::Verify { runs, dir } => verify(runs, dir, out),
+        TranscriptCommand::Verify {
+            runs,
+            dir,
+            allowed_signers,
+        } => verify(runs, dir, allowed_signers.as_deref(), out),
     };
     match result {
         Ok(code) | Err(code) => code,
@@ -195,48 +204,144 @@ fn show(run: &str, format: ShowFormat, dir: &Option<PathBuf>, out: &Console) -> 
     Ok(exit::OK)
 }
 
-fn verify(runs: &[String], dir: &Option<PathBuf>, out: &Console) -> Result<u8, u8> {
-    let mut code = exit::OK;
+/// How bad a transcript's verdict is: the exit code goes by the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Ok,
+    Incomplete,
+    Failed,
+}
+
+fn verify(
+    runs: &[String],
+    dir: &Option<PathBuf>,
+    allowed: Option<&std::path::Path>,
+    out: &Console,
+) -> Result<u8, u8> {
+    let allowed = match allowed {
+        Some(path) => Some(crate::sign::AllowedSigners::load(path).map_err(|err| {
+            out.error(err);
+            exit::USAGE
+        })?),
+        None => None,
+    };
+    let mut worst = Verdict::Ok;
     for name in runs {
         let path = transcript::locate(name, &runs_dir(dir)).map_err(|err| {
             out.error(err);
             exit::USAGE
         })?;
-        match transcript::verify(&path) {
-            Ok(v) if v.intact() => {
-                let tail = if v.truncated {
-                    " (its last record was cut short by a crash and is ignored)"
-                } else {
-                    ""
-                };
-                out.stdout(&format!(
-                    "ok: {}: {} records, chain intact{tail}\n",
-                    path.display(),
-                    v.records
-                ));
-            }
-            Ok(v) => {
-                code = exit::LINT;
-                let lines: Vec<String> = v
-                    .broken_links
-                    .iter()
-                    .chain(&v.out_of_sequence)
-                    .map(|n| n.to_string())
-                    .collect();
-                out.stdout(&format!(
-                    "TAMPERED: {}: records do not follow from the ones before them at line{} {}\n",
-                    path.display(),
-                    if lines.len() == 1 { "" } else { "s" },
-                    lines.join(", ")
-                ));
-            }
-            Err(err) => {
-                code = exit::LINT;
-                out.stdout(&for_terminal(&format!("INVALID: {err}\n")));
-            }
-        }
+        let (verdict, line) = match transcript::verify(&path) {
+            Ok(v) => judge(&path.display().to_string(), &v, allowed.as_ref()),
+            Err(err) => (Verdict::Failed, format!("INVALID: {err}")),
+        };
+        worst = worst.max(verdict);
+        out.stdout(&for_terminal(&format!("{line}\n")));
     }
-    Ok(code)
+    Ok(match worst {
+        Verdict::Ok => exit::OK,
+        Verdict::Incomplete => exit::INCOMPLETE,
+        Verdict::Failed => exit::LINT,
+    })
+}
+
+/// One transcript's verdict and its line: `ok: PATH: N records, chain
+/// intact; SEAL`, or what is wrong first (tampered, a seal that does not
+/// hold, no seal where one is required, the run's end missing).
+fn judge(
+    path: &str,
+    v: &transcript::Verification,
+    allowed: Option<&crate::sign::AllowedSigners>,
+) -> (Verdict, String) {
+    use transcript::SealStatus;
+    if !v.intact() {
+        let lines: Vec<String> = v
+            .broken_links
+            .iter()
+            .chain(&v.out_of_sequence)
+            .map(|n| n.to_string())
+            .collect();
+        return (
+            Verdict::Failed,
+            format!(
+                "TAMPERED: {path}: records do not follow from the ones before them at line{} {}",
+                if lines.len() == 1 { "" } else { "s" },
+                lines.join(", ")
+            ),
+        );
+    }
+    if let SealStatus::Sealed {
+        line,
+        mismatch: Some(why),
+        ..
+    } = &v.seal
+    {
+        return (
+            Verdict::Failed,
+            format!("TAMPERED: {path}: the seal on line {line} does not match its place: {why}"),
+        );
+    }
+    let seal = match (allowed.and_then(|a| v.check_seal(a)), &v.seal) {
+        (Some(Ok(by)), _) => format!("sealed by {} ({})", by.principals.join(","), by.fingerprint),
+        (Some(Err(err)), SealStatus::Sealed { line, .. }) => {
+            let label = match err {
+                crate::sign::VerifyError::BadSignature { .. } => "TAMPERED",
+                _ => "UNTRUSTED SEAL",
+            };
+            return (
+                Verdict::Failed,
+                format!("{label}: {path}: the seal on line {line} does not hold: {err}"),
+            );
+        }
+        (_, SealStatus::Sealed { .. }) => {
+            "sealed (the seal was not checked: give --allowed-signers FILE)".to_owned()
+        }
+        (_, SealStatus::Superseded { line }) => format!(
+            "not sealed (the seal on line {line} covers only the records before it; the run was resumed without --seal-key)"
+        ),
+        (_, SealStatus::None) => "not sealed".to_owned(),
+    };
+    let cut = if v.truncated {
+        " (its last record was cut short by a crash and is ignored)"
+    } else {
+        ""
+    };
+    let sealed = matches!(v.seal, SealStatus::Sealed { .. });
+    if !v.finished() {
+        let last = if v.last_event.is_empty() {
+            "no record".to_owned()
+        } else {
+            format!("the last record is `{}`", v.last_event)
+        };
+        let verdict = if allowed.is_some() && !sealed {
+            Verdict::Failed
+        } else {
+            Verdict::Incomplete
+        };
+        return (
+            verdict,
+            format!(
+                "INCOMPLETE: {path}: {} records, chain intact{cut}, but the run's end is not recorded: {last} (the run was killed, is still going, or its last records were removed); {seal}",
+                v.records
+            ),
+        );
+    }
+    if allowed.is_some() && !sealed {
+        return (
+            Verdict::Failed,
+            format!(
+                "UNSEALED: {path}: {} records, chain intact{cut}; {seal}, and --allowed-signers requires a seal",
+                v.records
+            ),
+        );
+    }
+    (
+        Verdict::Ok,
+        format!(
+            "ok: {path}: {} records, chain intact{cut}; {seal}",
+            v.records
+        ),
+    )
 }
 
 pub fn diff(args: &DiffArgs, out: &Console) -> u8 {

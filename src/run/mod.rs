@@ -58,6 +58,8 @@ pub struct Options {
     /// Shell commands run when the run ends, the JSON summary on stdin.
     pub on_success: Option<String>,
     pub on_failure: Option<String>,
+    /// The SSH private key that seals the transcript when the run ends.
+    pub seal_key: Option<PathBuf>,
 }
 
 /// Who a run talks to besides its reporters: the person at the terminal,
@@ -126,6 +128,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
     let mut plan = plan::build(&runbook, &selected, &bindings);
     // Before any question is asked: nothing of a run that cannot finish.
     refuse::unreadable(&runbook, &plan)?;
+    let sealer = sealing_key(options, &record)?;
     // Runme's `skipPrompts: true`: the author asked for a run that never
     // asks for a value, attended or not.
     let never_ask = match (unattended, runbook.settings.skip_prompts) {
@@ -282,7 +285,18 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         ui.error(&err.to_string());
         err
     });
-    if let Some(w) = &writer {
+    let mut unsealed = false;
+    if let Some(w) = &mut writer {
+        if let Some(key) = &sealer
+            && w.failure().is_none()
+            && let Err(err) = w.seal(key)
+        {
+            ui.error(&format!(
+                "the transcript {} could not be sealed: {err}",
+                w.path().display()
+            ));
+            unsealed = true;
+        }
         if let Some(reason) = w.failure() {
             ui.error(&format!("the transcript could not be written: {reason}"));
         } else {
@@ -298,7 +312,32 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
     };
     let summary = summary.finish(writer.as_ref().map(|w| w.path().display().to_string()));
     hooks::after_run(options, &summary, ui);
+    // A run that went well but whose seal is missing must not look sealed
+    // to a scheduler: the transcript is not what was asked for.
+    if unsealed && finished.exit_code == crate::exit::OK {
+        return Ok(crate::exit::TRANSCRIPT_FAILED);
+    }
     Ok(finished.exit_code)
+}
+
+/// The key that will seal the transcript, loaded and checked before
+/// anything runs: a run asked to seal that could not would leave an
+/// unsealed record.
+fn sealing_key(
+    options: &Options,
+    record: &Recording,
+) -> Result<Option<crate::sign::SigningKey>, RunError> {
+    let Some(path) = &options.seal_key else {
+        return Ok(None);
+    };
+    if matches!(record, Recording::None) {
+        return Err(RunError::Usage(
+            "--seal-key (or LITOPS_SEAL_KEY) seals the transcript, and --no-transcript records none; leave one out".to_owned(),
+        ));
+    }
+    crate::sign::SigningKey::load(path)
+        .map(Some)
+        .map_err(|err| RunError::Usage(format!("{err}; nothing was run")))
 }
 
 /// Asks for one variable's value, telling which steps use it.

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use read::{
-    ReadError, Transcript, Verification, all_transcripts as read_all, locate, trusted, verify,
+    ReadError, SealStatus, Transcript, Verification, all_transcripts as read_all, locate, trusted,
+    verify,
 };
 pub use steps::{RunView, StepView};
 pub use writer::{TranscriptWriter, WriterOptions};
@@ -29,6 +30,26 @@ pub use writer::{TranscriptWriter, WriterOptions};
 /// 2: the events are those of `--json` schema 2 (`run-started` says its
 /// version). Version 1 transcripts read the same way (see `read`).
 pub const SCHEMA_VERSION: u32 = 2;
+
+/// The SSH signature namespace of seals: a seal verifies as nothing else,
+/// and no other signature verifies as a seal.
+pub const SEAL_NAMESPACE: &str = "litops-transcript";
+
+/// What a `seal` record's signature signs: the number of records before
+/// it (the header included; the seal's own `seq`) and the SHA-256 of the
+/// last of them (the seal's `prev`), which the chain ties to every record
+/// before it:
+///
+/// ```text
+/// litops-transcript-seal-v1
+/// records: 25
+/// chain: 62184efb9d56242c0ae7763d48f746a0f87305fcd91a73fb4599995cd63f79e4
+/// ```
+///
+/// (each line ends in `\n`).
+pub fn seal_message(records: u64, chain: &str) -> Vec<u8> {
+    format!("litops-transcript-seal-v1\nrecords: {records}\nchain: {chain}\n").into_bytes()
+}
 
 /// `prev` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

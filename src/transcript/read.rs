@@ -29,6 +29,10 @@ pub struct Transcript {
 pub struct Record {
     pub seq: u64,
     pub ts: String,
+    /// The hash of the line before, as the record says.
+    pub prev: String,
+    /// The record's `event` field (`header`, `run-finished`, `seal`, …).
+    pub kind: String,
     /// Output held back until its step ended: when it was printed.
     pub printed_at: Option<String>,
     pub entry: Entry,
@@ -47,12 +51,26 @@ pub enum Entry {
     },
     /// A resumed run continues the transcript from here.
     Resumed,
+    /// The run's signature over the records before this one
+    /// ([`super::seal_message`]).
+    Seal {
+        records: u64,
+        chain: String,
+        signature: String,
+    },
     /// A record of a kind this litops does not know, or that does not read
     /// as its kind: kept in the chain (`verify` counts it), ignored by views.
     Unreadable {
         kind: String,
         message: String,
     },
+}
+
+#[derive(Deserialize)]
+struct Sealed {
+    records: u64,
+    chain: String,
+    signature: String,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +87,8 @@ struct Envelope {
     #[serde(default)]
     ts: String,
     #[serde(default)]
+    prev: String,
+    #[serde(default)]
     printed_at: Option<String>,
     #[serde(default)]
     event: String,
@@ -80,8 +100,10 @@ impl Record {
         Record {
             seq: envelope.seq,
             ts: envelope.ts,
+            prev: envelope.prev,
             printed_at: envelope.printed_at,
             entry: Entry::read(&envelope.event, value),
+            kind: envelope.event,
         }
     }
 }
@@ -92,6 +114,11 @@ impl Entry {
         let entry = match kind {
             "header" => Ok(Entry::Header),
             "resumed" => Ok(Entry::Resumed),
+            "seal" => serde_json::from_value::<Sealed>(value).map(|s| Entry::Seal {
+                records: s.records,
+                chain: s.chain,
+                signature: s.signature,
+            }),
             "output-dropped" => {
                 serde_json::from_value::<Dropped>(value).map(|d| Entry::OutputDropped {
                     id: d.id,
@@ -220,11 +247,55 @@ pub struct Verification {
     pub broken_links: Vec<usize>,
     /// Records out of sequence (line numbers).
     pub out_of_sequence: Vec<usize>,
+    /// The kind of the last record before a final seal: `run-finished`
+    /// when the run's end is recorded.
+    pub last_event: String,
+    pub seal: SealStatus,
+}
+
+/// Whether the transcript ends in a seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealStatus {
+    /// No seal at all.
+    None,
+    /// Sealed, then continued (a resumed run) without a seal: the seal on
+    /// this line covers only the records before it.
+    Superseded { line: usize },
+    /// The last record is a seal (on this line): `message` is what its
+    /// signature must sign; `mismatch` says how its own fields disagree
+    /// with its place in the file, if they do.
+    Sealed {
+        line: usize,
+        message: Vec<u8>,
+        signature: String,
+        mismatch: Option<String>,
+    },
 }
 
 impl Verification {
+    /// The hash chain and the record numbers hold.
     pub fn intact(&self) -> bool {
         self.broken_links.is_empty() && self.out_of_sequence.is_empty()
+    }
+
+    /// The run's end is recorded: the last record (before a seal) is
+    /// `run-finished`, which every run, resumed or not, ends with.
+    pub fn finished(&self) -> bool {
+        self.last_event == "run-finished"
+    }
+
+    /// Checks the final seal against `allowed`: who sealed the transcript.
+    /// `None` when it has no final seal.
+    pub fn check_seal(
+        &self,
+        allowed: &crate::sign::AllowedSigners,
+    ) -> Option<Result<crate::sign::Verified, crate::sign::VerifyError>> {
+        match &self.seal {
+            SealStatus::Sealed {
+                message, signature, ..
+            } => Some(allowed.verify(super::SEAL_NAMESPACE, message, signature)),
+            SealStatus::None | SealStatus::Superseded { .. } => None,
+        }
     }
 }
 
@@ -237,11 +308,55 @@ pub fn verify(path: &Path) -> Result<Verification, ReadError> {
         .filter(|(i, r)| r.seq != *i as u64)
         .map(|(i, _)| i + 1)
         .collect();
+    let mut before_seal = t.records.as_slice();
+    let mut seal = SealStatus::None;
+    if let Some((last, rest)) = t.records.split_last()
+        && last.kind == "seal"
+    {
+        let line = t.records.len();
+        // What the writer signed: the records before the seal, by their
+        // count and the hash of the last of them (the seal's `prev`).
+        let records = rest.len() as u64;
+        let (signature, mismatch) = match &last.entry {
+            Entry::Seal {
+                records: says,
+                chain,
+                signature,
+            } => {
+                let mismatch = if *says != records {
+                    Some(format!("it says it seals {says} records, not {records}"))
+                } else if *chain != last.prev {
+                    Some("the chain hash it holds is not the one before it".to_owned())
+                } else {
+                    None
+                };
+                (signature.clone(), mismatch)
+            }
+            Entry::Unreadable { message, .. } => (
+                String::new(),
+                Some(format!("it does not read as a seal: {message}")),
+            ),
+            _ => (String::new(), Some("it does not read as a seal".to_owned())),
+        };
+        seal = SealStatus::Sealed {
+            line,
+            message: super::seal_message(records, &last.prev),
+            signature,
+            mismatch,
+        };
+        before_seal = rest;
+    } else if let Some(i) = t.records.iter().rposition(|r| r.kind == "seal") {
+        seal = SealStatus::Superseded { line: i + 1 };
+    }
     Ok(Verification {
         records: t.records.len(),
         truncated: t.truncated,
         broken_links: t.broken_links,
         out_of_sequence,
+        last_event: before_seal
+            .last()
+            .map_or_else(String::new, |r| r.kind.clone()),
+        seal,
     })
 }
 
@@ -351,4 +466,119 @@ pub fn all_transcripts(runs: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transcript file of these records (`event` and body), chained.
+    fn file(events: &[serde_json::Value]) -> tempfile::NamedTempFile {
+        let header = serde_json::json!({
+            "event": "header", "schema_version": 2, "run_id": "r", "litops_version": "0",
+            "runbook": "rb.md", "title": "T", "content_hash": "sha256:00", "source": "",
+            "git_commit": null, "user": "u", "host": "h", "cwd": "/", "started_at": "",
+            "unattended": true, "steps": [], "variables": []
+        });
+        let mut prev = GENESIS.to_owned();
+        let mut text = String::new();
+        for (seq, body) in std::iter::once(&header).chain(events).enumerate() {
+            let mut record = serde_json::json!({"seq": seq, "ts": "", "prev": prev});
+            if let (Value::Object(r), Value::Object(b)) = (&mut record, body) {
+                r.extend(b.clone());
+            }
+            let line = serde_json::to_string(&record).expect("serialises");
+            prev = sha256_hex(line.as_bytes());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let f = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(f.path(), text).expect("write");
+        f
+    }
+
+    fn finished() -> Value {
+        serde_json::json!({"event": "run-finished", "outcome": "success", "exit_code": 0, "duration_ms": 1})
+    }
+
+    fn started() -> Value {
+        serde_json::json!({"event": "run-started", "runbook": "rb.md", "title": "T", "steps": 0, "unattended": true})
+    }
+
+    /// A seal as the writer makes one over `records` records ending in `chain`.
+    fn seal(records: u64, chain: &str) -> Value {
+        serde_json::json!({"event": "seal", "records": records, "chain": chain, "signature": "sig"})
+    }
+
+    #[test]
+    fn the_run_is_finished_only_when_run_finished_ends_it() {
+        let f = file(&[started(), finished()]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.intact() && v.finished());
+        assert_eq!(v.seal, SealStatus::None);
+        let f = file(&[started()]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.intact() && !v.finished());
+        assert_eq!(v.last_event, "run-started");
+        let f = file(&[]);
+        assert_eq!(verify(f.path()).expect("reads").last_event, "header");
+    }
+
+    #[test]
+    fn a_final_seal_signs_the_count_and_hash_of_the_records_before_it() {
+        let f = file(&[started(), finished()]);
+        let text = std::fs::read_to_string(f.path()).expect("read");
+        let last = sha256_hex(text.lines().last().expect("line").as_bytes());
+        let f = file(&[started(), finished(), seal(3, &last)]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.intact() && v.finished());
+        assert_eq!(
+            v.seal,
+            SealStatus::Sealed {
+                line: 4,
+                message: crate::transcript::seal_message(3, &last),
+                signature: "sig".into(),
+                mismatch: None,
+            }
+        );
+        // A seal whose fields disagree with its place.
+        let f = file(&[started(), finished(), seal(2, &last)]);
+        let v = verify(f.path()).expect("reads");
+        assert!(matches!(
+            v.seal,
+            SealStatus::Sealed { mismatch: Some(ref m), .. } if m == "it says it seals 2 records, not 3"
+        ));
+        let f = file(&[
+            started(),
+            finished(),
+            serde_json::json!({"event": "seal", "records": 3}),
+        ]);
+        let v = verify(f.path()).expect("reads");
+        assert!(matches!(
+            v.seal,
+            SealStatus::Sealed { mismatch: Some(ref m), .. } if m.contains("missing field `chain`")
+        ));
+        let f = file(&[started(), finished(), seal(3, GENESIS)]);
+        let v = verify(f.path()).expect("reads");
+        assert!(matches!(
+            v.seal,
+            SealStatus::Sealed { mismatch: Some(ref m), .. } if m.contains("chain hash")
+        ));
+    }
+
+    #[test]
+    fn a_seal_followed_by_more_records_covers_only_what_came_before() {
+        let resumed = serde_json::json!({"event": "resumed"});
+        let f = file(&[
+            started(),
+            finished(),
+            seal(3, "x"),
+            resumed,
+            started(),
+            finished(),
+        ]);
+        let v = verify(f.path()).expect("reads");
+        assert!(v.finished());
+        assert_eq!(v.seal, SealStatus::Superseded { line: 4 });
+    }
 }

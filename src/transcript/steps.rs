@@ -43,7 +43,7 @@ impl RunView {
                     run.resumed();
                 }
                 Entry::OutputDropped { id, bytes } => run.output_dropped(id, *bytes),
-                Entry::Header | Entry::Unreadable { .. } => {}
+                Entry::Header | Entry::Seal { .. } | Entry::Unreadable { .. } => {}
             }
         }
         RunView {

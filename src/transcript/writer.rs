@@ -136,6 +136,29 @@ impl TranscriptWriter {
         &self.path
     }
 
+    /// Seals the transcript as it stands (after `run-finished`): a last
+    /// record, in the chain, whose SSH signature signs the count of the
+    /// records before it and the hash of the last one
+    /// ([`super::seal_message`]), synced.
+    pub fn seal(&mut self, key: &crate::sign::SigningKey) -> std::io::Result<()> {
+        self.flush_tail();
+        if let Some(reason) = &self.failed {
+            return Err(std::io::Error::other(reason.clone()));
+        }
+        let message = super::seal_message(self.seq, &self.prev);
+        let signature = key
+            .sign(super::SEAL_NAMESPACE, &message)
+            .map_err(std::io::Error::other)?;
+        let body = json!({
+            "event": "seal",
+            "records": self.seq,
+            "chain": self.prev,
+            "signature": signature,
+        });
+        self.record(body)?;
+        self.file.sync_data()
+    }
+
     /// Writes one record: one line, with its place in the chain.
     fn record(&mut self, body: Value) -> std::io::Result<()> {
         let mut map = Map::new();

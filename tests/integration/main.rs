@@ -21,5 +21,6 @@ mod site;
 mod support;
 mod test;
 mod transcripts;
+mod transcripts_sealed;
 mod trust;
 mod yaml_values;

@@ -157,7 +157,7 @@ fn tampered_wrong_namespace_unknown_key_and_excluded_namespace_fail_as_in_ssh_ke
 }
 
 #[test]
-fn a_key_with_a_passphrase_is_refused_with_a_reason() {
+fn a_key_with_a_passphrase_or_of_an_unsupported_kind_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("locked");
     let status = Command::new("ssh-keygen")
@@ -173,8 +173,18 @@ fn a_key_with_a_passphrase_is_refused_with_a_reason() {
         err.to_string().contains("protected by a passphrase"),
         "{err}"
     );
-    // RSA keys are not supported: said, not a crash or a bad signature.
+    // RSA keys are not supported: said, not a crash or a bad signature,
+    // when signing and when checking an RSA signature of a listed key.
     let rsa = keygen(dir.path(), "rsa", &["-t", "rsa", "-b", "2048"]);
     let err = litops::sign::sign(&rsa, NAMESPACE, b"m").unwrap_err();
     assert!(err.to_string().contains("cannot sign here"), "{err}");
+    let allowed = AllowedSigners::parse(&signer_line("bob", &rsa, ""), "allowed").expect("parses");
+    let sig = ssh_sign(dir.path(), &rsa, NAMESPACE, b"m");
+    let err = allowed.verify(NAMESPACE, b"m", &sig).unwrap_err();
+    assert!(matches!(err, VerifyError::UnsupportedKey { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is a ssh-rsa key, which litops cannot check"),
+        "{err}"
+    );
 }
