@@ -418,7 +418,7 @@ impl<'s> Lexer<'s> {
         self.limit = end;
         while let Some(c) = self.peek() {
             if let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, quoting, Some(delimiter));
+                self.record_placeholder(candidate, quoting, Some(delimiter));
                 self.pos = candidate.span.end;
             } else if quoting == Quoting::Heredoc && c == b'\\' {
                 self.skip_escape();
@@ -426,20 +426,53 @@ impl<'s> Lexer<'s> {
                 let mut scratch = Word::empty(self.pos);
                 self.expansion(quoting, &mut scratch);
             } else {
-                self.pos += 1;
+                // Nothing to look at before the next placeholder or, in a
+                // body that expands, the next `\`, `$` or backtick.
+                let from = self.pos + 1;
+                let stop = self.next_placeholder_start(from);
+                let rest = &self.bytes[from..stop];
+                self.pos = match quoting {
+                    Quoting::Heredoc => memchr::memchr3(b'\\', b'$', b'`', rest),
+                    _ => None,
+                }
+                .map_or(stop, |i| from + i);
             }
         }
         self.pos = saved.0;
         self.limit = saved.1;
     }
 
-    fn placeholder_here(&self) -> Option<Candidate> {
+    fn placeholder_here(&self) -> Option<&'s Candidate> {
         let index = self
             .candidates
             .binary_search_by(|c| c.span.start.cmp(&self.pos))
             .ok()?;
         let candidate = &self.candidates[index];
-        (candidate.span.end <= self.limit).then(|| candidate.clone())
+        (candidate.span.end <= self.limit).then_some(candidate)
+    }
+
+    /// The start of the first placeholder at or after `from` (at most
+    /// `self.limit`, with `from` at most that too).
+    fn next_placeholder_start(&self, from: usize) -> usize {
+        let next = self.candidates.partition_point(|c| c.span.start < from);
+        self.candidates
+            .get(next)
+            .map_or(self.limit, |c| c.span.start.min(self.limit))
+    }
+
+    /// Where the plain text from `self.pos` ends: at the next byte in
+    /// `special`, the next placeholder or the limit, but past the character
+    /// at `self.pos` whatever it is. A run of plain text is then taken at
+    /// once instead of a character at a time (all of `special` is ASCII, so
+    /// the run ends on a character boundary).
+    fn plain_run_end(&self, special: fn(u8) -> bool) -> usize {
+        let first = self.char_at(self.pos).len_utf8();
+        let from = (self.pos + first).min(self.limit);
+        let stop = self.next_placeholder_start(from);
+        self.bytes[from..stop]
+            .iter()
+            .position(|&b| special(b))
+            .map_or(stop, |i| from + i)
     }
 
     /// At a placeholder: record it with its quoting and take it as literal text.
@@ -447,7 +480,7 @@ impl<'s> Lexer<'s> {
         let Some(candidate) = self.placeholder_here() else {
             return false;
         };
-        self.record_placeholder(&candidate, quoting, None);
+        self.record_placeholder(candidate, quoting, None);
         // Nothing of the word before it (quotes add nothing to its value):
         // the value is where an option could be.
         if word.value.is_empty()
@@ -500,15 +533,48 @@ impl<'s> Lexer<'s> {
                 b'\'' => self.single_quoted(&mut word),
                 b'"' => self.double_quoted(&mut word),
                 b'$' | b'`' => self.expansion(Quoting::Unquoted, &mut word),
-                _ => {
-                    let ch = self.char_at(self.pos);
-                    word.value.push(ch);
-                    self.pos += ch.len_utf8();
-                }
+                _ => self.take_plain(&mut word, |b| {
+                    matches!(
+                        b,
+                        b' ' | b'\t'
+                            | b'\n'
+                            | b'\r'
+                            | b'|'
+                            | b'&'
+                            | b';'
+                            | b'('
+                            | b')'
+                            | b'<'
+                            | b'>'
+                            | b'\\'
+                            | b'\''
+                            | b'"'
+                            | b'$'
+                            | b'`'
+                    )
+                }),
             }
         }
         word.span.end = self.pos;
         word
+    }
+
+    /// Adds the plain text from here to the word (see [`Self::plain_run_end`]).
+    fn take_plain(&mut self, word: &mut Word, special: fn(u8) -> bool) {
+        let end = self.plain_run_end(special);
+        match self.src.get(self.pos..end) {
+            Some(run) => {
+                word.value.push_str(run);
+                self.pos = end;
+            }
+            // Not at a character boundary (never expected): as before, one
+            // character at a time.
+            None => {
+                let ch = self.char_at(self.pos);
+                word.value.push(ch);
+                self.pos += ch.len_utf8();
+            }
+        }
     }
 
     /// Past a backslash and the character it escapes (never into the middle
@@ -544,11 +610,7 @@ impl<'s> Lexer<'s> {
                     self.pos += 1;
                     break;
                 }
-                Some(_) => {
-                    let ch = self.char_at(self.pos);
-                    word.value.push(ch);
-                    self.pos += ch.len_utf8();
-                }
+                Some(_) => self.take_plain(word, |b| b == b'\''),
             }
         }
         self.region(start, Region::Quoted);
@@ -582,11 +644,7 @@ impl<'s> Lexer<'s> {
                     }
                 },
                 Some(b'$' | b'`') => self.expansion(Quoting::Double, word),
-                Some(_) => {
-                    let ch = self.char_at(self.pos);
-                    word.value.push(ch);
-                    self.pos += ch.len_utf8();
-                }
+                Some(_) => self.take_plain(word, |b| matches!(b, b'"' | b'\\' | b'$' | b'`')),
             }
         }
         self.region(start, Region::Quoted);
@@ -756,7 +814,7 @@ impl<'s> Lexer<'s> {
         let mut depth = 2usize;
         while let Some(c) = self.peek() {
             if let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, quoting, None);
+                self.record_placeholder(candidate, quoting, None);
                 self.pos = candidate.span.end;
                 continue;
             }
@@ -833,7 +891,7 @@ impl<'s> Lexer<'s> {
         let mut depth = 1usize;
         loop {
             if arithmetic && let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, quoting, None);
+                self.record_placeholder(candidate, quoting, None);
                 self.pos = candidate.span.end;
                 continue;
             }
