@@ -288,14 +288,14 @@ impl<'s> Lexer<'s> {
                 b'<' | b'>' if self.peek_at(1) == Some(b'(') => {
                     // Process substitution: a word holding a command list.
                     self.pos += 2;
-                    let inner = self.token_list(Stop::Paren);
+                    let mut inner = self.token_list(Stop::Paren);
                     self.substitution(start, 2);
                     self.nested_contexts(&inner);
                     tokens.push(Token::Word(Word {
                         span: Span::new(start, self.pos),
                         value: self.src[start..self.pos].to_owned(),
                         expands: true,
-                        nested: simple_commands(&inner),
+                        nested: simple_commands(&mut inner),
                     }));
                 }
                 b'|' | b'&' | b';' | b'(' | b')' | b'<' | b'>' => {
@@ -689,10 +689,10 @@ impl<'s> Lexer<'s> {
             }
             Some(b'(') => {
                 self.pos += 2;
-                let inner = self.token_list(Stop::Paren);
+                let mut inner = self.token_list(Stop::Paren);
                 self.substitution(start, 2);
                 self.nested_contexts(&inner);
-                word.nested.extend(simple_commands(&inner));
+                word.nested.extend(simple_commands(&mut inner));
                 word.expands = true;
                 word.value.push_str(&self.src[start..self.pos]);
             }
@@ -791,7 +791,7 @@ impl<'s> Lexer<'s> {
         self.limit = end;
         self.backticks = self.backticks.saturating_add(1);
         self.deep |= self.src[self.pos..end].contains("\\`");
-        let inner = self.token_list(Stop::End);
+        let mut inner = self.token_list(Stop::End);
         self.nested_contexts(&inner);
         self.backticks -= 1;
         (self.limit, self.deep) = saved;
@@ -802,7 +802,7 @@ impl<'s> Lexer<'s> {
                 inner: Span::new(start + 1, end),
             },
         ));
-        word.nested.extend(simple_commands(&inner));
+        word.nested.extend(simple_commands(&mut inner));
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
     }
@@ -969,7 +969,10 @@ impl Word {
 /// The simple commands (argument lists, quotes removed) in a token list,
 /// redirection targets and keywords left out; nested substitutions are
 /// included after their host.
-pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<String>> {
+///
+/// The words' values and nested lists are moved out of `tokens` (each token
+/// is read for one list only), not copied.
+pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut current: Vec<String> = Vec::new();
     let mut redirect_target = false;
@@ -977,11 +980,11 @@ pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<String>> {
     for token in tokens {
         match token {
             Token::Word(word) => {
-                nested.extend(word.nested.iter().cloned());
+                nested.append(&mut word.nested);
                 if redirect_target {
                     redirect_target = false;
                 } else if !(current.is_empty() && is_keyword(&word.value)) {
-                    current.push(word.value.clone());
+                    current.push(std::mem::take(&mut word.value));
                 }
             }
             Token::Op(op, _) if is_redirect(op) => redirect_target = true,

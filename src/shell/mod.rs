@@ -95,17 +95,30 @@ pub fn read(text: &str) -> Script {
     for r in &mut findings.refs {
         r.arithmetic = within(&findings.arithmetic, r.span);
     }
+    let mut tokens = tokens;
     let mut grouper = Grouper::new(text, &tokens);
     for index in 0..tokens.len() {
         grouper.token(index);
     }
     grouper.finish();
+    let Grouper {
+        mut commands,
+        ranges,
+        assignments,
+        problems: grouped,
+        ..
+    } = grouper;
+    // Argument lists last, once the tokens are free to be taken apart.
+    for (command, (first, last)) in commands.iter_mut().zip(ranges) {
+        command.argvs = lexer::simple_commands(&mut tokens[first..=last]);
+        command.risks = risk::assess(&command.argvs, &text[command.span.start..command.span.end]);
+    }
     let mut problems = findings.problems;
-    problems.extend(grouper.problems);
+    problems.extend(grouped);
     Script {
-        commands: grouper.commands,
+        commands,
         refs: findings.refs,
-        assignments: grouper.assignments,
+        assignments,
         placeholders: findings.placeholders,
         problems,
     }
@@ -114,7 +127,10 @@ pub fn read(text: &str) -> Script {
 /// Folds tokens into commands, tracking compound-command nesting.
 struct Grouper<'t> {
     text: &'t str,
+    /// Commands without their argument lists and risks yet.
     commands: Vec<Command>,
+    /// The first and last token of each command.
+    ranges: Vec<(usize, usize)>,
     assignments: Vec<Assignment>,
     problems: Vec<Problem>,
     /// Open compound commands: (kind, span of the opening keyword).
@@ -141,6 +157,7 @@ impl<'t> Grouper<'t> {
         Grouper {
             text,
             commands: Vec::new(),
+            ranges: Vec::new(),
             assignments: Vec::new(),
             problems: Vec::new(),
             open: Vec::new(),
@@ -376,14 +393,13 @@ impl<'t> Grouper<'t> {
         };
         let span = Span::new(start, self.end);
         let first = self.first.take().unwrap_or(self.last);
-        let argvs = lexer::simple_commands(&self.tokens[first..=self.last]);
-        let risks = risk::assess(&argvs, &self.text[span.start..span.end]);
         let label = (!self.label.is_empty()).then(|| std::mem::take(&mut self.label).join(" "));
+        self.ranges.push((first, self.last));
         self.commands.push(Command {
             span,
             label,
-            argvs,
-            risks,
+            argvs: Vec::new(),
+            risks: Vec::new(),
         });
         self.continues = false;
     }
