@@ -465,7 +465,7 @@ impl<'s> Lexer<'s> {
     /// at `self.pos` whatever it is. A run of plain text is then taken at
     /// once instead of a character at a time (all of `special` is ASCII, so
     /// the run ends on a character boundary).
-    fn plain_run_end(&self, special: fn(u8) -> bool) -> usize {
+    fn plain_run_end(&self, special: impl Fn(u8) -> bool) -> usize {
         let first = self.char_at(self.pos).len_utf8();
         let from = (self.pos + first).min(self.limit);
         let stop = self.next_placeholder_start(from);
@@ -560,7 +560,7 @@ impl<'s> Lexer<'s> {
     }
 
     /// Adds the plain text from here to the word (see [`Self::plain_run_end`]).
-    fn take_plain(&mut self, word: &mut Word, special: fn(u8) -> bool) {
+    fn take_plain(&mut self, word: &mut Word, special: impl Fn(u8) -> bool) {
         let end = self.plain_run_end(special);
         match self.src.get(self.pos..end) {
             Some(run) => {
