@@ -306,8 +306,18 @@ impl<'t> Grouper<'t> {
     }
 
     fn end_simple(&mut self) {
-        let prefix = std::mem::take(&mut self.prefix);
-        let words = std::mem::take(&mut self.simple_words);
+        // Taken for the loops below and given back emptied: the next simple
+        // command reuses the allocations.
+        let mut prefix = std::mem::take(&mut self.prefix);
+        let mut words = std::mem::take(&mut self.simple_words);
+        self.assign_simple(&prefix, &words);
+        prefix.clear();
+        words.clear();
+        self.prefix = prefix;
+        self.simple_words = words;
+    }
+
+    fn assign_simple(&mut self, prefix: &[&'t Word], words: &[&'t Word]) {
         let kind = if words.is_empty() {
             AssignmentKind::Plain
         } else {
@@ -343,7 +353,7 @@ impl<'t> Grouper<'t> {
         }
     }
 
-    fn assign_word(&mut self, word: &Word, kind: AssignmentKind) {
+    fn assign_word(&mut self, word: &'t Word, kind: AssignmentKind) {
         let raw = &self.text[word.span.start..word.span.end];
         // `export "NAME=x"` declares all the same; a quoted prefix does not.
         let quoted_ok = kind == AssignmentKind::Declared;
@@ -355,7 +365,6 @@ impl<'t> Grouper<'t> {
             }
             return;
         };
-        let name = name.to_owned();
         let eq = raw
             .find('=')
             .map_or(word.span.end, |i| word.span.start + i + 1);
@@ -366,7 +375,7 @@ impl<'t> Grouper<'t> {
                 .split_once('=')
                 .map_or(String::new(), |(_, v)| v.to_owned())
         });
-        self.assign(&name, kind, word.span, Some(value_span), literal);
+        self.assign(name, kind, word.span, Some(value_span), literal);
     }
 
     fn assign(
