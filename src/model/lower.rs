@@ -553,20 +553,26 @@ fn collect_variables(runbook: &mut Runbook) {
                kind: VariableKind,
                u: VarUse|
      -> usize {
-        let i = *index.entry(name.to_owned()).or_insert_with(|| {
-            vars.push(Variable {
-                name: name.to_owned(),
-                kind,
-                declared: None,
-                placeholder: None,
-                secret: is_secret_name(name),
-                optional: true,
-                script_default: None,
-                selects: false,
-                uses: Vec::new(),
-            });
-            vars.len() - 1
-        });
+        // Looked up before the name is copied: most uses are of a variable
+        // seen already.
+        let i = match index.get(name) {
+            Some(&i) => i,
+            None => {
+                vars.push(Variable {
+                    name: name.to_owned(),
+                    kind,
+                    declared: None,
+                    placeholder: None,
+                    secret: is_secret_name(name),
+                    optional: true,
+                    script_default: None,
+                    selects: false,
+                    uses: Vec::new(),
+                });
+                index.insert(name.to_owned(), vars.len() - 1);
+                vars.len() - 1
+            }
+        };
         vars[i].uses.push(u);
         i
     };
