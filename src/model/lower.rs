@@ -68,6 +68,14 @@ fn mark_unreadable(runbook: &mut Runbook) {
     }
 }
 
+/// Adds `name` to `set`, copying it only when it is not there yet (most
+/// names recur from step to step).
+fn insert_new(set: &mut HashSet<String>, name: &str) {
+    if !set.contains(name) {
+        set.insert(name.to_owned());
+    }
+}
+
 fn is_upper_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase())
         && name
@@ -622,7 +630,7 @@ fn collect_variables(runbook: &mut Runbook) {
                         vars[i].script_default = r.default.clone();
                     }
                     if !r.has_default {
-                        required.insert(r.name.clone());
+                        insert_new(&mut required, &r.name);
                     }
                 }
                 Event::Assign(a) if a.kind == AssignmentKind::EnvPrefix => {
@@ -642,10 +650,10 @@ fn collect_variables(runbook: &mut Runbook) {
                         literal: a.literal.clone().filter(|_| !placeholder),
                     };
                     add(&mut vars, &mut index, &a.name, VariableKind::Input, use_);
-                    required.insert(a.name.clone());
+                    insert_new(&mut required, &a.name);
                 }
                 Event::Assign(a) => {
-                    assigned.insert(a.name.clone());
+                    insert_new(&mut assigned, &a.name);
                 }
                 Event::Placeholder(p) => {
                     let use_ = VarUse {
@@ -662,7 +670,7 @@ fn collect_variables(runbook: &mut Runbook) {
                         use_,
                     );
                     vars[i].placeholder.get_or_insert_with(|| p.text.clone());
-                    required.insert(p.name.clone());
+                    insert_new(&mut required, &p.name);
                 }
             }
         }
