@@ -402,7 +402,12 @@ impl<'t> Grouper<'t> {
         };
         let span = Span::new(start, self.end);
         let first = self.first.take().unwrap_or(self.last);
-        let label = (!self.label.is_empty()).then(|| std::mem::take(&mut self.label).join(" "));
+        // One comment line (the usual label) is the label as it is.
+        let label = match self.label.len() {
+            0 => None,
+            1 => self.label.pop(),
+            _ => Some(std::mem::take(&mut self.label).join(" ")),
+        };
         self.ranges.push((first, self.last));
         self.commands.push(Command {
             span,
