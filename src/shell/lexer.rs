@@ -219,7 +219,9 @@ impl<'s> Lexer<'s> {
 
     /// All top-level tokens of the text.
     pub fn tokens(&mut self) -> Vec<Token> {
-        self.token_list(Stop::End)
+        // About a token per five bytes in runbook blocks: room for them at
+        // once instead of growing the list step by step.
+        self.token_list(Stop::End, self.src.len() / 5)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -248,9 +250,9 @@ impl<'s> Lexer<'s> {
         });
     }
 
-    fn token_list(&mut self, stop: Stop) -> Vec<Token> {
+    fn token_list(&mut self, stop: Stop, capacity: usize) -> Vec<Token> {
         let open = self.pos;
-        let mut tokens = Vec::new();
+        let mut tokens = Vec::with_capacity(capacity);
         let mut parens = 0usize;
         loop {
             self.skip_blanks();
@@ -288,7 +290,7 @@ impl<'s> Lexer<'s> {
                 b'<' | b'>' if self.peek_at(1) == Some(b'(') => {
                     // Process substitution: a word holding a command list.
                     self.pos += 2;
-                    let mut inner = self.token_list(Stop::Paren);
+                    let mut inner = self.token_list(Stop::Paren, 0);
                     self.substitution(start, 2);
                     self.nested_contexts(&inner);
                     tokens.push(Token::Word(Word {
@@ -689,7 +691,7 @@ impl<'s> Lexer<'s> {
             }
             Some(b'(') => {
                 self.pos += 2;
-                let mut inner = self.token_list(Stop::Paren);
+                let mut inner = self.token_list(Stop::Paren, 0);
                 self.substitution(start, 2);
                 self.nested_contexts(&inner);
                 word.nested.extend(simple_commands(&mut inner));
@@ -791,7 +793,7 @@ impl<'s> Lexer<'s> {
         self.limit = end;
         self.backticks = self.backticks.saturating_add(1);
         self.deep |= self.src[self.pos..end].contains("\\`");
-        let mut inner = self.token_list(Stop::End);
+        let mut inner = self.token_list(Stop::End, 0);
         self.nested_contexts(&inner);
         self.backticks -= 1;
         (self.limit, self.deep) = saved;
