@@ -68,6 +68,14 @@ fn mark_unreadable(runbook: &mut Runbook) {
     }
 }
 
+/// Adds `name` to `set`, copying it only when it is not there yet (most
+/// names recur from step to step).
+fn insert_new(set: &mut HashSet<String>, name: &str) {
+    if !set.contains(name) {
+        set.insert(name.to_owned());
+    }
+}
+
 fn is_upper_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase())
         && name
@@ -553,20 +561,26 @@ fn collect_variables(runbook: &mut Runbook) {
                kind: VariableKind,
                u: VarUse|
      -> usize {
-        let i = *index.entry(name.to_owned()).or_insert_with(|| {
-            vars.push(Variable {
-                name: name.to_owned(),
-                kind,
-                declared: None,
-                placeholder: None,
-                secret: is_secret_name(name),
-                optional: true,
-                script_default: None,
-                selects: false,
-                uses: Vec::new(),
-            });
-            vars.len() - 1
-        });
+        // Looked up before the name is copied: most uses are of a variable
+        // seen already.
+        let i = match index.get(name) {
+            Some(&i) => i,
+            None => {
+                vars.push(Variable {
+                    name: name.to_owned(),
+                    kind,
+                    declared: None,
+                    placeholder: None,
+                    secret: is_secret_name(name),
+                    optional: true,
+                    script_default: None,
+                    selects: false,
+                    uses: Vec::new(),
+                });
+                index.insert(name.to_owned(), vars.len() - 1);
+                vars.len() - 1
+            }
+        };
         vars[i].uses.push(u);
         i
     };
@@ -616,7 +630,7 @@ fn collect_variables(runbook: &mut Runbook) {
                         vars[i].script_default = r.default.clone();
                     }
                     if !r.has_default {
-                        required.insert(r.name.clone());
+                        insert_new(&mut required, &r.name);
                     }
                 }
                 Event::Assign(a) if a.kind == AssignmentKind::EnvPrefix => {
@@ -636,10 +650,10 @@ fn collect_variables(runbook: &mut Runbook) {
                         literal: a.literal.clone().filter(|_| !placeholder),
                     };
                     add(&mut vars, &mut index, &a.name, VariableKind::Input, use_);
-                    required.insert(a.name.clone());
+                    insert_new(&mut required, &a.name);
                 }
                 Event::Assign(a) => {
-                    assigned.insert(a.name.clone());
+                    insert_new(&mut assigned, &a.name);
                 }
                 Event::Placeholder(p) => {
                     let use_ = VarUse {
@@ -656,7 +670,7 @@ fn collect_variables(runbook: &mut Runbook) {
                         use_,
                     );
                     vars[i].placeholder.get_or_insert_with(|| p.text.clone());
-                    required.insert(p.name.clone());
+                    insert_new(&mut required, &p.name);
                 }
             }
         }

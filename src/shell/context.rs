@@ -145,8 +145,9 @@ fn matching_parens(text: &str, start: usize) -> Option<usize> {
 }
 
 fn finish(out: &mut Contexts, words: &mut Vec<&Word>, heredocs: &mut Vec<bool>, ops: &mut usize) {
-    let taken = std::mem::take(words);
-    let shell_input = command(out, &taken);
+    let shell_input = command(out, words);
+    // Cleared, not replaced: the next command reuses the allocation.
+    words.clear();
     heredocs.extend(std::iter::repeat_n(shell_input, std::mem::take(ops)));
 }
 

@@ -219,7 +219,9 @@ impl<'s> Lexer<'s> {
 
     /// All top-level tokens of the text.
     pub fn tokens(&mut self) -> Vec<Token> {
-        self.token_list(Stop::End)
+        // About a token per five bytes in runbook blocks: room for them at
+        // once instead of growing the list step by step.
+        self.token_list(Stop::End, self.src.len() / 5)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -248,9 +250,9 @@ impl<'s> Lexer<'s> {
         });
     }
 
-    fn token_list(&mut self, stop: Stop) -> Vec<Token> {
+    fn token_list(&mut self, stop: Stop, capacity: usize) -> Vec<Token> {
         let open = self.pos;
-        let mut tokens = Vec::new();
+        let mut tokens = Vec::with_capacity(capacity);
         let mut parens = 0usize;
         loop {
             self.skip_blanks();
@@ -288,14 +290,14 @@ impl<'s> Lexer<'s> {
                 b'<' | b'>' if self.peek_at(1) == Some(b'(') => {
                     // Process substitution: a word holding a command list.
                     self.pos += 2;
-                    let inner = self.token_list(Stop::Paren);
+                    let mut inner = self.token_list(Stop::Paren, 0);
                     self.substitution(start, 2);
                     self.nested_contexts(&inner);
                     tokens.push(Token::Word(Word {
                         span: Span::new(start, self.pos),
                         value: self.src[start..self.pos].to_owned(),
                         expands: true,
-                        nested: simple_commands(&inner),
+                        nested: simple_commands(&mut inner),
                     }));
                 }
                 b'|' | b'&' | b';' | b'(' | b')' | b'<' | b'>' => {
@@ -418,7 +420,7 @@ impl<'s> Lexer<'s> {
         self.limit = end;
         while let Some(c) = self.peek() {
             if let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, quoting, Some(delimiter));
+                self.record_placeholder(candidate, quoting, Some(delimiter));
                 self.pos = candidate.span.end;
             } else if quoting == Quoting::Heredoc && c == b'\\' {
                 self.skip_escape();
@@ -426,20 +428,53 @@ impl<'s> Lexer<'s> {
                 let mut scratch = Word::empty(self.pos);
                 self.expansion(quoting, &mut scratch);
             } else {
-                self.pos += 1;
+                // Nothing to look at before the next placeholder or, in a
+                // body that expands, the next `\`, `$` or backtick.
+                let from = self.pos + 1;
+                let stop = self.next_placeholder_start(from);
+                let rest = &self.bytes[from..stop];
+                self.pos = match quoting {
+                    Quoting::Heredoc => memchr::memchr3(b'\\', b'$', b'`', rest),
+                    _ => None,
+                }
+                .map_or(stop, |i| from + i);
             }
         }
         self.pos = saved.0;
         self.limit = saved.1;
     }
 
-    fn placeholder_here(&self) -> Option<Candidate> {
+    fn placeholder_here(&self) -> Option<&'s Candidate> {
         let index = self
             .candidates
             .binary_search_by(|c| c.span.start.cmp(&self.pos))
             .ok()?;
         let candidate = &self.candidates[index];
-        (candidate.span.end <= self.limit).then(|| candidate.clone())
+        (candidate.span.end <= self.limit).then_some(candidate)
+    }
+
+    /// The start of the first placeholder at or after `from` (at most
+    /// `self.limit`, with `from` at most that too).
+    fn next_placeholder_start(&self, from: usize) -> usize {
+        let next = self.candidates.partition_point(|c| c.span.start < from);
+        self.candidates
+            .get(next)
+            .map_or(self.limit, |c| c.span.start.min(self.limit))
+    }
+
+    /// Where the plain text from `self.pos` ends: at the next byte in
+    /// `special`, the next placeholder or the limit, but past the character
+    /// at `self.pos` whatever it is. A run of plain text is then taken at
+    /// once instead of a character at a time (all of `special` is ASCII, so
+    /// the run ends on a character boundary).
+    fn plain_run_end(&self, special: impl Fn(u8) -> bool) -> usize {
+        let first = self.char_at(self.pos).len_utf8();
+        let from = (self.pos + first).min(self.limit);
+        let stop = self.next_placeholder_start(from);
+        self.bytes[from..stop]
+            .iter()
+            .position(|&b| special(b))
+            .map_or(stop, |i| from + i)
     }
 
     /// At a placeholder: record it with its quoting and take it as literal text.
@@ -447,7 +482,7 @@ impl<'s> Lexer<'s> {
         let Some(candidate) = self.placeholder_here() else {
             return false;
         };
-        self.record_placeholder(&candidate, quoting, None);
+        self.record_placeholder(candidate, quoting, None);
         // Nothing of the word before it (quotes add nothing to its value):
         // the value is where an option could be.
         if word.value.is_empty()
@@ -500,15 +535,48 @@ impl<'s> Lexer<'s> {
                 b'\'' => self.single_quoted(&mut word),
                 b'"' => self.double_quoted(&mut word),
                 b'$' | b'`' => self.expansion(Quoting::Unquoted, &mut word),
-                _ => {
-                    let ch = self.char_at(self.pos);
-                    word.value.push(ch);
-                    self.pos += ch.len_utf8();
-                }
+                _ => self.take_plain(&mut word, |b| {
+                    matches!(
+                        b,
+                        b' ' | b'\t'
+                            | b'\n'
+                            | b'\r'
+                            | b'|'
+                            | b'&'
+                            | b';'
+                            | b'('
+                            | b')'
+                            | b'<'
+                            | b'>'
+                            | b'\\'
+                            | b'\''
+                            | b'"'
+                            | b'$'
+                            | b'`'
+                    )
+                }),
             }
         }
         word.span.end = self.pos;
         word
+    }
+
+    /// Adds the plain text from here to the word (see [`Self::plain_run_end`]).
+    fn take_plain(&mut self, word: &mut Word, special: impl Fn(u8) -> bool) {
+        let end = self.plain_run_end(special);
+        match self.src.get(self.pos..end) {
+            Some(run) => {
+                word.value.push_str(run);
+                self.pos = end;
+            }
+            // Not at a character boundary (never expected): as before, one
+            // character at a time.
+            None => {
+                let ch = self.char_at(self.pos);
+                word.value.push(ch);
+                self.pos += ch.len_utf8();
+            }
+        }
     }
 
     /// Past a backslash and the character it escapes (never into the middle
@@ -544,11 +612,7 @@ impl<'s> Lexer<'s> {
                     self.pos += 1;
                     break;
                 }
-                Some(_) => {
-                    let ch = self.char_at(self.pos);
-                    word.value.push(ch);
-                    self.pos += ch.len_utf8();
-                }
+                Some(_) => self.take_plain(word, |b| b == b'\''),
             }
         }
         self.region(start, Region::Quoted);
@@ -582,11 +646,7 @@ impl<'s> Lexer<'s> {
                     }
                 },
                 Some(b'$' | b'`') => self.expansion(Quoting::Double, word),
-                Some(_) => {
-                    let ch = self.char_at(self.pos);
-                    word.value.push(ch);
-                    self.pos += ch.len_utf8();
-                }
+                Some(_) => self.take_plain(word, |b| matches!(b, b'"' | b'\\' | b'$' | b'`')),
             }
         }
         self.region(start, Region::Quoted);
@@ -631,10 +691,10 @@ impl<'s> Lexer<'s> {
             }
             Some(b'(') => {
                 self.pos += 2;
-                let inner = self.token_list(Stop::Paren);
+                let mut inner = self.token_list(Stop::Paren, 0);
                 self.substitution(start, 2);
                 self.nested_contexts(&inner);
-                word.nested.extend(simple_commands(&inner));
+                word.nested.extend(simple_commands(&mut inner));
                 word.expands = true;
                 word.value.push_str(&self.src[start..self.pos]);
             }
@@ -733,7 +793,7 @@ impl<'s> Lexer<'s> {
         self.limit = end;
         self.backticks = self.backticks.saturating_add(1);
         self.deep |= self.src[self.pos..end].contains("\\`");
-        let inner = self.token_list(Stop::End);
+        let mut inner = self.token_list(Stop::End, 0);
         self.nested_contexts(&inner);
         self.backticks -= 1;
         (self.limit, self.deep) = saved;
@@ -744,7 +804,7 @@ impl<'s> Lexer<'s> {
                 inner: Span::new(start + 1, end),
             },
         ));
-        word.nested.extend(simple_commands(&inner));
+        word.nested.extend(simple_commands(&mut inner));
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
     }
@@ -756,7 +816,7 @@ impl<'s> Lexer<'s> {
         let mut depth = 2usize;
         while let Some(c) = self.peek() {
             if let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, quoting, None);
+                self.record_placeholder(candidate, quoting, None);
                 self.pos = candidate.span.end;
                 continue;
             }
@@ -833,7 +893,7 @@ impl<'s> Lexer<'s> {
         let mut depth = 1usize;
         loop {
             if arithmetic && let Some(candidate) = self.placeholder_here() {
-                self.record_placeholder(&candidate, quoting, None);
+                self.record_placeholder(candidate, quoting, None);
                 self.pos = candidate.span.end;
                 continue;
             }
@@ -911,7 +971,10 @@ impl Word {
 /// The simple commands (argument lists, quotes removed) in a token list,
 /// redirection targets and keywords left out; nested substitutions are
 /// included after their host.
-pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<String>> {
+///
+/// The words' values and nested lists are moved out of `tokens` (each token
+/// is read for one list only), not copied.
+pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut current: Vec<String> = Vec::new();
     let mut redirect_target = false;
@@ -919,11 +982,11 @@ pub fn simple_commands(tokens: &[Token]) -> Vec<Vec<String>> {
     for token in tokens {
         match token {
             Token::Word(word) => {
-                nested.extend(word.nested.iter().cloned());
+                nested.append(&mut word.nested);
                 if redirect_target {
                     redirect_target = false;
                 } else if !(current.is_empty() && is_keyword(&word.value)) {
-                    current.push(word.value.clone());
+                    current.push(std::mem::take(&mut word.value));
                 }
             }
             Token::Op(op, _) if is_redirect(op) => redirect_target = true,

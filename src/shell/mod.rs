@@ -96,17 +96,30 @@ pub fn read(text: &str) -> Script {
     for r in &mut findings.refs {
         r.arithmetic = within(&findings.arithmetic, r.span);
     }
+    let mut tokens = tokens;
     let mut grouper = Grouper::new(text, &tokens);
     for index in 0..tokens.len() {
         grouper.token(index);
     }
     grouper.finish();
+    let Grouper {
+        mut commands,
+        ranges,
+        assignments,
+        problems: grouped,
+        ..
+    } = grouper;
+    // Argument lists last, once the tokens are free to be taken apart.
+    for (command, (first, last)) in commands.iter_mut().zip(ranges) {
+        command.argvs = lexer::simple_commands(&mut tokens[first..=last]);
+        command.risks = risk::assess(&command.argvs, &text[command.span.start..command.span.end]);
+    }
     let mut problems = findings.problems;
-    problems.extend(grouper.problems);
+    problems.extend(grouped);
     Script {
-        commands: grouper.commands,
+        commands,
         refs: findings.refs,
-        assignments: grouper.assignments,
+        assignments,
         placeholders: findings.placeholders,
         problems,
     }
@@ -115,7 +128,10 @@ pub fn read(text: &str) -> Script {
 /// Folds tokens into commands, tracking compound-command nesting.
 struct Grouper<'t> {
     text: &'t str,
+    /// Commands without their argument lists and risks yet.
     commands: Vec<Command>,
+    /// The first and last token of each command.
+    ranges: Vec<(usize, usize)>,
     assignments: Vec<Assignment>,
     problems: Vec<Problem>,
     /// Open compound commands: (kind, span of the opening keyword).
@@ -142,6 +158,7 @@ impl<'t> Grouper<'t> {
         Grouper {
             text,
             commands: Vec::new(),
+            ranges: Vec::new(),
             assignments: Vec::new(),
             problems: Vec::new(),
             open: Vec::new(),
@@ -290,8 +307,18 @@ impl<'t> Grouper<'t> {
     }
 
     fn end_simple(&mut self) {
-        let prefix = std::mem::take(&mut self.prefix);
-        let words = std::mem::take(&mut self.simple_words);
+        // Taken for the loops below and given back emptied: the next simple
+        // command reuses the allocations.
+        let mut prefix = std::mem::take(&mut self.prefix);
+        let mut words = std::mem::take(&mut self.simple_words);
+        self.assign_simple(&prefix, &words);
+        prefix.clear();
+        words.clear();
+        self.prefix = prefix;
+        self.simple_words = words;
+    }
+
+    fn assign_simple(&mut self, prefix: &[&'t Word], words: &[&'t Word]) {
         let kind = if words.is_empty() {
             AssignmentKind::Plain
         } else {
@@ -327,7 +354,7 @@ impl<'t> Grouper<'t> {
         }
     }
 
-    fn assign_word(&mut self, word: &Word, kind: AssignmentKind) {
+    fn assign_word(&mut self, word: &'t Word, kind: AssignmentKind) {
         let raw = &self.text[word.span.start..word.span.end];
         // `export "NAME=x"` declares all the same; a quoted prefix does not.
         let quoted_ok = kind == AssignmentKind::Declared;
@@ -339,7 +366,6 @@ impl<'t> Grouper<'t> {
             }
             return;
         };
-        let name = name.to_owned();
         let eq = raw
             .find('=')
             .map_or(word.span.end, |i| word.span.start + i + 1);
@@ -350,7 +376,7 @@ impl<'t> Grouper<'t> {
                 .split_once('=')
                 .map_or(String::new(), |(_, v)| v.to_owned())
         });
-        self.assign(&name, kind, word.span, Some(value_span), literal);
+        self.assign(name, kind, word.span, Some(value_span), literal);
     }
 
     fn assign(
@@ -377,14 +403,18 @@ impl<'t> Grouper<'t> {
         };
         let span = Span::new(start, self.end);
         let first = self.first.take().unwrap_or(self.last);
-        let argvs = lexer::simple_commands(&self.tokens[first..=self.last]);
-        let risks = risk::assess(&argvs, &self.text[span.start..span.end]);
-        let label = (!self.label.is_empty()).then(|| std::mem::take(&mut self.label).join(" "));
+        // One comment line (the usual label) is the label as it is.
+        let label = match self.label.len() {
+            0 => None,
+            1 => self.label.pop(),
+            _ => Some(std::mem::take(&mut self.label).join(" ")),
+        };
+        self.ranges.push((first, self.last));
         self.commands.push(Command {
             span,
             label,
-            argvs,
-            risks,
+            argvs: Vec::new(),
+            risks: Vec::new(),
         });
         self.continues = false;
     }

@@ -26,13 +26,10 @@ pub struct Candidate {
 pub fn find(text: &str) -> Vec<Candidate> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
+    let mut starts = Starts::new(bytes);
     let mut i = 0;
-    while i < bytes.len() {
-        // Every placeholder starts with one of these bytes.
-        if !matches!(bytes[i], b'<' | b'{' | b'y' | b'Y') {
-            i += 1;
-            continue;
-        }
+    while let Some(at) = starts.next_from(i) {
+        i = at;
         let end = template(text, i)
             .or_else(|| angle(bytes, i))
             .or_else(|| prefixed(bytes, i, b"your-", is_kebab))
@@ -55,6 +52,50 @@ pub fn find(text: &str) -> Vec<Candidate> {
         }
     }
     found
+}
+
+/// Where a placeholder can start: at `<` or `{`, or where `your-` or
+/// `YOUR_` is written. Found with memchr and memmem instead of a byte at a
+/// time (this runs over every block); each search's next hit is kept until
+/// the reading passes it, so the text is searched once for each.
+struct Starts<'t> {
+    bytes: &'t [u8],
+    /// For `<`/`{`, `your-`, `YOUR_`: the next hit at or after where it was
+    /// last searched from (`None`: no more; the reading only moves on).
+    next: [Option<usize>; 3],
+}
+
+impl<'t> Starts<'t> {
+    fn new(bytes: &'t [u8]) -> Starts<'t> {
+        let mut starts = Starts {
+            bytes,
+            next: [None; 3],
+        };
+        for kind in 0..3 {
+            starts.search(kind, 0);
+        }
+        starts
+    }
+
+    fn search(&mut self, kind: usize, from: usize) {
+        let rest = self.bytes.get(from..).unwrap_or(&[]);
+        let hit = match kind {
+            0 => memchr::memchr2(b'<', b'{', rest),
+            1 => memchr::memmem::find(rest, b"your-"),
+            _ => memchr::memmem::find(rest, b"YOUR_"),
+        };
+        self.next[kind] = hit.map(|i| from + i);
+    }
+
+    /// The first possible start at or after `from`.
+    fn next_from(&mut self, from: usize) -> Option<usize> {
+        for kind in 0..3 {
+            if self.next[kind].is_some_and(|at| at < from) {
+                self.search(kind, from);
+            }
+        }
+        self.next.iter().flatten().min().copied()
+    }
 }
 
 /// Openings of template tags and the closing each needs.
@@ -231,6 +272,28 @@ mod tests {
             vec![
                 ("YOUR_API_TOKEN".into(), "API_TOKEN".into()),
                 ("<YOUR_KEY>".into(), "KEY".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn every_kind_is_found_wherever_the_others_are() {
+        // Starts of each kind before, between and inside the others'.
+        let text = "y {a} yes <b> YOUR_C your-<d> {{< e >}} x<f>your-g <% h %> Y";
+        let found: Vec<&str> = find(text)
+            .iter()
+            .map(|c| &text[c.span.start..c.span.end])
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "<b>",
+                "YOUR_C",
+                "<d>",
+                "{{< e >}}",
+                "<f>",
+                "your-g",
+                "<% h %>"
             ]
         );
     }

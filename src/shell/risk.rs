@@ -794,15 +794,16 @@ fn recursive_rm(args: &[String]) -> bool {
 fn sql(text: &str) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
     // Words of ASCII letters, digits and `_`, read as bytes: this runs over
-    // the text of every command.
-    let mut words = text
-        .as_bytes()
-        .split(|b| !b.is_ascii_alphanumeric() && *b != b'_')
-        .filter(|w| !w.is_empty())
-        .peekable();
+    // the text of every command, so a word is looked at twice only when it
+    // is one of the three that start a statement found here.
+    let bytes = text.as_bytes();
+    let mut at = 0;
     let is = |word: &[u8], keyword: &str| word.eq_ignore_ascii_case(keyword.as_bytes());
-    while let Some(word) = words.next() {
-        let Some(&next) = words.peek() else {
+    while let Some(word) = sql_word(bytes, &mut at) {
+        if !(is(word, "DROP") || is(word, "TRUNCATE") || is(word, "DELETE")) {
+            continue;
+        }
+        let Some(next) = sql_word(bytes, &mut at.clone()) else {
             break;
         };
         let risk = if is(word, "DROP")
@@ -834,6 +835,32 @@ fn sql(text: &str) -> Vec<Risk> {
         }
     }
     risks
+}
+
+/// The bytes of SQL words: ASCII letters, digits and `_`.
+const SQL_WORD_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
+
+/// The next SQL word from `*at`, which moves past it.
+fn sql_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
+    let is_word = |i: usize| bytes.get(i).is_some_and(|&b| SQL_WORD_BYTE[b as usize]);
+    let mut i = *at;
+    while i < bytes.len() && !is_word(i) {
+        i += 1;
+    }
+    let start = i;
+    while is_word(i) {
+        i += 1;
+    }
+    *at = i;
+    (start < i).then(|| &bytes[start..i])
 }
 
 #[cfg(test)]
@@ -1110,5 +1137,25 @@ mod tests {
     fn sql_in_text() {
         let r = assess(&[], "psql <<EOF\ndrop table users;\nEOF");
         assert_eq!(r[0].rule, "sql-drop");
+    }
+
+    #[test]
+    fn sql_statements_are_whole_words_followed_by_another() {
+        let rules = |text: &str| sql(text).into_iter().map(|r| r.rule).collect::<Vec<_>>();
+        assert_eq!(
+            rules("Truncate t; DELETE\n  from x"),
+            ["sql-truncate", "sql-delete"]
+        );
+        assert_eq!(
+            rules("drop-table; DROP\tSCHEMA s; drop index i"),
+            ["sql-drop"]
+        );
+        // Not words of their own, or nothing after them.
+        assert!(rules("drop_table x; my_truncate y; undelete from z").is_empty());
+        assert!(rules("echo truncate").is_empty());
+        assert!(rules("delete;").is_empty());
+        assert!(rules("").is_empty());
+        assert_eq!(rules("x TRUNCATE é"), Vec::<&str>::new());
+        assert_eq!(rules("x TRUNCATE é y"), ["sql-truncate"]);
     }
 }

@@ -364,8 +364,12 @@ impl<'a> Reader<'a> {
             &MappedText::contiguous(info_text, span.start + open.info_start),
             &mut self.doc.diagnostics,
         );
-        let lines: Vec<&str> = block_text.trim_end_matches('\n').split('\n').collect();
-        let last = lines.last().filter(|_| lines.len() > 1);
+        // The last line, if there is more than one (found from the end: the
+        // lines before it are not needed).
+        let last = block_text
+            .trim_end_matches('\n')
+            .rsplit_once('\n')
+            .map(|(_, last)| last);
         let click = last
             .and_then(|last| fence::killercoda_closing(last, open.marker, open.len))
             .map(|(click, _)| click);
