@@ -58,12 +58,13 @@ trap __litops_stop TERM
 # The session as steps left it, loaded once: every step's shell inherits it.
 if [ "$2" = 1 ]; then . "$__litops_dir/state.sh" 2>/dev/null; fi
 # Per step: its number, whether its shell saves the session when it exits,
-# and whether it loads the session itself (the zygote holds none).
-while IFS=" " builtin read -r __litops_n __litops_save __litops_load; do
+# whether it loads the session itself (the zygote holds none), and whether
+# it has variables to export (env.sh).
+while IFS=" " builtin read -r __litops_n __litops_save __litops_load __litops_env; do
   (
     exec </dev/null >"$__litops_dir/out" 2>"$__litops_dir/err"
     set -- "$__litops_dir" "$__litops_n"
-    . "$1/env.sh"
+    if [ "$__litops_env" = 1 ]; then . "$1/env.sh"; fi
     if [ "$__litops_load" = 1 ]; then . "$1/state.sh" 2>/dev/null; fi
     __litops_q=\'\'
     if [ "$__litops_save" = 1 ]; then builtin printf -v __litops_q %q "$1/state.sh.new"; fi
@@ -220,10 +221,18 @@ impl Zygote {
                 }
             })
             .collect();
-        super::session::private_write(&path("env.sh".to_owned()), &exports)?;
+        // Most steps get no variables: then no file is written or read.
+        if !exports.is_empty() {
+            super::session::private_write(&path("env.sh".to_owned()), &exports)?;
+        }
         let (out, err, control) = (&mut self.out, &mut self.err, &mut self.control);
         let started = Instant::now();
-        let line = format!("{n} {} {}\n", u8::from(step.save), u8::from(step.load));
+        let line = format!(
+            "{n} {} {} {}\n",
+            u8::from(step.save),
+            u8::from(step.load),
+            u8::from(!exports.is_empty())
+        );
         self.stdin.write_all(line.as_bytes()).await?;
         self.stdin.flush().await?;
         let group = Pid::from_raw(answer(control, "pid ").await?);
