@@ -66,6 +66,18 @@ fn summary(out: &mut String, t: &Transcript, run: &RunView) {
         out,
         "> | Steps | {ok} succeeded, {failed} failed, {skipped} skipped |"
     );
+    if let Some(plan) = &h.approved_plan {
+        let signatures = match &plan.signed_by {
+            Some(principals) => format!("signed by {}", principals.join(", ")),
+            None => "signatures not checked (no approval policy)".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "> | Approved plan | `{}`, approved by {}; {signatures} |",
+            plan.steps_digest,
+            plan.approvers.join(", ").replace('|', "\\|")
+        );
+    }
     if !h.variables.is_empty() {
         let values: Vec<String> = h
             .variables

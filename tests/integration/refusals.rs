@@ -600,6 +600,17 @@ fn i16_signed_approvals_are_counted_against_the_allowed_signers() {
         .stdout_contains("✓ T: success; 2 succeeded, 0 failed, 0 skipped")
         .stderr("")
         .run()
+        .then()
+        // The transcript says who signed.
+        .args(["run", "runbook.md", "--transcript", "t.jsonl", "--approved", "plan.json"])
+        .args(&run[5..])
+        .stdout_contains("✓ T: success; 2 succeeded, 0 failed, 0 skipped")
+        .stderr("transcript: t.jsonl\n")
+        .run()
+        .then()
+        .args(["transcript", "show", "t.jsonl"])
+        .stdout_contains("; signed by alice@example.com, bob@example.com |\n")
+        .run()
         .then();
     // The plan edited after the signatures: none of them counts.
     let path = test.dir().join("plan.json");
@@ -612,13 +623,18 @@ fn i16_signed_approvals_are_counted_against_the_allowed_signers() {
 }
 
 /// Issue 16: with no approval policy, unsigned approvals still run a plan,
-/// and the run says they were not checked.
+/// and the run says they were not checked, on stderr and in its transcript.
 #[test]
 fn i16_without_a_policy_an_unsigned_approval_runs_and_says_so() {
     approved(PLANNED)
-        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .args(["run", "runbook.md", "--transcript", "t.jsonl", "--approved", "plan.json"])
         .stdout_contains("✓ T: success; 2 succeeded, 0 failed, 0 skipped")
-        .stderr("warning: the plan's approvals are not signed or not checked: no approval policy (--allowed-signers, or an approval-policy.yaml; docs/scheduling.md)\n")
+        .stderr("warning: the plan's approvals are not signed or not checked: no approval policy (--allowed-signers, or an approval-policy.yaml; docs/scheduling.md)\ntranscript: t.jsonl\n")
+        .run()
+        .then()
+        .args(["transcript", "show", "t.jsonl"])
+        .stdout_contains("approved by alice at ")
+        .stdout_contains("; signatures not checked (no approval policy) |\n")
         .run();
 }
 
