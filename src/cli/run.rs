@@ -91,6 +91,11 @@ pub struct ExecArgs {
     /// After a timeout or Ctrl-C, how long a step gets before SIGKILL.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
     grace: Duration,
+    /// Report a step that prints nothing for this long, and again each time
+    /// the silence lasts as long again (`off`: never). Nothing is stopped:
+    /// use --timeout for that.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = silence)]
+    silence: Silence,
     /// The shell that runs steps (bash or a bash-compatible shell); default:
     /// the runbook's `litops.shell`, else bash.
     #[arg(long, value_name = "PATH")]
@@ -164,6 +169,17 @@ fn duration(text: &str) -> Result<Duration, String> {
     parse_duration(text)
 }
 
+/// `--silence`: a duration, or `off` (`None`).
+#[derive(Debug, Clone, Copy)]
+struct Silence(Option<Duration>);
+
+fn silence(text: &str) -> Result<Silence, String> {
+    match text {
+        "off" | "0" => Ok(Silence(None)),
+        text => parse_duration(text).map(|d| Silence(Some(d))),
+    }
+}
+
 impl ExecArgs {
     fn options(&self) -> run::Options {
         run::Options {
@@ -173,6 +189,7 @@ impl ExecArgs {
             accept_inferred: self.accept_inferred,
             timeout: self.timeout,
             grace: self.grace,
+            silence: self.silence.0,
             shell: self.shell.clone(),
             reports: self.reports.clone(),
             on_success: self.on_success.clone(),

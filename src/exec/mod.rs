@@ -38,6 +38,9 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// Between SIGTERM/SIGINT and SIGKILL.
     pub grace: Duration,
+    /// A step silent this long is reported (a notice, repeated each time the
+    /// silence lasts as long again); `None`: never. Nothing is killed.
+    pub silence: Option<Duration>,
 }
 
 /// The result of a run.
@@ -729,7 +732,11 @@ fn run_step(
     let mut stdout = Bounded::new(CHECK_OUTPUT_HEAD, CHECK_OUTPUT_TAIL);
     let mut stderr = Bounded::new(CHECK_OUTPUT_HEAD, CHECK_OUTPUT_TAIL);
     let mut masks = [StreamRedactor::default(), StreamRedactor::default()];
+    // The reporter hears both the output and the silence between it.
+    let reporter = std::cell::RefCell::new(reporter);
+    let heard = std::cell::Cell::new(tokio::time::Instant::now());
     let mut emit = |stream, data: &[u8]| {
+        heard.set(tokio::time::Instant::now());
         let (capture, mask) = match stream {
             Stream::Stdout => (&mut stdout, &mut masks[0]),
             Stream::Stderr => (&mut stderr, &mut masks[1]),
@@ -737,13 +744,14 @@ fn run_step(
         capture.push(data);
         let shown = mask.feed(redactor, data);
         if !shown.is_empty() {
-            reporter.event(&Event::Output {
+            reporter.borrow_mut().event(&Event::Output {
                 id: id.clone(),
                 stream,
                 data: shown.into_owned(),
             });
         }
     };
+    let silence = silence_notices(options.silence, &heard, &reporter, &id);
     let finished =
         if let (process::Terminal::Pipes, Some(setsid)) = (spawn.terminal, &options.setsid) {
             // The zygote holds the session when it can (a step's shell then
@@ -786,11 +794,20 @@ fn run_step(
                     grace: spawn.grace,
                     seen: spawn.seen,
                 };
-                zygote.run(step, interrupts, &mut emit).await
+                tokio::select! {
+                    finished = zygote.run(step, interrupts, &mut emit) => finished,
+                    never = silence => match never {},
+                }
             })?
         } else {
-            runtime.block_on(process::run(spawn, interrupts, &mut emit))?
+            runtime.block_on(async {
+                tokio::select! {
+                    finished = process::run(spawn, interrupts, &mut emit) => finished,
+                    never = silence => match never {},
+                }
+            })?
         };
+    let reporter = reporter.into_inner();
     for (stream, mask) in [Stream::Stdout, Stream::Stderr].into_iter().zip(&mut masks) {
         let rest = mask.finish();
         if !rest.is_empty() {
@@ -833,6 +850,38 @@ fn run_step(
         stderr,
         state,
     }))
+}
+
+/// Reports a step that has been silent for `after` (and again each time
+/// the silence lasts as long again): a long `terraform apply` or
+/// `pg_restore` is waited for, never killed for being quiet, but the person
+/// (or the log) hears that it is still running. Never finishes.
+async fn silence_notices(
+    after: Option<Duration>,
+    heard: &std::cell::Cell<tokio::time::Instant>,
+    reporter: &std::cell::RefCell<&mut dyn Reporter>,
+    id: &str,
+) -> std::convert::Infallible {
+    let Some(after) = after else {
+        return std::future::pending().await;
+    };
+    let mut reported = heard.get();
+    loop {
+        // From the later of the last output and the last notice.
+        let since = heard.get().max(reported);
+        tokio::time::sleep_until(since + after).await;
+        let now = tokio::time::Instant::now();
+        if now.duration_since(heard.get()) >= after {
+            reported = now;
+            let silent = humantime::format_duration(Duration::from_secs(
+                now.duration_since(heard.get()).as_secs(),
+            ));
+            reporter.borrow_mut().event(&Event::StepNotice {
+                id: id.to_owned(),
+                message: format!("no output for {silent}; the step is still running"),
+            });
+        }
+    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -900,6 +949,7 @@ pub(crate) mod tests {
             unattended: true,
             timeout: None,
             grace: Duration::from_secs(1),
+            silence: None,
         };
         let mut outcomes = Outcomes::default();
         let started = Instant::now();

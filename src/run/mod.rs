@@ -51,6 +51,8 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// Between SIGTERM/SIGINT and SIGKILL.
     pub grace: Duration,
+    /// Report a step silent this long (`None`: never).
+    pub silence: Option<Duration>,
     /// The shell that runs steps; `None`: the runbook's, else bash.
     pub shell: Option<String>,
     /// Reports written when the run ends.
@@ -238,6 +240,7 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         unattended,
         timeout: options.timeout,
         grace: options.grace,
+        silence: options.silence,
     };
     let mut operator: Box<dyn Operator> = if unattended {
         Box::new(Unattended::new(approvals, by))

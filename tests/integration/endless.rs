@@ -3,6 +3,7 @@
 //! `stream=DURATION` and go on.
 
 use crate::support::{TempRunbook, litops, stderr, stdout};
+use crate::test::Test;
 
 const LOGS: &str =
     "# Logs\n\n## Follow\n\n```bash\necho before\ntail -f \"$LOG\"\necho after\n```\n";
@@ -133,4 +134,34 @@ fn a_shell_that_waits_for_a_person_is_refused_unattended() {
         stderr(&output),
         "error: 1 step waits for a person to type; nothing was run:\n  inside: kubectl exec -it deploy/api -- bash (opens a shell that waits for a person)\nrun them interactively, mark them `manual`, or leave them out with --step/--section/--from/--to\n"
     );
+}
+
+/// Issue 13, item 4: a step that prints nothing for a while is reported as
+/// still running (on the terminal and in the transcript), never stopped for
+/// being quiet; `--silence off` says nothing.
+#[test]
+fn i13_a_silent_step_is_reported_not_killed() {
+    let runbook = "# S\n\n## Quiet\n\n```bash\necho start\nsleep 1.6\necho end\n```\n";
+    Test::new()
+        .runbook(runbook)
+        .args([
+            "run",
+            "runbook.md",
+            "--transcript",
+            "t.jsonl",
+            "--silence",
+            "1s",
+        ])
+        .stdout_contains("start\n! quiet: no output for 1s; the step is still running\n")
+        .stdout_contains("end\n✓ quiet (")
+        .stderr("transcript: t.jsonl\n")
+        .run()
+        .then()
+        .args(["transcript", "show", "t.jsonl", "--format", "json"])
+        .stdout_contains("no output for 1s; the step is still running")
+        .run()
+        .then()
+        .args(["run", "runbook.md", "--no-transcript", "--silence", "off"])
+        .stdout_contains("start\nend\n✓ quiet (")
+        .run();
 }
