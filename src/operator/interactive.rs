@@ -271,8 +271,10 @@ impl Operator for Interactive {
         match Select::with_theme(self.theme.as_ref())
             .with_prompt(format!("{} {what}", step.id))
             .items(items)
+            // After Ctrl-C, Enter quits: the person stopped the run on
+            // purpose, and going on needs a choice of its own.
             .default(if outcome == Outcome::Interrupted {
-                1
+                2
             } else {
                 0
             })

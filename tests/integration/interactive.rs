@@ -9,6 +9,7 @@ use rexpect::session::{PtySession, spawn_with_options};
 
 use crate::support::TempRunbook;
 
+const UP: &str = "\x1b[A";
 const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
 
@@ -211,7 +212,8 @@ fn ctrl_c_ends_only_the_step() {
     line(&mut p, "following").expect("step started");
     std::thread::sleep(Duration::from_millis(300));
     p.send_control('c').expect("ctrl-c");
-    answer(&mut p, "follow was interrupted", ENTER); // default: continue
+    // Going on after Ctrl-C is a choice of its own.
+    answer(&mut p, "follow was interrupted", &format!("{UP}{ENTER}"));
     answer(&mut p, "[2/2] next", "");
     answer(&mut p, "Step", ENTER);
     line(&mut p, "next-ran").expect("the run went on");
@@ -224,6 +226,26 @@ fn ctrl_c_ends_only_the_step() {
         left.stdout.is_empty(),
         "the interrupted step left a process"
     );
+}
+
+/// Issue 13, item 7: after Ctrl-C, Enter quits; it never goes on to the
+/// next step.
+#[test]
+fn i13_after_ctrl_c_enter_quits() {
+    let runbook = TempRunbook::new(
+        "long.md",
+        "## Follow\n\n```bash\necho following\nsleep 1022.5\n```\n\n## Next\n\n```bash\necho next-ran\n```\n",
+    );
+    let mut p = session(&runbook, &["--grace", "1s"], &[]);
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "following").expect("step started");
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').expect("ctrl-c");
+    answer(&mut p, "follow was interrupted", ENTER);
+    let rest = p.exp_eof().expect("the run ends");
+    assert!(!rest.contains("next-ran"), "{rest}");
+    // Ended by Ctrl-C: 130, as a shell reports it.
+    assert_eq!(exit_code(&mut p), Some(130));
 }
 
 #[test]
