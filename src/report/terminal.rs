@@ -131,8 +131,8 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 let path = self.paint("2", &section.join(" › "));
                 self.line(&format!("\n{header}  {path}"));
                 if self.echo_script {
-                    for line in script.trim_end_matches('\n').split('\n') {
-                        let text = self.paint("2", format!("  $ {line}").trim_end());
+                    for line in command_lines(script) {
+                        let text = self.paint("2", line.trim_end());
                         self.line(&text);
                     }
                 }
@@ -319,5 +319,51 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 self.line(&text);
             }
         }
+    }
+}
+
+/// A script as commands are typed: `$ ` before each line, except the lines
+/// that continue a command begun above (a heredoc's body, a `\`
+/// continuation, a quoted string over lines), indented under it.
+fn command_lines(script: &str) -> Vec<String> {
+    let text = script.trim_end_matches('\n');
+    let commands = crate::shell::read(text).commands;
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split('\n') {
+        let continues = commands
+            .iter()
+            .any(|c| c.span.start < at && at < c.span.end);
+        out.push(if continues {
+            format!("    {line}")
+        } else {
+            format!("  $ {line}")
+        });
+        at += line.len() + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_lines;
+
+    #[test]
+    fn a_continued_command_is_one_command_not_a_column_of_them() {
+        assert_eq!(
+            command_lines(
+                "kubectl apply -f - <<EOF\nkind: X\nEOF\nTOKEN=a \\\n  ./deploy.sh\n# done\necho 'a\nb'\n"
+            ),
+            [
+                "  $ kubectl apply -f - <<EOF",
+                "    kind: X",
+                "    EOF",
+                "  $ TOKEN=a \\",
+                "      ./deploy.sh",
+                "  $ # done",
+                "  $ echo 'a",
+                "    b'",
+            ]
+        );
     }
 }

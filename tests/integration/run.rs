@@ -906,3 +906,15 @@ echo "eight $PWD"
         ]
     );
 }
+
+/// Issue 13, item 7: the step display shows commands as they are typed: a
+/// heredoc or a continued line is one command, not a column of `$ EOF`
+/// and `$ --flag` lines.
+#[test]
+fn i13_a_heredoc_and_a_continued_line_show_as_one_command_each() {
+    Test::new()
+        .runbook("# H\n\n## Apply\n\n```bash\ncat <<EOF\nkind: ConfigMap\nEOF\necho one \\\n  two\n```\n")
+        .args(["run", "runbook.md", "--no-transcript"])
+        .stdout_contains("▶ [1/1] apply  Apply\n  $ cat <<EOF\n    kind: ConfigMap\n    EOF\n  $ echo one \\\n      two\nkind: ConfigMap\none two\n")
+        .run();
+}
