@@ -15,14 +15,27 @@ mkdir -p "$out"
 # The seed's sections and bash blocks as a maskfile: one command per block.
 python3 - "$seed" > "$out/maskfile.md" <<'PY'
 import re, sys
-text = open(sys.argv[1]).read()
-text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+# Line by line: a regular expression over the whole file backtracked for
+# minutes on a heading followed by a long section without a bash block.
+lines = open(sys.argv[1]).read().split("\n")
+if lines and lines[0] == "---":
+    end = lines.index("---", 1) if "---" in lines[1:] else 0
+    lines = lines[end + 1:]
 print("# Kubernetes operations\n")
-n = 0
-for m in re.finditer(r"^(#{2,4}) (.+)\n(?:(?!^#).*\n)*?```bash[^\n]*\n(.*?)```", text, flags=re.M | re.S):
-    n += 1
-    name = re.sub(r"[^a-z0-9]+", "-", m.group(2).lower()).strip("-") or "step"
-    print(f"## {name}-{n}\n\n> {m.group(2)}\n\n```bash\n{m.group(3)}```\n")
+heading, block, n = None, None, 0
+for line in lines:
+    if block is not None:
+        if line.startswith("```"):
+            n += 1
+            name = re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-") or "step"
+            print(f"## {name}-{n}\n\n> {heading}\n\n```bash\n" + "".join(l + "\n" for l in block) + "```\n")
+            block, heading = None, None
+        else:
+            block.append(line)
+    elif m := re.match(r"^#{2,4} (.+)$", line):
+        heading = m.group(1)
+    elif heading is not None and line.startswith("```bash"):
+        block = []
 PY
 
 contenders=(
