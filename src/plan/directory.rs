@@ -37,8 +37,33 @@ use crate::model::{Mode, Runbook, Step};
 pub struct StartsIn {
     /// Relative to the run's directory (`.`: the run's directory itself).
     pub dir: String,
-    /// Which rule: `alternative`, `branch`, `clone` or `paths`.
-    pub why: &'static str,
+    pub why: Rule,
+}
+
+/// Which rule made a step start elsewhere (named in plan JSON as written
+/// here: `alternative`, `branch`, `clone`, `paths`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// Another alternative of a group starts where the group began.
+    Alternative,
+    /// Another branch of the outline starts where it began.
+    Branch,
+    /// A clone made again starts where the first was made.
+    Clone,
+    /// Its paths are written from an earlier directory.
+    Paths,
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rule::Alternative => "alternative",
+            Rule::Branch => "branch",
+            Rule::Clone => "clone",
+            Rule::Paths => "paths",
+        })
+    }
 }
 
 impl StartsIn {
@@ -50,10 +75,10 @@ impl StartsIn {
             format!("{} (from the run's directory)", self.dir)
         };
         let why = match self.why {
-            "alternative" => "another alternative starts where the group began",
-            "branch" => "another part of the runbook starts where it began",
-            "clone" => "it clones again what was cloned there",
-            _ => "its paths are written from there",
+            Rule::Alternative => "another alternative starts where the group began",
+            Rule::Branch => "another part of the runbook starts where it began",
+            Rule::Clone => "it clones again what was cloned there",
+            Rule::Paths => "its paths are written from there",
         };
         format!("starts in {place}: {why}")
     }
@@ -89,7 +114,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
             }
             open_group = None;
         }
-        let mut start: Option<(Vec<String>, &'static str)> = None;
+        let mut start: Option<(Vec<String>, Rule)> = None;
         if let Some(alt) = &step.alternative {
             let g = groups
                 .entry(alt.variable.as_str())
@@ -101,7 +126,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
             if g.option != alt.value {
                 g.option.clone_from(&alt.value);
                 if let Some(began) = g.began.clone().filter(|b| here.as_ref() != Some(b)) {
-                    start = Some((began, "alternative"));
+                    start = Some((began, Rule::Alternative));
                 }
             }
             open_group = Some(alt.variable.as_str());
@@ -110,21 +135,21 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
             && let Some(Some(began)) = entry.get(&branch)
             && here.as_ref() != Some(began)
         {
-            start = Some((began.clone(), "branch"));
+            start = Some((began.clone(), Rule::Branch));
         }
         let clone = first_clone(step);
         if start.is_none()
             && let Some(at) = clone.and_then(|url| clones.get(url))
             && here.as_ref() != Some(at)
         {
-            start = Some((at.clone(), "clone"));
+            start = Some((at.clone(), Rule::Clone));
         }
         if start.is_none()
             && let Some(path) = &here
             && let Some(first) = first_relative_component(step)
             && let Some(k) = path.iter().position(|c| *c == first)
         {
-            start = Some((path[..k].to_vec(), "paths"));
+            start = Some((path[..k].to_vec(), Rule::Paths));
         }
         if let Some((dir, why)) = start {
             starts[i] = Some(StartsIn {
