@@ -103,13 +103,16 @@ impl Interactive {
         if let Some(summary) = &step.summary {
             self.say(&format!("  {summary}"));
         }
-        if !step.env.is_empty() {
-            let vars: Vec<String> = step
-                .env
-                .iter()
-                .map(|e| format!("{}={}", e.name, e.value))
-                .collect();
-            self.say(&format!("  variables: {}", vars.join(" ")));
+        // The variables the script reads, not every input of the runbook.
+        let script = step.script.shown();
+        let used: Vec<String> = step
+            .env
+            .iter()
+            .filter(|e| reads(script, &e.name))
+            .map(|e| format!("{}={}", e.name, e.value))
+            .collect();
+        if !used.is_empty() {
+            self.say(&format!("  variables: {}", used.join(" ")));
         }
         if step.gate.required {
             self.say(&format!("  risk: {}", step.gate.reasons.join("; ")));
@@ -117,8 +120,8 @@ impl Interactive {
         if step.interactive {
             self.say("  interactive: the step uses this terminal");
         }
-        for line in step.script.shown().trim_end_matches('\n').split('\n') {
-            self.say(format!("  $ {line}").trim_end());
+        for line in crate::shell::typed_lines(script) {
+            self.say(line.trim_end());
         }
     }
 
@@ -284,5 +287,35 @@ impl Operator for Interactive {
             Ok(1) => Recovery::Continue,
             _ => Recovery::Quit,
         }
+    }
+}
+
+/// Whether `script` reads the variable `name` (`$NAME`, `${NAME…}`), as
+/// written: `$NAMESPACE` does not read `NAME`.
+fn reads(script: &str, name: &str) -> bool {
+    let is_name_byte = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
+    ["$", "${"].iter().any(|opening| {
+        let needle = format!("{opening}{name}");
+        script.match_indices(&needle).any(|(at, _)| {
+            !script
+                .as_bytes()
+                .get(at + needle.len())
+                .is_some_and(|b| is_name_byte(*b))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads;
+
+    #[test]
+    fn a_variable_is_read_by_its_whole_name() {
+        assert!(reads("echo $NAME", "NAME"));
+        assert!(reads("echo \"${NAME:-x}\"", "NAME"));
+        assert!(reads("echo $NAME-1", "NAME"));
+        assert!(!reads("echo $NAMESPACE", "NAME"));
+        assert!(!reads("echo ${NAMESPACE}", "NAME"));
+        assert!(!reads("echo NAME", "NAME"));
     }
 }

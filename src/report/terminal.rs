@@ -127,11 +127,21 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 if *attempt > 1 {
                     self.failed = self.failed.saturating_sub(1);
                 }
-                let header = self.paint("1;36", &format!("▶ [{}/{}] {id}", index + 1, self.total));
-                let path = self.paint("2", &section.join(" › "));
-                self.line(&format!("\n{header}  {path}"));
+                // Interactive runs: the operator showed the step already;
+                // another attempt is marked.
+                if self.echo_script || *attempt > 1 {
+                    let header =
+                        self.paint("1;36", &format!("▶ [{}/{}] {id}", index + 1, self.total));
+                    let path = self.paint("2", &section.join(" › "));
+                    let again = if *attempt > 1 {
+                        format!(" (attempt {attempt})")
+                    } else {
+                        String::new()
+                    };
+                    self.line(&format!("\n{header}  {path}{again}"));
+                }
                 if self.echo_script {
-                    for line in command_lines(script) {
+                    for line in crate::shell::typed_lines(script) {
                         let text = self.paint("2", line.trim_end());
                         self.line(&text);
                     }
@@ -322,31 +332,9 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
     }
 }
 
-/// A script as commands are typed: `$ ` before each line, except the lines
-/// that continue a command begun above (a heredoc's body, a `\`
-/// continuation, a quoted string over lines), indented under it.
-fn command_lines(script: &str) -> Vec<String> {
-    let text = script.trim_end_matches('\n');
-    let commands = crate::shell::read(text).commands;
-    let mut out = Vec::new();
-    let mut at = 0;
-    for line in text.split('\n') {
-        let continues = commands
-            .iter()
-            .any(|c| c.span.start < at && at < c.span.end);
-        out.push(if continues {
-            format!("    {line}")
-        } else {
-            format!("  $ {line}")
-        });
-        at += line.len() + 1;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::command_lines;
+    use crate::shell::typed_lines as command_lines;
 
     #[test]
     fn a_continued_command_is_one_command_not_a_column_of_them() {

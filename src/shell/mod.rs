@@ -440,6 +440,28 @@ impl<'t> Grouper<'t> {
     }
 }
 
+/// A script as commands are typed: `$ ` before each line, except the lines
+/// that continue a command begun above (a heredoc's body, a `\`
+/// continuation, a quoted string over lines), indented under it.
+pub fn typed_lines(script: &str) -> Vec<String> {
+    let text = script.trim_end_matches('\n');
+    let commands = read(text).commands;
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split('\n') {
+        let continues = commands
+            .iter()
+            .any(|c| c.span.start < at && at < c.span.end);
+        out.push(if continues {
+            format!("    {line}")
+        } else {
+            format!("  $ {line}")
+        });
+        at += line.len() + 1;
+    }
+    out
+}
+
 /// `NAME` of `NAME=…` or `NAME+=…`, if the word is an assignment.
 /// (`NAME[i]=…` names `NAME`.) One pass over the name's bytes: this runs
 /// for every word at the start of every command.

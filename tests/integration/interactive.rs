@@ -248,6 +248,31 @@ fn i13_after_ctrl_c_enter_quits() {
     assert_eq!(exit_code(&mut p), Some(130));
 }
 
+/// Issue 13, item 7: the step is shown once, before it is asked about:
+/// its header is not printed again when it starts, its commands are shown
+/// as typed, and only the variables it reads are listed.
+#[test]
+fn i13_a_step_is_shown_once_with_the_variables_it_reads() {
+    let runbook = TempRunbook::new(
+        "vars.md",
+        "---\nlitops:\n  vars:\n    REGION:\n      default: eu\n    NAME:\n      default: other\n---\n# T\n\n## Show\n\n```bash\ncat <<EOF\nin $REGION\nEOF\n```\n",
+    );
+    let mut p = session(&runbook, &["--yes"], &[]);
+    let shown = p.exp_string("Step").expect("the step's prompt");
+    assert!(shown.contains("  variables: REGION=eu\r\n"), "{shown}");
+    assert!(!shown.contains("NAME="), "{shown}");
+    assert!(
+        shown.contains("  $ cat <<EOF\r\n    in $REGION\r\n    EOF\r\n"),
+        "{shown}"
+    );
+    std::thread::sleep(Duration::from_millis(150));
+    p.send(ENTER).expect("run it");
+    p.flush().expect("flush");
+    let before = p.exp_string("in eu").expect("the step ran");
+    assert!(!before.contains("▶ [1/1]"), "the header again: {before}");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
 #[test]
 fn long_steps_show_a_spinner_with_elapsed_time() {
     let runbook = TempRunbook::new(
