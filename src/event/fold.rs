@@ -23,6 +23,8 @@ pub struct Run {
     pub steps: Vec<Step>,
     /// Bytes of output kept per step: the last ones (`None`: all).
     output_limit: Option<usize>,
+    /// The step the last event was about.
+    last: usize,
 }
 
 /// What happened to one step.
@@ -154,13 +156,16 @@ impl Run {
     }
 
     fn step_mut(&mut self, id: &str) -> &mut Step {
-        let at = match self.steps.iter().position(|s| s.id == id) {
+        // Most events are about the step the last one was about.
+        let last = Some(self.last).filter(|&at| self.steps.get(at).is_some_and(|s| s.id == id));
+        let at = match last.or_else(|| self.steps.iter().position(|s| s.id == id)) {
             Some(at) => at,
             None => {
                 self.steps.push(Step::new(id, "run"));
                 self.steps.len() - 1
             }
         };
+        self.last = at;
         &mut self.steps[at]
     }
 

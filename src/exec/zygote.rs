@@ -97,6 +97,8 @@ pub struct Zygote {
     /// The steps' stdout and stderr FIFOs, open read-write for the whole run.
     out: pipe::Receiver,
     err: pipe::Receiver,
+    out_buf: Vec<u8>,
+    err_buf: Vec<u8>,
 }
 
 /// One step for the zygote. Its script is already in the session directory
@@ -173,6 +175,8 @@ impl Zygote {
             dir: dir.to_owned(),
             out,
             err,
+            out_buf: vec![0u8; 64 * 1024],
+            err_buf: vec![0u8; 64 * 1024],
         })
     }
 
@@ -239,12 +243,12 @@ impl Zygote {
         let signal_step = |signal: Signal| {
             let _ = killpg(group, signal);
         };
-        let mut out_buf = vec![0u8; 64 * 1024];
-        let mut err_buf = vec![0u8; 64 * 1024];
+        // Kept from step to step: zeroing 128 KiB per step showed in profiles.
+        let (out_buf, err_buf) = (&mut self.out_buf, &mut self.err_buf);
         let mut watch = Watch::new(interrupts, step.seen, step.timeout, step.grace);
         let status = loop {
             tokio::select! {
-                n = out.read(&mut out_buf) => match n {
+                n = out.read(out_buf) => match n {
                     Ok(n) if n > 0 => {
                         output(Stream::Stdout, &out_buf[..n]);
                         if n == out_buf.len() && n < PIPE_SIZE {
@@ -254,7 +258,7 @@ impl Zygote {
                     }
                     _ => {}
                 },
-                n = err.read(&mut err_buf) => match n {
+                n = err.read(err_buf) => match n {
                     Ok(n) if n > 0 => output(Stream::Stderr, &err_buf[..n]),
                     _ => {}
                 },
@@ -264,8 +268,8 @@ impl Zygote {
         };
         // The step has ended: what it wrote is in the FIFOs. Take it, then
         // end whatever it left behind in its group.
-        drain(out, &mut out_buf, Stream::Stdout, &mut output);
-        drain(err, &mut err_buf, Stream::Stderr, &mut output);
+        drain(out, out_buf, Stream::Stdout, &mut output);
+        drain(err, err_buf, Stream::Stderr, &mut output);
         signal_step(Signal::SIGTERM);
         // bash reports a death by signal N as status 128 + N, which cannot be
         // told from `exit 130`: report the status as bash gives it.
