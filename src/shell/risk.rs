@@ -336,34 +336,56 @@ const RULES: &[Rule] = &[
     rule("shutdown", "reboot", &[], "reboots the machine"),
 ];
 
-/// Whether the table has rules for `program` (a match is cheaper than
-/// comparing it with every rule).
-fn has_rules(program: &str) -> bool {
-    matches!(
-        program,
-        "kubectl"
-            | "helm"
-            | "gcloud"
-            | "aws"
-            | "az"
-            | "eksctl"
-            | "terraform"
-            | "tofu"
-            | "dropdb"
-            | "pg_restore"
-            | "git"
-            | "systemctl"
-            | "shutdown"
-            | "reboot"
-            | "etcdctl"
-            | "kubeadm"
-            | "docker"
-            | "podman"
-            | "shred"
-            | "wipefs"
-            | "gsutil"
-            | "vault"
-    )
+/// The programs the table has rules for, numbered (a match is cheaper than
+/// comparing the name with every rule).
+fn program_number(program: &str) -> Option<usize> {
+    Some(match program {
+        "kubectl" => 0,
+        "helm" => 1,
+        "gcloud" => 2,
+        "aws" => 3,
+        "az" => 4,
+        "eksctl" => 5,
+        "terraform" => 6,
+        "tofu" => 7,
+        "dropdb" => 8,
+        "pg_restore" => 9,
+        "git" => 10,
+        "systemctl" => 11,
+        "shutdown" => 12,
+        "reboot" => 13,
+        "etcdctl" => 14,
+        "kubeadm" => 15,
+        "docker" => 16,
+        "podman" => 17,
+        "shred" => 18,
+        "wipefs" => 19,
+        "gsutil" => 20,
+        "vault" => 21,
+        _ => return None,
+    })
+}
+
+/// The rules of `program`, in table order: the table split per program
+/// once, so that a command is compared with its own program's rules only.
+fn rules_of(program: &str) -> &'static [&'static Rule] {
+    static BY_PROGRAM: std::sync::OnceLock<Vec<Vec<&'static Rule>>> = std::sync::OnceLock::new();
+    let Some(number) = program_number(program) else {
+        return &[];
+    };
+    let table = BY_PROGRAM.get_or_init(|| {
+        let mut table: Vec<Vec<&'static Rule>> = Vec::new();
+        for rule in RULES {
+            if let Some(n) = program_number(rule.program) {
+                if table.len() <= n {
+                    table.resize_with(n + 1, Vec::new);
+                }
+                table[n].push(rule);
+            }
+        }
+        table
+    });
+    table.get(number).map_or(&[], Vec::as_slice)
 }
 
 /// The risks of one command: its simple commands (argument lists) and text.
@@ -381,6 +403,9 @@ fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
             risks.push(risk);
         }
     };
+    // One list of positional words for all the argument lists: filled
+    // anew for each, allocated once.
+    let mut words: Vec<&str> = Vec::new();
     for argv in argvs {
         let argv = unwrap(argv);
         let Some(program) = argv.first().map(|p| super::program_name(p)) else {
@@ -393,21 +418,18 @@ fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
         }
         // kubectl's verb is its first word once global options and their
         // values are set aside (`kubectl -n x delete`, not `auth can-i delete`).
-        let words: Vec<&str> = if program == "kubectl" {
-            kubectl_words(&argv[1..])
+        words.clear();
+        if program == "kubectl" {
+            kubectl_words(&argv[1..], &mut words);
         } else {
-            positionals(&argv[1..])
-        };
-        // Most commands have no rule of their own: skip the table then.
-        if has_rules(program) {
-            for rule in RULES.iter().filter(|r| r.program == program) {
-                if path_matches(rule, &words) && rule.flags.iter().all(|f| has_flag(&argv[1..], f))
-                {
-                    add(Risk {
-                        rule: rule.id,
-                        reason: rule.reason,
-                    });
-                }
+            words.extend(positionals(&argv[1..]));
+        }
+        for rule in rules_of(program) {
+            if path_matches(rule, &words) && rule.flags.iter().all(|f| has_flag(&argv[1..], f)) {
+                add(Risk {
+                    rule: rule.id,
+                    reason: rule.reason,
+                });
             }
         }
         special(program, &argv[1..], &words)
@@ -495,7 +517,8 @@ fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
 }
 
 /// Rules that are not a subcommand path. `words` are the positional
-/// arguments, with kubectl's global options and their values set aside.
+/// arguments, with kubectl's global options and their values set aside
+/// (for every other program, all of them).
 fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
     let mut risks = Vec::new();
     let verb = words.first().copied();
@@ -521,12 +544,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
             reason: "formats a file system",
         });
     }
-    if program == "aws"
-        && positionals(args)
-            .iter()
-            .take(2)
-            .any(|a| a.starts_with("delete-"))
-    {
+    if program == "aws" && words.iter().take(2).any(|a| a.starts_with("delete-")) {
         risks.push(Risk {
             rule: "aws-delete",
             reason: "deletes cloud resources",
@@ -565,11 +583,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
             reason: "flushes firewall rules",
         });
     }
-    if program == "nft"
-        && positionals(args)
-            .windows(2)
-            .any(|w| w == ["flush", "ruleset"])
-    {
+    if program == "nft" && words.windows(2).any(|w| w == ["flush", "ruleset"]) {
         risks.push(Risk {
             rule: "iptables-flush",
             reason: "flushes firewall rules",
@@ -601,7 +615,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
         });
     }
     if program == "git"
-        && positionals(args).first() == Some(&"push")
+        && verb == Some("push")
         && args.iter().any(|a| {
             a == "-f"
                 || a.starts_with("--force")
@@ -622,7 +636,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
         });
     }
     if matches!(program, "docker" | "podman")
-        && positionals(args).first() == Some(&"rm")
+        && verb == Some("rm")
         && args
             .iter()
             .any(|a| a == "-f" || a == "--force" || a == "-v")
@@ -659,9 +673,12 @@ fn changes_production(verb: &str, args: &[String]) -> bool {
     {
         return false;
     }
+    // Split as bytes: the words sought are ASCII, and a character that is
+    // not splits there all the same.
     args.iter().any(|a| {
-        a.split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| w.eq_ignore_ascii_case("prod") || w.eq_ignore_ascii_case("production"))
+        a.as_bytes()
+            .split(|b| !b.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case(b"prod") || w.eq_ignore_ascii_case(b"production"))
     })
 }
 
@@ -721,7 +738,7 @@ fn unwrap(argv: &[String]) -> &[String] {
 
 /// kubectl's positional arguments, without its global options' values and
 /// without `oc adm`'s `adm`, so that the verb comes first.
-fn kubectl_words(args: &[String]) -> Vec<&str> {
+fn kubectl_words<'a>(args: &'a [String], out: &mut Vec<&'a str>) {
     const WITH_VALUE: &[&str] = &[
         "-n",
         "--namespace",
@@ -735,7 +752,6 @@ fn kubectl_words(args: &[String]) -> Vec<&str> {
         "--token",
         "--request-timeout",
     ];
-    let mut out: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -751,18 +767,16 @@ fn kubectl_words(args: &[String]) -> Vec<&str> {
     if out.first() == Some(&"adm") {
         out.remove(0);
     }
-    out
 }
 
 fn is_assignment(word: &str) -> bool {
     super::assignment_name(word).is_some()
 }
 
-fn positionals<S: AsRef<str>>(args: &[S]) -> Vec<&str> {
+fn positionals<S: AsRef<str>>(args: &[S]) -> impl Iterator<Item = &str> {
     args.iter()
         .map(AsRef::as_ref)
         .filter(|a| !a.starts_with('-'))
-        .collect()
 }
 
 /// Whether the rule's path is among the first positional words.
@@ -850,17 +864,17 @@ const SQL_WORD_BYTE: [bool; 256] = {
 
 /// The next SQL word from `*at`, which moves past it.
 fn sql_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
-    let is_word = |i: usize| bytes.get(i).is_some_and(|&b| SQL_WORD_BYTE[b as usize]);
-    let mut i = *at;
-    while i < bytes.len() && !is_word(i) {
-        i += 1;
-    }
-    let start = i;
-    while is_word(i) {
-        i += 1;
-    }
-    *at = i;
-    (start < i).then(|| &bytes[start..i])
+    let is_word = |b: &u8| SQL_WORD_BYTE[*b as usize];
+    // Slice searches rather than indexing: no bounds check per byte.
+    let rest = bytes.get(*at..).unwrap_or_default();
+    let Some(skip) = rest.iter().position(is_word) else {
+        *at = bytes.len();
+        return None;
+    };
+    let word = &rest[skip..];
+    let len = word.iter().position(|b| !is_word(b)).unwrap_or(word.len());
+    *at += skip + len;
+    Some(&word[..len])
 }
 
 #[cfg(test)]
@@ -1125,12 +1139,21 @@ mod tests {
         assert!(wrong.is_empty(), "gated: {wrong:#?}");
     }
 
-    /// `has_rules` names every program of the table.
+    /// `program_number` names every program of the table, and each rule
+    /// is among its program's, in table order.
     #[test]
     fn every_rule_program_is_known() {
         for rule in RULES {
-            assert!(has_rules(rule.program), "{}", rule.program);
+            assert!(program_number(rule.program).is_some(), "{}", rule.program);
+            let own: Vec<&str> = RULES
+                .iter()
+                .filter(|r| r.program == rule.program)
+                .map(|r| r.id)
+                .collect();
+            let split: Vec<&str> = rules_of(rule.program).iter().map(|r| r.id).collect();
+            assert_eq!(split, own, "{}", rule.program);
         }
+        assert!(rules_of("ls").is_empty());
     }
 
     #[test]
