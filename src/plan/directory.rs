@@ -26,7 +26,7 @@
 //! decided on the whole document, not on a selection, so that a resumed run
 //! and an approved plan agree on every step.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -67,15 +67,15 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
     let mut starts: Vec<Option<StartsIn>> = vec![None; runbook.steps.len()];
     let mut here: Place = Some(Vec::new());
     // Where the session was when each section's first step began.
-    let mut entry: HashMap<usize, Place> = HashMap::new();
+    let mut entry: FxHashMap<usize, Place> = FxHashMap::default();
     // Alternative groups: where each began, the option last seen, and where
     // each option left the session.
-    let mut groups: HashMap<&str, Group> = HashMap::new();
+    let mut groups: FxHashMap<&str, Group> = FxHashMap::default();
     let mut open_group: Option<&str> = None;
     // The section of the last step that moved the session.
     let mut mover: Option<usize> = None;
     // Where each repository was cloned.
-    let mut clones: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut clones: FxHashMap<&str, Vec<String>> = FxHashMap::default();
     for (i, step) in runbook.steps.iter().enumerate() {
         if step.mode == Mode::Skip || step.cwd.is_some() || runbook.settings.cwd.is_some() {
             continue;
@@ -96,7 +96,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
                 .or_insert_with(|| Group {
                     began: here.clone(),
                     option: alt.value.clone(),
-                    ends: HashMap::new(),
+                    ends: FxHashMap::default(),
                 });
             if g.option != alt.value {
                 g.option.clone_from(&alt.value);
@@ -162,7 +162,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
 struct Group {
     began: Place,
     option: String,
-    ends: HashMap<String, Place>,
+    ends: FxHashMap<String, Place>,
 }
 
 impl Group {
