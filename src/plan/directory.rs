@@ -26,6 +26,7 @@
 //! decided on the whole document, not on a selection, so that a resumed run
 //! and an approved plan agree on every step.
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use serde::Serialize;
@@ -214,7 +215,7 @@ fn first_clone(step: &Step) -> Option<&str> {
     argv[2..]
         .iter()
         .find(|w| !w.starts_with('-'))
-        .map(String::as_str)
+        .map(CompactString::as_str)
 }
 
 /// The first path a block names relative to where it runs: a `cd` target
@@ -228,7 +229,7 @@ fn first_relative_component(step: &Step) -> Option<String> {
                 continue;
             };
             let path: Option<&str> = if program == "cd" {
-                argv.get(1).map(String::as_str)
+                argv.get(1).map(CompactString::as_str)
             } else {
                 let mut found = None;
                 while let Some(word) = words.next() {
@@ -239,7 +240,7 @@ fn first_relative_component(step: &Step) -> Option<String> {
                         break;
                     }
                     if is_path_flag(word) {
-                        found = words.next().map(String::as_str);
+                        found = words.next().map(CompactString::as_str);
                         break;
                     }
                 }
@@ -272,9 +273,9 @@ fn moved(step: &Step, mut here: Place) -> (Place, bool) {
     let mut changed = false;
     for command in &step.script.commands {
         for argv in &command.argvs {
-            match argv.first().map(String::as_str) {
+            match argv.first().map(CompactString::as_str) {
                 Some("cd") => {
-                    here = here.and_then(|p| cd(p, argv.get(1).map(String::as_str)));
+                    here = here.and_then(|p| cd(p, argv.get(1).map(CompactString::as_str)));
                     changed = true;
                 }
                 Some("pushd") => pushes += 1,

@@ -13,6 +13,7 @@
 //! but one that rejects `<pod-name>` or a missing `fi` would lose the rest of
 //! the block; here each problem costs only itself.)
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 use super::placeholder::Candidate;
@@ -89,12 +90,13 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     pub span: Span,
-    pub value: String,
+    /// Held inline when short (most words): no allocation per word.
+    pub value: CompactString,
     /// Contains `$…` or backticks (its value is not known before running).
     pub expands: bool,
     /// Argument lists of the simple commands inside `$(…)`, backticks or
     /// `<(…)` in this word.
-    pub nested: Vec<Vec<String>>,
+    pub nested: Vec<Vec<CompactString>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,7 +297,7 @@ impl<'s> Lexer<'s> {
                     self.nested_contexts(&inner);
                     tokens.push(Token::Word(Word {
                         span: Span::new(start, self.pos),
-                        value: self.src[start..self.pos].to_owned(),
+                        value: CompactString::from(&self.src[start..self.pos]),
                         expands: true,
                         nested: simple_commands(&mut inner),
                     }));
@@ -361,7 +363,7 @@ impl<'s> Lexer<'s> {
         let raw = &self.src[word.span.start..word.span.end];
         let literal = raw.contains(['\'', '"', '\\']);
         self.pending.push(PendingHeredoc {
-            delimiter: word.value.clone(),
+            delimiter: word.value.to_string(),
             literal,
             strip_tabs,
             span: Span::new(start, word.span.end),
@@ -956,7 +958,7 @@ impl Word {
     fn empty(start: usize) -> Word {
         Word {
             span: Span::new(start, start),
-            value: String::new(),
+            value: CompactString::default(),
             expands: false,
             nested: Vec::new(),
         }
@@ -974,9 +976,9 @@ impl Word {
 ///
 /// The words' values and nested lists are moved out of `tokens` (each token
 /// is read for one list only), not copied.
-pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<String>> {
+pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<CompactString>> {
     let mut out = Vec::new();
-    let mut current: Vec<String> = Vec::new();
+    let mut current: Vec<CompactString> = Vec::new();
     let mut redirect_target = false;
     let mut nested = Vec::new();
     for token in tokens {
@@ -1052,7 +1054,7 @@ mod tests {
         tokens
             .iter()
             .filter_map(|t| match t {
-                Token::Word(w) => Some(w.value.clone()),
+                Token::Word(w) => Some(w.value.to_string()),
                 _ => None,
             })
             .collect()

@@ -17,6 +17,7 @@ pub mod quote;
 pub mod risk;
 pub mod terminal;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 pub use lexer::{PlaceholderUse, Problem, Quoting, VarRef};
@@ -42,8 +43,9 @@ pub struct Command {
     pub span: Span,
     /// The comment lines right above the command.
     pub label: Option<String>,
-    /// Argument lists of its simple commands (quotes removed), nested ones last.
-    pub argvs: Vec<Vec<String>>,
+    /// Argument lists of its simple commands (quotes removed), nested ones
+    /// last. A short word is held inline, without an allocation of its own.
+    pub argvs: Vec<Vec<CompactString>>,
     pub risks: Vec<Risk>,
 }
 

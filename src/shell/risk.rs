@@ -7,6 +7,7 @@
 //! are found in the command's whole text, heredoc bodies included.
 //! Annotations (`confirm`, `no-confirm`) override the result per step.
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 /// Why a command is risky.
@@ -389,14 +390,14 @@ fn rules_of(program: &str) -> &'static [&'static Rule] {
 }
 
 /// The risks of one command: its simple commands (argument lists) and text.
-pub fn assess(argvs: &[Vec<String>], text: &str) -> Vec<Risk> {
+pub fn assess(argvs: &[Vec<CompactString>], text: &str) -> Vec<Risk> {
     assess_at(argvs, text, 0)
 }
 
 /// How deep commands inside commands are read (`ssh h "bash -c '…'"`).
 const MAX_DEPTH: usize = 3;
 
-fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
+fn assess_at(argvs: &[Vec<CompactString>], text: &str, depth: usize) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
     let mut add = |risk: Risk| {
         if !risks.contains(&risk) {
@@ -443,13 +444,13 @@ fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
 /// The risks of a command another program runs: the code of `bash -c`,
 /// `ssh host …`, `su -c`, `eval`, and the argument list after
 /// `kubectl exec … --` or `docker exec CONTAINER`.
-fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
+fn nested(program: &str, args: &[CompactString], depth: usize) -> Vec<Risk> {
     if depth >= MAX_DEPTH {
         return Vec::new();
     }
     let code = |text: &str| {
         let script = super::read(text);
-        let argvs: Vec<Vec<String>> = script
+        let argvs: Vec<Vec<CompactString>> = script
             .commands
             .iter()
             .flat_map(|c| c.argvs.iter().cloned())
@@ -497,7 +498,7 @@ fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
                 && args
                     .iter()
                     .find(|a| !a.starts_with('-'))
-                    .map(String::as_str)
+                    .map(CompactString::as_str)
                     == Some("exec")
             {
                 // `docker exec [opts] CONTAINER cmd…`
@@ -519,7 +520,7 @@ fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
 /// Rules that are not a subcommand path. `words` are the positional
 /// arguments, with kubectl's global options and their values set aside
 /// (for every other program, all of them).
-fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
+fn special(program: &str, args: &[CompactString], words: &[&str]) -> Vec<Risk> {
     let mut risks = Vec::new();
     let verb = words.first().copied();
     if program == "kubectl"
@@ -667,7 +668,7 @@ const KUBECTL_CHANGES: &[&str] = &[
 /// A change aimed at production: a namespace, context or path whose
 /// words include `prod` or `production` (`-n shop-production`,
 /// `apply -k overlays/production`, `--context prod-eu`).
-fn changes_production(verb: &str, args: &[String]) -> bool {
+fn changes_production(verb: &str, args: &[CompactString]) -> bool {
     if !KUBECTL_CHANGES.contains(&verb)
         || (verb == "rollout" && !args.iter().any(|a| a == "restart" || a == "undo"))
     {
@@ -696,7 +697,7 @@ fn replicas_zero(arg: &str) -> bool {
 /// Look through the programs that run the rest of their arguments:
 /// `sudo`, `env`, `time`, `nohup`, `exec`, `command`, `xargs`, `timeout`,
 /// `nice`, `ionice`, `stdbuf`, `setsid`, `doas`, `watch`.
-fn unwrap(argv: &[String]) -> &[String] {
+fn unwrap(argv: &[CompactString]) -> &[CompactString] {
     let mut argv = argv;
     loop {
         // `NAME=value cmd`: the assignments are not the program.
@@ -738,7 +739,7 @@ fn unwrap(argv: &[String]) -> &[String] {
 
 /// kubectl's positional arguments, without its global options' values and
 /// without `oc adm`'s `adm`, so that the verb comes first.
-fn kubectl_words<'a>(args: &'a [String], out: &mut Vec<&'a str>) {
+fn kubectl_words<'a>(args: &'a [CompactString], out: &mut Vec<&'a str>) {
     const WITH_VALUE: &[&str] = &[
         "-n",
         "--namespace",
@@ -790,7 +791,7 @@ fn path_matches(rule: &Rule, positionals: &[&str]) -> bool {
         .any(|w| w == rule.path)
 }
 
-fn has_flag(args: &[String], flag: &str) -> bool {
+fn has_flag(args: &[CompactString], flag: &str) -> bool {
     args.iter().any(|a| {
         a == flag
             || a.strip_prefix(flag)
@@ -798,7 +799,7 @@ fn has_flag(args: &[String], flag: &str) -> bool {
     })
 }
 
-fn recursive_rm(args: &[String]) -> bool {
+fn recursive_rm(args: &[CompactString]) -> bool {
     args.iter().any(|a| {
         a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
     })
@@ -882,7 +883,7 @@ mod tests {
     use super::*;
 
     fn rules(line: &str) -> Vec<&'static str> {
-        let argv: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        let argv: Vec<CompactString> = line.split_whitespace().map(CompactString::from).collect();
         assess(&[argv], line).into_iter().map(|r| r.rule).collect()
     }
 
