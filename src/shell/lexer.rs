@@ -143,11 +143,13 @@ pub struct Findings {
     /// Quotes, expansions and substitutions, at every depth (those inside
     /// a substitution or a quote too), in the order they end: what a
     /// highlighter colours, read the way the rest of litops reads it
-    /// (`"a \"b\" c"` is one string).
+    /// (`"a \"b\" c"` is one string). Recorded by a [`Lexer::highlighting`]
+    /// lexer only.
     pub regions: Vec<(Span, Region)>,
     /// The tokens of the command lists inside substitutions, at every
     /// depth, words without their values: with [`Lexer::tokens`], every
-    /// token of the text, so a highlighter reads it once.
+    /// token of the text, so a highlighter reads it once. Recorded by a
+    /// [`Lexer::highlighting`] lexer only.
     pub nested_tokens: Vec<Token>,
 }
 
@@ -178,6 +180,9 @@ pub struct Lexer<'s> {
     deep: bool,
     /// The last `token_list(Stop::Paren)` ended at its `)` (not at the end).
     closed: bool,
+    /// Record [`Findings::regions`] and [`Findings::nested_tokens`]: only a
+    /// highlighter reads them (see [`Lexer::highlighting`]).
+    highlighting: bool,
     pub findings: Findings,
 }
 
@@ -198,22 +203,33 @@ impl<'s> Lexer<'s> {
             backticks: 0,
             deep: false,
             closed: false,
+            highlighting: false,
             findings: Findings::default(),
         }
+    }
+
+    /// A lexer that also records what a highlighter colours
+    /// ([`Findings::regions`], [`Findings::nested_tokens`]); planning has
+    /// no use for them and does not pay for them.
+    pub fn highlighting(mut self) -> Lexer<'s> {
+        self.highlighting = true;
+        self
     }
 
     /// Arithmetic and inner-shell code in the commands of a substitution
     /// (`$(bash -c '…')`), as for top-level ones; the tokens themselves,
     /// lightly, for [`Findings::nested_tokens`].
     fn nested_contexts(&mut self, tokens: &[Token]) {
-        self.findings
-            .nested_tokens
-            .extend(tokens.iter().map(|token| match token {
-                Token::Word(word) => {
-                    Token::Word(Word::empty(word.span.start).ending(word.span.end))
-                }
-                other => other.clone(),
-            }));
+        if self.highlighting {
+            self.findings
+                .nested_tokens
+                .extend(tokens.iter().map(|token| match token {
+                    Token::Word(word) => {
+                        Token::Word(Word::empty(word.span.start).ending(word.span.end))
+                    }
+                    other => other.clone(),
+                }));
+        }
         let found = super::context::scan(self.src, tokens);
         self.findings.arithmetic.extend(found.arithmetic);
         self.findings.inner_shell.extend(found.inner_shell);
@@ -656,9 +672,11 @@ impl<'s> Lexer<'s> {
 
     /// Records what was read from `start` to here.
     fn region(&mut self, start: usize, region: Region) {
-        self.findings
-            .regions
-            .push((Span::new(start, self.pos), region));
+        if self.highlighting {
+            self.findings
+                .regions
+                .push((Span::new(start, self.pos), region));
+        }
     }
 
     /// Records the substitution from `start` to here, whose opening is
@@ -800,12 +818,14 @@ impl<'s> Lexer<'s> {
         self.backticks -= 1;
         (self.limit, self.deep) = saved;
         self.pos = end + 1;
-        self.findings.regions.push((
-            Span::new(start, self.pos),
-            Region::Substitution {
-                inner: Span::new(start + 1, end),
-            },
-        ));
+        if self.highlighting {
+            self.findings.regions.push((
+                Span::new(start, self.pos),
+                Region::Substitution {
+                    inner: Span::new(start + 1, end),
+                },
+            ));
+        }
         word.nested.extend(simple_commands(&mut inner));
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
@@ -1045,7 +1065,7 @@ mod tests {
 
     fn lex(src: &str) -> (Vec<Token>, Findings) {
         let candidates = super::super::placeholder::find(src);
-        let mut lexer = Lexer::new(src, &candidates);
+        let mut lexer = Lexer::new(src, &candidates).highlighting();
         let tokens = lexer.tokens();
         (tokens, lexer.findings)
     }
@@ -1103,6 +1123,11 @@ mod tests {
             .collect();
         nested.sort_by_key(|text| src.find(text));
         assert_eq!(nested, ["b", r#""c""#, "d", "g"]);
+        // Planning reads neither: a lexer not asked for them leaves them out.
+        let mut plain = Lexer::new(src, &[]);
+        plain.tokens();
+        assert!(plain.findings.regions.is_empty());
+        assert!(plain.findings.nested_tokens.is_empty());
     }
 
     #[test]
