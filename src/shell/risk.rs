@@ -809,12 +809,13 @@ fn recursive_rm(args: &[CompactString]) -> bool {
 fn sql(text: &str) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
     // Words of ASCII letters, digits and `_`, read as bytes: this runs over
-    // the text of every command, so a word is looked at twice only when it
-    // is one of the three that start a statement found here.
+    // the text of every command, so only words that start with D or T are
+    // read at all, and a word is looked at twice only when it is one of the
+    // three that start a statement found here.
     let bytes = text.as_bytes();
     let mut at = 0;
     let is = |word: &[u8], keyword: &str| word.eq_ignore_ascii_case(keyword.as_bytes());
-    while let Some(word) = sql_word(bytes, &mut at) {
+    while let Some(word) = statement_word(bytes, &mut at) {
         if !(is(word, "DROP") || is(word, "TRUNCATE") || is(word, "DELETE")) {
             continue;
         }
@@ -862,6 +863,25 @@ const SQL_WORD_BYTE: [bool; 256] = {
     }
     table
 };
+
+/// The next SQL word from `*at` that could start a statement (its first
+/// byte is D or T, in any case); `*at` moves past it.
+fn statement_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
+    let starts = |i: usize| {
+        matches!(bytes[i] | 0x20, b'd' | b't') && (i == 0 || !SQL_WORD_BYTE[bytes[i - 1] as usize])
+    };
+    let Some(start) = (*at..bytes.len()).find(|&i| starts(i)) else {
+        *at = bytes.len();
+        return None;
+    };
+    let rest = &bytes[start..];
+    let len = rest
+        .iter()
+        .position(|b| !SQL_WORD_BYTE[*b as usize])
+        .unwrap_or(rest.len());
+    *at = start + len;
+    Some(&rest[..len])
+}
 
 /// The next SQL word from `*at`, which moves past it.
 fn sql_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
@@ -1181,5 +1201,10 @@ mod tests {
         assert!(rules("").is_empty());
         assert_eq!(rules("x TRUNCATE é"), Vec::<&str>::new());
         assert_eq!(rules("x TRUNCATE é y"), ["sql-truncate"]);
+        // In the order they are written, whatever the case of their D or T.
+        assert_eq!(
+            rules("delete from a; Truncate b; tdrop table c; ÉDROP TABLE d"),
+            ["sql-delete", "sql-truncate", "sql-drop"]
+        );
     }
 }
