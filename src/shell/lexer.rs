@@ -1008,6 +1008,11 @@ pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<CompactString>> {
                 if redirect_target {
                     redirect_target = false;
                 } else if !(current.is_empty() && is_keyword(&word.value)) {
+                    // Room for a usual argument list at once, rather than
+                    // growing it word by word.
+                    if current.is_empty() {
+                        current.reserve(8);
+                    }
                     current.push(std::mem::take(&mut word.value));
                 }
             }
