@@ -447,9 +447,7 @@ impl<'t> Grouper<'t> {
 /// for every word at the start of every command.
 pub fn assignment_name(word: &str) -> Option<&str> {
     let bytes = word.as_bytes();
-    let end = bytes
-        .iter()
-        .position(|&b| !(b == b'_' || b.is_ascii_alphanumeric()))?;
+    let end = bytes.iter().position(|&b| !NAME_BYTE[b as usize])?;
     let name = &word[..end];
     let assigns = match bytes[end] {
         b'=' => true,
@@ -457,8 +455,23 @@ pub fn assignment_name(word: &str) -> Option<&str> {
         b'[' => memchr::memchr(b'=', &bytes[end..]).is_some(),
         _ => false,
     };
-    (assigns && is_name(name)).then_some(name)
+    // All of `name` is name bytes already: a name if it does not start
+    // with a digit (and is not empty).
+    let starts_name = bytes.first().is_some_and(|b| !b.is_ascii_digit()) && end > 0;
+    (assigns && starts_name).then_some(name)
 }
+
+/// The bytes of names: ASCII letters, digits and `_` (a table: one load
+/// per byte where most words of most commands are read).
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
 
 /// A variable name: letters, digits and `_`, not starting with a digit.
 pub fn is_name(s: &str) -> bool {
@@ -555,6 +568,25 @@ mod tests {
         let s = read("kubectl get pods\nkubectl rollout undo deployment/x -n y\n");
         assert!(s.commands[0].risks.is_empty());
         assert_eq!(s.commands[1].risks[0].rule, "kubectl-rollout-undo");
+    }
+
+    #[test]
+    fn assignment_names() {
+        let cases = [
+            ("A=1", Some("A")),
+            ("_x+=1", Some("_x")),
+            ("ARR[$i]=v", Some("ARR")),
+            ("A+1=x", None),
+            ("1A=x", None),
+            ("=x", None),
+            ("A", None),
+            ("A-B=1", None),
+            ("é=1", None),
+            ("", None),
+        ];
+        for (word, name) in cases {
+            assert_eq!(assignment_name(word), name, "{word}");
+        }
     }
 
     #[test]
