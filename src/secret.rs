@@ -157,6 +157,11 @@ impl Sensitive {
     pub fn shown(&self) -> &str {
         self.shown.as_deref().unwrap_or(&self.real)
     }
+
+    /// Shown as it runs: nothing in it is masked.
+    pub fn is_plain(&self) -> bool {
+        self.shown.is_none()
+    }
 }
 
 impl std::fmt::Display for Sensitive {
@@ -401,6 +406,8 @@ mod tests {
             r#""psql '[REDACTED:PW]'""#
         );
         assert_eq!(Sensitive::plain("ls").shown(), "ls");
+        assert!(!script.is_plain());
+        assert!(Sensitive::new("ls".into(), "ls".into()).is_plain());
     }
 
     /// A step that prints a secret with `declare -p` or `%q` prints it

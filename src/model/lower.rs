@@ -3,7 +3,9 @@
 //! Four passes, each over the result of the one before: sections and steps
 //! (in document order), step ids, variables (with every use), alternatives.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::annotations::{self, StepOptions};
 use super::classify;
@@ -70,7 +72,7 @@ fn mark_unreadable(runbook: &mut Runbook) {
 
 /// Adds `name` to `set`, copying it only when it is not there yet (most
 /// names recur from step to step).
-fn insert_new(set: &mut HashSet<String>, name: &str) {
+fn insert_new(set: &mut FxHashSet<String>, name: &str) {
     if !set.contains(name) {
         set.insert(name.to_owned());
     }
@@ -392,9 +394,12 @@ fn assign_ids(runbook: &mut Runbook) {
         .map(|s| s.id.clone())
         .filter(|id| !id.is_empty())
         .unwrap_or_else(|| "step".to_owned());
-    let mut per_section: HashMap<usize, usize> = HashMap::new();
+    // Steps counted per section, by the section's index.
+    let mut per_section: Vec<usize> = vec![0; runbook.sections.len()];
     for step in runbook.steps.iter_mut().filter(|s| !s.explicit_id) {
-        let n = per_section.entry(step.section).or_insert(0);
+        let Some(n) = per_section.get_mut(step.section) else {
+            continue;
+        };
         *n += 1;
         let base = match &runbook.sections[step.section].id {
             id if id.is_empty() => fallback.clone(),
@@ -405,7 +410,7 @@ fn assign_ids(runbook: &mut Runbook) {
     // Names the author wrote come first: an id made from a heading gives
     // way to them (`setup` under "Setup" becomes `setup-2` when a block is
     // named `setup`), and only two written names can clash.
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: FxHashMap<String, usize> = FxHashMap::default();
     for i in 0..runbook.steps.len() {
         if !runbook.steps[i].explicit_id {
             continue;
@@ -498,7 +503,7 @@ pub(super) const AMBIENT: &[&str] = &[
 /// `GCP_PROJECT_ID` fills them all. The first prefix that names a
 /// placeholder wins.
 fn name_placeholders_after_their_prefix(runbook: &mut Runbook) {
-    let mut names: HashMap<String, String> = HashMap::new();
+    let mut names: FxHashMap<String, String> = FxHashMap::default();
     for step in &runbook.steps {
         for a in &step.script.assignments {
             let Some(value) = a.value_span.filter(|_| a.kind == AssignmentKind::EnvPrefix) else {
@@ -548,15 +553,15 @@ fn collect_variables(runbook: &mut Runbook) {
             uses: Vec::new(),
         })
         .collect();
-    let mut index: HashMap<String, usize> = vars
+    let mut index: FxHashMap<String, usize> = vars
         .iter()
         .enumerate()
         .map(|(i, v)| (v.name.clone(), i))
         .collect();
-    let mut required: HashSet<String> = HashSet::new();
-    let mut assigned: HashSet<String> = HashSet::new();
+    let mut required: FxHashSet<String> = FxHashSet::default();
+    let mut assigned: FxHashSet<String> = FxHashSet::default();
     let add = |vars: &mut Vec<Variable>,
-               index: &mut HashMap<String, usize>,
+               index: &mut FxHashMap<String, usize>,
                name: &str,
                kind: VariableKind,
                u: VarUse|
@@ -848,7 +853,7 @@ type Detected = (String, Vec<(String, Vec<usize>)>);
 struct Pinned<'a> {
     child: usize,
     steps: Vec<usize>,
-    literals: BTreeMap<&'a str, HashSet<&'a str>>,
+    literals: BTreeMap<&'a str, FxHashSet<&'a str>>,
 }
 
 /// Sibling sections whose steps pin one variable to different literals.
@@ -863,7 +868,7 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
             .flat_map(|&s| runbook.sections[s].steps.iter().copied())
             .filter(|&s| runbook.steps[s].alternative.is_none())
             .collect();
-        let mut literals: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+        let mut literals: BTreeMap<&str, FxHashSet<&str>> = BTreeMap::new();
         for &s in &steps {
             for a in &runbook.steps[s].script.assignments {
                 if let (AssignmentKind::EnvPrefix, Some(value)) = (a.kind, a.literal.as_deref()) {
@@ -893,7 +898,7 @@ fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
                 _ => break,
             }
         }
-        let unique: HashSet<&str> = values.iter().copied().collect();
+        let unique: FxHashSet<&str> = values.iter().copied().collect();
         if values.len() != pinned.len() || unique.len() != values.len() {
             continue;
         }

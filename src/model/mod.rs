@@ -251,7 +251,7 @@ impl Variable {
 
     /// Distinct values written for it in the document (env-prefix literals).
     pub fn document_values(&self) -> Vec<&str> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = rustc_hash::FxHashSet::default();
         self.uses
             .iter()
             .filter_map(|u| u.literal.as_deref())

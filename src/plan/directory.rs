@@ -26,7 +26,8 @@
 //! decided on the whole document, not on a selection, so that a resumed run
 //! and an approved plan agree on every step.
 
-use std::collections::HashMap;
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -92,15 +93,15 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
     let mut starts: Vec<Option<StartsIn>> = vec![None; runbook.steps.len()];
     let mut here: Place = Some(Vec::new());
     // Where the session was when each section's first step began.
-    let mut entry: HashMap<usize, Place> = HashMap::new();
+    let mut entry: FxHashMap<usize, Place> = FxHashMap::default();
     // Alternative groups: where each began, the option last seen, and where
     // each option left the session.
-    let mut groups: HashMap<&str, Group> = HashMap::new();
+    let mut groups: FxHashMap<&str, Group> = FxHashMap::default();
     let mut open_group: Option<&str> = None;
     // The section of the last step that moved the session.
     let mut mover: Option<usize> = None;
     // Where each repository was cloned.
-    let mut clones: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut clones: FxHashMap<&str, Vec<String>> = FxHashMap::default();
     for (i, step) in runbook.steps.iter().enumerate() {
         if step.mode == Mode::Skip || step.cwd.is_some() || runbook.settings.cwd.is_some() {
             continue;
@@ -121,7 +122,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
                 .or_insert_with(|| Group {
                     began: here.clone(),
                     option: alt.value.clone(),
-                    ends: HashMap::new(),
+                    ends: FxHashMap::default(),
                 });
             if g.option != alt.value {
                 g.option.clone_from(&alt.value);
@@ -187,7 +188,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
 struct Group {
     began: Place,
     option: String,
-    ends: HashMap<String, Place>,
+    ends: FxHashMap<String, Place>,
 }
 
 impl Group {
@@ -239,7 +240,7 @@ fn first_clone(step: &Step) -> Option<&str> {
     argv[2..]
         .iter()
         .find(|w| !w.starts_with('-'))
-        .map(String::as_str)
+        .map(CompactString::as_str)
 }
 
 /// The first path a block names relative to where it runs: a `cd` target
@@ -253,7 +254,7 @@ fn first_relative_component(step: &Step) -> Option<String> {
                 continue;
             };
             let path: Option<&str> = if program == "cd" {
-                argv.get(1).map(String::as_str)
+                argv.get(1).map(CompactString::as_str)
             } else {
                 let mut found = None;
                 while let Some(word) = words.next() {
@@ -264,7 +265,7 @@ fn first_relative_component(step: &Step) -> Option<String> {
                         break;
                     }
                     if is_path_flag(word) {
-                        found = words.next().map(String::as_str);
+                        found = words.next().map(CompactString::as_str);
                         break;
                     }
                 }
@@ -297,9 +298,9 @@ fn moved(step: &Step, mut here: Place) -> (Place, bool) {
     let mut changed = false;
     for command in &step.script.commands {
         for argv in &command.argvs {
-            match argv.first().map(String::as_str) {
+            match argv.first().map(CompactString::as_str) {
                 Some("cd") => {
-                    here = here.and_then(|p| cd(p, argv.get(1).map(String::as_str)));
+                    here = here.and_then(|p| cd(p, argv.get(1).map(CompactString::as_str)));
                     changed = true;
                 }
                 Some("pushd") => pushes += 1,

@@ -822,6 +822,10 @@ impl Resolved {
 
     /// The resolved text of a span of the original step text.
     pub fn map_span(&self, span: Span) -> Sensitive {
+        // Nothing masked (most steps): the two texts are one, mapped once.
+        if self.text.is_plain() && self.real_edits == self.shown_edits {
+            return Sensitive::plain(map_span(self.text.expose(), &self.real_edits, span));
+        }
         Sensitive::new(
             map_span(self.text.expose(), &self.real_edits, span),
             map_span(self.text.shown(), &self.shown_edits, span),
@@ -984,8 +988,11 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
         }
     }
     edits.sort_by_key(|e| e.span.start);
+    // With nothing masked (most steps) the shown text is the real one:
+    // built once.
+    let masks = edits.iter().any(|e| e.shown != e.real);
     let mut real = String::with_capacity(text.len());
-    let mut masked = String::with_capacity(text.len());
+    let mut masked = String::with_capacity(if masks { text.len() } else { 0 });
     let mut at = 0;
     for edit in &edits {
         if edit.span.start < at {
@@ -998,15 +1005,21 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
         );
         real.push_str(&text[at..edit.span.start]);
         real.push_str(r);
-        masked.push_str(&text[at..edit.span.start]);
-        masked.push_str(m);
+        if masks {
+            masked.push_str(&text[at..edit.span.start]);
+            masked.push_str(m);
+        }
         out.real_edits.push((edit.span, r.len()));
         out.shown_edits.push((edit.span, m.len()));
         at = edit.span.end;
     }
     real.push_str(&text[at..]);
-    masked.push_str(&text[at..]);
-    out.text = Sensitive::new(real, masked);
+    out.text = if masks {
+        masked.push_str(&text[at..]);
+        Sensitive::new(real, masked)
+    } else {
+        Sensitive::plain(real)
+    };
     // A value can end a heredoc with the text around it (`EO<x>` and `F`):
     // the lines holding placeholders are checked as they will run.
     for p in &step.script.placeholders {

@@ -3,10 +3,12 @@
 //! the run would hang until something kills it. They are found here so a
 //! run can refuse them up front, or bound them (`stream=DURATION`).
 
+use compact_str::CompactString;
+
 use super::program_name;
 
 /// Why the command never ends by itself, if it does not.
-pub fn never_ends(argv: &[String]) -> Option<&'static str> {
+pub fn never_ends(argv: &[CompactString]) -> Option<&'static str> {
     let argv = unwrapped(argv);
     let program = program_name(argv.first()?);
     if !ENDLESS_PROGRAMS.contains(&program) {
@@ -71,7 +73,7 @@ const ENDLESS_PROGRAMS: &[&str] = &[
 
 /// The first word that is neither an option nor the value of one of the
 /// global options written before it (`kubectl -n prod logs …`).
-pub(super) fn subcommand(args: &[String]) -> Option<&str> {
+pub(super) fn subcommand(args: &[CompactString]) -> Option<&str> {
     let mut words = args.iter();
     while let Some(word) = words.next() {
         match word.as_str() {
@@ -88,7 +90,7 @@ pub(super) fn subcommand(args: &[String]) -> Option<&str> {
 
 /// The command under `sudo`, `env`, `nice`, `nohup`; a `timeout` bounds
 /// whatever it runs, so nothing under it is endless.
-fn unwrapped(argv: &[String]) -> &[String] {
+fn unwrapped(argv: &[CompactString]) -> &[CompactString] {
     let mut at = 0;
     while let Some(word) = argv.get(at) {
         match program_name(word) {
@@ -113,8 +115,8 @@ fn unwrapped(argv: &[String]) -> &[String] {
 mod tests {
     use super::*;
 
-    fn argv(text: &str) -> Vec<String> {
-        text.split_whitespace().map(str::to_owned).collect()
+    fn argv(text: &str) -> Vec<CompactString> {
+        text.split_whitespace().map(CompactString::from).collect()
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! but one that rejects `<pod-name>` or a missing `fi` would lose the rest of
 //! the block; here each problem costs only itself.)
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 use super::placeholder::Candidate;
@@ -89,12 +90,13 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     pub span: Span,
-    pub value: String,
+    /// Held inline when short (most words): no allocation per word.
+    pub value: CompactString,
     /// Contains `$…` or backticks (its value is not known before running).
     pub expands: bool,
     /// Argument lists of the simple commands inside `$(…)`, backticks or
     /// `<(…)` in this word.
-    pub nested: Vec<Vec<String>>,
+    pub nested: Vec<Vec<CompactString>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,11 +143,13 @@ pub struct Findings {
     /// Quotes, expansions and substitutions, at every depth (those inside
     /// a substitution or a quote too), in the order they end: what a
     /// highlighter colours, read the way the rest of litops reads it
-    /// (`"a \"b\" c"` is one string).
+    /// (`"a \"b\" c"` is one string). Recorded by a [`Lexer::highlighting`]
+    /// lexer only.
     pub regions: Vec<(Span, Region)>,
     /// The tokens of the command lists inside substitutions, at every
     /// depth, words without their values: with [`Lexer::tokens`], every
-    /// token of the text, so a highlighter reads it once.
+    /// token of the text, so a highlighter reads it once. Recorded by a
+    /// [`Lexer::highlighting`] lexer only.
     pub nested_tokens: Vec<Token>,
 }
 
@@ -176,6 +180,9 @@ pub struct Lexer<'s> {
     deep: bool,
     /// The last `token_list(Stop::Paren)` ended at its `)` (not at the end).
     closed: bool,
+    /// Record [`Findings::regions`] and [`Findings::nested_tokens`]: only a
+    /// highlighter reads them (see [`Lexer::highlighting`]).
+    highlighting: bool,
     pub findings: Findings,
 }
 
@@ -196,22 +203,33 @@ impl<'s> Lexer<'s> {
             backticks: 0,
             deep: false,
             closed: false,
+            highlighting: false,
             findings: Findings::default(),
         }
+    }
+
+    /// A lexer that also records what a highlighter colours
+    /// ([`Findings::regions`], [`Findings::nested_tokens`]); planning has
+    /// no use for them and does not pay for them.
+    pub fn highlighting(mut self) -> Lexer<'s> {
+        self.highlighting = true;
+        self
     }
 
     /// Arithmetic and inner-shell code in the commands of a substitution
     /// (`$(bash -c '…')`), as for top-level ones; the tokens themselves,
     /// lightly, for [`Findings::nested_tokens`].
     fn nested_contexts(&mut self, tokens: &[Token]) {
-        self.findings
-            .nested_tokens
-            .extend(tokens.iter().map(|token| match token {
-                Token::Word(word) => {
-                    Token::Word(Word::empty(word.span.start).ending(word.span.end))
-                }
-                other => other.clone(),
-            }));
+        if self.highlighting {
+            self.findings
+                .nested_tokens
+                .extend(tokens.iter().map(|token| match token {
+                    Token::Word(word) => {
+                        Token::Word(Word::empty(word.span.start).ending(word.span.end))
+                    }
+                    other => other.clone(),
+                }));
+        }
         let found = super::context::scan(self.src, tokens);
         self.findings.arithmetic.extend(found.arithmetic);
         self.findings.inner_shell.extend(found.inner_shell);
@@ -295,7 +313,7 @@ impl<'s> Lexer<'s> {
                     self.nested_contexts(&inner);
                     tokens.push(Token::Word(Word {
                         span: Span::new(start, self.pos),
-                        value: self.src[start..self.pos].to_owned(),
+                        value: CompactString::from(&self.src[start..self.pos]),
                         expands: true,
                         nested: simple_commands(&mut inner),
                     }));
@@ -361,7 +379,7 @@ impl<'s> Lexer<'s> {
         let raw = &self.src[word.span.start..word.span.end];
         let literal = raw.contains(['\'', '"', '\\']);
         self.pending.push(PendingHeredoc {
-            delimiter: word.value.clone(),
+            delimiter: word.value.to_string(),
             literal,
             strip_tabs,
             span: Span::new(start, word.span.end),
@@ -654,9 +672,11 @@ impl<'s> Lexer<'s> {
 
     /// Records what was read from `start` to here.
     fn region(&mut self, start: usize, region: Region) {
-        self.findings
-            .regions
-            .push((Span::new(start, self.pos), region));
+        if self.highlighting {
+            self.findings
+                .regions
+                .push((Span::new(start, self.pos), region));
+        }
     }
 
     /// Records the substitution from `start` to here, whose opening is
@@ -798,12 +818,14 @@ impl<'s> Lexer<'s> {
         self.backticks -= 1;
         (self.limit, self.deep) = saved;
         self.pos = end + 1;
-        self.findings.regions.push((
-            Span::new(start, self.pos),
-            Region::Substitution {
-                inner: Span::new(start + 1, end),
-            },
-        ));
+        if self.highlighting {
+            self.findings.regions.push((
+                Span::new(start, self.pos),
+                Region::Substitution {
+                    inner: Span::new(start + 1, end),
+                },
+            ));
+        }
         word.nested.extend(simple_commands(&mut inner));
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
@@ -956,7 +978,7 @@ impl Word {
     fn empty(start: usize) -> Word {
         Word {
             span: Span::new(start, start),
-            value: String::new(),
+            value: CompactString::default(),
             expands: false,
             nested: Vec::new(),
         }
@@ -974,9 +996,9 @@ impl Word {
 ///
 /// The words' values and nested lists are moved out of `tokens` (each token
 /// is read for one list only), not copied.
-pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<String>> {
+pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<CompactString>> {
     let mut out = Vec::new();
-    let mut current: Vec<String> = Vec::new();
+    let mut current: Vec<CompactString> = Vec::new();
     let mut redirect_target = false;
     let mut nested = Vec::new();
     for token in tokens {
@@ -986,6 +1008,11 @@ pub fn simple_commands(tokens: &mut [Token]) -> Vec<Vec<String>> {
                 if redirect_target {
                     redirect_target = false;
                 } else if !(current.is_empty() && is_keyword(&word.value)) {
+                    // Room for a usual argument list at once, rather than
+                    // growing it word by word.
+                    if current.is_empty() {
+                        current.reserve(8);
+                    }
                     current.push(std::mem::take(&mut word.value));
                 }
             }
@@ -1043,7 +1070,7 @@ mod tests {
 
     fn lex(src: &str) -> (Vec<Token>, Findings) {
         let candidates = super::super::placeholder::find(src);
-        let mut lexer = Lexer::new(src, &candidates);
+        let mut lexer = Lexer::new(src, &candidates).highlighting();
         let tokens = lexer.tokens();
         (tokens, lexer.findings)
     }
@@ -1052,7 +1079,7 @@ mod tests {
         tokens
             .iter()
             .filter_map(|t| match t {
-                Token::Word(w) => Some(w.value.clone()),
+                Token::Word(w) => Some(w.value.to_string()),
                 _ => None,
             })
             .collect()
@@ -1101,6 +1128,11 @@ mod tests {
             .collect();
         nested.sort_by_key(|text| src.find(text));
         assert_eq!(nested, ["b", r#""c""#, "d", "g"]);
+        // Planning reads neither: a lexer not asked for them leaves them out.
+        let mut plain = Lexer::new(src, &[]);
+        plain.tokens();
+        assert!(plain.findings.regions.is_empty());
+        assert!(plain.findings.nested_tokens.is_empty());
     }
 
     #[test]

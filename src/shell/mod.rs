@@ -17,6 +17,7 @@ pub mod quote;
 pub mod risk;
 pub mod terminal;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 pub use lexer::{PlaceholderUse, Problem, Quoting, VarRef};
@@ -42,8 +43,9 @@ pub struct Command {
     pub span: Span,
     /// The comment lines right above the command.
     pub label: Option<String>,
-    /// Argument lists of its simple commands (quotes removed), nested ones last.
-    pub argvs: Vec<Vec<String>>,
+    /// Argument lists of its simple commands (quotes removed), nested ones
+    /// last. A short word is held inline, without an allocation of its own.
+    pub argvs: Vec<Vec<CompactString>>,
     pub risks: Vec<Risk>,
 }
 
@@ -467,9 +469,7 @@ pub fn typed_lines(script: &str) -> Vec<String> {
 /// for every word at the start of every command.
 pub fn assignment_name(word: &str) -> Option<&str> {
     let bytes = word.as_bytes();
-    let end = bytes
-        .iter()
-        .position(|&b| !(b == b'_' || b.is_ascii_alphanumeric()))?;
+    let end = bytes.iter().position(|&b| !NAME_BYTE[b as usize])?;
     let name = &word[..end];
     let assigns = match bytes[end] {
         b'=' => true,
@@ -477,8 +477,23 @@ pub fn assignment_name(word: &str) -> Option<&str> {
         b'[' => memchr::memchr(b'=', &bytes[end..]).is_some(),
         _ => false,
     };
-    (assigns && is_name(name)).then_some(name)
+    // All of `name` is name bytes already: a name if it does not start
+    // with a digit (and is not empty).
+    let starts_name = bytes.first().is_some_and(|b| !b.is_ascii_digit()) && end > 0;
+    (assigns && starts_name).then_some(name)
 }
+
+/// The bytes of names: ASCII letters, digits and `_` (a table: one load
+/// per byte where most words of most commands are read).
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
 
 /// A variable name: letters, digits and `_`, not starting with a digit.
 pub fn is_name(s: &str) -> bool {
@@ -575,6 +590,25 @@ mod tests {
         let s = read("kubectl get pods\nkubectl rollout undo deployment/x -n y\n");
         assert!(s.commands[0].risks.is_empty());
         assert_eq!(s.commands[1].risks[0].rule, "kubectl-rollout-undo");
+    }
+
+    #[test]
+    fn assignment_names() {
+        let cases = [
+            ("A=1", Some("A")),
+            ("_x+=1", Some("_x")),
+            ("ARR[$i]=v", Some("ARR")),
+            ("A+1=x", None),
+            ("1A=x", None),
+            ("=x", None),
+            ("A", None),
+            ("A-B=1", None),
+            ("é=1", None),
+            ("", None),
+        ];
+        for (word, name) in cases {
+            assert_eq!(assignment_name(word), name, "{word}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! are found in the command's whole text, heredoc bodies included.
 //! Annotations (`confirm`, `no-confirm`) override the result per step.
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 /// Why a command is risky.
@@ -336,51 +337,76 @@ const RULES: &[Rule] = &[
     rule("shutdown", "reboot", &[], "reboots the machine"),
 ];
 
-/// Whether the table has rules for `program` (a match is cheaper than
-/// comparing it with every rule).
-fn has_rules(program: &str) -> bool {
-    matches!(
-        program,
-        "kubectl"
-            | "helm"
-            | "gcloud"
-            | "aws"
-            | "az"
-            | "eksctl"
-            | "terraform"
-            | "tofu"
-            | "dropdb"
-            | "pg_restore"
-            | "git"
-            | "systemctl"
-            | "shutdown"
-            | "reboot"
-            | "etcdctl"
-            | "kubeadm"
-            | "docker"
-            | "podman"
-            | "shred"
-            | "wipefs"
-            | "gsutil"
-            | "vault"
-    )
+/// The programs the table has rules for, numbered (a match is cheaper than
+/// comparing the name with every rule).
+fn program_number(program: &str) -> Option<usize> {
+    Some(match program {
+        "kubectl" => 0,
+        "helm" => 1,
+        "gcloud" => 2,
+        "aws" => 3,
+        "az" => 4,
+        "eksctl" => 5,
+        "terraform" => 6,
+        "tofu" => 7,
+        "dropdb" => 8,
+        "pg_restore" => 9,
+        "git" => 10,
+        "systemctl" => 11,
+        "shutdown" => 12,
+        "reboot" => 13,
+        "etcdctl" => 14,
+        "kubeadm" => 15,
+        "docker" => 16,
+        "podman" => 17,
+        "shred" => 18,
+        "wipefs" => 19,
+        "gsutil" => 20,
+        "vault" => 21,
+        _ => return None,
+    })
+}
+
+/// The rules of `program`, in table order: the table split per program
+/// once, so that a command is compared with its own program's rules only.
+fn rules_of(program: &str) -> &'static [&'static Rule] {
+    static BY_PROGRAM: std::sync::OnceLock<Vec<Vec<&'static Rule>>> = std::sync::OnceLock::new();
+    let Some(number) = program_number(program) else {
+        return &[];
+    };
+    let table = BY_PROGRAM.get_or_init(|| {
+        let mut table: Vec<Vec<&'static Rule>> = Vec::new();
+        for rule in RULES {
+            if let Some(n) = program_number(rule.program) {
+                if table.len() <= n {
+                    table.resize_with(n + 1, Vec::new);
+                }
+                table[n].push(rule);
+            }
+        }
+        table
+    });
+    table.get(number).map_or(&[], Vec::as_slice)
 }
 
 /// The risks of one command: its simple commands (argument lists) and text.
-pub fn assess(argvs: &[Vec<String>], text: &str) -> Vec<Risk> {
+pub fn assess(argvs: &[Vec<CompactString>], text: &str) -> Vec<Risk> {
     assess_at(argvs, text, 0)
 }
 
 /// How deep commands inside commands are read (`ssh h "bash -c '…'"`).
 const MAX_DEPTH: usize = 3;
 
-fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
+fn assess_at(argvs: &[Vec<CompactString>], text: &str, depth: usize) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
     let mut add = |risk: Risk| {
         if !risks.contains(&risk) {
             risks.push(risk);
         }
     };
+    // One list of positional words for all the argument lists: filled
+    // anew for each, allocated once.
+    let mut words: Vec<&str> = Vec::new();
     for argv in argvs {
         let argv = unwrap(argv);
         let Some(program) = argv.first().map(|p| super::program_name(p)) else {
@@ -393,21 +419,18 @@ fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
         }
         // kubectl's verb is its first word once global options and their
         // values are set aside (`kubectl -n x delete`, not `auth can-i delete`).
-        let words: Vec<&str> = if program == "kubectl" {
-            kubectl_words(&argv[1..])
+        words.clear();
+        if program == "kubectl" {
+            kubectl_words(&argv[1..], &mut words);
         } else {
-            positionals(&argv[1..])
-        };
-        // Most commands have no rule of their own: skip the table then.
-        if has_rules(program) {
-            for rule in RULES.iter().filter(|r| r.program == program) {
-                if path_matches(rule, &words) && rule.flags.iter().all(|f| has_flag(&argv[1..], f))
-                {
-                    add(Risk {
-                        rule: rule.id,
-                        reason: rule.reason,
-                    });
-                }
+            words.extend(positionals(&argv[1..]));
+        }
+        for rule in rules_of(program) {
+            if path_matches(rule, &words) && rule.flags.iter().all(|f| has_flag(&argv[1..], f)) {
+                add(Risk {
+                    rule: rule.id,
+                    reason: rule.reason,
+                });
             }
         }
         special(program, &argv[1..], &words)
@@ -421,13 +444,13 @@ fn assess_at(argvs: &[Vec<String>], text: &str, depth: usize) -> Vec<Risk> {
 /// The risks of a command another program runs: the code of `bash -c`,
 /// `ssh host …`, `su -c`, `eval`, and the argument list after
 /// `kubectl exec … --` or `docker exec CONTAINER`.
-fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
+fn nested(program: &str, args: &[CompactString], depth: usize) -> Vec<Risk> {
     if depth >= MAX_DEPTH {
         return Vec::new();
     }
     let code = |text: &str| {
         let script = super::read(text);
-        let argvs: Vec<Vec<String>> = script
+        let argvs: Vec<Vec<CompactString>> = script
             .commands
             .iter()
             .flat_map(|c| c.argvs.iter().cloned())
@@ -475,7 +498,7 @@ fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
                 && args
                     .iter()
                     .find(|a| !a.starts_with('-'))
-                    .map(String::as_str)
+                    .map(CompactString::as_str)
                     == Some("exec")
             {
                 // `docker exec [opts] CONTAINER cmd…`
@@ -495,8 +518,9 @@ fn nested(program: &str, args: &[String], depth: usize) -> Vec<Risk> {
 }
 
 /// Rules that are not a subcommand path. `words` are the positional
-/// arguments, with kubectl's global options and their values set aside.
-fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
+/// arguments, with kubectl's global options and their values set aside
+/// (for every other program, all of them).
+fn special(program: &str, args: &[CompactString], words: &[&str]) -> Vec<Risk> {
     let mut risks = Vec::new();
     let verb = words.first().copied();
     if program == "kubectl"
@@ -521,12 +545,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
             reason: "formats a file system",
         });
     }
-    if program == "aws"
-        && positionals(args)
-            .iter()
-            .take(2)
-            .any(|a| a.starts_with("delete-"))
-    {
+    if program == "aws" && words.iter().take(2).any(|a| a.starts_with("delete-")) {
         risks.push(Risk {
             rule: "aws-delete",
             reason: "deletes cloud resources",
@@ -565,11 +584,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
             reason: "flushes firewall rules",
         });
     }
-    if program == "nft"
-        && positionals(args)
-            .windows(2)
-            .any(|w| w == ["flush", "ruleset"])
-    {
+    if program == "nft" && words.windows(2).any(|w| w == ["flush", "ruleset"]) {
         risks.push(Risk {
             rule: "iptables-flush",
             reason: "flushes firewall rules",
@@ -601,7 +616,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
         });
     }
     if program == "git"
-        && positionals(args).first() == Some(&"push")
+        && verb == Some("push")
         && args.iter().any(|a| {
             a == "-f"
                 || a.starts_with("--force")
@@ -622,7 +637,7 @@ fn special(program: &str, args: &[String], words: &[&str]) -> Vec<Risk> {
         });
     }
     if matches!(program, "docker" | "podman")
-        && positionals(args).first() == Some(&"rm")
+        && verb == Some("rm")
         && args
             .iter()
             .any(|a| a == "-f" || a == "--force" || a == "-v")
@@ -653,15 +668,18 @@ const KUBECTL_CHANGES: &[&str] = &[
 /// A change aimed at production: a namespace, context or path whose
 /// words include `prod` or `production` (`-n shop-production`,
 /// `apply -k overlays/production`, `--context prod-eu`).
-fn changes_production(verb: &str, args: &[String]) -> bool {
+fn changes_production(verb: &str, args: &[CompactString]) -> bool {
     if !KUBECTL_CHANGES.contains(&verb)
         || (verb == "rollout" && !args.iter().any(|a| a == "restart" || a == "undo"))
     {
         return false;
     }
+    // Split as bytes: the words sought are ASCII, and a character that is
+    // not splits there all the same.
     args.iter().any(|a| {
-        a.split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| w.eq_ignore_ascii_case("prod") || w.eq_ignore_ascii_case("production"))
+        a.as_bytes()
+            .split(|b| !b.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case(b"prod") || w.eq_ignore_ascii_case(b"production"))
     })
 }
 
@@ -679,7 +697,7 @@ fn replicas_zero(arg: &str) -> bool {
 /// Look through the programs that run the rest of their arguments:
 /// `sudo`, `env`, `time`, `nohup`, `exec`, `command`, `xargs`, `timeout`,
 /// `nice`, `ionice`, `stdbuf`, `setsid`, `doas`, `watch`.
-fn unwrap(argv: &[String]) -> &[String] {
+fn unwrap(argv: &[CompactString]) -> &[CompactString] {
     let mut argv = argv;
     loop {
         // `NAME=value cmd`: the assignments are not the program.
@@ -721,7 +739,7 @@ fn unwrap(argv: &[String]) -> &[String] {
 
 /// kubectl's positional arguments, without its global options' values and
 /// without `oc adm`'s `adm`, so that the verb comes first.
-fn kubectl_words(args: &[String]) -> Vec<&str> {
+fn kubectl_words<'a>(args: &'a [CompactString], out: &mut Vec<&'a str>) {
     const WITH_VALUE: &[&str] = &[
         "-n",
         "--namespace",
@@ -735,7 +753,6 @@ fn kubectl_words(args: &[String]) -> Vec<&str> {
         "--token",
         "--request-timeout",
     ];
-    let mut out: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -751,18 +768,16 @@ fn kubectl_words(args: &[String]) -> Vec<&str> {
     if out.first() == Some(&"adm") {
         out.remove(0);
     }
-    out
 }
 
 fn is_assignment(word: &str) -> bool {
     super::assignment_name(word).is_some()
 }
 
-fn positionals<S: AsRef<str>>(args: &[S]) -> Vec<&str> {
+fn positionals<S: AsRef<str>>(args: &[S]) -> impl Iterator<Item = &str> {
     args.iter()
         .map(AsRef::as_ref)
         .filter(|a| !a.starts_with('-'))
-        .collect()
 }
 
 /// Whether the rule's path is among the first positional words.
@@ -776,7 +791,7 @@ fn path_matches(rule: &Rule, positionals: &[&str]) -> bool {
         .any(|w| w == rule.path)
 }
 
-fn has_flag(args: &[String], flag: &str) -> bool {
+fn has_flag(args: &[CompactString], flag: &str) -> bool {
     args.iter().any(|a| {
         a == flag
             || a.strip_prefix(flag)
@@ -784,7 +799,7 @@ fn has_flag(args: &[String], flag: &str) -> bool {
     })
 }
 
-fn recursive_rm(args: &[String]) -> bool {
+fn recursive_rm(args: &[CompactString]) -> bool {
     args.iter().any(|a| {
         a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
     })
@@ -794,12 +809,13 @@ fn recursive_rm(args: &[String]) -> bool {
 fn sql(text: &str) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
     // Words of ASCII letters, digits and `_`, read as bytes: this runs over
-    // the text of every command, so a word is looked at twice only when it
-    // is one of the three that start a statement found here.
+    // the text of every command, so only words that start with D or T are
+    // read at all, and a word is looked at twice only when it is one of the
+    // three that start a statement found here.
     let bytes = text.as_bytes();
     let mut at = 0;
     let is = |word: &[u8], keyword: &str| word.eq_ignore_ascii_case(keyword.as_bytes());
-    while let Some(word) = sql_word(bytes, &mut at) {
+    while let Some(word) = statement_word(bytes, &mut at) {
         if !(is(word, "DROP") || is(word, "TRUNCATE") || is(word, "DELETE")) {
             continue;
         }
@@ -848,19 +864,38 @@ const SQL_WORD_BYTE: [bool; 256] = {
     table
 };
 
+/// The next SQL word from `*at` that could start a statement (its first
+/// byte is D or T, in any case); `*at` moves past it.
+fn statement_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
+    let starts = |i: usize| {
+        matches!(bytes[i] | 0x20, b'd' | b't') && (i == 0 || !SQL_WORD_BYTE[bytes[i - 1] as usize])
+    };
+    let Some(start) = (*at..bytes.len()).find(|&i| starts(i)) else {
+        *at = bytes.len();
+        return None;
+    };
+    let rest = &bytes[start..];
+    let len = rest
+        .iter()
+        .position(|b| !SQL_WORD_BYTE[*b as usize])
+        .unwrap_or(rest.len());
+    *at = start + len;
+    Some(&rest[..len])
+}
+
 /// The next SQL word from `*at`, which moves past it.
 fn sql_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
-    let is_word = |i: usize| bytes.get(i).is_some_and(|&b| SQL_WORD_BYTE[b as usize]);
-    let mut i = *at;
-    while i < bytes.len() && !is_word(i) {
-        i += 1;
-    }
-    let start = i;
-    while is_word(i) {
-        i += 1;
-    }
-    *at = i;
-    (start < i).then(|| &bytes[start..i])
+    let is_word = |b: &u8| SQL_WORD_BYTE[*b as usize];
+    // Slice searches rather than indexing: no bounds check per byte.
+    let rest = bytes.get(*at..).unwrap_or_default();
+    let Some(skip) = rest.iter().position(is_word) else {
+        *at = bytes.len();
+        return None;
+    };
+    let word = &rest[skip..];
+    let len = word.iter().position(|b| !is_word(b)).unwrap_or(word.len());
+    *at += skip + len;
+    Some(&word[..len])
 }
 
 #[cfg(test)]
@@ -868,7 +903,7 @@ mod tests {
     use super::*;
 
     fn rules(line: &str) -> Vec<&'static str> {
-        let argv: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        let argv: Vec<CompactString> = line.split_whitespace().map(CompactString::from).collect();
         assess(&[argv], line).into_iter().map(|r| r.rule).collect()
     }
 
@@ -1125,12 +1160,21 @@ mod tests {
         assert!(wrong.is_empty(), "gated: {wrong:#?}");
     }
 
-    /// `has_rules` names every program of the table.
+    /// `program_number` names every program of the table, and each rule
+    /// is among its program's, in table order.
     #[test]
     fn every_rule_program_is_known() {
         for rule in RULES {
-            assert!(has_rules(rule.program), "{}", rule.program);
+            assert!(program_number(rule.program).is_some(), "{}", rule.program);
+            let own: Vec<&str> = RULES
+                .iter()
+                .filter(|r| r.program == rule.program)
+                .map(|r| r.id)
+                .collect();
+            let split: Vec<&str> = rules_of(rule.program).iter().map(|r| r.id).collect();
+            assert_eq!(split, own, "{}", rule.program);
         }
+        assert!(rules_of("ls").is_empty());
     }
 
     #[test]
@@ -1157,5 +1201,10 @@ mod tests {
         assert!(rules("").is_empty());
         assert_eq!(rules("x TRUNCATE é"), Vec::<&str>::new());
         assert_eq!(rules("x TRUNCATE é y"), ["sql-truncate"]);
+        // In the order they are written, whatever the case of their D or T.
+        assert_eq!(
+            rules("delete from a; Truncate b; tdrop table c; ÉDROP TABLE d"),
+            ["sql-delete", "sql-truncate", "sql-drop"]
+        );
     }
 }

@@ -4,6 +4,8 @@
 //! does. A bare shell or REPL on a terminal (`exec -it pod -- bash`) waits
 //! for a person to type: no run can do that step unattended.
 
+use compact_str::CompactString;
+
 use super::program_name;
 
 /// What a command needs of the terminal.
@@ -36,7 +38,7 @@ const SHELLS: &[&str] = &[
     "sqlite3",
 ];
 
-pub fn needs(argv: &[String]) -> Option<Needs> {
+pub fn needs(argv: &[CompactString]) -> Option<Needs> {
     let program = program_name(argv.first()?);
     let args = &argv[1..];
     match program {
@@ -70,7 +72,7 @@ pub fn needs(argv: &[String]) -> Option<Needs> {
             }
             // After `--` (kubectl), or the words after the image/container
             // (docker): a shell with nothing to run waits for a person.
-            let command: Vec<&String> = if after.is_empty() {
+            let command: Vec<&CompactString> = if after.is_empty() {
                 before
                     .iter()
                     .skip_while(|a| *a != sub)
@@ -97,8 +99,8 @@ pub fn needs(argv: &[String]) -> Option<Needs> {
 mod tests {
     use super::*;
 
-    fn argv(text: &str) -> Vec<String> {
-        text.split_whitespace().map(str::to_owned).collect()
+    fn argv(text: &str) -> Vec<CompactString> {
+        text.split_whitespace().map(CompactString::from).collect()
     }
 
     #[test]

@@ -57,7 +57,7 @@ const MAX_DEPTH: usize = 16;
 /// commands inside substitutions are coloured from the lexer's nested
 /// tokens.
 fn bash(code: &str) -> String {
-    let mut lexer = Lexer::new(code, &[]);
+    let mut lexer = Lexer::new(code, &[]).highlighting();
     let mut tokens = lexer.tokens();
     let findings = std::mem::take(&mut lexer.findings);
     tokens.extend(findings.nested_tokens);
