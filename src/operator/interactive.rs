@@ -293,14 +293,13 @@ impl Operator for Interactive {
 /// Whether `script` reads the variable `name` (`$NAME`, `${NAME…}`), as
 /// written: `$NAMESPACE` does not read `NAME`.
 fn reads(script: &str, name: &str) -> bool {
-    let is_name_byte = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
     ["$", "${"].iter().any(|opening| {
         let needle = format!("{opening}{name}");
         script.match_indices(&needle).any(|(at, _)| {
             !script
                 .as_bytes()
                 .get(at + needle.len())
-                .is_some_and(|b| is_name_byte(*b))
+                .is_some_and(|b| crate::shell::NAME_BYTE[usize::from(*b)])
         })
     })
 }

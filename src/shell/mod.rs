@@ -483,9 +483,9 @@ pub fn assignment_name(word: &str) -> Option<&str> {
     (assigns && starts_name).then_some(name)
 }
 
-/// The bytes of names: ASCII letters, digits and `_` (a table: one load
-/// per byte where most words of most commands are read).
-const NAME_BYTE: [bool; 256] = {
+/// The bytes of names (and of SQL words): ASCII letters, digits and `_`
+/// (a table: one load per byte where most words of most commands are read).
+pub(crate) const NAME_BYTE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {

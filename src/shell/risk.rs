@@ -853,22 +853,12 @@ fn sql(text: &str) -> Vec<Risk> {
     risks
 }
 
-/// The bytes of SQL words: ASCII letters, digits and `_`.
-const SQL_WORD_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
-        b += 1;
-    }
-    table
-};
-
 /// The next SQL word from `*at` that could start a statement (its first
 /// byte is D or T, in any case); `*at` moves past it.
 fn statement_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
     let starts = |i: usize| {
-        matches!(bytes[i] | 0x20, b'd' | b't') && (i == 0 || !SQL_WORD_BYTE[bytes[i - 1] as usize])
+        matches!(bytes[i] | 0x20, b'd' | b't')
+            && (i == 0 || !super::NAME_BYTE[bytes[i - 1] as usize])
     };
     let Some(start) = (*at..bytes.len()).find(|&i| starts(i)) else {
         *at = bytes.len();
@@ -877,7 +867,7 @@ fn statement_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
     let rest = &bytes[start..];
     let len = rest
         .iter()
-        .position(|b| !SQL_WORD_BYTE[*b as usize])
+        .position(|b| !super::NAME_BYTE[*b as usize])
         .unwrap_or(rest.len());
     *at = start + len;
     Some(&rest[..len])
@@ -885,7 +875,7 @@ fn statement_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
 
 /// The next SQL word from `*at`, which moves past it.
 fn sql_word<'t>(bytes: &'t [u8], at: &mut usize) -> Option<&'t [u8]> {
-    let is_word = |b: &u8| SQL_WORD_BYTE[*b as usize];
+    let is_word = |b: &u8| super::NAME_BYTE[*b as usize];
     // Slice searches rather than indexing: no bounds check per byte.
     let rest = bytes.get(*at..).unwrap_or_default();
     let Some(skip) = rest.iter().position(is_word) else {
