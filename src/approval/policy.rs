@@ -95,6 +95,7 @@ impl Policy {
     }
 
     fn read(path: &Path) -> Result<Policy, String> {
+        guarded(path, "approval policy")?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the approval policy {}: {e}", path.display()))?;
         let file: File = serde_saphyr::from_str(&text)
@@ -122,6 +123,7 @@ impl Policy {
     /// approvals. `Err`: why the plan is not approved, each approval
     /// accounted for.
     pub fn check(&self, plan: &ApprovedPlan, runner: &str) -> Result<Vec<String>, String> {
+        guarded(&self.allowed_signers, "allowed-signers file")?;
         let signers = AllowedSigners::load(&self.allowed_signers).map_err(|e| e.to_string())?;
         let digest = plan.computed_digest();
         let text = signed_text(&digest);
@@ -188,6 +190,32 @@ fn verify(
         .verify(NAMESPACE, text.as_bytes(), signature)
         .map(|v| v.principals)
         .map_err(|e| e.to_string())
+}
+
+/// Refuses a policy file another user could change (as ssh refuses an
+/// `authorized_keys` others can write): whoever can write it chooses who
+/// may approve. It must belong to root or to the user running litops and
+/// be writable by its owner only.
+fn guarded(path: &Path, what: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))?;
+    let me = nix::unistd::getuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != me {
+        return Err(format!(
+            "the {what} {} belongs to another user (uid {}); it must be root's or yours",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "the {what} {} can be changed by other users (mode {:04o}); make it writable by its owner only (chmod go-w)",
+            path.display(),
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a principal names the Unix user `user`: `user`, or `user@…`.

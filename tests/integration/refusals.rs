@@ -547,6 +547,7 @@ fn i16_signed_approvals_are_counted_against_the_allowed_signers() {
     ]
     .concat();
     std::fs::write(dir.join("allowed_signers"), signers).expect("allowed signers");
+    owner_writes_only(&dir.join("allowed_signers"));
     let run = [
         "run",
         "runbook.md",
@@ -649,8 +650,30 @@ fn i16_an_approval_policy_file_applies_without_flags() {
             "allowed_signers: allowed_signers\nrequired_approvals: 1\n",
         )
         .file("config/litops/allowed_signers", "# nobody yet\n");
-    test.args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+    let signers = test.dir().join("config/litops/allowed_signers");
+    owner_writes_only(&test.dir().join("config/litops/approval-policy.yaml"));
+    owner_writes_only(&signers);
+    let test = test
+        .args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
         .stderr("error: the plan needs 1 signed approval by allowed signers ($DIR/config/litops/allowed_signers, from $DIR/config/litops/approval-policy.yaml); it has 0\n  alice: not signed\nsign with: litops approve PLAN --key ~/.ssh/id_ed25519 (a key listed in $DIR/config/litops/allowed_signers)\n")
         .status(4)
+        .run()
+        .then();
+    // Another local user who can write the allowed signers could list
+    // their own key: such a file is refused.
+    std::fs::set_permissions(
+        &signers,
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .expect("chmod");
+    test.args(["run", "runbook.md", "--no-transcript", "--approved", "plan.json"])
+        .stderr("error: the allowed-signers file $DIR/config/litops/allowed_signers can be changed by other users (mode 0666); make it writable by its owner only (chmod go-w)\n")
+        .status(4)
         .run();
+}
+
+/// Mode 0644, whatever the umask the tests run under.
+fn owner_writes_only(path: &std::path::Path) {
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
 }
