@@ -17,7 +17,7 @@ use crate::model::meta::as_written;
 
 use crate::diag::suggest;
 use crate::model::meta::is_variable_name;
-use crate::model::{Runbook, VariableKind};
+use crate::model::{Runbook, VariableKind, axes};
 use crate::shell::placeholder;
 
 /// Raw inputs from the command line and the process.
@@ -33,12 +33,16 @@ pub struct Inputs {
     pub env: BTreeMap<String, String>,
     /// `--secret-file NAME=PATH`: a value read from a file, always secret.
     pub secret_files: Vec<String>,
+    /// `--choose AXIS=OPTION`: alternatives chosen, after everything else.
+    pub chooses: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
 pub enum Origin {
     Set,
+    /// `--choose AXIS=OPTION`.
+    Choose,
     VarsFile(PathBuf),
     EnvFile(PathBuf),
     Environment,
@@ -60,6 +64,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Set => f.write_str("--set"),
+            Origin::Choose => f.write_str("--choose"),
             Origin::VarsFile(p) => write!(f, "--vars {}", p.display()),
             Origin::EnvFile(p) => write!(f, "--env-file {}", p.display()),
             Origin::Prompt => f.write_str("prompt"),
@@ -115,6 +120,16 @@ pub enum BindError {
         value: String,
         allowed: String,
     },
+    #[error("--choose {0:?} is not of the form AXIS=OPTION")]
+    BadChoose(String),
+    #[error("--choose {axis}: this runbook has no such group of alternatives{known}")]
+    NoAxis { axis: String, known: String },
+    #[error("--choose {axis}={option}: not one of its options ({options})")]
+    NoOption {
+        axis: String,
+        option: String,
+        options: String,
+    },
 }
 
 /// Binds the runbook's variables from the inputs.
@@ -135,7 +150,10 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
         // that the environment's USER holds: the environment never fills a
         // placeholder named like the variables every shell has.
         let ambient = var.kind == VariableKind::Placeholder && crate::model::is_ambient(&var.name);
-        if let Some(value) = inputs.env.get(&var.name).filter(|_| !ambient) {
+        // An axis litops named (`cloud`, `os`) is chosen on purpose, never
+        // by whatever the environment happens to hold.
+        let axis = axes::kind_named(&var.name).is_some();
+        if let Some(value) = inputs.env.get(&var.name).filter(|_| !ambient && !axis) {
             bindings.values.insert(
                 var.name.clone(),
                 Bound {
@@ -182,6 +200,11 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
             .ok_or_else(|| BindError::BadSet(set.clone()))?;
         given.push((name.trim().to_owned(), value.to_owned(), Origin::Set));
     }
+    for spec in &inputs.chooses {
+        for (name, value) in choose(runbook, spec)? {
+            given.push((name, value, Origin::Choose));
+        }
+    }
     // In precedence order: a later source overwrites an earlier one.
     for (name, value, source) in given {
         let name = canonical_name(runbook, &name)?;
@@ -207,6 +230,61 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
         }
     }
     Ok(bindings)
+}
+
+/// `--choose AXIS=OPTION`: the groups of alternatives it chooses, as
+/// (variable, value). AXIS is a group's variable (`CLOUD_PROVIDER`) or the
+/// kind of axis its options name (`cloud`); OPTION is one of the group's
+/// values, or any word that names the same option (`eks`, `aws`, `amazon`).
+pub fn choose(runbook: &Runbook, spec: &str) -> Result<Vec<(String, String)>, BindError> {
+    let (axis, option) = spec
+        .split_once('=')
+        .map(|(a, o)| (a.trim(), o.trim()))
+        .filter(|(a, o)| !a.is_empty() && !o.is_empty())
+        .ok_or_else(|| BindError::BadChoose(spec.to_owned()))?;
+    let groups: Vec<&crate::model::AlternativeGroup> = runbook
+        .alternatives
+        .iter()
+        .filter(|g| g.variable == axis || g.axis == Some(axis))
+        .collect();
+    if groups.is_empty() {
+        let mut names: Vec<&str> = runbook
+            .alternatives
+            .iter()
+            .flat_map(|g| std::iter::once(g.variable.as_str()).chain(g.axis))
+            .collect();
+        names.dedup();
+        let known = if names.is_empty() {
+            String::new()
+        } else {
+            format!(" (it has: {})", names.join(", "))
+        };
+        return Err(BindError::NoAxis {
+            axis: axis.to_owned(),
+            known,
+        });
+    }
+    let mut out = Vec::new();
+    for group in groups {
+        let values: Vec<&str> = group.options.iter().map(|(v, _)| v.as_str()).collect();
+        let exact = values.iter().find(|v| v.eq_ignore_ascii_case(option));
+        let named = || {
+            let (kind, options) = axes::kind_of(&values)?;
+            let wanted = axes::names_one(option, kind)?;
+            options.iter().position(|o| *o == wanted).map(|i| values[i])
+        };
+        match exact.copied().or_else(named) {
+            Some(value) => out.push((group.variable.clone(), value.to_owned())),
+            None => {
+                return Err(BindError::NoOption {
+                    axis: axis.to_owned(),
+                    option: option.to_owned(),
+                    options: values.join(", "),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `--set '<pod-name>=x'` and `--set your-project-id=x` name placeholders by
@@ -386,6 +464,7 @@ mod tests {
             var_files: vec![vars.clone()],
             env_files: Vec::new(),
             secret_files: Vec::new(),
+            chooses: Vec::new(),
             env: [
                 ("REGION".to_owned(), "from-env".to_owned()),
                 ("CLOUD".to_owned(), "eks".to_owned()),

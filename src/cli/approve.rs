@@ -117,9 +117,10 @@ pub fn run(args: &ApproveArgs, out: &Console) -> u8 {
     }
     let gated = plan.steps.iter().filter(|s| s.gated).count();
     out.stdout(&format!(
-        "approved by {by}{signed}: {} ({} steps, {gated} gated) in {}\n",
+        "approved by {by}{signed}: {} ({} step{}, {gated} gated) in {}\n",
         plan.title,
         plan.steps.len(),
+        if plan.steps.len() == 1 { "" } else { "s" },
         args.plan.display()
     ));
     exit::OK

@@ -161,6 +161,10 @@ struct BindArgs {
     /// The value is masked wherever litops shows or records it.
     #[arg(long = "secret-file", value_name = "NAME=PATH")]
     secret_files: Vec<String>,
+    /// Choose one of a group of alternatives: AXIS=OPTION (`cloud=eks`,
+    /// `CLOUD_PROVIDER=eks`, `os=ubuntu`); `plan` lists the groups; repeatable.
+    #[arg(long = "choose", value_name = "AXIS=OPTION")]
+    chooses: Vec<String>,
     /// Do not read variable values from the environment.
     #[arg(long)]
     no_env: bool,
@@ -173,6 +177,7 @@ impl BindArgs {
             var_files: self.var_files.clone(),
             env_files: self.env_files.clone(),
             secret_files: self.secret_files.clone(),
+            chooses: self.chooses.clone(),
             env: if self.no_env {
                 Default::default()
             } else {

@@ -358,9 +358,10 @@ impl run::Frontend for Terminal<'_> {
         var: &Variable,
         default: Option<&str>,
         used_by: &[String],
+        choices: &[String],
     ) -> std::io::Result<String> {
         Interactive::new(self.out.color_stderr, operator::operator_name(), None)
-            .ask_variable(var, default, used_by)
+            .ask_variable(var, default, used_by, choices)
     }
 
     fn operator(

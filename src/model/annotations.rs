@@ -84,6 +84,32 @@ pub struct AltChoice {
     pub value: String,
     #[serde(skip)]
     pub span: Span,
+    /// How litops knows: written, or read by a heuristic.
+    pub read_from: ReadFrom,
+}
+
+/// Where a step's place in a group of alternatives was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadFrom {
+    /// `alt="VAR=value"`.
+    Annotation,
+    /// A tab of a tab group (MkDocs, Hugo, Docusaurus).
+    Tab,
+    /// Sibling sections pinning a variable to the value their titles name.
+    EnvPrefix,
+    /// Sibling sections whose titles name options of one axis: a heuristic.
+    Title,
+    /// A comment labelling lines of a block (`# EKS`): a heuristic.
+    Comment,
+}
+
+impl ReadFrom {
+    /// Read by a heuristic: a reviewer should see the choice before it runs
+    /// unattended.
+    pub fn is_inferred(self) -> bool {
+        matches!(self, ReadFrom::Title | ReadFrom::Comment)
+    }
 }
 
 /// What the annotations of one block say.
@@ -321,6 +347,7 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                                 variable: var.trim().to_owned(),
                                 value: val.trim().to_owned(),
                                 span: attr.span,
+                                read_from: ReadFrom::Annotation,
                             });
                         }
                         _ => d.push(

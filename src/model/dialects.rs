@@ -300,6 +300,7 @@ fn apply(runbook: &mut Runbook, mut groups: Vec<Group>) {
                     variable: variable.clone(),
                     value: option,
                     span: runbook.file.first_line(span),
+                    read_from: super::ReadFrom::Tab,
                 });
             }
         }

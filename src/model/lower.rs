@@ -1,9 +1,8 @@
 //! Document → Runbook.
 //!
-//! Four passes, each over the result of the one before: sections and steps
-//! (in document order), step ids, variables (with every use), alternatives.
-
-use std::collections::BTreeMap;
+//! Passes, each over the result of the one before: sections and steps
+//! (in document order), step ids, alternatives ([`super::alternatives`]),
+//! variables (with every use), checks.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -41,8 +40,9 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     super::dialects::tab_alternatives(&mut runbook, &doc.items);
     assign_ids(&mut runbook);
     name_placeholders_after_their_prefix(&mut runbook);
+    super::alternatives::find(&mut runbook);
     collect_variables(&mut runbook);
-    find_alternatives(&mut runbook);
+    super::alternatives::check_declared(&mut runbook);
     compile_checks(&mut runbook);
     mark_unreadable(&mut runbook);
     // Source order, whatever stage found them (stable: ties keep stage order).
@@ -307,6 +307,7 @@ fn make_step(
         mode,
         when: options.when,
         alternative: options.alt,
+        segments: Vec::new(),
         continue_on_error: options.continue_on_error,
         checks,
         retry,
@@ -684,6 +685,11 @@ fn collect_variables(runbook: &mut Runbook) {
             .iter()
             .map(|a| (a.variable.clone(), a.span))
             .chain(
+                step.segments
+                    .iter()
+                    .map(|g| (g.variable.clone(), step.source_span(g.span))),
+            )
+            .chain(
                 step.when
                     .iter()
                     .flat_map(|w| identifiers(&w.source).into_iter().map(|n| (n, w.span))),
@@ -692,7 +698,8 @@ fn collect_variables(runbook: &mut Runbook) {
             let is_alt = step
                 .alternative
                 .as_ref()
-                .is_some_and(|a| a.variable == name);
+                .is_some_and(|a| a.variable == name)
+                || step.segments.iter().any(|g| g.variable == name);
             if !is_alt && !index.contains_key(&name) && !is_upper_name(&name) {
                 // `when` names Rhai functions and locals too; known variables
                 // and UPPER_CASE names count.
@@ -751,191 +758,6 @@ fn identifiers(expr: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Pass 4: alternatives, written (`alt=`) and detected.
-fn find_alternatives(runbook: &mut Runbook) {
-    let mut groups: BTreeMap<String, AlternativeGroup> = BTreeMap::new();
-    for (i, step) in runbook.steps.iter().enumerate() {
-        if let Some(alt) = &step.alternative {
-            push_option(
-                groups
-                    .entry(alt.variable.clone())
-                    .or_insert_with(|| AlternativeGroup {
-                        variable: alt.variable.clone(),
-                        options: Vec::new(),
-                        detected: false,
-                    }),
-                &alt.value,
-                i,
-            );
-            if let Some(decl) = runbook
-                .variable(&alt.variable)
-                .and_then(|v| v.declared.as_ref())
-                && !decl.values.is_empty()
-                && !decl.values.contains(&alt.value)
-            {
-                runbook.diagnostics.push(
-                    Diagnostic::error(
-                        "variable-value",
-                        format!(
-                            "`{}` is not an allowed value of {}",
-                            alt.value, alt.variable
-                        ),
-                    )
-                    .at(alt.span)
-                    .help(format!("allowed: {}", decl.values.join(", "))),
-                );
-            }
-        }
-    }
-    let mut detected = Vec::new();
-    for parent in 0..runbook.sections.len() {
-        if let Some(group) = detect(runbook, parent) {
-            detected.push(group);
-        }
-    }
-    for (variable, options) in detected {
-        for (value, steps) in &options {
-            for &s in steps {
-                runbook.steps[s].alternative = Some(AltChoice {
-                    variable: variable.clone(),
-                    value: value.clone(),
-                    span: runbook.steps[s].span,
-                });
-            }
-        }
-        let group = groups
-            .entry(variable.clone())
-            .or_insert_with(|| AlternativeGroup {
-                variable: variable.clone(),
-                options: Vec::new(),
-                detected: true,
-            });
-        for (value, steps) in options {
-            for s in steps {
-                push_option(group, &value, s);
-            }
-        }
-        if let Some(v) = runbook.variables.iter_mut().find(|v| v.name == variable) {
-            v.selects = true;
-        }
-    }
-    runbook.alternatives = groups.into_values().collect();
-    for group in &mut runbook.alternatives {
-        for (_, steps) in &mut group.options {
-            steps.sort_unstable();
-        }
-        // Options and groups in document order.
-        group
-            .options
-            .sort_by_key(|(_, steps)| steps.first().copied());
-    }
-    runbook
-        .alternatives
-        .sort_by_key(|g| g.options.first().and_then(|(_, s)| s.first().copied()));
-}
-
-fn push_option(group: &mut AlternativeGroup, value: &str, step: usize) {
-    match group.options.iter_mut().find(|(v, _)| v == value) {
-        Some((_, steps)) => {
-            if !steps.contains(&step) {
-                steps.push(step);
-            }
-        }
-        None => group.options.push((value.to_owned(), vec![step])),
-    }
-}
-
-type Detected = (String, Vec<(String, Vec<usize>)>);
-
-/// A sibling section's steps and the env-prefix literals they pin.
-struct Pinned<'a> {
-    child: usize,
-    steps: Vec<usize>,
-    literals: BTreeMap<&'a str, FxHashSet<&'a str>>,
-}
-
-/// Sibling sections whose steps pin one variable to different literals.
-fn detect(runbook: &Runbook, parent: usize) -> Option<Detected> {
-    let children = &runbook.sections[parent].children;
-    // Per child: its steps (without explicit `alt=`) and the literals they pin.
-    let mut pinned: Vec<Pinned> = Vec::new();
-    for &child in children {
-        let steps: Vec<usize> = runbook
-            .subtree(child)
-            .iter()
-            .flat_map(|&s| runbook.sections[s].steps.iter().copied())
-            .filter(|&s| runbook.steps[s].alternative.is_none())
-            .collect();
-        let mut literals: BTreeMap<&str, FxHashSet<&str>> = BTreeMap::new();
-        for &s in &steps {
-            for a in &runbook.steps[s].script.assignments {
-                if let (AssignmentKind::EnvPrefix, Some(value)) = (a.kind, a.literal.as_deref()) {
-                    literals.entry(a.name.as_str()).or_default().insert(value);
-                }
-            }
-        }
-        if !steps.is_empty() {
-            pinned.push(Pinned {
-                child,
-                steps,
-                literals,
-            });
-        }
-    }
-    if pinned.len() < 2 {
-        return None;
-    }
-    // Candidates: pinned to exactly one value in every child, all different.
-    let mut best: Option<(usize, usize, &str)> = None;
-    let first = &pinned[0].literals;
-    for (order, (&name, _)) in first.iter().enumerate() {
-        let mut values = Vec::new();
-        for p in &pinned {
-            match p.literals.get(name) {
-                Some(set) if set.len() == 1 => values.extend(set.iter().copied()),
-                _ => break,
-            }
-        }
-        let unique: FxHashSet<&str> = values.iter().copied().collect();
-        if values.len() != pinned.len() || unique.len() != values.len() {
-            continue;
-        }
-        // The sections must name their values ("Google Kubernetes Engine
-        // (GKE)" ↔ gke): independent procedures that happen to pin different
-        // values (cluster-1, cluster-2…) are not alternatives.
-        let score = pinned
-            .iter()
-            .zip(&values)
-            .filter(|(p, value)| {
-                runbook.sections[p.child]
-                    .title
-                    .to_ascii_lowercase()
-                    .contains(&value.to_ascii_lowercase())
-            })
-            .count();
-        if score < pinned.len() {
-            continue;
-        }
-        if best.is_none_or(|(s, o, _)| score > s || (score == s && order < o)) {
-            best = Some((score, order, name));
-        }
-    }
-    let (_, _, name) = best?;
-    let options = pinned
-        .iter()
-        .map(|p| {
-            let value = p
-                .literals
-                .get(name)
-                .and_then(|s| s.iter().next())
-                .copied()
-                .unwrap_or_default();
-            (value.to_owned(), p.steps.clone())
-        })
-        .collect();
-    Some((name.to_owned(), options))
 }
 
 #[cfg(test)]
@@ -999,21 +821,6 @@ mod tests {
         );
         assert_eq!(rb.steps[0].checks.len(), 1);
         assert_eq!(rb.diagnostics[0].code, "check-orphan");
-    }
-
-    #[test]
-    fn sibling_sections_pinning_a_variable_are_alternatives() {
-        let rb = runbook(
-            "## Provision\n\n### GKE\n\n```bash\nCLOUD=gke \\\nREGION=us-central1 \\\n./p.sh\n```\n\n### Amazon EKS\n\n```bash\nCLOUD=eks \\\nREGION=us-east-1 \\\n./p.sh\n```\n",
-        );
-        assert_eq!(rb.alternatives.len(), 1);
-        let g = &rb.alternatives[0];
-        assert_eq!(g.variable, "CLOUD");
-        assert_eq!(
-            g.options,
-            vec![("gke".to_owned(), vec![0]), ("eks".to_owned(), vec![1])]
-        );
-        assert!(rb.variable("CLOUD").is_some_and(|v| v.selects));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! non-shell blocks. Lowering never stops early: every problem is a
 //! diagnostic with a span.
 
+mod alternatives;
 pub mod annotations;
+pub mod axes;
 mod classify;
 mod dialects;
 mod lower;
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use annotations::{AltChoice, Confirm, Expr, Mode};
+pub use annotations::{AltChoice, Confirm, Expr, Mode, ReadFrom};
 pub use lower::lower;
 pub use meta::{Meta, Preflight, Settings, VarDecl};
 pub use slug::slugify;
@@ -91,6 +93,9 @@ pub struct Step {
     pub mode: Mode,
     pub when: Option<Expr>,
     pub alternative: Option<AltChoice>,
+    /// Lines of the block labelled as alternatives (`# GKE` … `# EKS` …):
+    /// only the chosen one's run.
+    pub segments: Vec<Segment>,
     pub continue_on_error: bool,
     pub checks: Vec<Check>,
     /// Attempts until the step and its checks pass (`retry`, `until`).
@@ -289,8 +294,24 @@ pub struct AlternativeGroup {
     pub variable: String,
     /// (value, steps) in document order.
     pub options: Vec<(String, Vec<usize>)>,
-    /// Found from env-prefix literals rather than `alt=` annotations.
+    /// Found by litops rather than written (`alt=`).
     pub detected: bool,
+    /// The kind of axis its options name (`cloud`), if they name one:
+    /// `--choose cloud=eks` chooses it.
+    pub axis: Option<&'static str>,
+}
+
+/// Lines of a block that are one option of a group of alternatives: a
+/// comment label (`# EKS`) and the lines under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// The label as written (`# EKS`).
+    pub label: String,
+    pub variable: String,
+    pub value: String,
+    /// The label and its lines, in [`Step::text`].
+    #[serde(skip)]
+    pub span: Span,
 }
 
 /// A block that is not a step.

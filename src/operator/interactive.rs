@@ -41,13 +41,15 @@ impl Interactive {
         let _ = writeln!(err, "{text}");
     }
 
-    /// Asks for a variable's value: a list for declared values, hidden input
+    /// Asks for a variable's value: a list for declared values (or the
+    /// alternatives a selector chooses between), hidden input
     /// for secrets, otherwise text with the document's value as the default.
     pub fn ask_variable(
         &self,
         var: &Variable,
         default: Option<&str>,
         used_by: &[String],
+        choices: &[String],
     ) -> std::io::Result<String> {
         let mut prompt = var.name.clone();
         if let Some(d) = var.description() {
@@ -59,11 +61,13 @@ impl Interactive {
         if !used_by.is_empty() {
             self.say(&format!("{} is used by: {}", var.name, used_by.join(", ")));
         }
+        // Declared values, else the options of the alternatives it chooses.
         let values = var
             .declared
             .as_ref()
             .map(|d| d.values.clone())
-            .unwrap_or_default();
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| choices.to_vec());
         let value = if !values.is_empty() {
             let start = default
                 .and_then(|d| values.iter().position(|v| v == d))

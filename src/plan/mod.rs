@@ -110,6 +110,8 @@ pub struct PlanVariable {
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanAlternative {
     pub variable: String,
+    /// The kind of axis its options name (`cloud`): `--choose cloud=…`.
+    pub axis: Option<&'static str>,
     pub selected: Option<String>,
     pub options: Vec<PlanOption>,
 }
@@ -194,6 +196,14 @@ pub struct PlanStep {
     /// environment does not change.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The variable whose value decides what of the step runs, when it is
+    /// one of several alternatives or holds some (`# GKE` … `# EKS` …).
+    #[serde(skip)]
+    pub chosen_by: Option<String>,
+    /// Lines of the block left out because they are for another
+    /// alternative (`lines 261-264 (`# GKE`): for cloud=gcp`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
     /// What litops inferred rather than read as written: the block is a step
     /// by a heuristic, or lines were left out as output or REPL input. An
     /// unattended run refuses such a step unless it is approved or
@@ -293,6 +303,7 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         })
         .map(|g| PlanAlternative {
             variable: g.variable.clone(),
+            axis: g.axis,
             selected: bindings.get(&g.variable).map(|b| {
                 let secret = bindings.is_secret(runbook, &g.variable);
                 mask(&g.variable, secret, &b.value)
@@ -423,8 +434,8 @@ fn plan_variables(
             let mut steps: Vec<usize> = var
                 .uses
                 .iter()
+                .filter(|u| is_selected[u.step] && !in_left_out(runbook, u, bindings))
                 .map(|u| u.step)
-                .filter(|&s| is_selected[s])
                 .collect();
             steps.dedup();
             let used_by: Vec<String> = steps.iter().map(|&s| runbook.steps[s].id.clone()).collect();
@@ -464,6 +475,7 @@ fn plan_variables(
 fn source_name(source: &Origin) -> &'static str {
     match source {
         Origin::Set => "--set",
+        Origin::Choose => "--choose",
         Origin::VarsFile(_) => "vars-file",
         Origin::EnvFile(_) => "env-file",
         Origin::Prompt => "prompt",
@@ -483,13 +495,45 @@ fn mask(name: &str, secret: bool, value: &str) -> String {
 
 fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Value]) -> PlanStep {
     let step = &runbook.steps[index];
-    let resolved = resolve(runbook, index, bindings);
+    let segments = left_out(runbook, step, bindings);
+    let (dropped, left_out) = segments.clone().unwrap_or_default();
+    let resolved = resolve(runbook, index, bindings, &dropped);
     let evaluated = step.when.as_ref().map(|w| condition(runbook, w, values));
     let (condition, when_unbound) = match evaluated {
         Some((c, unbound)) => (Some(c), unbound),
         None => (None, None),
     };
     let (mut status, mut status_reason) = status(runbook, step, bindings);
+    if status == Status::Run
+        && let Some(first) = step.segments.first()
+    {
+        if segments.is_none() {
+            let mut values: Vec<&str> = Vec::new();
+            for g in &step.segments {
+                if !values.contains(&g.value.as_str()) {
+                    values.push(&g.value);
+                }
+            }
+            status = Status::Choose;
+            status_reason = Some(format!(
+                "its lines are alternatives (for {}={}): one is run, chosen by {}",
+                first.variable,
+                values.join("|"),
+                first.variable
+            ));
+        } else if step
+            .script
+            .commands
+            .iter()
+            .all(|c| is_within(&dropped, c.span))
+        {
+            status = Status::Skip;
+            status_reason = Some(format!(
+                "no lines for this choice of {}: its lines are for other alternatives",
+                first.variable
+            ));
+        }
+    }
     if status == Status::Run
         && let Some(Condition::False) = &condition
     {
@@ -512,20 +556,32 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             "its `when` condition cannot be evaluated: {message}"
         ));
     }
-    let mut commands = step
-        .script
-        .commands
+    // The commands that run: not those of alternatives left out.
+    let kept: Vec<usize> = (0..step.script.commands.len())
+        .filter(|&i| !is_within(&dropped, step.script.commands[i].span))
+        .collect();
+    let mut commands = kept
         .iter()
-        .map(|c| PlanCommand {
-            label: c.label.clone(),
-            text: resolved.map_span(c.span),
-            risks: c.risks.clone(),
+        .map(|&i| {
+            let c = &step.script.commands[i];
+            PlanCommand {
+                label: c.label.clone(),
+                text: resolved.map_span(c.span),
+                risks: c.risks.clone(),
+            }
         })
         .collect::<Vec<_>>();
-    let greps = greps(step, &commands);
+    let greps = greps(step, &kept, &commands);
     let mut script = resolved.text.clone();
-    let never_ends = endless(step, &resolved, &mut script, &mut commands, &mut errors);
-    let (needs_terminal, needs_person) = terminal(step, &commands);
+    let never_ends = endless(
+        step,
+        &kept,
+        &resolved,
+        &mut script,
+        &mut commands,
+        &mut errors,
+    );
+    let (needs_terminal, needs_person) = terminal(step, &kept, &commands);
     PlanStep {
         index,
         id: step.id.clone(),
@@ -572,6 +628,12 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         errors,
         greps,
         notes: resolved.notes,
+        left_out,
+        chosen_by: step
+            .alternative
+            .as_ref()
+            .map(|a| a.variable.clone())
+            .or_else(|| step.segments.first().map(|g| g.variable.clone())),
         inferred: inferred(runbook, step),
     }
 }
@@ -584,6 +646,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
 /// is an error of the step.
 fn endless(
     step: &Step,
+    kept: &[usize],
     resolved: &Resolved,
     script: &mut Sensitive,
     commands: &mut [PlanCommand],
@@ -595,7 +658,8 @@ fn endless(
     let prefix = step
         .stream
         .map(|stream| format!("__litops_stream {} ", stream.as_secs()));
-    for (i, c) in step.script.commands.iter().enumerate() {
+    for (n, &i) in kept.iter().enumerate() {
+        let c = &step.script.commands[i];
         let Some((at, why)) = c
             .argvs
             .iter()
@@ -604,7 +668,7 @@ fn endless(
         else {
             continue;
         };
-        let shown = commands[i].text.shown().to_owned();
+        let shown = commands[n].text.shown().to_owned();
         found.push(format!("{} ({why})", one_line(&shown)));
         let Some(prefix) = &prefix else {
             continue;
@@ -620,8 +684,8 @@ fn endless(
             ));
             continue;
         }
-        commands[i].text = Sensitive::new(
-            format!("{prefix}{}", commands[i].text.expose()),
+        commands[n].text = Sensitive::new(
+            format!("{prefix}{}", commands[n].text.expose()),
             format!("{prefix}{shown}"),
         );
         inserts.push(resolved.map_offset(c.span.start));
@@ -648,10 +712,10 @@ fn one_line(command: &str) -> String {
 
 /// The commands that ask for a terminal, and those that wait for a person,
 /// as shown, each with why.
-fn terminal(step: &Step, commands: &[PlanCommand]) -> (Vec<String>, Vec<String>) {
+fn terminal(step: &Step, kept: &[usize], commands: &[PlanCommand]) -> (Vec<String>, Vec<String>) {
     use crate::shell::terminal::{Needs, needs};
     let (mut tty, mut person) = (Vec::new(), Vec::new());
-    for (c, shown) in step.script.commands.iter().zip(commands) {
+    for (c, shown) in kept.iter().map(|&i| &step.script.commands[i]).zip(commands) {
         let line = || one_line(shown.text.shown());
         match c.argvs.iter().find_map(|argv| needs(argv)) {
             Some(Needs::Terminal(why)) => tty.push(format!("{} ({why})", line())),
@@ -663,13 +727,12 @@ fn terminal(step: &Step, commands: &[PlanCommand]) -> (Vec<String>, Vec<String>)
 }
 
 /// The commands (as shown) that run grep, in a step no risk rule matches.
-fn greps(step: &Step, commands: &[PlanCommand]) -> Vec<String> {
+fn greps(step: &Step, kept: &[usize], commands: &[PlanCommand]) -> Vec<String> {
     if step.gate.required() || commands.iter().any(|c| !c.risks.is_empty()) {
         return Vec::new();
     }
-    step.script
-        .commands
-        .iter()
+    kept.iter()
+        .map(|&i| &step.script.commands[i])
         .zip(commands)
         .filter(|(c, _)| {
             c.argvs.iter().any(|argv| {
@@ -703,6 +766,27 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
             line(d.span),
             d.why,
             d.line.trim()
+        ));
+    }
+    if let Some(alt) = step
+        .alternative
+        .as_ref()
+        .filter(|a| a.read_from.is_inferred())
+    {
+        out.push(format!(
+            "one of several alternatives ({}={}), read from its section's title \"{}\"",
+            alt.variable, alt.value, runbook.sections[step.section].title
+        ));
+    }
+    if !step.segments.is_empty() {
+        let labels: Vec<String> = step
+            .segments
+            .iter()
+            .map(|g| format!("`{}`", g.label))
+            .collect();
+        out.push(format!(
+            "its lines are alternatives, read from the comments {}",
+            labels.join(", ")
         ));
     }
     out
@@ -870,10 +954,11 @@ struct Edit {
 /// the text shown (secret values, including those written in the document,
 /// replaced by `[REDACTED:NAME]`). Whether a value can be placed safely is
 /// decided on the real value.
-fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
+fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span]) -> Resolved {
     let step = &runbook.steps[index];
     let text = step.text.as_str();
     let mut out = Resolved::default();
+    let is_dropped = |span: Span| is_within(dropped, span);
     let secret = |name: &str| bindings.is_secret(runbook, name);
     let shown = |name: &str, value: &str| -> String {
         if secret(name) {
@@ -884,13 +969,21 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
     };
     let sensitive = |name: &str, value: &str| Sensitive::new(value.to_owned(), shown(name, value));
     let unbound = |name: &str, out: &mut Resolved| push_once(&mut out.unbound, name.to_owned());
-    let mut edits: Vec<Edit> = Vec::new();
+    // The lines of alternatives not chosen: gone from what runs and is shown.
+    let mut edits: Vec<Edit> = dropped
+        .iter()
+        .map(|&span| Edit {
+            span,
+            real: Some(String::new()),
+            shown: Some(String::new()),
+        })
+        .collect();
     let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
     for a in step
         .script
         .assignments
         .iter()
-        .filter(|a| a.kind == AssignmentKind::EnvPrefix)
+        .filter(|a| a.kind == AssignmentKind::EnvPrefix && !is_dropped(a.span))
     {
         let (Some(value_span), Some(literal)) = (a.value_span, a.literal.as_ref()) else {
             continue;
@@ -955,7 +1048,7 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
         }
     }
     for r in &step.script.refs {
-        if !step.uses(&r.name, UseKind::Reference) {
+        if !step.uses(&r.name, UseKind::Reference) || is_dropped(r.span) {
             continue;
         }
         match bindings.get(&r.name) {
@@ -1023,7 +1116,11 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
     // A value can end a heredoc with the text around it (`EO<x>` and `F`):
     // the lines holding placeholders are checked as they will run.
     for p in &step.script.placeholders {
-        let Some(delimiter) = p.heredoc_delimiter.as_deref() else {
+        let Some(delimiter) = p
+            .heredoc_delimiter
+            .as_deref()
+            .filter(|_| !is_dropped(p.span))
+        else {
             continue;
         };
         let line_start = text[..p.span.start].rfind('\n').map_or(0, |i| i + 1);
@@ -1041,6 +1138,62 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings) -> Resolved {
         }
     }
     out
+}
+
+/// Whether a use is in lines of an alternative the bindings leave out.
+fn in_left_out(runbook: &Runbook, used: &crate::model::VarUse, bindings: &Bindings) -> bool {
+    let step = &runbook.steps[used.step];
+    step.segments.iter().any(|g| {
+        bindings
+            .get(&g.variable)
+            .is_some_and(|b| b.value != g.value)
+            && is_within(&[step.source_span(g.span)], used.span)
+    })
+}
+
+/// Whether `span` lies inside one of `spans`.
+fn is_within(spans: &[Span], span: Span) -> bool {
+    spans
+        .iter()
+        .any(|d| d.start <= span.start && span.end <= d.end.max(d.start))
+}
+
+/// The lines of a block's alternatives (`# GKE` … `# EKS` …) the bindings
+/// leave out, each with a line for the plan saying which; `None` when the
+/// step's segment variable has no value (a choice to make).
+fn left_out(
+    runbook: &Runbook,
+    step: &Step,
+    bindings: &Bindings,
+) -> Option<(Vec<Span>, Vec<String>)> {
+    let first = step.segments.first()?;
+    let bound = bindings.get(&first.variable)?;
+    let mut spans = Vec::new();
+    let mut said = Vec::new();
+    for segment in step.segments.iter().filter(|g| g.value != bound.value) {
+        spans.push(segment.span);
+        // The lines as a person counts them: not the blank ones after.
+        let text = &step.text.as_str()[segment.span.start..segment.span.end];
+        let end = segment.span.start + text.trim_end().len();
+        let (from, to) = (
+            runbook
+                .file
+                .position(step.source_span(segment.span).start)
+                .line,
+            runbook
+                .file
+                .position(
+                    step.text
+                        .source_offset(end.saturating_sub(1).max(segment.span.start)),
+                )
+                .line,
+        );
+        said.push(format!(
+            "lines {from}-{to} (`{}`): for {}={}",
+            segment.label, segment.variable, segment.value
+        ));
+    }
+    Some((spans, said))
 }
 
 /// Adds `item` unless the list has it already (messages said once).

@@ -33,10 +33,10 @@ pub fn render_text(plan: &Plan) -> String {
             ),
             None => writeln!(
                 out,
-                "\nAlternatives by {}: {} (none selected: --set {}=VALUE)",
+                "\nAlternatives by {}: {} (none selected: --choose {}=OPTION)",
                 alt.variable,
                 options.join(", "),
-                alt.variable
+                alt.axis.unwrap_or(&alt.variable)
             ),
         };
     }
@@ -225,6 +225,9 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     }
     for note in &step.notes {
         let _ = writeln!(out, "     note: {note}");
+    }
+    for lines in &step.left_out {
+        let _ = writeln!(out, "     left out: {lines}");
     }
     for what in &step.inferred {
         let _ = writeln!(out, "     inferred: {what}");

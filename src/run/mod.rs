@@ -80,6 +80,7 @@ pub trait Frontend {
         var: &Variable,
         default: Option<&str>,
         used_by: &[String],
+        choices: &[String],
     ) -> std::io::Result<String>;
     /// The person deciding during an attended run.
     fn operator(
@@ -356,7 +357,16 @@ fn ask(
         .find(|v| v.name == var.name)
         .map(|v| v.used_by.clone())
         .unwrap_or_default();
-    ui.ask_value(var, default, &used_by)
+    // A selector is asked once for all its groups: their options, in order.
+    let mut choices: Vec<String> = Vec::new();
+    for alt in plan.alternatives.iter().filter(|a| a.variable == var.name) {
+        for option in &alt.options {
+            if !choices.contains(&option.value) {
+                choices.push(option.value.clone());
+            }
+        }
+    }
+    ui.ask_value(var, default, &used_by, &choices)
         .map_err(|err| RunError::MissingValues(format!("cannot ask for {}: {err}", var.name)))
 }
 

@@ -12,10 +12,10 @@ use crate::plan::{Plan, PlanStep, Status};
 pub(super) fn missing(plan: &Plan) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for step in plan.steps.iter().filter(|s| s.status == Status::Choose) {
-        if let Some(alt) = &step.alternative
-            && !names.contains(&alt.variable)
+        if let Some(variable) = &step.chosen_by
+            && !names.contains(variable)
         {
-            names.push(alt.variable.clone());
+            names.push(variable.clone());
         }
     }
     let needed = plan
@@ -53,6 +53,7 @@ pub(super) fn missing_values(plan: &Plan, why: &str) -> RunError {
         if names.len() == 1 { "" } else { "s" }
     );
     let mut chooses = false;
+    let mut flags: Vec<String> = Vec::new();
     for name in &names {
         let var = plan.variables.iter().find(|v| &v.name == name);
         let mut line = format!("  {name}");
@@ -61,13 +62,19 @@ pub(super) fn missing_values(plan: &Plan, why: &str) -> RunError {
         }
         if var.is_some_and(|v| v.selects) {
             chooses = true;
-            let values: Vec<&str> = plan
-                .alternatives
-                .iter()
-                .filter(|a| &a.variable == name)
-                .flat_map(|a| a.options.iter().map(|o| o.value.as_str()))
-                .collect();
+            let groups = plan.alternatives.iter().filter(|a| &a.variable == name);
+            let mut values: Vec<&str> = Vec::new();
+            for o in groups.clone().flat_map(|a| &a.options) {
+                if !values.contains(&o.value.as_str()) {
+                    values.push(&o.value);
+                }
+            }
             line.push_str(&format!("  chooses between: {}", values.join(", ")));
+            let axis = groups.filter_map(|a| a.axis).next().unwrap_or(name);
+            flags.push(format!(
+                "--choose {axis}={}",
+                values.first().unwrap_or(&"OPTION")
+            ));
         }
         if let Some(v) = var {
             line.push_str(&format!("  used by: {}", v.used_by.join(", ")));
@@ -76,7 +83,10 @@ pub(super) fn missing_values(plan: &Plan, why: &str) -> RunError {
         text.push('\n');
     }
     if chooses {
-        text.push_str("(the alternative you choose may need more values)\n");
+        text.push_str(&format!(
+            "choose with {} (the alternative you choose may need more values)\n",
+            flags.join(" ")
+        ));
     }
     text.push_str(
         "give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment",
@@ -156,12 +166,23 @@ pub(super) fn inferred(plan: &Plan) -> Result<(), RunError> {
     if steps.is_empty() {
         return Ok(());
     }
+    let alternatives = steps.iter().any(|s| {
+        s.inferred.iter().any(|w| {
+            w.starts_with("one of several alternatives")
+                || w.starts_with("its lines are alternatives")
+        })
+    });
     Err(RunError::NotApproved(format!(
-        "{} step{} inferred, not written as {}; nothing was run:\n{}run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text)",
+        "{} step{} inferred, not written as {}; nothing was run:\n{}run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text{})",
         steps.len(),
         if steps.len() == 1 { " is" } else { "s are" },
         if steps.len() == 1 { "a step" } else { "steps" },
-        describe_inferred(&steps)
+        describe_inferred(&steps),
+        if alternatives {
+            "; alt=\"VAR=value\" for an alternative"
+        } else {
+            ""
+        }
     )))
 }
 

@@ -436,6 +436,20 @@ fn step_card(runbook: &Runbook, lookup: &Lookup, step: &Step, code: &str, lang: 
             &text,
             "one of several alternatives, chosen by this value",
         );
+    } else if let Some(first) = step.segments.first() {
+        let mut values: Vec<&str> = Vec::new();
+        for g in &step.segments {
+            if !values.contains(&g.value.as_str()) {
+                values.push(&g.value);
+            }
+        }
+        let text = format!("{}: {}", first.variable, values.join(" | "));
+        badge(
+            &mut badges,
+            "alt",
+            &text,
+            "its labelled lines are alternatives: only the chosen one's run",
+        );
     } else if let Some(group) = runbook.alternatives.iter().find(|g| {
         g.options.iter().any(|(_, steps)| {
             steps

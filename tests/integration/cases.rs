@@ -235,7 +235,7 @@ const CASES: &[(&str, &str, &str)] = &[
         "mkdocs tabs",
         "## Creds\n\n=== \"GKE\"\n\n    ```bash\n    gcloud auth list\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    aws sts get-caller-identity\n    ```\n",
         // A reader follows one tab: the tabs are alternatives (issue 12).
-        "step creds [bash] alt TAB=GKE: gcloud auth list\nstep creds-2 [bash] alt TAB=EKS: aws sts get-caller-identity\nvar TAB input selects",
+        "step creds [bash] alt cloud=gcp: gcloud auth list\nstep creds-2 [bash] alt cloud=aws: aws sts get-caller-identity\nvar cloud input selects",
     ),
     (
         "mkdocs admonition",

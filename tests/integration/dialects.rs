@@ -261,15 +261,15 @@ fn i12_tab_groups_are_alternatives_with_their_option_names() {
             )],
         ),
         (
-            "mkdocs tabs, two groups",
+            "mkdocs tabs, two groups: each on the axis its tabs name",
             "# T\n\n## Credentials\n\n=== \"GKE\"\n\n    ```bash\n    gcloud container clusters get-credentials c\n    ```\n\n=== \"EKS\"\n\n    ```bash\n    aws eks update-kubeconfig --name c\n    ```\n\nThen:\n\n=== \"apt\"\n\n    ```bash\n    apt-get install -y jq\n    ```\n\n=== \"brew\"\n\n    ```bash\n    brew install jq\n    ```\n",
             &[
                 (
-                    "TAB",
-                    &[("GKE", &["credentials"]), ("EKS", &["credentials-2"])],
+                    "cloud",
+                    &[("gcp", &["credentials"]), ("aws", &["credentials-2"])],
                 ),
                 (
-                    "TAB_2",
+                    "package-manager",
                     &[("apt", &["credentials-3"]), ("brew", &["credentials-4"])],
                 ),
             ],

@@ -248,7 +248,7 @@ fn m2_fences_end_where_commonmark_and_mkdocs_end_them() {
             // or tab whose body follows its marker line directly.
             "# M\n\n!!! note\n    Run that:\n    ```bash\n    echo note\n    ```\n\n=== \"GKE\"\n    First:\n    ```bash\n    echo gke\n\n    echo gke-2\n    ```\n\n=== \"EKS\"\n\n    Then:\n    ```bash\n    echo eks\n    ```\n",
             // (The tabs are alternatives: a run chooses one.)
-            "M\n[TMP]/t.md · 3 steps · 0 gated · 1 variable · 1 alternative group\n\n  ▸ m\n      echo note\n  ▸ m-2  [alt TAB=GKE]\n      echo gke\n      echo gke-2\n  ▸ m-3  [alt TAB=EKS]\n      echo eks\n\nVariables:\n  TAB  input · selects alternatives · used in 2 steps\n",
+            "M\n[TMP]/t.md · 3 steps · 0 gated · 1 variable · 1 alternative group\n\n  ▸ m\n      echo note\n  ▸ m-2  [alt cloud=gcp]\n      echo gke\n      echo gke-2\n  ▸ m-3  [alt cloud=aws]\n      echo eks\n\nVariables:\n  cloud  input · selects alternatives · used in 2 steps\n",
             "checked 1 runbook: 0 errors, 0 warnings\n",
         ),
     ];

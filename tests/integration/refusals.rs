@@ -50,7 +50,7 @@ fn values_missing_for_a_choice_name_the_alternatives() {
     Test::new()
         .runbook("# T\n\n## Where\n\n### GKE\n\n```bash\nCLOUD=gke ./up.sh \"$NAME\"\n```\n\n### EKS\n\n```bash\nCLOUD=eks ./up.sh \"$NAME\"\n```\n")
         .args(["run", "runbook.md", "--no-transcript"])
-        .stderr("error: 1 variable without a value (unattended runs never prompt):\n  CLOUD  chooses between: gke, eks  used by: where/gke, where/eks\n(the alternative you choose may need more values)\ngive them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n")
+        .stderr("error: 1 variable without a value (unattended runs never prompt):\n  CLOUD  chooses between: gke, eks  used by: where/gke, where/eks\nchoose with --choose cloud=gke (the alternative you choose may need more values)\ngive them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n")
         .status(3)
         .run();
 }
@@ -676,4 +676,55 @@ fn i16_an_approval_policy_file_applies_without_flags() {
 fn owner_writes_only(path: &std::path::Path) {
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .expect("chmod");
+}
+
+const TWO_CLOUDS: &str = "# T\n\n## Credentials\n\n```bash\n# GKE\necho gcloud get-credentials >> ran.txt\n\n# EKS\necho aws update-kubeconfig >> ran.txt\n```\n";
+
+/// Issue 13: the choice of an alternative is part of what is approved; the
+/// approved choice runs unattended (a reviewer saw what was inferred), and
+/// another is refused.
+#[test]
+fn i13_a_choice_is_part_of_the_approved_plan() {
+    let test = Test::new()
+        .runbook(TWO_CLOUDS)
+        .args([
+            "plan",
+            "runbook.md",
+            "--choose",
+            "cloud=eks",
+            "--out",
+            "plan.json",
+        ])
+        .stderr("wrote plan.json: 1 step to approve (litops approve plan.json --by NAME)\n")
+        .stdout_contains("     left out: lines 6-7 (`# GKE`): for cloud=gcp\n")
+        .run()
+        .then()
+        .args(["approve", "plan.json", "--by", "alice"])
+        .stdout("approved by alice: T (1 step, 0 gated) in plan.json\n")
+        .run()
+        .then();
+    let test = test
+        .args(["run", "runbook.md", "--approved", "plan.json", "--choose", "cloud=gke"])
+        .args(["--unattended", "--no-transcript"])
+        .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  ~ credentials: script changed since it was approved\nreview the change: make a new plan (litops plan --out) and have it approved\n")
+        .status(4)
+        .run()
+        .then();
+    let ran = test
+        .args([
+            "run",
+            "runbook.md",
+            "--approved",
+            "plan.json",
+            "--choose",
+            "cloud=aws",
+        ])
+        .args(["--unattended", "--no-transcript"])
+        .stdout_contains("✓ T: success; 1 succeeded, 0 failed, 0 skipped in ")
+        .stderr_contains("no approval policy")
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(ran.path("ran.txt")).expect("ran"),
+        "aws update-kubeconfig\n"
+    );
 }

@@ -918,3 +918,173 @@ fn i13_a_heredoc_and_a_continued_line_show_as_one_command_each() {
         .stdout_contains("▶ [1/1] apply  Apply\n  $ cat <<EOF\n    kind: ConfigMap\n    EOF\n  $ echo one \\\n      two\nkind: ConfigMap\none two\n")
         .run();
 }
+
+/// The seed, copied into the test's directory (paths in messages are short).
+fn seed_here(test: Test) -> Test {
+    let text = std::fs::read_to_string(seed()).expect("seed");
+    test.file("runbook.md", text)
+}
+
+const CREDENTIALS_AND_SECRETS: &[&str] = &[
+    "--section",
+    "Configure External Secrets",
+    "--section",
+    "Get Cluster Credentials",
+    "--section",
+    "Update Kubernetes Version",
+];
+
+/// An operator with EKS in mind runs the EKS one of each group: the
+/// section named after AWS's secret store, the `# EKS` lines of the
+/// credentials block and of the upgrade block, nothing of GKE or AKS.
+#[test]
+fn i13_one_choice_of_cloud_runs_that_cloud_everywhere() {
+    let ran = seed_here(sandbox())
+        .args(["run", "runbook.md"])
+        .args(CREDENTIALS_AND_SECRETS)
+        .args([
+            "--set",
+            "CLOUD_PROVIDER=eks",
+            "--set",
+            "SECURE_PASSWORD=pw-123456",
+        ])
+        .args([
+            "--unattended",
+            "--yes",
+            "--accept-inferred",
+            "--no-transcript",
+        ])
+        .stdout_contains("Done: 3 succeeded, 0 failed, 2 skipped")
+        .run();
+    assert_eq!(
+        calls(&ran),
+        [
+            "eksctl create iamserviceaccount --name clipper-backend --namespace clipper-production --cluster clipper-prod --region us-east-1 --attach-policy-arn arn:aws:iam::aws:policy/SecretsManagerReadWrite --approve",
+            r#"aws secretsmanager create-secret --name clipper/production/database --description Database\ credentials\ for\ production --secret-string \{\"password\":\"pw-123456\"\}"#,
+            "kubectl apply -f infrastructure/k8s/external-secrets/secret-stores.yaml",
+            "kubectl apply -f infrastructure/k8s/external-secrets/external-secrets.yaml",
+            "kubectl get externalsecret -n clipper-production",
+            "kubectl get secret backend-secrets -n clipper-production",
+            "aws eks update-kubeconfig --region us-east-1 --name clipper-prod",
+            "eksctl upgrade cluster --name=clipper-prod --version=1.32 --approve",
+        ]
+    );
+}
+
+/// The same choice by any of its names: the axis (`cloud`) or the variable
+/// that pins it, and any word for the option (`google`, `azure`).
+#[test]
+fn i13_choose_names_the_axis_and_the_option_in_any_of_their_words() {
+    for (choice, tools) in [
+        ("cloud=google", ["gcloud", "kubectl"]),
+        ("CLOUD_PROVIDER=azure", ["az", "kubectl"]),
+    ] {
+        let ran = seed_here(sandbox())
+            .args(["run", "runbook.md"])
+            .args(CREDENTIALS_AND_SECRETS)
+            .args(["--choose", choice])
+            .args([
+                "--set",
+                "SECURE_PASSWORD=pw-123456",
+                "--set",
+                "GCP_PROJECT_ID=proj-1",
+            ])
+            .args([
+                "--unattended",
+                "--yes",
+                "--accept-inferred",
+                "--no-transcript",
+            ])
+            .stdout_contains("Done: 3 succeeded, 0 failed, 2 skipped")
+            .run();
+        let calls = calls(&ran);
+        let mut used: Vec<&str> = calls.iter().filter_map(|c| c.split(' ').next()).collect();
+        used.sort_unstable();
+        used.dedup();
+        let mut expected = tools.to_vec();
+        expected.sort_unstable();
+        assert_eq!(used, expected, "{choice}: {calls:#?}");
+    }
+}
+
+/// Unattended, an unchosen group stops the run before its first step,
+/// naming the choice and the flag that makes it.
+#[test]
+fn i13_an_unattended_run_with_an_unchosen_group_refuses_up_front() {
+    let ran = seed_here(sandbox())
+        .args(["run", "runbook.md"])
+        .args(CREDENTIALS_AND_SECRETS)
+        .args(["--set", "SECURE_PASSWORD=pw-123456", "--unattended", "--yes", "--no-transcript"])
+        .stderr(concat!(
+            "error: 1 variable without a value (unattended runs never prompt):\n",
+            "  CLOUD_PROVIDER  chooses between: gke, eks, aks  used by: initial-setup/configure-external-secrets/aws-secrets-manager, initial-setup/configure-external-secrets/gcp-secret-manager, initial-setup/configure-external-secrets/azure-key-vault, access-control/get-cluster-credentials, maintenance/update-kubernetes-version\n",
+            "choose with --choose cloud=gke (the alternative you choose may need more values)\n",
+            "give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n",
+        ))
+        .status(3)
+        .run();
+    assert!(calls(&ran).is_empty());
+}
+
+/// Alternatives read from titles or comments are a heuristic: unattended,
+/// they run only when accepted (or approved).
+#[test]
+fn i13_alternatives_read_from_comments_are_shown_before_they_run_unattended() {
+    let ran = seed_here(sandbox())
+        .args(["run", "runbook.md", "--section", "Get Cluster Credentials"])
+        .args(["--choose", "cloud=eks", "--unattended", "--no-transcript"])
+        .stderr(concat!(
+            "error: 1 step is inferred, not written as a step; nothing was run:\n",
+            "  access-control/get-cluster-credentials  (runbook.md:260:1)\n",
+            "    its lines are alternatives, read from the comments `# GKE`, `# EKS`, `# AKS`\n",
+            "run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text; alt=\"VAR=value\" for an alternative)\n",
+        ))
+        .status(4)
+        .run();
+    assert!(calls(&ran).is_empty());
+}
+
+/// `plan` shows what of a labelled block runs and what is left out.
+#[test]
+fn i13_plan_shows_the_lines_left_out() {
+    seed_here(sandbox())
+        .args(["plan", "runbook.md", "--section", "Get Cluster Credentials"])
+        .args(["--choose", "cloud=aws", "--no-env"])
+        .stdout(concat!(
+            "Plan: Kubernetes Operations Runbook (runbook.md)\n",
+            "1 step selected: 1 to run, 0 gated\n",
+            "\n",
+            "Variables:\n",
+            "  CLOUD_PROVIDER  = eks  (--choose)  selects alternatives\n",
+            "\n",
+            "Alternatives by CLOUD_PROVIDER: gke, eks, aks (selected: eks)\n",
+            "\n",
+            "Steps:\n",
+            "\n",
+            "  1. access-control/get-cluster-credentials [inferred]\n",
+            "     Access Control › Get Cluster Credentials  (runbook.md:260:1)\n",
+            "     starts in the run's directory: another part of the runbook starts where it began\n",
+            "     │ # EKS\n",
+            "     │ aws eks update-kubeconfig \\\n",
+            "     │   --region us-east-1 \\\n",
+            "     │   --name clipper-prod\n",
+            "     left out: lines 261-264 (`# GKE`): for CLOUD_PROVIDER=gke\n",
+            "     left out: lines 271-274 (`# AKS`): for CLOUD_PROVIDER=aks\n",
+            "     inferred: its lines are alternatives, read from the comments `# GKE`, `# EKS`, `# AKS`\n",
+        ))
+        .run();
+}
+
+#[test]
+fn i13_a_choice_that_names_nothing_is_refused() {
+    seed_here(Test::new())
+        .args(["plan", "runbook.md", "--choose", "cloud=ibm"])
+        .stderr("error: --choose cloud=ibm: not one of its options (gke, eks, aks)\n")
+        .status(2)
+        .run();
+    seed_here(Test::new())
+        .args(["plan", "runbook.md", "--choose", "os=ubuntu"])
+        .stderr("error: --choose os: this runbook has no such group of alternatives (it has: CLOUD_PROVIDER, cloud)\n")
+        .status(2)
+        .run();
+}

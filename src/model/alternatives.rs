@@ -1,0 +1,596 @@
+//! Alternatives: steps, or lines of a step, of which a person runs one.
+//!
+//! A runbook for three clouds provisions each in its own section, keeps a
+//! secret in each cloud's store under sections named after them, and gets
+//! credentials with a block of three labelled parts (`# GKE` … `# EKS` …).
+//! Someone with EKS in mind runs one of each. Groups are read from:
+//!
+//! - `alt="VAR=value"` annotations and tabs (MkDocs, Hugo, Docusaurus),
+//!   marked before this pass;
+//! - sibling sections whose steps pin one variable to a value each, that
+//!   their titles name (`CLOUD_PROVIDER=eks` under "Amazon EKS");
+//! - sibling sections whose titles name options of one axis ("AWS Secrets
+//!   Manager", "GCP Secret Manager"): a heuristic;
+//! - comment labels inside one block (`# GKE`, `# EKS`): a heuristic that
+//!   makes the labelled lines [`Segment`]s of the step.
+//!
+//! Groups whose options name the same things share an axis ([`axes`]):
+//! named after the variable that pins it where one does, else the axis's
+//! own name (`cloud`); one value chooses them all.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
+
+use super::axes::{self, OptionRef};
+use super::*;
+use crate::shell::AssignmentKind;
+
+/// Finds every group and marks its steps and segments; runs before the
+/// variables are collected, so each group's variable is a selector like a
+/// written `alt=`.
+pub fn find(runbook: &mut Runbook) {
+    let mut parents_pinned = Vec::new();
+    for parent in 0..runbook.sections.len() {
+        if let Some(group) = pinned_siblings(runbook, parent) {
+            parents_pinned.push(group);
+        }
+    }
+    for (variable, options) in parents_pinned {
+        for (value, steps) in options {
+            for s in steps {
+                runbook.steps[s].alternative = Some(AltChoice {
+                    variable: variable.clone(),
+                    value: value.clone(),
+                    span: runbook.steps[s].span,
+                    read_from: ReadFrom::EnvPrefix,
+                });
+            }
+        }
+    }
+    for parent in 0..runbook.sections.len() {
+        titled_siblings(runbook, parent);
+    }
+    for s in 0..runbook.steps.len() {
+        runbook.steps[s].segments = labelled_lines(&runbook.steps[s]);
+    }
+    share_axes(runbook);
+    runbook.alternatives = groups(runbook);
+}
+
+/// Values written in `alt=` that the front matter does not allow: after
+/// the variables (and their declarations) are known.
+pub fn check_declared(runbook: &mut Runbook) {
+    let mut found = Vec::new();
+    for step in &runbook.steps {
+        let Some(alt) = step
+            .alternative
+            .as_ref()
+            .filter(|a| a.read_from == ReadFrom::Annotation)
+        else {
+            continue;
+        };
+        if let Some(decl) = runbook
+            .variable(&alt.variable)
+            .and_then(|v| v.declared.as_ref())
+            && !decl.values.is_empty()
+            && !decl.values.contains(&alt.value)
+        {
+            found.push(
+                Diagnostic::error(
+                    "variable-value",
+                    format!(
+                        "`{}` is not an allowed value of {}",
+                        alt.value, alt.variable
+                    ),
+                )
+                .at(alt.span)
+                .help(format!("allowed: {}", decl.values.join(", "))),
+            );
+        }
+    }
+    runbook.diagnostics.extend(found);
+}
+
+/// The groups, from what the steps and segments say, in document order.
+fn groups(runbook: &Runbook) -> Vec<AlternativeGroup> {
+    let mut groups: BTreeMap<String, AlternativeGroup> = BTreeMap::new();
+    let mut add = |variable: &str, value: &str, step: usize, read_from: ReadFrom| {
+        let group = groups
+            .entry(variable.to_owned())
+            .or_insert_with(|| AlternativeGroup {
+                variable: variable.to_owned(),
+                options: Vec::new(),
+                detected: read_from != ReadFrom::Annotation,
+                axis: None,
+            });
+        group.detected &= read_from != ReadFrom::Annotation;
+        match group.options.iter_mut().find(|(v, _)| v == value) {
+            Some((_, steps)) => {
+                if !steps.contains(&step) {
+                    steps.push(step);
+                }
+            }
+            None => group.options.push((value.to_owned(), vec![step])),
+        }
+    };
+    for (i, step) in runbook.steps.iter().enumerate() {
+        if let Some(alt) = &step.alternative {
+            add(&alt.variable, &alt.value, i, alt.read_from);
+        }
+        for segment in &step.segments {
+            add(&segment.variable, &segment.value, i, ReadFrom::Comment);
+        }
+    }
+    let mut groups: Vec<AlternativeGroup> = groups.into_values().collect();
+    for group in &mut groups {
+        for (_, steps) in &mut group.options {
+            steps.sort_unstable();
+        }
+        group
+            .options
+            .sort_by_key(|(_, steps)| steps.first().copied());
+        let values: Vec<&str> = group.options.iter().map(|(v, _)| v.as_str()).collect();
+        group.axis = axes::kind_of(&values).map(|(kind, _)| axes::KINDS[kind].name);
+    }
+    groups.sort_by_key(|g| g.options.first().and_then(|(_, s)| s.first().copied()));
+    groups
+}
+
+/// The steps of a section and everything under it that no group holds yet
+/// and whose author did not say when they run (`when=`).
+fn free_steps(runbook: &Runbook, section: usize) -> Vec<usize> {
+    runbook
+        .subtree(section)
+        .iter()
+        .flat_map(|&s| runbook.sections[s].steps.iter().copied())
+        .filter(|&s| runbook.steps[s].alternative.is_none() && runbook.steps[s].when.is_none())
+        .collect()
+}
+
+type Pinned = (String, Vec<(String, Vec<usize>)>);
+
+/// A sibling section's steps and the env-prefix literals they pin.
+struct Pins<'a> {
+    child: usize,
+    steps: Vec<usize>,
+    literals: BTreeMap<&'a str, FxHashSet<&'a str>>,
+}
+
+/// Sibling sections whose steps pin one variable to different literals.
+fn pinned_siblings(runbook: &Runbook, parent: usize) -> Option<Pinned> {
+    let children = &runbook.sections[parent].children;
+    // Per child: its steps (without explicit `alt=`) and the literals they pin.
+    let mut pinned: Vec<Pins> = Vec::new();
+    for &child in children {
+        let steps = free_steps(runbook, child);
+        let mut literals: BTreeMap<&str, FxHashSet<&str>> = BTreeMap::new();
+        for &s in &steps {
+            for a in &runbook.steps[s].script.assignments {
+                if let (AssignmentKind::EnvPrefix, Some(value)) = (a.kind, a.literal.as_deref()) {
+                    literals.entry(a.name.as_str()).or_default().insert(value);
+                }
+            }
+        }
+        if !steps.is_empty() {
+            pinned.push(Pins {
+                child,
+                steps,
+                literals,
+            });
+        }
+    }
+    if pinned.len() < 2 {
+        return None;
+    }
+    // Candidates: pinned to exactly one value in every child, all different.
+    let mut best: Option<(usize, usize, &str)> = None;
+    let first = &pinned[0].literals;
+    for (order, (&name, _)) in first.iter().enumerate() {
+        let mut values = Vec::new();
+        for p in &pinned {
+            match p.literals.get(name) {
+                Some(set) if set.len() == 1 => values.extend(set.iter().copied()),
+                _ => break,
+            }
+        }
+        let unique: FxHashSet<&str> = values.iter().copied().collect();
+        if values.len() != pinned.len() || unique.len() != values.len() {
+            continue;
+        }
+        // The sections must name their values ("Google Kubernetes Engine
+        // (GKE)" ↔ gke): independent procedures that happen to pin different
+        // values (cluster-1, cluster-2…) are not alternatives.
+        let score = pinned
+            .iter()
+            .zip(&values)
+            .filter(|(p, value)| {
+                runbook.sections[p.child]
+                    .title
+                    .to_ascii_lowercase()
+                    .contains(&value.to_ascii_lowercase())
+            })
+            .count();
+        if score < pinned.len() {
+            continue;
+        }
+        if best.is_none_or(|(s, o, _)| score > s || (score == s && order < o)) {
+            best = Some((score, order, name));
+        }
+    }
+    let (_, _, name) = best?;
+    let options = pinned
+        .iter()
+        .map(|p| {
+            let value = p
+                .literals
+                .get(name)
+                .and_then(|s| s.iter().next())
+                .copied()
+                .unwrap_or_default();
+            (value.to_owned(), p.steps.clone())
+        })
+        .collect();
+    Some((name.to_owned(), options))
+}
+
+/// Sibling sections whose titles name different options of one axis
+/// ("AWS Secrets Manager", "GCP Secret Manager", "Azure Key Vault"): their
+/// steps are alternatives on that axis. Siblings that name none (a
+/// "Prerequisites" beside them) run whatever is chosen.
+fn titled_siblings(runbook: &mut Runbook, parent: usize) {
+    let children = runbook.sections[parent].children.clone();
+    let mut best: Option<Vec<(usize, OptionRef)>> = None;
+    for kind in 0..axes::KINDS.len() {
+        let named: Vec<(usize, OptionRef)> = children
+            .iter()
+            .filter(|&&c| !free_steps(runbook, c).is_empty())
+            .filter_map(|&c| axes::names_one(&runbook.sections[c].title, kind).map(|o| (c, o)))
+            .collect();
+        let distinct: FxHashSet<OptionRef> = named.iter().map(|(_, o)| *o).collect();
+        if distinct.len() >= 2 && best.as_ref().is_none_or(|b| named.len() > b.len()) {
+            best = Some(named);
+        }
+    }
+    for (child, option) in best.unwrap_or_default() {
+        for s in free_steps(runbook, child) {
+            let span = runbook.file.first_line(runbook.steps[s].span);
+            runbook.steps[s].alternative = Some(AltChoice {
+                variable: option.kind().name.to_owned(),
+                value: option.name().to_owned(),
+                span,
+                read_from: ReadFrom::Title,
+            });
+        }
+    }
+}
+
+/// Words a label may have besides the option's name (`# For EKS
+/// clusters:`).
+const LABEL_FILLERS: &[&str] = &[
+    "for", "on", "using", "with", "if", "via", "in", "the", "only", "cluster", "clusters", "users",
+    "user", "version", "and", "or",
+];
+
+/// The option of `kind` a comment line labels, if it is a label: a short
+/// comment that names one option and little else.
+fn label_option(line: &str, kind: usize) -> Option<OptionRef> {
+    let comment = line.trim().strip_prefix('#')?;
+    if comment.starts_with('!') {
+        return None;
+    }
+    let words = axes::words(comment.trim_start_matches('#'));
+    if words.is_empty() || words.len() > 5 {
+        return None;
+    }
+    let option = match axes::named_in(&words, kind).as_slice() {
+        [one] => *one,
+        _ => return None,
+    };
+    let own: FxHashSet<&str> = option.words().iter().flat_map(|w| w.split(' ')).collect();
+    let other = words
+        .iter()
+        .filter(|w| !own.contains(w.as_str()) && !LABEL_FILLERS.contains(&w.as_str()))
+        .count();
+    (other <= 1).then_some(option)
+}
+
+/// Lines of a block labelled as alternatives of one axis (`# GKE` …
+/// `# EKS` … `# AKS` …): each label's lines run to the next label; the
+/// last one's to the block's end, or to a blank line before a comment that
+/// is not a label (what follows belongs to every choice). Lines before the
+/// first label run whatever is chosen. Labels inside a command (a heredoc)
+/// are text, not labels.
+fn labelled_lines(step: &Step) -> Vec<Segment> {
+    let text = step.text.as_str();
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((at, line));
+        at += line.len();
+    }
+    let inside_command = |offset: usize| {
+        step.script
+            .commands
+            .iter()
+            .any(|c| c.span.start < offset && offset < c.span.end)
+    };
+    let mut best: Option<Vec<(usize, OptionRef)>> = None;
+    for kind in 0..axes::KINDS.len() {
+        let labels: Vec<(usize, OptionRef)> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, (offset, _))| !inside_command(*offset))
+            .filter_map(|(i, (_, line))| label_option(line, kind).map(|o| (i, o)))
+            .collect();
+        let distinct: FxHashSet<OptionRef> = labels.iter().map(|(_, o)| *o).collect();
+        if distinct.len() >= 2 && best.as_ref().is_none_or(|b| labels.len() > b.len()) {
+            best = Some(labels);
+        }
+    }
+    let Some(labels) = best else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (n, &(line, option)) in labels.iter().enumerate() {
+        let end_line = match labels.get(n + 1) {
+            Some(&(next, _)) => next,
+            None => (line + 1..lines.len())
+                .find(|&i| {
+                    lines[i].1.trim().is_empty()
+                        && lines.get(i + 1).is_some_and(|(_, l)| {
+                            l.trim_start().starts_with('#')
+                                && label_option(l, option.kind).is_none()
+                        })
+                })
+                .unwrap_or(lines.len()),
+        };
+        let start = lines[line].0;
+        let end = lines
+            .get(end_line)
+            .map_or(text.len(), |(offset, _)| *offset);
+        out.push(Segment {
+            label: lines[line].1.trim().to_owned(),
+            variable: option.kind().name.to_owned(),
+            value: option.name().to_owned(),
+            span: Span::new(start, end),
+        });
+    }
+    out
+}
+
+/// Groups on the same axis choose together: a group read from titles,
+/// comments or unnamed tabs joins the group of that axis a variable pins
+/// (`CLOUD_PROVIDER`: gke, eks, aks), taking its values; without one, it is
+/// named after the axis (`cloud`) and its values after the options.
+fn share_axes(runbook: &mut Runbook) {
+    let unnamed = |variable: &str, read_from: ReadFrom| {
+        matches!(read_from, ReadFrom::Title | ReadFrom::Comment)
+            || (read_from == ReadFrom::Tab
+                && (variable == "TAB" || variable.strip_prefix("TAB_").is_some()))
+    };
+    // Every group's values, with whether a variable names it.
+    let mut values: BTreeMap<String, (bool, Vec<String>)> = BTreeMap::new();
+    for step in &runbook.steps {
+        let choices = step
+            .alternative
+            .iter()
+            .map(|a| (&a.variable, &a.value, unnamed(&a.variable, a.read_from)))
+            .chain(step.segments.iter().map(|s| (&s.variable, &s.value, true)));
+        for (variable, value, unnamed) in choices {
+            let entry = values
+                .entry(variable.clone())
+                .or_insert((unnamed, Vec::new()));
+            entry.0 &= unnamed;
+            if !entry.1.contains(value) {
+                entry.1.push(value.clone());
+            }
+        }
+    }
+    // Per axis, the first variable (in name order) that names a group on it,
+    // and its value for each option.
+    let mut named: BTreeMap<usize, (String, Vec<(OptionRef, String)>)> = BTreeMap::new();
+    for (variable, (unnamed, vals)) in &values {
+        if *unnamed {
+            continue;
+        }
+        let refs: Vec<&str> = vals.iter().map(String::as_str).collect();
+        if let Some((kind, options)) = axes::kind_of(&refs) {
+            named.entry(kind).or_insert_with(|| {
+                (
+                    variable.clone(),
+                    options.into_iter().zip(vals.iter().cloned()).collect(),
+                )
+            });
+        }
+    }
+    // Where each unnamed group's choices go: (variable, value) by (old variable, old value).
+    let mut renamed: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for (variable, (unnamed, vals)) in &values {
+        if !*unnamed {
+            continue;
+        }
+        let refs: Vec<&str> = vals.iter().map(String::as_str).collect();
+        let Some((kind, options)) = axes::kind_of(&refs) else {
+            continue;
+        };
+        for (value, option) in vals.iter().zip(options) {
+            let to = match named.get(&kind) {
+                Some((var, map)) => (
+                    var.clone(),
+                    map.iter()
+                        .find(|(o, _)| *o == option)
+                        .map_or_else(|| option.name().to_owned(), |(_, v)| v.clone()),
+                ),
+                None => (axes::KINDS[kind].name.to_owned(), option.name().to_owned()),
+            };
+            renamed.insert((variable.clone(), value.clone()), to);
+        }
+    }
+    for step in &mut runbook.steps {
+        let choices = step
+            .alternative
+            .iter_mut()
+            .map(|a| (&mut a.variable, &mut a.value))
+            .chain(
+                step.segments
+                    .iter_mut()
+                    .map(|s| (&mut s.variable, &mut s.value)),
+            );
+        for (variable, value) in choices {
+            if let Some((to_var, to_value)) = renamed.get(&(variable.clone(), value.clone())) {
+                *variable = to_var.clone();
+                *value = to_value.clone();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax;
+
+    fn runbook(text: &str) -> Runbook {
+        let file = SourceFile::new("t.md", text);
+        let doc = syntax::parse(&file);
+        super::super::lower::lower(file, doc)
+    }
+
+    fn choices(rb: &Runbook) -> Vec<(String, Option<(String, String)>)> {
+        rb.steps
+            .iter()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    s.alternative
+                        .as_ref()
+                        .map(|a| (a.variable.clone(), a.value.clone())),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sibling_sections_pinning_a_variable_are_alternatives() {
+        let rb = runbook(
+            "## Provision\n\n### GKE\n\n```bash\nCLOUD=gke \\\nREGION=us-central1 \\\n./p.sh\n```\n\n### Amazon EKS\n\n```bash\nCLOUD=eks \\\nREGION=us-east-1 \\\n./p.sh\n```\n",
+        );
+        assert_eq!(rb.alternatives.len(), 1);
+        let g = &rb.alternatives[0];
+        assert_eq!(g.variable, "CLOUD");
+        assert_eq!(g.axis, Some("cloud"));
+        assert_eq!(
+            g.options,
+            vec![("gke".to_owned(), vec![0]), ("eks".to_owned(), vec![1])]
+        );
+        assert!(rb.variable("CLOUD").is_some_and(|v| v.selects));
+    }
+
+    #[test]
+    fn titles_naming_a_cloud_join_the_variable_that_pins_it() {
+        let rb = runbook(concat!(
+            "## Provision\n\n### GKE\n\n```bash\nCLOUD=gke ./p.sh\n```\n\n### EKS\n\n```bash\nCLOUD=eks ./p.sh\n```\n\n",
+            "## Secrets\n\n### Prerequisites\n\n```bash\nls\n```\n\n### AWS Secrets Manager\n\n```bash\naws sm\n```\n\n### GCP Secret Manager\n\n```bash\ngcloud sm\n```\n\n### Azure Key Vault\n\n```bash\naz kv\n```\n",
+        ));
+        let pair = |v: &str, x: &str| Some((v.to_owned(), x.to_owned()));
+        assert_eq!(
+            choices(&rb),
+            vec![
+                ("provision/gke".to_owned(), pair("CLOUD", "gke")),
+                ("provision/eks".to_owned(), pair("CLOUD", "eks")),
+                ("secrets/prerequisites".to_owned(), None),
+                (
+                    "secrets/aws-secrets-manager".to_owned(),
+                    pair("CLOUD", "eks")
+                ),
+                (
+                    "secrets/gcp-secret-manager".to_owned(),
+                    pair("CLOUD", "gke")
+                ),
+                // No variable value names Azure: the option's own name.
+                ("secrets/azure-key-vault".to_owned(), pair("CLOUD", "azure")),
+            ]
+        );
+        assert_eq!(rb.alternatives.len(), 1);
+    }
+
+    #[test]
+    fn titles_alone_make_an_axis_of_their_own_name() {
+        let rb = runbook(
+            "## Install\n\n### On Ubuntu\n\n```bash\napt-get install x\n```\n\n### On CentOS\n\n```bash\nyum install x\n```\n",
+        );
+        let g = &rb.alternatives[0];
+        assert_eq!(g.variable, "os");
+        assert_eq!(
+            g.options,
+            vec![
+                ("debian".to_owned(), vec![0]),
+                ("redhat".to_owned(), vec![1])
+            ]
+        );
+        assert!(
+            rb.steps[0]
+                .alternative
+                .as_ref()
+                .is_some_and(|a| a.read_from == ReadFrom::Title)
+        );
+        assert!(rb.variable("os").is_some_and(|v| v.selects));
+    }
+
+    #[test]
+    fn sections_that_are_not_choices_stay_steps() {
+        let rb = runbook(
+            "## Access\n\n### Read-Only (Developers)\n\n```bash\nls\n```\n\n### Admin\n\n```bash\nls\n```\n\n## Backup\n\n### To S3\n\n```bash\nls\n```\n\n### Verify\n\n```bash\nls\n```\n",
+        );
+        assert!(rb.alternatives.is_empty(), "{:?}", rb.alternatives);
+    }
+
+    #[test]
+    fn labelled_lines_of_a_block_are_segments() {
+        let rb = runbook(
+            "## Credentials\n\n```bash\nset -e\n\n# GKE\ngcloud get-credentials \\\n  --project p\n\n# EKS\naws eks update-kubeconfig\n\n# For AKS clusters:\naz aks get-credentials\n\n# Check\nkubectl get nodes\n```\n",
+        );
+        let step = &rb.steps[0];
+        let text = step.text.as_str();
+        let parts: Vec<(&str, &str, &str)> = step
+            .segments
+            .iter()
+            .map(|s| {
+                (
+                    s.label.as_str(),
+                    s.value.as_str(),
+                    &text[s.span.start..s.span.end],
+                )
+            })
+            .collect();
+        assert_eq!(
+            parts,
+            vec![
+                (
+                    "# GKE",
+                    "gcp",
+                    "# GKE\ngcloud get-credentials \\\n  --project p\n\n"
+                ),
+                ("# EKS", "aws", "# EKS\naws eks update-kubeconfig\n\n"),
+                (
+                    "# For AKS clusters:",
+                    "azure",
+                    "# For AKS clusters:\naz aks get-credentials\n"
+                ),
+            ]
+        );
+        assert_eq!(rb.alternatives[0].variable, "cloud");
+        assert_eq!(rb.alternatives[0].options.len(), 3);
+    }
+
+    #[test]
+    fn ordinary_comments_are_not_labels() {
+        let rb = runbook(
+            "```bash\n# Create secrets in AWS Secrets Manager\naws sm create\n# Then copy them from GCP to the cluster\ngcloud sm get\n```\n",
+        );
+        assert!(rb.steps[0].segments.is_empty());
+        let rb = runbook("```bash\ncat <<EOF\n# GKE\nx\n# EKS\ny\nEOF\n```\n");
+        assert!(rb.steps[0].segments.is_empty());
+    }
+}

@@ -1,0 +1,236 @@
+//! Axes: what groups of alternatives choose between.
+//!
+//! A runbook written for several clouds says so in many places and many
+//! words: a section "Amazon EKS", a section "AWS Secrets Manager", a tab
+//! "AWS", a line `# EKS` inside a block. A person choosing EKS once reads
+//! all of them as the same choice. This table is how litops does: each
+//! *kind* of axis (`cloud`, `os`, `package-manager`, `tool`) lists its
+//! options, and each option the words that name it. A group of
+//! alternatives whose options all name options of one kind is on that
+//! axis; groups on the same axis are chosen once, together.
+//!
+//! The table is documented in `docs/runbook-format.md` ("Alternatives");
+//! a word is in it only when it names one option and little else.
+
+/// A kind of axis and its options, each with the words that name it
+/// (lowercase; several words are matched as consecutive words).
+pub struct Kind {
+    pub name: &'static str,
+    pub options: &'static [(&'static str, &'static [&'static str])],
+}
+
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "cloud",
+        options: &[
+            (
+                "gcp",
+                &[
+                    "gcp",
+                    "gke",
+                    "google",
+                    "google cloud",
+                    "gcloud",
+                    "gce",
+                    "gcs",
+                ],
+            ),
+            ("aws", &["aws", "eks", "amazon", "eksctl", "ec2", "s3"]),
+            ("azure", &["azure", "aks", "az"]),
+            ("digitalocean", &["digitalocean", "doks", "doctl"]),
+        ],
+    },
+    Kind {
+        name: "os",
+        options: &[
+            ("debian", &["debian", "ubuntu"]),
+            (
+                "redhat",
+                &[
+                    "red hat",
+                    "redhat",
+                    "rhel",
+                    "centos",
+                    "fedora",
+                    "rocky",
+                    "almalinux",
+                    "amazon linux",
+                ],
+            ),
+            ("suse", &["suse", "opensuse", "sles"]),
+            ("arch", &["arch linux", "archlinux"]),
+            ("alpine", &["alpine"]),
+            ("linux", &["linux"]),
+            ("macos", &["macos", "mac os", "osx", "os x", "darwin"]),
+            ("windows", &["windows"]),
+        ],
+    },
+    Kind {
+        name: "package-manager",
+        options: &[
+            ("apt", &["apt", "apt get"]),
+            ("yum", &["yum"]),
+            ("dnf", &["dnf"]),
+            ("zypper", &["zypper"]),
+            ("pacman", &["pacman"]),
+            ("apk", &["apk"]),
+            ("brew", &["brew", "homebrew"]),
+            ("snap", &["snap"]),
+            ("choco", &["choco", "chocolatey"]),
+            ("winget", &["winget"]),
+        ],
+    },
+    Kind {
+        name: "tool",
+        options: &[
+            ("kubectl", &["kubectl"]),
+            ("helm", &["helm"]),
+            ("kustomize", &["kustomize"]),
+            ("terraform", &["terraform"]),
+            ("pulumi", &["pulumi"]),
+            ("ansible", &["ansible"]),
+            ("docker", &["docker"]),
+            ("podman", &["podman"]),
+        ],
+    },
+];
+
+/// An option of a kind: indexes into [`KINDS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OptionRef {
+    pub kind: usize,
+    pub option: usize,
+}
+
+impl OptionRef {
+    pub fn kind(self) -> &'static Kind {
+        &KINDS[self.kind]
+    }
+
+    /// The option's own name (`aws`).
+    pub fn name(self) -> &'static str {
+        KINDS[self.kind].options[self.option].0
+    }
+
+    /// Every word that names it.
+    pub fn words(self) -> &'static [&'static str] {
+        KINDS[self.kind].options[self.option].1
+    }
+}
+
+/// Lowercase ASCII words of a text (`Amazon EKS (us-east-1)` → amazon, eks,
+/// us, east, 1).
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The options of one kind a text names, each once, in the order named.
+/// The longest match wins where names overlap ("Amazon Linux" is an OS,
+/// not the cloud).
+pub fn named_in(words: &[String], kind: usize) -> Vec<OptionRef> {
+    let mut out: Vec<OptionRef> = Vec::new();
+    let mut at = 0;
+    while at < words.len() {
+        let mut best: Option<(usize, Option<OptionRef>)> = None;
+        for (k, kind_) in KINDS.iter().enumerate() {
+            for (o, (_, names)) in kind_.options.iter().enumerate() {
+                for name in *names {
+                    let len = name.split(' ').count();
+                    let matches = words.len() >= at + len
+                        && name.split(' ').zip(&words[at..]).all(|(n, w)| n == w);
+                    if matches && best.is_none_or(|(l, _)| len > l) {
+                        let this = OptionRef { kind: k, option: o };
+                        best = Some((len, (k == kind).then_some(this)));
+                    }
+                }
+            }
+        }
+        match best {
+            Some((len, found)) => {
+                if let Some(found) = found
+                    && !out.contains(&found)
+                {
+                    out.push(found);
+                }
+                at += len;
+            }
+            None => at += 1,
+        }
+    }
+    out
+}
+
+/// The one option of `kind` a text names, if it names exactly one.
+pub fn names_one(text: &str, kind: usize) -> Option<OptionRef> {
+    match named_in(&words(text), kind).as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// The kind of axis every one of `values` names a different option of,
+/// with those options, if there is one.
+pub fn kind_of(values: &[&str]) -> Option<(usize, Vec<OptionRef>)> {
+    (0..KINDS.len()).find_map(|kind| {
+        let options: Vec<OptionRef> = values
+            .iter()
+            .map(|v| names_one(v, kind))
+            .collect::<Option<_>>()?;
+        let distinct = options
+            .iter()
+            .enumerate()
+            .all(|(i, o)| !options[..i].contains(o));
+        distinct.then_some((kind, options))
+    })
+}
+
+/// A kind by its name (`cloud`).
+pub fn kind_named(name: &str) -> Option<usize> {
+    KINDS.iter().position(|k| k.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(text: &str, kind: &str) -> Vec<&'static str> {
+        named_in(&words(text), kind_named(kind).unwrap_or(usize::MAX))
+            .into_iter()
+            .map(OptionRef::name)
+            .collect()
+    }
+
+    #[test]
+    fn titles_name_options_by_any_of_their_words() {
+        assert_eq!(named("Google Kubernetes Engine (GKE)", "cloud"), ["gcp"]);
+        assert_eq!(named("Amazon EKS", "cloud"), ["aws"]);
+        assert_eq!(named("AWS Secrets Manager", "cloud"), ["aws"]);
+        assert_eq!(named("Azure Key Vault", "cloud"), ["azure"]);
+        assert_eq!(named("Read-Only Access (Developers)", "cloud"), [""; 0]);
+        assert_eq!(named("Debian and Ubuntu", "os"), ["debian"]);
+        assert_eq!(named("Install with apt-get", "package-manager"), ["apt"]);
+    }
+
+    #[test]
+    fn the_longest_name_wins() {
+        assert_eq!(named("Amazon Linux 2", "cloud"), [""; 0]);
+        assert_eq!(named("Amazon Linux 2", "os"), ["redhat"]);
+    }
+
+    #[test]
+    fn a_kind_needs_a_different_option_per_value() {
+        let (kind, options) = kind_of(&["gke", "eks", "aks"]).expect("cloud");
+        assert_eq!(KINDS[kind].name, "cloud");
+        let names: Vec<&str> = options.into_iter().map(OptionRef::name).collect();
+        assert_eq!(names, ["gcp", "aws", "azure"]);
+        assert!(kind_of(&["gke", "google"]).is_none());
+        assert!(kind_of(&["staging", "production"]).is_none());
+        assert_eq!(
+            kind_of(&["Ubuntu", "CentOS"]).map(|(k, _)| k),
+            kind_named("os")
+        );
+    }
+}
