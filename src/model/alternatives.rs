@@ -248,7 +248,15 @@ fn titled_siblings(runbook: &mut Runbook, parent: usize) {
             .filter_map(|&c| axes::names_one(&runbook.sections[c].title, kind).map(|o| (c, o)))
             .collect();
         let distinct: FxHashSet<OptionRef> = named.iter().map(|(_, o)| *o).collect();
-        if distinct.len() >= 2 && best.as_ref().is_none_or(|b| named.len() > b.len()) {
+        let same_titles = || {
+            let rest =
+                |&(c, _): &(usize, OptionRef)| axes::other_words(&runbook.sections[c].title, kind);
+            named.iter().map(rest).collect::<FxHashSet<_>>().len() == 1
+        };
+        if distinct.len() >= 2
+            && (!axes::KINDS[kind].same_titles || same_titles())
+            && best.as_ref().is_none_or(|b| named.len() > b.len())
+        {
             best = Some(named);
         }
     }
@@ -544,6 +552,17 @@ mod tests {
             "## Access\n\n### Read-Only (Developers)\n\n```bash\nls\n```\n\n### Admin\n\n```bash\nls\n```\n\n## Backup\n\n### To S3\n\n```bash\nls\n```\n\n### Verify\n\n```bash\nls\n```\n",
         );
         assert!(rb.alternatives.is_empty(), "{:?}", rb.alternatives);
+        // Tools named for another reason: different tasks.
+        let rb = runbook(
+            "## K8s\n\n### Disabling mTLS with Helm\n\n```bash\nhelm upgrade\n```\n\n### Updating certificates using kubectl\n\n```bash\nkubectl apply\n```\n",
+        );
+        assert!(rb.alternatives.is_empty(), "{:?}", rb.alternatives);
+        // The same task by two tools is a choice.
+        let rb = runbook(
+            "## Install\n\n### Install with Helm\n\n```bash\nhelm install x\n```\n\n### Install with kubectl\n\n```bash\nkubectl apply -f x.yaml\n```\n",
+        );
+        assert_eq!(rb.alternatives.len(), 1);
+        assert_eq!(rb.alternatives[0].variable, "tool");
     }
 
     #[test]

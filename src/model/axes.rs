@@ -16,12 +16,18 @@
 /// (lowercase; several words are matched as consecutive words).
 pub struct Kind {
     pub name: &'static str,
+    /// Whether sections naming different options are alternatives only when
+    /// their titles are otherwise the same ("Install with Helm", "Install
+    /// with kubectl"): titles name tools for many other reasons ("Disabling
+    /// mTLS with Helm", "Updating certificates using kubectl").
+    pub same_titles: bool,
     pub options: &'static [(&'static str, &'static [&'static str])],
 }
 
 pub const KINDS: &[Kind] = &[
     Kind {
         name: "cloud",
+        same_titles: false,
         options: &[
             (
                 "gcp",
@@ -42,6 +48,7 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         name: "os",
+        same_titles: false,
         options: &[
             ("debian", &["debian", "ubuntu"]),
             (
@@ -67,6 +74,7 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         name: "package-manager",
+        same_titles: true,
         options: &[
             ("apt", &["apt", "apt get"]),
             ("yum", &["yum"]),
@@ -82,6 +90,7 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         name: "tool",
+        same_titles: true,
         options: &[
             ("kubectl", &["kubectl"]),
             ("helm", &["helm"]),
@@ -161,6 +170,20 @@ pub fn named_in(words: &[String], kind: usize) -> Vec<OptionRef> {
         }
     }
     out
+}
+
+/// A text's words that name no option of `kind` (what is left of "Install
+/// with Helm" once Helm is taken out).
+pub fn other_words(text: &str, kind: usize) -> Vec<String> {
+    let names: Vec<&str> = KINDS[kind]
+        .options
+        .iter()
+        .flat_map(|(_, names)| names.iter().flat_map(|n| n.split(' ')))
+        .collect();
+    words(text)
+        .into_iter()
+        .filter(|w| !names.contains(&w.as_str()))
+        .collect()
 }
 
 /// The one option of `kind` a text names, if it names exactly one.
