@@ -207,8 +207,16 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
     }
     // In precedence order: a later source overwrites an earlier one.
     for (name, value, source) in given {
-        let name = canonical_name(runbook, &name)?;
-        note_unknown(runbook, &name, &mut bindings.warnings);
+        // A choice names its group as the runbook does (`package-manager`,
+        // a menu's step id), not as a shell variable.
+        let name = if source == Origin::Choose {
+            name
+        } else {
+            canonical_name(runbook, &name)?
+        };
+        if source != Origin::Choose {
+            note_unknown(runbook, &name, &mut bindings.warnings);
+        }
         bindings.values.insert(name, Bound { value, source });
     }
     for (name, bound) in &bindings.values {
@@ -247,6 +255,43 @@ pub fn choose(runbook: &Runbook, spec: &str) -> Result<Vec<(String, String)>, Bi
         .iter()
         .filter(|g| g.variable == axis || g.axis == Some(axis))
         .collect();
+    // A menu: the step, by any name `--step` takes; the entry by number or
+    // by its label's words.
+    if groups.is_empty()
+        && let Ok(index) = crate::plan::select::find_step(runbook, axis)
+        && let Some(first) = runbook.steps[index].segments.first().filter(|g| g.menu)
+    {
+        let segments = &runbook.steps[index].segments;
+        let wanted = axes::words(option);
+        let by_label: Vec<&crate::model::Segment> = segments
+            .iter()
+            .filter(|g| {
+                let words = axes::words(&g.label);
+                words
+                    .windows(wanted.len().max(1))
+                    .any(|w| w == wanted.as_slice())
+            })
+            .collect();
+        let entry = segments
+            .iter()
+            .find(|g| g.value == option)
+            .or(match by_label.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            });
+        return match entry {
+            Some(entry) => Ok(vec![(first.variable.clone(), entry.value.clone())]),
+            None => Err(BindError::NoOption {
+                axis: axis.to_owned(),
+                option: option.to_owned(),
+                options: segments
+                    .iter()
+                    .map(|g| format!("{} {}", g.value, g.label))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        };
+    }
     if groups.is_empty() {
         let mut names: Vec<&str> = runbook
             .alternatives

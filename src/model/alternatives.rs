@@ -52,7 +52,12 @@ pub fn find(runbook: &mut Runbook) {
         titled_siblings(runbook, parent);
     }
     for s in 0..runbook.steps.len() {
-        runbook.steps[s].segments = labelled_lines(&runbook.steps[s]);
+        let step = &runbook.steps[s];
+        let mut segments = labelled_lines(step);
+        if segments.is_empty() && !step.sequence {
+            segments = menu(step);
+        }
+        runbook.steps[s].segments = segments;
     }
     share_axes(runbook);
     runbook.alternatives = groups(runbook);
@@ -362,9 +367,183 @@ fn labelled_lines(step: &Step) -> Vec<Segment> {
             variable: option.kind().name.to_owned(),
             value: option.name().to_owned(),
             span: Span::new(start, end),
+            menu: false,
         });
     }
     out
+}
+
+/// Lines of a block between blank lines (a blank line inside a command,
+/// in a heredoc, does not end one).
+struct Paragraph<'a> {
+    span: Span,
+    /// Its first line, when that is a comment: what it says it is.
+    label: Option<&'a str>,
+    /// The commands that start in it.
+    commands: Vec<usize>,
+}
+
+fn paragraphs<'a>(step: &'a Step) -> Vec<Paragraph<'a>> {
+    let text = step.text.as_str();
+    let inside_command = |offset: usize| {
+        step.script
+            .commands
+            .iter()
+            .any(|c| c.span.start < offset && offset < c.span.end)
+    };
+    let mut out: Vec<Paragraph> = Vec::new();
+    let mut open: Option<(usize, Option<&str>)> = None;
+    let mut at = 0;
+    let close = |start: usize, end: usize, label: Option<&'a str>, out: &mut Vec<Paragraph<'a>>| {
+        let commands = (0..step.script.commands.len())
+            .filter(|&i| (start..end).contains(&step.script.commands[i].span.start))
+            .collect();
+        out.push(Paragraph {
+            span: Span::new(start, end),
+            label,
+            commands,
+        });
+    };
+    for line in text.split_inclusive('\n') {
+        let blank = line.trim().is_empty() && !inside_command(at);
+        match (&open, blank) {
+            (Some((start, label)), true) => {
+                close(*start, at, *label, &mut out);
+                open = None;
+            }
+            (None, false) => {
+                let trimmed = line.trim();
+                let label =
+                    (trimmed.starts_with('#') && !trimmed.starts_with("#!")).then_some(trimmed);
+                open = Some((at, label));
+            }
+            _ => {}
+        }
+        at += line.len();
+    }
+    if let Some((start, label)) = open {
+        close(start, text.len(), label, &mut out);
+    }
+    out
+}
+
+/// The words of a comment label, lowercase.
+fn label_words(label: &str) -> Vec<String> {
+    axes::words(label.trim_start_matches('#'))
+}
+
+/// `# Option 1: …`, `# Method 2`, `# Approach A`.
+fn is_numbered_option(label: &str) -> bool {
+    let words = label_words(label);
+    matches!(
+        words.first().map(String::as_str),
+        Some("option" | "method" | "approach" | "alternative" | "way")
+    ) && words.get(1).is_some_and(|w| {
+        w.parse::<u32>().is_ok() || (w.len() == 1 && w.as_bytes()[0].is_ascii_lowercase())
+    })
+}
+
+/// `# Or apply directly`, `# Alternatively, …`.
+fn is_or(label: &str) -> bool {
+    matches!(
+        label_words(label).first().map(String::as_str),
+        Some("or" | "alternatively")
+    )
+}
+
+/// A block whose commands are offered as alternatives, as a person reads
+/// it: paragraphs labelled `# Option 1` / `# Option 2`, a paragraph
+/// labelled `# Or …` after another, or paragraphs that change the same
+/// object in different ways (`rollout undo` and `rollout undo
+/// --to-revision=3`). Each entry runs to the next labelled paragraph;
+/// the rest of the block (`rollout history`) runs with every entry.
+fn menu(step: &Step) -> Vec<Segment> {
+    let paragraphs = paragraphs(step);
+    // Entries as ranges of paragraphs.
+    let mut entries: Vec<(usize, usize)> = Vec::new();
+    let until_label = |from: usize| {
+        (from + 1..paragraphs.len())
+            .find(|&j| paragraphs[j].label.is_some())
+            .unwrap_or(paragraphs.len())
+    };
+    let numbered: Vec<usize> = (0..paragraphs.len())
+        .filter(|&i| paragraphs[i].label.is_some_and(is_numbered_option))
+        .collect();
+    if numbered.len() >= 2 {
+        entries = numbered.iter().map(|&i| (i, until_label(i))).collect();
+    } else {
+        for k in (1..paragraphs.len()).filter(|&k| paragraphs[k].label.is_some_and(is_or)) {
+            if !entries.iter().any(|&(a, b)| (a..b).contains(&(k - 1))) {
+                entries.push((k - 1, k));
+            }
+            entries.push((k, until_label(k)));
+        }
+    }
+    if entries.is_empty() {
+        entries = same_object(step, &paragraphs);
+    }
+    entries.retain(|&(a, b)| (a..b).any(|p| !paragraphs[p].commands.is_empty()));
+    if entries.len() < 2 {
+        return Vec::new();
+    }
+    let text = step.text.as_str();
+    entries
+        .iter()
+        .enumerate()
+        .map(|(n, &(a, b))| {
+            let first = &paragraphs[a];
+            let label = first.label.map(str::to_owned).unwrap_or_else(|| {
+                let line = text[first.span.start..first.span.end]
+                    .lines()
+                    .next()
+                    .unwrap_or("");
+                line.trim().to_owned()
+            });
+            Segment {
+                label,
+                variable: step.id.clone(),
+                value: (n + 1).to_string(),
+                // With the blank lines after it: a left-out entry leaves one gap.
+                span: Span::new(
+                    first.span.start,
+                    paragraphs.get(b).map_or(text.len(), |next| next.span.start),
+                ),
+                menu: true,
+            }
+        })
+        .collect()
+}
+
+/// Paragraphs that change one object in different ways: commands a risk
+/// rule matches whose words other than options are the same, and whose
+/// options differ (`rollout undo deploy/x` and `rollout undo deploy/x
+/// --to-revision=3`). Each such paragraph is an entry.
+fn same_object(step: &Step, paragraphs: &[Paragraph]) -> Vec<(usize, usize)> {
+    let mut by_object: BTreeMap<Vec<&str>, Vec<(usize, &[compact_str::CompactString])>> =
+        BTreeMap::new();
+    for (p, paragraph) in paragraphs.iter().enumerate() {
+        for &c in &paragraph.commands {
+            let command = &step.script.commands[c];
+            let Some(argv) = command.argvs.first().filter(|_| !command.risks.is_empty()) else {
+                continue;
+            };
+            let object: Vec<&str> = argv
+                .iter()
+                .map(|w| w.as_str())
+                .filter(|w| !w.starts_with('-'))
+                .collect();
+            by_object.entry(object).or_default().push((p, argv));
+        }
+    }
+    for uses in by_object.values() {
+        let mut found: Vec<usize> = uses.iter().map(|(p, _)| *p).collect();
+        found.dedup();
+        let differ = uses.iter().any(|(_, argv)| *argv != uses[0].1);
+        if found.len() >= 2 && differ {
+            return found.into_iter().map(|p| (p, p + 1)).collect();
+        }
+    }
+    Vec::new()
 }
 
 /// Groups on the same axis choose together: a group read from titles,
@@ -384,7 +563,12 @@ fn share_axes(runbook: &mut Runbook) {
             .alternative
             .iter()
             .map(|a| (&a.variable, &a.value, unnamed(&a.variable, a.read_from)))
-            .chain(step.segments.iter().map(|s| (&s.variable, &s.value, true)));
+            .chain(
+                step.segments
+                    .iter()
+                    .filter(|s| !s.menu)
+                    .map(|s| (&s.variable, &s.value, true)),
+            );
         for (variable, value, unnamed) in choices {
             let entry = values
                 .entry(variable.clone())
@@ -611,5 +795,91 @@ mod tests {
         assert!(rb.steps[0].segments.is_empty());
         let rb = runbook("```bash\ncat <<EOF\n# GKE\nx\n# EKS\ny\nEOF\n```\n");
         assert!(rb.steps[0].segments.is_empty());
+    }
+
+    fn entries(text: &str) -> Vec<(String, String, String)> {
+        let rb = runbook(text);
+        let step = &rb.steps[0];
+        step.segments
+            .iter()
+            .map(|g| {
+                let lines = &step.text.as_str()[g.span.start..g.span.end];
+                (g.value.clone(), g.label.clone(), lines.to_owned())
+            })
+            .collect()
+    }
+
+    fn e(value: &str, label: &str, lines: &str) -> (String, String, String) {
+        (value.to_owned(), label.to_owned(), lines.to_owned())
+    }
+
+    #[test]
+    fn numbered_options_are_a_menu_with_the_paragraphs_that_follow_each() {
+        assert_eq!(
+            entries(
+                "```bash\n# Option 1: in the pod\nkubectl exec p -- migrate\n\n# Option 2: as a job\nkubectl create job m\n\nkubectl logs job/m\n```\n"
+            ),
+            [
+                e(
+                    "1",
+                    "# Option 1: in the pod",
+                    "# Option 1: in the pod\nkubectl exec p -- migrate\n\n"
+                ),
+                e(
+                    "2",
+                    "# Option 2: as a job",
+                    "# Option 2: as a job\nkubectl create job m\n\nkubectl logs job/m\n"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn or_offers_the_paragraph_before_it_and_the_rest_runs_with_either() {
+        assert_eq!(
+            entries(
+                "```bash\n# Build\nmake\n\n# Apply with kustomize\nkubectl apply -k .\n\n# Or apply directly\nkubectl set image d/x x=y:1\n\n# Watch\nkubectl rollout status d/x\n```\n"
+            ),
+            [
+                e(
+                    "1",
+                    "# Apply with kustomize",
+                    "# Apply with kustomize\nkubectl apply -k .\n\n"
+                ),
+                e(
+                    "2",
+                    "# Or apply directly",
+                    "# Or apply directly\nkubectl set image d/x x=y:1\n\n"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn two_ways_of_changing_one_object_are_a_menu_reading_is_not() {
+        assert_eq!(
+            entries(
+                "```bash\n# History\nkubectl rollout history deploy/x\n\n# Previous\nkubectl rollout undo deploy/x\n\n# Specific\nkubectl rollout undo deploy/x --to-revision=3\n```\n"
+            ),
+            [
+                e(
+                    "1",
+                    "# Previous",
+                    "# Previous\nkubectl rollout undo deploy/x\n\n"
+                ),
+                e(
+                    "2",
+                    "# Specific",
+                    "# Specific\nkubectl rollout undo deploy/x --to-revision=3\n"
+                ),
+            ]
+        );
+        // Read-only commands of one object, several ways: a sequence.
+        assert!(
+            entries("```bash\n# Pods\nkubectl get pods\n\n# Wide\nkubectl get pods -o wide\n```\n")
+                .is_empty()
+        );
+        // The author says every command runs.
+        assert!(entries("```bash {sequence}\n# Apply\nkubectl apply -k .\n\n# Or directly\nkubectl set image d/x x=y\n```\n").is_empty());
     }
 }

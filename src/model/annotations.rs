@@ -32,6 +32,7 @@ pub const KEYS: &[&str] = &[
     "exclude-from-run-all",
     "cwd",
     "stream",
+    "sequence",
 ];
 
 /// Keys other tools write in the same places; accepted and ignored.
@@ -142,6 +143,9 @@ pub struct StepOptions {
     /// `stream=DURATION`: a command that never ends by itself (`logs -f`,
     /// `port-forward`) is followed for that long, then ended as a success.
     pub stream: Option<Duration>,
+    /// `sequence`: every command of the block runs, in order, even where
+    /// its comments read like a menu (`# Or …`, `# Option 2`).
+    pub sequence: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -237,6 +241,7 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                 }
             }
             "interactive" => options.interactive = flag(attr, d),
+            "sequence" => options.sequence = flag(attr, d),
             "stream" => {
                 if let Some(v) = value(attr, d) {
                     match parse_duration(v) {

@@ -308,6 +308,7 @@ fn make_step(
         when: options.when,
         alternative: options.alt,
         segments: Vec::new(),
+        sequence: options.sequence,
         continue_on_error: options.continue_on_error,
         checks,
         retry,
@@ -684,9 +685,11 @@ fn collect_variables(runbook: &mut Runbook) {
             .alternative
             .iter()
             .map(|a| (a.variable.clone(), a.span))
+            // A menu is chosen for its step alone, not by a variable.
             .chain(
                 step.segments
                     .iter()
+                    .filter(|g| !g.menu)
                     .map(|g| (g.variable.clone(), step.source_span(g.span))),
             )
             .chain(
@@ -699,7 +702,7 @@ fn collect_variables(runbook: &mut Runbook) {
                 .alternative
                 .as_ref()
                 .is_some_and(|a| a.variable == name)
-                || step.segments.iter().any(|g| g.variable == name);
+                || step.segments.iter().any(|g| g.variable == name && !g.menu);
             if !is_alt && !index.contains_key(&name) && !is_upper_name(&name) {
                 // `when` names Rhai functions and locals too; known variables
                 // and UPPER_CASE names count.

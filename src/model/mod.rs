@@ -96,6 +96,8 @@ pub struct Step {
     /// Lines of the block labelled as alternatives (`# GKE` … `# EKS` …):
     /// only the chosen one's run.
     pub segments: Vec<Segment>,
+    /// `sequence`: the block is not a menu, whatever its comments say.
+    pub sequence: bool,
     pub continue_on_error: bool,
     pub checks: Vec<Check>,
     /// Attempts until the step and its checks pass (`retry`, `until`).
@@ -248,6 +250,22 @@ pub struct Variable {
 }
 
 impl Variable {
+    /// A choice asked for like a variable (a menu of one step's commands):
+    /// used nowhere else.
+    pub fn chosen(name: &str) -> Variable {
+        Variable {
+            name: name.to_owned(),
+            kind: VariableKind::Input,
+            declared: None,
+            placeholder: None,
+            secret: false,
+            optional: false,
+            script_default: None,
+            selects: true,
+            uses: Vec::new(),
+        }
+    }
+
     pub fn description(&self) -> Option<&str> {
         self.declared
             .as_ref()
@@ -312,6 +330,9 @@ pub struct Segment {
     /// The label and its lines, in [`Step::text`].
     #[serde(skip)]
     pub span: Span,
+    /// An entry of a menu (`# Option 2`, `# Or …`): chosen for this step
+    /// alone, by its number (`variable` is the step's id).
+    pub menu: bool,
 }
 
 /// A block that is not a step.

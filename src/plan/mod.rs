@@ -112,6 +112,10 @@ pub struct PlanAlternative {
     pub variable: String,
     /// The kind of axis its options name (`cloud`): `--choose cloud=…`.
     pub axis: Option<&'static str>,
+    /// A menu of one step's commands (`# Option 1`, `# Or …`): `variable`
+    /// is the step's id, the values are the entries' numbers.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub menu: bool,
     pub selected: Option<String>,
     pub options: Vec<PlanOption>,
 }
@@ -119,6 +123,9 @@ pub struct PlanAlternative {
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanOption {
     pub value: String,
+    /// A menu entry's label as written (`# Or apply directly`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub steps: Vec<String>,
 }
 
@@ -304,6 +311,7 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         .map(|g| PlanAlternative {
             variable: g.variable.clone(),
             axis: g.axis,
+            menu: menu_of(runbook, g).is_some(),
             selected: bindings.get(&g.variable).map(|b| {
                 let secret = bindings.is_secret(runbook, &g.variable);
                 mask(&g.variable, secret, &b.value)
@@ -312,6 +320,12 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
                 .options
                 .iter()
                 .map(|(value, s)| PlanOption {
+                    label: menu_of(runbook, g).and_then(|step| {
+                        step.segments
+                            .iter()
+                            .find(|e| &e.value == value)
+                            .map(|e| e.label.clone())
+                    }),
                     value: value.clone(),
                     steps: s.iter().map(|&i| runbook.steps[i].id.clone()).collect(),
                 })
@@ -363,6 +377,16 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
         file: Arc::clone(&runbook.file),
         redactor: std::sync::OnceLock::new(),
     }
+}
+
+/// The step whose menu a group is, if it is one.
+fn menu_of<'r>(runbook: &'r Runbook, group: &crate::model::AlternativeGroup) -> Option<&'r Step> {
+    let (_, steps) = group.options.first()?;
+    let step = &runbook.steps[*steps.first()?];
+    step.segments
+        .first()
+        .is_some_and(|g| g.menu && g.variable == group.variable)
+        .then_some(step)
 }
 
 /// Every bound value, secret or not.
@@ -507,7 +531,14 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
     if status == Status::Run
         && let Some(first) = step.segments.first()
     {
-        if segments.is_none() {
+        if segments.is_none() && first.menu {
+            status = Status::Choose;
+            status_reason = Some(format!(
+                "a menu of {} entries: one is run, chosen with --choose {}=N",
+                step.segments.len(),
+                step.id
+            ));
+        } else if segments.is_none() {
             let mut values: Vec<&str> = Vec::new();
             for g in &step.segments {
                 if !values.contains(&g.value.as_str()) {
@@ -778,16 +809,23 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
             alt.variable, alt.value, runbook.sections[step.section].title
         ));
     }
-    if !step.segments.is_empty() {
+    if let Some(first) = step.segments.first() {
         let labels: Vec<String> = step
             .segments
             .iter()
             .map(|g| format!("`{}`", g.label))
             .collect();
-        out.push(format!(
-            "its lines are alternatives, read from the comments {}",
-            labels.join(", ")
-        ));
+        out.push(if first.menu {
+            format!(
+                "its commands are a menu, one entry to run: {}",
+                labels.join(", ")
+            )
+        } else {
+            format!(
+                "its lines are alternatives, read from the comments {}",
+                labels.join(", ")
+            )
+        });
     }
     out
 }
@@ -1188,10 +1226,17 @@ fn left_out(
                 )
                 .line,
         );
-        said.push(format!(
-            "lines {from}-{to} (`{}`): for {}={}",
-            segment.label, segment.variable, segment.value
-        ));
+        said.push(if segment.menu {
+            format!(
+                "lines {from}-{to} (`{}`): entry {} of the menu, not chosen",
+                segment.label, segment.value
+            )
+        } else {
+            format!(
+                "lines {from}-{to} (`{}`): for {}={}",
+                segment.label, segment.variable, segment.value
+            )
+        });
     }
     Some((spans, said))
 }

@@ -23,6 +23,29 @@ pub fn render_text(plan: &Plan) -> String {
         }
     }
     for alt in &plan.alternatives {
+        if alt.menu {
+            let entries: Vec<String> = alt
+                .options
+                .iter()
+                .map(|o| format!("{} `{}`", o.value, o.label.as_deref().unwrap_or("")))
+                .collect();
+            let _ = match &alt.selected {
+                Some(value) => writeln!(
+                    out,
+                    "\nMenu of {}: {} (chosen: {value})",
+                    alt.variable,
+                    entries.join(", ")
+                ),
+                None => writeln!(
+                    out,
+                    "\nMenu of {}: {} (none chosen: --choose {}=N)",
+                    alt.variable,
+                    entries.join(", "),
+                    alt.variable
+                ),
+            };
+            continue;
+        }
         let options: Vec<&str> = alt.options.iter().map(|o| o.value.as_str()).collect();
         let _ = match &alt.selected {
             Some(value) => writeln!(

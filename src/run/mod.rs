@@ -143,7 +143,13 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         if let Some(why) = never_ask {
             return Err(refuse::missing_values(&plan, why));
         }
-        let Some(var) = runbook.variable(&missing) else {
+        // A menu is asked for like a variable named after its step.
+        let menu = plan
+            .alternatives
+            .iter()
+            .any(|a| a.menu && a.variable == missing)
+            .then(|| Variable::chosen(&missing));
+        let Some(var) = runbook.variable(&missing).or(menu.as_ref()) else {
             return Err(RunError::MissingValues(format!("{missing} has no value")));
         };
         let default = var.document_values().first().map(|v| v.to_string());
@@ -357,16 +363,28 @@ fn ask(
         .find(|v| v.name == var.name)
         .map(|v| v.used_by.clone())
         .unwrap_or_default();
-    // A selector is asked once for all its groups: their options, in order.
-    let mut choices: Vec<String> = Vec::new();
+    // A selector is asked once for all its groups: their options, in
+    // order, a menu's with their labels.
+    let mut choices: Vec<(String, String)> = Vec::new();
     for alt in plan.alternatives.iter().filter(|a| a.variable == var.name) {
         for option in &alt.options {
-            if !choices.contains(&option.value) {
-                choices.push(option.value.clone());
+            if !choices.iter().any(|(v, _)| *v == option.value) {
+                let shown = match &option.label {
+                    Some(label) => format!("{} {label}", option.value),
+                    None => option.value.clone(),
+                };
+                choices.push((option.value.clone(), shown));
             }
         }
     }
-    ui.ask_value(var, default, &used_by, &choices)
+    let shown: Vec<String> = choices.iter().map(|(_, s)| s.clone()).collect();
+    ui.ask_value(var, default, &used_by, &shown)
+        .map(|answer| {
+            choices
+                .iter()
+                .find(|(_, s)| *s == answer)
+                .map_or(answer.clone(), |(v, _)| v.clone())
+        })
         .map_err(|err| RunError::MissingValues(format!("cannot ask for {}: {err}", var.name)))
 }
 

@@ -47,16 +47,51 @@ pub(super) fn optional_to_ask(plan: &Plan) -> Vec<String> {
 /// Every variable still without a value, and how to give one.
 pub(super) fn missing_values(plan: &Plan, why: &str) -> RunError {
     let names = missing(plan);
-    let mut text = format!(
-        "{} variable{} without a value ({why}):\n",
-        names.len(),
-        if names.len() == 1 { "" } else { "s" }
-    );
+    let menus = names
+        .iter()
+        .filter(|n| {
+            plan.alternatives
+                .iter()
+                .any(|a| a.menu && &a.variable == *n)
+        })
+        .count();
+    let variables = names.len() - menus;
+    let mut what = Vec::new();
+    if variables > 0 {
+        what.push(format!(
+            "{variables} variable{} without a value",
+            if variables == 1 { "" } else { "s" }
+        ));
+    }
+    if menus > 0 {
+        what.push(format!(
+            "{menus} menu{} without a choice",
+            if menus == 1 { "" } else { "s" }
+        ));
+    }
+    let mut text = format!("{} ({why}):\n", what.join(" and "));
     let mut chooses = false;
     let mut flags: Vec<String> = Vec::new();
     for name in &names {
         let var = plan.variables.iter().find(|v| &v.name == name);
         let mut line = format!("  {name}");
+        if let Some(menu) = plan
+            .alternatives
+            .iter()
+            .find(|a| a.menu && &a.variable == name)
+        {
+            let entries: Vec<String> = menu
+                .options
+                .iter()
+                .map(|o| format!("{} `{}`", o.value, o.label.as_deref().unwrap_or("")))
+                .collect();
+            line.push_str(&format!(
+                "  a menu, one entry to run: {}",
+                entries.join(", ")
+            ));
+            flags.push(format!("--choose {name}=N"));
+            chooses = true;
+        }
         if let Some(p) = var.and_then(|v| v.placeholder.as_deref()) {
             line.push_str(&format!("  (placeholder {p})"));
         }
@@ -166,23 +201,25 @@ pub(super) fn inferred(plan: &Plan) -> Result<(), RunError> {
     if steps.is_empty() {
         return Ok(());
     }
-    let alternatives = steps.iter().any(|s| {
-        s.inferred.iter().any(|w| {
-            w.starts_with("one of several alternatives")
-                || w.starts_with("its lines are alternatives")
-        })
-    });
+    let said = |what: &str| {
+        steps
+            .iter()
+            .any(|s| s.inferred.iter().any(|w| w.starts_with(what)))
+    };
+    let mut hints = String::new();
+    if said("one of several alternatives") || said("its lines are alternatives") {
+        hints.push_str("; alt=\"VAR=value\" for an alternative");
+    }
+    if said("its commands are a menu") {
+        hints.push_str("; `sequence` for a block whose every command runs");
+    }
     Err(RunError::NotApproved(format!(
         "{} step{} inferred, not written as {}; nothing was run:\n{}run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text{})",
         steps.len(),
         if steps.len() == 1 { " is" } else { "s are" },
         if steps.len() == 1 { "a step" } else { "steps" },
         describe_inferred(&steps),
-        if alternatives {
-            "; alt=\"VAR=value\" for an alternative"
-        } else {
-            ""
-        }
+        hints
     )))
 }
 

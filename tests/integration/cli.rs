@@ -36,10 +36,25 @@ fn seed_plan_text_snapshot() {
 #[test]
 fn seed_plan_shows_what_the_issue_demands() {
     let plan = plan_json(&[SEED]);
-    // Three cloud alternatives under "Provision New Cluster", chosen by CLOUD_PROVIDER.
+    // Three cloud alternatives under "Provision New Cluster", chosen by
+    // CLOUD_PROVIDER, then four menus of one block each.
     let alts = &plan["alternatives"];
-    assert_eq!(alts.as_array().map(Vec::len), Some(1));
-    assert_eq!(alts[0]["variable"], "CLOUD_PROVIDER");
+    let variables: Vec<&str> = alts
+        .as_array()
+        .expect("alternatives")
+        .iter()
+        .filter_map(|a| a["variable"].as_str())
+        .collect();
+    assert_eq!(
+        variables,
+        [
+            "CLOUD_PROVIDER",
+            "access-control/generate-service-account-token-cicd",
+            "deployment-procedures/deploy-to-production",
+            "deployment-procedures/rollback-deployment",
+            "deployment-procedures/run-database-migrations",
+        ]
+    );
     let values: Vec<&str> = alts[0]["options"]
         .as_array()
         .expect("options")

@@ -344,3 +344,53 @@ fn a_failed_check_offers_a_retry() {
     p.exp_string("Done: 1 succeeded, 0 failed").expect("done");
     assert_eq!(exit_code(&mut p), Some(0));
 }
+
+/// Issue 13: a person is asked once per axis, from its options: choosing
+/// `eks` runs the EKS section and the `# EKS` lines of a block, nothing of
+/// GKE.
+#[test]
+fn i13_an_axis_is_asked_once_from_its_options() {
+    let runbook = TempRunbook::new(
+        "clouds.md",
+        "# T\n\n## Provision\n\n### GKE\n\n```bash\nCLOUD=gke echo provision-gke\n```\n\n### EKS\n\n```bash\nCLOUD=eks echo provision-eks\n```\n\n## Credentials\n\n```bash\n# GKE\necho creds-gke\n\n# EKS\necho creds-eks\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    // Options in document order: gke, eks.
+    answer(&mut p, "CLOUD", &format!("{DOWN}{ENTER}"));
+    answer(&mut p, "eks", "");
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "provision-eks").expect("the EKS section ran");
+    answer(&mut p, "Step", ENTER);
+    let (before, _) = line(&mut p, "creds-eks").expect("the # EKS lines ran");
+    assert!(!before.contains("creds-gke"), "{before}");
+    let rest = p.exp_string("Done").expect("done");
+    assert!(
+        !rest.contains("gke-ran") && !rest.contains("provision-gke"),
+        "{rest}"
+    );
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+/// Issue 13: a menu offers its entries by label; the one chosen runs with
+/// the lines every entry shares.
+#[test]
+fn i13_a_menu_offers_its_entries() {
+    let runbook = TempRunbook::new(
+        "menu.md",
+        "# T\n\n## Roll back\n\n```bash\n# History\necho history-shown\n\n# Previous version\necho undo-previous\n\n# Or a specific revision\necho undo-revision-3\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "1 # Previous version", "");
+    answer(
+        &mut p,
+        "2 # Or a specific revision",
+        &format!("{DOWN}{ENTER}"),
+    );
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "history-shown").expect("shared lines ran");
+    let before = p
+        .exp_string("undo-revision-3\r\n")
+        .expect("chosen entry ran");
+    assert!(!before.contains("undo-previous\r\n"), "{before}");
+    assert_eq!(exit_code(&mut p), Some(0));
+}

@@ -85,6 +85,7 @@ fn rollback_is_gated_until_approved() {
         .arg("run")
         .arg(seed())
         .args(["--step", "rollback-deployment", "--no-transcript"])
+        .args(["--choose", "rollback-deployment=2", "--accept-inferred"])
         .stderr("error: 1 gated step is not approved; nothing was run:\n  deployment-procedures/rollback-deployment  (rolls a workload back to an earlier revision; changes production (a production namespace, context or overlay))\napprove them with --approve ID (repeatable) or all with --yes\n")
         .status(4)
         .run();
@@ -101,13 +102,19 @@ fn rollback_is_gated_until_approved() {
             "--json",
             "--no-transcript",
         ])
+        // The block is a menu of two rollbacks: the one chosen runs, with
+        // the history both share.
+        .args([
+            "--choose",
+            "rollback-deployment=specific revision",
+            "--accept-inferred",
+        ])
         .stdout_contains(r#""event":"run-finished""#)
         .run();
     assert_eq!(
         calls(&ran),
         vec![
             "kubectl rollout history deployment/clipper-backend -n clipper-production",
-            "kubectl rollout undo deployment/clipper-backend -n clipper-production",
             "kubectl rollout undo deployment/clipper-backend -n clipper-production --to-revision=3",
         ]
     );
@@ -725,6 +732,11 @@ fn a_section_after_one_that_changed_directory_starts_at_the_root() {
         .arg(seed())
         .args(["--section", "Deploy to Production"])
         .args(["--section", "Deploy to Staging"])
+        .args([
+            "--choose",
+            "deploy-to-production=kustomize",
+            "--accept-inferred",
+        ])
         .args(["--unattended", "--yes", "--no-transcript"])
         .stdout_contains("Done: 2 succeeded")
         .run();
@@ -1084,7 +1096,44 @@ fn i13_a_choice_that_names_nothing_is_refused() {
         .run();
     seed_here(Test::new())
         .args(["plan", "runbook.md", "--choose", "os=ubuntu"])
-        .stderr("error: --choose os: this runbook has no such group of alternatives (it has: CLOUD_PROVIDER, cloud)\n")
+        .stderr("error: --choose os: this runbook has no such group of alternatives (it has: CLOUD_PROVIDER, cloud, access-control/generate-service-account-token-cicd, deployment-procedures/deploy-to-production, deployment-procedures/rollback-deployment, deployment-procedures/run-database-migrations)\n")
         .status(2)
         .run();
+}
+
+/// A block offering two rollbacks is a menu: unattended, nothing runs
+/// until one is chosen, and the refusal names the entries and the flag.
+#[test]
+fn i13_an_unchosen_menu_refuses_up_front_naming_its_entries() {
+    let ran = seed_here(sandbox())
+        .args(["run", "runbook.md", "--step", "rollback-deployment"])
+        .args(["--unattended", "--yes", "--accept-inferred", "--no-transcript"])
+        .stderr(concat!(
+            "error: 1 menu without a choice (unattended runs never prompt):\n",
+            "  deployment-procedures/rollback-deployment  a menu, one entry to run: 1 `# Rollback to previous version`, 2 `# Rollback to specific revision`\n",
+            "choose with --choose deployment-procedures/rollback-deployment=N (the alternative you choose may need more values)\n",
+            "give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n",
+        ))
+        .status(3)
+        .run();
+    assert!(calls(&ran).is_empty());
+    let ran = ran
+        .then()
+        .args(["run", "runbook.md", "--step", "rollback-deployment"])
+        .args(["--choose", "rollback-deployment=previous"])
+        .args([
+            "--unattended",
+            "--yes",
+            "--accept-inferred",
+            "--no-transcript",
+        ])
+        .stdout_contains("Done: 1 succeeded")
+        .run();
+    assert_eq!(
+        calls(&ran),
+        [
+            "kubectl rollout history deployment/clipper-backend -n clipper-production",
+            "kubectl rollout undo deployment/clipper-backend -n clipper-production",
+        ]
+    );
 }
