@@ -33,6 +33,7 @@ pub const KEYS: &[&str] = &[
     "cwd",
     "stream",
     "sequence",
+    "no-checkpoint",
 ];
 
 /// Keys other tools write in the same places; accepted and ignored.
@@ -146,6 +147,9 @@ pub struct StepOptions {
     /// `sequence`: every command of the block runs, in order, even where
     /// its comments read like a menu (`# Or …`, `# Option 2`).
     pub sequence: bool,
+    /// `no-checkpoint`: the block's comments are not work for the person
+    /// running it (`# Edit …` says what was done before).
+    pub no_checkpoint: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -242,6 +246,7 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
             }
             "interactive" => options.interactive = flag(attr, d),
             "sequence" => options.sequence = flag(attr, d),
+            "no-checkpoint" => options.no_checkpoint = flag(attr, d),
             "stream" => {
                 if let Some(v) = value(attr, d) {
                     match parse_duration(v) {

@@ -282,7 +282,7 @@ fn make_step(
         Mode::Run if !reading.repl.is_empty() => Mode::Manual,
         mode => mode,
     };
-    Step {
+    let mut step = Step {
         id: options
             .name
             .as_ref()
@@ -320,7 +320,12 @@ fn make_step(
         inferred: reading.inferred,
         output: reading.output,
         repl: reading.repl,
+        checkpoints: Vec::new(),
+    };
+    if !options.no_checkpoint && step.mode == Mode::Run {
+        step.checkpoints = super::checkpoints::find(&step);
     }
+    step
 }
 
 /// The block and the annotation comment above it.

@@ -11,6 +11,7 @@
 mod alternatives;
 pub mod annotations;
 pub mod axes;
+mod checkpoints;
 mod classify;
 mod dialects;
 mod lower;
@@ -119,6 +120,22 @@ pub struct Step {
     pub output: Vec<Dropped>,
     /// Lines typed at a REPL's prompt: input to that program, never bash.
     pub repl: Vec<Dropped>,
+    /// Instructions for a person inside the block (`# Edit … to set …`):
+    /// done by hand before the step runs (`no-checkpoint`: none).
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// A comment in a block that asks a person to do something by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checkpoint {
+    /// The comment's text, without `#`.
+    pub instruction: String,
+    /// The comment line, in [`Step::text`].
+    #[serde(skip)]
+    pub span: Span,
+    /// The command it comes before, in [`Step::text`].
+    #[serde(skip)]
+    pub before: Option<Span>,
 }
 
 impl Step {

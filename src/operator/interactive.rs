@@ -124,9 +124,25 @@ impl Interactive {
         if step.interactive {
             self.say("  interactive: the step uses this terminal");
         }
+        for work in &step.checkpoints {
+            self.say(&format!("  by hand first: {work}"));
+        }
         for line in crate::shell::typed_lines(script) {
             self.say(line.trim_end());
         }
+    }
+
+    /// Whether the person says the step's work by hand is done.
+    fn work_done(&self, step: &PlanStep) -> bool {
+        Confirm::with_theme(self.theme.as_ref())
+            .with_prompt(if step.checkpoints.len() == 1 {
+                "Have you done the work by hand above?"
+            } else {
+                "Have you done all the work by hand above?"
+            })
+            .default(false)
+            .interact()
+            .unwrap_or(false)
     }
 
     fn open_shell(&self, ctx: &StepContext) {
@@ -209,6 +225,9 @@ impl Operator for Interactive {
                 return Choice::Quit;
             };
             match items[choice] {
+                "Run" if !ctx.step.checkpoints.is_empty() && !self.work_done(ctx.step) => {
+                    self.say("  not run: do the work by hand first (`Open a shell here` opens one where the session is)");
+                }
                 "Run" => return Choice::Run(ctx.script.to_owned()),
                 "Skip" => return Choice::Skip,
                 "Edit the command" => match Editor::new().extension(".sh").edit(ctx.script) {

@@ -207,6 +207,11 @@ pub struct PlanStep {
     /// one of several alternatives or holds some (`# GKE` … `# EKS` …).
     #[serde(skip)]
     pub chosen_by: Option<String>,
+    /// Work a person does by hand before the step runs (`# Edit … to set
+    /// …`), each as `line N: instruction (before `command`)`: an unattended
+    /// run refuses the step unless its plan is approved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<String>,
     /// Lines of the block left out because they are for another
     /// alternative (`lines 261-264 (`# GKE`): for cloud=gcp`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -660,6 +665,24 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         greps,
         notes: resolved.notes,
         left_out,
+        checkpoints: step
+            .checkpoints
+            .iter()
+            .filter(|c| !is_within(&dropped, c.span))
+            .map(|c| {
+                let line = runbook.file.position(step.source_span(c.span).start).line;
+                let before = c
+                    .before
+                    .map(|b| {
+                        format!(
+                            " (before `{}`)",
+                            one_line(step.text.as_str()[b.start..b.end].trim())
+                        )
+                    })
+                    .unwrap_or_default();
+                format!("line {line}: {}{before}", c.instruction)
+            })
+            .collect(),
         chosen_by: step
             .alternative
             .as_ref()

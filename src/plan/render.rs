@@ -249,6 +249,9 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     for note in &step.notes {
         let _ = writeln!(out, "     note: {note}");
     }
+    for work in &step.checkpoints {
+        let _ = writeln!(out, "     by hand first: {work}");
+    }
     for lines in &step.left_out {
         let _ = writeln!(out, "     left out: {lines}");
     }

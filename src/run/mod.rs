@@ -213,6 +213,9 @@ pub fn run(request: Request, ui: &mut dyn Frontend) -> Result<u8, RunError> {
         if !options.accept_inferred && approved.is_none() {
             refuse::inferred(&plan)?;
         }
+        if approved.is_none() {
+            refuse::checkpoints(&plan)?;
+        }
         refuse::unattended(&plan, &approvals)?;
         refuse::endless(&plan)?;
         refuse::needs_person(&plan)?;

@@ -236,6 +236,35 @@ pub(super) fn show_inferred(plan: &Plan, ui: &mut dyn Frontend) {
     }
 }
 
+/// Unattended, nobody does the work a block asks of a person (`# Edit
+/// kustomization.yaml to set newTag`): only an approved plan, whose
+/// reviewer saw it, runs such a step.
+pub(super) fn checkpoints(plan: &Plan) -> Result<(), RunError> {
+    let steps: Vec<&PlanStep> = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == Status::Run && !s.checkpoints.is_empty())
+        .collect();
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "{} by hand that nobody does in an unattended run; nothing was run:\n",
+        if steps.len() == 1 {
+            "1 step asks for work".to_owned()
+        } else {
+            format!("{} steps ask for work", steps.len())
+        }
+    );
+    for step in steps {
+        for work in &step.checkpoints {
+            text.push_str(&format!("  {}: {work}\n", step.id));
+        }
+    }
+    text.push_str("run it interactively, run an approved plan (--approved) once the work is done, or mark the block `no-checkpoint` if the comment is not work for the person running it");
+    Err(RunError::NotApproved(text))
+}
+
 /// Unattended, nobody types into a shell a step opens.
 pub(super) fn needs_person(plan: &Plan) -> Result<(), RunError> {
     refuse_commands(

@@ -394,3 +394,25 @@ fn i13_a_menu_offers_its_entries() {
     assert!(!before.contains("undo-previous\r\n"), "{before}");
     assert_eq!(exit_code(&mut p), Some(0));
 }
+
+/// Issue 13: a block that asks for an edit by hand shows it, and runs only
+/// once the person says it is done.
+#[test]
+fn i13_work_by_hand_is_confirmed_before_the_step_runs() {
+    let runbook = TempRunbook::new(
+        "edit.md",
+        "# T\n\n## Deploy\n\n```bash\n# Edit kustomization.yaml to set newTag: v1.2.3\n\n# Apply\necho applied\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    p.exp_string("by hand first: line 6: Edit kustomization.yaml to set newTag: v1.2.3 (before `echo applied`)")
+        .expect("the work is shown");
+    answer(&mut p, "Step", ENTER);
+    // Not done yet: the step does not run, the menu comes back.
+    answer(&mut p, "Have you done the work by hand above?", ENTER);
+    p.exp_string("not run: do the work by hand first")
+        .expect("refused");
+    answer(&mut p, "Step", ENTER);
+    answer(&mut p, "Have you done the work by hand above?", "y");
+    line(&mut p, "applied").expect("ran once confirmed");
+    assert_eq!(exit_code(&mut p), Some(0));
+}

@@ -726,19 +726,50 @@ fn a_section_after_one_that_changed_directory_starts_at_the_root() {
         test.dir().join("fake-bin/docker"),
     )
     .expect("link fake");
+    let sections = [
+        "--section",
+        "Deploy to Production",
+        "--section",
+        "Deploy to Staging",
+        "--choose",
+        "deploy-to-production=kustomize",
+    ];
+    // The block asks for an edit by hand before `kubectl apply -k .`:
+    // unattended, nobody makes it, so nothing runs...
     let ran = test
         .env("FAKE_ENV", "PWD")
         .arg("run")
         .arg(seed())
-        .args(["--section", "Deploy to Production"])
-        .args(["--section", "Deploy to Staging"])
-        .args([
-            "--choose",
-            "deploy-to-production=kustomize",
-            "--accept-inferred",
-        ])
-        .args(["--unattended", "--yes", "--no-transcript"])
-        .stdout_contains("Done: 2 succeeded")
+        .args(sections)
+        .args(["--accept-inferred", "--unattended", "--yes", "--no-transcript"])
+        .stderr(concat!(
+            "error: 1 step asks for work by hand that nobody does in an unattended run; nothing was run:\n",
+            "  deployment-procedures/deploy-to-production: line 346: Edit kustomization.yaml to set newTag: v1.2.3 (before `kubectl apply -k .`)\n",
+            "run it interactively, run an approved plan (--approved) once the work is done, or mark the block `no-checkpoint` if the comment is not work for the person running it\n",
+        ))
+        .status(4)
+        .run();
+    assert!(calls(&ran).is_empty());
+    // ... until a reviewer approved the plan.
+    let ran = ran
+        .then()
+        .args(["plan", "--out", "plan.json"])
+        .arg(seed())
+        .args(sections)
+        .stdout_contains("     by hand first: line 346: Edit kustomization.yaml to set newTag: v1.2.3 (before `kubectl apply -k .`)\n")
+        .stderr_contains("wrote plan.json")
+        .run()
+        .then()
+        .args(["approve", "plan.json", "--by", "alice"])
+        .stdout_contains("approved by alice")
+        .run()
+        .then()
+        .arg("run")
+        .arg(seed())
+        .args(["--choose", "deploy-to-production=kustomize"])
+        .args(["--approved", "plan.json", "--unattended", "--no-transcript"])
+        .stdout_contains("2 succeeded")
+        .stderr_contains("no approval policy")
         .run();
     let root = ran.path("").display().to_string();
     let root = root.trim_end_matches('/');
