@@ -321,7 +321,9 @@ fn make_step(
         output: reading.output,
         repl: reading.repl,
         checkpoints: Vec::new(),
+        remote: None,
     };
+    step.remote = super::remote::find(&step);
     if !options.no_checkpoint && step.mode == Mode::Run {
         step.checkpoints = super::checkpoints::find(&step);
     }
@@ -625,6 +627,12 @@ fn collect_variables(runbook: &mut Runbook) {
                 .map(|p| (p.span.start, Event::Placeholder(p))),
         );
         events.sort_by_key(|(at, _)| *at);
+        // Lines for a shell elsewhere read and set that shell's variables,
+        // not the runbook's; placeholders in them are still values to fill.
+        if let Some(remote) = &step.remote {
+            let inside = |at: usize| remote.input.start <= at && at < remote.input.end;
+            events.retain(|(at, e)| matches!(e, Event::Placeholder(_)) || !inside(*at));
+        }
         for (_, event) in events {
             match event {
                 Event::Ref(r) => {

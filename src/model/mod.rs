@@ -16,6 +16,7 @@ mod classify;
 mod dialects;
 mod lower;
 pub mod meta;
+mod remote;
 mod slug;
 
 use std::time::Duration;
@@ -123,6 +124,27 @@ pub struct Step {
     /// Instructions for a person inside the block (`# Edit … to set …`):
     /// done by hand before the step runs (`no-checkpoint`: none).
     pub checkpoints: Vec<Checkpoint>,
+    /// Lines meant for a shell a command of the block opens (`kubectl exec
+    /// -it pod -- bash`, `ssh host`): its input, never run here.
+    pub remote: Option<RemoteInput>,
+}
+
+/// Lines of a block written for a shell that one of its commands opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteInput {
+    /// The command that opens the shell (an index into `script.commands`).
+    pub opener: usize,
+    /// The opener's first line, as shown.
+    pub shell: String,
+    /// The lines after it, up to and with the `exit` that leaves the shell,
+    /// else to the block's end (in [`Step::text`]).
+    #[serde(skip)]
+    pub input: Span,
+    /// How the opener reads them from a pipe: `-it` → `-i`, `ssh` → `ssh
+    /// -T` (span in [`Step::text`], replacement). `None`: litops cannot
+    /// rewrite it, so a person does the step.
+    #[serde(skip)]
+    pub without_tty: Option<(Span, &'static str)>,
 }
 
 /// A comment in a block that asks a person to do something by hand.

@@ -570,6 +570,17 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             ));
         }
     }
+    let remote = remote_input(step, &dropped);
+    if status == Status::Run
+        && let Some(remote) = remote
+        && remote.without_tty.is_none()
+    {
+        status = Status::Manual;
+        status_reason = Some(format!(
+            "its lines after `{}` are meant inside that shell, and litops cannot pass them to it: done by a person, confirmed in the run",
+            remote.shell
+        ));
+    }
     if status == Status::Run
         && let Some(Condition::False) = &condition
     {
@@ -592,17 +603,32 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             "its `when` condition cannot be evaluated: {message}"
         ));
     }
-    // The commands that run: not those of alternatives left out.
+    // The commands that run: not those of alternatives left out, nor the
+    // lines a shell elsewhere reads (part of the command that opens it).
+    let input = remote.map(|r| r.input);
     let kept: Vec<usize> = (0..step.script.commands.len())
-        .filter(|&i| !is_within(&dropped, step.script.commands[i].span))
+        .filter(|&i| {
+            let span = step.script.commands[i].span;
+            !is_within(&dropped, span) && !input.is_some_and(|r| is_within(&[r], span))
+        })
         .collect();
     let mut commands = kept
         .iter()
         .map(|&i| {
             let c = &step.script.commands[i];
+            let text = match (remote, &resolved.heredoc) {
+                (Some(r), Some(delimiter)) if r.opener == i => {
+                    let through = resolved.map_span(Span::new(c.span.start, r.input.end));
+                    Sensitive::new(
+                        format!("{}{delimiter}", through.expose()),
+                        format!("{}{delimiter}", through.shown()),
+                    )
+                }
+                _ => resolved.map_span(c.span),
+            };
             PlanCommand {
                 label: c.label.clone(),
-                text: resolved.map_span(c.span),
+                text,
                 risks: c.risks.clone(),
             }
         })
@@ -617,7 +643,19 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         &mut commands,
         &mut errors,
     );
-    let (needs_terminal, needs_person) = terminal(step, &kept, &commands);
+    // The opener reads its input from the script now, not from a person.
+    let asks: Vec<usize> = kept
+        .iter()
+        .copied()
+        .filter(|&i| !remote.is_some_and(|r| r.opener == i && resolved.heredoc.is_some()))
+        .collect();
+    let shown: Vec<PlanCommand> = kept
+        .iter()
+        .zip(&commands)
+        .filter(|(i, _)| asks.contains(i))
+        .map(|(_, c)| c.clone())
+        .collect();
+    let (needs_terminal, needs_person) = terminal(step, &asks, &shown);
     PlanStep {
         index,
         id: step.id.clone(),
@@ -832,6 +870,25 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
             alt.variable, alt.value, runbook.sections[step.section].title
         ));
     }
+    if let Some(remote) = &step.remote {
+        let source = step.source_span(remote.input);
+        let (from, to) = (
+            line(source),
+            runbook
+                .file
+                .position(source.end.saturating_sub(1).max(source.start))
+                .line,
+        );
+        let lines = if from == to {
+            format!("line {from} is")
+        } else {
+            format!("lines {from}-{to} are")
+        };
+        out.push(format!(
+            "{lines} input to the shell `{}` opens, not run here",
+            remote.shell
+        ));
+    }
     if let Some(first) = step.segments.first() {
         let labels: Vec<String> = step
             .segments
@@ -949,6 +1006,8 @@ struct Resolved {
     pub errors: Vec<String>,
     /// What the plan should say (values the environment may not change).
     pub notes: Vec<String>,
+    /// The delimiter of the heredoc that carries a remote shell's input.
+    pub heredoc: Option<String>,
     /// (span in the step text, replacement length) of each edit, in order:
     /// in the text that runs, and in the text shown.
     real_edits: Vec<(Span, usize)>,
@@ -1039,6 +1098,44 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
             shown: Some(String::new()),
         })
         .collect();
+    // Lines for a shell elsewhere: its opener reads them from a quoted
+    // heredoc (nothing in them is expanded here).
+    if let Some(remote) = remote_input(step, dropped)
+        && let Some((flag, with)) = remote.without_tty
+    {
+        let body = &text[remote.input.start..remote.input.end];
+        let delimiter = (1..)
+            .map(|n| {
+                if n == 1 {
+                    "LITOPS_INPUT".to_owned()
+                } else {
+                    format!("LITOPS_INPUT_{n}")
+                }
+            })
+            .find(|d| !body.lines().any(|l| l.trim() == d))
+            .unwrap_or_default();
+        let opener = step.script.commands[remote.opener].span;
+        let close = if body.ends_with('\n') {
+            format!("{delimiter}\n")
+        } else {
+            format!("\n{delimiter}\n")
+        };
+        for (span, insert) in [
+            (flag, with.to_owned()),
+            (
+                Span::new(opener.end, opener.end),
+                format!(" <<'{delimiter}'"),
+            ),
+            (Span::new(remote.input.end, remote.input.end), close),
+        ] {
+            edits.push(Edit {
+                span,
+                real: Some(insert.clone()),
+                shown: Some(insert),
+            });
+        }
+        out.heredoc = Some(delimiter);
+    }
     let selector = step.alternative.as_ref().map(|a| a.variable.as_str());
     for a in step
         .script
@@ -1174,6 +1271,21 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
     } else {
         Sensitive::plain(real)
     };
+    // A value placed in a remote shell's input must not end it early.
+    if let Some(delimiter) = &out.heredoc
+        && out
+            .text
+            .expose()
+            .lines()
+            .filter(|l| l.trim() == delimiter)
+            .count()
+            > 1
+    {
+        push_once(
+            &mut out.errors,
+            format!("a value would end the input to the shell at a line `{delimiter}`"),
+        );
+    }
     // A value can end a heredoc with the text around it (`EO<x>` and `F`):
     // the lines holding placeholders are checked as they will run.
     for p in &step.script.placeholders {
@@ -1199,6 +1311,14 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
         }
     }
     out
+}
+
+/// The step's lines for a shell elsewhere, unless left out with an
+/// alternative.
+fn remote_input<'s>(step: &'s Step, dropped: &[Span]) -> Option<&'s crate::model::RemoteInput> {
+    step.remote
+        .as_ref()
+        .filter(|r| !is_within(dropped, step.script.commands[r.opener].span))
 }
 
 /// Whether a use is in lines of an alternative the bindings leave out.

@@ -213,6 +213,12 @@ pub(super) fn inferred(plan: &Plan) -> Result<(), RunError> {
     if said("its commands are a menu") {
         hints.push_str("; `sequence` for a block whose every command runs");
     }
+    if steps
+        .iter()
+        .any(|s| s.inferred.iter().any(|w| w.contains("input to the shell")))
+    {
+        hints.push_str("; a heredoc for a shell's input (`exec -i pod -- sh <<'EOF'`)");
+    }
     Err(RunError::NotApproved(format!(
         "{} step{} inferred, not written as {}; nothing was run:\n{}run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text{})",
         steps.len(),

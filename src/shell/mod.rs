@@ -14,6 +14,7 @@ pub mod lexer;
 pub mod placeholder;
 pub mod prompt;
 pub mod quote;
+pub mod remote;
 pub mod risk;
 pub mod terminal;
 

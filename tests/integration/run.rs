@@ -1168,3 +1168,43 @@ fn i13_an_unchosen_menu_refuses_up_front_naming_its_entries() {
         ]
     );
 }
+
+/// Lines after `kubectl exec -it pod -- bash` are typed inside the pod:
+/// they go to that shell as its input (`-i`, no terminal), up to `exit`;
+/// nothing of them runs here, and what follows `exit` runs here again.
+#[test]
+fn i13_lines_after_a_shell_into_a_pod_are_its_input() {
+    let ran = sandbox()
+        .runbook("# T\n\n## Restore\n\n```bash\nkubectl exec -it db-0 -n data -- bash\npg_restore -c /backup/<dump-file>\nrm -f /backup/$OLD\nexit\nkubectl get pods -n data\n```\n")
+        .env("FAKE_STDIN", "1")
+        .args(["run", "runbook.md", "--set", "DUMP_FILE=x'y.dump"])
+        .args(["--unattended", "--yes", "--accept-inferred", "--no-transcript"])
+        .stdout_contains("Done: 1 succeeded")
+        .run();
+    assert_eq!(
+        calls(&ran),
+        [
+            "kubectl exec -i db-0 -n data -- bash",
+            r"< pg_restore -c /backup/'x'\''y.dump'",
+            "< rm -f /backup/$OLD",
+            "< exit",
+            "kubectl get pods -n data",
+        ]
+    );
+}
+
+/// Unattended, the reading is shown before it runs: inferred.
+#[test]
+fn i13_input_to_a_remote_shell_is_inferred() {
+    sandbox()
+        .runbook("# T\n\n## Restore\n\n```bash\nkubectl exec -it db-0 -- sh\nrm -rf /tmp/cache\n```\n")
+        .args(["run", "runbook.md", "--unattended", "--no-transcript"])
+        .stderr(concat!(
+            "error: 1 step is inferred, not written as a step; nothing was run:\n",
+            "  restore  (runbook.md:5:1)\n",
+            "    line 7 is input to the shell `kubectl exec -it db-0 -- sh` opens, not run here\n",
+            "run them with --accept-inferred, run an approved plan (--approved), or make the blocks explicit (```bash, ```text; a heredoc for a shell's input (`exec -i pod -- sh <<'EOF'`))\n",
+        ))
+        .status(4)
+        .run();
+}

@@ -1,0 +1,147 @@
+//! Commands that open a shell somewhere else: `kubectl exec -it pod --
+//! bash`, `docker exec -it c sh`, `ssh host`. A runbook that writes lines
+//! after one means them for that shell ("inside the pod"), not for the
+//! operator's machine; [`crate::model`] passes them to it as its input.
+
+use compact_str::CompactString;
+
+use super::program_name;
+use super::terminal::{Needs, needs};
+
+/// Shells whose input is shell text: the lines after the opener are
+/// passed to them as written, with values quoted as for bash.
+const SHELLS: &[&str] = &["bash", "sh", "zsh", "ash", "dash"];
+
+/// `ssh` options that take a value (the host is the first other word).
+const SSH_VALUED: &[&str] = &[
+    "-B", "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p",
+    "-Q", "-R", "-S", "-W", "-w",
+];
+
+/// How a shell opener is told to read its input from a pipe rather than a
+/// terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opener {
+    /// `kubectl|oc|docker|podman|nerdctl exec -it … -- sh`: drop `-t`.
+    Exec,
+    /// `ssh host`: add `-T`.
+    Ssh,
+}
+
+/// Whether the command opens an interactive shell elsewhere, and which kind.
+pub fn opens_shell(argv: &[CompactString]) -> Option<Opener> {
+    let program = program_name(argv.first()?);
+    if program == "ssh" {
+        let mut words = argv[1..].iter();
+        let mut host = None;
+        while let Some(word) = words.next() {
+            if SSH_VALUED.contains(&word.as_str()) {
+                words.next();
+            } else if word.starts_with('-') {
+                continue;
+            } else {
+                host = Some(word);
+                break;
+            }
+        }
+        // `ssh host` alone: a login shell that reads what is typed.
+        return (host.is_some() && words.next().is_none()).then_some(Opener::Ssh);
+    }
+    let last = argv.last().map(|w| program_name(w))?;
+    let exec = matches!(program, "kubectl" | "oc" | "docker" | "podman" | "nerdctl")
+        && argv.iter().any(|w| w == "exec");
+    (exec && SHELLS.contains(&last) && matches!(needs(argv), Some(Needs::Person(_))))
+        .then_some(Opener::Exec)
+}
+
+/// The edit that makes an opener read its input from a pipe: `(start, end,
+/// replacement)` in `text`, the command as written. `None` when the
+/// terminal flag is written in a way litops does not rewrite (`-itq`).
+pub fn without_tty(text: &str, opener: Opener) -> Option<(usize, usize, &'static str)> {
+    let words = words_at(text);
+    match opener {
+        Opener::Ssh => {
+            let (at, word) = words.first()?;
+            (program_name(word) == "ssh").then_some((at + word.len(), at + word.len(), " -T"))
+        }
+        Opener::Exec => {
+            for &(at, word) in &words {
+                if word == "--" {
+                    break;
+                }
+                match word {
+                    "-it" | "-ti" => return Some((at, at + word.len(), "-i")),
+                    // A `-t` of its own goes, with the space before it.
+                    "-t" | "--tty" | "--tty=true" => {
+                        return Some((at.saturating_sub(1), at + word.len(), ""));
+                    }
+                    _ => {}
+                }
+            }
+            None
+        }
+    }
+}
+
+/// Whitespace-separated words of a command's text, with their offsets
+/// (a line continuation is whitespace).
+fn words_at(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let space = c.is_whitespace() || c == '\\';
+        match (start, space) {
+            (None, false) => start = Some(i),
+            (Some(s), true) => {
+                out.push((s, &text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<CompactString> {
+        line.split_whitespace().map(CompactString::from).collect()
+    }
+
+    #[test]
+    fn shells_elsewhere_are_openers() {
+        assert_eq!(
+            opens_shell(&argv("kubectl exec -it pod -n db -- bash")),
+            Some(Opener::Exec)
+        );
+        assert_eq!(
+            opens_shell(&argv("docker exec -it web /bin/sh")),
+            Some(Opener::Exec)
+        );
+        assert_eq!(
+            opens_shell(&argv("ssh -p 2222 ops@bastion")),
+            Some(Opener::Ssh)
+        );
+        assert_eq!(opens_shell(&argv("ssh bastion uptime")), None);
+        assert_eq!(opens_shell(&argv("kubectl exec -it pod -- psql")), None);
+        assert_eq!(opens_shell(&argv("kubectl exec pod -- ls")), None);
+    }
+
+    #[test]
+    fn the_terminal_flag_is_rewritten() {
+        let text = "kubectl exec -it pod -- bash";
+        assert_eq!(without_tty(text, Opener::Exec), Some((13, 16, "-i")));
+        let text = "kubectl exec -i -t pod -- bash";
+        assert_eq!(without_tty(text, Opener::Exec), Some((15, 18, "")));
+        assert_eq!(without_tty("ssh host", Opener::Ssh), Some((3, 3, " -T")));
+        assert_eq!(
+            without_tty("kubectl exec -itq pod -- sh", Opener::Exec),
+            None
+        );
+    }
+}
