@@ -1208,3 +1208,17 @@ fn i13_input_to_a_remote_shell_is_inferred() {
         .status(4)
         .run();
 }
+
+/// A value that would end the shell's input early (and run the rest as
+/// commands of that shell) is refused before anything runs.
+#[test]
+fn i13_a_value_cannot_end_the_input_to_a_remote_shell() {
+    let ran = sandbox()
+        .runbook("# T\n\n## Restore\n\n```bash\nkubectl exec -it db-0 -- bash\npg_restore -c /backup/<dump-file>\n```\n")
+        .args(["run", "runbook.md", "--set", "DUMP_FILE=a\nLITOPS_INPUT\ntouch /tmp/pwned"])
+        .args(["--unattended", "--yes", "--accept-inferred", "--no-transcript"])
+        .stderr("error: step restore: a value would end the input to the shell at a line `LITOPS_INPUT`\n")
+        .status(2)
+        .run();
+    assert!(calls(&ran).is_empty());
+}
