@@ -313,6 +313,30 @@ pub fn choose(runbook: &Runbook, spec: &str) -> Result<Vec<(String, String)>, Bi
     for group in groups {
         let values: Vec<&str> = group.options.iter().map(|(v, _)| v.as_str()).collect();
         let exact = values.iter().find(|v| v.eq_ignore_ascii_case(option));
+        // Numbered sections ("Method 2: Helm"): words of the title choose too.
+        let wanted = axes::words(option);
+        let labelled: Vec<&str> = group
+            .options
+            .iter()
+            .filter(|(_, steps)| {
+                steps.iter().any(|&s| {
+                    runbook.steps[s]
+                        .alternative
+                        .as_ref()
+                        .and_then(|a| a.label.as_deref())
+                        .is_some_and(|label| {
+                            axes::words(label)
+                                .windows(wanted.len().max(1))
+                                .any(|w| w == wanted.as_slice())
+                        })
+                })
+            })
+            .map(|(v, _)| v.as_str())
+            .collect();
+        let exact = exact.or(match labelled.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        });
         let named = || {
             let (kind, options) = axes::kind_of(&values)?;
             let wanted = axes::names_one(option, kind)?;

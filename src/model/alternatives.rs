@@ -44,12 +44,14 @@ pub fn find(runbook: &mut Runbook) {
                     value: value.clone(),
                     span: runbook.steps[s].span,
                     read_from: ReadFrom::EnvPrefix,
+                    label: None,
                 });
             }
         }
     }
     for parent in 0..runbook.sections.len() {
         titled_siblings(runbook, parent);
+        numbered_siblings(runbook, parent);
     }
     for s in 0..runbook.steps.len() {
         let step = &runbook.steps[s];
@@ -273,6 +275,38 @@ fn titled_siblings(runbook: &mut Runbook, parent: usize) {
                 value: option.name().to_owned(),
                 span,
                 read_from: ReadFrom::Title,
+                label: None,
+            });
+        }
+    }
+}
+
+/// Sibling sections titled as numbered options ("Method 1: Kustomize",
+/// "Method 2: Helm"): their steps are alternatives, chosen by the number
+/// (`--choose installation-methods=2`, or words of the title); the axis is
+/// named after the parent section's id.
+fn numbered_siblings(runbook: &mut Runbook, parent: usize) {
+    let children = runbook.sections[parent].children.clone();
+    let numbered: Vec<usize> = children
+        .iter()
+        .copied()
+        .filter(|&c| is_numbered_option(&runbook.sections[c].title))
+        .filter(|&c| !free_steps(runbook, c).is_empty())
+        .collect();
+    let variable = runbook.sections[parent].id.clone();
+    if numbered.len() < 2 || variable.is_empty() {
+        return;
+    }
+    for (n, child) in numbered.into_iter().enumerate() {
+        let title = runbook.sections[child].title.clone();
+        for s in free_steps(runbook, child) {
+            let span = runbook.file.first_line(runbook.steps[s].span);
+            runbook.steps[s].alternative = Some(AltChoice {
+                variable: variable.clone(),
+                value: (n + 1).to_string(),
+                span,
+                read_from: ReadFrom::Title,
+                label: Some(title.clone()),
             });
         }
     }
@@ -881,5 +915,34 @@ mod tests {
         );
         // The author says every command runs.
         assert!(entries("```bash {sequence}\n# Apply\nkubectl apply -k .\n\n# Or directly\nkubectl set image d/x x=y\n```\n").is_empty());
+    }
+
+    #[test]
+    fn numbered_sections_are_alternatives_named_after_their_parent() {
+        let rb = runbook(
+            "## Install\n\n### Method 1: Kustomize\n\n```bash\nkubectl apply -k .\n```\n\n### Method 2: Helm\n\n```bash\nhelm install x\n```\n\n### Verify\n\n```bash\nkubectl get pods\n```\n",
+        );
+        let pair = |v: &str, x: &str, l: &str| Some((v.to_owned(), x.to_owned(), l.to_owned()));
+        let got: Vec<Option<(String, String, String)>> = rb
+            .steps
+            .iter()
+            .map(|s| {
+                s.alternative.as_ref().map(|a| {
+                    (
+                        a.variable.clone(),
+                        a.value.clone(),
+                        a.label.clone().unwrap_or_default(),
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                pair("install", "1", "Method 1: Kustomize"),
+                pair("install", "2", "Method 2: Helm"),
+                None,
+            ]
+        );
     }
 }

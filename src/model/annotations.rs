@@ -88,6 +88,9 @@ pub struct AltChoice {
     pub span: Span,
     /// How litops knows: written, or read by a heuristic.
     pub read_from: ReadFrom,
+    /// What a person is offered for it when the value says little (`2` for
+    /// the section "Method 2: Helm").
+    pub label: Option<String>,
 }
 
 /// Where a step's place in a group of alternatives was read from.
@@ -358,6 +361,7 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
                                 value: val.trim().to_owned(),
                                 span: attr.span,
                                 read_from: ReadFrom::Annotation,
+                                label: None,
                             });
                         }
                         _ => d.push(

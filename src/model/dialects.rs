@@ -301,6 +301,7 @@ fn apply(runbook: &mut Runbook, mut groups: Vec<Group>) {
                     value: option,
                     span: runbook.file.first_line(span),
                     read_from: super::ReadFrom::Tab,
+                    label: None,
                 });
             }
         }

@@ -325,12 +325,19 @@ pub fn build(runbook: &Runbook, selected: &[usize], bindings: &Bindings) -> Plan
                 .options
                 .iter()
                 .map(|(value, s)| PlanOption {
-                    label: menu_of(runbook, g).and_then(|step| {
-                        step.segments
+                    label: match menu_of(runbook, g) {
+                        Some(step) => step
+                            .segments
                             .iter()
                             .find(|e| &e.value == value)
-                            .map(|e| e.label.clone())
-                    }),
+                            .map(|e| e.label.clone()),
+                        None => s.iter().find_map(|&i| {
+                            runbook.steps[i]
+                                .alternative
+                                .as_ref()
+                                .and_then(|a| a.label.clone())
+                        }),
+                    },
                     value: value.clone(),
                     steps: s.iter().map(|&i| runbook.steps[i].id.clone()).collect(),
                 })

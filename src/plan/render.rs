@@ -46,7 +46,14 @@ pub fn render_text(plan: &Plan) -> String {
             };
             continue;
         }
-        let options: Vec<&str> = alt.options.iter().map(|o| o.value.as_str()).collect();
+        let options: Vec<String> = alt
+            .options
+            .iter()
+            .map(|o| match &o.label {
+                Some(label) => format!("{} ({label})", o.value),
+                None => o.value.clone(),
+            })
+            .collect();
         let _ = match &alt.selected {
             Some(value) => writeln!(
                 out,

@@ -1222,3 +1222,19 @@ fn i13_a_value_cannot_end_the_input_to_a_remote_shell() {
         .run();
     assert!(calls(&ran).is_empty());
 }
+
+/// Sections "Method 1: …", "Method 2: …" are one choice, by number or by
+/// words of their titles; what follows them runs whichever is chosen.
+#[test]
+fn i13_numbered_sections_are_chosen_by_their_titles() {
+    let ran = Test::new()
+        .runbook("# T\n\n## Install\n\n### Method 1: Kustomize\n\n```bash\necho kustomize >> ran.txt\n```\n\n### Method 2: Helm\n\n```bash\necho helm >> ran.txt\n```\n\n## Verify\n\n```bash\necho verify >> ran.txt\n```\n")
+        .args(["run", "runbook.md", "--choose", "install=helm"])
+        .args(["--unattended", "--accept-inferred", "--no-transcript"])
+        .stdout_contains("Done: 2 succeeded, 0 failed, 1 skipped")
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(ran.path("ran.txt")).expect("ran"),
+        "helm\nverify\n"
+    );
+}
