@@ -132,6 +132,45 @@ impl Interactive {
         }
     }
 
+    /// An edited step is read again: the person sees what changed and what
+    /// the risk rules say of the new text, and confirms it before it runs
+    /// (an edit must not slip a `delete` past a gate).
+    fn edit_confirmed(&self, ctx: &StepContext, edited: &str) -> bool {
+        self.say("  edited:");
+        let diff = similar::TextDiff::from_lines(ctx.script, edited);
+        for change in diff.iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => "-",
+                similar::ChangeTag::Insert => "+",
+                similar::ChangeTag::Equal => continue,
+            };
+            self.say(&format!(
+                "  {sign} {}",
+                change.value().trim_end_matches('\n')
+            ));
+        }
+        let mut reasons: Vec<&str> = Vec::new();
+        for risk in crate::shell::read(edited)
+            .commands
+            .iter()
+            .flat_map(|c| &c.risks)
+        {
+            if !reasons.contains(&risk.reason) {
+                reasons.push(risk.reason);
+            }
+        }
+        let prompt = if reasons.is_empty() {
+            "Run the edited step?".to_owned()
+        } else {
+            format!("Run the edited step? It {}", reasons.join("; "))
+        };
+        Confirm::with_theme(self.theme.as_ref())
+            .with_prompt(prompt)
+            .default(false)
+            .interact()
+            .unwrap_or(false)
+    }
+
     /// Whether the person says the step's work by hand is done.
     fn work_done(&self, step: &PlanStep) -> bool {
         Confirm::with_theme(self.theme.as_ref())
@@ -230,8 +269,18 @@ impl Operator for Interactive {
                 }
                 "Run" => return Choice::Run(ctx.script.to_owned()),
                 "Skip" => return Choice::Skip,
+                // The editor works on a file: a script holding secret values
+                // is not written to one.
+                "Edit the command" if ctx.step.script.shown() != ctx.script => {
+                    self.say("  cannot edit: the step holds secret values, and litops does not write them to a file for an editor (`Open a shell here` instead)");
+                }
                 "Edit the command" => match Editor::new().extension(".sh").edit(ctx.script) {
-                    Ok(Some(edited)) => return Choice::Run(edited),
+                    Ok(Some(edited)) if edited == ctx.script => self.say("unchanged"),
+                    Ok(Some(edited)) => {
+                        if self.edit_confirmed(ctx, &edited) {
+                            return Choice::Run(edited);
+                        }
+                    }
                     Ok(None) => self.say("unchanged (editor closed without saving)"),
                     Err(err) => self.say(&format!("cannot edit: {err}")),
                 },

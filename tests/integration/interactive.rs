@@ -194,8 +194,51 @@ fn edit_opens_the_editor_on_the_resolved_command() {
         &[("EDITOR", editor.as_str()), ("VISUAL", editor.as_str())],
     );
     answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
+    // The change is shown and confirmed before it runs.
+    p.exp_string("- echo original").expect("diff");
+    p.exp_string("+ echo edited").expect("diff");
+    answer(&mut p, "Run the edited step?", "y");
     line(&mut p, "edited").expect("the edited command ran");
     assert_eq!(exit_code(&mut p), Some(0));
+}
+
+/// Issue 13: an edit that adds a risky command says so and is not run
+/// without a yes; a step holding a secret is not written to a file for an
+/// editor.
+#[test]
+fn i13_an_edit_is_read_again_and_confirmed() {
+    let runbook = TempRunbook::new(
+        "edit.md",
+        "## Look\n\n```bash\necho look\n```\n\n## Secret\n\n```bash\necho <api-token> | wc -c\n```\n",
+    );
+    let editor = runbook.dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'kubectl delete namespace prod\\n' > \"$1\"\n",
+    )
+    .expect("editor");
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let editor = editor.display().to_string();
+    let mut p = session(
+        &runbook,
+        &["--set", "API_TOKEN=tok-123456"],
+        &[("EDITOR", editor.as_str()), ("VISUAL", editor.as_str())],
+    );
+    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
+    p.exp_string("+ kubectl delete namespace prod")
+        .expect("diff");
+    // Enter: no.
+    answer(&mut p, "Run the edited step? It deletes", ENTER);
+    // Back at the menu: run the step as planned.
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "look").expect("the planned command ran");
+    // The secret step: editing is refused, the menu comes back.
+    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
+    p.exp_string("cannot edit: the step holds secret values")
+        .expect("refused");
+    answer(&mut p, "Step", &format!("{DOWN}{ENTER}"));
+    assert_eq!(exit_code(&mut p), Some(8));
 }
 
 #[test]
