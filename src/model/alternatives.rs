@@ -675,12 +675,9 @@ fn share_axes(runbook: &mut Runbook) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax;
 
     fn runbook(text: &str) -> Runbook {
-        let file = SourceFile::new("t.md", text);
-        let doc = syntax::parse(&file);
-        super::super::lower::lower(file, doc)
+        crate::model::from_text(text)
     }
 
     fn choices(rb: &Runbook) -> Vec<(String, Option<(String, String)>)> {

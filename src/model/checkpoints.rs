@@ -126,12 +126,9 @@ pub fn find(step: &Step) -> Vec<Checkpoint> {
 #[cfg(test)]
 mod tests {
     use crate::model::Runbook;
-    use crate::source::SourceFile;
 
     fn runbook(text: &str) -> Runbook {
-        let file = SourceFile::new("t.md", text);
-        let doc = crate::syntax::parse(&file);
-        super::super::lower::lower(file, doc)
+        crate::model::from_text(text)
     }
 
     fn found(block: &str) -> Vec<String> {

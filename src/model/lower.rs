@@ -779,12 +779,9 @@ fn identifiers(expr: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax;
 
     fn runbook(text: &str) -> Runbook {
-        let file = SourceFile::new("t.md", text);
-        let doc = syntax::parse(&file);
-        lower(file, doc)
+        crate::model::from_text(text)
     }
 
     #[test]

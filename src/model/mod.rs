@@ -472,6 +472,14 @@ impl Runbook {
     }
 }
 
+/// A runbook read from text named `t.md`, for tests.
+#[cfg(test)]
+pub(crate) fn from_text(text: &str) -> Runbook {
+    let file = SourceFile::new("t.md", text);
+    let doc = crate::syntax::parse(&file);
+    lower::lower(file, doc)
+}
+
 /// A variable every shell has (`HOME`, `USER`, `PATH`, `LC_*`…), whatever a
 /// runbook means by a placeholder of that name.
 pub fn is_ambient(name: &str) -> bool {

@@ -60,12 +60,9 @@ pub fn find(step: &Step) -> Option<RemoteInput> {
 #[cfg(test)]
 mod tests {
     use crate::model::Runbook;
-    use crate::source::SourceFile;
 
     fn runbook(text: &str) -> Runbook {
-        let file = SourceFile::new("t.md", text);
-        let doc = crate::syntax::parse(&file);
-        super::super::lower::lower(file, doc)
+        crate::model::from_text(text)
     }
 
     #[test]
