@@ -874,7 +874,11 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
     {
         out.push(format!(
             "one of several alternatives ({}={}), read from its section's title \"{}\"",
-            alt.variable, alt.value, runbook.sections[step.section].title
+            alt.variable,
+            alt.value,
+            alt.label
+                .as_deref()
+                .unwrap_or(&runbook.sections[step.section].title)
         ));
     }
     if let Some(remote) = &step.remote {
