@@ -280,6 +280,12 @@ pub fn run(
             if let Some(state) = ran.state.take() {
                 run.state = Some(state);
             }
+            // A Ctrl-C that ended a followed command was answered by the
+            // step going on: the next one is a first one again.
+            if ran.followed > 0 && ran.outcome != Outcome::Interrupted {
+                interrupts.reset();
+                acknowledged = 0;
+            }
             // Checks see the environment the step left (its exports win).
             let mut seen_env = run
                 .state
@@ -669,6 +675,8 @@ struct Ran {
     stderr: Bounded,
     /// The session state the step left, when it saved one.
     state: Option<String>,
+    /// Ctrl-Cs that ended a command the person followed, the step going on.
+    followed: usize,
 }
 
 /// Where a step with a `cwd` runs: relative to the runbook's directory,
@@ -727,6 +735,9 @@ fn run_step(
         },
         grace: options.grace,
         seen: run.seen,
+        // A person at the terminal ends `logs -f` with Ctrl-C and the step
+        // goes on (the plan put `__litops_follow` before it).
+        follow: !options.unattended && step.stream.is_none() && !step.never_ends.is_empty(),
     };
     let id = step.id.clone();
     let mut stdout = Bounded::new(CHECK_OUTPUT_HEAD, CHECK_OUTPUT_TAIL);
@@ -793,6 +804,7 @@ fn run_step(
                     timeout: spawn.timeout,
                     grace: spawn.grace,
                     seen: spawn.seen,
+                    follow: spawn.follow,
                 };
                 tokio::select! {
                     finished = zygote.run(step, interrupts, &mut emit) => finished,
@@ -849,6 +861,7 @@ fn run_step(
         stdout,
         stderr,
         state,
+        followed: finished.followed,
     }))
 }
 

@@ -50,6 +50,9 @@ pub struct Spawn<'a> {
     pub grace: Duration,
     /// Signals already acted on (see [`Watch::new`]).
     pub seen: usize,
+    /// Ctrl-C ends the command that never ends, not the step (see
+    /// [`Watch::follow`]).
+    pub follow: bool,
 }
 
 /// Where a step's standard streams go.
@@ -174,6 +177,11 @@ pub struct Watch<'a> {
     hard_killed: bool,
     /// Why the step was signalled, if it was.
     pub ending: Option<Ending>,
+    /// Forward Ctrl-C without ending the step (see [`Watch::follow`]).
+    follow: bool,
+    last_follow: Option<tokio::time::Instant>,
+    /// Ctrl-Cs forwarded to end a followed command, the step going on.
+    pub followed: usize,
 }
 
 impl<'a> Watch<'a> {
@@ -194,7 +202,19 @@ impl<'a> Watch<'a> {
             kill_at: None,
             hard_killed: false,
             ending: None,
+            follow: false,
+            last_follow: None,
+            followed: 0,
         }
+    }
+
+    /// A person follows a command that never ends (`logs -f`) in this step:
+    /// Ctrl-C goes to the step as SIGINT, which ends that command
+    /// (`__litops_follow` in the step's shell), and the step goes on. A
+    /// second Ctrl-C within a second ends the step as usual.
+    pub fn follow(mut self, follow: bool) -> Self {
+        self.follow = follow;
+        self
     }
 
     /// The next signal to send. Cancel-safe: nothing changes until a branch
@@ -208,6 +228,16 @@ impl<'a> Watch<'a> {
                 Signal::SIGTERM
             }
             () = self.interrupts.after(self.seen), if self.ending.is_none() => {
+                let now = tokio::time::Instant::now();
+                let again = self
+                    .last_follow
+                    .is_some_and(|at| now.duration_since(at) < Duration::from_secs(1));
+                if self.follow && !again {
+                    self.seen += 1;
+                    self.followed += 1;
+                    self.last_follow = Some(now);
+                    return Signal::SIGINT;
+                }
                 self.ending = Some(Ending::Interrupted);
                 self.kill_at = Some(tokio::time::Instant::now() + self.grace);
                 Signal::SIGINT
@@ -230,6 +260,8 @@ impl<'a> Watch<'a> {
 pub struct Finished {
     pub ending: Ending,
     pub elapsed: Duration,
+    /// Ctrl-Cs that ended a followed command, the step going on.
+    pub followed: usize,
     /// A process outside the step's group kept its output open after it
     /// ended (a daemon that did not close stdout); litops stopped reading.
     pub output_held_open: bool,
@@ -295,7 +327,8 @@ pub async fn run(
     let mut stderr = child.stderr.take();
     let mut out_buf = vec![0u8; 64 * 1024];
     let mut err_buf = vec![0u8; 64 * 1024];
-    let mut watch = Watch::new(interrupts, spawn.seen, spawn.timeout, spawn.grace);
+    let mut watch =
+        Watch::new(interrupts, spawn.seen, spawn.timeout, spawn.grace).follow(spawn.follow);
     let mut held_open = false;
     let status = loop {
         tokio::select! {
@@ -358,6 +391,7 @@ pub async fn run(
     Ok(Finished {
         ending,
         elapsed,
+        followed: watch.followed,
         output_held_open: held_open,
     })
 }

@@ -102,6 +102,7 @@ pub async fn run(
     Ok(Finished {
         ending,
         elapsed: started.elapsed(),
+        followed: watch.followed,
         output_held_open: held_open,
     })
 }

@@ -68,6 +68,14 @@ __litops_enter() {
     unset __litops_cd
   fi
 }
+__litops_follow() {
+  local __litops_rc=0
+  builtin trap : INT
+  "$@" || __litops_rc=$?
+  builtin trap - INT
+  if [ "$__litops_rc" -eq 130 ]; then return 0; fi
+  return "$__litops_rc"
+}
 __litops_stream() {
   local __litops_s=$1 __litops_rc=0
   shift

@@ -114,6 +114,8 @@ pub struct Step<'a> {
     pub grace: Duration,
     /// Signals already acted on (see [`process::Watch::new`]).
     pub seen: usize,
+    /// See [`process::Watch::follow`].
+    pub follow: bool,
 }
 
 fn broken(what: &str) -> std::io::Error {
@@ -245,7 +247,8 @@ impl Zygote {
         };
         // Kept from step to step: zeroing 128 KiB per step showed in profiles.
         let (out_buf, err_buf) = (&mut self.out_buf, &mut self.err_buf);
-        let mut watch = Watch::new(interrupts, step.seen, step.timeout, step.grace);
+        let mut watch =
+            Watch::new(interrupts, step.seen, step.timeout, step.grace).follow(step.follow);
         let status = loop {
             tokio::select! {
                 n = out.read(out_buf) => match n {
@@ -277,6 +280,7 @@ impl Zygote {
         Ok(Finished {
             ending,
             elapsed: started.elapsed(),
+            followed: watch.followed,
             output_held_open: false,
         })
     }

@@ -753,10 +753,14 @@ fn endless(
 ) -> Vec<String> {
     let mut found = Vec::new();
     let mut inserts: Vec<(usize, usize)> = Vec::new();
-    // The step shell's function that bounds each of them.
-    let prefix = step
-        .stream
-        .map(|stream| format!("__litops_stream {} ", stream.as_secs()));
+    // The step shell's function that bounds each of them; without
+    // `stream=`, the one that lets a person end one with Ctrl-C and the
+    // step go on (an unattended run refuses such a step).
+    let follow = step.stream.is_none();
+    let prefix = Some(match step.stream {
+        Some(stream) => format!("__litops_stream {} ", stream.as_secs()),
+        None => "__litops_follow ".to_owned(),
+    });
     for (n, &i) in kept.iter().enumerate() {
         let c = &step.script.commands[i];
         let Some((at, why)) = c
@@ -777,6 +781,11 @@ fn endless(
             .assignments
             .iter()
             .any(|a| a.command == i && a.kind == AssignmentKind::EnvPrefix);
+        // Followed: a simple command only (in a pipeline, Ctrl-C ends the
+        // other commands too, and with them the step).
+        if follow && (at != 0 || prefixed || c.argvs.len() != 1) {
+            continue;
+        }
         if at != 0 || prefixed {
             errors.push(format!(
                 "stream= cannot bound `{shown}`: the command that never ends must come first in its line, with no NAME=value before it"

@@ -193,7 +193,7 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
                 humantime::format_duration(t)
             ),
             None => format!(
-                "never ends by itself: {}; unattended runs refuse it (stream=DURATION bounds it)",
+                "never ends by itself: {}; Ctrl-C ends it and the step goes on; unattended runs refuse it (stream=DURATION bounds it)",
                 step.never_ends.join("; ")
             ),
         });

@@ -459,3 +459,22 @@ fn i13_work_by_hand_is_confirmed_before_the_step_runs() {
     line(&mut p, "applied").expect("ran once confirmed");
     assert_eq!(exit_code(&mut p), Some(0));
 }
+
+/// Issue 13, item 4: a person follows `tail -f` until they have seen
+/// enough; Ctrl-C ends that command and the step goes on with its next
+/// line, a success.
+#[test]
+fn i13_ctrl_c_ends_a_followed_command_and_the_step_goes_on() {
+    let runbook = TempRunbook::new(
+        "follow.md",
+        "## Watch\n\n```bash\necho seen-line > log.txt\ntail -f log.txt\necho after-follow\n```\n",
+    );
+    let mut p = session(&runbook, &["--grace", "1s"], &[]);
+    answer(&mut p, "Step", ENTER);
+    line(&mut p, "seen-line").expect("following");
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').expect("ctrl-c");
+    line(&mut p, "after-follow").expect("the step went on");
+    p.exp_string("Done: 1 succeeded").expect("a success");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
