@@ -737,7 +737,10 @@ fn run_step(
         seen: run.seen,
         // A person at the terminal ends `logs -f` with Ctrl-C and the step
         // goes on (the plan put `__litops_follow` before it).
-        follow: !options.unattended && step.stream.is_none() && !step.never_ends.is_empty(),
+        follow: !options.unattended
+            && !step.interactive
+            && step.stream.is_none()
+            && !step.never_ends.is_empty(),
     };
     let id = step.id.clone();
     let mut stdout = Bounded::new(CHECK_OUTPUT_HEAD, CHECK_OUTPUT_TAIL);
