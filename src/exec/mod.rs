@@ -5,6 +5,7 @@
 //! Async (tokio) stays inside this module: the executor is called like any
 //! function and drives a small runtime of its own.
 
+mod background;
 mod orphans;
 pub mod process;
 mod pty;
@@ -128,6 +129,7 @@ pub fn run(
     // A step the operator skipped, did not approve or did not do by hand:
     // the run did not do all it was asked to.
     let mut declined = false;
+    let mut helpers = background::Helpers::default();
     'steps: for (n, step) in plan.steps.iter().enumerate() {
         if outcome != RunOutcome::Success {
             break;
@@ -138,6 +140,9 @@ pub fn run(
             outcome = RunOutcome::Interrupted;
             break;
         }
+        // A helper's section ends where the next step is outside it.
+        helpers.drain(run.reporter, redactor);
+        helpers.stop_outside(Some(&step.section), options.grace, run.reporter, redactor);
         // The signals acted on: one that comes from here on, while the step
         // is being prepared and started, ends it (a SIGTERM then must not
         // wait for the step to finish).
@@ -247,6 +252,58 @@ pub fn run(
                 "__litops_start".to_owned(),
                 dir.to_string_lossy().into_owned(),
             ));
+        }
+        if step.background {
+            let shown = redactor.apply(&script);
+            run.reporter.event(&Event::StepStarted {
+                index: n,
+                id: step.id.clone(),
+                section: step.section.clone(),
+                script: shown.into_owned(),
+                env: env.iter().map(|(k, _)| k.clone()).collect(),
+                interactive: false,
+                attempt: 1,
+            });
+            let started = helpers.start(
+                &options.shell,
+                &session,
+                &step.id,
+                &step.section,
+                n,
+                &script,
+                &env,
+            );
+            let result = match started {
+                Ok(pid) => {
+                    run.reporter.event(&Event::StepNotice {
+                        id: step.id.clone(),
+                        message: format!(
+                            "runs in the background (process group {pid}) until its section ends"
+                        ),
+                    });
+                    Outcome::Success
+                }
+                Err(err) => {
+                    run.reporter.event(&Event::StepNotice {
+                        id: step.id.clone(),
+                        message: format!("the background helper did not start: {err}"),
+                    });
+                    Outcome::Failed
+                }
+            };
+            run.reporter.event(&Event::StepFinished {
+                id: step.id.clone(),
+                outcome: result,
+                exit_code: None,
+                signal: None,
+                duration_ms: 0,
+                continue_on_error: step.continue_on_error,
+            });
+            if result != Outcome::Success && !step.continue_on_error {
+                outcome = RunOutcome::StepFailed;
+                break 'steps;
+            }
+            continue;
         }
         let attempts = step.retry.as_ref().map_or(1, |r| r.attempts);
         let mut attempt = 1;
@@ -368,6 +425,8 @@ pub fn run(
             }
         }
     }
+    helpers.drain(run.reporter, redactor);
+    helpers.stop_outside(None, options.grace, run.reporter, redactor);
     if let Some(zygote) = zygote.take() {
         runtime.block_on(zygote.stop());
     }

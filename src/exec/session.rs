@@ -228,6 +228,13 @@ impl Session {
 
     /// Writes a step's script (mode 0600: it may hold bound secrets), and
     /// empties the dump file, so that only this step's dump can be taken.
+    /// Writes a private file of the session directory by name.
+    pub fn write_file(&self, name: &str, text: &str) -> std::io::Result<PathBuf> {
+        let path = self.dir.path().join(name);
+        private_write(&path, text)?;
+        Ok(path)
+    }
+
     pub fn write_script(&self, script: &str) -> std::io::Result<PathBuf> {
         match std::fs::OpenOptions::new()
             .write(true)

@@ -34,6 +34,7 @@ pub const KEYS: &[&str] = &[
     "stream",
     "sequence",
     "no-checkpoint",
+    "background",
 ];
 
 /// Keys other tools write in the same places; accepted and ignored.
@@ -57,7 +58,7 @@ const FOREIGN_KEYS: &[&str] = &[
 
 /// Runme keys that change how a cell runs, which litops does not do yet:
 /// said, never silently dropped, because the step would run differently.
-const UNSUPPORTED: &[&str] = &["background", "interpreter"];
+const UNSUPPORTED: &[&str] = &["interpreter"];
 
 /// How a step takes part in a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -153,6 +154,9 @@ pub struct StepOptions {
     /// `no-checkpoint`: the block's comments are not work for the person
     /// running it (`# Edit …` says what was done before).
     pub no_checkpoint: bool,
+    /// `background` (Runme's key): the step starts a helper that runs
+    /// beside the rest of its section (a port-forward), not waited for.
+    pub background: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -250,6 +254,7 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
             "interactive" => options.interactive = flag(attr, d),
             "sequence" => options.sequence = flag(attr, d),
             "no-checkpoint" => options.no_checkpoint = flag(attr, d),
+            "background" => options.background = flag(attr, d),
             "stream" => {
                 if let Some(v) = value(attr, d) {
                     match parse_duration(v) {
@@ -415,20 +420,13 @@ pub fn read<'a>(attrs: impl IntoIterator<Item = &'a Attr>, d: &mut Vec<Diagnosti
 /// other than what litops does anyway.
 fn unsupported(attr: &Attr, d: &mut Vec<Diagnostic>) {
     let value = attr.value.as_deref();
-    let (differs, what) = match attr.key.as_str() {
-        "background" => (
-            matches!(value, None | Some("true")),
-            "the step runs in the foreground: the run waits until it exits",
-        ),
-        _ => (
-            value.is_some_and(|v| {
-                let program = v.split_whitespace().next().unwrap_or("");
-                let program = crate::shell::program_name(program);
-                !matches!(program, "" | "bash" | "sh")
-            }),
-            "the step runs with the runbook's shell, not with `interpreter`",
-        ),
-    };
+    // `interpreter` is the only one: bash and sh are what litops runs anyway.
+    let differs = value.is_some_and(|v| {
+        let program = v.split_whitespace().next().unwrap_or("");
+        let program = crate::shell::program_name(program);
+        !matches!(program, "" | "bash" | "sh")
+    });
+    let what = "the step runs with the runbook's shell, not with `interpreter`";
     if differs {
         d.push(
             Diagnostic::warning(
@@ -646,9 +644,6 @@ mod tests {
     #[test]
     fn runme_keys_litops_cannot_honour_are_said() {
         for (attr, said) in [
-            (runme("background", None), true),
-            (runme("background", Some("true")), true),
-            (runme("background", Some("false")), false),
             (runme("interpreter", Some("python3")), true),
             (runme("interpreter", Some("/bin/bash -e")), false),
         ] {

@@ -309,6 +309,7 @@ fn make_step(
         alternative: options.alt,
         segments: Vec::new(),
         sequence: options.sequence,
+        background: options.background,
         continue_on_error: options.continue_on_error,
         checks,
         retry,

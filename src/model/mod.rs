@@ -100,6 +100,8 @@ pub struct Step {
     pub segments: Vec<Segment>,
     /// `sequence`: the block is not a menu, whatever its comments say.
     pub sequence: bool,
+    /// `background`: a helper for the rest of its section, not waited for.
+    pub background: bool,
     pub continue_on_error: bool,
     pub checks: Vec<Check>,
     /// Attempts until the step and its checks pass (`retry`, `until`).

@@ -162,6 +162,9 @@ pub struct PlanStep {
     #[serde(with = "duration_text")]
     pub timeout: Option<std::time::Duration>,
     pub interactive: bool,
+    /// `background`: started, not waited for; stopped when its section ends.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub background: bool,
     /// `stream=DURATION`: how long each command that never ends is followed.
     #[serde(with = "duration_text", skip_serializing_if = "Option::is_none")]
     pub stream: Option<std::time::Duration>,
@@ -687,6 +690,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         timeout: step.timeout.or(runbook.settings.timeout),
         interactive: step.interactive || !needs_terminal.is_empty() || !needs_person.is_empty(),
         stream: step.stream,
+        background: step.background,
         never_ends,
         needs_terminal,
         needs_person,
@@ -757,6 +761,10 @@ fn endless(
     // `stream=`, the one that lets a person end one with Ctrl-C and the
     // step go on (an unattended run refuses such a step).
     let follow = step.stream.is_none();
+    if follow && step.background {
+        // A helper is stopped with its section: nothing to follow.
+        return commands_never_ending(step, kept, commands);
+    }
     let prefix = Some(match step.stream {
         Some(stream) => format!("__litops_stream {} ", stream.as_secs()),
         None => "__litops_follow ".to_owned(),
@@ -807,6 +815,20 @@ fn endless(
         *script = Sensitive::new(real, shown);
     }
     found
+}
+
+/// The commands that never end, as shown, each with why (nothing changed).
+fn commands_never_ending(step: &Step, kept: &[usize], commands: &[PlanCommand]) -> Vec<String> {
+    kept.iter()
+        .zip(commands)
+        .filter_map(|(&i, shown)| {
+            let why = step.script.commands[i]
+                .argvs
+                .iter()
+                .find_map(|argv| crate::shell::endless::never_ends(argv))?;
+            Some(format!("{} ({why})", one_line(shown.text.shown())))
+        })
+        .collect()
 }
 
 /// A command's first line, for a list on one line (`kubectl run -it … \`

@@ -174,6 +174,9 @@ fn step_text(out: &mut String, n: usize, step: &PlanStep) {
     if step.interactive {
         flags.push("interactive".to_owned());
     }
+    if step.background {
+        flags.push("background: not waited for; stopped when its section ends".to_owned());
+    }
     if !step.needs_terminal.is_empty() {
         flags.push(format!(
             "gets a terminal: {}",

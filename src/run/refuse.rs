@@ -288,7 +288,8 @@ pub(super) fn endless(plan: &Plan) -> Result<(), RunError> {
     refuse_commands(
         plan,
         |s| {
-            if s.stream.is_none() {
+            // A background helper is stopped with its section.
+            if s.stream.is_none() && !s.background {
                 &s.never_ends
             } else {
                 &[]

@@ -212,9 +212,15 @@ fn i12_unknown_runme_key_is_a_warning_and_unknown_litops_key_an_error_and_unhono
             "[TMP]/t.md:1:7: warning[annotation-unknown-key]: `excludeFromRunAl` is not a Runme key litops knows; it is ignored\n  help: did you mean `excludeFromRunAll`?\nchecked 1 runbook: 0 errors, 1 warning\n",
         ),
         (
+            "```sh {\"name\":\"a\",\"interpreter\":\"python3\"}\nprint(1)\n```\n",
+            0,
+            "[TMP]/t.md:1:7: warning[annotation-unsupported]: litops does not act on `interpreter` yet: the step runs with the runbook's shell, not with `interpreter`\n  help: make the block do it itself, or mark it `skip`\nchecked 1 runbook: 0 errors, 1 warning\n",
+        ),
+        // `background` is honoured: a helper for the rest of its section.
+        (
             "```sh {\"name\":\"a\",\"cwd\":\"web\",\"background\":true}\nnpm start\n```\n",
             0,
-            "[TMP]/t.md:1:7: warning[annotation-unsupported]: litops does not act on `background` yet: the step runs in the foreground: the run waits until it exits\n  help: make the block do it itself, or mark it `skip`\nchecked 1 runbook: 0 errors, 1 warning\n",
+            "checked 1 runbook: 0 errors, 0 warnings\n",
         ),
         (
             "```sh {#a newRunmeKey=1}\nls\n```\n",

@@ -1238,3 +1238,26 @@ fn i13_numbered_sections_are_chosen_by_their_titles() {
         "helm\nverify\n"
     );
 }
+
+/// Issue 13, item 4: `background` (Runme's key) starts a helper the next
+/// steps of its section use, is not waited for, and is stopped when the
+/// section ends; an unattended run accepts its command that never ends.
+#[test]
+fn i13_a_background_helper_lives_for_its_section() {
+    let marker = "0.0517";
+    let ran = Test::new()
+        .runbook(&format!("# T\n\n## Forward\n\n```bash {{background}}\necho serving > served.txt\nwhile true; do sleep {marker}; done\n```\n\n```bash\nwhile [ ! -s served.txt ]; do sleep 0.05; done\necho used-the-helper\n```\n\n## After\n\n```bash\npgrep -f 'sleep {marker}' >/dev/null && echo helper-alive || echo helper-gone\n```\n"))
+        .args(["run", "runbook.md", "--unattended", "--no-transcript"])
+        .stdout_contains("! forward: runs in the background (process group ")
+        .stdout_contains("\nused-the-helper\n")
+        .stdout_contains("! forward: the background helper was stopped: its section ended\n")
+        .stdout_contains("\nhelper-gone\n")
+        .stdout_contains("Done: 3 succeeded, 0 failed, 0 skipped")
+        .run();
+    assert!(!ran.stdout.contains("\nhelper-alive\n"), "{}", ran.stdout);
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &format!("sleep {marker}")])
+        .output()
+        .expect("pgrep");
+    assert!(left.stdout.is_empty(), "the helper outlived the run");
+}
