@@ -208,6 +208,15 @@ impl Interactive {
     }
 }
 
+/// A prompt hides the cursor while it runs, and Ctrl-C in one ends it
+/// without showing it again: the person's terminal gets its cursor back
+/// when the prompts are done.
+impl Drop for Interactive {
+    fn drop(&mut self) {
+        let _ = dialoguer::console::Term::stderr().show_cursor();
+    }
+}
+
 fn io(err: dialoguer::Error) -> std::io::Error {
     match err {
         dialoguer::Error::IO(e) => e,

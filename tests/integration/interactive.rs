@@ -478,3 +478,33 @@ fn i13_ctrl_c_ends_a_followed_command_and_the_step_goes_on() {
     p.exp_string("Done: 1 succeeded").expect("a success");
     assert_eq!(exit_code(&mut p), Some(0));
 }
+
+/// Issue 13, item 7: Ctrl-C at the step menu quits the run and gives the
+/// terminal its cursor back (the menu hid it).
+#[test]
+fn i13_ctrl_c_at_the_menu_restores_the_cursor() {
+    let runbook = TempRunbook::new("menu.md", "## One\n\n```bash\necho one\n```\n");
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("litops"));
+    cmd.arg("run")
+        .arg(runbook.path())
+        .args(["--color", "never", "--no-env", "--no-transcript"])
+        .current_dir(runbook.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm-256color")
+        .env("HOME", runbook.dir.path());
+    let mut p =
+        spawn_with_options(cmd, Options::new().timeout_ms(Some(15_000))).expect("spawn in a pty");
+    p.exp_string("Step").expect("menu");
+    std::thread::sleep(Duration::from_millis(150));
+    p.send_control('c').expect("ctrl-c");
+    let (rest, _) = p.exp_regex("Stopped by the operator").expect("quit");
+    let shown = p.exp_eof().unwrap_or_default();
+    let all = format!("{rest}{shown}");
+    let hidden = all.rfind("\x1b[?25l");
+    let restored = all.rfind("\x1b[?25h");
+    assert!(
+        restored.is_some() && restored > hidden,
+        "the cursor is left hidden: {all:?}"
+    );
+}
