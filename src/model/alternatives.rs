@@ -155,6 +155,16 @@ fn free_steps(runbook: &Runbook, section: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Whether a section or one under it has a step no group holds (and no
+/// `when=`), without collecting them.
+fn has_free_steps(runbook: &Runbook, section: usize) -> bool {
+    let s = &runbook.sections[section];
+    s.steps.iter().any(|&i| {
+        let step = &runbook.steps[i];
+        step.alternative.is_none() && step.when.is_none()
+    }) || s.children.iter().any(|&c| has_free_steps(runbook, c))
+}
+
 type Pinned = (String, Vec<(String, Vec<usize>)>);
 
 /// A sibling section's steps and the env-prefix literals they pin.
@@ -246,13 +256,27 @@ fn pinned_siblings(runbook: &Runbook, parent: usize) -> Option<Pinned> {
 /// steps are alternatives on that axis. Siblings that name none (a
 /// "Prerequisites" beside them) run whatever is chosen.
 fn titled_siblings(runbook: &mut Runbook, parent: usize) {
-    let children = runbook.sections[parent].children.clone();
+    let children = &runbook.sections[parent].children;
+    if children.len() < 2 {
+        return;
+    }
+    // Each child's title words, once: the children with steps no group holds.
+    let titled: Vec<(usize, Vec<String>)> = children
+        .iter()
+        .filter(|&&c| has_free_steps(runbook, c))
+        .map(|&c| (c, axes::words(&runbook.sections[c].title)))
+        .collect();
+    if titled.len() < 2 {
+        return;
+    }
     let mut best: Option<Vec<(usize, OptionRef)>> = None;
     for kind in 0..axes::KINDS.len() {
-        let named: Vec<(usize, OptionRef)> = children
+        let named: Vec<(usize, OptionRef)> = titled
             .iter()
-            .filter(|&&c| !free_steps(runbook, c).is_empty())
-            .filter_map(|&c| axes::names_one(&runbook.sections[c].title, kind).map(|o| (c, o)))
+            .filter_map(|(c, words)| match axes::named_in(words, kind).as_slice() {
+                [one] => Some((*c, *one)),
+                _ => None,
+            })
             .collect();
         let distinct: FxHashSet<OptionRef> = named.iter().map(|(_, o)| *o).collect();
         let same_titles = || {
@@ -286,12 +310,15 @@ fn titled_siblings(runbook: &mut Runbook, parent: usize) {
 /// (`--choose installation-methods=2`, or words of the title); the axis is
 /// named after the parent section's id.
 fn numbered_siblings(runbook: &mut Runbook, parent: usize) {
-    let children = runbook.sections[parent].children.clone();
+    let children = &runbook.sections[parent].children;
+    if children.len() < 2 {
+        return;
+    }
     let numbered: Vec<usize> = children
         .iter()
         .copied()
         .filter(|&c| is_numbered_option(&runbook.sections[c].title))
-        .filter(|&c| !free_steps(runbook, c).is_empty())
+        .filter(|&c| has_free_steps(runbook, c))
         .collect();
     let variable = runbook.sections[parent].id.clone();
     if numbered.len() < 2 || variable.is_empty() {
@@ -319,27 +346,41 @@ const LABEL_FILLERS: &[&str] = &[
     "user", "version", "and", "or",
 ];
 
-/// The option of `kind` a comment line labels, if it is a label: a short
-/// comment that names one option and little else.
-fn label_option(line: &str, kind: usize) -> Option<OptionRef> {
+/// The words of a comment line that can be a label: a short comment
+/// (`# For EKS clusters:`), not a shebang.
+fn label_words_of(line: &str) -> Option<Vec<String>> {
     let comment = line.trim().strip_prefix('#')?;
-    if comment.starts_with('!') {
+    // A label is short: a long comment is prose, whatever it names.
+    if comment.starts_with('!') || comment.len() > 60 {
         return None;
     }
     let words = axes::words(comment.trim_start_matches('#'));
-    if words.is_empty() || words.len() > 5 {
-        return None;
-    }
-    let option = match axes::named_in(&words, kind).as_slice() {
+    (!words.is_empty() && words.len() <= 5).then_some(words)
+}
+
+/// The option of `kind` a label's words name, if they name one and little
+/// else.
+fn label_option_in(words: &[String], kind: usize) -> Option<OptionRef> {
+    let option = match axes::named_in(words, kind).as_slice() {
         [one] => *one,
         _ => return None,
     };
-    let own: FxHashSet<&str> = option.words().iter().flat_map(|w| w.split(' ')).collect();
+    let own = |w: &str| {
+        option
+            .words()
+            .iter()
+            .any(|name| name.split(' ').any(|n| n == w))
+    };
     let other = words
         .iter()
-        .filter(|w| !own.contains(w.as_str()) && !LABEL_FILLERS.contains(&w.as_str()))
+        .filter(|w| !own(w) && !LABEL_FILLERS.contains(&w.as_str()))
         .count();
     (other <= 1).then_some(option)
+}
+
+/// The option of `kind` a comment line labels, if it is a label.
+fn label_option(line: &str, kind: usize) -> Option<OptionRef> {
+    label_option_in(&label_words_of(line)?, kind)
 }
 
 /// Lines of a block labelled as alternatives of one axis (`# GKE` …
@@ -350,6 +391,17 @@ fn label_option(line: &str, kind: usize) -> Option<OptionRef> {
 /// are text, not labels.
 fn labelled_lines(step: &Step) -> Vec<Segment> {
     let text = step.text.as_str();
+    // Two comment lines that name an option at least, before anything else
+    // is collected (most blocks have none).
+    let naming = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .filter(|l| axes::names_any(l))
+        .take(2)
+        .count();
+    if naming < 2 {
+        return Vec::new();
+    }
     let mut lines: Vec<(usize, &str)> = Vec::new();
     let mut at = 0;
     for line in text.split_inclusive('\n') {
@@ -362,13 +414,20 @@ fn labelled_lines(step: &Step) -> Vec<Segment> {
             .iter()
             .any(|c| c.span.start < offset && offset < c.span.end)
     };
+    // The comment lines outside commands that can be labels, read once.
+    let comments: Vec<(usize, Vec<String>)> = (0..lines.len())
+        .filter(|&i| lines[i].1.trim_start().starts_with('#'))
+        .filter_map(|i| label_words_of(lines[i].1).map(|w| (i, w)))
+        .filter(|(i, _)| !inside_command(lines[*i].0))
+        .collect();
+    if comments.len() < 2 {
+        return Vec::new();
+    }
     let mut best: Option<Vec<(usize, OptionRef)>> = None;
     for kind in 0..axes::KINDS.len() {
-        let labels: Vec<(usize, OptionRef)> = lines
+        let labels: Vec<(usize, OptionRef)> = comments
             .iter()
-            .enumerate()
-            .filter(|(_, (offset, _))| !inside_command(*offset))
-            .filter_map(|(i, (_, line))| label_option(line, kind).map(|o| (i, o)))
+            .filter_map(|(i, words)| label_option_in(words, kind).map(|o| (*i, o)))
             .collect();
         let distinct: FxHashSet<OptionRef> = labels.iter().map(|(_, o)| *o).collect();
         if distinct.len() >= 2 && best.as_ref().is_none_or(|b| labels.len() > b.len()) {
@@ -462,27 +521,30 @@ fn paragraphs<'a>(step: &'a Step) -> Vec<Paragraph<'a>> {
 }
 
 /// The words of a comment label, lowercase.
-fn label_words(label: &str) -> Vec<String> {
-    axes::words(label.trim_start_matches('#'))
+/// The first two words of a label, as written (no allocation: this runs
+/// on every comment line).
+fn first_words(label: &str) -> (&str, &str) {
+    let mut words = label
+        .trim_start_matches('#')
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    (words.next().unwrap_or(""), words.next().unwrap_or(""))
 }
 
 /// `# Option 1: …`, `# Method 2`, `# Approach A`.
 fn is_numbered_option(label: &str) -> bool {
-    let words = label_words(label);
-    matches!(
-        words.first().map(String::as_str),
-        Some("option" | "method" | "approach" | "alternative" | "way")
-    ) && words.get(1).is_some_and(|w| {
-        w.parse::<u32>().is_ok() || (w.len() == 1 && w.as_bytes()[0].is_ascii_lowercase())
-    })
+    let (first, second) = first_words(label);
+    ["option", "method", "approach", "alternative", "way"]
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w))
+        && (second.parse::<u32>().is_ok()
+            || (second.len() == 1 && second.as_bytes()[0].is_ascii_alphabetic()))
 }
 
 /// `# Or apply directly`, `# Alternatively, …`.
 fn is_or(label: &str) -> bool {
-    matches!(
-        label_words(label).first().map(String::as_str),
-        Some("or" | "alternatively")
-    )
+    let (first, _) = first_words(label);
+    first.eq_ignore_ascii_case("or") || first.eq_ignore_ascii_case("alternatively")
 }
 
 /// A block whose commands are offered as alternatives, as a person reads
@@ -492,6 +554,15 @@ fn is_or(label: &str) -> bool {
 /// --to-revision=3`). Each entry runs to the next labelled paragraph;
 /// the rest of the block (`rollout history`) runs with every entry.
 fn menu(step: &Step) -> Vec<Segment> {
+    // Cheap tests first: a label that offers a choice, or two risky
+    // commands on one object.
+    let labelled = step.text.as_str().lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with('#') && (is_numbered_option(l) || is_or(l))
+    });
+    if !labelled && !same_object_twice(step) {
+        return Vec::new();
+    }
     let paragraphs = paragraphs(step);
     // Entries as ranges of paragraphs.
     let mut entries: Vec<(usize, usize)> = Vec::new();
@@ -546,6 +617,29 @@ fn menu(step: &Step) -> Vec<Segment> {
             }
         })
         .collect()
+}
+
+/// Whether two risky commands of the step change one object in different
+/// ways (see [`same_object`]), without reading paragraphs.
+fn same_object_twice(step: &Step) -> bool {
+    let risky: Vec<&[compact_str::CompactString]> = step
+        .script
+        .commands
+        .iter()
+        .filter(|c| !c.risks.is_empty())
+        .filter_map(|c| c.argvs.first().map(Vec::as_slice))
+        .collect();
+    let object = |argv: &[compact_str::CompactString]| {
+        argv.iter()
+            .filter(|w| !w.starts_with('-'))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    risky.iter().enumerate().any(|(i, a)| {
+        risky[i + 1..]
+            .iter()
+            .any(|b| a != b && object(a) == object(b))
+    })
 }
 
 /// Paragraphs that change one object in different ways: commands a risk

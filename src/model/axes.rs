@@ -136,6 +136,39 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every name of every option by its first word: (the name's words, the
+/// option), so a text is matched word by word, not name by name.
+type NamesByFirstWord = rustc_hash::FxHashMap<&'static str, Vec<(Vec<&'static str>, OptionRef)>>;
+
+static BY_FIRST_WORD: std::sync::LazyLock<NamesByFirstWord> = std::sync::LazyLock::new(|| {
+    let mut map = NamesByFirstWord::default();
+    for (kind, k) in KINDS.iter().enumerate() {
+        for (option, (_, names)) in k.options.iter().enumerate() {
+            for name in *names {
+                let words: Vec<&'static str> = name.split(' ').collect();
+                map.entry(words[0])
+                    .or_default()
+                    .push((words, OptionRef { kind, option }));
+            }
+        }
+    }
+    map
+});
+
+/// Whether any word of a text starts a name of some option (a quick test,
+/// without allocating, before [`named_in`]).
+pub fn names_any(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.len() <= 16)
+        .any(|w| {
+            let mut buf = [0u8; 16];
+            let lower = &mut buf[..w.len()];
+            lower.copy_from_slice(w.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).is_ok_and(|w| BY_FIRST_WORD.contains_key(w))
+        })
+}
+
 /// The options of one kind a text names, each once, in the order named.
 /// The longest match wins where names overlap ("Amazon Linux" is an OS,
 /// not the cloud).
@@ -143,25 +176,18 @@ pub fn named_in(words: &[String], kind: usize) -> Vec<OptionRef> {
     let mut out: Vec<OptionRef> = Vec::new();
     let mut at = 0;
     while at < words.len() {
-        let mut best: Option<(usize, Option<OptionRef>)> = None;
-        for (k, kind_) in KINDS.iter().enumerate() {
-            for (o, (_, names)) in kind_.options.iter().enumerate() {
-                for name in *names {
-                    let len = name.split(' ').count();
-                    let matches = words.len() >= at + len
-                        && name.split(' ').zip(&words[at..]).all(|(n, w)| n == w);
-                    if matches && best.is_none_or(|(l, _)| len > l) {
-                        let this = OptionRef { kind: k, option: o };
-                        best = Some((len, (k == kind).then_some(this)));
-                    }
-                }
+        let mut best: Option<(usize, OptionRef)> = None;
+        for (name, option) in BY_FIRST_WORD.get(words[at].as_str()).into_iter().flatten() {
+            let len = name.len();
+            let matches =
+                words.len() >= at + len && name.iter().zip(&words[at..]).all(|(n, w)| n == w);
+            if matches && best.is_none_or(|(l, _)| len > l) {
+                best = Some((len, *option));
             }
         }
         match best {
             Some((len, found)) => {
-                if let Some(found) = found
-                    && !out.contains(&found)
-                {
+                if found.kind == kind && !out.contains(&found) {
                     out.push(found);
                 }
                 at += len;

@@ -53,6 +53,20 @@ const EDITORS: &[&str] = &[
 /// The checkpoints of a step, in order.
 pub fn find(step: &Step) -> Vec<Checkpoint> {
     let text = step.text.as_str();
+    // A comment that starts with one of the verbs, before anything is
+    // collected.
+    let candidate = text.lines().any(|l| {
+        let Some(comment) = l.trim_start().strip_prefix('#') else {
+            return false;
+        };
+        let comment = comment.trim_start_matches('#').trim_start().as_bytes();
+        EDITS.iter().chain(ASKS).any(|v| {
+            comment.len() >= v.len() && comment[..v.len()].eq_ignore_ascii_case(v.as_bytes())
+        })
+    });
+    if !candidate {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut at = 0;
     let lines: Vec<(usize, &str)> = text
