@@ -147,6 +147,9 @@ pub struct RemoteInput {
     /// rewrite it, so a person does the step.
     #[serde(skip)]
     pub without_tty: Option<(Span, &'static str)>,
+    /// The REPL the lines are for (`psql`), when they are not shell text:
+    /// no value is placed into them.
+    pub repl: Option<&'static str>,
 }
 
 /// A comment in a block that asks a person to do something by hand.

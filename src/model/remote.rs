@@ -7,7 +7,7 @@
 //! end.
 
 use super::{RemoteInput, Step};
-use crate::shell::remote::{opens_shell, without_tty};
+use crate::shell::remote::{opens_shell, repl_of, without_tty};
 use crate::source::Span;
 
 pub fn find(step: &Step) -> Option<RemoteInput> {
@@ -33,14 +33,41 @@ pub fn find(step: &Step) -> Option<RemoteInput> {
         // `… -- bash; ls` on one line: not lines for the shell.
         return None;
     }
-    let exit = after.iter().copied().find(|&i| {
-        commands[i]
-            .argvs
-            .first()
-            .and_then(|argv| argv.first())
-            .is_some_and(|p| p == "exit" || p == "logout")
-    });
-    let end = exit.map_or(text.len(), |i| line_end(commands[i].span.end));
+    let repl = commands[opener]
+        .argvs
+        .first()
+        .and_then(|argv| repl_of(argv));
+    let end = match repl {
+        // A REPL's input is not shell: it ends at the line that quits it,
+        // as written (`\q`, `exit()`).
+        Some(_) => {
+            let mut at = start;
+            let mut end = text.len();
+            for line in text[start..].split_inclusive('\n') {
+                at += line.len();
+                let quits = matches!(
+                    line.trim().trim_end_matches(';'),
+                    "\\q" | "\\quit" | "quit" | "exit" | "exit()" | "quit()" | ".quit" | ".exit"
+                );
+                if quits {
+                    end = at;
+                    break;
+                }
+            }
+            end
+        }
+        None => after
+            .iter()
+            .copied()
+            .find(|&i| {
+                commands[i]
+                    .argvs
+                    .first()
+                    .and_then(|argv| argv.first())
+                    .is_some_and(|p| p == "exit" || p == "logout")
+            })
+            .map_or(text.len(), |i| line_end(commands[i].span.end)),
+    };
     let written = &text[span.start..span.end];
     Some(RemoteInput {
         opener,
@@ -54,6 +81,7 @@ pub fn find(step: &Step) -> Option<RemoteInput> {
         input: Span::new(start, end),
         without_tty: without_tty(written, kind)
             .map(|(a, b, with)| (Span::new(span.start + a, span.start + b), with)),
+        repl,
     })
 }
 
@@ -87,6 +115,21 @@ mod tests {
         let rb = runbook("```bash\nkubectl exec -it db-0 -- bash\n```\n");
         assert!(rb.steps[0].remote.is_none());
         let rb = runbook("```bash\nssh host uptime\nls\n```\n");
+        assert!(rb.steps[0].remote.is_none());
+    }
+
+    #[test]
+    fn lines_after_a_repl_are_its_input_up_to_the_line_that_quits_it() {
+        let rb = runbook("```bash\npsql -h db app\nSELECT 1;\n\\q\necho here\n```\n");
+        let step = &rb.steps[0];
+        let remote = step.remote.as_ref().expect("remote");
+        let text = step.text.as_str();
+        assert_eq!(
+            &text[remote.input.start..remote.input.end],
+            "SELECT 1;\n\\q\n"
+        );
+        assert_eq!(remote.repl, Some("psql"));
+        let rb = runbook("```bash\npsql -h db -c 'select 1'\nls\n```\n");
         assert!(rb.steps[0].remote.is_none());
     }
 }

@@ -591,6 +591,21 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             remote.shell
         ));
     }
+    // A REPL's input is SQL or Python, not shell: no value is quoted into it.
+    if status == Status::Run
+        && let Some(remote) = remote
+        && let Some(program) = remote.repl
+        && step
+            .script
+            .placeholders
+            .iter()
+            .any(|p| is_within(&[remote.input], p.span))
+    {
+        status = Status::Manual;
+        status_reason = Some(format!(
+            "values would go into {program}'s input, which litops does not quote for: done by a person, confirmed in the run"
+        ));
+    }
     if status == Status::Run
         && let Some(Condition::False) = &condition
     {
@@ -926,10 +941,16 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
         } else {
             format!("lines {from}-{to} are")
         };
-        out.push(format!(
-            "{lines} input to the shell `{}` opens, not run here",
-            remote.shell
-        ));
+        out.push(match remote.repl {
+            Some(program) => format!(
+                "{lines} input to {program} (`{}`), not run here",
+                remote.shell
+            ),
+            None => format!(
+                "{lines} input to the shell `{}` opens, not run here",
+                remote.shell
+            ),
+        });
     }
     if let Some(first) = step.segments.first() {
         let labels: Vec<String> = step

@@ -213,10 +213,11 @@ pub(super) fn inferred(plan: &Plan) -> Result<(), RunError> {
     if said("its commands are a menu") {
         hints.push_str("; `sequence` for a block whose every command runs");
     }
-    if steps
-        .iter()
-        .any(|s| s.inferred.iter().any(|w| w.contains("input to the shell")))
-    {
+    if steps.iter().any(|s| {
+        s.inferred
+            .iter()
+            .any(|w| w.contains("input to the shell") || w.contains(", not run here"))
+    }) {
         hints.push_str("; a heredoc for a shell's input (`exec -i pod -- sh <<'EOF'`)");
     }
     Err(RunError::NotApproved(format!(

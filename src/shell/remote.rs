@@ -26,6 +26,89 @@ pub enum Opener {
     Exec,
     /// `ssh host`: add `-T`.
     Ssh,
+    /// A REPL started here (`psql db`, `mysql`, `redis-cli`, `python3`): it
+    /// reads a pipe as it reads a terminal, nothing to change.
+    Repl,
+}
+
+/// REPLs whose input is not shell text: the lines after them are passed as
+/// written, and no value is placed into them.
+pub const REPLS: &[&str] = &[
+    "psql",
+    "mysql",
+    "mariadb",
+    "redis-cli",
+    "python",
+    "python3",
+    "sqlite3",
+    "mongosh",
+];
+
+/// The program a command's input goes to when it is a REPL (`psql`, also
+/// behind `kubectl exec -it pod --`), else `None`: a shell.
+pub fn repl_of(argv: &[CompactString]) -> Option<&'static str> {
+    let last_program = |words: &[CompactString]| {
+        words
+            .iter()
+            .map(|w| program_name(w))
+            .find_map(|p| REPLS.iter().find(|r| **r == p).copied())
+    };
+    let program = program_name(argv.first()?);
+    if REPLS.contains(&program) {
+        return REPLS.iter().find(|r| **r == program).copied();
+    }
+    let after = argv
+        .iter()
+        .position(|w| w == "--")
+        .map_or(argv, |at| &argv[at + 1..]);
+    last_program(after)
+}
+
+/// A REPL started with nothing to run (`psql -h db app`, not `psql -c …`
+/// or `psql -f file`): it reads what is typed.
+fn bare_repl(argv: &[CompactString]) -> bool {
+    let program = argv.first().map(|w| program_name(w)).unwrap_or("");
+    let args = &argv[1..];
+    let has = |flags: &[&str]| {
+        args.iter().any(|a| {
+            flags
+                .iter()
+                .any(|f| a == f || (f.starts_with("--") && a.starts_with(&format!("{f}="))))
+        })
+    };
+    match program {
+        "psql" => !has(&[
+            "-c",
+            "--command",
+            "-f",
+            "--file",
+            "-l",
+            "--list",
+            "-V",
+            "--version",
+        ]),
+        "mysql" | "mariadb" => !has(&["-e", "--execute", "-V", "--version"]),
+        "sqlite3" | "mongosh" => args.iter().filter(|a| !a.starts_with('-')).count() <= 1,
+        // Options with a value; any other word is a command to run.
+        "redis-cli" => {
+            let mut words = args.iter();
+            while let Some(w) = words.next() {
+                if matches!(
+                    w.as_str(),
+                    "-h" | "-p" | "-a" | "-n" | "-u" | "-s" | "--user" | "--pass"
+                ) {
+                    words.next();
+                } else if !w.starts_with('-') {
+                    return false;
+                }
+            }
+            true
+        }
+        "python" | "python3" => args
+            .iter()
+            .all(|a| matches!(a.as_str(), "-i" | "-u" | "-q" | "-B")),
+        _ => false,
+    }
 }
 
 /// Whether the command opens an interactive shell elsewhere, and which kind.
@@ -47,11 +130,14 @@ pub fn opens_shell(argv: &[CompactString]) -> Option<Opener> {
         // `ssh host` alone: a login shell that reads what is typed.
         return (host.is_some() && words.next().is_none()).then_some(Opener::Ssh);
     }
+    if REPLS.contains(&program) {
+        return bare_repl(argv).then_some(Opener::Repl);
+    }
     let last = argv.last().map(|w| program_name(w))?;
     let exec = matches!(program, "kubectl" | "oc" | "docker" | "podman" | "nerdctl")
         && argv.iter().any(|w| w == "exec");
-    (exec && SHELLS.contains(&last) && matches!(needs(argv), Some(Needs::Person(_))))
-        .then_some(Opener::Exec)
+    let into = SHELLS.contains(&last) || REPLS.contains(&last);
+    (exec && into && matches!(needs(argv), Some(Needs::Person(_)))).then_some(Opener::Exec)
 }
 
 /// The edit that makes an opener read its input from a pipe: `(start, end,
@@ -60,6 +146,7 @@ pub fn opens_shell(argv: &[CompactString]) -> Option<Opener> {
 pub fn without_tty(text: &str, opener: Opener) -> Option<(usize, usize, &'static str)> {
     let words = words_at(text);
     match opener {
+        Opener::Repl => Some((text.len(), text.len(), "")),
         Opener::Ssh => {
             let (at, word) = words.first()?;
             (program_name(word) == "ssh").then_some((at + word.len(), at + word.len(), " -T"))
@@ -128,7 +215,22 @@ mod tests {
             Some(Opener::Ssh)
         );
         assert_eq!(opens_shell(&argv("ssh bastion uptime")), None);
-        assert_eq!(opens_shell(&argv("kubectl exec -it pod -- psql")), None);
+        assert_eq!(
+            opens_shell(&argv("kubectl exec -it pod -- psql")),
+            Some(Opener::Exec)
+        );
+        assert_eq!(
+            opens_shell(&argv("psql -h db -U app app")),
+            Some(Opener::Repl)
+        );
+        assert_eq!(opens_shell(&argv("psql -h db -c select")), None);
+        assert_eq!(opens_shell(&argv("redis-cli -h cache")), Some(Opener::Repl));
+        assert_eq!(opens_shell(&argv("redis-cli -h cache PING")), None);
+        assert_eq!(
+            repl_of(&argv("kubectl exec -i pod -- psql -U app")),
+            Some("psql")
+        );
+        assert_eq!(repl_of(&argv("kubectl exec -i pod -- bash")), None);
         assert_eq!(opens_shell(&argv("kubectl exec pod -- ls")), None);
     }
 

@@ -355,3 +355,36 @@ fn the_scheduled_job_runs_the_approved_plan() {
     assert_eq!(approved.approvers.len(), 1);
     assert!(approved.approvers[0].starts_with("dba-on-call at "));
 }
+
+/// Issue 13, item 3: lines after `psql` are typed at psql's prompt; they go
+/// to a real psql as its input, never to bash, and the step goes on after
+/// `\q`.
+#[test]
+fn i13_lines_after_psql_are_its_input() {
+    let server = PgServer::start_on(3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runbook = dir.path().join("repl.md");
+    std::fs::write(
+        &runbook,
+        "# T\n\n## Ask\n\n```bash\npsql -X -q -A -t -h \"$PGHOST\" -p \"$PGPORT\" -U postgres -d postgres\nCREATE TEMP TABLE litops_repl (n int);\nINSERT INTO litops_repl VALUES (40), (2);\nSELECT 'total=' || sum(n) FROM litops_repl;\n\\q\necho after-psql\n```\n",
+    )
+    .expect("runbook");
+    let output = litops()
+        .arg("run")
+        .arg(&runbook)
+        .args([
+            "--unattended",
+            "--accept-inferred",
+            "--no-transcript",
+            "--no-env",
+        ])
+        .args(server.connection())
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}\n{}", stderr(&output));
+    assert!(out.contains("\ntotal=42\n"), "{out}");
+    assert!(out.contains("\nafter-psql\n"), "{out}");
+    assert!(!out.contains("command not found"), "{out}");
+}
