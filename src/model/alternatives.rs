@@ -320,9 +320,14 @@ fn numbered_siblings(runbook: &mut Runbook, parent: usize) {
         .filter(|&c| is_numbered_option(&runbook.sections[c].title))
         .filter(|&c| has_free_steps(runbook, c))
         .collect();
-    let variable = runbook.sections[parent].id.clone();
+    let mut variable = runbook.sections[parent].id.clone();
     if numbered.len() < 2 || variable.is_empty() {
         return;
+    }
+    // A step of the parent section has the same id (its menu would be
+    // chosen by it): the sections' choice is told apart.
+    if runbook.steps.iter().any(|s| s.id == variable) {
+        variable.push_str("/sections");
     }
     for (n, child) in numbered.into_iter().enumerate() {
         let title = runbook.sections[child].title.clone();
@@ -1035,5 +1040,18 @@ mod tests {
                 None,
             ]
         );
+    }
+
+    #[test]
+    fn numbered_sections_and_a_menu_of_their_parent_are_two_choices() {
+        let rb = runbook(
+            "## Install\n\n```bash\n# Apply\nkubectl apply -k .\n\n# Or directly\nkubectl set image d/x x=y\n```\n\n### Method 1: A\n\n```bash\necho a\n```\n\n### Method 2: B\n\n```bash\necho b\n```\n",
+        );
+        let variables: Vec<&str> = rb
+            .alternatives
+            .iter()
+            .map(|g| g.variable.as_str())
+            .collect();
+        assert_eq!(variables, ["install", "install/sections"]);
     }
 }
