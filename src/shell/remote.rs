@@ -26,6 +26,10 @@ pub enum Opener {
     Exec,
     /// `ssh host`: add `-T`.
     Ssh,
+    /// `oc rsh pod`: add `-T` after `rsh`.
+    Rsh,
+    /// `gcloud compute ssh vm`: add `--ssh-flag=-T` after `ssh`.
+    GcloudSsh,
     /// A REPL started here (`psql db`, `mysql`, `redis-cli`, `python3`): it
     /// reads a pipe as it reads a terminal, nothing to change.
     Repl,
@@ -130,6 +134,43 @@ pub fn opens_shell(argv: &[CompactString]) -> Option<Opener> {
         // `ssh host` alone: a login shell that reads what is typed.
         return (host.is_some() && words.next().is_none()).then_some(Opener::Ssh);
     }
+    if program == "oc"
+        && let Some(at) = argv.iter().position(|w| w == "rsh")
+    {
+        // `oc rsh [options] POD` with no command after the pod.
+        let mut words = argv[at + 1..].iter();
+        let mut pod = false;
+        while let Some(word) = words.next() {
+            if matches!(
+                word.as_str(),
+                "-c" | "--container"
+                    | "-n"
+                    | "--namespace"
+                    | "--shell"
+                    | "--timeout"
+                    | "--context"
+                    | "--kubeconfig"
+            ) {
+                words.next();
+            } else if !word.starts_with('-') {
+                pod = true;
+                break;
+            }
+        }
+        return (pod && words.next().is_none()).then_some(Opener::Rsh);
+    }
+    if program == "gcloud"
+        && let Some(at) = argv
+            .windows(2)
+            .position(|w| w[0] == "compute" && w[1] == "ssh")
+    {
+        let rest = &argv[at + 2..];
+        let runs_something = rest
+            .iter()
+            .any(|w| w == "--" || w == "--command" || w.starts_with("--command="));
+        let vm = rest.iter().any(|w| !w.starts_with('-'));
+        return (vm && !runs_something).then_some(Opener::GcloudSsh);
+    }
     if REPLS.contains(&program) {
         return bare_repl(argv).then_some(Opener::Repl);
     }
@@ -147,6 +188,17 @@ pub fn without_tty(text: &str, opener: Opener) -> Option<(usize, usize, &'static
     let words = words_at(text);
     match opener {
         Opener::Repl => Some((text.len(), text.len(), "")),
+        Opener::Rsh => words
+            .iter()
+            .find(|(_, w)| *w == "rsh")
+            .map(|&(at, w)| (at + w.len(), at + w.len(), " -T")),
+        Opener::GcloudSsh => words
+            .windows(2)
+            .find(|pair| pair[0].1 == "compute" && pair[1].1 == "ssh")
+            .map(|pair| {
+                let end = pair[1].0 + pair[1].1.len();
+                (end, end, " --ssh-flag=-T")
+            }),
         Opener::Ssh => {
             let (at, word) = words.first()?;
             (program_name(word) == "ssh").then_some((at + word.len(), at + word.len(), " -T"))
@@ -216,6 +268,19 @@ mod tests {
         );
         assert_eq!(opens_shell(&argv("ssh bastion uptime")), None);
         assert_eq!(
+            opens_shell(&argv("oc rsh -c db postgres-0")),
+            Some(Opener::Rsh)
+        );
+        assert_eq!(opens_shell(&argv("oc rsh postgres-0 ls")), None);
+        assert_eq!(
+            opens_shell(&argv("gcloud compute ssh vm-1 --zone us-east1-b")),
+            Some(Opener::GcloudSsh)
+        );
+        assert_eq!(
+            opens_shell(&argv("gcloud compute ssh vm-1 --command uptime")),
+            None
+        );
+        assert_eq!(
             opens_shell(&argv("kubectl exec -it pod -- psql")),
             Some(Opener::Exec)
         );
@@ -241,6 +306,11 @@ mod tests {
         let text = "kubectl exec -i -t pod -- bash";
         assert_eq!(without_tty(text, Opener::Exec), Some((15, 18, "")));
         assert_eq!(without_tty("ssh host", Opener::Ssh), Some((3, 3, " -T")));
+        assert_eq!(without_tty("oc rsh pod", Opener::Rsh), Some((6, 6, " -T")));
+        assert_eq!(
+            without_tty("gcloud compute ssh vm", Opener::GcloudSsh),
+            Some((18, 18, " --ssh-flag=-T"))
+        );
         assert_eq!(
             without_tty("kubectl exec -itq pod -- sh", Opener::Exec),
             None

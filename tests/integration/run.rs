@@ -1261,3 +1261,25 @@ fn i13_a_background_helper_lives_for_its_section() {
         .expect("pgrep");
     assert!(left.stdout.is_empty(), "the helper outlived the run");
 }
+
+/// `gcloud compute ssh VM` followed by lines: the lines go to the VM's
+/// shell (`--ssh-flag=-T`, a quoted heredoc), not to this machine.
+#[test]
+fn i13_lines_after_gcloud_compute_ssh_go_to_the_vm() {
+    let ran = sandbox()
+        .runbook("# T\n\n## Restart\n\n```bash\ngcloud compute ssh vm-1 --zone us-east1-b\nsudo systemctl restart app\nexit\n```\n")
+        .env("FAKE_STDIN", "1")
+        // What runs on the VM is still read for risks: the restart is gated.
+        .args(["run", "runbook.md", "--unattended", "--accept-inferred", "--yes"])
+        .args(["--no-transcript"])
+        .stdout_contains("Done: 1 succeeded")
+        .run();
+    assert_eq!(
+        calls(&ran),
+        [
+            "gcloud compute ssh --ssh-flag=-T vm-1 --zone us-east1-b",
+            "< sudo systemctl restart app",
+            "< exit",
+        ]
+    );
+}
