@@ -634,17 +634,20 @@ fn same_object_twice(step: &Step) -> bool {
         .filter(|c| !c.risks.is_empty())
         .filter_map(|c| c.argvs.first().map(Vec::as_slice))
         .collect();
-    let object = |argv: &[compact_str::CompactString]| {
-        argv.iter()
-            .filter(|w| !w.starts_with('-'))
-            .cloned()
-            .collect::<Vec<_>>()
-    };
     risky.iter().enumerate().any(|(i, a)| {
         risky[i + 1..]
             .iter()
             .any(|b| a != b && object(a) == object(b))
     })
+}
+
+/// What a command acts on: its words other than options (`kubectl rollout
+/// undo deploy/x` for `… --to-revision=3` too).
+fn object(argv: &[compact_str::CompactString]) -> Vec<&str> {
+    argv.iter()
+        .map(|w| w.as_str())
+        .filter(|w| !w.starts_with('-'))
+        .collect()
 }
 
 /// Paragraphs that change one object in different ways: commands a risk
@@ -660,12 +663,7 @@ fn same_object(step: &Step, paragraphs: &[Paragraph]) -> Vec<(usize, usize)> {
             let Some(argv) = command.argvs.first().filter(|_| !command.risks.is_empty()) else {
                 continue;
             };
-            let object: Vec<&str> = argv
-                .iter()
-                .map(|w| w.as_str())
-                .filter(|w| !w.starts_with('-'))
-                .collect();
-            by_object.entry(object).or_default().push((p, argv));
+            by_object.entry(object(argv)).or_default().push((p, argv));
         }
     }
     for uses in by_object.values() {

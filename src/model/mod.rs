@@ -166,6 +166,17 @@ pub struct Checkpoint {
 }
 
 impl Step {
+    /// The values of the step's labelled lines, each once, in order.
+    pub fn segment_values(&self) -> Vec<&str> {
+        let mut values: Vec<&str> = Vec::new();
+        for g in &self.segments {
+            if !values.contains(&g.value.as_str()) {
+                values.push(&g.value);
+            }
+        }
+        values
+    }
+
     /// The source text of a span of [`Step::text`].
     pub fn source_span(&self, span: Span) -> Span {
         self.text.source_span(span)

@@ -554,12 +554,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
                 step.id
             ));
         } else if segments.is_none() {
-            let mut values: Vec<&str> = Vec::new();
-            for g in &step.segments {
-                if !values.contains(&g.value.as_str()) {
-                    values.push(&g.value);
-                }
-            }
+            let values = step.segment_values();
             status = Status::Choose;
             status_reason = Some(format!(
                 "its lines are alternatives (for {}={}): one is run, chosen by {}",
@@ -669,18 +664,10 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         &mut errors,
     );
     // The opener reads its input from the script now, not from a person.
-    let asks: Vec<usize> = kept
-        .iter()
-        .copied()
-        .filter(|&i| !remote.is_some_and(|r| r.opener == i && resolved.heredoc.is_some()))
-        .collect();
-    let shown: Vec<PlanCommand> = kept
-        .iter()
-        .zip(&commands)
-        .filter(|(i, _)| asks.contains(i))
-        .map(|(_, c)| c.clone())
-        .collect();
-    let (needs_terminal, needs_person) = terminal(step, &asks, &shown);
+    let fed = remote
+        .filter(|_| resolved.heredoc.is_some())
+        .map(|r| r.opener);
+    let (needs_terminal, needs_person) = terminal(step, &kept, &commands, fed);
     PlanStep {
         index,
         id: step.id.clone(),
@@ -857,10 +844,20 @@ fn one_line(command: &str) -> String {
 
 /// The commands that ask for a terminal, and those that wait for a person,
 /// as shown, each with why.
-fn terminal(step: &Step, kept: &[usize], commands: &[PlanCommand]) -> (Vec<String>, Vec<String>) {
+/// `fed`: a command whose input the script gives it (a shell elsewhere).
+fn terminal(
+    step: &Step,
+    kept: &[usize],
+    commands: &[PlanCommand],
+    fed: Option<usize>,
+) -> (Vec<String>, Vec<String>) {
     use crate::shell::terminal::{Needs, needs};
     let (mut tty, mut person) = (Vec::new(), Vec::new());
-    for (c, shown) in kept.iter().map(|&i| &step.script.commands[i]).zip(commands) {
+    for (&i, shown) in kept.iter().zip(commands) {
+        if fed == Some(i) {
+            continue;
+        }
+        let c = &step.script.commands[i];
         let line = || one_line(shown.text.shown());
         match c.argvs.iter().find_map(|argv| needs(argv)) {
             Some(Needs::Terminal(why)) => tty.push(format!("{} ({why})", line())),

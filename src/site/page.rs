@@ -437,12 +437,7 @@ fn step_card(runbook: &Runbook, lookup: &Lookup, step: &Step, code: &str, lang: 
             "one of several alternatives, chosen by this value",
         );
     } else if let Some(first) = step.segments.first() {
-        let mut values: Vec<&str> = Vec::new();
-        for g in &step.segments {
-            if !values.contains(&g.value.as_str()) {
-                values.push(&g.value);
-            }
-        }
+        let values = step.segment_values();
         let text = format!("{}: {}", first.variable, values.join(" | "));
         badge(
             &mut badges,
