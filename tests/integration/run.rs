@@ -1283,3 +1283,17 @@ fn i13_lines_after_gcloud_compute_ssh_go_to_the_vm() {
         ]
     );
 }
+
+/// A value is never quoted into a REPL's input (SQL is not shell): a
+/// placeholder there makes the step manual, and an unattended run refuses
+/// it before anything runs.
+#[test]
+fn i13_no_value_goes_into_a_repl_input() {
+    let ran = sandbox()
+        .runbook("# T\n\n## Drop\n\n```bash\npsql -h db app\nDELETE FROM users WHERE name = '<user-name>';\n\\q\n```\n")
+        .args(["plan", "runbook.md", "--no-env", "--set", "USER_NAME=x'; DROP TABLE users; --"])
+        .stdout_contains("  1. drop [manual] [inferred]\n")
+        .stdout_contains("     values would go into psql's input, which litops does not quote for: done by a person, confirmed in the run\n")
+        .run();
+    assert!(calls(&ran).is_empty());
+}
