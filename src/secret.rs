@@ -117,7 +117,7 @@ pub fn secret_values(runbook: &Runbook, bindings: &Bindings) -> Vec<(String, Str
         }
     }
     for (name, bound) in &bindings.values {
-        if bound.source.is_secret() || is_secret_name(name) {
+        if bindings.is_masked(runbook, name) {
             secrets.push((name.clone(), bound.value.clone()));
         }
     }

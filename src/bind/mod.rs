@@ -100,6 +100,16 @@ impl Bindings {
         runbook.variable(name).is_some_and(|v| v.secret)
             || self.get(name).is_some_and(|b| b.source.is_secret())
     }
+
+    /// Whether `name`'s value is masked wherever it is shown: a secret, or
+    /// a name that says it holds one. A choice (`--choose`) names an
+    /// option, never a secret, whatever its group is called (a menu of
+    /// the step `…-service-account-token`).
+    pub fn is_masked(&self, runbook: &Runbook, name: &str) -> bool {
+        self.is_secret(runbook, name)
+            || (crate::model::is_secret_name(name)
+                && self.get(name).is_none_or(|b| b.source != Origin::Choose))
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -225,7 +235,7 @@ pub fn bind(runbook: &Runbook, inputs: &Inputs) -> Result<Bindings, BindError> {
             && !decl.values.contains(&bound.value)
         {
             // A secret's value is never printed, not even a wrong one.
-            let value = if bindings.is_secret(runbook, name) || crate::model::is_secret_name(name) {
+            let value = if bindings.is_masked(runbook, name) {
                 format!("[REDACTED:{name}]")
             } else {
                 bound.value.clone()

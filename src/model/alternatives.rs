@@ -62,7 +62,95 @@ pub fn find(runbook: &mut Runbook) {
         runbook.steps[s].segments = segments;
     }
     share_axes(runbook);
+    program_lines(runbook);
     runbook.alternatives = groups(runbook);
+}
+
+/// In a runbook written for several clouds, the lines of a step that run
+/// one cloud's own tool (`aws secretsmanager update-secret` under "Rotate
+/// Secrets") are for that cloud: someone who chose GKE does not run them.
+/// They become segments of the cloud axis (the step's other lines run with
+/// every choice); the plan says what a choice leaves to be done by hand.
+fn program_lines(runbook: &mut Runbook) {
+    let Some(cloud) = axes::kind_named("cloud") else {
+        return;
+    };
+    // The cloud axis's variable and its value for each option, from the
+    // groups read so far.
+    let mut axis: Option<(String, Vec<(OptionRef, String)>)> = None;
+    for step in &runbook.steps {
+        let choices = step
+            .alternative
+            .iter()
+            .map(|a| (&a.variable, &a.value))
+            .chain(
+                step.segments
+                    .iter()
+                    .filter(|g| !g.menu)
+                    .map(|g| (&g.variable, &g.value)),
+            );
+        for (variable, value) in choices {
+            let Some(option) = axes::names_one(value, cloud) else {
+                continue;
+            };
+            let (axis_variable, values) =
+                axis.get_or_insert_with(|| (variable.clone(), Vec::new()));
+            if axis_variable == variable && !values.iter().any(|(o, _)| *o == option) {
+                values.push((option, value.clone()));
+            }
+        }
+    }
+    let Some((variable, values)) = axis.filter(|(_, v)| v.len() >= 2) else {
+        return;
+    };
+    for step in &mut runbook.steps {
+        if step.alternative.is_some() || !step.segments.is_empty() {
+            continue;
+        }
+        let text = step.text.as_str();
+        let mut segments: Vec<Segment> = Vec::new();
+        for command in &step.script.commands {
+            let Some(program) = command.argvs.first().and_then(|a| a.first()) else {
+                continue;
+            };
+            let Some(value) = axes::cloud_of_program(program)
+                .and_then(|o| values.iter().find(|(v, _)| *v == o))
+                .map(|(_, value)| value)
+            else {
+                continue;
+            };
+            let line_start = text[..command.span.start].rfind('\n').map_or(0, |i| i + 1);
+            // With the comment lines right above it: they say what it does.
+            let mut start = line_start;
+            while start > 0 {
+                let above = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+                if !text[above..start].trim_start().starts_with('#') {
+                    break;
+                }
+                start = above;
+            }
+            let end = text[command.span.end..]
+                .find('\n')
+                .map_or(text.len(), |i| command.span.end + i + 1);
+            if let Some(last) = segments.last_mut()
+                && last.value == *value
+                && text[last.span.end..start].trim().is_empty()
+            {
+                last.span = Span::new(last.span.start, end);
+                continue;
+            }
+            let label = text[start..end].lines().next().unwrap_or_default().trim();
+            segments.push(Segment {
+                label: label.trim_end_matches('\\').trim_end().to_owned(),
+                variable: variable.clone(),
+                value: value.clone(),
+                span: Span::new(start, end),
+                menu: false,
+                program: Some(program.to_string()),
+            });
+        }
+        step.segments = segments;
+    }
 }
 
 /// Values written in `alt=` that the front matter does not allow: after
@@ -355,11 +443,22 @@ const LABEL_FILLERS: &[&str] = &[
 /// (`# For EKS clusters:`), not a shebang.
 fn label_words_of(line: &str) -> Option<Vec<String>> {
     let comment = line.trim().strip_prefix('#')?;
-    // A label is short: a long comment is prose, whatever it names.
-    if comment.starts_with('!') || comment.len() > 60 {
+    if comment.starts_with('!') {
         return None;
     }
-    let words = axes::words(comment.trim_start_matches('#'));
+    let comment = comment.trim_start_matches('#');
+    // `# GKE: Create preemptible node pool`: a label, then what its lines do.
+    if let Some((head, _)) = comment.split_once(':') {
+        let words = axes::words(head);
+        if (1..=3).contains(&words.len()) {
+            return Some(words);
+        }
+    }
+    // A label is short: a long comment is prose, whatever it names.
+    if comment.len() > 60 {
+        return None;
+    }
+    let words = axes::words(comment);
     (!words.is_empty() && words.len() <= 5).then_some(words)
 }
 
@@ -466,6 +565,7 @@ fn labelled_lines(step: &Step) -> Vec<Segment> {
             value: option.name().to_owned(),
             span: Span::new(start, end),
             menu: false,
+            program: None,
         });
     }
     out
@@ -612,6 +712,7 @@ fn menu(step: &Step) -> Vec<Segment> {
             Segment {
                 label,
                 variable: step.id.clone(),
+                program: None,
                 value: (n + 1).to_string(),
                 // With the blank lines after it: a left-out entry leaves one gap.
                 span: Span::new(
@@ -913,6 +1014,32 @@ mod tests {
         );
         assert_eq!(rb.alternatives[0].variable, "cloud");
         assert_eq!(rb.alternatives[0].options.len(), 3);
+    }
+
+    /// `# GKE: Create preemptible node pool`: the words before the colon
+    /// are the label, whatever follows; a note (`# Note: on GKE …`) is not.
+    #[test]
+    fn a_label_can_say_what_its_lines_do_after_a_colon() {
+        let rb = runbook(
+            "```bash\n# GKE: Create preemptible node pool in the project\ngcloud node-pools create p\n\n# EKS: Use Spot instances in node group\n# (configure in eksctl config file)\n\n# AKS: Use Spot VMs\naz aks nodepool add\n```\n",
+        );
+        let values: Vec<(&str, &str)> = rb.steps[0]
+            .segments
+            .iter()
+            .map(|s| (s.label.as_str(), s.value.as_str()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("# GKE: Create preemptible node pool in the project", "gcp"),
+                ("# EKS: Use Spot instances in node group", "aws"),
+                ("# AKS: Use Spot VMs", "azure"),
+            ]
+        );
+        let rb = runbook(
+            "```bash\n# Note: on GKE this needs the beta API\ngcloud beta x\n# Note: on EKS use eksctl\neksctl y\n```\n",
+        );
+        assert!(rb.steps[0].segments.is_empty());
     }
 
     #[test]

@@ -236,6 +236,19 @@ pub fn kind_of(values: &[&str]) -> Option<(usize, Vec<OptionRef>)> {
     })
 }
 
+/// The cloud whose command-line tool `program` is (`aws`, `eksctl` → aws;
+/// `gcloud`, `gsutil` → gcp; `az` → azure).
+pub fn cloud_of_program(program: &str) -> Option<OptionRef> {
+    let option = match program {
+        "gcloud" | "gsutil" | "bq" => 0,
+        "aws" | "eksctl" => 1,
+        "az" => 2,
+        "doctl" => 3,
+        _ => return None,
+    };
+    Some(OptionRef { kind: 0, option })
+}
+
 /// A kind by its name (`cloud`).
 pub fn kind_named(name: &str) -> Option<usize> {
     KINDS.iter().position(|k| k.name == name)

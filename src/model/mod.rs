@@ -388,6 +388,9 @@ pub struct Segment {
     /// An entry of a menu (`# Option 2`, `# Or …`): chosen for this step
     /// alone, by its number (`variable` is the step's id).
     pub menu: bool,
+    /// Read from the program its command runs (`aws` is for AWS), not from
+    /// a label: that program.
+    pub program: Option<String>,
 }
 
 /// A block that is not a step.

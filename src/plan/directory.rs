@@ -96,8 +96,8 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
     let mut entry: FxHashMap<usize, Place> = FxHashMap::default();
     // Alternative groups: where each began, the option last seen, and where
     // each option left the session.
-    let mut groups: FxHashMap<&str, Group> = FxHashMap::default();
-    let mut open_group: Option<&str> = None;
+    let mut groups: FxHashMap<(&str, Option<usize>), Group> = FxHashMap::default();
+    let mut open_group: Option<(&str, Option<usize>)> = None;
     // The section of the last step that moved the session.
     let mut mover: Option<usize> = None;
     // Where each repository was cloned.
@@ -106,53 +106,63 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
         if step.mode == Mode::Skip || step.cwd.is_some() || runbook.settings.cwd.is_some() {
             continue;
         }
-        let group = step.alternative.as_ref().map(|a| a.variable.as_str());
-        if let Some(name) = open_group.filter(|&g| Some(g) != group) {
+        // One group of alternatives: its variable, in one part of the
+        // outline (the seed's provisioning and secrets groups share
+        // CLOUD_PROVIDER but are two groups).
+        let group = step.alternative.as_ref().map(|a| {
+            let parent = runbook.sections.get(step.section).and_then(|s| s.parent);
+            (a.variable.as_str(), parent)
+        });
+        if let Some(key) = open_group.filter(|&g| Some(g) != group) {
             // Leaving a group: the options agree on where they end, or the
             // place depends on the choice.
-            if let Some(g) = groups.get(name) {
+            if let Some(g) = groups.get(&key) {
                 here = g.agreed_end(&here);
             }
             open_group = None;
         }
-        let mut start: Option<(Vec<String>, Rule)> = None;
-        if let Some(alt) = &step.alternative {
-            let g = groups
-                .entry(alt.variable.as_str())
-                .or_insert_with(|| Group {
-                    began: here.clone(),
-                    option: alt.value.clone(),
-                    ends: FxHashMap::default(),
-                });
-            if g.option != alt.value {
-                g.option.clone_from(&alt.value);
-                if let Some(began) = g.began.clone().filter(|b| here.as_ref() != Some(b)) {
-                    start = Some((began, Rule::Alternative));
-                }
+        // Where the step starts (`from`), and the rule that put it there.
+        let mut from: Place = here.clone();
+        let mut why: Option<Rule> = None;
+        // A later option starts where the group began whatever it follows:
+        // the run skips the options before it, so where they leave the
+        // session says nothing.
+        let mut later_option = false;
+        if let (Some(alt), Some(key)) = (&step.alternative, group) {
+            let g = groups.entry(key).or_insert_with(|| Group {
+                began: here.clone(),
+                first: alt.value.clone(),
+                ends: FxHashMap::default(),
+            });
+            if g.first != alt.value {
+                later_option = g.began.is_some();
+                from = g.began.clone();
+                why = Some(Rule::Alternative);
             }
-            open_group = Some(alt.variable.as_str());
+            open_group = Some(key);
         } else if let Some(m) = mover
             && let Some(branch) = other_branch(runbook, m, step.section)
             && let Some(Some(began)) = entry.get(&branch)
-            && here.as_ref() != Some(began)
         {
-            start = Some((began.clone(), Rule::Branch));
+            from = Some(began.clone());
+            why = Some(Rule::Branch);
         }
         let clone = first_clone(step);
-        if start.is_none()
-            && let Some(at) = clone.and_then(|url| clones.get(url))
-            && here.as_ref() != Some(at)
+        if let Some(at) = clone.and_then(|url| clones.get(url))
+            && from.as_ref() != Some(at)
         {
-            start = Some((at.clone(), Rule::Clone));
-        }
-        if start.is_none()
-            && let Some(path) = &here
+            from = Some(at.clone());
+            why = Some(Rule::Clone);
+        } else if let Some(path) = &from
             && let Some(first) = first_relative_component(step)
             && let Some(k) = path.iter().position(|c| *c == first)
         {
-            start = Some((path[..k].to_vec(), Rule::Paths));
+            from = Some(path[..k].to_vec());
+            why = Some(Rule::Paths);
         }
-        if let Some((dir, why)) = start {
+        if let (Some(dir), Some(why)) = (&from, why)
+            && (later_option || here.as_ref() != Some(dir))
+        {
             starts[i] = Some(StartsIn {
                 dir: if dir.is_empty() {
                     ".".to_owned()
@@ -161,7 +171,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
                 },
                 why,
             });
-            here = Some(dir);
+            here = from;
         }
         if let (Some(url), Some(at)) = (clone, &here) {
             clones.entry(url).or_insert_with(|| at.clone());
@@ -178,7 +188,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
         if changed {
             mover = Some(step.section);
         }
-        if let (Some(alt), Some(g)) = (&step.alternative, group.and_then(|g| groups.get_mut(g))) {
+        if let (Some(alt), Some(g)) = (&step.alternative, group.and_then(|g| groups.get_mut(&g))) {
             g.ends.insert(alt.value.clone(), here.clone());
         }
     }
@@ -187,7 +197,8 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
 
 struct Group {
     began: Place,
-    option: String,
+    /// The option seen first: it starts where the walk is.
+    first: String,
     ends: FxHashMap<String, Place>,
 }
 
@@ -398,6 +409,33 @@ mod tests {
         let found = starts(text);
         assert_eq!(found[1].1, None, "the same option continues");
         assert_eq!(found[2].1.as_deref(), Some(". alternative"));
+    }
+
+    /// The seed's shape: two groups on one variable, a `cd` between them.
+    /// A later option says where it starts even when the walk, passing
+    /// through the option before it, is already there: a run that chose it
+    /// skipped that option, and is still where the group began.
+    #[test]
+    fn a_later_option_starts_on_its_own_whatever_the_option_before_it_did() {
+        let alt = |value: &str, body: &str| {
+            format!("<!-- litops: alt=\"CLOUD={value}\" -->\n{}", block(body))
+        };
+        let text = format!(
+            "# T\n\n## Provision\n\n### GKE\n\n{}### EKS\n\n{}## Setup\n\n### Components\n\n{}### Secrets\n\n#### AWS\n\n{}#### GCP\n\n{}",
+            alt("gke", "cd infra/boot\n./up.sh"),
+            alt("eks", "cd infra/boot\n./up.sh"),
+            block("cd infra/boot\n./setup.sh"),
+            alt("eks", "kubectl apply -f infra/stores.yaml"),
+            alt("gke", "kubectl apply -f infra/stores.yaml"),
+        );
+        let found = starts(&text);
+        assert_eq!(found[2].1.as_deref(), Some(". branch"));
+        assert_eq!(found[3].1.as_deref(), Some(". paths"));
+        assert_eq!(
+            found[4].1.as_deref(),
+            Some(". paths"),
+            "GCP is not where AWS left the walk: {found:?}"
+        );
     }
 
     #[test]

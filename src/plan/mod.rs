@@ -410,7 +410,7 @@ fn values(runbook: &Runbook, bindings: &Bindings) -> Vec<Value> {
         .values
         .iter()
         .map(|(name, b)| {
-            let secret = bindings.is_secret(runbook, name) || crate::model::is_secret_name(name);
+            let secret = bindings.is_masked(runbook, name);
             let shown = if secret {
                 format!("[REDACTED:{name}]")
             } else {
@@ -553,6 +553,14 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
                 step.segments.len(),
                 step.id
             ));
+        } else if segments.is_none()
+            && let Some(program) = &first.program
+        {
+            status = Status::Choose;
+            status_reason = Some(format!(
+                "its `{program}` lines are for {}={}: whether they run is chosen by {}",
+                first.variable, first.value, first.variable
+            ));
         } else if segments.is_none() {
             let values = step.segment_values();
             status = Status::Choose;
@@ -568,11 +576,11 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             .iter()
             .all(|c| is_within(&dropped, c.span))
         {
-            status = Status::Skip;
-            status_reason = Some(format!(
-                "no lines for this choice of {}: its lines are for other alternatives",
-                first.variable
-            ));
+            // Nothing written for this choice: work for a person, never
+            // passed over as done.
+            status = Status::Manual;
+            status_reason = unwritten_choice(runbook, step, bindings)
+                .map(|work| format!("{work}: done by a person, confirmed in the run"));
         }
     }
     let remote = remote_input(step, &dropped);
@@ -733,6 +741,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
                     .unwrap_or_default();
                 format!("line {line}: {}{before}", c.instruction)
             })
+            .chain(unwritten_choice(runbook, step, bindings).filter(|_| status != Status::Manual))
             .collect(),
         chosen_by: step
             .alternative
@@ -960,6 +969,11 @@ pub fn inferred(runbook: &Runbook, step: &Step) -> Vec<String> {
                 "its commands are a menu, one entry to run: {}",
                 labels.join(", ")
             )
+        } else if let Some(program) = &first.program {
+            format!(
+                "its `{program}` lines are for {}={} alone, read from the program they run",
+                first.variable, first.value
+            )
         } else {
             format!(
                 "its lines are alternatives, read from the comments {}",
@@ -1011,8 +1025,7 @@ fn status(runbook: &Runbook, step: &Step, bindings: &Bindings) -> (Status, Optio
     if let Some(alt) = &step.alternative {
         match bindings.get(&alt.variable) {
             Some(b) if b.value != alt.value => {
-                let secret = bindings.is_secret(runbook, &alt.variable)
-                    || crate::model::is_secret_name(&alt.variable);
+                let secret = bindings.is_masked(runbook, &alt.variable);
                 let value = if secret {
                     format!("[REDACTED:{}]", alt.variable)
                 } else {
@@ -1442,6 +1455,64 @@ fn left_out(
         });
     }
     Some((spans, said))
+}
+
+/// The work by hand a block of alternatives leaves for the chosen option:
+/// its lines are comments only (`# EKS: Use Spot instances` / `# (configure
+/// in eksctl config file)`), or the block has lines for other options and
+/// none for it. A person with EKS in mind does that part themselves; the
+/// run must not pass over it as done.
+fn unwritten_choice(runbook: &Runbook, step: &Step, bindings: &Bindings) -> Option<String> {
+    let first = step.segments.first().filter(|g| !g.menu)?;
+    let bound = bindings.get(&first.variable)?;
+    let text = step.text.as_str();
+    let line_at = |offset: usize| runbook.file.position(step.text.source_offset(offset)).line;
+    let choice = format!("{}={}", first.variable, bound.value);
+    match step.segments.iter().find(|g| g.value == bound.value) {
+        Some(chosen) => {
+            let runs = step
+                .script
+                .commands
+                .iter()
+                .any(|c| chosen.span.start <= c.span.start && c.span.start < chosen.span.end);
+            if runs {
+                return None;
+            }
+            let said: Vec<&str> = text[chosen.span.start..chosen.span.end]
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix('#'))
+                .map(|l| l.trim_start_matches('#').trim())
+                .filter(|l| !l.is_empty())
+                .collect();
+            Some(format!(
+                "line {}: {} (the block has no command for {choice})",
+                line_at(chosen.span.start),
+                said.join(" ")
+            ))
+        }
+        None => {
+            let mut others: Vec<&str> = Vec::new();
+            for g in &step.segments {
+                if !others.contains(&g.value.as_str()) {
+                    others.push(&g.value);
+                }
+            }
+            let line = line_at(first.span.start);
+            Some(match &first.program {
+                Some(program) => format!(
+                    "line {line}: `{}` is written for {} only (`{program}`): do it for {} by hand",
+                    first.label.trim_start_matches('#').trim(),
+                    others.join(", "),
+                    bound.value
+                ),
+                None => format!(
+                    "line {line}: the block has lines for {} only, none for {choice}: do its work for {} by hand",
+                    others.join(", "),
+                    bound.value
+                ),
+            })
+        }
+    }
 }
 
 /// Adds `item` unless the list has it already (messages said once).

@@ -343,17 +343,22 @@ fn refuse_commands(
 
 /// Unattended, manual steps cannot be done and every gate needs an approval.
 pub(super) fn unattended(plan: &Plan, approvals: &Approvals) -> Result<(), RunError> {
-    let manual: Vec<&str> = plan
+    let manual: Vec<&PlanStep> = plan
         .steps
         .iter()
         .filter(|s| s.status == Status::Manual)
-        .map(|s| s.id.as_str())
         .collect();
     if !manual.is_empty() {
-        return Err(RunError::NotApproved(format!(
-            "manual steps need a person; an unattended run cannot do them: {}\nleave them out with --step/--section/--from/--to",
-            manual.join(", ")
-        )));
+        let mut text = "manual steps need a person; an unattended run cannot do them:\n".to_owned();
+        for step in manual {
+            text.push_str(&format!("  {}", step.id));
+            if let Some(reason) = &step.status_reason {
+                text.push_str(&format!(": {reason}"));
+            }
+            text.push('\n');
+        }
+        text.push_str("leave them out with --step/--section/--from/--to");
+        return Err(RunError::NotApproved(text));
     }
     let missing = approvals.missing(plan);
     if missing.is_empty() {

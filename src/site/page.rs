@@ -439,12 +439,11 @@ fn step_card(runbook: &Runbook, lookup: &Lookup, step: &Step, code: &str, lang: 
     } else if let Some(first) = step.segments.first() {
         let values = step.segment_values();
         let text = format!("{}: {}", first.variable, values.join(" | "));
-        badge(
-            &mut badges,
-            "alt",
-            &text,
-            "its labelled lines are alternatives: only the chosen one's run",
-        );
+        let title = match &first.program {
+            Some(program) => format!("its `{program}` lines run only when this is chosen"),
+            None => "its labelled lines are alternatives: only the chosen one's run".to_owned(),
+        };
+        badge(&mut badges, "alt", &text, &title);
     } else if let Some(group) = runbook.alternatives.iter().find(|g| {
         g.options.iter().any(|(_, steps)| {
             steps

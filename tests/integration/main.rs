@@ -16,6 +16,7 @@ mod reading;
 mod refusals;
 mod run;
 mod schedule;
+mod seed_walk;
 mod sign;
 mod site;
 mod support;

@@ -29,7 +29,7 @@ fn manual_steps_in_an_unattended_run_are_refused() {
     let ran = Test::new()
         .runbook("# T\n\n## Auto\n\n```bash\ntouch ran\n```\n\n## Hand\n\n```bash {manual}\nvi /etc/motd\n```\n")
         .args(["run", "runbook.md", "--no-transcript"])
-        .stderr("error: manual steps need a person; an unattended run cannot do them: hand\nleave them out with --step/--section/--from/--to\n")
+        .stderr("error: manual steps need a person; an unattended run cannot do them:\n  hand: marked `manual`: done by a person, confirmed in the run\nleave them out with --step/--section/--from/--to\n")
         .status(4)
         .run();
     assert!(!ran.path("ran").exists());

@@ -14,7 +14,7 @@ const TOOLS: &[&str] = &["kubectl", "helm", "aws", "gcloud", "az", "eksctl", "da
 
 /// A test with recording fakes of the cloud CLIs first on PATH; each call
 /// is a line of `$DIR/calls.log`.
-fn sandbox() -> Test {
+pub(crate) fn sandbox() -> Test {
     let test = Test::new();
     let bin = test.dir().join("fake-bin");
     std::fs::create_dir(&bin).expect("bin dir");
@@ -34,7 +34,7 @@ fn sandbox() -> Test {
 }
 
 /// A fake at a path relative to the test's directory (e.g. a provisioning script).
-fn fake_at(test: Test, relative: &str) -> Test {
+pub(crate) fn fake_at(test: Test, relative: &str) -> Test {
     let path = test.dir().join(relative);
     std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
     std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), path).expect("link fake");
@@ -42,7 +42,7 @@ fn fake_at(test: Test, relative: &str) -> Test {
 }
 
 /// The fakes' calls, in order.
-fn calls(ran: &Ran) -> Vec<String> {
+pub(crate) fn calls(ran: &Ran) -> Vec<String> {
     std::fs::read_to_string(ran.path("calls.log"))
         .unwrap_or_default()
         .lines()
@@ -133,6 +133,8 @@ fn rotate_secrets_with_yes() {
         .arg("run")
         .arg(seed())
         .args(["--section", "Rotate Secrets", "--yes", "--no-transcript"])
+        // Its `aws` line is for EKS: the step is read for a choice of cloud.
+        .args(["--choose", "cloud=eks", "--accept-inferred"])
         // The operator's environment reaches the tools; nothing else is added.
         .env("AWS_PROFILE", "ops-rotation")
         .env("FAKE_ENV", "AWS_PROFILE KUBECONFIG CLUSTER_NAME")
@@ -963,7 +965,7 @@ fn i13_a_heredoc_and_a_continued_line_show_as_one_command_each() {
 }
 
 /// The seed, copied into the test's directory (paths in messages are short).
-fn seed_here(test: Test) -> Test {
+pub(crate) fn seed_here(test: Test) -> Test {
     let text = std::fs::read_to_string(seed()).expect("seed");
     test.file("runbook.md", text)
 }
@@ -1166,6 +1168,34 @@ fn i13_an_unchosen_menu_refuses_up_front_naming_its_entries() {
             "kubectl rollout history deployment/clipper-backend -n clipper-production",
             "kubectl rollout undo deployment/clipper-backend -n clipper-production",
         ]
+    );
+}
+
+/// A menu's choice names an entry, not a secret, whatever the step is
+/// called: `…-service-account-token-cicd=1` is neither masked nor warned
+/// about as a secret too short to mask.
+#[test]
+fn i13_a_choice_is_never_a_secret() {
+    let ran = seed_here(sandbox())
+        .args([
+            "run",
+            "runbook.md",
+            "--step",
+            "generate-service-account-token-cicd",
+        ])
+        .args(["--choose", "generate-service-account-token-cicd=1"])
+        .args([
+            "--unattended",
+            "--yes",
+            "--accept-inferred",
+            "--no-transcript",
+        ])
+        .stdout_contains("Done: 1 succeeded")
+        .stderr("")
+        .run();
+    assert_eq!(
+        calls(&ran),
+        ["kubectl create token clipper-deployer -n clipper-production --duration=87600h"]
     );
 }
 
