@@ -21,7 +21,7 @@ use crate::checks::{self, Facts, StepFacts};
 use crate::event::bounded::Bounded;
 use crate::event::{Event, Outcome, Reporter, RunOutcome, Stream, Verdict};
 use crate::model::CheckOrigin;
-use crate::operator::{Choice, Operator, Recovery, StepContext};
+use crate::operator::{Choice, Here, Operator, Recovery, StepContext};
 use crate::plan::{Plan, PlanStep, Status};
 use crate::secret::{Redactor, StreamRedactor};
 use crate::source::Span;
@@ -153,7 +153,13 @@ pub fn run(
                 continue;
             }
             Status::Manual => {
-                match operator.manual(step) {
+                match operator.manual(
+                    step,
+                    Here {
+                        state: session.state_file(),
+                        shell: &options.shell,
+                    },
+                ) {
                     Choice::Quit => {
                         outcome = RunOutcome::Quit;
                         break;
@@ -202,8 +208,10 @@ pub fn run(
                 .iter()
                 .map(|c| c.text.expose().to_owned())
                 .collect(),
-            state: session.state_file(),
-            shell: &options.shell,
+            here: Here {
+                state: session.state_file(),
+                shell: &options.shell,
+            },
         };
         let script = match operator.before_step(&context) {
             Choice::Run(script) => script,
@@ -402,7 +410,14 @@ pub fn run(
             if result != Outcome::Interrupted && step.continue_on_error {
                 break;
             }
-            let recovery = operator.recover(step, result);
+            let recovery = operator.recover(
+                step,
+                result,
+                Here {
+                    state: session.state_file(),
+                    shell: &options.shell,
+                },
+            );
             // The operator has dealt with this interruption: the next Ctrl-C
             // is a first one again, not the second that aborts the run.
             interrupts.reset();
@@ -983,11 +998,11 @@ pub(crate) mod tests {
             Choice::Run(ctx.script.to_owned())
         }
 
-        fn manual(&mut self, _step: &PlanStep) -> Choice {
+        fn manual(&mut self, _step: &PlanStep, _here: Here) -> Choice {
             Choice::Quit
         }
 
-        fn recover(&mut self, _step: &PlanStep, _outcome: Outcome) -> Recovery {
+        fn recover(&mut self, _step: &PlanStep, _outcome: Outcome, _here: Here) -> Recovery {
             Recovery::Quit
         }
     }

@@ -10,16 +10,32 @@ use std::io::Write;
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Editor, Input, MultiSelect, Password, Select};
 
-use super::{Choice, GateDecision, Operator, Recovery, StepContext};
+const RUN: Entry = Entry::new('r', "Run");
+const SKIP: Entry = Entry::new('s', "Skip");
+const EDIT: Entry = Entry::new('e', "Edit the command");
+const CHOOSE: Entry = Entry::new('c', "Choose commands to run");
+const SHELL: Entry = Entry::new('o', "Open a shell here");
+const ALL: Entry = Entry::new('a', "All remaining steps, without asking");
+const QUIT: Entry = Entry::new('q', "Quit");
+const DONE: Entry = Entry::new('d', "Done");
+const RETRY: Entry = Entry::new('r', "Retry");
+const NEXT: Entry = Entry::new('c', "Continue with the next step");
+
+use super::keys::{self, Entry};
+use super::{Choice, GateDecision, Here, Operator, Recovery, StepContext};
 use crate::event::Outcome;
 use crate::model::Variable;
 use crate::plan::PlanStep;
 
 pub struct Interactive {
     theme: Box<dyn Theme>,
+    color: bool,
     by: String,
     /// For production runbooks: the word to type to pass a gate.
     confirm_word: Option<String>,
+    /// The person chose to run the remaining steps without being asked
+    /// before each (gates, work by hand and failures still ask).
+    run_all: bool,
 }
 
 impl Interactive {
@@ -31,8 +47,10 @@ impl Interactive {
         };
         Interactive {
             theme,
+            color,
             by,
             confirm_word,
+            run_all: false,
         }
     }
 
@@ -184,20 +202,20 @@ impl Interactive {
             .unwrap_or(false)
     }
 
-    fn open_shell(&self, ctx: &StepContext) {
+    fn open_shell(&self, here: Here) {
         let rc = match tempfile::NamedTempFile::new() {
             Ok(rc) => rc,
             Err(err) => return self.say(&format!("cannot open a shell: {err}")),
         };
         let body = format!(
             "[ -f {state} ] && . {state}\nPS1='(litops) \\w\\$ '\n",
-            state = crate::shell::quote::unquoted(&ctx.state.to_string_lossy())
+            state = crate::shell::quote::unquoted(&here.state.to_string_lossy())
         );
         if std::fs::write(rc.path(), body).is_err() {
             return self.say("cannot open a shell: the rc file could not be written");
         }
-        self.say("Opening a shell where the session is; `exit` returns to the run.");
-        let status = std::process::Command::new(ctx.shell)
+        self.say("Opening a shell where the session is (its directory and variables); `exit` returns to the run. What you change in it (cd, variables) is not carried back.");
+        let status = std::process::Command::new(here.shell)
             .arg("--rcfile")
             .arg(rc.path())
             .arg("-i")
@@ -258,25 +276,38 @@ impl Operator for Interactive {
 
     fn before_step(&mut self, ctx: &StepContext) -> Choice {
         self.show(ctx);
+        let mut work_done = ctx.step.checkpoints.is_empty();
+        if self.run_all && !work_done {
+            work_done = self.work_done(ctx.step);
+        }
         loop {
-            let mut items = vec!["Run", "Skip", "Edit the command"];
-            if ctx.commands.len() > 1 {
-                items.push("Choose commands to run");
-            }
-            items.extend(["Open a shell here", "Quit"]);
-            let choice = Select::with_theme(self.theme.as_ref())
-                .with_prompt("Step")
-                .items(&items)
-                .default(0)
-                .interact();
-            let Ok(choice) = choice else {
-                return Choice::Quit;
-            };
-            match items[choice] {
-                "Run" if !ctx.step.checkpoints.is_empty() && !self.work_done(ctx.step) => {
-                    self.say("  not run: do the work by hand first (`Open a shell here` opens one where the session is)");
+            let entry = if self.run_all && work_done {
+                RUN
+            } else {
+                let mut entries = vec![RUN, SKIP, EDIT];
+                if ctx.commands.len() > 1 {
+                    entries.push(CHOOSE);
                 }
-                "Run" => return Choice::Run(ctx.script.to_owned()),
+                entries.extend([SHELL, ALL, QUIT]);
+                match keys::pick("Step", &entries, 0, self.color) {
+                    Some(i) => entries[i],
+                    None => return Choice::Quit,
+                }
+            };
+            match entry.label {
+                "Run" | "All remaining steps, without asking" => {
+                    if !work_done {
+                        work_done = self.work_done(ctx.step);
+                    }
+                    if !work_done {
+                        self.say("  not run: do the work by hand first (`Open a shell here` opens one where the session is)");
+                        continue;
+                    }
+                    if entry == ALL {
+                        self.run_all = true;
+                    }
+                    return Choice::Run(ctx.script.to_owned());
+                }
                 "Skip" => return Choice::Skip,
                 // The editor works on a file: a script holding secret values
                 // is not written to one.
@@ -320,53 +351,54 @@ impl Operator for Interactive {
                         _ => self.say("no command chosen"),
                     }
                 }
-                "Open a shell here" => self.open_shell(ctx),
+                "Open a shell here" => self.open_shell(ctx.here),
                 _ => return Choice::Quit,
             }
         }
     }
 
-    fn manual(&mut self, step: &PlanStep) -> Choice {
+    fn manual(&mut self, step: &PlanStep, here: Here) -> Choice {
         self.say(&format!("\n✋ manual step {}: do this by hand", step.id));
+        if let Some(reason) = &step.status_reason {
+            self.say(&format!("  {reason}"));
+        }
         for line in step.script.shown().trim_end_matches('\n').split('\n') {
             self.say(format!("  $ {line}").trim_end());
         }
-        let items = ["Done", "Skip", "Quit"];
-        match Select::with_theme(self.theme.as_ref())
-            .with_prompt("When you have done it")
-            .items(items)
-            .default(0)
-            .interact()
-        {
-            Ok(0) => Choice::Run(String::new()),
-            Ok(1) => Choice::Skip,
-            _ => Choice::Quit,
+        let entries = [DONE, SKIP, SHELL, QUIT];
+        loop {
+            match keys::pick("When you have done it", &entries, 0, self.color).map(|i| entries[i]) {
+                Some(DONE) => return Choice::Run(String::new()),
+                Some(SKIP) => return Choice::Skip,
+                Some(SHELL) => self.open_shell(here),
+                _ => return Choice::Quit,
+            }
         }
     }
 
-    fn recover(&mut self, step: &PlanStep, outcome: Outcome) -> Recovery {
+    fn recover(&mut self, step: &PlanStep, outcome: Outcome, here: Here) -> Recovery {
         let what = match outcome {
             Outcome::Interrupted => "was interrupted",
             Outcome::TimedOut => "timed out",
             Outcome::CheckFailed => "ran, but its check did not pass",
             _ => "failed",
         };
-        let items = ["Retry", "Continue with the next step", "Quit"];
-        match Select::with_theme(self.theme.as_ref())
-            .with_prompt(format!("{} {what}", step.id))
-            .items(items)
-            // After Ctrl-C, Enter quits: the person stopped the run on
-            // purpose, and going on needs a choice of its own.
-            .default(if outcome == Outcome::Interrupted {
-                2
-            } else {
-                0
-            })
-            .interact()
-        {
-            Ok(0) => Recovery::Retry,
-            Ok(1) => Recovery::Continue,
-            _ => Recovery::Quit,
+        let entries = [RETRY, NEXT, SHELL, QUIT];
+        // After Ctrl-C, Enter quits: the person stopped the run on purpose,
+        // and going on needs a choice of its own.
+        let default = if outcome == Outcome::Interrupted {
+            3
+        } else {
+            0
+        };
+        let prompt = format!("{} {what}", step.id);
+        loop {
+            match keys::pick(&prompt, &entries, default, self.color).map(|i| entries[i]) {
+                Some(RETRY) => return Recovery::Retry,
+                Some(NEXT) => return Recovery::Continue,
+                Some(SHELL) => self.open_shell(here),
+                _ => return Recovery::Quit,
+            }
         }
     }
 }

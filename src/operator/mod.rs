@@ -5,6 +5,7 @@
 //! own.
 
 mod interactive;
+mod keys;
 mod unattended;
 
 pub use interactive::Interactive;
@@ -66,7 +67,13 @@ pub struct StepContext<'a> {
     pub script: &'a str,
     /// Its top-level commands, for running them one by one.
     pub commands: Vec<String>,
-    /// The session's state file (to open a shell where the session is).
+    pub here: Here<'a>,
+}
+
+/// Where the session is: what a shell opened "here" starts from.
+#[derive(Debug, Clone, Copy)]
+pub struct Here<'a> {
+    /// The session's state file (its directory, variables and functions).
     pub state: &'a std::path::Path,
     pub shell: &'a str,
 }
@@ -79,9 +86,9 @@ pub trait Operator {
     /// skip it, or stop.
     fn before_step(&mut self, ctx: &StepContext) -> Choice;
     /// A `manual` step: the operator does it by hand, then says so.
-    fn manual(&mut self, step: &PlanStep) -> Choice;
+    fn manual(&mut self, step: &PlanStep, here: Here) -> Choice;
     /// A step did not succeed.
-    fn recover(&mut self, step: &PlanStep, outcome: Outcome) -> Recovery;
+    fn recover(&mut self, step: &PlanStep, outcome: Outcome, here: Here) -> Recovery;
 }
 
 /// An operator whose gates may already be approved on the command line
@@ -118,11 +125,11 @@ impl<O: Operator> Operator for Approving<O> {
         self.inner.before_step(ctx)
     }
 
-    fn manual(&mut self, step: &PlanStep) -> Choice {
-        self.inner.manual(step)
+    fn manual(&mut self, step: &PlanStep, here: Here) -> Choice {
+        self.inner.manual(step, here)
     }
 
-    fn recover(&mut self, step: &PlanStep, outcome: Outcome) -> Recovery {
-        self.inner.recover(step, outcome)
+    fn recover(&mut self, step: &PlanStep, outcome: Outcome, here: Here) -> Recovery {
+        self.inner.recover(step, outcome, here)
     }
 }

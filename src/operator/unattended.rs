@@ -2,7 +2,7 @@
 //! first step starts (`--yes` for all, `--approve ID` per step); a failure
 //! stops the run.
 
-use super::{Choice, GateDecision, Operator, Recovery, StepContext};
+use super::{Choice, GateDecision, Here, Operator, Recovery, StepContext};
 use crate::event::Outcome;
 use crate::plan::{Plan, PlanStep, Status};
 
@@ -73,11 +73,11 @@ impl Operator for Unattended {
     }
 
     /// Refused before the run starts; never reached.
-    fn manual(&mut self, _step: &PlanStep) -> Choice {
+    fn manual(&mut self, _step: &PlanStep, _here: Here) -> Choice {
         Choice::Quit
     }
 
-    fn recover(&mut self, _step: &PlanStep, _outcome: Outcome) -> Recovery {
+    fn recover(&mut self, _step: &PlanStep, _outcome: Outcome, _here: Here) -> Recovery {
         Recovery::Quit
     }
 }

@@ -9,7 +9,6 @@ use rexpect::session::{PtySession, spawn_with_options};
 
 use crate::support::TempRunbook;
 
-const UP: &str = "\x1b[A";
 const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
 
@@ -82,12 +81,11 @@ fn run_skip_quit() {
     answer(&mut p, "Step", ENTER);
     line(&mut p, "first-ran").expect("first ran");
     answer(&mut p, "[2/3] second", "");
-    answer(&mut p, "Step", &format!("{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "s");
     p.exp_string("second skipped: skipped by the operator")
         .expect("second skipped");
     answer(&mut p, "[3/3] third", "");
-    // Run, Skip, Edit, Open a shell, Quit.
-    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "q");
     let rest = p.exp_string("Stopped by the operator").expect("quit");
     assert!(!rest.contains("third-ran\r\n✓"), "{rest}");
     assert!(!rest.contains("✓ third"), "{rest}");
@@ -193,7 +191,7 @@ fn edit_opens_the_editor_on_the_resolved_command() {
         &[],
         &[("EDITOR", editor.as_str()), ("VISUAL", editor.as_str())],
     );
-    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "e");
     // The change is shown and confirmed before it runs.
     p.exp_string("- echo original").expect("diff");
     p.exp_string("+ echo edited").expect("diff");
@@ -225,7 +223,7 @@ fn i13_an_edit_is_read_again_and_confirmed() {
         &["--set", "API_TOKEN=tok-123456"],
         &[("EDITOR", editor.as_str()), ("VISUAL", editor.as_str())],
     );
-    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "e");
     p.exp_string("+ kubectl delete namespace prod")
         .expect("diff");
     // Enter: no.
@@ -234,10 +232,10 @@ fn i13_an_edit_is_read_again_and_confirmed() {
     answer(&mut p, "Step", ENTER);
     line(&mut p, "look").expect("the planned command ran");
     // The secret step: editing is refused, the menu comes back.
-    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "e");
     p.exp_string("cannot edit: the step holds secret values")
         .expect("refused");
-    answer(&mut p, "Step", &format!("{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "s");
     assert_eq!(exit_code(&mut p), Some(8));
 }
 
@@ -256,7 +254,7 @@ fn ctrl_c_ends_only_the_step() {
     std::thread::sleep(Duration::from_millis(300));
     p.send_control('c').expect("ctrl-c");
     // Going on after Ctrl-C is a choice of its own.
-    answer(&mut p, "follow was interrupted", &format!("{UP}{ENTER}"));
+    answer(&mut p, "follow was interrupted", "c");
     answer(&mut p, "[2/2] next", "");
     answer(&mut p, "Step", ENTER);
     line(&mut p, "next-ran").expect("the run went on");
@@ -356,8 +354,7 @@ fn a_shell_opens_where_the_session_is() {
     answer(&mut p, "[1/2] prepare", "");
     answer(&mut p, "Step", ENTER);
     answer(&mut p, "[2/2] next", "");
-    // Run, Skip, Edit, Open a shell here, Quit.
-    answer(&mut p, "Step", &format!("{DOWN}{DOWN}{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "o");
     answer(
         &mut p,
         "(litops)",
@@ -507,4 +504,66 @@ fn i13_ctrl_c_at_the_menu_restores_the_cursor() {
         restored.is_some() && restored > hidden,
         "the cursor is left hidden: {all:?}"
     );
+}
+
+/// Issue 13, item 7: one key answers (`r`, `s`, `e`, `o`, `a`, `q`); `a`
+/// runs this step and the rest without asking before each.
+#[test]
+fn i13_single_keys_and_all_remaining_steps() {
+    let runbook = TempRunbook::new("three.md", THREE);
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "[1/3] first", "");
+    p.exp_string("Step: >[r]un<  [s]kip  [e]dit the command  [o]pen a shell here  [a]ll remaining steps, without asking  [q]uit")
+        .expect("the keys are shown");
+    p.send("r").expect("r");
+    p.flush().expect("flush");
+    line(&mut p, "first-ran").expect("first ran");
+    answer(&mut p, "[2/3] second", "");
+    answer(&mut p, "Step", "a");
+    line(&mut p, "second-ran").expect("second ran");
+    let (between, _) = line(&mut p, "third-ran").expect("third ran unasked");
+    assert!(!between.contains("Step:"), "asked again: {between}");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+/// After a failure, a shell opens where the session is: what the person
+/// fixes there (a file in the session's directory) the retry sees; what the
+/// shell changes of the session itself is said not to carry back.
+#[test]
+fn i13_a_shell_after_a_failure_then_retry() {
+    let runbook = TempRunbook::new(
+        "fix.md",
+        "## Prepare\n\n```bash\nmkdir -p work && cd work\n```\n\n## Check\n\n```bash\ntest -f ready && echo ready-found\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "Step", "r");
+    answer(&mut p, "[2/2] check", "");
+    answer(&mut p, "Step", "r");
+    answer(&mut p, "check failed", "o");
+    p.exp_string("is not carried back")
+        .expect("the shell says what it keeps");
+    answer(&mut p, "(litops)", "touch ready\r");
+    answer(&mut p, "(litops)", "exit\r");
+    answer(&mut p, "check failed", "r");
+    line(&mut p, "ready-found").expect("the retry saw the fix");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+/// A manual step offers a shell to do the work in, then asks again.
+#[test]
+fn i13_a_shell_on_a_manual_step() {
+    let runbook = TempRunbook::new(
+        "hand.md",
+        "## Hand\n\n```bash {manual}\nvi /etc/motd\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    p.exp_string("manual step hand").expect("manual");
+    answer(&mut p, "When you have done it", "o");
+    answer(&mut p, "(litops)", "echo in-the-shell\r");
+    line(&mut p, "in-the-shell").expect("the shell ran");
+    answer(&mut p, "(litops)", "exit\r");
+    answer(&mut p, "When you have done it", "d");
+    p.exp_string("done by hand")
+        .expect("recorded as done by hand");
+    assert_eq!(exit_code(&mut p), Some(0));
 }
