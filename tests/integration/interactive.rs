@@ -7,7 +7,7 @@ use std::time::Duration;
 use rexpect::reader::Options;
 use rexpect::session::{PtySession, spawn_with_options};
 
-use crate::support::TempRunbook;
+use crate::support::{TempRunbook, repo};
 
 const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
@@ -566,4 +566,61 @@ fn i13_a_shell_on_a_manual_step() {
     p.exp_string("done by hand")
         .expect("recorded as done by hand");
     assert_eq!(exit_code(&mut p), Some(0));
+}
+
+/// Issue 13's must-show, interactively: the seed in a real terminal, with
+/// recording fakes of the cloud CLIs. The cloud is asked once, from its
+/// options; choosing eks runs the AWS secret store's section, the `# EKS`
+/// lines of the credentials block and of the upgrade block, and nothing of
+/// GKE or AKS.
+#[test]
+fn i13_the_seed_asks_for_the_cloud_once() {
+    let text =
+        std::fs::read_to_string(repo().join("runbooks/kubernetes-operations.md")).expect("seed");
+    let runbook = TempRunbook::new("runbook.md", text);
+    let bin = runbook.dir.path().join("fake-bin");
+    std::fs::create_dir(&bin).expect("bin");
+    for tool in ["kubectl", "aws", "gcloud", "az", "eksctl"] {
+        std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), bin.join(tool))
+            .expect("fake");
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let log = runbook.dir.path().join("calls.log");
+    let sections = [
+        "--section",
+        "Configure External Secrets",
+        "--section",
+        "Get Cluster Credentials",
+        "--section",
+        "Update Kubernetes Version",
+        "--set",
+        "SECURE_PASSWORD=pw-123456",
+    ];
+    let mut p = session(
+        &runbook,
+        &sections,
+        &[("PATH", &path), ("FAKE_LOG", &log.to_string_lossy())],
+    );
+    // Options in document order: gke, eks, aks.
+    answer(&mut p, "CLOUD_PROVIDER", &format!("{DOWN}{ENTER}"));
+    answer(&mut p, "Step", "a");
+    // The gates still ask: the secret store's setup, the upgrade.
+    answer(&mut p, "Run this gated step?", "y");
+    answer(&mut p, "Run this gated step?", "y");
+    let rest = p.exp_string("Done").expect("done");
+    assert!(!rest.contains("CLOUD_PROVIDER"), "asked twice: {rest}");
+    assert_eq!(exit_code(&mut p), Some(0));
+    let calls = std::fs::read_to_string(&log).expect("calls");
+    let tools: Vec<&str> = calls.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(
+        tools,
+        [
+            "eksctl", "aws", "kubectl", "kubectl", "kubectl", "kubectl", "aws", "eksctl"
+        ],
+        "{calls}"
+    );
 }
