@@ -40,6 +40,11 @@ pub struct ApprovedPlan {
     pub created_by: String,
     /// How the steps were chosen (`--section`, `--step`, `--from`, `--to`).
     pub selection: Selection,
+    /// The choices made with `--choose` (`CLOUD_PROVIDER=eks`): a run of
+    /// the plan makes them again unless told otherwise. Left out when empty
+    /// so that plans written before them read (and digest) the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
     pub settings: Settings,
     /// In the order they run.
     pub steps: Vec<ApprovedStep>,
@@ -132,6 +137,16 @@ pub fn make(
             .to_string(),
         created_by: crate::operator::operator_name(),
         selection,
+        choices: {
+            let mut choices: Vec<String> = bindings
+                .values
+                .iter()
+                .filter(|(_, b)| b.source == Origin::Choose)
+                .map(|(name, b)| format!("{name}={}", b.value))
+                .collect();
+            choices.sort();
+            choices
+        },
         settings: settings(runbook),
         steps: plan.steps.iter().map(approved_step).collect(),
         digest: String::new(),

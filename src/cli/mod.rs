@@ -343,6 +343,37 @@ fn load_runnable(path: &std::path::Path, out: &Console) -> Result<Runbook, u8> {
     Ok(runbook)
 }
 
+/// As [`bind_or_report`], with an approved plan's choices (`NAME=VALUE`)
+/// made for the groups no input given now chooses: a run of the plan makes
+/// them again without `--choose`, and another choice given now wins (and is
+/// then refused as a change from what was approved).
+fn bind_with_choices(
+    runbook: &Runbook,
+    args: &BindArgs,
+    choices: &[String],
+    out: &Console,
+) -> Result<bind::Bindings, u8> {
+    let bindings = bind_or_report(runbook, args, out)?;
+    let missing: Vec<String> = choices
+        .iter()
+        .filter(|c| {
+            c.split_once('=')
+                .is_some_and(|(name, _)| bindings.get(name).is_none())
+        })
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(bindings);
+    }
+    let mut inputs = args.inputs();
+    // First: a choice given now for the same group comes later and wins.
+    inputs.chooses.splice(0..0, missing);
+    bind::bind(runbook, &inputs).map_err(|err| {
+        out.error(err);
+        exit::USAGE
+    })
+}
+
 fn bind_or_report(runbook: &Runbook, args: &BindArgs, out: &Console) -> Result<bind::Bindings, u8> {
     let bindings = bind::bind(runbook, &args.inputs()).map_err(|err| {
         out.error(err);

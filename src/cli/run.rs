@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{BindArgs, Console, SelectArgs, bind_or_report, load_runnable};
+use super::{BindArgs, Console, SelectArgs, bind_or_report, bind_with_choices, load_runnable};
 use crate::approval::{self, ApprovedPlan, policy::Policy};
 use crate::event::Reporter;
 use crate::exec;
@@ -287,7 +287,9 @@ fn start(args: &RunArgs, options: &run::Options, ui: &mut Terminal) -> Result<u8
             RunError::Usage(err.to_string())
         }
     })?;
-    let bindings = bind_or_report(&runbook, &args.bind, out).map_err(Refusal::Reported)?;
+    let choices = approved.as_ref().map_or(&[][..], |plan| &plan.choices[..]);
+    let bindings =
+        bind_with_choices(&runbook, &args.bind, choices, out).map_err(Refusal::Reported)?;
     let request = run::Request {
         runbook,
         path: &args.file,

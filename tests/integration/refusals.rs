@@ -727,4 +727,21 @@ fn i13_a_choice_is_part_of_the_approved_plan() {
         std::fs::read_to_string(ran.path("ran.txt")).expect("ran"),
         "aws update-kubeconfig\n"
     );
+    // The plan carries its choice: a run of it needs no --choose.
+    std::fs::remove_file(ran.path("ran.txt")).expect("rm");
+    let ran = ran
+        .then()
+        .args(["run", "runbook.md", "--approved", "plan.json"])
+        .args(["--unattended", "--no-transcript"])
+        .stdout_contains("✓ T: success; 1 succeeded, 0 failed, 0 skipped in ")
+        .stderr_contains("no approval policy")
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(ran.path("ran.txt")).expect("ran"),
+        "aws update-kubeconfig\n"
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ran.path("plan.json")).expect("plan"))
+            .expect("JSON");
+    assert_eq!(plan["choices"], serde_json::json!(["cloud=aws"]));
 }

@@ -326,11 +326,10 @@ fn walk(cloud: &Cloud) {
         &["--section", "Deployment Procedures"],
         DEPLOY_CHOICES,
     );
+    // The plan carries its choices (the cloud, the menus' entries).
     let ran = approved
         .args(["run", "runbook.md", "--approved", "plan.json"])
-        .args(["--choose", &format!("cloud={name}")])
         .args(VALUES)
-        .args(DEPLOY_CHOICES)
         .args(["--unattended", "--no-transcript"])
         .stdout_contains("success; 4 succeeded, 0 failed, 0 skipped")
         .stderr_contains("no approval policy")
@@ -396,7 +395,6 @@ fn walk(cloud: &Cloud) {
         let approved = approve(ran, name, &["--section", "Maintenance"], &[]);
         let ran = approved
             .args(["run", "runbook.md", "--approved", "plan.json"])
-            .args(["--choose", &format!("cloud={name}")])
             .args(VALUES)
             .args(["--unattended", "--no-transcript"])
             .stdout_contains("success; 3 succeeded, 0 failed, 0 skipped")
