@@ -688,14 +688,35 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         script,
         commands,
         env: resolved.env,
-        gate: PlanGate {
-            required: step.gate.required(),
-            decision: match step.gate.decision {
-                Some(Confirm::Always(_)) => "confirm",
-                Some(Confirm::Never) => "no-confirm",
-                None => "default",
-            },
-            reasons: step.gate.reasons(),
+        gate: {
+            // The risks of the lines that run, here or in a shell elsewhere:
+            // an alternative left out (the `aws` line for GKE) gates nothing.
+            let gate = crate::model::Gate {
+                decision: step.gate.decision.clone(),
+                risks: {
+                    let mut risks = Vec::new();
+                    let running = step
+                        .script
+                        .commands
+                        .iter()
+                        .filter(|c| !is_within(&dropped, c.span));
+                    for risk in running.flat_map(|c| &c.risks) {
+                        if !risks.contains(risk) {
+                            risks.push(*risk);
+                        }
+                    }
+                    risks
+                },
+            };
+            PlanGate {
+                required: gate.required(),
+                decision: match gate.decision {
+                    Some(Confirm::Always(_)) => "confirm",
+                    Some(Confirm::Never) => "no-confirm",
+                    None => "default",
+                },
+                reasons: gate.reasons(),
+            }
         },
         timeout: step.timeout.or(runbook.settings.timeout),
         interactive: step.interactive || !needs_terminal.is_empty() || !needs_person.is_empty(),

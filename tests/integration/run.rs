@@ -1171,6 +1171,24 @@ fn i13_an_unchosen_menu_refuses_up_front_naming_its_entries() {
     );
 }
 
+/// The gate is the risk of the lines that run: the other cloud's delete,
+/// left out, asks for no approval; chosen, it does.
+#[test]
+fn i13_a_line_left_out_gates_nothing() {
+    const TEXT: &str = "# T\n\n## Clusters\n\n```bash\n# GKE\ngcloud container clusters list\n\n# EKS\neksctl delete cluster --name old\n```\n";
+    Test::new()
+        .runbook(TEXT)
+        .args(["plan", "runbook.md", "--choose", "cloud=gke", "--no-env"])
+        .stdout_contains("1 step selected: 1 to run, 0 gated\n")
+        .run();
+    Test::new()
+        .runbook(TEXT)
+        .args(["plan", "runbook.md", "--choose", "cloud=eks", "--no-env"])
+        .stdout_contains("1 step selected: 1 to run, 1 gated\n")
+        .stdout_contains("     gate: deletes cloud resources\n")
+        .run();
+}
+
 /// A menu's choice names an entry, not a secret, whatever the step is
 /// called: `…-service-account-token-cicd=1` is neither masked nor warned
 /// about as a secret too short to mask.
