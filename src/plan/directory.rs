@@ -131,11 +131,15 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
         if let (Some(alt), Some(key)) = (&step.alternative, group) {
             let g = groups.entry(key).or_insert_with(|| Group {
                 began: here.clone(),
-                first: alt.value.clone(),
+                option: alt.value.clone(),
                 ends: FxHashMap::default(),
             });
-            if g.first != alt.value {
-                later_option = g.began.is_some();
+            // The first step of another option (its later steps continue).
+            if g.option != alt.value {
+                g.option.clone_from(&alt.value);
+                // Where the run is depends on the options before this one
+                // only when one of them moved.
+                later_option = g.began.is_some() && g.ends.values().any(|end| *end != g.began);
                 from = g.began.clone();
                 why = Some(Rule::Alternative);
             }
@@ -197,8 +201,8 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
 
 struct Group {
     began: Place,
-    /// The option seen first: it starts where the walk is.
-    first: String,
+    /// The option of the group's last step seen.
+    option: String,
     ends: FxHashMap<String, Place>,
 }
 
@@ -436,6 +440,34 @@ mod tests {
             Some(". paths"),
             "GCP is not where AWS left the walk: {found:?}"
         );
+    }
+
+    /// A later option's own later steps continue where its first left off
+    /// (a tab of several blocks), and an option after options that did not
+    /// move needs no start of its own.
+    #[test]
+    fn a_later_option_continues_within_itself() {
+        let alt = |value: &str, body: &str| {
+            format!("<!-- litops: alt=\"LANG={value}\" -->\n{}", block(body))
+        };
+        let text = format!(
+            "# T\n\n## Build\n\n{}{}{}{}## Check\n\n{}{}",
+            alt("go", "cd go"),
+            alt("go", "make"),
+            alt("py", "cd py"),
+            alt("py", "pytest"),
+            alt("go", "go vet"),
+            alt("py", "ruff"),
+        );
+        let found = starts(&text);
+        assert_eq!(found[2].1.as_deref(), Some(". alternative"));
+        assert_eq!(found[3].1, None, "{found:?}");
+        let text = format!(
+            "# T\n\n## Run\n\n{}{}",
+            alt("go", "go run ."),
+            alt("py", "python main.py")
+        );
+        assert!(starts(&text).iter().all(|(_, s)| s.is_none()));
     }
 
     #[test]
