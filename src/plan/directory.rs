@@ -121,8 +121,9 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
             }
             open_group = None;
         }
-        // Where the step starts (`from`), and the rule that put it there.
-        let mut from: Place = here.clone();
+        // Where the step starts when not where the walk is (`None`), and
+        // the rule that put it there.
+        let mut from: Option<Place> = None;
         let mut why: Option<Rule> = None;
         // A later option starts where the group began whatever it follows:
         // the run skips the options before it, so where they leave the
@@ -140,7 +141,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
                 // Where the run is depends on the options before this one
                 // only when one of them moved.
                 later_option = g.began.is_some() && g.ends.values().any(|end| *end != g.began);
-                from = g.began.clone();
+                from = Some(g.began.clone());
                 why = Some(Rule::Alternative);
             }
             open_group = Some(key);
@@ -148,23 +149,24 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
             && let Some(branch) = other_branch(runbook, m, step.section)
             && let Some(Some(began)) = entry.get(&branch)
         {
-            from = Some(began.clone());
+            from = Some(Some(began.clone()));
             why = Some(Rule::Branch);
         }
         let clone = first_clone(step);
+        let base = from.as_ref().unwrap_or(&here);
         if let Some(at) = clone.and_then(|url| clones.get(url))
-            && from.as_ref() != Some(at)
+            && base.as_ref() != Some(at)
         {
-            from = Some(at.clone());
+            from = Some(Some(at.clone()));
             why = Some(Rule::Clone);
-        } else if let Some(path) = &from
+        } else if let Some(path) = base
             && let Some(first) = first_relative_component(step)
             && let Some(k) = path.iter().position(|c| *c == first)
         {
-            from = Some(path[..k].to_vec());
+            from = Some(Some(path[..k].to_vec()));
             why = Some(Rule::Paths);
         }
-        if let (Some(dir), Some(why)) = (&from, why)
+        if let (Some(Some(dir)), Some(why)) = (&from, why)
             && (later_option || here.as_ref() != Some(dir))
         {
             starts[i] = Some(StartsIn {
@@ -175,7 +177,7 @@ pub fn starting_directories(runbook: &Runbook) -> Vec<Option<StartsIn>> {
                 },
                 why,
             });
-            here = from;
+            here = from.flatten();
         }
         if let (Some(url), Some(at)) = (clone, &here) {
             clones.entry(url).or_insert_with(|| at.clone());
