@@ -313,16 +313,57 @@ async fn answer(control: &mut Lines<BufReader<ChildStdout>>, word: &str) -> std:
         .ok_or_else(|| broken(&format!("unexpected answer {line:?}")))
 }
 
+/// Everything in the FIFO now. A read of the file itself, not tokio's
+/// `try_read`: that one answers "would block" without reading while the
+/// runtime has not yet seen the FIFO become readable, which is the case
+/// when the step's `done` came in the same read of the control pipe as its
+/// `pid` (a fast step, a busy machine), and the step's last output was lost.
 fn drain(
     fifo: &pipe::Receiver,
     buf: &mut [u8],
     stream: Stream,
     output: &mut impl FnMut(Stream, &[u8]),
 ) {
-    while let Ok(n) = fifo.try_read(buf) {
+    use std::os::fd::AsFd;
+    // The FIFO is non-blocking (tokio opened it so): this ends at EAGAIN.
+    while let Ok(n) = nix::unistd::read(fifo.as_fd(), buf) {
         if n == 0 {
             break;
         }
         output(stream, &buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Output written just before the step's `done` is taken, even when
+    /// the runtime has not polled the FIFO since it was written.
+    #[test]
+    fn drain_takes_what_the_runtime_has_not_seen_yet() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("out");
+        let got = runtime.block_on(async {
+            let fifo = fifo(&path).expect("fifo");
+            // Written by the step, with no await in between: the runtime
+            // has not turned, and knows nothing of it.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|mut w| std::io::Write::write_all(&mut w, b"last line\n"))
+                .expect("write");
+            let mut buf = vec![0u8; 64];
+            let mut got = Vec::new();
+            drain(&fifo, &mut buf, Stream::Stdout, &mut |_, data: &[u8]| {
+                got.extend_from_slice(data)
+            });
+            got
+        });
+        assert_eq!(got, b"last line\n");
     }
 }
