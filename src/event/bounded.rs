@@ -47,6 +47,14 @@ impl Bounded {
         }
     }
 
+    /// `other`'s stream after this one's, as if pushed here: its head, the
+    /// bytes it left out (counted), its tail.
+    pub fn append(&mut self, other: &Bounded) {
+        self.push(other.head());
+        self.total += other.dropped();
+        self.push(other.tail());
+    }
+
     pub fn head(&self) -> &[u8] {
         &self.head
     }

@@ -315,33 +315,83 @@ pub fn run(
         }
         let attempts = step.retry.as_ref().map_or(1, |r| r.attempts);
         let mut attempt = 1;
+        // A person runs the step as planned up to its work by hand, does
+        // the work, then the rest (unattended runs of an approved plan run
+        // it whole: the work was approved as done).
+        let parts = if options.unattended || script != step.script.expose() {
+            vec![(None, script.as_str())]
+        } else {
+            pause_parts(&script, &step.pauses)
+        };
+        // The parts after the first start where the first left off.
+        let env_after: Vec<(String, String)> = env
+            .iter()
+            .filter(|(k, _)| k != "__litops_start")
+            .cloned()
+            .collect();
         loop {
-            let shown = redactor.apply(&script);
-            let spec = StepRun {
-                n,
-                step,
-                script: &script,
-                shown: &shown,
-                env: &env,
-                attempt,
-                seen: acknowledged,
-            };
-            let mut ran = match run_step(
-                &runtime,
-                &session,
-                &mut zygote,
-                &interrupts,
-                &spec,
-                options,
-                run.reporter,
-                redactor,
-            )? {
-                Some(ran) => ran,
-                None => {
+            let mut ran: Option<Ran> = None;
+            let mut quit_at_work = false;
+            for (k, &(work, part)) in parts.iter().enumerate() {
+                if let Some(work) = work {
+                    if ran.as_ref().is_some_and(|r| r.outcome != Outcome::Success) {
+                        break;
+                    }
+                    let here = Here {
+                        state: session.state_file(),
+                        shell: &options.shell,
+                    };
+                    run.reporter.event(&Event::StepNotice {
+                        id: step.id.clone(),
+                        message: format!("waits for work by hand: {work}"),
+                    });
+                    if !matches!(operator.pause(step, work, here), Choice::Run(_)) {
+                        run.reporter.event(&Event::StepNotice {
+                            id: step.id.clone(),
+                            message: "quit at the work by hand: what comes after it did not run"
+                                .to_owned(),
+                        });
+                        quit_at_work = true;
+                        break;
+                    }
+                }
+                let shown = redactor.apply(part);
+                let spec = StepRun {
+                    n,
+                    step,
+                    script: part,
+                    shown: &shown,
+                    env: if k == 0 { &env } else { &env_after },
+                    attempt,
+                    seen: acknowledged,
+                    starts: k == 0,
+                };
+                let Some(more) = run_step(
+                    &runtime,
+                    &session,
+                    &mut zygote,
+                    &interrupts,
+                    &spec,
+                    options,
+                    run.reporter,
+                    redactor,
+                )?
+                else {
                     outcome = RunOutcome::RecordFailed;
                     break 'steps;
-                }
+                };
+                ran = Some(match ran {
+                    Some(before) => before.then(more),
+                    None => more,
+                });
+            }
+            let Some(mut ran) = ran else {
+                outcome = RunOutcome::RecordFailed;
+                break 'steps;
             };
+            if quit_at_work {
+                ran.outcome = Outcome::Interrupted;
+            }
             if let Some(state) = ran.state.take() {
                 run.state = Some(state);
             }
@@ -359,6 +409,10 @@ pub fn run(
                 .unwrap_or_default();
             seen_env.extend(env.iter().cloned());
             let mut result = run.judge(step, &seen_env, ran);
+            if quit_at_work {
+                outcome = RunOutcome::Quit;
+                break 'steps;
+            }
             if result == Outcome::Success {
                 // Recorded when it changed: most steps leave the session as it was.
                 if let Some(state) = &run.state
@@ -736,6 +790,31 @@ struct StepRun<'a> {
     attempt: u32,
     /// Signals acted on before the step (see [`process::Watch::new`]).
     seen: usize,
+    /// Whether this is where the step starts (its `step-started`), not a
+    /// part after a pause for work by hand.
+    starts: bool,
+}
+
+/// The script cut before each pause for work by hand, each part with the
+/// work that comes before it (the first, none).
+fn pause_parts<'a>(
+    script: &'a str,
+    pauses: &'a [crate::plan::Pause],
+) -> Vec<(Option<&'a str>, &'a str)> {
+    let mut parts = Vec::new();
+    let mut from = 0;
+    let mut work: Option<&str> = None;
+    for pause in pauses {
+        let at = pause.at;
+        if at <= from || at >= script.len() || !script.is_char_boundary(at) {
+            continue;
+        }
+        parts.push((work, &script[from..at]));
+        from = at;
+        work = Some(pause.work.as_str());
+    }
+    parts.push((work, &script[from..]));
+    parts
 }
 
 /// How an attempt went, before its checks.
@@ -751,6 +830,25 @@ struct Ran {
     state: Option<String>,
     /// Ctrl-Cs that ended a command the person followed, the step going on.
     followed: usize,
+}
+
+impl Ran {
+    /// The attempt as one: this part, then `more` (run after a pause for
+    /// work by hand); the outcome is the last part's.
+    fn then(mut self, more: Ran) -> Ran {
+        self.stdout.append(&more.stdout);
+        self.stderr.append(&more.stderr);
+        Ran {
+            outcome: more.outcome,
+            exit_code: more.exit_code,
+            signal: more.signal,
+            duration_ms: self.duration_ms + more.duration_ms,
+            stdout: self.stdout,
+            stderr: self.stderr,
+            state: more.state.or(self.state),
+            followed: self.followed + more.followed,
+        }
+    }
 }
 
 /// Where a step with a `cwd` runs: relative to the runbook's directory,
@@ -779,15 +877,17 @@ fn run_step(
     let (n, step, env) = (run.n, run.step, run.env);
     let path = session.write_script(run.script)?;
     tracing::debug!(step = %step.id, attempt = run.attempt, script = %run.shown, "starting step");
-    reporter.event(&Event::StepStarted {
-        index: n,
-        id: step.id.clone(),
-        section: step.section.clone(),
-        script: run.shown.to_owned(),
-        env: env.iter().map(|(k, _)| k.clone()).collect(),
-        interactive: step.interactive,
-        attempt: run.attempt,
-    });
+    if run.starts {
+        reporter.event(&Event::StepStarted {
+            index: n,
+            id: step.id.clone(),
+            section: step.section.clone(),
+            script: run.shown.to_owned(),
+            env: env.iter().map(|(k, _)| k.clone()).collect(),
+            interactive: step.interactive,
+            attempt: run.attempt,
+        });
+    }
     // Never run a step without a record of it.
     if let Some(reason) = reporter.failure() {
         reporter.event(&Event::StepNotice {
@@ -999,6 +1099,10 @@ pub(crate) mod tests {
         }
 
         fn manual(&mut self, _step: &PlanStep, _here: Here) -> Choice {
+            Choice::Quit
+        }
+
+        fn pause(&mut self, _step: &PlanStep, _work: &str, _here: Here) -> Choice {
             Choice::Quit
         }
 

@@ -142,8 +142,14 @@ impl Interactive {
         if step.interactive {
             self.say("  interactive: the step uses this terminal");
         }
-        for work in &step.checkpoints {
+        for work in before_work(step) {
             self.say(&format!("  by hand first: {work}"));
+        }
+        for pause in &step.pauses {
+            self.say(&format!(
+                "  by hand when the step gets there: {}",
+                pause.work
+            ));
         }
         for line in crate::shell::typed_lines(script) {
             self.say(line.trim_end());
@@ -192,7 +198,7 @@ impl Interactive {
     /// Whether the person says the step's work by hand is done.
     fn work_done(&self, step: &PlanStep) -> bool {
         Confirm::with_theme(self.theme.as_ref())
-            .with_prompt(if step.checkpoints.len() == 1 {
+            .with_prompt(if before_work(step).len() == 1 {
                 "Have you done the work by hand above?"
             } else {
                 "Have you done all the work by hand above?"
@@ -276,7 +282,7 @@ impl Operator for Interactive {
 
     fn before_step(&mut self, ctx: &StepContext) -> Choice {
         self.show(ctx);
-        let mut work_done = ctx.step.checkpoints.is_empty();
+        let mut work_done = before_work(ctx.step).is_empty();
         if self.run_all && !work_done {
             work_done = self.work_done(ctx.step);
         }
@@ -376,6 +382,18 @@ impl Operator for Interactive {
         }
     }
 
+    /// The run's notice just before said which step and what work.
+    fn pause(&mut self, _step: &PlanStep, _work: &str, here: Here) -> Choice {
+        let entries = [DONE, SHELL, QUIT];
+        loop {
+            match keys::pick("When you have done it", &entries, 0, self.color).map(|i| entries[i]) {
+                Some(DONE) => return Choice::Run(String::new()),
+                Some(SHELL) => self.open_shell(here),
+                _ => return Choice::Quit,
+            }
+        }
+    }
+
     fn recover(&mut self, step: &PlanStep, outcome: Outcome, here: Here) -> Recovery {
         let what = match outcome {
             Outcome::Interrupted => "was interrupted",
@@ -401,6 +419,15 @@ impl Operator for Interactive {
             }
         }
     }
+}
+
+/// The work by hand to do before the step starts: the rest is asked for
+/// where the step gets to it (its pauses).
+fn before_work(step: &PlanStep) -> Vec<&String> {
+    step.checkpoints
+        .iter()
+        .filter(|work| !step.pauses.iter().any(|p| &p.work == *work))
+        .collect()
 }
 
 /// Whether `script` reads the variable `name` (`$NAME`, `${NAME…}`), as

@@ -89,6 +89,9 @@ pub trait Operator {
     fn manual(&mut self, step: &PlanStep, here: Here) -> Choice;
     /// A step did not succeed.
     fn recover(&mut self, step: &PlanStep, outcome: Outcome, here: Here) -> Recovery;
+    /// The step has run up to work by hand (`work`, as the plan says it):
+    /// go on (`Run`) once it is done, or stop (`Quit`).
+    fn pause(&mut self, step: &PlanStep, work: &str, here: Here) -> Choice;
 }
 
 /// An operator whose gates may already be approved on the command line
@@ -131,5 +134,9 @@ impl<O: Operator> Operator for Approving<O> {
 
     fn recover(&mut self, step: &PlanStep, outcome: Outcome, here: Here) -> Recovery {
         self.inner.recover(step, outcome, here)
+    }
+
+    fn pause(&mut self, step: &PlanStep, work: &str, here: Here) -> Choice {
+        self.inner.pause(step, work, here)
     }
 }

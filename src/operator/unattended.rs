@@ -80,4 +80,10 @@ impl Operator for Unattended {
     fn recover(&mut self, _step: &PlanStep, _outcome: Outcome, _here: Here) -> Recovery {
         Recovery::Quit
     }
+
+    /// Unattended runs do not stop inside a step (an approved plan's work
+    /// by hand was approved as done); never reached.
+    fn pause(&mut self, _step: &PlanStep, _work: &str, _here: Here) -> Choice {
+        Choice::Quit
+    }
 }

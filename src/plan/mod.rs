@@ -215,6 +215,12 @@ pub struct PlanStep {
     /// run refuses the step unless its plan is approved.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checkpoints: Vec<String>,
+    /// Where an interactive run stops for the work by hand in the middle of
+    /// the step: before the command a checkpoint comes before, when another
+    /// command runs before it (what the person needs may be what those
+    /// commands did: a `cd`, a file fetched).
+    #[serde(skip)]
+    pub pauses: Vec<Pause>,
     /// Lines of the block left out because they are for another
     /// alternative (`lines 261-264 (`# GKE`): for cloud=gcp`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -276,6 +282,17 @@ pub struct PlanCommand {
 pub struct EnvVar {
     pub name: String,
     pub value: Sensitive,
+}
+
+/// A stop in the middle of a step for work by hand (see
+/// [`PlanStep::pauses`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    /// Where the script that runs is cut: the start of the command the
+    /// work comes before.
+    pub at: usize,
+    /// As in [`PlanStep::checkpoints`].
+    pub work: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -662,6 +679,38 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         })
         .collect::<Vec<_>>();
     let greps = greps(step, &kept, &commands);
+    // Work by hand, as the plan says it, and where a run stops for it.
+    let mut checkpoints: Vec<String> = Vec::new();
+    let mut pauses: Vec<Pause> = Vec::new();
+    let first_kept = kept.first().map(|&i| step.script.commands[i].span.start);
+    for c in step
+        .checkpoints
+        .iter()
+        .filter(|c| !is_within(&dropped, c.span))
+    {
+        let line = runbook.file.position(step.source_span(c.span).start).line;
+        let before = c.before.map(|b| {
+            format!(
+                " (before `{}`)",
+                one_line(step.text.as_str()[b.start..b.end].trim())
+            )
+        });
+        let work = format!(
+            "line {line}: {}{}",
+            c.instruction,
+            before.unwrap_or_default()
+        );
+        if let Some(b) = c.before
+            && first_kept.is_some_and(|first| first < b.start)
+            && !is_within(&dropped, b)
+        {
+            pauses.push(Pause {
+                at: resolved.map_offset(b.start).0,
+                work: work.clone(),
+            });
+        }
+        checkpoints.push(work);
+    }
     let mut script = resolved.text.clone();
     let never_ends = endless(
         step,
@@ -670,6 +719,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         &mut script,
         &mut commands,
         &mut errors,
+        &mut pauses,
     );
     // The opener reads its input from the script now, not from a person.
     let fed = remote
@@ -745,25 +795,11 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         greps,
         notes: resolved.notes,
         left_out,
-        checkpoints: step
-            .checkpoints
-            .iter()
-            .filter(|c| !is_within(&dropped, c.span))
-            .map(|c| {
-                let line = runbook.file.position(step.source_span(c.span).start).line;
-                let before = c
-                    .before
-                    .map(|b| {
-                        format!(
-                            " (before `{}`)",
-                            one_line(step.text.as_str()[b.start..b.end].trim())
-                        )
-                    })
-                    .unwrap_or_default();
-                format!("line {line}: {}{before}", c.instruction)
-            })
+        checkpoints: checkpoints
+            .into_iter()
             .chain(unwritten_choice(runbook, step, bindings).filter(|_| status != Status::Manual))
             .collect(),
+        pauses,
         chosen_by: step
             .alternative
             .as_ref()
@@ -786,6 +822,7 @@ fn endless(
     script: &mut Sensitive,
     commands: &mut [PlanCommand],
     errors: &mut Vec<String>,
+    pauses: &mut [Pause],
 ) -> Vec<String> {
     let mut found = Vec::new();
     let mut inserts: Vec<(usize, usize)> = Vec::new();
@@ -843,6 +880,10 @@ fn endless(
         for (r, s) in inserts.into_iter().rev() {
             real.insert_str(r.min(real.len()), &prefix);
             shown.insert_str(s.min(shown.len()), &prefix);
+            // A pause at or after the insert moves with the text.
+            for pause in pauses.iter_mut().filter(|p| p.at >= r) {
+                pause.at += prefix.len();
+            }
         }
         *script = Sensitive::new(real, shown);
     }

@@ -268,6 +268,9 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 self.line(&text);
             }
             Event::StepNotice { id, message } => {
+                // A notice may come before a question (work by hand in the
+                // middle of a step): the spinner does not draw over it.
+                self.stop_spinner();
                 let text = self.paint("33", &format!("! {id}: {message}"));
                 self.line(&text);
             }

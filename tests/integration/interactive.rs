@@ -624,3 +624,52 @@ fn i13_the_seed_asks_for_the_cloud_once() {
         "{calls}"
     );
 }
+
+/// Work by hand in the middle of a step is asked for where the step gets
+/// to it: the commands before it have run (the `cd`), a shell opens there,
+/// and the rest runs once the work is done.
+#[test]
+fn i13_work_by_hand_stops_the_step_at_its_line() {
+    let runbook = TempRunbook::new(
+        "deploy.md",
+        "# T\n\n## Deploy\n\n```bash\nmkdir -p overlay && cd overlay\necho before-the-edit\n# Edit kustomization.yaml to set newTag: v1.2.3\ngrep newTag kustomization.yaml\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    p.exp_string("by hand when the step gets there: line 8: Edit kustomization.yaml to set newTag: v1.2.3 (before `grep newTag kustomization.yaml`)")
+        .expect("the work is shown with the step");
+    answer(&mut p, "Step", "r");
+    line(&mut p, "before-the-edit").expect("the commands before the work ran");
+    p.exp_string("! deploy: waits for work by hand: line 8: Edit kustomization.yaml")
+        .expect("stopped at the work");
+    answer(&mut p, "When you have done it", "o");
+    answer(
+        &mut p,
+        "(litops)",
+        "echo newTag: v1.2.3 > kustomization.yaml\r",
+    );
+    answer(&mut p, "(litops)", "exit\r");
+    answer(&mut p, "When you have done it", "d");
+    line(&mut p, "newTag: v1.2.3").expect("the rest ran where the step was, after the edit");
+    p.exp_string("Done: 1 succeeded")
+        .expect("one step, one success");
+    assert_eq!(exit_code(&mut p), Some(0));
+}
+
+/// Quitting at the work by hand stops the run there: what comes after the
+/// work does not run, and the run is incomplete.
+#[test]
+fn i13_quitting_at_the_work_by_hand_runs_nothing_after_it() {
+    let runbook = TempRunbook::new(
+        "deploy.md",
+        "# T\n\n## Deploy\n\n```bash\necho before-the-edit\n# Edit kustomization.yaml to set newTag: v1.2.3\ntest -d . && echo after-the-edit\n```\n",
+    );
+    let mut p = session(&runbook, &[], &[]);
+    answer(&mut p, "Step", "r");
+    line(&mut p, "before-the-edit").expect("ran up to the work");
+    answer(&mut p, "When you have done it", "q");
+    let (rest, _) = p
+        .exp_regex("quit at the work by hand: what comes after it did not run")
+        .expect("said");
+    assert!(!rest.contains("after-the-edit"), "{rest}");
+    assert_eq!(exit_code(&mut p), Some(8));
+}
