@@ -7,7 +7,7 @@ use std::time::Duration;
 use rexpect::reader::Options;
 use rexpect::session::{PtySession, spawn_with_options};
 
-use crate::support::{TempRunbook, repo};
+use crate::support::{TempRunbook, fake_bin, repo};
 
 const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
@@ -578,16 +578,9 @@ fn i13_the_seed_asks_for_the_cloud_once() {
     let text =
         std::fs::read_to_string(repo().join("runbooks/kubernetes-operations.md")).expect("seed");
     let runbook = TempRunbook::new("runbook.md", text);
-    let bin = runbook.dir.path().join("fake-bin");
-    std::fs::create_dir(&bin).expect("bin");
-    for tool in ["kubectl", "aws", "gcloud", "az", "eksctl"] {
-        std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), bin.join(tool))
-            .expect("fake");
-    }
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let path = fake_bin(
+        runbook.dir.path(),
+        &["kubectl", "aws", "gcloud", "az", "eksctl"],
     );
     let log = runbook.dir.path().join("calls.log");
     let sections = [

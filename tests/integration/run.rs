@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::json_lines as events;
-use crate::support::{GETTING_STARTED, TempRunbook, litops, repo, stderr, stdout};
+use crate::support::{GETTING_STARTED, TempRunbook, fake_bin, litops, repo, stderr, stdout};
 use crate::test::{Ran, Test};
 
 const TOOLS: &[&str] = &["kubectl", "helm", "aws", "gcloud", "az", "eksctl", "date"];
@@ -16,17 +16,7 @@ const TOOLS: &[&str] = &["kubectl", "helm", "aws", "gcloud", "az", "eksctl", "da
 /// is a line of `$DIR/calls.log`.
 pub(crate) fn sandbox() -> Test {
     let test = Test::new();
-    let bin = test.dir().join("fake-bin");
-    std::fs::create_dir(&bin).expect("bin dir");
-    for tool in TOOLS {
-        std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), bin.join(tool))
-            .expect("link fake");
-    }
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = fake_bin(test.dir(), TOOLS);
     let log = test.dir().join("calls.log");
     test.env("PATH", path)
         .env("FAKE_LOG", log)
@@ -743,12 +733,13 @@ fn a_section_after_one_that_changed_directory_starts_at_the_root() {
         .arg("run")
         .arg(seed())
         .args(sections)
-        .args(["--accept-inferred", "--unattended", "--yes", "--no-transcript"])
-        .stderr(concat!(
-            "error: 1 step asks for work by hand that nobody does in an unattended run; nothing was run:\n",
-            "  deployment-procedures/deploy-to-production: line 346: Edit kustomization.yaml to set newTag: v1.2.3 (before `kubectl apply -k .`)\n",
-            "run it interactively, run an approved plan (--approved) once the work is done, or mark the block `no-checkpoint` if the comment is not work for the person running it\n",
-        ))
+        .args([
+            "--accept-inferred",
+            "--unattended",
+            "--yes",
+            "--no-transcript",
+        ])
+        .stderr(DEPLOY_EDIT_REFUSED)
         .status(4)
         .run();
     assert!(calls(&ran).is_empty());
@@ -963,6 +954,14 @@ fn i13_a_heredoc_and_a_continued_line_show_as_one_command_each() {
         .stdout_contains("▶ [1/1] apply  Apply\n  $ cat <<EOF\n    kind: ConfigMap\n    EOF\n  $ echo one \\\n      two\nkind: ConfigMap\none two\n")
         .run();
 }
+
+/// An unattended run of the seed's Deploy to Production: nobody makes the
+/// edit it asks for.
+pub(crate) const DEPLOY_EDIT_REFUSED: &str = concat!(
+    "error: 1 step asks for work by hand that nobody does in an unattended run; nothing was run:\n",
+    "  deployment-procedures/deploy-to-production: line 346: Edit kustomization.yaml to set newTag: v1.2.3 (before `kubectl apply -k .`)\n",
+    "run it interactively, run an approved plan (--approved) once the work is done, or mark the block `no-checkpoint` if the comment is not work for the person running it\n",
+);
 
 /// The seed, copied into the test's directory (paths in messages are short).
 pub(crate) fn seed_here(test: Test) -> Test {

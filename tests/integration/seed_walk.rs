@@ -18,7 +18,7 @@
 //! - the edit by hand before `kubectl apply -k .` refused unattended, and
 //!   the section run from an approved plan once it is done.
 
-use crate::run::{calls, fake_at, sandbox, seed_here};
+use crate::run::{DEPLOY_EDIT_REFUSED, calls, fake_at, sandbox, seed_here};
 use crate::test::{Ran, Test};
 
 /// The scratch tree: the seed as `runbook.md`, fakes of the cloud CLIs,
@@ -26,11 +26,8 @@ use crate::test::{Ran, Test};
 /// directories the deploy section `cd`s into.
 fn scratch() -> Test {
     let mut test = seed_here(sandbox());
-    for tool in ["docker", "nslookup"] {
-        let bin = test.dir().join("fake-bin").join(tool);
-        std::os::unix::fs::symlink(crate::support::repo().join("tests/fakes/recorder"), bin)
-            .expect("link fake");
-    }
+    // On the PATH sandbox() set: the same directory.
+    crate::support::fake_bin(test.dir(), &["docker", "nslookup"]);
     for script in [
         "provision-cluster.sh",
         "setup-cluster.sh",
@@ -312,11 +309,7 @@ fn walk(cloud: &Cloud) {
     // run; once it is done, the approved plan runs one path of each menu.
     let ran = section(ran.then(), name, "Deployment Procedures")
         .args(DEPLOY_CHOICES)
-        .stderr(concat!(
-            "error: 1 step asks for work by hand that nobody does in an unattended run; nothing was run:\n",
-            "  deployment-procedures/deploy-to-production: line 346: Edit kustomization.yaml to set newTag: v1.2.3 (before `kubectl apply -k .`)\n",
-            "run it interactively, run an approved plan (--approved) once the work is done, or mark the block `no-checkpoint` if the comment is not work for the person running it\n",
-        ))
+        .stderr(DEPLOY_EDIT_REFUSED)
         .status(4)
         .run();
     assert!(take_calls(&ran).is_empty(), "{name}");

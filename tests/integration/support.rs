@@ -46,6 +46,22 @@ pub fn repo() -> PathBuf {
 }
 
 pub const SEED: &str = "runbooks/kubernetes-operations.md";
+
+/// Recording fakes of `tools` in `dir/fake-bin` (`tests/fakes/recorder`
+/// under each name): the PATH that finds them first.
+pub fn fake_bin(dir: &Path, tools: &[&str]) -> String {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    for tool in tools {
+        std::os::unix::fs::symlink(repo().join("tests/fakes/recorder"), bin.join(tool))
+            .expect("link fake");
+    }
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
 pub const GETTING_STARTED: &str = "runbooks/getting-started.md";
 
 /// Writes `text` as a runbook in a fresh temporary directory.
