@@ -289,6 +289,11 @@ pub trait Reporter {
     fn failure(&self) -> Option<String> {
         None
     }
+
+    /// The run is about to ask the person something while a step is under
+    /// way (work by hand in its middle): live displays (a spinner) stop, so
+    /// they do not draw over the question.
+    fn before_question(&mut self) {}
 }
 
 /// Several reporters as one (the terminal or `--json`, and the transcript).
@@ -298,6 +303,12 @@ impl Reporter for Tee<'_> {
     fn event(&mut self, event: &Event) {
         for r in &mut self.0 {
             r.event(event);
+        }
+    }
+
+    fn before_question(&mut self) {
+        for r in &mut self.0 {
+            r.before_question();
         }
     }
 

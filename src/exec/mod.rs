@@ -341,6 +341,7 @@ pub fn run(
                         state: session.state_file(),
                         shell: &options.shell,
                     };
+                    run.reporter.before_question();
                     run.reporter.event(&Event::StepNotice {
                         id: step.id.clone(),
                         message: format!("waits for work by hand: {work}"),

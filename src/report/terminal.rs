@@ -97,6 +97,10 @@ fn seconds(ms: u64) -> String {
 }
 
 impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
+    fn before_question(&mut self) {
+        self.stop_spinner();
+    }
+
     fn event(&mut self, event: &Event) {
         match event {
             Event::RunStarted {
@@ -268,9 +272,6 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
                 self.line(&text);
             }
             Event::StepNotice { id, message } => {
-                // A notice may come before a question (work by hand in the
-                // middle of a step): the spinner does not draw over it.
-                self.stop_spinner();
                 let text = self.paint("33", &format!("! {id}: {message}"));
                 self.line(&text);
             }
