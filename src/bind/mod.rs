@@ -263,7 +263,9 @@ pub fn choose(runbook: &Runbook, spec: &str) -> Result<Vec<(String, String)>, Bi
     let groups: Vec<&crate::model::AlternativeGroup> = runbook
         .alternatives
         .iter()
-        .filter(|g| g.variable == axis || g.axis == Some(axis))
+        // A group nested in a choice of its own axis (`os/linux`) is
+        // chosen by its own name only.
+        .filter(|g| g.variable == axis || (g.axis == Some(axis) && !g.variable.contains('/')))
         .collect();
     // A menu: the step, by any name `--step` takes; the entry by number or
     // by its label's words.

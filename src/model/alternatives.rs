@@ -210,7 +210,7 @@ fn groups(runbook: &Runbook) -> Vec<AlternativeGroup> {
         }
     };
     for (i, step) in runbook.steps.iter().enumerate() {
-        if let Some(alt) = &step.alternative {
+        for alt in step.within.iter().chain(&step.alternative) {
             add(&alt.variable, &alt.value, i, alt.read_from);
         }
         for segment in &step.segments {
@@ -226,7 +226,10 @@ fn groups(runbook: &Runbook) -> Vec<AlternativeGroup> {
             .options
             .sort_by_key(|(_, steps)| steps.first().copied());
         let values: Vec<&str> = group.options.iter().map(|(v, _)| v.as_str()).collect();
-        group.axis = axes::kind_of(&values).map(|(kind, _)| axes::KINDS[kind].name);
+        // A nested group (`os/linux`) is chosen by its own name, not its kind's.
+        group.axis = axes::kind_of(&values)
+            .map(|(kind, _)| axes::KINDS[kind].name)
+            .filter(|_| !group.variable.contains('/'));
     }
     groups.sort_by_key(|g| g.options.first().and_then(|(_, s)| s.first().copied()));
     groups
@@ -348,10 +351,14 @@ fn titled_siblings(runbook: &mut Runbook, parent: usize) {
     if children.len() < 2 {
         return;
     }
+    // Inside one option of a group (all of the parent's steps chosen by
+    // os=linux), its steps are free for a group of their own, nested.
+    let enclosing = enclosing_choice(runbook, parent);
+    let enclosing = enclosing.as_ref();
     // Each child's title words, once: the children with steps no group holds.
     let titled: Vec<(usize, Vec<String>)> = children
         .iter()
-        .filter(|&&c| has_free_steps(runbook, c))
+        .filter(|&&c| has_free_steps_within(runbook, c, enclosing))
         .map(|&c| (c, axes::words(&runbook.sections[c].title)))
         .collect();
     if titled.len() < 2 {
@@ -379,11 +386,38 @@ fn titled_siblings(runbook: &mut Runbook, parent: usize) {
             best = Some(named);
         }
     }
-    for (child, option) in best.unwrap_or_default() {
-        for s in free_steps(runbook, child) {
+    let Some(best) = best else {
+        return;
+    };
+    // A group on the axis of a choice it lies inside is a choice of its own
+    // (openSUSE or Fedora inside os=linux): named after that choice.
+    let variable = |kind: usize| {
+        let around = enclosing.into_iter().chain(
+            enclosing
+                .map(|_| &runbook.steps[first_step_under(runbook, parent)].within[..])
+                .unwrap_or_default(),
+        );
+        match around
+            .into_iter()
+            .find(|c| axes::names_one(&c.value, kind).is_some())
+        {
+            Some(clash) => format!("{}/{}", axes::KINDS[kind].name, clash.value),
+            None => axes::KINDS[kind].name.to_owned(),
+        }
+    };
+    let named: Vec<(usize, OptionRef, String)> = best
+        .into_iter()
+        .map(|(child, option)| (child, option, variable(option.kind)))
+        .collect();
+    for (child, option, variable) in named {
+        for s in free_steps_within(runbook, child, enclosing) {
             let span = runbook.file.first_line(runbook.steps[s].span);
-            runbook.steps[s].alternative = Some(AltChoice {
-                variable: option.kind().name.to_owned(),
+            let step = &mut runbook.steps[s];
+            if let Some(outer) = step.alternative.take() {
+                step.within.push(outer);
+            }
+            step.alternative = Some(AltChoice {
+                variable: variable.clone(),
                 value: option.name().to_owned(),
                 span,
                 read_from: ReadFrom::Title,
@@ -391,6 +425,67 @@ fn titled_siblings(runbook: &mut Runbook, parent: usize) {
             });
         }
     }
+}
+
+/// The choice every step under `section` is in, when they are all in one
+/// (and there is a step): the option a nested group lies inside.
+fn enclosing_choice(runbook: &Runbook, section: usize) -> Option<AltChoice> {
+    let mut found: Option<&AltChoice> = None;
+    for &s in &runbook.subtree(section) {
+        for &i in &runbook.sections[s].steps {
+            let alt = runbook.steps[i].alternative.as_ref()?;
+            match found {
+                Some(f) if f.variable != alt.variable || f.value != alt.value => return None,
+                Some(_) => {}
+                None => found = Some(alt),
+            }
+        }
+    }
+    found.cloned()
+}
+
+/// The first step under `section` (there is one when
+/// [`enclosing_choice`] found a choice).
+fn first_step_under(runbook: &Runbook, section: usize) -> usize {
+    runbook
+        .subtree(section)
+        .iter()
+        .find_map(|&s| runbook.sections[s].steps.first().copied())
+        .unwrap_or(0)
+}
+
+/// Whether a step is free for a group: in none, or only in `enclosing`
+/// (the option the group would lie inside), and without `when=`.
+fn free_within(step: &Step, enclosing: Option<&AltChoice>) -> bool {
+    step.when.is_none()
+        && match (&step.alternative, enclosing) {
+            (None, _) => true,
+            (Some(alt), Some(outer)) => alt.variable == outer.variable && alt.value == outer.value,
+            (Some(_), None) => false,
+        }
+}
+
+fn free_steps_within(
+    runbook: &Runbook,
+    section: usize,
+    enclosing: Option<&AltChoice>,
+) -> Vec<usize> {
+    runbook
+        .subtree(section)
+        .iter()
+        .flat_map(|&s| runbook.sections[s].steps.iter().copied())
+        .filter(|&s| free_within(&runbook.steps[s], enclosing))
+        .collect()
+}
+
+fn has_free_steps_within(runbook: &Runbook, section: usize, enclosing: Option<&AltChoice>) -> bool {
+    let s = &runbook.sections[section];
+    s.steps
+        .iter()
+        .any(|&i| free_within(&runbook.steps[i], enclosing))
+        || s.children
+            .iter()
+            .any(|&c| has_free_steps_within(runbook, c, enclosing))
 }
 
 /// Sibling sections titled as numbered options ("Method 1: Kustomize",
@@ -792,8 +887,9 @@ fn share_axes(runbook: &mut Runbook) {
     let mut values: BTreeMap<String, (bool, Vec<String>)> = BTreeMap::new();
     for step in &runbook.steps {
         let choices = step
-            .alternative
+            .within
             .iter()
+            .chain(&step.alternative)
             .map(|a| (&a.variable, &a.value, unnamed(&a.variable, a.read_from)))
             .chain(
                 step.segments
@@ -802,6 +898,11 @@ fn share_axes(runbook: &mut Runbook) {
                     .map(|s| (&s.variable, &s.value, true)),
             );
         for (variable, value, unnamed) in choices {
+            // `os/linux` (nested in the choice it is named after) and a
+            // section's numbered options are choices of their own.
+            if variable.contains('/') {
+                continue;
+            }
             let entry = values
                 .entry(variable.clone())
                 .or_insert((unnamed, Vec::new()));
@@ -853,8 +954,9 @@ fn share_axes(runbook: &mut Runbook) {
     }
     for step in &mut runbook.steps {
         let choices = step
-            .alternative
+            .within
             .iter_mut()
+            .chain(step.alternative.iter_mut())
             .map(|a| (&mut a.variable, &mut a.value))
             .chain(
                 step.segments
@@ -976,6 +1078,55 @@ mod tests {
         );
         assert_eq!(rb.alternatives.len(), 1);
         assert_eq!(rb.alternatives[0].variable, "tool");
+    }
+
+    /// Choices inside a choice: a package format inside Linux, a
+    /// distribution inside .rpm. Each step keeps the choices it lies inside;
+    /// the distributions, on the os axis already chosen as linux, are a
+    /// choice of their own (`os/linux`).
+    #[test]
+    fn groups_inside_an_option_are_choices_of_their_own() {
+        let rb = runbook(concat!(
+            "## macOS\n\n```bash\nbrew install x\n```\n\n",
+            "## Linux\n\n### Requirements\n\n```bash\nls /dev/kvm\n```\n\n",
+            "### Installation via .deb Package\n\n```bash\napt install ./x.deb\n```\n\n",
+            "### Installing via .rpm Package\n\n#### openSUSE\n\n```bash\nzypper install x\n```\n\n",
+            "#### Fedora\n\n```bash\ndnf install x\n```\n\n",
+        ));
+        let choice = |id: &str| {
+            let step = rb.steps.iter().find(|s| s.id.ends_with(id)).expect(id);
+            let mut all: Vec<String> = step
+                .within
+                .iter()
+                .chain(&step.alternative)
+                .map(|c| format!("{}={}", c.variable, c.value))
+                .collect();
+            all.dedup();
+            all.join(" ")
+        };
+        assert_eq!(choice("macos"), "os=macos");
+        assert_eq!(choice("requirements"), "os=linux");
+        assert_eq!(
+            choice("installation-via-deb-package"),
+            "os=linux package-format=deb"
+        );
+        assert_eq!(
+            choice("fedora"),
+            "os=linux package-format=rpm os/linux=redhat"
+        );
+        let variables: Vec<(&str, Option<&str>)> = rb
+            .alternatives
+            .iter()
+            .map(|g| (g.variable.as_str(), g.axis))
+            .collect();
+        assert_eq!(
+            variables,
+            [
+                ("os", Some("os")),
+                ("package-format", Some("package-format")),
+                ("os/linux", None)
+            ]
+        );
     }
 
     #[test]

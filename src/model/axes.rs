@@ -89,6 +89,16 @@ pub const KINDS: &[Kind] = &[
         ],
     },
     Kind {
+        name: "package-format",
+        same_titles: false,
+        options: &[
+            ("deb", &["deb"]),
+            ("rpm", &["rpm"]),
+            ("appimage", &["appimage"]),
+            ("flatpak", &["flatpak"]),
+        ],
+    },
+    Kind {
         name: "tool",
         same_titles: true,
         options: &[

@@ -307,6 +307,7 @@ fn make_step(
         mode,
         when: options.when,
         alternative: options.alt,
+        within: Vec::new(),
         segments: Vec::new(),
         sequence: options.sequence,
         background: options.background,
@@ -696,8 +697,9 @@ fn collect_variables(runbook: &mut Runbook) {
             }
         }
         let selectors = step
-            .alternative
+            .within
             .iter()
+            .chain(&step.alternative)
             .map(|a| (a.variable.clone(), a.span))
             // A menu is chosen for its step alone, not by a variable.
             .chain(
@@ -713,9 +715,10 @@ fn collect_variables(runbook: &mut Runbook) {
             );
         for (name, span) in selectors.collect::<Vec<_>>() {
             let is_alt = step
-                .alternative
-                .as_ref()
-                .is_some_and(|a| a.variable == name)
+                .within
+                .iter()
+                .chain(&step.alternative)
+                .any(|a| a.variable == name)
                 || step.segments.iter().any(|g| g.variable == name && !g.menu);
             if !is_alt && !index.contains_key(&name) && !is_upper_name(&name) {
                 // `when` names Rhai functions and locals too; known variables

@@ -95,6 +95,11 @@ pub struct Step {
     pub mode: Mode,
     pub when: Option<Expr>,
     pub alternative: Option<AltChoice>,
+    /// The choices of the groups `alternative`'s group lies inside,
+    /// outermost first: Rancher Desktop's "Installing via .rpm Package" is
+    /// a choice of package format inside the Linux option of the os axis.
+    /// The step runs only when each of them is chosen too.
+    pub within: Vec<AltChoice>,
     /// Lines of the block labelled as alternatives (`# GKE` … `# EKS` …):
     /// only the chosen one's run.
     pub segments: Vec<Segment>,

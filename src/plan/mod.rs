@@ -800,9 +800,12 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             .chain(unwritten_choice(runbook, step, bindings).filter(|_| status != Status::Manual))
             .collect(),
         pauses,
+        // The outermost choice still to make, then the step's own.
         chosen_by: step
-            .alternative
-            .as_ref()
+            .within
+            .iter()
+            .find(|c| bindings.get(&c.variable).is_none())
+            .or(step.alternative.as_ref())
             .map(|a| a.variable.clone())
             .or_else(|| step.segments.first().map(|g| g.variable.clone())),
         inferred: inferred(runbook, step),
@@ -1084,7 +1087,8 @@ fn status(runbook: &Runbook, step: &Step, bindings: &Bindings) -> (Status, Optio
             Some("marked `skip`: documentation only".to_owned()),
         );
     }
-    if let Some(alt) = &step.alternative {
+    // The choices it lies inside first (os=linux), then its own.
+    for alt in step.within.iter().chain(&step.alternative) {
         match bindings.get(&alt.variable) {
             Some(b) if b.value != alt.value => {
                 let secret = bindings.is_masked(runbook, &alt.variable);

@@ -1188,6 +1188,48 @@ fn i13_a_line_left_out_gates_nothing() {
         .run();
 }
 
+/// Choices inside a choice: Linux, then a package format, then (for .rpm)
+/// a distribution. An operator on Fedora runs the requirements and the
+/// .rpm install for Fedora, nothing else.
+#[test]
+fn i13_choices_inside_a_choice_run_one_path() {
+    const TEXT: &str = concat!(
+        "# Install\n\n## macOS\n\n```bash\necho brew\n```\n\n",
+        "## Linux\n\n### Requirements\n\n```bash\necho kvm\n```\n\n",
+        "### Installation via .deb Package\n\n```bash\necho deb\n```\n\n",
+        "### Installing via .rpm Package\n\n#### openSUSE\n\n```bash\necho zypper\n```\n\n",
+        "#### Fedora\n\n```bash\necho dnf\n```\n\n",
+    );
+    Test::new()
+        .runbook(TEXT)
+        .args(["run", "runbook.md", "--choose", "os=linux", "--no-env", "--no-transcript"])
+        .args(["--unattended", "--accept-inferred"])
+        .stderr(concat!(
+            "error: 1 variable without a value (unattended runs never prompt):\n",
+            "  package-format  chooses between: deb, rpm  used by: linux/installation-via-deb-package, linux/installing-via-rpm-package/opensuse, linux/installing-via-rpm-package/fedora\n",
+            "choose with --choose package-format=deb (the alternative you choose may need more values)\n",
+            "give them with --set NAME=VALUE, --vars FILE, --env-file FILE or the environment\n",
+        ))
+        .status(3)
+        .run();
+    Test::new()
+        .runbook(TEXT)
+        .args([
+            "run",
+            "runbook.md",
+            "--choose",
+            "os=linux",
+            "--choose",
+            "package-format=rpm",
+        ])
+        .args(["--choose", "os/linux=fedora", "--no-env", "--no-transcript"])
+        .args(["--unattended", "--accept-inferred"])
+        .stdout_contains("kvm\n")
+        .stdout_contains("dnf\n")
+        .stdout_contains("Done: 2 succeeded, 0 failed, 3 skipped")
+        .run();
+}
+
 /// A menu's choice names an entry, not a secret, whatever the step is
 /// called: `…-service-account-token-cicd=1` is neither masked nor warned
 /// about as a secret too short to mask.
