@@ -592,9 +592,7 @@ fn labelled_lines(step: &Step) -> Vec<Segment> {
     let text = step.text.as_str();
     // Two comment lines that name an option at least, before anything else
     // is collected (most blocks have none).
-    let naming = text
-        .lines()
-        .filter(|l| l.trim_start().starts_with('#'))
+    let naming = comment_lines(text)
         .filter(|l| axes::names_any(l))
         .take(2)
         .count();
@@ -756,9 +754,9 @@ fn is_or(label: &str) -> bool {
 fn menu(step: &Step) -> Vec<Segment> {
     // Cheap tests first: a label that offers a choice, or two risky
     // commands on one object.
-    let labelled = step.text.as_str().lines().any(|l| {
+    let labelled = comment_lines(step.text.as_str()).any(|l| {
         let l = l.trim_start();
-        l.starts_with('#') && (is_numbered_option(l) || is_or(l))
+        is_numbered_option(l) || is_or(l)
     });
     if !labelled && !same_object_twice(step) {
         return Vec::new();
@@ -1191,6 +1189,17 @@ mod tests {
             "```bash\n# Note: on GKE this needs the beta API\ngcloud beta x\n# Note: on EKS use eksctl\neksctl y\n```\n",
         );
         assert!(rb.steps[0].segments.is_empty());
+    }
+
+    /// Comment lines are those whose first non-blank is `#`, each once.
+    #[test]
+    fn comment_lines_start_with_a_hash() {
+        let text = "# one\necho a # not\n  ## two #\n\tcurl x#y\n#\r\nlast";
+        assert_eq!(
+            comment_lines(text).collect::<Vec<_>>(),
+            ["# one", "  ## two #", "#\r"]
+        );
+        assert_eq!(comment_lines("echo $# and a#b").count(), 0);
     }
 
     #[test]

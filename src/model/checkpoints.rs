@@ -55,7 +55,7 @@ pub fn find(step: &Step) -> Vec<Checkpoint> {
     let text = step.text.as_str();
     // A comment that starts with one of the verbs, before anything is
     // collected.
-    let candidate = text.lines().any(|l| {
+    let candidate = super::comment_lines(text).any(|l| {
         let Some(comment) = l.trim_start().strip_prefix('#') else {
             return false;
         };

@@ -510,6 +510,23 @@ pub fn is_ambient(name: &str) -> bool {
     lower::AMBIENT.contains(&name) || name.starts_with("LC_")
 }
 
+/// The comment lines of a block (a `#` after nothing but blanks), found
+/// from its `#` bytes rather than by reading every line: three readings of
+/// every block (labels, menus, work by hand) start by looking for one.
+pub(crate) fn comment_lines(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut last = usize::MAX;
+    memchr::memchr_iter(b'#', bytes).filter_map(move |at| {
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+        if start == last || !bytes[start..at].iter().all(|b| matches!(b, b' ' | b'\t')) {
+            return None;
+        }
+        last = start;
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        Some(&text[start..end])
+    })
+}
+
 /// Names that mark a variable secret when they appear as a `_`-separated part.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
