@@ -130,6 +130,11 @@ pub fn run(
     // the run did not do all it was asked to.
     let mut declined = false;
     let mut helpers = background::Helpers::default();
+    // Where a shell opened by the person starts: the session as it is.
+    let here = Here {
+        state: session.state_file(),
+        shell: &options.shell,
+    };
     'steps: for (n, step) in plan.steps.iter().enumerate() {
         if outcome != RunOutcome::Success {
             break;
@@ -153,13 +158,7 @@ pub fn run(
                 continue;
             }
             Status::Manual => {
-                match operator.manual(
-                    step,
-                    Here {
-                        state: session.state_file(),
-                        shell: &options.shell,
-                    },
-                ) {
+                match operator.manual(step, here) {
                     Choice::Quit => {
                         outcome = RunOutcome::Quit;
                         break;
@@ -208,10 +207,7 @@ pub fn run(
                 .iter()
                 .map(|c| c.text.expose().to_owned())
                 .collect(),
-            here: Here {
-                state: session.state_file(),
-                shell: &options.shell,
-            },
+            here,
         };
         let script = match operator.before_step(&context) {
             Choice::Run(script) => script,
@@ -337,10 +333,6 @@ pub fn run(
                     if ran.as_ref().is_some_and(|r| r.outcome != Outcome::Success) {
                         break;
                     }
-                    let here = Here {
-                        state: session.state_file(),
-                        shell: &options.shell,
-                    };
                     run.reporter.before_question();
                     run.reporter.event(&Event::StepNotice {
                         id: step.id.clone(),
@@ -465,14 +457,7 @@ pub fn run(
             if result != Outcome::Interrupted && step.continue_on_error {
                 break;
             }
-            let recovery = operator.recover(
-                step,
-                result,
-                Here {
-                    state: session.state_file(),
-                    shell: &options.shell,
-                },
-            );
+            let recovery = operator.recover(step, result, here);
             // The operator has dealt with this interruption: the next Ctrl-C
             // is a first one again, not the second that aborts the run.
             interrupts.reset();

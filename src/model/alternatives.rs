@@ -238,22 +238,7 @@ fn groups(runbook: &Runbook) -> Vec<AlternativeGroup> {
 /// The steps of a section and everything under it that no group holds yet
 /// and whose author did not say when they run (`when=`).
 fn free_steps(runbook: &Runbook, section: usize) -> Vec<usize> {
-    runbook
-        .subtree(section)
-        .iter()
-        .flat_map(|&s| runbook.sections[s].steps.iter().copied())
-        .filter(|&s| runbook.steps[s].alternative.is_none() && runbook.steps[s].when.is_none())
-        .collect()
-}
-
-/// Whether a section or one under it has a step no group holds (and no
-/// `when=`), without collecting them.
-fn has_free_steps(runbook: &Runbook, section: usize) -> bool {
-    let s = &runbook.sections[section];
-    s.steps.iter().any(|&i| {
-        let step = &runbook.steps[i];
-        step.alternative.is_none() && step.when.is_none()
-    }) || s.children.iter().any(|&c| has_free_steps(runbook, c))
+    free_steps_within(runbook, section, None)
 }
 
 type Pinned = (String, Vec<(String, Vec<usize>)>);
@@ -501,7 +486,7 @@ fn numbered_siblings(runbook: &mut Runbook, parent: usize) {
         .iter()
         .copied()
         .filter(|&c| is_numbered_option(&runbook.sections[c].title))
-        .filter(|&c| has_free_steps(runbook, c))
+        .filter(|&c| has_free_steps_within(runbook, c, None))
         .collect();
     let mut variable = runbook.sections[parent].id.clone();
     if numbered.len() < 2 || variable.is_empty() {

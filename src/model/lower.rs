@@ -243,12 +243,7 @@ fn make_step(
             .help("litops reads the rest of the block; fix the script or mark the block `skip`"),
         );
     }
-    let mut risks = Vec::new();
-    for risk in script.commands.iter().flat_map(|c| &c.risks) {
-        if !risks.contains(risk) {
-            risks.push(*risk);
-        }
-    }
+    let gate = Gate::of(options.confirm, &script.commands);
     let checks = [
         (options.check, CheckOrigin::Annotation),
         (options.until.clone(), CheckOrigin::Until),
@@ -297,10 +292,7 @@ fn make_step(
         unreadable: Vec::new(),
         text,
         script,
-        gate: Gate {
-            decision: options.confirm,
-            risks,
-        },
+        gate,
         timeout: options.timeout,
         interactive: options.interactive,
         stream: options.stream,

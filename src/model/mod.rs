@@ -209,6 +209,20 @@ pub struct Gate {
 }
 
 impl Gate {
+    /// The author's decision, and the risk rules `commands` match, each once.
+    pub fn of<'a>(
+        decision: Option<Confirm>,
+        commands: impl IntoIterator<Item = &'a crate::shell::Command>,
+    ) -> Gate {
+        let mut risks = Vec::new();
+        for risk in commands.into_iter().flat_map(|c| &c.risks) {
+            if !risks.contains(risk) {
+                risks.push(*risk);
+            }
+        }
+        Gate { decision, risks }
+    }
+
     pub fn required(&self) -> bool {
         match &self.decision {
             Some(Confirm::Always(_)) => true,

@@ -300,8 +300,8 @@ impl Operator for Interactive {
                     None => return Choice::Quit,
                 }
             };
-            match entry.label {
-                "Run" | "All remaining steps, without asking" => {
+            match entry {
+                RUN | ALL => {
                     if !work_done {
                         work_done = self.work_done(ctx.step);
                     }
@@ -314,13 +314,13 @@ impl Operator for Interactive {
                     }
                     return Choice::Run(ctx.script.to_owned());
                 }
-                "Skip" => return Choice::Skip,
+                SKIP => return Choice::Skip,
                 // The editor works on a file: a script holding secret values
                 // is not written to one.
-                "Edit the command" if ctx.step.script.shown() != ctx.script => {
+                EDIT if ctx.step.script.shown() != ctx.script => {
                     self.say("  cannot edit: the step holds secret values, and litops does not write them to a file for an editor (`Open a shell here` instead)");
                 }
-                "Edit the command" => match Editor::new().extension(".sh").edit(ctx.script) {
+                EDIT => match Editor::new().extension(".sh").edit(ctx.script) {
                     Ok(Some(edited)) if edited == ctx.script => self.say("unchanged"),
                     Ok(Some(edited)) => {
                         if self.edit_confirmed(ctx, &edited) {
@@ -330,7 +330,7 @@ impl Operator for Interactive {
                     Ok(None) => self.say("unchanged (editor closed without saving)"),
                     Err(err) => self.say(&format!("cannot edit: {err}")),
                 },
-                "Choose commands to run" => {
+                CHOOSE => {
                     // Shown masked (the plan's text); what runs is `ctx.commands`.
                     let labels: Vec<String> = ctx
                         .step
@@ -357,7 +357,7 @@ impl Operator for Interactive {
                         _ => self.say("no command chosen"),
                     }
                 }
-                "Open a shell here" => self.open_shell(ctx.here),
+                SHELL => self.open_shell(ctx.here),
                 _ => return Choice::Quit,
             }
         }

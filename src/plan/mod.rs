@@ -553,6 +553,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
     let step = &runbook.steps[index];
     let segments = left_out(runbook, step, bindings);
     let (dropped, left_out) = segments.clone().unwrap_or_default();
+    let mut unwritten = unwritten_choice(runbook, step, bindings);
     let resolved = resolve(runbook, index, bindings, &dropped);
     let evaluated = step.when.as_ref().map(|w| condition(runbook, w, values));
     let (condition, when_unbound) = match evaluated {
@@ -596,7 +597,8 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
             // Nothing written for this choice: work for a person, never
             // passed over as done.
             status = Status::Manual;
-            status_reason = unwritten_choice(runbook, step, bindings)
+            status_reason = unwritten
+                .take()
                 .map(|work| format!("{work}: done by a person, confirmed in the run"));
         }
     }
@@ -741,23 +743,13 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         gate: {
             // The risks of the lines that run, here or in a shell elsewhere:
             // an alternative left out (the `aws` line for GKE) gates nothing.
-            let gate = crate::model::Gate {
-                decision: step.gate.decision.clone(),
-                risks: {
-                    let mut risks = Vec::new();
-                    let running = step
-                        .script
-                        .commands
-                        .iter()
-                        .filter(|c| !is_within(&dropped, c.span));
-                    for risk in running.flat_map(|c| &c.risks) {
-                        if !risks.contains(risk) {
-                            risks.push(*risk);
-                        }
-                    }
-                    risks
-                },
-            };
+            let gate = crate::model::Gate::of(
+                step.gate.decision.clone(),
+                step.script
+                    .commands
+                    .iter()
+                    .filter(|c| !is_within(&dropped, c.span)),
+            );
             PlanGate {
                 required: gate.required(),
                 decision: match gate.decision {
@@ -795,10 +787,7 @@ fn plan_step(runbook: &Runbook, index: usize, bindings: &Bindings, values: &[Val
         greps,
         notes: resolved.notes,
         left_out,
-        checkpoints: checkpoints
-            .into_iter()
-            .chain(unwritten_choice(runbook, step, bindings).filter(|_| status != Status::Manual))
-            .collect(),
+        checkpoints: checkpoints.into_iter().chain(unwritten).collect(),
         pauses,
         // The outermost choice still to make, then the step's own.
         chosen_by: step
