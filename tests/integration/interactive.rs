@@ -575,8 +575,7 @@ fn i13_a_shell_on_a_manual_step() {
 /// GKE or AKS.
 #[test]
 fn i13_the_seed_asks_for_the_cloud_once() {
-    let text =
-        std::fs::read_to_string(repo().join("runbooks/kubernetes-operations.md")).expect("seed");
+    let text = std::fs::read_to_string(repo().join(crate::support::SEED)).expect("seed");
     let runbook = TempRunbook::new("runbook.md", text);
     let path = fake_bin(
         runbook.dir.path(),

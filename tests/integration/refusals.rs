@@ -745,3 +745,53 @@ fn i13_a_choice_is_part_of_the_approved_plan() {
             .expect("JSON");
     assert_eq!(plan["choices"], serde_json::json!(["cloud=aws"]));
 }
+
+/// The choices an approved plan carries are read back from a file anyone
+/// with write access could edit: another choice voids the approvals, and a
+/// value that is no option of the group is refused before anything runs.
+#[test]
+fn i13_a_plans_choices_edited_after_approval_are_refused() {
+    let test = Test::new()
+        .runbook(TWO_CLOUDS)
+        .args([
+            "plan",
+            "runbook.md",
+            "--choose",
+            "cloud=eks",
+            "--out",
+            "plan.json",
+        ])
+        .stderr("wrote plan.json: 1 step to approve (litops approve plan.json --by NAME)\n")
+        .stdout_contains("Plan: T")
+        .run()
+        .then()
+        .args(["approve", "plan.json", "--by", "alice"])
+        .stdout("approved by alice: T (1 step, 0 gated) in plan.json\n")
+        .run()
+        .then();
+    let plan = test.dir().join("plan.json");
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    std::fs::write(&plan, text.replace("\"cloud=aws\"", "\"cloud=gcp\"")).expect("edit");
+    let ran = test
+        .args(["run", "runbook.md", "--approved", "plan.json"])
+        .args(["--unattended", "--no-transcript"])
+        .stderr("error: the plan's approvals do not cover its steps (it was edited after approval); approve it again\n")
+        .status(4)
+        .run();
+    assert!(!ran.path("ran.txt").exists());
+    let plan = ran.path("plan.json");
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    std::fs::write(
+        &plan,
+        text.replace("\"cloud=gcp\"", "\"cloud=$(touch pwned)\""),
+    )
+    .expect("edit");
+    let ran = ran
+        .then()
+        .args(["run", "runbook.md", "--approved", "plan.json"])
+        .args(["--unattended", "--no-transcript"])
+        .stderr("error: --choose cloud=$(touch pwned): not one of its options (gcp, aws)\n")
+        .status(2)
+        .run();
+    assert!(!ran.path("pwned").exists() && !ran.path("ran.txt").exists());
+}

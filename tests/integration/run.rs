@@ -41,7 +41,7 @@ pub(crate) fn calls(ran: &Ran) -> Vec<String> {
 }
 
 fn seed() -> PathBuf {
-    repo().join("runbooks/kubernetes-operations.md")
+    repo().join(crate::support::SEED)
 }
 
 /// JSON lines of `--json` output.
