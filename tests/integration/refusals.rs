@@ -680,12 +680,9 @@ fn owner_writes_only(path: &std::path::Path) {
 
 const TWO_CLOUDS: &str = "# T\n\n## Credentials\n\n```bash\n# GKE\necho gcloud get-credentials >> ran.txt\n\n# EKS\necho aws update-kubeconfig >> ran.txt\n```\n";
 
-/// Issue 13: the choice of an alternative is part of what is approved; the
-/// approved choice runs unattended (a reviewer saw what was inferred), and
-/// another is refused.
-#[test]
-fn i13_a_choice_is_part_of_the_approved_plan() {
-    let test = Test::new()
+/// `TWO_CLOUDS` planned with `--choose cloud=eks`, approved by alice.
+fn two_clouds_approved_for_eks() -> Test {
+    Test::new()
         .runbook(TWO_CLOUDS)
         .args([
             "plan",
@@ -702,8 +699,15 @@ fn i13_a_choice_is_part_of_the_approved_plan() {
         .args(["approve", "plan.json", "--by", "alice"])
         .stdout("approved by alice: T (1 step, 0 gated) in plan.json\n")
         .run()
-        .then();
-    let test = test
+        .then()
+}
+
+/// Issue 13: the choice of an alternative is part of what is approved; the
+/// approved choice runs unattended (a reviewer saw what was inferred), and
+/// another is refused.
+#[test]
+fn i13_a_choice_is_part_of_the_approved_plan() {
+    let test = two_clouds_approved_for_eks()
         .args(["run", "runbook.md", "--approved", "plan.json", "--choose", "cloud=gke"])
         .args(["--unattended", "--no-transcript"])
         .stderr("error: the runbook or its values differ from the approved plan; nothing was run:\n  ~ credentials: script changed since it was approved\nreview the change: make a new plan (litops plan --out) and have it approved\n")
@@ -751,24 +755,7 @@ fn i13_a_choice_is_part_of_the_approved_plan() {
 /// value that is no option of the group is refused before anything runs.
 #[test]
 fn i13_a_plans_choices_edited_after_approval_are_refused() {
-    let test = Test::new()
-        .runbook(TWO_CLOUDS)
-        .args([
-            "plan",
-            "runbook.md",
-            "--choose",
-            "cloud=eks",
-            "--out",
-            "plan.json",
-        ])
-        .stderr("wrote plan.json: 1 step to approve (litops approve plan.json --by NAME)\n")
-        .stdout_contains("Plan: T")
-        .run()
-        .then()
-        .args(["approve", "plan.json", "--by", "alice"])
-        .stdout("approved by alice: T (1 step, 0 gated) in plan.json\n")
-        .run()
-        .then();
+    let test = two_clouds_approved_for_eks();
     let plan = test.dir().join("plan.json");
     let text = std::fs::read_to_string(&plan).expect("plan");
     std::fs::write(&plan, text.replace("\"cloud=aws\"", "\"cloud=gcp\"")).expect("edit");
