@@ -247,7 +247,24 @@ type Pinned = (String, Vec<(String, Vec<usize>)>);
 struct Pins<'a> {
     child: usize,
     steps: Vec<usize>,
-    literals: BTreeMap<&'a str, FxHashSet<&'a str>>,
+    /// (name, value) pairs, sorted, without repeats: one list per section
+    /// rather than a map of sets.
+    literals: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Pins<'a> {
+    /// The one value the section pins `name` to, if it pins exactly one.
+    fn only_value(&self, name: &str) -> Option<&'a str> {
+        let from = self.literals.partition_point(|&(n, _)| n < name);
+        match self.literals[from..] {
+            [(n, v), ref rest @ ..]
+                if n == name && rest.first().is_none_or(|&(m, _)| m != name) =>
+            {
+                Some(v)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Sibling sections whose steps pin one variable to different literals.
@@ -257,14 +274,16 @@ fn pinned_siblings(runbook: &Runbook, parent: usize) -> Option<Pinned> {
     let mut pinned: Vec<Pins> = Vec::new();
     for &child in children {
         let steps = free_steps(runbook, child);
-        let mut literals: BTreeMap<&str, FxHashSet<&str>> = BTreeMap::new();
+        let mut literals: Vec<(&str, &str)> = Vec::new();
         for &s in &steps {
             for a in &runbook.steps[s].script.assignments {
                 if let (AssignmentKind::EnvPrefix, Some(value)) = (a.kind, a.literal.as_deref()) {
-                    literals.entry(a.name.as_str()).or_default().insert(value);
+                    literals.push((a.name.as_str(), value));
                 }
             }
         }
+        literals.sort_unstable();
+        literals.dedup();
         if !steps.is_empty() {
             pinned.push(Pins {
                 child,
@@ -276,55 +295,41 @@ fn pinned_siblings(runbook: &Runbook, parent: usize) -> Option<Pinned> {
     if pinned.len() < 2 {
         return None;
     }
-    // Candidates: pinned to exactly one value in every child, all different.
-    let mut best: Option<(usize, usize, &str)> = None;
-    let first = &pinned[0].literals;
-    for (order, (&name, _)) in first.iter().enumerate() {
-        let mut values = Vec::new();
+    // Candidates: pinned to exactly one value in every child, all
+    // different, each named by its section's title ("Google Kubernetes
+    // Engine (GKE)" ↔ gke): independent procedures that happen to pin
+    // different values (cluster-1, cluster-2…) are not alternatives. The
+    // first such variable in name order is the group's.
+    let mut names: Vec<&str> = pinned[0].literals.iter().map(|&(n, _)| n).collect();
+    names.dedup();
+    let name = names.into_iter().find(|&name| {
+        let mut values = Vec::with_capacity(pinned.len());
         for p in &pinned {
-            match p.literals.get(name) {
-                Some(set) if set.len() == 1 => values.extend(set.iter().copied()),
-                _ => break,
+            match p.only_value(name) {
+                Some(value) => values.push(value),
+                None => return false,
             }
         }
         let unique: FxHashSet<&str> = values.iter().copied().collect();
-        if values.len() != pinned.len() || unique.len() != values.len() {
-            continue;
-        }
-        // The sections must name their values ("Google Kubernetes Engine
-        // (GKE)" ↔ gke): independent procedures that happen to pin different
-        // values (cluster-1, cluster-2…) are not alternatives.
-        let score = pinned
-            .iter()
-            .zip(&values)
-            .filter(|(p, value)| {
-                runbook.sections[p.child]
-                    .title
-                    .to_ascii_lowercase()
-                    .contains(&value.to_ascii_lowercase())
+        unique.len() == values.len()
+            && pinned.iter().zip(&values).all(|(p, value)| {
+                contains_ignore_ascii_case(&runbook.sections[p.child].title, value)
             })
-            .count();
-        if score < pinned.len() {
-            continue;
-        }
-        if best.is_none_or(|(s, o, _)| score > s || (score == s && order < o)) {
-            best = Some((score, order, name));
-        }
-    }
-    let (_, _, name) = best?;
+    })?;
     let options = pinned
         .iter()
         .map(|p| {
-            let value = p
-                .literals
-                .get(name)
-                .and_then(|s| s.iter().next())
-                .copied()
-                .unwrap_or_default();
+            let value = p.only_value(name).unwrap_or_default();
             (value.to_owned(), p.steps.clone())
         })
         .collect();
     Some((name.to_owned(), options))
+}
+
+/// Whether `needle` is in `haystack`, ASCII letters in either case.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Sibling sections whose titles name different options of one axis

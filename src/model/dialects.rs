@@ -41,6 +41,10 @@ pub fn runme_front_matter(runbook: &mut Runbook) {
 /// `{{% heading "prerequisites" %}}` reads as its text (`prerequisites`);
 /// other headings are returned as they are.
 pub fn heading_text(text: &str) -> String {
+    // Most headings have no tag: the text as it is, copied once.
+    if next_tag(text).is_none() {
+        return text.trim().to_owned();
+    }
     let mut out = String::new();
     let mut rest = text;
     while let Some(tag) = next_tag(rest) {

@@ -344,11 +344,11 @@ fn first_sentence(text: &str) -> Option<String> {
     if sentence.is_empty() {
         return None;
     }
-    let mut out: String = sentence.chars().take(120).collect();
-    if out.len() < sentence.len() {
-        out.push('…');
-    }
-    Some(out)
+    // At most 120 characters, copied once.
+    Some(match sentence.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &sentence[..cut]),
+        None => sentence.to_owned(),
+    })
 }
 
 fn attach_check(
@@ -592,14 +592,15 @@ fn collect_variables(runbook: &mut Runbook) {
         vars[i].uses.push(u);
         i
     };
+    // Each block's events in source order; one list for all the blocks.
+    enum Event<'a> {
+        Ref(&'a shell::VarRef),
+        Assign(&'a shell::Assignment),
+        Placeholder(&'a shell::PlaceholderUse),
+    }
+    let mut events: Vec<(usize, Event)> = Vec::new();
     for (s, step) in runbook.steps.iter().enumerate() {
-        // Walk the block's events in source order.
-        enum Event<'a> {
-            Ref(&'a shell::VarRef),
-            Assign(&'a shell::Assignment),
-            Placeholder(&'a shell::PlaceholderUse),
-        }
-        let mut events: Vec<(usize, Event)> = Vec::new();
+        events.clear();
         events.extend(
             step.script
                 .refs
@@ -627,7 +628,7 @@ fn collect_variables(runbook: &mut Runbook) {
             let inside = |at: usize| remote.input.start <= at && at < remote.input.end;
             events.retain(|(at, e)| matches!(e, Event::Placeholder(_)) || !inside(*at));
         }
-        for (_, event) in events {
+        for (_, event) in events.drain(..) {
             match event {
                 Event::Ref(r) => {
                     if assigned.contains(&r.name) || AMBIENT.contains(&r.name.as_str()) {
@@ -733,7 +734,7 @@ fn collect_variables(runbook: &mut Runbook) {
         for u in &var.uses {
             let uses = &mut runbook.steps[u.step].uses;
             if !uses.iter().any(|(n, k)| *n == var.name && *k == u.kind) {
-                uses.push((var.name.clone(), u.kind));
+                uses.push((var.name.as_str().into(), u.kind));
             }
         }
     }

@@ -120,7 +120,8 @@ pub struct Step {
     /// runbook's directory (the front matter's `cwd` when `None`).
     pub cwd: Option<String>,
     /// The runbook variables this step uses, and how (filled by lowering).
-    pub uses: Vec<(String, UseKind)>,
+    /// Names are inline when short (most are): no allocation per use.
+    pub uses: Vec<(compact_str::CompactString, UseKind)>,
     /// Why the block is a step though it was not written as one (no
     /// language, a session without prompts): `None` for a shell block.
     pub inferred: Option<String>,

@@ -7,11 +7,15 @@ pub fn slugify(text: &str) -> String {
     for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() || c == '_' {
             out.push(c);
-        } else if (c == '-' || c.is_whitespace()) && !out.ends_with('-') {
+        } else if (c == '-' || c.is_whitespace()) && !out.is_empty() && !out.ends_with('-') {
+            // Never a leading `-`; a trailing one is cut below, in place.
             out.push('-');
         }
     }
-    out.trim_matches('-').to_owned()
+    if out.ends_with('-') {
+        out.pop();
+    }
+    out
 }
 
 #[cfg(test)]
