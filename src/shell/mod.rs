@@ -176,7 +176,8 @@ impl<'t> Grouper<'t> {
             command_position: true,
             redirect_target: false,
             loop_variable: false,
-            simple_words: Vec::new(),
+            // Reused by every simple command: room for a usual one at once.
+            simple_words: Vec::with_capacity(8),
             prefix: Vec::new(),
         }
     }

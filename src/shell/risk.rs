@@ -406,7 +406,7 @@ fn assess_at(argvs: &[Vec<CompactString>], text: &str, depth: usize) -> Vec<Risk
     };
     // One list of positional words for all the argument lists: filled
     // anew for each, allocated once.
-    let mut words: Vec<&str> = Vec::new();
+    let mut words: Vec<&str> = Vec::with_capacity(8);
     for argv in argvs {
         let argv = unwrap(argv);
         let Some(program) = argv.first().map(|p| super::program_name(p)) else {
