@@ -32,7 +32,9 @@ use std::path::{Path, PathBuf};
 /// saves first (the session as the step left it), then runs the step's own
 /// EXIT handler, if it set one (the usual `trap cleanup EXIT`), then exits
 /// with the step's status. The `trap` function takes a step's EXIT handler
-/// aside and passes every other trap to the builtin. `__litops_stream
+/// aside, sets `__litops_exit` as the EXIT trap (with `__litops_q`, the
+/// quoted dump file or `''`: a zygote's step sets its trap only when it
+/// saves the session), and passes every other trap to the builtin. `__litops_stream
 /// SECONDS COMMAND…` (put in a script by `stream=`) follows a command that
 /// never ends for that long, then ends it as a success.
 #[macro_export]
@@ -85,15 +87,18 @@ __litops_stream() {
 }
 trap() {
   case ${1-} in -l|-p|'') builtin trap "$@"; return ;; --) shift ;; esac
-  local __litops_h=- __litops_s __litops_other=()
+  local __litops_h=- __litops_s __litops_other=() __litops_x=
   if [ "$#" -ge 2 ]; then __litops_h=$1; shift; fi
   for __litops_s in "$@"; do
     case $__litops_s in
-      EXIT|exit|0|SIGEXIT) if [ "$__litops_h" = - ]; then __litops_on_exit=; else __litops_on_exit=$__litops_h; fi ;;
+      EXIT|exit|0|SIGEXIT) __litops_x=1; if [ "$__litops_h" = - ]; then __litops_on_exit=; else __litops_on_exit=$__litops_h; fi ;;
       *) __litops_other+=("$__litops_s") ;;
     esac
   done
   if [ "${#__litops_other[@]}" -gt 0 ]; then builtin trap -- "$__litops_h" "${__litops_other[@]}"; fi
+  # The step's EXIT trap runs from litops's own, set only now where the
+  # step does not save the session.
+  if [ -n "$__litops_x" ]; then builtin trap "__litops_exit \$? ${__litops_q-''}" EXIT; fi
 }
 "#
     };
@@ -132,7 +137,8 @@ pub const WRAPPER: &str = concat!(
 "#,
     session_functions!(),
     r#"__litops_script=$2
-builtin trap "__litops_exit \$? $(printf %q "$1.new")" EXIT
+builtin printf -v __litops_q %q "$1.new"
+builtin trap "__litops_exit \$? $__litops_q" EXIT
 set -eo pipefail
 __litops_enter
 . "$__litops_script"

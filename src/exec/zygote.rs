@@ -60,19 +60,27 @@ if [ "$2" = 1 ]; then . "$__litops_dir/state.sh" 2>/dev/null; fi
 # Per step: its number, whether its shell saves the session when it exits,
 # whether it loads the session itself (the zygote holds none), and whether
 # it has variables to export (env.sh).
+# The steps' FIFOs (litops holds them open read-write) and /dev/null,
+# opened once: a step's shell takes them by `dup2`, not by path.
+exec 20>"$__litops_dir/out" 21>"$__litops_dir/err" 22</dev/null
 while IFS=" " builtin read -r __litops_n __litops_save __litops_load __litops_env; do
   (
-    exec </dev/null >"$__litops_dir/out" 2>"$__litops_dir/err"
+    exec <&22 >&20 2>&21 20>&- 21>&- 22<&-
     set -- "$__litops_dir" "$__litops_n"
     if [ "$__litops_env" = 1 ]; then . "$1/env.sh"; fi
     if [ "$__litops_load" = 1 ]; then . "$1/state.sh" 2>/dev/null; fi
     __litops_q=\'\'
-    if [ "$__litops_save" = 1 ]; then builtin printf -v __litops_q %q "$1/state.sh.new"; fi
-    builtin trap "__litops_exit \$? $__litops_q" EXIT
+    # An EXIT trap costs a step's shell a handler per signal and a function
+    # call at its end: set where the session is saved, or by the step's own
+    # `trap … EXIT` (see `trap` above).
+    if [ "$__litops_save" = 1 ]; then
+      builtin printf -v __litops_q %q "$1/state.sh.new"
+      builtin trap "__litops_exit \$? $__litops_q" EXIT
+    fi
     __litops_script="$1/step.sh"
     set --
     set -eo pipefail
-    __litops_enter
+    if [ -n "${__litops_start-}${__litops_cd-}" ]; then __litops_enter; fi
     . "$__litops_script"
   ) &
   __litops_pid=$!
