@@ -440,11 +440,12 @@ fn assign_ids(runbook: &mut Runbook) {
         if runbook.steps[i].explicit_id {
             continue;
         }
-        let id = runbook.steps[i].id.clone();
-        if let std::collections::hash_map::Entry::Vacant(free) = seen.entry(id.clone()) {
-            free.insert(i);
+        // Most ids are free: looked up before anything is copied.
+        if !seen.contains_key(runbook.steps[i].id.as_str()) {
+            seen.insert(runbook.steps[i].id.clone(), i);
             continue;
         }
+        let id = runbook.steps[i].id.clone();
         // Two headings with the same path, or a written name: number it.
         let mut n = 2;
         while seen.contains_key(&format!("{id}-{n}")) {
