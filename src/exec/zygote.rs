@@ -374,4 +374,51 @@ mod tests {
         });
         assert_eq!(got, b"last line\n");
     }
+
+    /// Runs `script` as one step that does not save the session; its
+    /// output and how it ended.
+    fn run_unsaved(script: &str) -> (Vec<u8>, Ending) {
+        let _alone = super::super::tests::CHILDREN.lock();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let interrupts = Interrupts::install(&runtime).expect("signals");
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("step.sh"), script).expect("script");
+        runtime.block_on(async {
+            let mut zygote = Zygote::start("setsid", "bash", dir.path(), None).expect("zygote");
+            let mut got = Vec::new();
+            let step = Step {
+                n: 1,
+                env: &[],
+                save: false,
+                load: false,
+                timeout: Some(Duration::from_secs(20)),
+                grace: Duration::from_secs(1),
+                seen: 0,
+                follow: false,
+            };
+            let finished = zygote
+                .run(step, &interrupts, |_, data: &[u8]| {
+                    got.extend_from_slice(data)
+                })
+                .await
+                .expect("runs");
+            zygote.stop().await;
+            (got, finished.ending)
+        })
+    }
+
+    /// A step that saves nothing gets no EXIT trap of litops's, but one it
+    /// sets itself still runs, after the step, keeping the step's status.
+    #[test]
+    fn a_step_that_saves_nothing_still_runs_its_own_exit_trap() {
+        let (out, ending) = run_unsaved("trap 'echo cleaned' EXIT\necho working\nexit 3\n");
+        assert_eq!(String::from_utf8_lossy(&out), "working\ncleaned\n");
+        assert_eq!(ending, Ending::Exited(3));
+        let (out, ending) = run_unsaved("echo before\nfalse\necho never\n");
+        assert_eq!(String::from_utf8_lossy(&out), "before\n");
+        assert_eq!(ending, Ending::Exited(1));
+    }
 }
