@@ -126,6 +126,11 @@ fn read_items(runbook: &mut Runbook, items: &[Item]) {
     let mut open: Vec<usize> = vec![0];
     let mut prose: Option<&str> = None;
     let mut last_step: Option<(usize, usize)> = None;
+    // At most a step per code block: the list is made once, not doubled
+    // (and copied) as it grows.
+    runbook
+        .steps
+        .reserve(items.iter().filter(|i| matches!(i, Item::Code(_))).count());
     for (index, item) in items.iter().enumerate() {
         let section = *open.last().unwrap_or(&0);
         match item {
