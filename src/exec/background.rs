@@ -213,12 +213,21 @@ enum Stopped {
     Stopped,
 }
 
-/// SIGTERM to the helper's process group, SIGKILL after `grace`.
+/// SIGTERM to the helper's shell, then to its process group, SIGKILL
+/// after `grace`.
 fn stop(child: &mut Child, grace: Duration) -> Stopped {
     if let Ok(Some(status)) = child.try_wait() {
         return Stopped::Exited(status.to_string());
     }
     let group = Pid::from_raw(child.id() as i32);
+    // The shell first, alone: signalled with its command, it may see the
+    // command die first and print bash's `Terminated`, a report of
+    // litops's own stop, as if the helper had said it.
+    let _ = nix::sys::signal::kill(group, Signal::SIGTERM);
+    let shell_until = Instant::now() + grace.min(Duration::from_millis(500));
+    while Instant::now() < shell_until && matches!(child.try_wait(), Ok(None)) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let _ = killpg(group, Signal::SIGTERM);
     let until = Instant::now() + grace;
     while Instant::now() < until {
