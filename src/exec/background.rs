@@ -2,8 +2,9 @@
 //! process the next steps of its section use, a `kubectl port-forward`
 //! most often, and the run goes on without waiting for it. The helper
 //! lives until its section ends (the first step outside it) or the run
-//! does; then it is stopped, its whole process group, SIGTERM then SIGKILL
-//! after the grace period. What it prints is recorded, redacted, as its
+//! does; then it is stopped: SIGTERM to its shell, then to its whole
+//! process group, SIGKILL to what is left once the shell has ended (after
+//! the grace period at the latest). What it prints is recorded, redacted, as its
 //! step's output, at each step boundary.
 
 use std::io::Read;
@@ -213,8 +214,8 @@ enum Stopped {
     Stopped,
 }
 
-/// SIGTERM to the helper's shell, then to its process group, SIGKILL
-/// after `grace`.
+/// SIGTERM to the helper's shell, then to its process group; SIGKILL to
+/// the group once the shell has ended, or after `grace`.
 fn stop(child: &mut Child, grace: Duration) -> Stopped {
     if let Ok(Some(status)) = child.try_wait() {
         return Stopped::Exited(status.to_string());
