@@ -4,8 +4,8 @@
 //! lives until its section ends (the first step outside it) or the run
 //! does; then it is stopped: SIGTERM to its shell, then to its whole
 //! process group, SIGKILL to what is left once the shell has ended (after
-//! the grace period at the latest). What it prints is recorded, redacted, as its
-//! step's output, at each step boundary.
+//! the grace period at the latest). What it prints is recorded, redacted,
+//! as its step's output, at each step boundary.
 
 use std::io::Read;
 use std::process::{Child, Stdio};
@@ -224,13 +224,14 @@ fn stop(child: &mut Child, grace: Duration) -> Stopped {
     // The shell first, alone: signalled with its command, it may see the
     // command die first and print bash's `Terminated`, a report of
     // litops's own stop, as if the helper had said it.
+    // The grace period counts from here, for the shell and its group both.
+    let until = Instant::now() + grace;
     let _ = nix::sys::signal::kill(group, Signal::SIGTERM);
     let shell_until = Instant::now() + grace.min(Duration::from_millis(500));
     while Instant::now() < shell_until && matches!(child.try_wait(), Ok(None)) {
         std::thread::sleep(Duration::from_millis(5));
     }
     let _ = killpg(group, Signal::SIGTERM);
-    let until = Instant::now() + grace;
     while Instant::now() < until {
         if let Ok(Some(_)) = child.try_wait() {
             let _ = killpg(group, Signal::SIGKILL);

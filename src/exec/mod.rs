@@ -319,12 +319,16 @@ pub fn run(
         } else {
             pause_parts(&script, &step.pauses)
         };
-        // The parts after the first start where the first left off.
-        let env_after: Vec<(String, String)> = env
-            .iter()
-            .filter(|(k, _)| k != "__litops_start")
-            .cloned()
-            .collect();
+        // The parts after the first start where the first left off (most
+        // steps have one part: no copy of their environment).
+        let env_after: Vec<(String, String)> = if parts.len() > 1 {
+            env.iter()
+                .filter(|(k, _)| k != "__litops_start")
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         loop {
             let mut ran: Option<Ran> = None;
             let mut quit_at_work = false;
