@@ -23,6 +23,9 @@ pub struct TerminalReporter<O: Write, E: Write> {
     failed: usize,
     /// Whether the last byte written to `out` ended a line.
     at_line_start: bool,
+    /// An event's lines, written to `out` in one call when the event is
+    /// done (`out` is unbuffered: a call per piece showed in profiles).
+    pending: String,
 }
 
 impl<O: Write, E: Write> TerminalReporter<O, E> {
@@ -39,6 +42,7 @@ impl<O: Write, E: Write> TerminalReporter<O, E> {
             skipped: 0,
             failed: 0,
             at_line_start: true,
+            pending: String::new(),
         }
     }
 
@@ -51,6 +55,8 @@ impl<O: Write, E: Write> TerminalReporter<O, E> {
     }
 
     fn start_spinner(&mut self, id: &str) {
+        // The step's header goes out before the spinner draws under it.
+        self.write_pending();
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
@@ -77,13 +83,24 @@ impl<O: Write, E: Write> TerminalReporter<O, E> {
     /// One line of its own (the quiet reporter's summary).
     pub fn summary_line(&mut self, text: &str) {
         self.line(text);
+        self.write_pending();
     }
 
     fn line(&mut self, text: &str) {
-        let newline = if self.at_line_start { "" } else { "\n" };
-        let _ = writeln!(self.out, "{newline}{text}");
-        let _ = self.out.flush();
+        if !self.at_line_start {
+            self.pending.push('\n');
+        }
+        self.pending.push_str(text);
+        self.pending.push('\n');
         self.at_line_start = true;
+    }
+
+    fn write_pending(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.out.write_all(self.pending.as_bytes());
+            let _ = self.out.flush();
+            self.pending.clear();
+        }
     }
 }
 
@@ -102,6 +119,13 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
     }
 
     fn event(&mut self, event: &Event) {
+        self.lines_for(event);
+        self.write_pending();
+    }
+}
+
+impl<O: Write, E: Write> TerminalReporter<O, E> {
+    fn lines_for(&mut self, event: &Event) {
         match event {
             Event::RunStarted {
                 title,
@@ -338,7 +362,52 @@ impl<O: Write, E: Write> Reporter for TerminalReporter<O, E> {
 
 #[cfg(test)]
 mod tests {
+    use super::TerminalReporter;
+    use crate::event::{Event, Outcome, Reporter};
     use crate::shell::typed_lines as command_lines;
+
+    /// Records each `write` call separately.
+    #[derive(Default)]
+    struct Writes(Vec<String>);
+
+    impl std::io::Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.push(String::from_utf8_lossy(buf).into_owned());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn each_event_is_written_in_one_call() {
+        let mut reporter = TerminalReporter::new(Writes::default(), std::io::sink(), false);
+        reporter.event(&Event::StepStarted {
+            index: 0,
+            id: "build".into(),
+            section: vec!["Deploy".into()],
+            script: "make\nmake install\n".into(),
+            env: vec![],
+            interactive: false,
+            attempt: 1,
+        });
+        reporter.event(&Event::StepFinished {
+            id: "build".into(),
+            outcome: Outcome::Success,
+            exit_code: Some(0),
+            signal: None,
+            duration_ms: 100,
+            continue_on_error: false,
+        });
+        assert_eq!(
+            reporter.out.0,
+            [
+                "\n▶ [1/0] build  Deploy\n  $ make\n  $ make install\n",
+                "✓ build (0.1s)\n"
+            ]
+        );
+    }
 
     #[test]
     fn a_continued_command_is_one_command_not_a_column_of_them() {
