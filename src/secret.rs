@@ -193,37 +193,45 @@ impl Redactor {
     /// The secrets given (a plan's), and environment variables that look
     /// like secrets: the steps inherit them and may print them.
     pub fn for_run(secrets: impl IntoIterator<Item = (String, String)>) -> Redactor {
-        let mut redactor = Redactor::from_secrets(secrets);
-        let env = std::env::vars().filter(|(name, value)| {
+        let mut redactor = Redactor::default();
+        redactor.add(secrets);
+        redactor.add_environment();
+        redactor.compiled()
+    }
+
+    fn add_environment(&mut self) {
+        self.add(std::env::vars().filter(|(name, value)| {
             (is_secret_name(name) && value.len() >= MIN_ENV_LEN) || is_secret_value(value)
-        });
-        redactor.extend(env);
-        redactor
+        }));
     }
 
     /// [`Redactor::new`], and the literal values a block assigns to a name
     /// like a secret (`export API_TOKEN=abc123`): for showing a document
     /// (`list`, `plan`), where those are written in the commands.
     pub fn for_document(runbook: &Runbook, bindings: &Bindings) -> Redactor {
-        let mut redactor = Redactor::new(runbook, bindings);
-        redactor.extend(runbook.steps.iter().flat_map(|step| {
+        let mut redactor = Redactor::default();
+        redactor.add(secret_values(runbook, bindings));
+        redactor.add_environment();
+        redactor.add(runbook.steps.iter().flat_map(|step| {
             step.script
                 .assignments
                 .iter()
                 .filter(|a| is_secret_name(&a.name))
                 .filter_map(|a| Some((a.name.clone(), a.literal.clone()?)))
         }));
-        redactor
+        redactor.compiled()
     }
 
     /// From (name, value) pairs.
     pub fn from_secrets(secrets: impl IntoIterator<Item = (String, String)>) -> Redactor {
         let mut redactor = Redactor::default();
-        redactor.extend(secrets);
-        redactor
+        redactor.add(secrets);
+        redactor.compiled()
     }
 
-    fn extend(&mut self, secrets: impl IntoIterator<Item = (String, String)>) {
+    /// Adds secrets; [`Redactor::compiled`] makes the pattern, once for all
+    /// of them (compiling it costs more than reading a runbook).
+    fn add(&mut self, secrets: impl IntoIterator<Item = (String, String)>) {
         for (name, value) in secrets {
             if value.len() < MIN_LEN {
                 if !value.is_empty() && !self.too_short.contains(&name) {
@@ -240,6 +248,9 @@ impl Redactor {
                 }
             }
         }
+    }
+
+    fn compiled(mut self) -> Redactor {
         self.secrets
             .sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
         let alternatives: Vec<String> =
@@ -253,6 +264,7 @@ impl Redactor {
                 .build()
                 .ok()
         };
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -372,6 +384,28 @@ mod tests {
         );
         assert!(matches!(r.apply("nothing here"), Cow::Borrowed(_)));
         assert_eq!(r.unredact("x=[REDACTED:DB_PASSWORD]"), "x=hunter22");
+    }
+
+    #[test]
+    fn a_document_masks_bound_secrets_and_the_ones_it_assigns_longest_first() {
+        let rb = from_text(
+            "t.md",
+            "```bash\nexport API_TOKEN=abc123\necho $DB_PASSWORD\n```\n",
+        );
+        let mut bindings = Bindings::default();
+        bindings.values.insert(
+            "DB_PASSWORD".into(),
+            Bound {
+                value: "abc123456".into(),
+                source: Origin::Set,
+            },
+        );
+        let r = Redactor::for_document(&rb, &bindings);
+        // The longer value first: `abc123` inside it is not masked apart.
+        assert_eq!(
+            r.apply("a=abc123 b=abc123456"),
+            "a=[REDACTED:API_TOKEN] b=[REDACTED:DB_PASSWORD]"
+        );
     }
 
     #[test]
