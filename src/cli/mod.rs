@@ -77,32 +77,95 @@ enum ColorChoice {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Show a runbook's outline: sections, step ids, commands, gates, variables.
-    List(list::ListArgs),
+    List(Deferred<list::ListArgs>),
     /// Dry run: the exact commands that would run, with values bound. Nothing is executed.
-    Plan(plan::PlanArgs),
+    Plan(Deferred<plan::PlanArgs>),
     /// Run a runbook's steps: interactively (step by step) or unattended.
-    Run(run::RunArgs),
+    Run(Deferred<run::RunArgs>),
     /// Sign off a plan written by `plan --out`; `run --approved` then runs exactly that.
-    Approve(approve::ApproveArgs),
+    Approve(Deferred<approve::ApproveArgs>),
     /// Continue a run that stopped (failed, interrupted, killed) after its last completed step.
-    Resume(run::ResumeArgs),
+    Resume(Deferred<run::ResumeArgs>),
     /// Lint runbooks (files or directories) for CI: errors and warnings with file:line:col.
-    Check(check::CheckArgs),
+    Check(Deferred<check::CheckArgs>),
     /// Publish runbooks (files or directories) as a static documentation site.
-    Render(render::RenderArgs),
+    Render(Deferred<render::RenderArgs>),
     /// Recorded runs: list them, show one as an executed runbook, verify their integrity.
-    Transcript(transcript::TranscriptArgs),
+    Transcript(Deferred<transcript::TranscriptArgs>),
     /// Compare two recorded runs step by step (commands, exit codes, output).
-    Diff(transcript::DiffArgs),
+    Diff(Deferred<transcript::DiffArgs>),
     /// Write a scheduler's configuration (systemd timer, crontab line, Kubernetes CronJob) for unattended runs.
-    Schedule(schedule::ScheduleArgs),
+    Schedule(Deferred<schedule::ScheduleArgs>),
     /// Per runbook: the last recorded run, its outcome, and whether its schedule was missed.
-    Status(schedule::StatusArgs),
+    Status(Deferred<schedule::StatusArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// A subcommand's arguments, built by clap only when that subcommand is the
+/// one given. Otherwise clap builds every argument of every subcommand
+/// before it reads the first word, which `litops plan` paid at each start.
+#[derive(Debug)]
+struct Deferred<T>(T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Set for `completions`: clap_complete walks the whole tree, built at once
+/// (built late, `help`'s subcommands and the arguments' order differ).
+static BUILD_ALL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        if BUILD_ALL.load(std::sync::atomic::Ordering::Relaxed) {
+            return T::augment_args(cmd);
+        }
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args))
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        if BUILD_ALL.load(std::sync::atomic::Ordering::Relaxed) {
+            return T::augment_args_for_update(cmd);
+        }
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args_for_update))
+    }
+}
+
+/// Adds the arguments, keeping the subcommand's own description: built
+/// late, their structs' doc comments would otherwise replace it.
+fn keep_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let kept = |text: Option<&clap::builder::StyledStr>| {
+        text.cloned().map_or(
+            clap::builder::Resettable::Reset,
+            clap::builder::Resettable::Value,
+        )
+    };
+    let (about, long_about) = (kept(cmd.get_about()), kept(cmd.get_long_about()));
+    augment(cmd).about(about).long_about(long_about)
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
 }
 
 /// Which steps: shared by `plan` (and later `run`).
@@ -216,6 +279,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => schedule::status(&args, &out),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();
+            BUILD_ALL.store(true, std::sync::atomic::Ordering::Relaxed);
             clap_complete::generate(shell, &mut Cli::command(), "litops", &mut buffer);
             out.stdout(&String::from_utf8_lossy(&buffer));
             exit::OK
@@ -383,4 +447,38 @@ fn bind_or_report(runbook: &Runbook, args: &BindArgs, out: &Console) -> Result<b
         out.warning(warning);
     }
     Ok(bindings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each subcommand's `--help`, from the command as built.
+    fn helps() -> Vec<String> {
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        names
+            .iter()
+            .map(
+                |name| match Cli::command().try_get_matches_from(["litops", name, "--help"]) {
+                    Ok(_) => format!("{name}: no help"),
+                    Err(err) => err.render().to_string(),
+                },
+            )
+            .collect()
+    }
+
+    #[test]
+    fn subcommands_built_late_read_as_when_built_at_once() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let late = helps();
+        BUILD_ALL.store(true, Relaxed);
+        let at_once = helps();
+        BUILD_ALL.store(false, Relaxed);
+        assert_eq!(late.len(), 12);
+        assert_eq!(late, at_once);
+        assert!(late[1].starts_with("Dry run: the exact commands that would run"));
+    }
 }
