@@ -42,6 +42,7 @@ pub fn run(args: &ListArgs, out: &Console) -> u8 {
                     out.stdout(&(json + "\n"));
                 }
             }
+            super::leave(runbook);
             exit::OK
         }
         Err(code) => code,

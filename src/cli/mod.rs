@@ -288,6 +288,14 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// What a command that reads one file built, left as it is: the process
+/// exits next, and the system takes its memory back at once, where freeing
+/// a runbook's model and plan piece by piece cost `plan` of the reference
+/// runbook 3% of its instructions. Nothing in them holds a resource.
+fn leave<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// `LITOPS_LOG=debug` (any `tracing` filter) logs to stderr. Logs go
 /// through the same redaction as everything else: they carry masked
 /// scripts and values only.

@@ -68,7 +68,7 @@ pub fn run(args: &PlanArgs, out: &Console) -> u8 {
         .apply(&text)
         .into_owned();
     out.stdout(&text);
-    match &args.out {
+    let code = match &args.out {
         Some(path) => write_approvable(
             path,
             &args.file,
@@ -80,7 +80,9 @@ pub fn run(args: &PlanArgs, out: &Console) -> u8 {
             out,
         ),
         None => exit::OK,
-    }
+    };
+    super::leave((runbook, plan));
+    code
 }
 
 /// `--out`: the plan as digests, ready for approval.
