@@ -7,6 +7,8 @@
 //! last bytes ([`Run::with_output_limit`]), a transcript view all of it
 //! (the transcript bounded it when it was written).
 
+use std::collections::HashMap;
+
 use serde::{Serialize, Serializer};
 
 use super::{CheckResult, Event};
@@ -25,6 +27,11 @@ pub struct Run {
     output_limit: Option<usize>,
     /// The step the last event was about.
     last: usize,
+    /// Where each step is in `steps`, by id (the first of an id), for the
+    /// first `indexed` steps: a long run's events find their step without
+    /// a search through all of them (`steps` is public: checked on use).
+    index: HashMap<String, usize>,
+    indexed: usize,
 }
 
 /// What happened to one step.
@@ -152,17 +159,54 @@ impl Run {
     }
 
     pub fn step(&self, id: &str) -> Option<&Step> {
-        self.steps.iter().find(|s| s.id == id)
+        match self.indexed_position(id) {
+            Some(found) => found.map(|at| &self.steps[at]),
+            None => self.steps.iter().find(|s| s.id == id),
+        }
+    }
+
+    /// Where the step is, from the index: `None` when the index does not
+    /// hold what `steps` holds now.
+    fn indexed_position(&self, id: &str) -> Option<Option<usize>> {
+        if self.indexed != self.steps.len() {
+            return None;
+        }
+        match self.index.get(id) {
+            Some(&at) if self.steps.get(at).is_some_and(|s| s.id == id) => Some(Some(at)),
+            Some(_) => None,
+            None => Some(None),
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        for (at, step) in self.steps.iter().enumerate() {
+            self.index.entry(step.id.clone()).or_insert(at);
+        }
+        self.indexed = self.steps.len();
     }
 
     fn step_mut(&mut self, id: &str) -> &mut Step {
         // Most events are about the step the last one was about.
         let last = Some(self.last).filter(|&at| self.steps.get(at).is_some_and(|s| s.id == id));
-        let at = match last.or_else(|| self.steps.iter().position(|s| s.id == id)) {
+        let found = match last {
+            Some(at) => Some(at),
+            None => match self.indexed_position(id) {
+                Some(found) => found,
+                None => {
+                    self.reindex();
+                    self.index.get(id).copied()
+                }
+            },
+        };
+        let at = match found {
             Some(at) => at,
             None => {
                 self.steps.push(Step::new(id, "run"));
-                self.steps.len() - 1
+                let at = self.steps.len() - 1;
+                self.index.insert(id.to_owned(), at);
+                self.indexed = self.steps.len();
+                at
             }
         };
         self.last = at;
@@ -308,6 +352,44 @@ mod tests {
             stream: Stream::Stdout,
             data: data.to_vec(),
         }
+    }
+
+    #[test]
+    fn events_find_their_step_wherever_it_is_and_however_it_came() {
+        let mut run = Run::planned([("a", "run"), ("b", "skip"), ("a", "run")]);
+        run.apply(&started("b", 1), None);
+        run.apply(&started("c", 1), None);
+        // Steps added from outside the fold are found too.
+        run.steps.push(Step::new("d", "manual"));
+        run.apply(&output("a", b"to a"), None);
+        run.apply(&output("d", b"to d"), None);
+        run.apply(&output("c", b"to c"), None);
+        run.apply(&started("e", 1), None);
+        let seen: Vec<(&str, &str, u32, String)> = run
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    s.id.as_str(),
+                    s.planned.as_str(),
+                    s.attempts,
+                    s.output_text(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a", "run", 0, "to a".to_owned()),
+                ("b", "skip", 1, String::new()),
+                ("a", "run", 0, String::new()),
+                ("c", "run", 1, "to c".to_owned()),
+                ("d", "manual", 0, "to d".to_owned()),
+                ("e", "run", 1, String::new()),
+            ]
+        );
+        assert_eq!(run.step("d").map(|s| s.planned.as_str()), Some("manual"));
+        assert!(run.step("f").is_none());
     }
 
     #[test]

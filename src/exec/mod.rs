@@ -12,6 +12,7 @@ mod pty;
 pub mod session;
 mod zygote;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -105,6 +106,7 @@ pub fn run(
         plan,
         redactor,
         reporter,
+        remembered: start.history.iter().map(|f| f.id.clone()).collect(),
         history: start.history,
         keep_output: reads_earlier_steps(plan),
         state: start.state.clone(),
@@ -524,6 +526,9 @@ struct Running<'r> {
     redactor: &'r Redactor,
     reporter: &'r mut dyn Reporter,
     history: Vec<StepFacts>,
+    /// The ids in `history`: a step seen for the first time (most) is added
+    /// without a search through all the steps before it.
+    remembered: HashSet<String>,
     /// Whether `step(id)` is used anywhere: only then is each step's output
     /// kept for the rest of the run (up to 2 MiB a step).
     keep_output: bool,
@@ -569,7 +574,10 @@ impl Running<'_> {
         stdout: String,
         stderr: String,
     ) {
-        self.history.retain(|f| f.id != step.id);
+        // Another attempt, or a step run again: its facts move to the end.
+        if !self.remembered.insert(step.id.clone()) {
+            self.history.retain(|f| f.id != step.id);
+        }
         self.history.push(StepFacts {
             id: step.id.clone(),
             outcome: outcome.to_owned(),
