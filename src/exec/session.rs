@@ -363,6 +363,29 @@ const BASH_OWN: &[&str] = &[
     "_",
 ];
 
+/// Variables whose value is run as code by their mere presence: the
+/// steps' shells' own (`__litops_on_exit` is evaluated when a step ends,
+/// `__litops_cd` moves it), the files bash sources (`BASH_ENV`, `ENV`),
+/// the prompts bash expands with command substitution (`PS4` under
+/// `set -x`), and the libraries every program loads (`LD_PRELOAD`,
+/// `LD_AUDIT`). A session read back from a transcript never sets them:
+/// that would run text from disk.
+const RUN_AS_CODE: &[&str] = &[
+    "BASH_ENV",
+    "ENV",
+    "PS0",
+    "PS1",
+    "PS2",
+    "PS4",
+    "PROMPT_COMMAND",
+    "LD_PRELOAD",
+    "LD_AUDIT",
+];
+
+fn is_run_as_code(name: &str) -> bool {
+    name.starts_with("__litops_") || RUN_AS_CODE.contains(&name)
+}
+
 /// Drops bash's own variables from a dump. Variables come first, one
 /// `declare` per line (`declare -p` quotes newlines as `$'\n'`); the
 /// function definitions after them are left as they are.
@@ -443,8 +466,9 @@ pub fn parse(text: &str) -> Saved {
             continue;
         }
         // Scalars only (exported, integer, read-only, case flags); arrays
-        // and namerefs are not data this reader takes.
-        if !flags.chars().all(|c| "-xirlut".contains(c)) {
+        // and namerefs are not data this reader takes. Nor values that
+        // are code once set, whatever they hold (see `RUN_AS_CODE`).
+        if !flags.chars().all(|c| "-xirlut".contains(c)) || is_run_as_code(name) {
             saved.skipped.push(name.to_owned());
             continue;
         }
@@ -967,6 +991,32 @@ f () \n{ \n    touch pwned\n}\n\
         assert_eq!(
             restore_script(&saved),
             "cd -- '/tmp/a b' 2>/dev/null || true\ndeclare -x A='x \"q\" $y'\ndeclare -- B='l1\nl2\u{7}\u{1}'\ndeclare -x N='5'\n"
+        );
+    }
+
+    /// Plain variables all the same, but their values would run: never
+    /// restored, and named.
+    #[test]
+    fn variables_whose_values_run_as_code_are_never_read_back() {
+        let dump = "declare -- __litops_on_exit=\"touch pwned\"\n\
+declare -x __litops_cd=\"/\"\n\
+declare -x BASH_ENV=\"/tmp/evil.sh\"\n\
+declare -- PS4=\"\\$(touch pwned)\"\n\
+declare -x LD_PRELOAD=\"/tmp/evil.so\"\n\
+declare -x PATH=\"/opt/bin:/usr/bin\"\n\
+declare -- LITOPS_ON_EXIT=\"kept\"\n";
+        let saved = parse(dump);
+        let names: Vec<&str> = saved.variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["PATH", "LITOPS_ON_EXIT"]);
+        assert_eq!(
+            saved.skipped,
+            [
+                "__litops_on_exit",
+                "__litops_cd",
+                "BASH_ENV",
+                "PS4",
+                "LD_PRELOAD"
+            ]
         );
     }
 
