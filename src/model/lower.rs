@@ -42,6 +42,7 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     name_placeholders_after_their_prefix(&mut runbook);
     super::alternatives::find(&mut runbook);
     collect_variables(&mut runbook);
+    reserved_names(&mut runbook);
     super::alternatives::check_declared(&mut runbook);
     compile_checks(&mut runbook);
     mark_unreadable(&mut runbook);
@@ -50,6 +51,23 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
         .diagnostics
         .sort_by_key(|d| d.span.map_or(0, |s| s.start));
     runbook
+}
+
+/// Names the step shell keeps for itself (`__litops_on_exit` is evaluated
+/// when a step ends): a runbook variable of such a name would let a value
+/// bound to it run as code. Each use is an error: the step cannot run.
+fn reserved_names(runbook: &mut Runbook) {
+    let mut found = Vec::new();
+    for var in runbook
+        .variables
+        .iter()
+        .filter(|v| v.name.starts_with(RESERVED_PREFIX))
+    {
+        for u in &var.uses {
+            found.push(reserved_name(&var.name).at(u.span));
+        }
+    }
+    runbook.diagnostics.extend(found);
 }
 
 /// Pass 6: a step whose block (annotation and checks included) has an
@@ -863,5 +881,35 @@ mod tests {
         // The orphan check is the file's; the yaml block's annotation is nobody's.
         let codes: Vec<&str> = rb.file_errors().iter().map(|d| d.code).collect();
         assert_eq!(codes, ["check-orphan"]);
+    }
+
+    /// A value bound to one of the step shell's own names could run
+    /// (`__litops_on_exit` is evaluated when a step ends): such a step
+    /// cannot run, and the front matter cannot declare one.
+    #[test]
+    fn the_step_shells_own_names_are_no_runbook_variables() {
+        let rb = runbook(
+            "---\nlitops:\n  vars:\n    __litops_cd: /\n---\n## A\n\n```bash\necho \"$__litops_on_exit\"\n```\n\n## B\n\n```bash\necho \"$LITOPS_ON_EXIT\"\n```\n",
+        );
+        assert_eq!(
+            rb.steps[0].unreadable,
+            [
+                "`__litops_on_exit` is litops's own name: a runbook variable cannot use it (t.md:9:7)"
+            ]
+        );
+        assert!(rb.steps[1].unreadable.is_empty());
+        let file: Vec<(&str, String)> = rb
+            .file_errors()
+            .iter()
+            .map(|d| (d.code, d.message.clone()))
+            .collect();
+        assert_eq!(
+            file,
+            [(
+                "variable-name",
+                "`__litops_cd` is litops's own name: a runbook variable cannot use it".to_owned()
+            )]
+        );
+        assert!(rb.variable("__litops_cd").is_none());
     }
 }

@@ -408,6 +408,10 @@ impl Reader<'_> {
         let mut vars = Vec::new();
         for (name, value) in map {
             let span = self.key_span(&name, usize::MAX);
+            if name.starts_with(super::RESERVED_PREFIX) {
+                d.push(super::reserved_name(&name).at(span));
+                continue;
+            }
             if !is_variable_name(&name) {
                 d.push(
                     Diagnostic::error(

@@ -358,6 +358,18 @@ impl Variable {
     }
 }
 
+/// The step shell's own names start with this: no runbook variable does.
+pub const RESERVED_PREFIX: &str = "__litops_";
+
+/// `NAME` is the step shell's own (see [`RESERVED_PREFIX`]).
+pub fn reserved_name(name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "variable-name",
+        format!("`{name}` is litops's own name: a runbook variable cannot use it"),
+    )
+    .help("names starting with `__litops_` belong to the step shell (one is run when a step ends); rename the variable")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VarUse {
     pub step: usize,

@@ -340,66 +340,6 @@ fn resume_restores_session_values_exactly_or_names_them() {
     );
 }
 
-/// A transcript edited (its chain recomputed) to give the saved session a
-/// variable whose value runs: litops's own EXIT hook, a file bash sources,
-/// a prompt bash expands. Resume restores none of them, and says so.
-#[test]
-fn resume_never_restores_a_variable_whose_value_would_run() {
-    let ws = Workspace::new(
-        "edited.md",
-        "## Set\n\n```bash\nV=1\n```\n\n## Use\n\n```bash\ntest -e go\nX=2\nset -x\nbash -c true\n```\n",
-    );
-    let output = ws.run(&[]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let path = &ws.transcripts()[0];
-    let pwned = ws.dir().join("pwned");
-    std::fs::write(
-        ws.dir().join("evil.sh"),
-        format!("touch {}\n", pwned.display()),
-    )
-    .expect("write");
-    let added = format!(
-        "declare -- __litops_on_exit='touch {p}'\ndeclare -x BASH_ENV='{d}/evil.sh'\ndeclare -- PS4='$(touch {p})'\n",
-        p = pwned.display(),
-        d = ws.dir().display()
-    );
-    let mut records = ws.records(path);
-    let mut edited = 0;
-    for record in &mut records {
-        if record["event"] == "session-saved" {
-            let state = format!("{}{added}", record["state"].as_str().unwrap_or_default());
-            record["state"] = Value::String(state);
-            edited += 1;
-        }
-    }
-    assert_eq!(edited, 1);
-    // The chain recomputed: each record names the hash of the line before.
-    let mut text = String::new();
-    let mut prev: Option<String> = None;
-    for mut record in records {
-        if let Some(hash) = &prev {
-            record["prev"] = Value::String(hash.clone());
-        }
-        let line = serde_json::to_string(&record).expect("json");
-        prev = Some(litops::transcript::sha256_hex(line.as_bytes()));
-        text.push_str(&line);
-        text.push('\n');
-    }
-    std::fs::write(path, text).expect("edit");
-    std::fs::write(ws.dir().join("go"), "").expect("write");
-    let output = ws.litops().args(["resume", "last"]).output().expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(!pwned.exists(), "text from the transcript ran");
-    // Named after what the run itself did not record (bash's PS4 among
-    // them: never recorded either).
-    let err = stderr(&output);
-    let lost = err
-        .lines()
-        .find_map(|l| l.strip_prefix("warning: not restored from the saved session"))
-        .unwrap_or_default();
-    assert!(lost.ends_with(", __litops_on_exit, BASH_ENV, PS4"), "{err}");
-}
-
 #[test]
 fn a_transcript_that_cannot_be_written_stops_the_run_before_it_starts() {
     // Places no one can create a transcript in, root included: under a

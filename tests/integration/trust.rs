@@ -373,6 +373,65 @@ fn only_transcript(runs: &Path) -> PathBuf {
         .path()
 }
 
+/// A forged saved session sets variables whose value runs: litops's own
+/// EXIT hook, a file every bash sources, a prompt `set -x` expands.
+#[test]
+fn m4_resume_never_restores_a_variable_whose_value_would_run() {
+    let rb = Workspace::new(
+        "rb.md",
+        "# Trust\n\n## One\n\n```bash\nV=1\n```\n\n## Two\n\n```bash\n[ -e flag ] || exit 1\nX=2\nset -x\nbash -c true\n```\n",
+    );
+    let out = rb.run_unattended(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let pwned = rb.marker();
+    let evil = rb.dir().join("evil.sh");
+    std::fs::write(&evil, format!("touch {}\n", pwned.display())).expect("write");
+    let added = format!(
+        "declare -- __litops_on_exit='touch {p}'\ndeclare -x BASH_ENV='{e}'\ndeclare -- PS4='$(touch {p})'\n",
+        p = pwned.display(),
+        e = evil.display()
+    );
+    forge(&only_transcript(&rb.runs()), |record| {
+        if record["event"] == "session-saved" {
+            let state = record["state"].as_str().unwrap_or("").to_owned();
+            record["state"] = serde_json::Value::String(format!("{state}{added}"));
+        }
+    });
+    std::fs::write(rb.dir().join("flag"), "").expect("flag");
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert!(!pwned.exists(), "resume ran code from the transcript");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Named after what the run itself left out (bash's own PS4 among them).
+    let err = stderr(&out);
+    let lost = err
+        .lines()
+        .find_map(|l| l.strip_prefix("warning: not restored from the saved session"))
+        .unwrap_or_default();
+    assert!(lost.ends_with(", __litops_on_exit, BASH_ENV, PS4"), "{err}");
+}
+
+/// `__litops_on_exit` is evaluated when a step ends: a runbook variable of
+/// that name would run the value bound to it. The step is refused.
+#[test]
+fn h3_a_value_never_reaches_the_step_shells_own_names() {
+    let rb = Workspace::new("rb.md", &step("echo \"$__litops_on_exit\"\nX=1"));
+    let set = format!("__litops_on_exit=touch {}", rb.marker().display());
+    let out = rb.run_unattended(&["--set", &set]);
+    assert!(!rb.marker().exists(), "the value ran");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out).replace(&rb.runbook.path().display().to_string(), "rb.md");
+    assert!(
+        err.contains(
+            "error: 1 step cannot run as written; nothing was run:\n  step: `__litops_on_exit` is litops's own name: a runbook variable cannot use it (rb.md:6:7)\n"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn m4_resume_never_runs_code_from_a_transcript() {
     let rb = Workspace::new(
