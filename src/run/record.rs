@@ -58,7 +58,11 @@ pub(super) fn open(
             let now = jiff::Timestamp::now();
             let run_id = transcript::new_run_id(now);
             let target = if target.as_os_str().is_empty() {
-                transcript::default_path(&transcript::runs_dir(), facts.path, &run_id)
+                let path = transcript::default_path(&transcript::runs_dir(), facts.path, &run_id);
+                if let Some(dir) = path.parent() {
+                    transcript::private_runs_subdir(dir).map_err(|e| refuse(&path, e))?;
+                }
+                path
             } else {
                 target
             };

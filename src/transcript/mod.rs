@@ -171,6 +171,56 @@ pub fn default_path(runs: &Path, runbook: &Path, run_id: &str) -> PathBuf {
     runs.join(stem).join(format!("{run_id}.jsonl"))
 }
 
+/// Makes the directory of a runbook's transcripts under the runs directory
+/// (0700), and checks the one that was there already: a real directory of
+/// this user that no one else can write, in a directory from which no one
+/// else can move it (not writable by others, or sticky). In a shared
+/// `LITOPS_RUNS_DIR`, someone else could have made that directory first,
+/// or a symbolic link to one of theirs, and then take the transcripts out.
+pub fn private_runs_subdir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let refuse = |what: &Path, why: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{} {why}", what.display()),
+        )
+    };
+    let meta = std::fs::symlink_metadata(dir)?;
+    if !meta.file_type().is_dir() {
+        return Err(refuse(dir, "is not a directory (a symbolic link?)".into()));
+    }
+    let me = nix::unistd::getuid().as_raw();
+    if meta.uid() != me {
+        return Err(refuse(
+            dir,
+            format!("belongs to uid {}, not to you", meta.uid()),
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(refuse(
+            dir,
+            format!("can be written by others (mode {:o})", meta.mode() & 0o7777),
+        ));
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mode = std::fs::metadata(parent)?.mode();
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            return Err(refuse(
+                parent,
+                format!(
+                    "can be written by others and is not sticky (mode {:o})",
+                    mode & 0o7777
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A run id: UTC time to the second, then 6 hex digits (sorts by time,
 /// unique enough for runs started in the same second).
 pub fn new_run_id(now: jiff::Timestamp) -> String {

@@ -111,6 +111,92 @@ fn h2_a_shared_lock_directory_others_can_write_is_refused() {
         .run();
 }
 
+/// In a shared runs directory, someone else can make the runbook's
+/// directory first, or a symbolic link to one of theirs: the transcript
+/// never goes there, and nothing runs unrecorded.
+#[test]
+fn h1_a_transcript_never_goes_into_a_directory_someone_else_made() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    let test = Test::new().file("rb.md", step("echo ran"));
+    let runs = test.dir().join("runs");
+    let theirs = test.dir().join("theirs");
+    std::fs::create_dir(&runs).expect("mkdir");
+    std::fs::create_dir(&theirs).expect("mkdir");
+    mode(&runs, 0o1777);
+    std::os::unix::fs::symlink(&theirs, runs.join("rb")).expect("symlink");
+    let run = ["run", "rb.md", "--unattended", "--yes"];
+    let refused = "\nnothing was run; fix the directory, choose another with --transcript PATH, or run with --no-transcript\n";
+    let ran = test
+        .args(run)
+        .env("LITOPS_RUNS_DIR", &runs)
+        .stderr_contains(&format!(
+            "$DIR/runs/rb is not a directory (a symbolic link?){refused}"
+        ))
+        .status(6)
+        .run();
+    assert_eq!(std::fs::read_dir(&theirs).expect("read").count(), 0);
+    // A directory of the runbook's name that others can write.
+    std::fs::remove_file(runs.join("rb")).expect("rm");
+    std::fs::create_dir(runs.join("rb")).expect("mkdir");
+    mode(&runs.join("rb"), 0o777);
+    let ran = ran
+        .then()
+        .args(run)
+        .env("LITOPS_RUNS_DIR", &runs)
+        .stderr_contains(&format!(
+            "$DIR/runs/rb can be written by others (mode 777){refused}"
+        ))
+        .status(6)
+        .run();
+    // One that belongs to someone else (as root, the test can make one).
+    let ran = if nix::unistd::geteuid().is_root() {
+        mode(&runs.join("rb"), 0o700);
+        nix::unistd::chown(
+            &runs.join("rb"),
+            Some(nix::unistd::Uid::from_raw(65534)),
+            None,
+        )
+        .expect("chown");
+        ran.then()
+            .args(run)
+            .env("LITOPS_RUNS_DIR", &runs)
+            .stderr_contains(&format!(
+                "$DIR/runs/rb belongs to uid 65534, not to you{refused}"
+            ))
+            .status(6)
+            .run()
+    } else {
+        ran
+    };
+    // A runs directory others can write, not sticky: they could move ours.
+    std::fs::remove_dir(runs.join("rb")).expect("rmdir");
+    mode(&runs, 0o777);
+    let ran = ran
+        .then()
+        .args(run)
+        .env("LITOPS_RUNS_DIR", &runs)
+        .stderr_contains(&format!(
+            "$DIR/runs can be written by others and is not sticky (mode 777){refused}"
+        ))
+        .status(6)
+        .run();
+    // Sticky, as /tmp is: the run goes, its directory made 0700.
+    mode(&runs, 0o1777);
+    let _ran = ran
+        .then()
+        .args(run)
+        .env("LITOPS_RUNS_DIR", &runs)
+        .stdout_contains("\nran\n")
+        .stderr_contains("transcript: $DIR/runs/rb/")
+        .run();
+    let made = std::fs::symlink_metadata(runs.join("rb")).expect("made");
+    assert!(made.is_dir());
+    assert_eq!(made.permissions().mode() & 0o777, 0o700);
+}
+
 #[test]
 fn low_a_symlink_to_the_runbook_takes_the_same_lock() {
     let rb = Workspace::new("rb.md", &step("echo ran"));
