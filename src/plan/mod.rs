@@ -1432,7 +1432,7 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
         if line
             .expose()
             .split('\n')
-            .any(|l| l.trim_start_matches('\t').trim_end_matches('\r') == delimiter)
+            .any(|l| quote::ends_heredoc(l, delimiter))
         {
             let error = quote::QuoteError::EndsHeredoc(delimiter.to_owned());
             push_once(&mut out.errors, format!("{}: {error}", p.name));

@@ -9,7 +9,9 @@ use super::{PlaceholderUse, Quoting};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuoteError {
-    #[error("the value contains a line `{0}`, which would end the heredoc it is written in")]
+    #[error(
+        "the value contains a line `{0}` (or `{0})`), which would end the heredoc it is written in"
+    )]
     EndsHeredoc(String),
     #[error("the value contains a NUL byte, which bash cannot hold")]
     Nul,
@@ -89,9 +91,7 @@ pub fn quote(
         Quoting::AnsiC => Ok(escape(value, &['\\', '\''])),
         Quoting::Heredoc | Quoting::HeredocLiteral => {
             if let Some(delimiter) = heredoc_delimiter
-                && value
-                    .split('\n')
-                    .any(|line| line == delimiter || line.trim_start_matches('\t') == delimiter)
+                && value.split('\n').any(|line| ends_heredoc(line, delimiter))
             {
                 return Err(QuoteError::EndsHeredoc(delimiter.to_owned()));
             }
@@ -102,6 +102,16 @@ pub fn quote(
             })
         }
     }
+}
+
+/// Whether a line of a heredoc's body ends it: the delimiter alone (after
+/// tabs, which `<<-` strips), or, inside `$(…)`, followed by `)` (bash 5.2
+/// ends the heredoc at `EOF)` and `EOF )` there).
+pub fn ends_heredoc(line: &str, delimiter: &str) -> bool {
+    let line = line.trim_start_matches('\t').trim_end_matches('\r');
+    line.strip_prefix(delimiter).is_some_and(|rest| {
+        rest.is_empty() || rest.trim_start_matches([' ', '\t']).starts_with(')')
+    })
 }
 
 /// A word on its own: bare if it holds only safe characters, else in single quotes.
@@ -232,5 +242,21 @@ mod tests {
             Err(QuoteError::EndsHeredoc("EOF".into()))
         );
         assert_eq!(quote("a\0b", Quoting::Unquoted, None), Err(QuoteError::Nul));
+        // Inside `$(…)`, bash 5.2 ends the heredoc at a line `EOF)`.
+        assert_eq!(
+            quote("x\nEOF)\ntouch y", Quoting::Heredoc, Some("EOF")),
+            Err(QuoteError::EndsHeredoc("EOF".into()))
+        );
+        assert_eq!(
+            quote("x\n\tEOF\r", Quoting::HeredocLiteral, Some("EOF")),
+            Err(QuoteError::EndsHeredoc("EOF".into()))
+        );
+        for kept in ["an EOF here", "EOFX", "EOF;", "EOF #)", " EOF)"] {
+            assert_eq!(quote(kept, Quoting::Heredoc, Some("EOF")), Ok(kept.into()));
+        }
+        assert!(quote("EOF \t)", Quoting::Heredoc, Some("EOF")).is_err());
+        // `<<''` ends at an empty line.
+        assert!(quote("a\n\nb", Quoting::HeredocLiteral, Some("")).is_err());
+        assert!(quote("a\nb", Quoting::HeredocLiteral, Some("")).is_ok());
     }
 }

@@ -139,7 +139,7 @@ fn a_value_that_would_end_a_heredoc_is_refused() {
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(
         errors[0],
-        "VALUE_HERE: the value contains a line `LITOPS_END`, which would end the heredoc it is written in"
+        "VALUE_HERE: the value contains a line `LITOPS_END` (or `LITOPS_END)`), which would end the heredoc it is written in"
     );
 }
 

@@ -384,7 +384,7 @@ fn a_secret_value_cannot_end_a_heredoc_with_its_surroundings() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "error: step step: API_KEY: the value contains a line `END_OF_DATA`, which would end the heredoc it is written in\n"
+        "error: step step: API_KEY: the value contains a line `END_OF_DATA` (or `END_OF_DATA)`), which would end the heredoc it is written in\n"
     );
     let out = rb.plan(&["--set", "API_KEY=DATA"]);
     assert!(
@@ -498,6 +498,34 @@ fn m4_resume_never_restores_a_variable_whose_value_would_run() {
         .find_map(|l| l.strip_prefix("warning: not restored from the saved session"))
         .unwrap_or_default();
     assert!(lost.ends_with(", __litops_on_exit, BASH_ENV, PS4"), "{err}");
+}
+
+/// Inside `$(…)`, bash ends a heredoc at a line that starts with its
+/// delimiter (`EOF)`): a value holding one is refused.
+#[test]
+fn h3_a_value_never_ends_a_heredoc_inside_a_command_substitution() {
+    let rb = Workspace::new(
+        "rb.md",
+        &step("out=$(cat <<EOF\nhello <name>\nEOF\n)\necho \"$out\""),
+    );
+    let set = format!("NAME=x\nEOF)\ntouch {}\ncat <<EOF", rb.marker().display());
+    let out = rb.run_unattended(&["--set", &set]);
+    assert!(!rb.marker().exists(), "the value ran");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "NAME: the value contains a line `EOF` (or `EOF)`), which would end the heredoc it is written in"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = rb.run_unattended(&["--set", "NAME=an EOF) inside"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("hello an EOF) inside\n"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// `__litops_on_exit` is evaluated when a step ends: a runbook variable of
