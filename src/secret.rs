@@ -40,12 +40,6 @@ fn escaped_forms(value: &str) -> Vec<String> {
             forms.push(form);
         }
     };
-    // Inside double quotes (`declare -p`).
-    push(escape_with(value, |c| {
-        matches!(c, '\\' | '$' | '"' | '`').then(|| format!("\\{c}"))
-    }));
-    // Inside single quotes (`set -x`, `'\''` joins).
-    push(value.replace('\'', r"'\''"));
     // Backslash escapes (`printf %q` without control characters).
     push(escape_with(value, |c| {
         (!(c.is_alphanumeric() || "_@%+=:,./-".contains(c))).then(|| format!("\\{c}"))
@@ -55,9 +49,44 @@ fn escaped_forms(value: &str) -> Vec<String> {
     for c_locale in [false, true] {
         push(escape_with(value, |c| ansi_c_escape(c, c_locale)));
     }
-    // A JSON string.
+    // A JSON string, and the same with every character outside ASCII as
+    // `\uXXXX` (Python's `json.dumps`, `jq -a`).
     if let Ok(json) = serde_json::to_string(value) {
-        push(json[1..json.len() - 1].to_owned());
+        let json = &json[1..json.len() - 1];
+        push(json.to_owned());
+        push(escape_with(json, |c| {
+            (!c.is_ascii()).then(|| {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            })
+        }));
+    }
+    // As litops's own messages quote it (Rust's `{:?}`).
+    let debug = format!("{value:?}");
+    push(debug[1..debug.len() - 1].to_owned());
+    // Inside double quotes (`declare -p`, and litops placing it), single
+    // quotes (`set -x`, `'\''` joins), a heredoc and `$'…'` (litops placing
+    // it); and each of those escaped once more, as litops places a value
+    // inside backticks.
+    let heredoc = escape_with(value, |c| {
+        matches!(c, '\\' | '$' | '`').then(|| format!("\\{c}"))
+    });
+    let ansi_c = escape_with(value, |c| {
+        matches!(c, '\\' | '\'').then(|| format!("\\{c}"))
+    });
+    let double = escape_with(value, |c| {
+        matches!(c, '\\' | '$' | '"' | '`').then(|| format!("\\{c}"))
+    });
+    let single = value.replace('\'', r"'\''");
+    for form in [heredoc, ansi_c, double, single] {
+        let in_backticks = escape_with(&form, |c| {
+            matches!(c, '\\' | '$' | '`').then(|| format!("\\{c}"))
+        });
+        push(form);
+        push(in_backticks);
     }
     forms
 }

@@ -158,13 +158,19 @@ pub(super) fn unreadable(runbook: &Runbook, plan: &Plan) -> Result<(), RunError>
 /// Values that cannot be placed safely stop the run; the plan's notes
 /// are told.
 pub(super) fn unplaceable(plan: &Plan, ui: &mut dyn Frontend) -> Result<(), RunError> {
+    // The reasons quote the value refused: a secret one is masked.
+    let redactor = plan.redactor();
     let mut errors = Vec::new();
     for step in plan.steps.iter().filter(|s| s.status != Status::Skip) {
         for error in &step.errors {
-            errors.push(format!("step {}: {error}", step.id));
+            errors.push(
+                redactor
+                    .apply(&format!("step {}: {error}", step.id))
+                    .into_owned(),
+            );
         }
         for note in &step.notes {
-            ui.warn(&format!("step {}: {note}", step.id));
+            ui.warn(&redactor.apply(&format!("step {}: {note}", step.id)));
         }
     }
     if errors.is_empty() {

@@ -384,7 +384,8 @@ fn a_secret_value_cannot_end_a_heredoc_with_its_surroundings() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "error: step step: API_KEY: the value contains a line `END_OF_DATA` (or `END_OF_DATA)`), which would end the heredoc it is written in\n"
+        // The secret is masked, in the delimiter too.
+        "error: step step: API_KEY: the value contains a line `END_OF_[REDACTED:API_KEY]` (or `END_OF_[REDACTED:API_KEY])`), which would end the heredoc it is written in\n"
     );
     let out = rb.plan(&["--set", "API_KEY=DATA"]);
     assert!(
@@ -633,6 +634,45 @@ fn m5_escaped_forms_of_a_secret_reach_no_output() {
         assert!(!everything.contains(form), "{form:?} in:\n{everything}");
     }
     assert!(everything.contains("[REDACTED:API_TOKEN]"));
+}
+
+/// The forms litops itself writes a secret in when it places it (inside
+/// backticks, a heredoc), a program's JSON with `\uXXXX` escapes, and
+/// litops's own refusals, which quote the value refused.
+#[test]
+fn m5_a_secret_placed_by_litops_or_quoted_in_a_refusal_is_masked() {
+    let secret = "S\u{e4}p3r\"Sec$ret";
+    let rb = Workspace::new(
+        "rb.md",
+        &step(
+            "x=`echo <api-token>`\ncat <<EOF\ntoken: <api-token>\nEOF\ny=\"`echo \"<api-token>\"`\"\nprintf '%s' <api-token> | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))'",
+        ),
+    );
+    let out = rb.run_unattended(&["--json", "--set", &format!("API_TOKEN={secret}")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let everything = format!("{}{}{}", stdout(&out), stderr(&out), rb.transcripts_text());
+    for form in ["Sec\\$ret", "Sec\\\\\\$ret", "S\\u00e4p3r", "\\\"Sec"] {
+        assert!(!everything.contains(form), "{form:?} in:\n{everything}");
+    }
+    assert!(
+        everything.contains("token: [REDACTED:API_TOKEN]"),
+        "{everything}"
+    );
+    // Refused: the reason names the value, masked.
+    let rb = Workspace::new(
+        "rb.md",
+        &step("mysql-cli --password <db-password>\necho $(( <db-password> + 1 ))"),
+    );
+    for value in ["-Sup3rSecretXyz", "Sup3r\u{1}Secret"] {
+        let out = rb.run_unattended(&["--json", "--set", &format!("DB_PASSWORD={value}")]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(!err.contains("Sup3r"), "{value:?}: {err}");
+        assert!(
+            err.contains("the value \"[REDACTED:DB_PASSWORD]\""),
+            "{err}"
+        );
+    }
 }
 
 #[test]
