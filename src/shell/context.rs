@@ -68,6 +68,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
     let mut words: Vec<&Word> = Vec::new();
     let mut heredocs: Vec<bool> = Vec::new();
     let mut heredoc_ops = 0usize;
+    let mut herestrings: Vec<Span> = Vec::new();
     let mut redirect_target = false;
     let mut i = 0;
     while i < tokens.len() {
@@ -85,6 +86,11 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                     if matches!(*op, "<<" | "<<-") {
                         heredoc_ops += 1;
                     }
+                    if *op == "<<<"
+                        && let Some(Token::Word(word)) = tokens.get(i + 1)
+                    {
+                        herestrings.push(word.span);
+                    }
                 } else if *op == "("
                     && words
                         .iter()
@@ -99,17 +105,35 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                         }
                     }
                 } else {
-                    finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+                    finish(
+                        &mut out,
+                        &mut words,
+                        &mut heredocs,
+                        &mut heredoc_ops,
+                        &mut herestrings,
+                    );
                 }
             }
             Token::Newline(_) => {
-                finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+                finish(
+                    &mut out,
+                    &mut words,
+                    &mut heredocs,
+                    &mut heredoc_ops,
+                    &mut herestrings,
+                );
                 redirect_target = false;
             }
             Token::HeredocBody(span) => {
                 // Bodies come right after their command's line.
                 if heredocs.is_empty() {
-                    finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+                    finish(
+                        &mut out,
+                        &mut words,
+                        &mut heredocs,
+                        &mut heredoc_ops,
+                        &mut herestrings,
+                    );
                 }
                 if !heredocs.is_empty() && heredocs.remove(0) {
                     out.inner_shell
@@ -120,7 +144,13 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
         }
         i += 1;
     }
-    finish(&mut out, &mut words, &mut heredocs, &mut heredoc_ops);
+    finish(
+        &mut out,
+        &mut words,
+        &mut heredocs,
+        &mut heredoc_ops,
+        &mut herestrings,
+    );
     out
 }
 
@@ -144,11 +174,24 @@ fn matching_parens(text: &str, start: usize) -> Option<usize> {
     None
 }
 
-fn finish(out: &mut Contexts, words: &mut Vec<&Word>, heredocs: &mut Vec<bool>, ops: &mut usize) {
+fn finish(
+    out: &mut Contexts,
+    words: &mut Vec<&Word>,
+    heredocs: &mut Vec<bool>,
+    ops: &mut usize,
+    herestrings: &mut Vec<Span>,
+) {
     let shell_input = command(out, words);
     // Cleared, not replaced: the next command reuses the allocation.
     words.clear();
     heredocs.extend(std::iter::repeat_n(shell_input, std::mem::take(ops)));
+    // `bash <<< "…"`: the word is the shell's code.
+    for span in herestrings.drain(..) {
+        if shell_input {
+            out.inner_shell
+                .push((span, "a shell reading a here-string".to_owned()));
+        }
+    }
 }
 
 /// Marks the contexts of one simple command; whether its standard input is
@@ -266,21 +309,32 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
             }
         }
         _ if SHELLS.contains(&program) => {
-            let mut code = None;
-            for (i, w) in args.iter().enumerate() {
+            // Options first (`-o pipefail`, `-O extglob`, `+o`, long ones);
+            // with `-c` among them, the first word after them is code.
+            let mut code = false;
+            let mut i = 0;
+            while let Some(w) = args.get(i) {
                 let v = w.value.as_str();
-                if v.starts_with('-') && !v.starts_with("--") && v.contains('c') {
-                    code = args.get(i + 1);
+                if v == "--" || v == "-" {
+                    i += 1;
                     break;
                 }
-                if !v.starts_with('-') {
-                    // A script file: its input is not code.
-                    return false;
+                if matches!(v, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
+                    i += 2;
+                    continue;
                 }
+                if v.len() < 2 || !(v.starts_with('-') || v.starts_with('+')) {
+                    break;
+                }
+                code |= v.starts_with('-') && !v.starts_with("--") && v.contains('c');
+                i += 1;
             }
-            match code {
-                Some(code) => out.inner_shell.push((code.span, format!("{program} -c"))),
-                None => return true,
+            match (code, args.get(i)) {
+                (true, Some(code)) => out.inner_shell.push((code.span, format!("{program} -c"))),
+                // A script file: its input is not code.
+                (false, Some(_)) => return false,
+                // No code given: the shell reads its input.
+                (_, None) => return true,
             }
         }
         _ => {}
@@ -375,6 +429,16 @@ mod tests {
             ("printf -v <v> %s x", true, None),
             ("bash -c 'echo <v>'", false, Some("bash -c")),
             ("bash -lc 'echo <v>'", false, Some("bash -c")),
+            ("bash -o pipefail -c 'echo <v>'", false, Some("bash -c")),
+            ("bash +O extglob -ec 'echo <v>'", false, Some("bash -c")),
+            ("bash -c -- 'echo <v>'", false, Some("bash -c")),
+            ("bash -o pipefail script.sh <v>", false, None),
+            (
+                "bash <<< 'echo <v>'",
+                false,
+                Some("a shell reading a here-string"),
+            ),
+            ("cat <<< 'echo <v>'", false, None),
             ("bash script.sh <v>", false, None),
             ("eval \"echo <v>\"", false, Some("eval")),
             (

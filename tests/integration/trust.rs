@@ -327,6 +327,11 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "echo \"$(bash -c 'echo <name>')\"",
         "X=`sh -c 'echo <name>'`; echo \"$X\"",
         "kubectl() { shift 3; \"$@\"; }\nkubectl exec pod -- sh -c 'echo <name>'",
+        // Options before `-c`, `--` after it, a here-string.
+        "bash -o pipefail -c \"echo <name>\"",
+        "bash -O extglob -c \"echo <name>\"",
+        "bash -c -- \"echo <name>\"",
+        "bash <<< \"echo <name>\"",
     ];
     for body in cases {
         let rb = Workspace::new("rb.md", &step(body));
