@@ -1366,6 +1366,19 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
             });
         }
     }
+    // A bound variable named bare in arithmetic (`(( N > 3 ))`) is
+    // evaluated there too: only an integer is data.
+    for (name, span) in &step.script.arithmetic_names {
+        if is_dropped(*span) {
+            continue;
+        }
+        if let Some(var) = out.env.iter().find(|e| &e.name == name)
+            && !quote::is_integer(var.value.expose())
+        {
+            let error = quote::QuoteError::Arithmetic(var.value.shown().to_owned());
+            push_once(&mut out.errors, format!("{name}: {error}"));
+        }
+    }
     edits.sort_by_key(|e| e.span.start);
     // With nothing masked (most steps) the shown text is the real one:
     // built once.

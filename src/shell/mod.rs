@@ -35,6 +35,11 @@ pub struct Script {
     pub assignments: Vec<Assignment>,
     pub placeholders: Vec<PlaceholderUse>,
     pub problems: Vec<Problem>,
+    /// Names written bare where bash evaluates arithmetic (`(( N > 3 ))`,
+    /// `${a[N]}`, `[[ N -eq 3 ]]`): bash evaluates such a variable's value
+    /// as arithmetic too, where `a[$(cmd)]` runs `cmd`.
+    #[serde(skip)]
+    pub arithmetic_names: Vec<(String, Span)>,
 }
 
 /// One top-level command: a line, or several joined by continuations,
@@ -117,6 +122,8 @@ pub fn read(text: &str) -> Script {
         command.argvs = lexer::simple_commands(&mut tokens[first..=last]);
         command.risks = risk::assess(&command.argvs, &text[command.span.start..command.span.end]);
     }
+    let arithmetic_names = bare_names(text, &findings.arithmetic);
+    arithmetic_through_assignments(&arithmetic_names, &assignments, &mut findings);
     let mut problems = findings.problems;
     problems.extend(grouped);
     Script {
@@ -125,7 +132,85 @@ pub fn read(text: &str) -> Script {
         assignments,
         placeholders: findings.placeholders,
         problems,
+        arithmetic_names,
     }
+}
+
+/// A value assigned to a variable that bash evaluates as arithmetic is
+/// evaluated there too (`count=<count>; (( count + 1 ))`, `M=$N; (( M ))`):
+/// the placeholders and references in such a value are arithmetic, through
+/// chains of assignments.
+fn arithmetic_through_assignments(
+    bare: &[(String, Span)],
+    assignments: &[Assignment],
+    findings: &mut lexer::Findings,
+) {
+    let mut names: Vec<String> = bare.iter().map(|(n, _)| n.clone()).collect();
+    names.extend(
+        findings
+            .refs
+            .iter()
+            .filter(|r| r.arithmetic)
+            .map(|r| r.name.clone()),
+    );
+    if names.is_empty() {
+        return;
+    }
+    let inside = |outer: Span, s: Span| outer.start <= s.start && s.end <= outer.end;
+    loop {
+        let mut changed = false;
+        for a in assignments {
+            let Some(value) = a.value_span.filter(|_| names.contains(&a.name)) else {
+                continue;
+            };
+            for p in findings.placeholders.iter_mut() {
+                if !p.arithmetic && inside(value, p.span) {
+                    p.arithmetic = true;
+                }
+            }
+            for r in findings.refs.iter_mut() {
+                if !r.arithmetic && inside(value, r.span) {
+                    r.arithmetic = true;
+                    if !names.contains(&r.name) {
+                        names.push(r.name.clone());
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// The names written bare (not after `$`) in the arithmetic spans.
+fn bare_names(text: &str, spans: &[Span]) -> Vec<(String, Span)> {
+    let bytes = text.as_bytes();
+    let mut names: Vec<(String, Span)> = Vec::new();
+    for span in spans {
+        let mut i = span.start;
+        while i < span.end.min(bytes.len()) {
+            let starts = bytes[i] == b'_' || bytes[i].is_ascii_alphabetic();
+            let after_name_or_sigil = i > 0
+                && (bytes[i - 1] == b'$'
+                    || bytes[i - 1] == b'_'
+                    || bytes[i - 1].is_ascii_alphanumeric());
+            if !starts || after_name_or_sigil {
+                i += 1;
+                continue;
+            }
+            let end = (i..span.end.min(bytes.len()))
+                .find(|&j| !(bytes[j] == b'_' || bytes[j].is_ascii_alphanumeric()))
+                .unwrap_or(span.end.min(bytes.len()));
+            let name = Span::new(i, end);
+            if !names.iter().any(|(_, s)| *s == name) {
+                names.push((text[i..end].to_owned(), name));
+            }
+            i = end;
+        }
+    }
+    names
 }
 
 /// Folds tokens into commands, tracking compound-command nesting.
@@ -516,6 +601,38 @@ pub fn program_name(word: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_bare_in_arithmetic_and_what_flows_into_them() {
+        let script = read(
+            "n=<n>\nM=$N\nX=$Y\n(( n + M > 3 ))\necho $(( $Z + 0x1F )) \"${arr[i]}\" \"${#list[@]}\"\n",
+        );
+        let names: Vec<&str> = script
+            .arithmetic_names
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(names, ["i", "n", "M"]);
+        assert!(
+            script.placeholders[0].arithmetic,
+            "n=<n> flows into (( n … ))"
+        );
+        let arithmetic: Vec<(&str, bool)> = script
+            .refs
+            .iter()
+            .map(|r| (r.name.as_str(), r.arithmetic))
+            .collect();
+        assert_eq!(
+            arithmetic,
+            [
+                ("N", true),
+                ("Y", false),
+                ("Z", true),
+                ("arr", false),
+                ("list", false)
+            ]
+        );
+    }
 
     fn texts(src: &str) -> Vec<String> {
         read(src)

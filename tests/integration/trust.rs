@@ -315,6 +315,36 @@ fn m1_a_bound_variable_read_in_arithmetic_must_be_an_integer() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
+/// Bash evaluates a variable named bare in arithmetic (`(( N > 3 ))`) as
+/// arithmetic too, and a value assigned to such a variable: only integers.
+#[test]
+fn m1_a_value_named_bare_in_arithmetic_must_be_an_integer() {
+    let cases = [
+        "echo \"$N\"; (( N > 3 )) || true",
+        "echo \"$N\"; echo $(( N + 1 ))",
+        "echo \"$N\"; arr=(a b); echo \"${arr[N]}\"",
+        "echo \"$N\"; s=abcdef; echo \"${s:N}\"",
+        "echo \"$N\"; for ((i = 0; i < N; i++)); do :; done",
+        "echo \"$N\"; [[ N -eq 3 ]] || true",
+        "echo \"$N\"; let x=N",
+        "n=<n>; echo $(( n + 1 ))",
+        "M=$N; B=$M; (( B > 1 )) || true",
+    ];
+    for body in cases {
+        let rb = Workspace::new("rb.md", &step(body));
+        let out = rb.run_unattended(&["--set", "N=a[$(touch pwned)]"]);
+        assert!(!rb.marker().exists(), "{body}");
+        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("N: the value \"a[$(touch pwned)]\" is not an integer"),
+            "{body}: {}",
+            stderr(&out)
+        );
+        let out = rb.run_unattended(&["--set", "N=2"]);
+        assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
     let cases = [
