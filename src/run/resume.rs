@@ -43,6 +43,9 @@ pub fn find(run: &str) -> Result<Earlier, RunError> {
             p
         }
     };
+    if runbook.exists() {
+        transcript::trusted_runbook(&runbook).map_err(RunError::Usage)?;
+    }
     Ok(Earlier {
         path,
         transcript: old,
@@ -214,14 +217,17 @@ fn restored_session(text: &str, ui: &mut dyn Frontend) -> String {
     let mut lost: Vec<String> = std::mem::take(&mut saved.skipped);
     saved.variables.retain(|v| {
         let masked = v.value.contains("[REDACTED");
-        if masked {
+        // Data as restored, but code once a step reads it where bash
+        // evaluates a value again (arithmetic by name, `${!x}`, `@P`).
+        let would_run = ["$(", "`", "${"].iter().any(|s| v.value.contains(s));
+        if masked || would_run {
             lost.push(v.name.clone());
         }
-        !masked
+        !(masked || would_run)
     });
     if !lost.is_empty() {
         ui.warn(&format!(
-            "not restored from the saved session (secrets, arrays, functions and aliases are never recorded or read back): {}",
+            "not restored from the saved session (secrets, arrays, functions and aliases are never recorded or read back, nor values holding `$(`, `${{` or a backtick): {}",
             lost.join(", ")
         ));
     }

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 pub use read::{
     ReadError, SealStatus, Transcript, Verification, all_transcripts as read_all, locate, trusted,
-    verify,
+    trusted_runbook, verify,
 };
 pub use steps::{RunView, StepView};
 pub use writer::{TranscriptWriter, WriterOptions};

@@ -381,17 +381,61 @@ pub fn trusted(path: &Path) -> Result<(), String> {
     if meta.mode() & 0o022 != 0 {
         return Err(format!("{} can be written by other users", path.display()));
     }
+    unchangeable_dirs(path).map_err(|d| {
+        format!(
+            "{} can be changed by other users; its transcripts are not trusted",
+            d.display()
+        )
+    })
+}
+
+/// Whether the runbook a transcript names can be run again on resume: a
+/// file of this user or root that no one else can write, in directories no
+/// one else can change. The transcript chose it, not the operator.
+pub fn trusted_runbook(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::getuid().as_raw();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let why = if !meta.is_file() {
+        Some("is not a regular file".to_owned())
+    } else if meta.uid() != me && meta.uid() != 0 {
+        Some(format!("belongs to another user (uid {})", meta.uid()))
+    } else if meta.mode() & 0o022 != 0 {
+        Some("can be written by other users".to_owned())
+    } else {
+        None
+    };
+    let refused = |what: String| {
+        format!(
+            "the runbook {what}; resume runs only a runbook no one else can change (choose it yourself with `litops run`)"
+        )
+    };
+    if let Some(why) = why {
+        return Err(refused(format!("{} {why}", path.display())));
+    }
+    unchangeable_dirs(path).map_err(|d| {
+        refused(format!(
+            "{} is in {}, which other users can change",
+            path.display(),
+            d.display()
+        ))
+    })
+}
+
+/// Each directory above `path` belongs to this user or root and no one else
+/// can write it (unless sticky: then no one else can replace what is in it).
+/// The first that fails, if any.
+fn unchangeable_dirs(path: &Path) -> Result<(), PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::getuid().as_raw();
     let mut dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     let absolute = dir.and_then(|d| d.canonicalize().ok());
     dir = absolute.as_deref();
     while let Some(d) = dir {
-        let meta = std::fs::metadata(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        let meta = std::fs::metadata(d).map_err(|_| d.to_owned())?;
         let sticky = meta.mode() & 0o1000 != 0;
         if (meta.uid() != me && meta.uid() != 0) || (meta.mode() & 0o022 != 0 && !sticky) {
-            return Err(format!(
-                "{} can be changed by other users; its transcripts are not trusted",
-                d.display()
-            ));
+            return Err(d.to_owned());
         }
         dir = d.parent();
     }

@@ -582,6 +582,85 @@ fn h3_a_value_never_reaches_the_step_shells_own_names() {
     );
 }
 
+/// A forged session value is data when restored, but a step that reads
+/// it where bash evaluates a value again (`(( X > 1 ))`) would run it.
+#[test]
+fn m4_resume_never_restores_a_value_that_would_run_when_evaluated() {
+    let rb = Workspace::new(
+        "rb.md",
+        "# Trust\n\n## One\n\n```bash\nX=5\nY=plain\n```\n\n## Two\n\n```bash\n[ -e flag ] || exit 1\n(( ${X:-0} > 1 )) || true\n(( X > 1 )) || true\necho \"y=$Y\"\n```\n",
+    );
+    let out = rb.run_unattended(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let pwned = rb.marker();
+    forge(&only_transcript(&rb.runs()), |record| {
+        if record["event"] == "session-saved" {
+            let state = record["state"].as_str().unwrap_or("").to_owned();
+            record["state"] = serde_json::Value::String(state.replace(
+                "declare -- X='5'",
+                &format!("declare -- X='a[$(touch {})]'", pwned.display()),
+            ));
+        }
+    });
+    std::fs::write(rb.dir().join("flag"), "").expect("flag");
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert!(!pwned.exists(), "resume ran code from the transcript");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("y=plain\n"), "{}", stdout(&out));
+    let err = stderr(&out);
+    let lost = err
+        .lines()
+        .find_map(|l| l.strip_prefix("warning: not restored from the saved session"))
+        .unwrap_or_default();
+    assert!(
+        lost.contains("nor values holding `$(`, `${` or a backtick): ") && lost.ends_with(", X"),
+        "{err}"
+    );
+}
+
+/// The transcript names the runbook resume runs: one others can write is
+/// not run (the operator can still choose it with `litops run`).
+#[test]
+fn m4_resume_runs_no_runbook_others_can_change() {
+    use std::os::unix::fs::PermissionsExt;
+    let rb = Workspace::new(
+        "rb.md",
+        "# Trust\n\n## One\n\n```bash\n[ -e flag ] || exit 1\necho resumed\n```\n",
+    );
+    let out = rb.run_unattended(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    std::fs::write(rb.dir().join("flag"), "").expect("flag");
+    std::fs::set_permissions(rb.runbook.path(), std::fs::Permissions::from_mode(0o666))
+        .expect("chmod");
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("resumed"), "{}", stdout(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: the runbook {} can be written by other users; resume runs only a runbook no one else can change (choose it yourself with `litops run`)\n",
+            rb.runbook.path().display()
+        )
+    );
+    std::fs::set_permissions(rb.runbook.path(), std::fs::Permissions::from_mode(0o644))
+        .expect("chmod");
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("resumed\n"), "{}", stdout(&out));
+}
+
 #[test]
 fn m4_resume_never_runs_code_from_a_transcript() {
     let rb = Workspace::new(
