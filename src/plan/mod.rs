@@ -1342,6 +1342,16 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
                 let error = quote::QuoteError::Arithmetic(shown(&r.name, &bound.value));
                 push_once(&mut out.errors, format!("{}: {error}", r.name));
             }
+            Some(bound) if r.names_a_variable && !crate::shell::is_name(&bound.value) => {
+                let error = quote::QuoteError::Name(shown(&r.name, &bound.value));
+                push_once(&mut out.errors, format!("{}: {error}", r.name));
+            }
+            Some(bound) if r.prompt && !quote::is_plain(&bound.value) => {
+                push_once(
+                    &mut out.errors,
+                    format!("{}: {}", r.name, quote::QuoteError::Prompt),
+                );
+            }
             Some(bound) => {
                 if !out.env.iter().any(|e| e.name == r.name) {
                     out.env.push(EnvVar {

@@ -17,6 +17,10 @@ pub struct Contexts {
     pub arithmetic: Vec<Span>,
     /// Spans of code another program runs as shell, and that program.
     pub inner_shell: Vec<(Span, String)>,
+    /// Spans whose expanded text bash takes as a variable's name
+    /// (`declare "$N=1"`, `read "$N"`, `unset`, `[[ -v $N ]]`): a subscript
+    /// in that name is evaluated, where `a[$(cmd)]` runs `cmd`.
+    pub names: Vec<Span>,
 }
 
 const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish"];
@@ -106,6 +110,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                     }
                 } else {
                     finish(
+                        text,
                         &mut out,
                         &mut words,
                         &mut heredocs,
@@ -116,6 +121,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
             }
             Token::Newline(_) => {
                 finish(
+                    text,
                     &mut out,
                     &mut words,
                     &mut heredocs,
@@ -128,6 +134,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                 // Bodies come right after their command's line.
                 if heredocs.is_empty() {
                     finish(
+                        text,
                         &mut out,
                         &mut words,
                         &mut heredocs,
@@ -145,6 +152,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
         i += 1;
     }
     finish(
+        text,
         &mut out,
         &mut words,
         &mut heredocs,
@@ -175,13 +183,14 @@ fn matching_parens(text: &str, start: usize) -> Option<usize> {
 }
 
 fn finish(
+    text: &str,
     out: &mut Contexts,
     words: &mut Vec<&Word>,
     heredocs: &mut Vec<bool>,
     ops: &mut usize,
     herestrings: &mut Vec<Span>,
 ) {
-    let shell_input = command(out, words);
+    let shell_input = command(text, out, words);
     // Cleared, not replaced: the next command reuses the allocation.
     words.clear();
     heredocs.extend(std::iter::repeat_n(shell_input, std::mem::take(ops)));
@@ -196,7 +205,7 @@ fn finish(
 
 /// Marks the contexts of one simple command; whether its standard input is
 /// read as shell code (for a heredoc given to it).
-fn command(out: &mut Contexts, words: &[&Word]) -> bool {
+fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
     // Assignments before the command, and keywords that lead into one.
     let mut start = 0;
     while let Some(w) = words.get(start) {
@@ -221,20 +230,64 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
     let program = super::program_name(&first.value);
     let args = &words[1..];
     if let Some(skip) = wrapper_skip(program, args) {
-        return command(out, args.get(skip..).unwrap_or(&[]));
+        return command(text, out, args.get(skip..).unwrap_or(&[]));
     }
     match program {
         "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
         "declare" | "typeset" | "local" | "export" | "readonly" => {
-            let integer = args
-                .iter()
-                .any(|w| w.value.starts_with('-') && w.value.contains('i'));
+            let flag = |f: char| {
+                args.iter()
+                    .any(|w| w.value.starts_with('-') && w.value.contains(f))
+            };
+            let integer = flag('i');
+            // A nameref's value is a name too; an array's value is read
+            // again as `(…)` when it looks like one.
+            let whole_name = flag('n') || flag('a') || flag('A');
             for w in args.iter().filter(|w| !w.value.starts_with('-')) {
                 if let Some(subscript) = subscript_of_assignment(w) {
                     out.arithmetic.push(subscript);
                 }
                 if integer && w.value.contains('=') {
                     out.arithmetic.push(w.span);
+                }
+                out.names.push(if whole_name {
+                    w.span
+                } else {
+                    name_part(text, w)
+                });
+            }
+        }
+        "read" | "unset" | "mapfile" | "readarray" => {
+            // Options whose value is text, and `read -a NAME`.
+            let text_value: &[&str] = match program {
+                "read" => &["-p", "-d", "-t", "-n", "-N", "-u", "-i"],
+                "unset" => &[],
+                _ => &["-d", "-n", "-O", "-s", "-u", "-C", "-c"],
+            };
+            let mut i = 0;
+            while let Some(w) = args.get(i) {
+                let v = w.value.as_str();
+                if text_value.contains(&v) {
+                    i += 2;
+                    continue;
+                }
+                if v == "-a" {
+                    if let Some(name) = args.get(i + 1) {
+                        out.names.push(name.span);
+                    }
+                    i += 2;
+                    continue;
+                }
+                if !v.starts_with('-') {
+                    out.names.push(w.span);
+                }
+                i += 1;
+            }
+        }
+        "test" | "[" => {
+            for pair in args.windows(2) {
+                if matches!(pair[0].value.as_str(), "-v" | "-R") {
+                    out.names.push(pair[1].span);
                 }
             }
         }
@@ -246,6 +299,11 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
             }
         }
         "[[" => {
+            for pair in args.windows(2) {
+                if matches!(pair[0].value.as_str(), "-v" | "-R") {
+                    out.names.push(pair[1].span);
+                }
+            }
             for (i, w) in args.iter().enumerate() {
                 if matches!(
                     w.value.as_str(),
@@ -299,13 +357,13 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
         "kubectl" | "oc" | "docker" | "podman" | "nerdctl" | "crictl" => {
             // `… exec [-i] X -- cmd…`: the rest is a command of its own.
             if let Some(dash) = args.iter().position(|w| w.value == "--") {
-                return command(out, &args[dash + 1..]);
+                return command(text, out, &args[dash + 1..]);
             }
             if matches!(program, "docker" | "podman" | "nerdctl")
                 && args.first().is_some_and(|w| w.value == "exec")
                 && let Some(container) = args.iter().skip(1).position(|w| !w.value.starts_with('-'))
             {
-                return command(out, &args[container + 2..]);
+                return command(text, out, &args[container + 2..]);
             }
         }
         _ if SHELLS.contains(&program) => {
@@ -340,6 +398,16 @@ fn command(out: &mut Contexts, words: &[&Word]) -> bool {
         _ => {}
     }
     false
+}
+
+/// The part of `NAME=value` before its first `=` (all of a word without
+/// one), as written.
+fn name_part(text: &str, w: &Word) -> Span {
+    let raw = text.get(w.span.start..w.span.end).unwrap_or_default();
+    Span::new(
+        w.span.start,
+        w.span.start + raw.find('=').unwrap_or(raw.len()),
+    )
 }
 
 /// Index of the first argument past the options that take a value.

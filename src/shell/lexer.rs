@@ -45,6 +45,13 @@ pub struct VarRef {
     /// Read in an arithmetic context (see [`PlaceholderUse::arithmetic`]).
     #[serde(skip)]
     pub arithmetic: bool,
+    /// Its value is taken as a variable's name (`${!NAME}`, `read "$NAME"`,
+    /// `declare "$NAME=1"`), whose subscript bash evaluates.
+    #[serde(skip)]
+    pub names_a_variable: bool,
+    /// `${NAME@P}`: its value is expanded as a prompt, `$(…)` included.
+    #[serde(skip)]
+    pub prompt: bool,
     /// The default of `${NAME:-default}` (or `-`, `:=`, `=`) when it is
     /// plain text: what the script uses when nobody gives a value.
     pub default: Option<String>,
@@ -74,6 +81,9 @@ pub struct PlaceholderUse {
     /// It begins a word of the command (`delete pod <name>`), where a value
     /// starting with `-` would be read as an option.
     pub starts_word: bool,
+    /// Bash takes the text as a variable's name (`read <name>`,
+    /// `declare "<name>=1"`): only a name is data there.
+    pub names_a_variable: bool,
 }
 
 /// Something the lexer could not read as bash.
@@ -530,6 +540,7 @@ impl<'s> Lexer<'s> {
             arithmetic: false,
             inner_shell: None,
             starts_word: false,
+            names_a_variable: false,
         });
     }
 
@@ -737,6 +748,8 @@ impl<'s> Lexer<'s> {
                     quoting,
                     has_default: false,
                     arithmetic: false,
+                    names_a_variable: false,
+                    prompt: false,
                     default: None,
                 });
                 self.region(start, Region::Expansion);
@@ -872,7 +885,9 @@ impl<'s> Lexer<'s> {
     fn braced(&mut self, word: &mut Word, quoting: Quoting) {
         let start = self.pos;
         self.pos += 2;
+        let mut indirect = false;
         if matches!(self.peek(), Some(b'#' | b'!')) && self.peek_at(1).is_some_and(|c| c != b'}') {
+            indirect = self.peek() == Some(b'!');
             self.pos += 1;
         }
         let name_start = self.pos;
@@ -899,6 +914,8 @@ impl<'s> Lexer<'s> {
                 quoting,
                 has_default,
                 arithmetic: false,
+                names_a_variable: indirect,
+                prompt: operator.starts_with(b"@P"),
                 default: None,
             });
             self.findings.refs.len() - 1

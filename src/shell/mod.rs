@@ -90,6 +90,12 @@ pub fn read(text: &str) -> Script {
     let within =
         |spans: &[Span], s: Span| spans.iter().any(|a| a.start <= s.start && s.end <= a.end);
     findings.arithmetic.extend(contexts.arithmetic);
+    for p in &mut findings.placeholders {
+        p.names_a_variable = within(&contexts.names, p.span);
+    }
+    for r in &mut findings.refs {
+        r.names_a_variable |= within(&contexts.names, r.span);
+    }
     let mut inner_shell = std::mem::take(&mut findings.inner_shell);
     inner_shell.extend(contexts.inner_shell);
     for p in &mut findings.placeholders {
@@ -601,6 +607,34 @@ pub fn program_name(word: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_taken_as_names_and_prompts() {
+        let script = read(
+            "declare \"$A=1\" b=\"$B\"\ndeclare -n r=\"$C\"\nread -r -p \"$D\" \"$E\"\nunset \"$F\"\n[[ -v $G ]]\necho \"${!H}\" \"${I@P}\" \"${J@Q}\"\nread <k>\n",
+        );
+        let flagged: Vec<(&str, bool, bool)> = script
+            .refs
+            .iter()
+            .map(|r| (r.name.as_str(), r.names_a_variable, r.prompt))
+            .collect();
+        assert_eq!(
+            flagged,
+            [
+                ("A", true, false),
+                ("B", false, false),
+                ("C", true, false),
+                ("D", false, false),
+                ("E", true, false),
+                ("F", true, false),
+                ("G", true, false),
+                ("H", true, false),
+                ("I", false, true),
+                ("J", false, false),
+            ]
+        );
+        assert!(script.placeholders[0].names_a_variable);
+    }
 
     #[test]
     fn names_bare_in_arithmetic_and_what_flows_into_them() {

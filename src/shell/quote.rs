@@ -31,6 +31,14 @@ pub enum QuoteError {
         "the value {0:?} starts with `-` where it begins an argument, so the command would read it as an option"
     )]
     Option(String),
+    #[error(
+        "the value {0:?} is taken there as a variable's name, whose subscript bash would evaluate (running any `$(…)` in it); only a name (letters, digits and _) is allowed there"
+    )]
+    Name(String),
+    #[error(
+        "the value is expanded there as a prompt (`@P`), which runs any `$(…)` in it; only letters, digits and _@%+=:,./- are allowed there"
+    )]
+    Prompt,
 }
 
 /// The text that stands for `value` at a placeholder: quoted for its
@@ -49,6 +57,9 @@ pub fn place(value: &str, at: &PlaceholderUse) -> Result<String, QuoteError> {
     }
     if at.deep && !is_plain(value) {
         return Err(QuoteError::NestedBackticks);
+    }
+    if at.names_a_variable && !super::is_name(value) {
+        return Err(QuoteError::Name(value.to_owned()));
     }
     // `kubectl delete pod <name>` with `--all` deletes every pod. (Numbers
     // such as `-1` are values, not options.)

@@ -345,6 +345,42 @@ fn m1_a_value_named_bare_in_arithmetic_must_be_an_integer() {
     }
 }
 
+/// Where bash takes a value as a variable's name, it evaluates the name's
+/// subscript (`a[$(cmd)]`); where it expands a value as a prompt (`@P`),
+/// it runs `$(…)` in it. Only names, or plain words, are data there.
+#[test]
+fn m1_a_value_taken_as_a_name_or_a_prompt_must_be_one() {
+    let cases = [
+        ("echo \"${!N}\"", "a[$(touch pwned)]"),
+        ("[[ -v $N ]] || true", "a[$(touch pwned)]"),
+        ("test -v \"$N\" || true", "a[$(touch pwned)]"),
+        ("declare \"$N=1\"", "a[$(touch pwned)]"),
+        ("read -r \"$N\" < /dev/null || true", "a[$(touch pwned)]"),
+        ("read -r <n> < /dev/null || true", "a[$(touch pwned)]"),
+        ("declare -n r=\"$N\"; echo \"$r\"", "a[$(touch pwned)]"),
+        ("declare -a arr=\"$N\"", "($(touch pwned))"),
+        ("echo \"${N@P}\"", "$(touch pwned)"),
+    ];
+    for (body, value) in cases {
+        let rb = Workspace::new("rb.md", &step(body));
+        let out = rb.run_unattended(&["--set", &format!("N={value}")]);
+        assert!(!rb.marker().exists(), "{body}");
+        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
+        let out = rb.run_unattended(&["--set", "N=a_name"]);
+        assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
+    }
+    // Text, not a name: any value.
+    for body in [
+        "read -p \"$N\" x < /dev/null || true",
+        "declare x=\"$N\"; echo \"$x\"",
+    ] {
+        let rb = Workspace::new("rb.md", &step(body));
+        let out = rb.run_unattended(&["--set", "N=a[$(touch pwned)]"]);
+        assert!(!rb.marker().exists(), "{body}");
+        assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
     let cases = [
