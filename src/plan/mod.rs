@@ -1346,6 +1346,13 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
                 let error = quote::QuoteError::Name(shown(&r.name, &bound.value));
                 push_once(&mut out.errors, format!("{}: {error}", r.name));
             }
+            Some(bound) if r.inner_shell.is_some() && !quote::is_plain(&bound.value) => {
+                let program = r.inner_shell.clone().unwrap_or_default();
+                push_once(
+                    &mut out.errors,
+                    format!("{}: {}", r.name, quote::QuoteError::InnerShell(program)),
+                );
+            }
             Some(bound) if r.prompt && !quote::is_plain(&bound.value) => {
                 push_once(
                     &mut out.errors,

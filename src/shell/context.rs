@@ -73,6 +73,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
     let mut heredocs: Vec<bool> = Vec::new();
     let mut heredoc_ops = 0usize;
     let mut herestrings: Vec<Span> = Vec::new();
+    let mut pipe_from: Option<usize> = None;
     let mut redirect_target = false;
     let mut i = 0;
     while i < tokens.len() {
@@ -109,7 +110,8 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                         }
                     }
                 } else {
-                    finish(
+                    let first = words.first().map(|w| w.span.start);
+                    let shell_input = finish(
                         text,
                         &mut out,
                         &mut words,
@@ -117,10 +119,13 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                         &mut heredoc_ops,
                         &mut herestrings,
                     );
+                    let goes_on = matches!(*op, "|" | "|&");
+                    piped(&mut out, &mut pipe_from, first, shell_input, goes_on);
                 }
             }
             Token::Newline(_) => {
-                finish(
+                let first = words.first().map(|w| w.span.start);
+                let shell_input = finish(
                     text,
                     &mut out,
                     &mut words,
@@ -128,12 +133,13 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                     &mut heredoc_ops,
                     &mut herestrings,
                 );
+                piped(&mut out, &mut pipe_from, first, shell_input, false);
                 redirect_target = false;
             }
             Token::HeredocBody(span) => {
                 // Bodies come right after their command's line.
                 if heredocs.is_empty() {
-                    finish(
+                    let _ = finish(
                         text,
                         &mut out,
                         &mut words,
@@ -151,7 +157,8 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
         }
         i += 1;
     }
-    finish(
+    let first = words.first().map(|w| w.span.start);
+    let shell_input = finish(
         text,
         &mut out,
         &mut words,
@@ -159,6 +166,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
         &mut heredoc_ops,
         &mut herestrings,
     );
+    piped(&mut out, &mut pipe_from, first, shell_input, false);
     out
 }
 
@@ -189,7 +197,7 @@ fn finish(
     heredocs: &mut Vec<bool>,
     ops: &mut usize,
     herestrings: &mut Vec<Span>,
-) {
+) -> bool {
     let shell_input = command(text, out, words);
     // Cleared, not replaced: the next command reuses the allocation.
     words.clear();
@@ -201,6 +209,24 @@ fn finish(
                 .push((span, "a shell reading a here-string".to_owned()));
         }
     }
+    shell_input
+}
+
+/// After a command of a pipeline: when it is a shell reading its input,
+/// what the commands before it write is its code (`echo "…" | bash`).
+/// `pipe_from` is where the pipeline began; it goes on after `|`.
+fn piped(
+    out: &mut Contexts,
+    pipe_from: &mut Option<usize>,
+    first: Option<usize>,
+    shell_input: bool,
+    goes_on: bool,
+) {
+    if let (true, Some(from), Some(here)) = (shell_input, *pipe_from, first) {
+        out.inner_shell
+            .push((Span::new(from, here), "a shell reading a pipe".to_owned()));
+    }
+    *pipe_from = if goes_on { pipe_from.or(first) } else { None };
 }
 
 /// Marks the contexts of one simple command; whether its standard input is
@@ -213,6 +239,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         if let Some(subscript) = subscript_of_assignment(w) {
             out.arithmetic.push(subscript);
         }
+        prompt_value(text, out, w);
         if matches!(
             v,
             "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{"
@@ -234,6 +261,22 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
     }
     match program {
         "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
+        // The handler is code the shell runs later.
+        "trap" => {
+            let handler = args
+                .iter()
+                .position(|w| !w.value.starts_with('-'))
+                .or_else(|| args.iter().position(|w| w.value == "--").map(|i| i + 1));
+            if let Some(w) = handler.and_then(|i| args.get(i)) {
+                out.inner_shell.push((w.span, "trap".to_owned()));
+            }
+        }
+        // `source <(…)`: what the substitution writes is code.
+        "source" | "." => {
+            if let Some(w) = args.first().filter(|w| w.value.starts_with("<(")) {
+                out.inner_shell.push((w.span, program.to_owned()));
+            }
+        }
         "declare" | "typeset" | "local" | "export" | "readonly" => {
             let flag = |f: char| {
                 args.iter()
@@ -255,6 +298,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 } else {
                     name_part(text, w)
                 });
+                prompt_value(text, out, w);
             }
         }
         "read" | "unset" | "mapfile" | "readarray" => {
@@ -400,6 +444,22 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
     false
 }
 
+/// `PS4=…` (and the other prompts, `PROMPT_COMMAND`): bash expands the
+/// value as a prompt, `$(…)` included, so it is code.
+fn prompt_value(text: &str, out: &mut Contexts, w: &Word) {
+    const PROMPTS: &[&str] = &["PS0", "PS1", "PS2", "PS4", "PROMPT_COMMAND"];
+    let Some(name) = super::assignment_name(&w.value) else {
+        return;
+    };
+    if PROMPTS.contains(&name) {
+        let name_end = name_part(text, w).end;
+        out.inner_shell.push((
+            Span::new(name_end, w.span.end),
+            format!("{name}, a prompt bash expands,"),
+        ));
+    }
+}
+
 /// The part of `NAME=value` before its first `=` (all of a word without
 /// one), as written.
 fn name_part(text: &str, w: &Word) -> Span {
@@ -507,6 +567,19 @@ mod tests {
                 Some("a shell reading a here-string"),
             ),
             ("cat <<< 'echo <v>'", false, None),
+            (
+                "echo \"echo <v>\" | bash",
+                false,
+                Some("a shell reading a pipe"),
+            ),
+            ("echo <v> | grep x", false, None),
+            ("source <(echo \"echo <v>\")", false, Some("source")),
+            ("trap 'echo <v>' EXIT", false, Some("trap")),
+            (
+                "PS4='+ <v> ' bash -x run.sh",
+                false,
+                Some("PS4, a prompt bash expands,"),
+            ),
             ("bash script.sh <v>", false, None),
             ("eval \"echo <v>\"", false, Some("eval")),
             (

@@ -52,6 +52,10 @@ pub struct VarRef {
     /// `${NAME@P}`: its value is expanded as a prompt, `$(…)` included.
     #[serde(skip)]
     pub prompt: bool,
+    /// Expanded into code another shell reads again (`bash -c "echo $N"`,
+    /// `eval`): that program (see [`PlaceholderUse::inner_shell`]).
+    #[serde(skip)]
+    pub inner_shell: Option<String>,
     /// The default of `${NAME:-default}` (or `-`, `:=`, `=`) when it is
     /// plain text: what the script uses when nobody gives a value.
     pub default: Option<String>,
@@ -750,6 +754,7 @@ impl<'s> Lexer<'s> {
                     arithmetic: false,
                     names_a_variable: false,
                     prompt: false,
+                    inner_shell: None,
                     default: None,
                 });
                 self.region(start, Region::Expansion);
@@ -916,6 +921,7 @@ impl<'s> Lexer<'s> {
                 arithmetic: false,
                 names_a_variable: indirect,
                 prompt: operator.starts_with(b"@P"),
+                inner_shell: None,
                 default: None,
             });
             self.findings.refs.len() - 1

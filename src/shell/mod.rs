@@ -109,6 +109,12 @@ pub fn read(text: &str) -> Script {
     }
     for r in &mut findings.refs {
         r.arithmetic = within(&findings.arithmetic, r.span);
+        if let Some((_, program)) = inner_shell
+            .iter()
+            .find(|(a, _)| a.start <= r.span.start && r.span.end <= a.end)
+        {
+            r.inner_shell = Some(program.clone());
+        }
     }
     let mut tokens = tokens;
     let mut grouper = Grouper::new(text, &tokens);

@@ -398,6 +398,13 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "bash -O extglob -c \"echo <name>\"",
         "bash -c -- \"echo <name>\"",
         "bash <<< \"echo <name>\"",
+        // A bound variable the outer shell expands into the code.
+        "echo \"$NAME\" >/dev/null; bash -c \"echo $NAME\"",
+        "echo \"$NAME\" >/dev/null; eval \"echo $NAME\"",
+        // Code a shell reads from a pipe or a process substitution, or runs later.
+        "echo \"echo <name>\" | bash",
+        "source <(echo \"echo <name>\")",
+        "trap \"echo <name>\" EXIT",
     ];
     for body in cases {
         let rb = Workspace::new("rb.md", &step(body));
@@ -416,6 +423,27 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
             stdout(&out),
             stderr(&out)
         );
+    }
+}
+
+/// A prompt's value is expanded, `$(…)` included, when bash shows it.
+#[test]
+fn m2_a_value_in_a_prompt_is_a_plain_word_or_refused() {
+    for body in [
+        "export PS4=\"+ <name> \"; set -x; true",
+        "PS4=\"+ $NAME \"; set -x; true",
+    ] {
+        let rb = Workspace::new("rb.md", &step(body));
+        let out = rb.run_unattended(&["--set", "NAME=$(touch pwned)"]);
+        assert!(!rb.marker().exists(), "{body}");
+        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("code that PS4, a prompt bash expands, reads again as shell"),
+            "{body}: {}",
+            stderr(&out)
+        );
+        let out = rb.run_unattended(&["--set", "NAME=web-1"]);
+        assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
     }
 }
 
