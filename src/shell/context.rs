@@ -66,14 +66,59 @@ fn wrapper_skip(program: &str, args: &[&Word]) -> Option<usize> {
     })
 }
 
+/// The command being read, and what its end decides.
+struct Current<'t> {
+    words: Vec<&'t Word>,
+    /// Per heredoc operator seen, whether its body is a shell's code.
+    heredocs: Vec<bool>,
+    heredoc_ops: usize,
+    herestrings: Vec<Span>,
+    /// Where the pipeline the command is in began.
+    pipe_from: Option<usize>,
+}
+
+impl<'t> Current<'t> {
+    /// Ends the command (`goes_on`: a `|` follows, the pipeline goes on).
+    /// Its heredocs and here-strings are code when it is a shell reading
+    /// its input, and so is what the commands before it in the pipeline
+    /// write (`echo "…" | bash`).
+    fn end(&mut self, text: &str, out: &mut Contexts, goes_on: bool) {
+        let first = self.words.first().map(|w| w.span.start);
+        let shell_input = command(text, out, &self.words);
+        // Cleared, not replaced: the next command reuses the allocation.
+        self.words.clear();
+        self.heredocs.extend(std::iter::repeat_n(
+            shell_input,
+            std::mem::take(&mut self.heredoc_ops),
+        ));
+        for span in self.herestrings.drain(..) {
+            if shell_input {
+                out.inner_shell
+                    .push((span, "a shell reading a here-string".to_owned()));
+            }
+        }
+        if let (true, Some(from), Some(here)) = (shell_input, self.pipe_from, first) {
+            out.inner_shell
+                .push((Span::new(from, here), "a shell reading a pipe".to_owned()));
+        }
+        self.pipe_from = if goes_on {
+            self.pipe_from.or(first)
+        } else {
+            None
+        };
+    }
+}
+
 /// Scans the top-level commands of a block.
 pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
     let mut out = Contexts::default();
-    let mut words: Vec<&Word> = Vec::new();
-    let mut heredocs: Vec<bool> = Vec::new();
-    let mut heredoc_ops = 0usize;
-    let mut herestrings: Vec<Span> = Vec::new();
-    let mut pipe_from: Option<usize> = None;
+    let mut current = Current {
+        words: Vec::new(),
+        heredocs: Vec::new(),
+        heredoc_ops: 0,
+        herestrings: Vec::new(),
+        pipe_from: None,
+    };
     let mut redirect_target = false;
     let mut i = 0;
     while i < tokens.len() {
@@ -82,22 +127,23 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                 if redirect_target {
                     redirect_target = false;
                 } else {
-                    words.push(word);
+                    current.words.push(word);
                 }
             }
             Token::Op(op, span) => {
                 if is_redirect(op) {
                     redirect_target = true;
                     if matches!(*op, "<<" | "<<-") {
-                        heredoc_ops += 1;
+                        current.heredoc_ops += 1;
                     }
                     if *op == "<<<"
                         && let Some(Token::Word(word)) = tokens.get(i + 1)
                     {
-                        herestrings.push(word.span);
+                        current.herestrings.push(word.span);
                     }
                 } else if *op == "("
-                    && words
+                    && current
+                        .words
                         .iter()
                         .all(|w| is_leading_keyword(&w.value) || w.value == "for")
                     && matches!(tokens.get(i + 1), Some(Token::Op("(", next)) if next.start == span.end)
@@ -110,45 +156,19 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                         }
                     }
                 } else {
-                    let first = words.first().map(|w| w.span.start);
-                    let shell_input = finish(
-                        text,
-                        &mut out,
-                        &mut words,
-                        &mut heredocs,
-                        &mut heredoc_ops,
-                        &mut herestrings,
-                    );
-                    let goes_on = matches!(*op, "|" | "|&");
-                    piped(&mut out, &mut pipe_from, first, shell_input, goes_on);
+                    current.end(text, &mut out, matches!(*op, "|" | "|&"));
                 }
             }
             Token::Newline(_) => {
-                let first = words.first().map(|w| w.span.start);
-                let shell_input = finish(
-                    text,
-                    &mut out,
-                    &mut words,
-                    &mut heredocs,
-                    &mut heredoc_ops,
-                    &mut herestrings,
-                );
-                piped(&mut out, &mut pipe_from, first, shell_input, false);
+                current.end(text, &mut out, false);
                 redirect_target = false;
             }
             Token::HeredocBody(span) => {
                 // Bodies come right after their command's line.
-                if heredocs.is_empty() {
-                    let _ = finish(
-                        text,
-                        &mut out,
-                        &mut words,
-                        &mut heredocs,
-                        &mut heredoc_ops,
-                        &mut herestrings,
-                    );
+                if current.heredocs.is_empty() {
+                    current.end(text, &mut out, false);
                 }
-                if !heredocs.is_empty() && heredocs.remove(0) {
+                if !current.heredocs.is_empty() && current.heredocs.remove(0) {
                     out.inner_shell
                         .push((*span, "a shell reading a heredoc".to_owned()));
                 }
@@ -157,16 +177,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
         }
         i += 1;
     }
-    let first = words.first().map(|w| w.span.start);
-    let shell_input = finish(
-        text,
-        &mut out,
-        &mut words,
-        &mut heredocs,
-        &mut heredoc_ops,
-        &mut herestrings,
-    );
-    piped(&mut out, &mut pipe_from, first, shell_input, false);
+    current.end(text, &mut out, false);
     out
 }
 
@@ -188,45 +199,6 @@ fn matching_parens(text: &str, start: usize) -> Option<usize> {
         }
     }
     None
-}
-
-fn finish(
-    text: &str,
-    out: &mut Contexts,
-    words: &mut Vec<&Word>,
-    heredocs: &mut Vec<bool>,
-    ops: &mut usize,
-    herestrings: &mut Vec<Span>,
-) -> bool {
-    let shell_input = command(text, out, words);
-    // Cleared, not replaced: the next command reuses the allocation.
-    words.clear();
-    heredocs.extend(std::iter::repeat_n(shell_input, std::mem::take(ops)));
-    // `bash <<< "…"`: the word is the shell's code.
-    for span in herestrings.drain(..) {
-        if shell_input {
-            out.inner_shell
-                .push((span, "a shell reading a here-string".to_owned()));
-        }
-    }
-    shell_input
-}
-
-/// After a command of a pipeline: when it is a shell reading its input,
-/// what the commands before it write is its code (`echo "…" | bash`).
-/// `pipe_from` is where the pipeline began; it goes on after `|`.
-fn piped(
-    out: &mut Contexts,
-    pipe_from: &mut Option<usize>,
-    first: Option<usize>,
-    shell_input: bool,
-    goes_on: bool,
-) {
-    if let (true, Some(from), Some(here)) = (shell_input, *pipe_from, first) {
-        out.inner_shell
-            .push((Span::new(from, here), "a shell reading a pipe".to_owned()));
-    }
-    *pipe_from = if goes_on { pipe_from.or(first) } else { None };
 }
 
 /// Marks the contexts of one simple command; whether its standard input is

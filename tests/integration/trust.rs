@@ -49,6 +49,21 @@ fn step(body: &str) -> String {
     format!("# Trust\n\n## Step\n\n```bash\n{body}\n```\n")
 }
 
+/// A step with `body` is refused up front with `hostile` bound (stderr
+/// holding `reason`, nothing run) and runs with `harmless`; the output of
+/// the run that went.
+fn refused_then_runs(body: &str, set: (&str, &str, &str), reason: &str) -> std::process::Output {
+    let (name, hostile, harmless) = set;
+    let rb = Workspace::new("rb.md", &step(body));
+    let out = rb.run_unattended(&["--set", &format!("{name}={hostile}")]);
+    assert!(!rb.marker().exists(), "{body}: the value ran");
+    assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
+    assert!(stderr(&out).contains(reason), "{body}: {}", stderr(&out));
+    let out = rb.run_unattended(&["--set", &format!("{name}={harmless}")]);
+    assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
+    out
+}
+
 #[test]
 fn h1_session_files_are_private() {
     let rb = Workspace::new(
@@ -331,17 +346,11 @@ fn m1_a_value_named_bare_in_arithmetic_must_be_an_integer() {
         "M=$N; B=$M; (( B > 1 )) || true",
     ];
     for body in cases {
-        let rb = Workspace::new("rb.md", &step(body));
-        let out = rb.run_unattended(&["--set", "N=a[$(touch pwned)]"]);
-        assert!(!rb.marker().exists(), "{body}");
-        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("N: the value \"a[$(touch pwned)]\" is not an integer"),
-            "{body}: {}",
-            stderr(&out)
+        refused_then_runs(
+            body,
+            ("N", "a[$(touch pwned)]", "2"),
+            "N: the value \"a[$(touch pwned)]\" is not an integer",
         );
-        let out = rb.run_unattended(&["--set", "N=2"]);
-        assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
     }
 }
 
@@ -362,12 +371,12 @@ fn m1_a_value_taken_as_a_name_or_a_prompt_must_be_one() {
         ("echo \"${N@P}\"", "$(touch pwned)"),
     ];
     for (body, value) in cases {
-        let rb = Workspace::new("rb.md", &step(body));
-        let out = rb.run_unattended(&["--set", &format!("N={value}")]);
-        assert!(!rb.marker().exists(), "{body}");
-        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
-        let out = rb.run_unattended(&["--set", "N=a_name"]);
-        assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
+        let reason = if body.contains("@P") {
+            "expanded there as a prompt"
+        } else {
+            "is taken there as a variable's name"
+        };
+        refused_then_runs(body, ("N", value, "a_name"), reason);
     }
     // Text, not a name: any value.
     for body in [
@@ -407,21 +416,15 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "trap \"echo <name>\" EXIT",
     ];
     for body in cases {
-        let rb = Workspace::new("rb.md", &step(body));
-        let out = rb.run_unattended(&["--set", "NAME=x; touch pwned"]);
-        assert!(!rb.marker().exists(), "{body}");
-        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("reads again as shell, so quoting cannot keep it data"),
-            "{body}: {}",
-            stderr(&out)
+        let out = refused_then_runs(
+            body,
+            ("NAME", "x; touch pwned", "web-1.example.com"),
+            "reads again as shell, so quoting cannot keep it data",
         );
-        let out = rb.run_unattended(&["--set", "NAME=web-1.example.com"]);
         assert!(
             stdout(&out).contains("web-1.example.com\n"),
-            "{body}: {}{}",
-            stdout(&out),
-            stderr(&out)
+            "{body}: {}",
+            stdout(&out)
         );
     }
 }
@@ -433,17 +436,11 @@ fn m2_a_value_in_a_prompt_is_a_plain_word_or_refused() {
         "export PS4=\"+ <name> \"; set -x; true",
         "PS4=\"+ $NAME \"; set -x; true",
     ] {
-        let rb = Workspace::new("rb.md", &step(body));
-        let out = rb.run_unattended(&["--set", "NAME=$(touch pwned)"]);
-        assert!(!rb.marker().exists(), "{body}");
-        assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("code that PS4, a prompt bash expands, reads again as shell"),
-            "{body}: {}",
-            stderr(&out)
+        refused_then_runs(
+            body,
+            ("NAME", "$(touch pwned)", "web-1"),
+            "code that PS4, a prompt bash expands, reads again as shell",
         );
-        let out = rb.run_unattended(&["--set", "NAME=web-1"]);
-        assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
     }
 }
 
