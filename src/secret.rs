@@ -49,20 +49,35 @@ fn escaped_forms(value: &str) -> Vec<String> {
     for c_locale in [false, true] {
         push(escape_with(value, |c| ansi_c_escape(c, c_locale)));
     }
-    // A JSON string, and the same with every character outside ASCII as
-    // `\uXXXX` (Python's `json.dumps`, `jq -a`).
+    // A JSON string, as serde and most writers make it; with `/` as `\/`
+    // (PHP's `json_encode`) and DEL as `\u007f` (jq); and each with every
+    // character outside ASCII as `\uXXXX` (Python's `json.dumps`, `jq -a`).
     if let Ok(json) = serde_json::to_string(value) {
         let json = &json[1..json.len() - 1];
-        push(json.to_owned());
-        push(escape_with(json, |c| {
-            (!c.is_ascii()).then(|| {
-                let mut units = [0u16; 2];
-                c.encode_utf16(&mut units)
-                    .iter()
-                    .map(|u| format!("\\u{u:04x}"))
-                    .collect()
+        let ascii = |json: &str| {
+            escape_with(json, |c| {
+                (!c.is_ascii()).then(|| {
+                    let mut units = [0u16; 2];
+                    c.encode_utf16(&mut units)
+                        .iter()
+                        .map(|u| format!("\\u{u:04x}"))
+                        .collect()
+                })
             })
-        }));
+        };
+        for slash in [false, true] {
+            for del in [false, true] {
+                let mut form = json.to_owned();
+                if slash {
+                    form = form.replace('/', "\\/");
+                }
+                if del {
+                    form = form.replace('\u{7f}', "\\u007f");
+                }
+                push(ascii(&form));
+                push(form);
+            }
+        }
     }
     // As litops's own messages quote it (Rust's `{:?}`).
     let debug = format!("{value:?}");
@@ -435,6 +450,14 @@ mod tests {
             r.apply("a=abc123 b=abc123456"),
             "a=[REDACTED:API_TOKEN] b=[REDACTED:DB_PASSWORD]"
         );
+    }
+
+    #[test]
+    fn json_escapes_of_other_writers_are_masked() {
+        let r = Redactor::from_secrets([("DB_PASSWORD".to_owned(), "Zq9/s\u{7f}c/ü".to_owned())]);
+        for form in ["\"Zq9\\/s\\u007fc\\/ü\"", "\"Zq9/s\\u007fc/\\u00fc\""] {
+            assert_eq!(r.apply(form), "\"[REDACTED:DB_PASSWORD]\"", "{form}");
+        }
     }
 
     #[test]

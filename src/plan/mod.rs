@@ -1299,6 +1299,17 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
                 }
                 edits.extend(masked_literal);
             }
+            // `PS4=<v> bash -x …`: the value is code for that shell.
+            Some(bound)
+                if crate::shell::context::PROMPT_VARIABLES.contains(&a.name.as_str())
+                    && !quote::is_plain(&bound.value) =>
+            {
+                let program = format!("{}, a prompt bash expands,", a.name);
+                push_once(
+                    &mut out.errors,
+                    format!("{}: {}", a.name, quote::QuoteError::InnerShell(program)),
+                );
+            }
             Some(bound) => edits.push(Edit {
                 span: value_span,
                 real: Some(quote::unquoted(&bound.value)),

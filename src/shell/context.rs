@@ -62,6 +62,38 @@ fn wrapper_skip(program: &str, args: &[&Word]) -> Option<usize> {
             i
         }
         "chroot" => options_then(&[], 1),
+        "unshare" => options_then(
+            &[
+                "-S",
+                "--setuid",
+                "-G",
+                "--setgid",
+                "-R",
+                "--root",
+                "-w",
+                "--wd",
+                "--propagation",
+            ],
+            0,
+        ),
+        "numactl" => options_then(
+            &[
+                "-m",
+                "--membind",
+                "-N",
+                "--cpunodebind",
+                "-C",
+                "--physcpubind",
+                "-p",
+                "--preferred",
+                "-i",
+                "--interleave",
+            ],
+            0,
+        ),
+        "setpriv" | "cgexec" | "prlimit" => options_then(&["-g", "--reuid", "--regid"], 0),
+        // A priority or a CPU mask before the command.
+        "chrt" | "taskset" => options_then(&["-p"], 1),
         _ => return None,
     })
 }
@@ -226,8 +258,21 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
     let Some(first) = words.first() else {
         return false;
     };
-    let program = super::program_name(&first.value);
+    let program = match first.value.as_str() {
+        // The operator's shell, whatever it is.
+        "$SHELL" | "${SHELL}" | "$BASH" | "${BASH}" => "bash",
+        word => super::program_name(word),
+    };
     let args = &words[1..];
+    // `env -S 'A=1 cmd …'`: env splits the string into a command line.
+    if program == "env"
+        && let Some(pos) = args
+            .iter()
+            .position(|w| w.value == "-S" || w.value == "--split-string")
+        && let Some(line) = args.get(pos + 1)
+    {
+        out.inner_shell.push((line.span, "env -S".to_owned()));
+    }
     if let Some(skip) = wrapper_skip(program, args) {
         return command(text, out, args.get(skip..).unwrap_or(&[]));
     }
@@ -247,6 +292,48 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         "source" | "." => {
             if let Some(w) = args.first().filter(|w| w.value.starts_with("<(")) {
                 out.inner_shell.push((w.span, program.to_owned()));
+            }
+            // `source /dev/stdin <<EOF`: its input is code.
+            if args
+                .first()
+                .is_some_and(|w| matches!(w.value.as_str(), "/dev/stdin" | "/proc/self/fd/0"))
+            {
+                return true;
+            }
+        }
+        // `flock FILE -c CMD`, `script -c CMD`, `runuser -c CMD`,
+        // `sg GROUP -c CMD`: a shell runs CMD.
+        "flock" | "script" | "runuser" | "sg" => {
+            // `script -qc CMD`: short flags run together.
+            let is_c = |v: &str| {
+                v == "--command"
+                    || v == "-c"
+                    || (matches!(program, "script" | "flock")
+                        && v.starts_with('-')
+                        && !v.starts_with("--")
+                        && v.contains('c'))
+            };
+            // `runuser -u USER -- cmd …`: a command of its own.
+            if program == "runuser"
+                && let Some(dash) = args.iter().position(|w| w.value == "--")
+            {
+                return command(text, out, &args[dash + 1..]);
+            }
+            if let Some(pos) = args.iter().position(|w| is_c(&w.value))
+                && let Some(code) = args.get(pos + 1)
+            {
+                out.inner_shell.push((code.span, format!("{program} -c")));
+            } else if program == "sg" {
+                // `sg GROUP 'cmd'`: `/bin/sh -c` runs the rest.
+                out.inner_shell
+                    .extend(args.iter().skip(1).map(|w| (w.span, "sg".to_owned())));
+            }
+        }
+        "wait" => {
+            if let Some(pos) = args.iter().position(|w| w.value == "-p")
+                && let Some(name) = args.get(pos + 1)
+            {
+                out.names.push(name.span);
             }
         }
         "declare" | "typeset" | "local" | "export" | "readonly" => {
@@ -283,6 +370,14 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
             let mut i = 0;
             while let Some(w) = args.get(i) {
                 let v = w.value.as_str();
+                // `mapfile -C CALLBACK`: code it runs.
+                if v == "-C"
+                    && program != "read"
+                    && let Some(callback) = args.get(i + 1)
+                {
+                    out.inner_shell
+                        .push((callback.span, format!("{program} -C")));
+                }
                 if text_value.contains(&v) {
                     i += 2;
                     continue;
@@ -376,10 +471,24 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 return command(text, out, &args[dash + 1..]);
             }
             if matches!(program, "docker" | "podman" | "nerdctl")
-                && args.first().is_some_and(|w| w.value == "exec")
-                && let Some(container) = args.iter().skip(1).position(|w| !w.value.starts_with('-'))
+                && args
+                    .first()
+                    .is_some_and(|w| matches!(w.value.as_str(), "exec" | "run"))
             {
-                return command(text, out, &args[container + 2..]);
+                // Options with values come before the container or image
+                // (`-u root`, `-e A=1`): the command starts at the first
+                // shell named after them, if any.
+                if let Some(shell) = args
+                    .iter()
+                    .skip(2)
+                    .position(|w| SHELLS.contains(&super::program_name(&w.value)))
+                {
+                    return command(text, out, &args[shell + 2..]);
+                }
+                if let Some(container) = args.iter().skip(1).position(|w| !w.value.starts_with('-'))
+                {
+                    return command(text, out, &args[container + 2..]);
+                }
             }
         }
         _ if SHELLS.contains(&program) => {
@@ -405,6 +514,10 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
             }
             match (code, args.get(i)) {
                 (true, Some(code)) => out.inner_shell.push((code.span, format!("{program} -c"))),
+                // `bash <(…)`: what the substitution writes is the script.
+                (false, Some(script)) if script.value.starts_with("<(") => {
+                    out.inner_shell.push((script.span, program.to_owned()));
+                }
                 // A script file: its input is not code.
                 (false, Some(_)) => return false,
                 // No code given: the shell reads its input.
@@ -416,14 +529,17 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
     false
 }
 
+/// Variables whose value bash expands as a prompt, `$(…)` included (or,
+/// `PROMPT_COMMAND`, runs): code, whatever their quoting.
+pub const PROMPT_VARIABLES: &[&str] = &["PS0", "PS1", "PS2", "PS4", "PROMPT_COMMAND"];
+
 /// `PS4=…` (and the other prompts, `PROMPT_COMMAND`): bash expands the
 /// value as a prompt, `$(…)` included, so it is code.
 fn prompt_value(text: &str, out: &mut Contexts, w: &Word) {
-    const PROMPTS: &[&str] = &["PS0", "PS1", "PS2", "PS4", "PROMPT_COMMAND"];
     let Some(name) = super::assignment_name(&w.value) else {
         return;
     };
-    if PROMPTS.contains(&name) {
+    if PROMPT_VARIABLES.contains(&name) {
         let name_end = name_part(text, w).end;
         out.inner_shell.push((
             Span::new(name_end, w.span.end),
@@ -552,6 +668,26 @@ mod tests {
                 false,
                 Some("PS4, a prompt bash expands,"),
             ),
+            ("sg root -c 'echo <v>'", false, Some("sg -c")),
+            ("script -qc 'echo <v>' /dev/null", false, Some("script -c")),
+            ("flock -n x.lock -c 'echo <v>'", false, Some("flock -c")),
+            ("sg root 'echo <v>'", false, Some("sg")),
+            ("runuser -u root -- sh -c 'echo <v>'", false, Some("sh -c")),
+            ("unshare -m sh -c 'echo <v>'", false, Some("sh -c")),
+            (
+                "docker exec -u root ctr sh -c 'echo <v>'",
+                false,
+                Some("sh -c"),
+            ),
+            (
+                "docker run --rm -e A=1 alpine sh -c 'echo <v>'",
+                false,
+                Some("sh -c"),
+            ),
+            ("$SHELL -c 'echo <v>'", false, Some("bash -c")),
+            ("mapfile -C 'echo <v>' -c 1 z", false, Some("mapfile -C")),
+            ("env -S 'A=<v> printenv A'", false, Some("env -S")),
+            ("docker run --rm alpine echo <v>", false, None),
             ("bash script.sh <v>", false, None),
             ("eval \"echo <v>\"", false, Some("eval")),
             (

@@ -414,6 +414,14 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "echo \"echo <name>\" | bash",
         "source <(echo \"echo <name>\")",
         "trap \"echo <name>\" EXIT",
+        // Behind wrappers and other ways in.
+        "flock rb.lock -c 'echo <name>'",
+        "chrt -o 0 sh -c 'echo <name>'",
+        "taskset -c 0 sh -c 'echo <name>'",
+        "bash <(echo 'echo <name>')",
+        "source /dev/stdin <<'EOF'\necho <name>\nEOF",
+        ". /dev/stdin <<< 'echo <name>'",
+        "env -S 'printf %s\\n <name>'",
     ];
     for body in cases {
         let out = refused_then_runs(
@@ -435,6 +443,7 @@ fn m2_a_value_in_a_prompt_is_a_plain_word_or_refused() {
     for body in [
         "export PS4=\"+ <name> \"; set -x; true",
         "PS4=\"+ $NAME \"; set -x; true",
+        "PS4='<name>' bash -x -c true",
     ] {
         refused_then_runs(
             body,
