@@ -724,6 +724,10 @@ impl<'s> Lexer<'s> {
                 self.arithmetic(word, quoting);
                 self.region(start, Region::Expansion);
             }
+            Some(b'[') => {
+                self.arithmetic(word, quoting);
+                self.region(start, Region::Expansion);
+            }
             Some(b'(') => {
                 self.pos += 2;
                 let mut inner = self.token_list(Stop::Paren, 0);
@@ -849,11 +853,16 @@ impl<'s> Lexer<'s> {
         word.value.push_str(&self.src[start..self.pos]);
     }
 
-    /// `$((…))`: variables named with `$` inside are references.
+    /// `$((…))`, and the old form `$[…]`: variables named with `$` inside
+    /// are references.
     fn arithmetic(&mut self, word: &mut Word, quoting: Quoting) {
         let start = self.pos;
-        self.pos += 3;
-        let mut depth = 2usize;
+        let (open, close, mut depth) = if self.peek_at(1) == Some(b'[') {
+            (b'[', b']', 1usize)
+        } else {
+            (b'(', b')', 2usize)
+        };
+        self.pos += 1 + depth;
         while let Some(c) = self.peek() {
             if let Some(candidate) = self.placeholder_here() {
                 self.record_placeholder(candidate, quoting, None);
@@ -861,8 +870,8 @@ impl<'s> Lexer<'s> {
                 continue;
             }
             match c {
-                b'(' => depth += 1,
-                b')' => {
+                c if c == open => depth += 1,
+                c if c == close => {
                     depth -= 1;
                     if depth == 0 {
                         self.pos += 1;
@@ -879,7 +888,15 @@ impl<'s> Lexer<'s> {
             self.pos += 1;
         }
         if depth != 0 {
-            self.unclosed("`$((` is never closed", Span::new(start, start + 3));
+            let (opener, len) = if open == b'[' {
+                ("`$[`", 2)
+            } else {
+                ("`$((`", 3)
+            };
+            self.unclosed(
+                format!("{opener} is never closed"),
+                Span::new(start, start + len),
+            );
         }
         self.findings.arithmetic.push(Span::new(start, self.pos));
         word.expands = true;

@@ -90,6 +90,7 @@ pub fn read(text: &str) -> Script {
     let within =
         |spans: &[Span], s: Span| spans.iter().any(|a| a.start <= s.start && s.end <= a.end);
     findings.arithmetic.extend(contexts.arithmetic);
+    findings.arithmetic.extend(compound_subscripts(text));
     for p in &mut findings.placeholders {
         p.names_a_variable = within(&contexts.names, p.span);
     }
@@ -194,6 +195,54 @@ fn arithmetic_through_assignments(
             break;
         }
     }
+}
+
+/// The subscripts of compound array assignments (`a=([i]=x)`, `a+=(…)`):
+/// bash evaluates them as arithmetic for an indexed array. Quoted text in
+/// the list is skipped.
+fn compound_subscripts(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(found) = memchr::memmem::find(&bytes[at..], b"=(") {
+        let open = at + found + 1;
+        at = open + 1;
+        let name_end = if open >= 2 && bytes[open - 2] == b'+' {
+            open - 2
+        } else {
+            open - 1
+        };
+        if name_end == 0
+            || !(bytes[name_end - 1] == b'_' || bytes[name_end - 1].is_ascii_alphanumeric())
+        {
+            continue;
+        }
+        let mut i = open + 1;
+        let mut quote: Option<u8> = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match quote {
+                Some(q) if b == q => quote = None,
+                Some(_) => {}
+                None => match b {
+                    b'\'' | b'"' => quote = Some(b),
+                    b')' => break,
+                    b'[' => {
+                        if let Some(close) = bytes[i..].iter().position(|&c| c == b']') {
+                            if bytes.get(i + close + 1) == Some(&b'=') {
+                                spans.push(Span::new(i, i + close + 1));
+                            }
+                            i += close;
+                        }
+                    }
+                    _ => {}
+                },
+            }
+            i += 1;
+        }
+        at = at.max(i);
+    }
+    spans
 }
 
 /// The names written bare (not after `$`) in the arithmetic spans.
@@ -653,6 +702,9 @@ mod tests {
             .map(|(n, _)| n.as_str())
             .collect();
         assert_eq!(names, ["i", "n", "M"]);
+        let old_form = read("echo $[<a> + 1]\nx=([<b>]=1 [0]=<c>)\n");
+        let arithmetic: Vec<bool> = old_form.placeholders.iter().map(|p| p.arithmetic).collect();
+        assert_eq!(arithmetic, [true, true, false]);
         assert!(
             script.placeholders[0].arithmetic,
             "n=<n> flows into (( n … ))"

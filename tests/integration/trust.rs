@@ -344,6 +344,11 @@ fn m1_a_value_named_bare_in_arithmetic_must_be_an_integer() {
         "echo \"$N\"; let x=N",
         "n=<n>; echo $(( n + 1 ))",
         "M=$N; B=$M; (( B > 1 )) || true",
+        // The old `$[…]`, and subscripts of compound array assignments.
+        "echo $[<n>]",
+        "echo \"$N\"; echo $[$N + 1]",
+        "a=([<n>]=1)",
+        "echo \"$N\"; declare -a a; a+=([$N]=1)",
     ];
     for body in cases {
         refused_then_runs(
