@@ -1348,27 +1348,18 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
         if !step.uses(&r.name, UseKind::Reference) || is_dropped(r.span) {
             continue;
         }
+        let read_again = quote::ReadAgain {
+            arithmetic: r.arithmetic,
+            inner_shell: r.inner_shell.as_deref(),
+            names_a_variable: r.names_a_variable,
+            prompt: r.prompt,
+        };
         match bindings.get(&r.name) {
-            Some(bound) if r.arithmetic && !quote::is_integer(&bound.value) => {
-                let error = quote::QuoteError::Arithmetic(shown(&r.name, &bound.value));
+            Some(bound)
+                if let Some(error) =
+                    read_again.refuses(&bound.value, &shown(&r.name, &bound.value)) =>
+            {
                 push_once(&mut out.errors, format!("{}: {error}", r.name));
-            }
-            Some(bound) if r.names_a_variable && !crate::shell::is_name(&bound.value) => {
-                let error = quote::QuoteError::Name(shown(&r.name, &bound.value));
-                push_once(&mut out.errors, format!("{}: {error}", r.name));
-            }
-            Some(bound) if r.inner_shell.is_some() && !quote::is_plain(&bound.value) => {
-                let program = r.inner_shell.clone().unwrap_or_default();
-                push_once(
-                    &mut out.errors,
-                    format!("{}: {}", r.name, quote::QuoteError::InnerShell(program)),
-                );
-            }
-            Some(bound) if r.prompt && !quote::is_plain(&bound.value) => {
-                push_once(
-                    &mut out.errors,
-                    format!("{}: {}", r.name, quote::QuoteError::Prompt),
-                );
             }
             Some(bound) => {
                 if !out.env.iter().any(|e| e.name == r.name) {

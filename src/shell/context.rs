@@ -280,11 +280,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
         // The handler is code the shell runs later.
         "trap" => {
-            let handler = args
-                .iter()
-                .position(|w| !w.value.starts_with('-'))
-                .or_else(|| args.iter().position(|w| w.value == "--").map(|i| i + 1));
-            if let Some(w) = handler.and_then(|i| args.get(i)) {
+            if let Some(w) = args.iter().find(|w| !w.value.starts_with('-')) {
                 out.inner_shell.push((w.span, "trap".to_owned()));
             }
         }
@@ -395,13 +391,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 i += 1;
             }
         }
-        "test" | "[" => {
-            for pair in args.windows(2) {
-                if matches!(pair[0].value.as_str(), "-v" | "-R") {
-                    out.names.push(pair[1].span);
-                }
-            }
-        }
+        "test" | "[" => names_after_v(out, args),
         "printf" => {
             if let Some(pos) = args.iter().position(|w| w.value == "-v")
                 && let Some(name) = args.get(pos + 1)
@@ -410,11 +400,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
             }
         }
         "[[" => {
-            for pair in args.windows(2) {
-                if matches!(pair[0].value.as_str(), "-v" | "-R") {
-                    out.names.push(pair[1].span);
-                }
-            }
+            names_after_v(out, args);
             for (i, w) in args.iter().enumerate() {
                 if matches!(
                     w.value.as_str(),
@@ -527,6 +513,15 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         _ => {}
     }
     false
+}
+
+/// `-v NAME` (set?) and `-R NAME` (a nameref?) in `test`, `[` and `[[`.
+fn names_after_v(out: &mut Contexts, args: &[&Word]) {
+    for pair in args.windows(2) {
+        if matches!(pair[0].value.as_str(), "-v" | "-R") {
+            out.names.push(pair[1].span);
+        }
+    }
 }
 
 /// Variables whose value bash expands as a prompt, `$(…)` included (or,

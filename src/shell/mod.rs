@@ -99,23 +99,19 @@ pub fn read(text: &str) -> Script {
     }
     let mut inner_shell = std::mem::take(&mut findings.inner_shell);
     inner_shell.extend(contexts.inner_shell);
+    let program_around = |s: Span| {
+        inner_shell
+            .iter()
+            .find(|(a, _)| a.start <= s.start && s.end <= a.end)
+            .map(|(_, program)| program.clone())
+    };
     for p in &mut findings.placeholders {
         p.arithmetic |= within(&findings.arithmetic, p.span);
-        if let Some((_, program)) = inner_shell
-            .iter()
-            .find(|(a, _)| a.start <= p.span.start && p.span.end <= a.end)
-        {
-            p.inner_shell = Some(program.clone());
-        }
+        p.inner_shell = program_around(p.span);
     }
     for r in &mut findings.refs {
         r.arithmetic = within(&findings.arithmetic, r.span);
-        if let Some((_, program)) = inner_shell
-            .iter()
-            .find(|(a, _)| a.start <= r.span.start && r.span.end <= a.end)
-        {
-            r.inner_shell = Some(program.clone());
-        }
+        r.inner_shell = program_around(r.span);
     }
     let mut tokens = tokens;
     let mut grouper = Grouper::new(text, &tokens);

@@ -41,25 +41,55 @@ pub enum QuoteError {
     Prompt,
 }
 
+/// Where bash reads a value again, beyond its quoting: as arithmetic, as
+/// another shell's code, as a variable's name, as a prompt. Both a
+/// placeholder's value and a bound variable's (`$NAME`) meet these.
+pub struct ReadAgain<'a> {
+    pub arithmetic: bool,
+    pub inner_shell: Option<&'a str>,
+    pub names_a_variable: bool,
+    pub prompt: bool,
+}
+
+impl ReadAgain<'_> {
+    /// Why `value` cannot be data there, if it cannot; `shown` is how the
+    /// message quotes it (masked when secret).
+    pub fn refuses(&self, value: &str, shown: &str) -> Option<QuoteError> {
+        if self.arithmetic && !is_integer(value) {
+            return Some(QuoteError::Arithmetic(shown.to_owned()));
+        }
+        if let Some(program) = self.inner_shell
+            && !is_plain(value)
+        {
+            return Some(QuoteError::InnerShell(program.to_owned()));
+        }
+        if self.names_a_variable && !super::is_name(value) {
+            return Some(QuoteError::Name(shown.to_owned()));
+        }
+        if self.prompt && !is_plain(value) {
+            return Some(QuoteError::Prompt);
+        }
+        None
+    }
+}
+
 /// The text that stands for `value` at a placeholder: quoted for its
 /// quoting, escaped once more for each backtick substitution around it
 /// (bash removes a level of `\` before `$`, `` ` `` and `\` there), and
 /// refused where bash would read it again as code: arithmetic (integers
 /// only) and another shell's code (plain words only).
 pub fn place(value: &str, at: &PlaceholderUse) -> Result<String, QuoteError> {
-    if at.arithmetic && !is_integer(value) {
-        return Err(QuoteError::Arithmetic(value.to_owned()));
-    }
-    if let Some(program) = &at.inner_shell
-        && !is_plain(value)
-    {
-        return Err(QuoteError::InnerShell(program.clone()));
+    let read_again = ReadAgain {
+        arithmetic: at.arithmetic,
+        inner_shell: at.inner_shell.as_deref(),
+        names_a_variable: at.names_a_variable,
+        prompt: false,
+    };
+    if let Some(error) = read_again.refuses(value, value) {
+        return Err(error);
     }
     if at.deep && !is_plain(value) {
         return Err(QuoteError::NestedBackticks);
-    }
-    if at.names_a_variable && !super::is_name(value) {
-        return Err(QuoteError::Name(value.to_owned()));
     }
     // `kubectl delete pod <name>` with `--all` deletes every pod. (Numbers
     // such as `-1` are values, not options.)
