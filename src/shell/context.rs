@@ -107,6 +107,8 @@ struct Current<'t> {
     herestrings: Vec<Span>,
     /// Where the pipeline the command is in began.
     pipe_from: Option<usize>,
+    /// The first of `heredocs` the pipeline's commands gave.
+    pipe_heredocs: usize,
 }
 
 impl<'t> Current<'t> {
@@ -119,10 +121,18 @@ impl<'t> Current<'t> {
         let shell_input = command(text, out, &self.words);
         // Cleared, not replaced: the next command reuses the allocation.
         self.words.clear();
+        if self.pipe_from.is_none() {
+            self.pipe_heredocs = self.heredocs.len();
+        }
         self.heredocs.extend(std::iter::repeat_n(
             shell_input,
             std::mem::take(&mut self.heredoc_ops),
         ));
+        // `cat <<EOF | bash`: the heredocs of the pipeline feed the shell.
+        if shell_input && self.pipe_from.is_some() {
+            let from = self.pipe_heredocs.min(self.heredocs.len());
+            self.heredocs[from..].fill(true);
+        }
         for span in self.herestrings.drain(..) {
             if shell_input {
                 out.inner_shell
@@ -150,6 +160,7 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
         heredoc_ops: 0,
         herestrings: Vec::new(),
         pipe_from: None,
+        pipe_heredocs: 0,
     };
     let mut redirect_target = false;
     let mut i = 0;
@@ -196,8 +207,9 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                 redirect_target = false;
             }
             Token::HeredocBody(span) => {
-                // Bodies come right after their command's line.
-                if current.heredocs.is_empty() {
+                // Bodies come right after their command's line, which has
+                // ended (`cat <<EOF | bash`: with the shell).
+                if current.heredocs.is_empty() || !current.words.is_empty() {
                     current.end(text, &mut out, false);
                 }
                 if !current.heredocs.is_empty() && current.heredocs.remove(0) {
@@ -274,7 +286,23 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         out.inner_shell.push((line.span, "env -S".to_owned()));
     }
     if let Some(skip) = wrapper_skip(program, args) {
-        return command(text, out, args.get(skip..).unwrap_or(&[]));
+        let rest = args.get(skip..).unwrap_or(&[]);
+        let reads_input = command(text, out, rest);
+        // `… | xargs -I{} sh -c 'echo {}'`, `… | xargs sh -c`: what xargs
+        // reads becomes the shell's code.
+        if program == "xargs"
+            && let Some(code_given) = shell_with_c(rest)
+        {
+            let replaces = args[..skip.min(args.len())].iter().any(|w| {
+                let v = w.value.as_str();
+                v.starts_with("-I")
+                    || v.starts_with("-i")
+                    || v.starts_with("--replace")
+                    || v == "-J"
+            });
+            return reads_input || replaces || !code_given;
+        }
+        return reads_input;
     }
     match program {
         "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
@@ -415,6 +443,43 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 }
             }
         }
+        // `find … -exec sh -c '… {}' \;`: the names find passes become code,
+        // and they come from its starting points and tests.
+        "find" => {
+            let mut at = 0;
+            while let Some(exec) = args[at..]
+                .iter()
+                .position(|w| matches!(w.value.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir"))
+            {
+                let from = at + exec + 1;
+                let end = args[from..]
+                    .iter()
+                    .position(|w| matches!(w.value.as_str(), ";" | "+"))
+                    .map_or(args.len(), |e| from + e);
+                let run = &args[from..end];
+                command(text, out, run);
+                if shell_with_c(run) == Some(true) && run.iter().any(|w| w.value.contains("{}")) {
+                    out.inner_shell.extend(
+                        args[..from - 1]
+                            .iter()
+                            .map(|w| (w.span, "find -exec sh -c".to_owned())),
+                    );
+                }
+                at = end;
+            }
+        }
+        "tmux" => tmux(out, args),
+        // `screen -X stuff 'cmd\n'` types into the shell of a window.
+        "screen" => {
+            if let Some(stuff) = args.iter().position(|w| w.value == "stuff") {
+                out.inner_shell.extend(
+                    args[stuff + 1..]
+                        .iter()
+                        .map(|w| (w.span, "screen stuff".to_owned())),
+                );
+            }
+        }
+        "git" => git(out, args),
         "eval" => out
             .inner_shell
             .extend(args.iter().map(|w| (w.span, "eval".to_owned()))),
@@ -478,26 +543,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
             }
         }
         _ if SHELLS.contains(&program) => {
-            // Options first (`-o pipefail`, `-O extglob`, `+o`, long ones);
-            // with `-c` among them, the first word after them is code.
-            let mut code = false;
-            let mut i = 0;
-            while let Some(w) = args.get(i) {
-                let v = w.value.as_str();
-                if v == "--" || v == "-" {
-                    i += 1;
-                    break;
-                }
-                if matches!(v, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
-                    i += 2;
-                    continue;
-                }
-                if v.len() < 2 || !(v.starts_with('-') || v.starts_with('+')) {
-                    break;
-                }
-                code |= v.starts_with('-') && !v.starts_with("--") && v.contains('c');
-                i += 1;
-            }
+            let (code, i) = shell_options(args);
             match (code, args.get(i)) {
                 (true, Some(code)) => out.inner_shell.push((code.span, format!("{program} -c"))),
                 // `bash <(…)`: what the substitution writes is the script.
@@ -513,6 +559,184 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         _ => {}
     }
     false
+}
+
+/// A shell's options (`-o pipefail`, `-O extglob`, `+o`, long ones): whether
+/// `-c` is among them, and the index of the first word after them.
+fn shell_options(args: &[&Word]) -> (bool, usize) {
+    let mut code = false;
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let v = w.value.as_str();
+        if v == "--" || v == "-" {
+            return (code, i + 1);
+        }
+        if matches!(v, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
+            i += 2;
+            continue;
+        }
+        if v.len() < 2 || !(v.starts_with('-') || v.starts_with('+')) {
+            break;
+        }
+        code |= v.starts_with('-') && !v.starts_with("--") && v.contains('c');
+        i += 1;
+    }
+    (code, i)
+}
+
+/// For a command line that is a shell given `-c`: whether it is given its
+/// code as an argument (else another program supplies it).
+fn shell_with_c(words: &[&Word]) -> Option<bool> {
+    let (first, args) = words.split_first()?;
+    if !SHELLS.contains(&super::program_name(&first.value)) {
+        return None;
+    }
+    let (code, i) = shell_options(args);
+    code.then_some(i < args.len())
+}
+
+/// tmux runs a shell command given to these subcommands (and types the
+/// keys of `send-keys` into one).
+fn tmux(out: &mut Contexts, args: &[&Word]) {
+    const RUN: &[&str] = &[
+        "new-session",
+        "new",
+        "new-window",
+        "neww",
+        "split-window",
+        "splitw",
+        "respawn-pane",
+        "respawnp",
+        "respawn-window",
+        "respawnw",
+        "run-shell",
+        "run",
+        "send-keys",
+        "send",
+        "display-popup",
+        "popup",
+        "pipe-pane",
+        "pipep",
+        "if-shell",
+        "if",
+    ];
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let v = w.value.as_str();
+        // `tmux -c CMD` runs CMD with the default shell.
+        if v == "-c"
+            && let Some(code) = args.get(i + 1)
+        {
+            out.inner_shell.push((code.span, "tmux -c".to_owned()));
+            return;
+        }
+        if matches!(v, "-L" | "-S" | "-f" | "-T") {
+            i += 2;
+            continue;
+        }
+        if !v.starts_with('-') {
+            break;
+        }
+        i += 1;
+    }
+    let Some(sub) = args.get(i) else { return };
+    if RUN.contains(&sub.value.as_str()) {
+        // Options and their values included: a session name is a plain
+        // word anyway.
+        let label = format!("tmux {}", sub.value);
+        out.inner_shell
+            .extend(args[i + 1..].iter().map(|w| (w.span, label.clone())));
+    }
+}
+
+/// Git settings whose value is a command git runs through a shell
+/// (`alias.x = !cmd`, `core.sshCommand`, a credential helper) or a file it
+/// reads more settings or hooks from.
+fn git_setting_runs(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    let (first, rest) = key.split_once('.').unwrap_or((&key, ""));
+    let last = rest.rsplit('.').next().unwrap_or_default();
+    match first {
+        "alias" | "pager" => true,
+        "core" => matches!(
+            last,
+            "sshcommand" | "pager" | "editor" | "fsmonitor" | "hookspath" | "askpass" | "gitproxy"
+        ),
+        "sequence" => last == "editor",
+        "include" | "includeif" => last == "path",
+        "credential" => last == "helper",
+        "gpg" => last == "program",
+        "diff" => matches!(last, "external" | "textconv" | "command"),
+        "filter" => matches!(last, "clean" | "smudge" | "process"),
+        "merge" => last == "driver",
+        "difftool" | "mergetool" => last == "cmd",
+        "remote" => matches!(last, "uploadpack" | "receivepack"),
+        "uploadpack" => last == "packobjectshook",
+        _ => false,
+    }
+}
+
+/// A key not written out (a placeholder, a variable) may be any of them.
+fn git_key_may_run(key: &str) -> bool {
+    key.contains(['$', '<', '`']) || git_setting_runs(key)
+}
+
+/// `git -c alias.x='!cmd' x`, `git config core.sshCommand "ssh -i …"`:
+/// values git later runs through a shell.
+fn git(out: &mut Contexts, args: &[&Word]) {
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let v = w.value.as_str();
+        if v == "-c"
+            && let Some(setting) = args.get(i + 1)
+        {
+            let key = setting.value.split('=').next().unwrap_or_default();
+            if git_key_may_run(key) {
+                out.inner_shell
+                    .push((setting.span, format!("git -c {key}")));
+            }
+            i += 2;
+            continue;
+        }
+        if matches!(
+            v,
+            "-C" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
+        ) {
+            i += 2;
+            continue;
+        }
+        if !v.starts_with('-') {
+            break;
+        }
+        i += 1;
+    }
+    if args.get(i).is_none_or(|w| w.value != "config") {
+        return;
+    }
+    let rest = &args[i + 1..];
+    let mut k = 0;
+    while let Some(w) = rest.get(k) {
+        let v = w.value.as_str();
+        if matches!(
+            v,
+            "-f" | "--file" | "--blob" | "--type" | "--default" | "--comment"
+        ) {
+            k += 2;
+            continue;
+        }
+        // `git config set KEY VALUE` (git 2.46 and later).
+        if !v.starts_with('-') && !matches!(v, "set" | "--add") {
+            break;
+        }
+        k += 1;
+    }
+    if let Some(key) = rest.get(k)
+        && git_key_may_run(&key.value)
+    {
+        let label = format!("git config {}", key.value);
+        out.inner_shell
+            .extend(rest[k + 1..].iter().map(|w| (w.span, label.clone())));
+    }
 }
 
 /// `-v NAME` (set?) and `-R NAME` (a nameref?) in `test`, `[` and `[[`.
@@ -717,6 +941,59 @@ mod tests {
                 Some("a shell reading a heredoc"),
             ),
             ("cat <<EOF\necho <v>\nEOF", false, None),
+            (
+                "cat <<EOF | bash\necho <v>\nEOF",
+                false,
+                Some("a shell reading a heredoc"),
+            ),
+            ("cat <<EOF | grep x\necho <v>\nEOF", false, None),
+            (
+                "echo <v> | xargs -I{} sh -c 'echo {}'",
+                false,
+                Some("a shell reading a pipe"),
+            ),
+            (
+                "echo <v> | xargs -n1 sh -c",
+                false,
+                Some("a shell reading a pipe"),
+            ),
+            ("echo <v> | xargs sh -c 'echo \"$@\"' _", false, None),
+            ("echo <v> | xargs -n1 kubectl delete pod", false, None),
+            (
+                "find /srv/<v> -name '*.log' -exec sh -c 'gzip {}' \\;",
+                false,
+                Some("find -exec sh -c"),
+            ),
+            ("find /srv/<v> -name '*.log' -exec gzip {} +", false, None),
+            ("find . -exec sh -c 'echo <v>' \\;", false, Some("sh -c")),
+            (
+                "tmux new-session -d -s ops 'echo <v>'",
+                false,
+                Some("tmux new-session"),
+            ),
+            (
+                "tmux send-keys -t ops 'echo <v>' Enter",
+                false,
+                Some("tmux send-keys"),
+            ),
+            ("tmux kill-session -t <v>", false, None),
+            (
+                "screen -S ops -X stuff 'echo <v>\n'",
+                false,
+                Some("screen stuff"),
+            ),
+            (
+                "git -c alias.x='!echo <v>' x",
+                false,
+                Some("git -c alias.x"),
+            ),
+            ("git -c user.name=<v> commit", false, None),
+            (
+                "git config --global core.sshCommand 'ssh -i <v>'",
+                false,
+                Some("git config core.sshCommand"),
+            ),
+            ("git config --global user.email <v>", false, None),
         ];
         for (script, arithmetic, inner) in cases {
             let read = crate::shell::read(script);

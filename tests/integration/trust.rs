@@ -427,6 +427,11 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "source /dev/stdin <<'EOF'\necho <name>\nEOF",
         ". /dev/stdin <<< 'echo <name>'",
         "env -S 'printf %s\\n <name>'",
+        // Code reaching a shell through a pipe, xargs, find and git.
+        "cat <<EOF | bash\necho <name>\nEOF",
+        "echo '<name>' | xargs -I{} sh -c 'echo {}'",
+        "mkdir -p \"d/<name>\" && find \"d/<name>\" -maxdepth 0 -exec sh -c 'echo {}' \\;",
+        "git -c alias.x='!echo <name>' x",
     ];
     for body in cases {
         let out = refused_then_runs(
