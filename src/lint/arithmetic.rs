@@ -9,7 +9,7 @@ use crate::model::{Mode, Runbook, UseKind};
 /// there, but the step runs with whatever the variable holds by then.
 pub(super) fn arithmetic_inputs(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
     for step in runbook.steps.iter().filter(|s| s.mode != Mode::Skip) {
-        for r in step.script.refs.iter().filter(|r| r.arithmetic) {
+        for r in step.script.refs.iter().filter(|r| r.read_again.arithmetic) {
             if !step.uses(&r.name, UseKind::Reference) {
                 continue;
             }

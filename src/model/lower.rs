@@ -37,6 +37,7 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
     };
     super::dialects::runme_front_matter(&mut runbook);
     read_items(&mut runbook, &doc.items);
+    values_read_again_in_other_steps(&mut runbook);
     super::dialects::tab_alternatives(&mut runbook, &doc.items);
     assign_ids(&mut runbook);
     name_placeholders_after_their_prefix(&mut runbook);
@@ -51,6 +52,31 @@ pub fn lower(file: SourceFile, doc: Document) -> Runbook {
         .diagnostics
         .sort_by_key(|d| d.span.map_or(0, |s| s.start));
     runbook
+}
+
+/// The steps share one shell: a value assigned in one (`x=<v>`) is read
+/// again where another reads the variable (`bash -c "echo $x"`,
+/// `(( x > 3 ))`), so the placeholders and references in it are held to
+/// that, through chains of assignments across steps.
+fn values_read_again_in_other_steps(runbook: &mut Runbook) {
+    loop {
+        let mut names: Vec<(String, shell::ReadAgain)> = Vec::new();
+        for step in &runbook.steps {
+            for (name, read_again) in step.script.read_again_names() {
+                shell::add_read_again(&mut names, &name, &read_again);
+            }
+        }
+        if names.is_empty() {
+            return;
+        }
+        let mut changed = false;
+        for step in &mut runbook.steps {
+            changed |= step.script.flow(&names);
+        }
+        if !changed {
+            return;
+        }
+    }
 }
 
 /// Names the step shell keeps for itself (`__litops_on_exit` is evaluated

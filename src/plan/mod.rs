@@ -1348,16 +1348,11 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
         if !step.uses(&r.name, UseKind::Reference) || is_dropped(r.span) {
             continue;
         }
-        let read_again = quote::ReadAgain {
-            arithmetic: r.arithmetic,
-            inner_shell: r.inner_shell.as_deref(),
-            names_a_variable: r.names_a_variable,
-            prompt: r.prompt,
-        };
         match bindings.get(&r.name) {
             Some(bound)
-                if let Some(error) =
-                    read_again.refuses(&bound.value, &shown(&r.name, &bound.value)) =>
+                if let Some(error) = r
+                    .read_again
+                    .refuses(&bound.value, &shown(&r.name, &bound.value)) =>
             {
                 push_once(&mut out.errors, format!("{}: {error}", r.name));
             }

@@ -9,7 +9,9 @@
 //! these spans, found on the top-level commands (the lexer finds `$((…))`
 //! and `${a[…]}` itself).
 
+use super::foreign::Language;
 use super::lexer::{Token, Word, is_redirect};
+use super::quote::ReadAgain;
 use crate::source::Span;
 
 #[derive(Debug, Default)]
@@ -21,6 +23,22 @@ pub struct Contexts {
     /// (`declare "$N=1"`, `read "$N"`, `unset`, `[[ -v $N ]]`): a subscript
     /// in that name is evaluated, where `a[$(cmd)]` runs `cmd`.
     pub names: Vec<Span>,
+    /// Words holding another language's program text (`awk '{…}'`).
+    pub program_text: Vec<(Span, Language)>,
+    /// Variables declared `-i` (every later assignment is arithmetic) or
+    /// `-n` (a name): how bash reads what is assigned to them.
+    pub declared: Vec<(String, ReadAgain)>,
+}
+
+impl Contexts {
+    /// Adds what was found in a substitution.
+    pub fn absorb(&mut self, other: Contexts) {
+        self.arithmetic.extend(other.arithmetic);
+        self.inner_shell.extend(other.inner_shell);
+        self.names.extend(other.names);
+        self.program_text.extend(other.program_text);
+        self.declared.extend(other.declared);
+    }
 }
 
 const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish"];
@@ -304,6 +322,8 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         }
         return reads_input;
     }
+    out.program_text
+        .extend(super::foreign::programs(program, args));
     match program {
         "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
         // The handler is code the shell runs later.
@@ -366,9 +386,22 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                     .any(|w| w.value.starts_with('-') && w.value.contains(f))
             };
             let integer = flag('i');
+            let nameref = flag('n');
+            if integer || nameref {
+                let read_again = ReadAgain {
+                    arithmetic: integer,
+                    names_a_variable: nameref,
+                    ..ReadAgain::default()
+                };
+                out.declared
+                    .extend(args.iter().filter(|w| !w.value.starts_with('-')).map(|w| {
+                        let name = super::assignment_name(&w.value).unwrap_or(&w.value);
+                        (name.to_owned(), read_again.clone())
+                    }));
+            }
             // A nameref's value is a name too; an array's value is read
             // again as `(…)` when it looks like one.
-            let whole_name = flag('n') || flag('a') || flag('A');
+            let whole_name = nameref || flag('a') || flag('A');
             for w in args.iter().filter(|w| !w.value.starts_with('-')) {
                 if let Some(subscript) = subscript_of_assignment(w) {
                     out.arithmetic.push(subscript);
@@ -1000,8 +1033,15 @@ mod tests {
             let Some(p) = read.placeholders.first() else {
                 panic!("no placeholder in {script:?}");
             };
-            assert_eq!(p.arithmetic, *arithmetic, "arithmetic: {script:?}");
-            assert_eq!(p.inner_shell.as_deref(), *inner, "inner shell: {script:?}");
+            assert_eq!(
+                p.read_again.arithmetic, *arithmetic,
+                "arithmetic: {script:?}"
+            );
+            assert_eq!(
+                p.read_again.inner_shell.as_deref(),
+                *inner,
+                "inner shell: {script:?}"
+            );
         }
     }
 }

@@ -16,7 +16,9 @@
 use compact_str::CompactString;
 use serde::Serialize;
 
+use super::context::Contexts;
 use super::placeholder::Candidate;
+use super::quote::ReadAgain;
 use crate::source::Span;
 
 /// The quoting around a position, as bash would see it.
@@ -42,20 +44,10 @@ pub struct VarRef {
     pub quoting: Quoting,
     /// `${NAME:-…}`, `${NAME-…}`, `${NAME:=…}`, `${NAME+…}`: never "unbound".
     pub has_default: bool,
-    /// Read in an arithmetic context (see [`PlaceholderUse::arithmetic`]).
+    /// Where bash reads its value again: `${!NAME}` takes it as a name,
+    /// `${NAME@P}` as a prompt, `(( NAME ))` as arithmetic.
     #[serde(skip)]
-    pub arithmetic: bool,
-    /// Its value is taken as a variable's name (`${!NAME}`, `read "$NAME"`,
-    /// `declare "$NAME=1"`), whose subscript bash evaluates.
-    #[serde(skip)]
-    pub names_a_variable: bool,
-    /// `${NAME@P}`: its value is expanded as a prompt, `$(…)` included.
-    #[serde(skip)]
-    pub prompt: bool,
-    /// Expanded into code another shell reads again (`bash -c "echo $N"`,
-    /// `eval`): that program (see [`PlaceholderUse::inner_shell`]).
-    #[serde(skip)]
-    pub inner_shell: Option<String>,
+    pub read_again: ReadAgain,
     /// The default of `${NAME:-default}` (or `-`, `:=`, `=`) when it is
     /// plain text: what the script uses when nobody gives a value.
     pub default: Option<String>,
@@ -76,18 +68,12 @@ pub struct PlaceholderUse {
     /// Inside backticks that hold escaped backticks (a nesting this lexer
     /// does not follow): no value but plain words is safe there.
     pub deep: bool,
-    /// Bash evaluates the text as arithmetic (`$((…))`, `((…))`, `let`,
-    /// subscripts, `[[ … -gt … ]]`…), where `a[$(cmd)]` runs `cmd`.
-    pub arithmetic: bool,
-    /// The code of another shell (`bash -c '…'`, `eval`, `ssh host '…'`,
-    /// a heredoc fed to a shell): what that program is.
-    pub inner_shell: Option<String>,
+    /// Where bash (or the program it starts) reads the value again.
+    #[serde(skip)]
+    pub read_again: ReadAgain,
     /// It begins a word of the command (`delete pod <name>`), where a value
     /// starting with `-` would be read as an option.
     pub starts_word: bool,
-    /// Bash takes the text as a variable's name (`read <name>`,
-    /// `declare "<name>=1"`): only a name is data there.
-    pub names_a_variable: bool,
 }
 
 /// Something the lexer could not read as bash.
@@ -150,10 +136,10 @@ pub struct Findings {
     pub refs: Vec<VarRef>,
     pub placeholders: Vec<PlaceholderUse>,
     pub problems: Vec<Problem>,
-    /// Spans bash evaluates as arithmetic (`$((…))`, subscripts of `${…}`).
-    pub arithmetic: Vec<Span>,
-    /// Code of an inner shell inside substitutions (see `context`).
-    pub inner_shell: Vec<(Span, String)>,
+    /// Where bash reads text again, at every depth: arithmetic the lexer
+    /// finds itself (`$((…))`, subscripts of `${…}`), and what
+    /// [`super::context`] finds on the commands of substitutions.
+    pub contexts: Contexts,
     /// Quotes, expansions and substitutions, at every depth (those inside
     /// a substitution or a quote too), in the order they end: what a
     /// highlighter colours, read the way the rest of litops reads it
@@ -245,8 +231,7 @@ impl<'s> Lexer<'s> {
                 }));
         }
         let found = super::context::scan(self.src, tokens);
-        self.findings.arithmetic.extend(found.arithmetic);
-        self.findings.inner_shell.extend(found.inner_shell);
+        self.findings.contexts.absorb(found);
     }
 
     /// All top-level tokens of the text.
@@ -541,10 +526,8 @@ impl<'s> Lexer<'s> {
             heredoc_delimiter: delimiter.map(str::to_owned),
             backticks: self.backticks,
             deep: self.deep,
-            arithmetic: false,
-            inner_shell: None,
+            read_again: ReadAgain::default(),
             starts_word: false,
-            names_a_variable: false,
         });
     }
 
@@ -755,10 +738,7 @@ impl<'s> Lexer<'s> {
                     span: Span::new(start, self.pos),
                     quoting,
                     has_default: false,
-                    arithmetic: false,
-                    names_a_variable: false,
-                    prompt: false,
-                    inner_shell: None,
+                    read_again: ReadAgain::default(),
                     default: None,
                 });
                 self.region(start, Region::Expansion);
@@ -898,7 +878,10 @@ impl<'s> Lexer<'s> {
                 Span::new(start, start + len),
             );
         }
-        self.findings.arithmetic.push(Span::new(start, self.pos));
+        self.findings
+            .contexts
+            .arithmetic
+            .push(Span::new(start, self.pos));
         word.expands = true;
         word.value.push_str(&self.src[start..self.pos]);
     }
@@ -935,10 +918,11 @@ impl<'s> Lexer<'s> {
                 span: Span::new(start, start),
                 quoting,
                 has_default,
-                arithmetic: false,
-                names_a_variable: indirect,
-                prompt: operator.starts_with(b"@P"),
-                inner_shell: None,
+                read_again: ReadAgain {
+                    names_a_variable: indirect,
+                    prompt: operator.starts_with(b"@P"),
+                    ..ReadAgain::default()
+                },
                 default: None,
             });
             self.findings.refs.len() - 1
@@ -994,6 +978,7 @@ impl<'s> Lexer<'s> {
         }
         if arithmetic {
             self.findings
+                .contexts
                 .arithmetic
                 .push(Span::new(arithmetic_start, self.pos));
         }

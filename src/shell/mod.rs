@@ -10,6 +10,7 @@ pub mod classify;
 pub mod context;
 pub mod effects;
 pub mod endless;
+pub mod foreign;
 pub mod lexer;
 pub mod placeholder;
 pub mod prompt;
@@ -22,6 +23,7 @@ use compact_str::CompactString;
 use serde::Serialize;
 
 pub use lexer::{PlaceholderUse, Problem, Quoting, VarRef};
+pub use quote::ReadAgain;
 pub use risk::Risk;
 
 use crate::source::Span;
@@ -40,6 +42,10 @@ pub struct Script {
     /// as arithmetic too, where `a[$(cmd)]` runs `cmd`.
     #[serde(skip)]
     pub arithmetic_names: Vec<(String, Span)>,
+    /// Variables declared `-i` or `-n`: bash reads what is assigned to
+    /// them as arithmetic, or as a name.
+    #[serde(skip)]
+    pub declared: Vec<(String, ReadAgain)>,
 }
 
 /// One top-level command: a line, or several joined by continuations,
@@ -86,32 +92,34 @@ pub fn read(text: &str) -> Script {
     let mut lexer = Lexer::new(text, &candidates);
     let tokens = lexer.tokens();
     let mut findings = lexer.findings;
-    let contexts = context::scan(text, &tokens);
-    let within =
-        |spans: &[Span], s: Span| spans.iter().any(|a| a.start <= s.start && s.end <= a.end);
-    findings.arithmetic.extend(contexts.arithmetic);
-    findings.arithmetic.extend(compound_subscripts(text));
-    for p in &mut findings.placeholders {
-        p.names_a_variable = within(&contexts.names, p.span);
-    }
-    for r in &mut findings.refs {
-        r.names_a_variable |= within(&contexts.names, r.span);
-    }
-    let mut inner_shell = std::mem::take(&mut findings.inner_shell);
-    inner_shell.extend(contexts.inner_shell);
-    let program_around = |s: Span| {
-        inner_shell
+    let mut contexts = std::mem::take(&mut findings.contexts);
+    contexts.absorb(context::scan(text, &tokens));
+    contexts.arithmetic.extend(compound_subscripts(text));
+    let inside = |outer: Span, s: Span| outer.start <= s.start && s.end <= outer.end;
+    let within = |spans: &[Span], s: Span| spans.iter().any(|&a| inside(a, s));
+    let read_again_at = |s: Span| ReadAgain {
+        arithmetic: within(&contexts.arithmetic, s),
+        inner_shell: contexts
+            .inner_shell
             .iter()
-            .find(|(a, _)| a.start <= s.start && s.end <= a.end)
-            .map(|(_, program)| program.clone())
+            .find(|&&(a, _)| inside(a, s))
+            .map(|(_, program)| program.clone()),
+        names_a_variable: within(&contexts.names, s),
+        prompt: false,
+        program_text: contexts
+            .program_text
+            .iter()
+            .find(|&&(word, _)| inside(word, s))
+            .map(|&(word, language)| foreign::ProgramText {
+                language,
+                landing: foreign::landing(language, text, word, s.start),
+            }),
     };
     for p in &mut findings.placeholders {
-        p.arithmetic |= within(&findings.arithmetic, p.span);
-        p.inner_shell = program_around(p.span);
+        p.read_again.merge(&read_again_at(p.span));
     }
     for r in &mut findings.refs {
-        r.arithmetic = within(&findings.arithmetic, r.span);
-        r.inner_shell = program_around(r.span);
+        r.read_again.merge(&read_again_at(r.span));
     }
     let mut tokens = tokens;
     let mut grouper = Grouper::new(text, &tokens);
@@ -131,65 +139,91 @@ pub fn read(text: &str) -> Script {
         command.argvs = lexer::simple_commands(&mut tokens[first..=last]);
         command.risks = risk::assess(&command.argvs, &text[command.span.start..command.span.end]);
     }
-    let arithmetic_names = bare_names(text, &findings.arithmetic);
-    arithmetic_through_assignments(&arithmetic_names, &assignments, &mut findings);
+    let arithmetic_names = bare_names(text, &contexts.arithmetic);
     let mut problems = findings.problems;
     problems.extend(grouped);
-    Script {
+    let mut script = Script {
         commands,
         refs: findings.refs,
         assignments,
         placeholders: findings.placeholders,
         problems,
         arithmetic_names,
+        declared: contexts.declared,
+    };
+    script.flow(&[]);
+    script
+}
+
+impl Script {
+    /// The variables whose value bash reads again somewhere in the script,
+    /// and how: those read with a requirement (`bash -c "echo $X"`,
+    /// `${!X}`), named bare in arithmetic, or declared `-i` or `-n`.
+    pub fn read_again_names(&self) -> Vec<(String, ReadAgain)> {
+        let mut names: Vec<(String, ReadAgain)> = self.declared.clone();
+        let arithmetic = ReadAgain {
+            arithmetic: true,
+            ..ReadAgain::default()
+        };
+        for (name, _) in &self.arithmetic_names {
+            add_read_again(&mut names, name, &arithmetic);
+        }
+        for r in self.refs.iter().filter(|r| !r.read_again.is_none()) {
+            add_read_again(&mut names, &r.name, &r.read_again);
+        }
+        names
+    }
+
+    /// A value assigned to a variable is read again wherever the variable
+    /// is (`x=<v>; bash -c "echo $x"`, `n=<n>; (( n + 1 ))`, `M=$N;
+    /// ${!M}`): marks the placeholders and references in such values, through
+    /// chains of assignments, for this script's names and `others` (those
+    /// of the runbook's other steps). Whether anything changed.
+    pub fn flow(&mut self, others: &[(String, ReadAgain)]) -> bool {
+        let mut changed_any = false;
+        loop {
+            let mut names = self.read_again_names();
+            for (name, read_again) in others {
+                add_read_again(&mut names, name, read_again);
+            }
+            if names.is_empty() {
+                return changed_any;
+            }
+            let inside = |outer: Span, s: Span| outer.start <= s.start && s.end <= outer.end;
+            let mut changed = false;
+            for a in &self.assignments {
+                let Some(value) = a.value_span else {
+                    continue;
+                };
+                let Some((_, need)) = names.iter().find(|(n, _)| *n == a.name) else {
+                    continue;
+                };
+                for p in self
+                    .placeholders
+                    .iter_mut()
+                    .filter(|p| inside(value, p.span))
+                {
+                    changed |= p.read_again.merge(need);
+                }
+                for r in self.refs.iter_mut().filter(|r| inside(value, r.span)) {
+                    changed |= r.read_again.merge(need);
+                }
+            }
+            if !changed {
+                return changed_any;
+            }
+            changed_any = true;
+        }
     }
 }
 
-/// A value assigned to a variable that bash evaluates as arithmetic is
-/// evaluated there too (`count=<count>; (( count + 1 ))`, `M=$N; (( M ))`):
-/// the placeholders and references in such a value are arithmetic, through
-/// chains of assignments.
-fn arithmetic_through_assignments(
-    bare: &[(String, Span)],
-    assignments: &[Assignment],
-    findings: &mut lexer::Findings,
-) {
-    let mut names: Vec<String> = bare.iter().map(|(n, _)| n.clone()).collect();
-    names.extend(
-        findings
-            .refs
-            .iter()
-            .filter(|r| r.arithmetic)
-            .map(|r| r.name.clone()),
-    );
-    if names.is_empty() {
-        return;
-    }
-    let inside = |outer: Span, s: Span| outer.start <= s.start && s.end <= outer.end;
-    loop {
-        let mut changed = false;
-        for a in assignments {
-            let Some(value) = a.value_span.filter(|_| names.contains(&a.name)) else {
-                continue;
-            };
-            for p in findings.placeholders.iter_mut() {
-                if !p.arithmetic && inside(value, p.span) {
-                    p.arithmetic = true;
-                }
-            }
-            for r in findings.refs.iter_mut() {
-                if !r.arithmetic && inside(value, r.span) {
-                    r.arithmetic = true;
-                    if !names.contains(&r.name) {
-                        names.push(r.name.clone());
-                        changed = true;
-                    }
-                }
-            }
+/// Adds how bash reads `name` again to what is known of it.
+pub fn add_read_again(names: &mut Vec<(String, ReadAgain)>, name: &str, read_again: &ReadAgain) {
+    match names.iter_mut().find(|(n, _)| n == name) {
+        Some((_, known)) => {
+            known.merge(read_again);
         }
-        if !changed {
-            break;
-        }
+        None => names.push((name.to_owned(), read_again.clone())),
     }
 }
 
@@ -294,6 +328,9 @@ struct Grouper<'t> {
     command_position: bool,
     redirect_target: bool,
     loop_variable: bool,
+    /// The assignment of a `for` loop's variable while its list is read:
+    /// what the list holds is assigned to the variable.
+    loop_list: Option<usize>,
     simple_words: Vec<&'t Word>,
     prefix: Vec<&'t Word>,
 }
@@ -318,6 +355,7 @@ impl<'t> Grouper<'t> {
             command_position: true,
             redirect_target: false,
             loop_variable: false,
+            loop_list: None,
             // Reused by every simple command: room for a usual one at once.
             simple_words: Vec::with_capacity(8),
             prefix: Vec::new(),
@@ -341,6 +379,7 @@ impl<'t> Grouper<'t> {
                 return;
             }
             Token::Newline(_) => {
+                self.loop_list = None;
                 self.end_simple();
                 if self.start.is_none() {
                     if self.previous_newline {
@@ -378,7 +417,18 @@ impl<'t> Grouper<'t> {
         if self.loop_variable {
             self.loop_variable = false;
             self.assign(&word.value, AssignmentKind::Declared, word.span, None, None);
+            self.loop_list = Some(self.assignments.len() - 1);
             return;
+        }
+        if let Some(i) = self.loop_list {
+            if word.value == "do" {
+                self.loop_list = None;
+            } else if let Some(a) = self.assignments.get_mut(i)
+                && !(word.value == "in" && a.value_span.is_none())
+            {
+                let from = a.value_span.map_or(word.span.start, |v| v.start);
+                a.value_span = Some(Span::new(from, word.span.end));
+            }
         }
         let starts_simple = self.simple_words.is_empty() && self.prefix.is_empty();
         if self.command_position && starts_simple && is_keyword(&word.value) {
@@ -436,6 +486,7 @@ impl<'t> Grouper<'t> {
     }
 
     fn operator(&mut self, op: &'static str, span: Span) {
+        self.loop_list = None;
         if is_redirect(op) {
             self.redirect_target = true;
             return;
@@ -667,7 +718,13 @@ mod tests {
         let flagged: Vec<(&str, bool, bool)> = script
             .refs
             .iter()
-            .map(|r| (r.name.as_str(), r.names_a_variable, r.prompt))
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.read_again.names_a_variable,
+                    r.read_again.prompt,
+                )
+            })
             .collect();
         assert_eq!(
             flagged,
@@ -684,7 +741,7 @@ mod tests {
                 ("J", false, false),
             ]
         );
-        assert!(script.placeholders[0].names_a_variable);
+        assert!(script.placeholders[0].read_again.names_a_variable);
     }
 
     #[test]
@@ -699,16 +756,20 @@ mod tests {
             .collect();
         assert_eq!(names, ["i", "n", "M"]);
         let old_form = read("echo $[<a> + 1]\nx=([<b>]=1 [0]=<c>)\n");
-        let arithmetic: Vec<bool> = old_form.placeholders.iter().map(|p| p.arithmetic).collect();
+        let arithmetic: Vec<bool> = old_form
+            .placeholders
+            .iter()
+            .map(|p| p.read_again.arithmetic)
+            .collect();
         assert_eq!(arithmetic, [true, true, false]);
         assert!(
-            script.placeholders[0].arithmetic,
+            script.placeholders[0].read_again.arithmetic,
             "n=<n> flows into (( n … ))"
         );
         let arithmetic: Vec<(&str, bool)> = script
             .refs
             .iter()
-            .map(|r| (r.name.as_str(), r.arithmetic))
+            .map(|r| (r.name.as_str(), r.read_again.arithmetic))
             .collect();
         assert_eq!(
             arithmetic,

@@ -5,6 +5,7 @@
 //! start a substitution or end a heredoc: the result always reads back as the
 //! same literal string.
 
+use super::foreign::ProgramText;
 use super::{PlaceholderUse, Quoting};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,29 +40,45 @@ pub enum QuoteError {
         "the value is expanded there as a prompt (`@P`), which runs any `$(…)` in it; only letters, digits and _@%+=:,./- are allowed there"
     )]
     Prompt,
+    #[error(
+        "the value is placed in the program text of {0}, which runs it as code whatever the shell quoting; only an integer, or letters, digits and _@%+=:,./- inside one of its strings or patterns (without the character that ends it), is data there; pass the value as data instead (awk -v, jq --arg, an environment variable)"
+    )]
+    ProgramText(&'static str),
 }
 
-/// Where bash reads a value again, beyond its quoting: as arithmetic, as
-/// another shell's code, as a variable's name, as a prompt. Both a
-/// placeholder's value and a bound variable's (`$NAME`) meet these.
-pub struct ReadAgain<'a> {
+/// Where bash (or the program it starts) reads a value again, beyond its
+/// quoting: as arithmetic, as another shell's code, as a variable's name,
+/// as a prompt, as another language's program. Both a placeholder's value
+/// and a bound variable's (`$NAME`) meet these, and so does whatever is
+/// assigned to a variable read there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadAgain {
+    /// Bash evaluates the text as arithmetic (`$((…))`, `((…))`, `let`,
+    /// subscripts, `[[ … -gt … ]]`…), where `a[$(cmd)]` runs `cmd`.
     pub arithmetic: bool,
-    pub inner_shell: Option<&'a str>,
+    /// The code of another shell (`bash -c '…'`, `eval`, `ssh host '…'`,
+    /// a heredoc fed to a shell): what that program is.
+    pub inner_shell: Option<String>,
+    /// Bash takes the text as a variable's name (`read <name>`,
+    /// `declare "<name>=1"`, `${!NAME}`): only a name is data there.
     pub names_a_variable: bool,
+    /// `${NAME@P}`: expanded as a prompt, `$(…)` included.
     pub prompt: bool,
+    /// In another language's program text (`awk '{print "<x>"}'`).
+    pub program_text: Option<ProgramText>,
 }
 
-impl ReadAgain<'_> {
+impl ReadAgain {
     /// Why `value` cannot be data there, if it cannot; `shown` is how the
     /// message quotes it (masked when secret).
     pub fn refuses(&self, value: &str, shown: &str) -> Option<QuoteError> {
         if self.arithmetic && !is_integer(value) {
             return Some(QuoteError::Arithmetic(shown.to_owned()));
         }
-        if let Some(program) = self.inner_shell
+        if let Some(program) = &self.inner_shell
             && !is_plain(value)
         {
-            return Some(QuoteError::InnerShell(program.to_owned()));
+            return Some(QuoteError::InnerShell(program.clone()));
         }
         if self.names_a_variable && !super::is_name(value) {
             return Some(QuoteError::Name(shown.to_owned()));
@@ -69,7 +86,37 @@ impl ReadAgain<'_> {
         if self.prompt && !is_plain(value) {
             return Some(QuoteError::Prompt);
         }
+        if let Some(text) = self.program_text
+            && !text.takes(value)
+        {
+            return Some(QuoteError::ProgramText(text.language.name()));
+        }
         None
+    }
+
+    /// Whether bash reads the value only once, as the data it is.
+    pub fn is_none(&self) -> bool {
+        *self == ReadAgain::default()
+    }
+
+    /// Adds what `other` requires; whether anything was added.
+    pub fn merge(&mut self, other: &ReadAgain) -> bool {
+        let before = self.clone();
+        self.arithmetic |= other.arithmetic;
+        if self.inner_shell.is_none() {
+            self.inner_shell.clone_from(&other.inner_shell);
+        }
+        self.names_a_variable |= other.names_a_variable;
+        self.prompt |= other.prompt;
+        // Of two places in program text, the stricter one decides.
+        match (self.program_text, other.program_text) {
+            (None, theirs) => self.program_text = theirs,
+            (Some(ours), Some(theirs)) if theirs.is_stricter_than(&ours) => {
+                self.program_text = Some(theirs);
+            }
+            _ => {}
+        }
+        *self != before
     }
 }
 
@@ -79,13 +126,7 @@ impl ReadAgain<'_> {
 /// refused where bash would read it again as code: arithmetic (integers
 /// only) and another shell's code (plain words only).
 pub fn place(value: &str, at: &PlaceholderUse) -> Result<String, QuoteError> {
-    let read_again = ReadAgain {
-        arithmetic: at.arithmetic,
-        inner_shell: at.inner_shell.as_deref(),
-        names_a_variable: at.names_a_variable,
-        prompt: false,
-    };
-    if let Some(error) = read_again.refuses(value, value) {
+    if let Some(error) = at.read_again.refuses(value, value) {
         return Err(error);
     }
     if at.deep && !is_plain(value) {
@@ -93,7 +134,7 @@ pub fn place(value: &str, at: &PlaceholderUse) -> Result<String, QuoteError> {
     }
     // `kubectl delete pod <name>` with `--all` deletes every pod. (Numbers
     // such as `-1` are values, not options.)
-    if at.starts_word && !at.arithmetic && value.starts_with('-') && !is_integer(value) {
+    if at.starts_word && !at.read_again.arithmetic && value.starts_with('-') && !is_integer(value) {
         return Err(QuoteError::Option(value.to_owned()));
     }
     let mut text = quote(value, at.quoting, at.heredoc_delimiter.as_deref())?;

@@ -1164,3 +1164,120 @@ fn a_value_that_would_be_an_option_is_refused() {
         stdout(&out)
     );
 }
+
+/// A value placed in the program text of awk, sed or perl is read by that
+/// program as code, whatever the shell quoting: it is data only as an
+/// integer, or as a plain word inside one of the program's strings or
+/// patterns, without the character that ends it.
+#[test]
+fn m2_a_value_in_another_languages_program_is_data_or_refused() {
+    let cases = [
+        // (body, a value that ran before, a value that is data there, output)
+        (
+            "awk 'BEGIN { print \"<name>\" }'",
+            "x\"; system(\"touch pwned\"); \"",
+            "web-1.example.com",
+            "web-1.example.com\n",
+        ),
+        (
+            "awk \"BEGIN { print <name> }\"",
+            "system(\"touch pwned\")",
+            "42",
+            "42\n",
+        ),
+        (
+            "echo a | sed 's/a/<name>/'",
+            "touch pwned/e;s/x/y",
+            "web-1",
+            "web-1\n",
+        ),
+        (
+            "printf 'a\\nb\\n' | sed -n '<name>p'",
+            "1e touch pwned;",
+            "2",
+            "b\n",
+        ),
+        (
+            "perl -e 'print \"<name>\\n\"'",
+            "@{[ system(q(touch pwned)) ]}",
+            "web-1.example.com",
+            "web-1.example.com\n",
+        ),
+        // A value the outer shell expands into the program, and one that
+        // flows there through a variable.
+        (
+            "echo \"$NAME\" >/dev/null; awk \"BEGIN { print \\\"$NAME\\\" }\"",
+            "x\"; system(\"touch pwned\"); \"",
+            "web-1",
+            "web-1\n",
+        ),
+        (
+            "x='<name>'; echo a | sed \"s/a/$x/\"",
+            "touch pwned/e;s/x/y",
+            "web-1",
+            "web-1\n",
+        ),
+    ];
+    for (body, hostile, harmless, output) in cases {
+        let out = refused_then_runs(
+            body,
+            ("NAME", hostile, harmless),
+            "is placed in the program text of",
+        );
+        assert_eq!(
+            stdout(&out).matches(output).count(),
+            1,
+            "{body}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+/// A value assigned to a variable is read again wherever bash reads that
+/// variable again: in another shell's code, as a name, as arithmetic for a
+/// variable declared `-i`, in this step or a later one.
+#[test]
+fn m1_a_value_assigned_then_read_again_is_held_to_it() {
+    let cases = [
+        (
+            step("x=<name>; bash -c \"echo $x\""),
+            "x; touch pwned",
+            "web-1.example.com",
+            "reads again as shell",
+        ),
+        (
+            step("x=<name>; echo \"${!x}\""),
+            "a[$(touch pwned)]",
+            "HOSTTYPE",
+            "is taken there as a variable's name",
+        ),
+        (
+            step("declare -i n; n=<name>; echo \"$n\""),
+            "a[$(touch pwned)]",
+            "42",
+            "is not an integer",
+        ),
+        (
+            step("for c in <name>; do eval \"echo $c\"; done"),
+            "x; touch pwned",
+            "web-1.example.com",
+            "reads again as shell",
+        ),
+        (
+            "# Trust\n\n## Keep\n\n```bash\nx=<name>\n```\n\n## Use\n\n```bash\nbash -c \"echo $x\"\n```\n"
+                .to_owned(),
+            "x; touch pwned",
+            "web-1.example.com",
+            "reads again as shell",
+        ),
+    ];
+    for (runbook, hostile, harmless, reason) in cases {
+        let rb = Workspace::new("rb.md", &runbook);
+        let out = rb.run_unattended(&["--set", &format!("NAME={hostile}")]);
+        assert!(!rb.marker().exists(), "{runbook}: the value ran");
+        assert_eq!(out.status.code(), Some(2), "{runbook}: {}", stderr(&out));
+        assert!(stderr(&out).contains(reason), "{runbook}: {}", stderr(&out));
+        let out = rb.run_unattended(&["--set", &format!("NAME={harmless}")]);
+        assert_eq!(out.status.code(), Some(0), "{runbook}: {}", stderr(&out));
+    }
+}

@@ -1,0 +1,613 @@
+//! The program text of other languages: `awk '{…}'`, `sed 's/…/…/'`, a `jq`
+//! filter, `perl -e`, `python -c`. Shell quoting keeps a value one word for
+//! bash, but the program then reads that word as code: with
+//! `awk "BEGIN { print <x> }"`, the value `system("id")` runs `id`. A value
+//! there is data only as an integer, or as a plain word inside one of the
+//! language's strings or patterns, without the character that ends it.
+//! Which words hold program text, and where in it a value lands, is found
+//! here with a small reader per language (not the language's parser: what
+//! it does not recognise is code).
+
+use super::lexer::Word;
+use super::quote::{is_integer, is_plain};
+use crate::source::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Awk,
+    Sed,
+    Perl,
+    Ruby,
+    Python,
+    Node,
+    Php,
+    Lua,
+    Jq,
+    Yq,
+}
+
+impl Language {
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Awk => "awk",
+            Language::Sed => "sed",
+            Language::Perl => "perl",
+            Language::Ruby => "ruby",
+            Language::Python => "python",
+            Language::Node => "node",
+            Language::Php => "php",
+            Language::Lua => "lua",
+            Language::Jq => "jq",
+            Language::Yq => "yq",
+        }
+    }
+
+    fn of(program: &str) -> Option<Language> {
+        Some(match program {
+            "awk" | "gawk" | "mawk" | "nawk" => Language::Awk,
+            "sed" | "gsed" => Language::Sed,
+            "perl" => Language::Perl,
+            "ruby" => Language::Ruby,
+            "node" | "nodejs" => Language::Node,
+            "php" => Language::Php,
+            "lua" | "luajit" => Language::Lua,
+            "jq" | "gojq" | "jaq" => Language::Jq,
+            "yq" => Language::Yq,
+            p if p.starts_with("python") || p.starts_with("pypy") => Language::Python,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a value lands in a program's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landing {
+    /// In a string, or text the program takes as it is (sed's `a` text, a
+    /// label, a file name, a comment).
+    Literal,
+    /// In a pattern or substitution that this character ends.
+    Pattern(char),
+    /// Anywhere else: code.
+    Code,
+}
+
+/// A value's place in another language's program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramText {
+    pub language: Language,
+    pub landing: Landing,
+}
+
+impl ProgramText {
+    /// Whether this place takes fewer values than `other`.
+    pub fn is_stricter_than(&self, other: &ProgramText) -> bool {
+        let rank = |l: Landing| match l {
+            Landing::Literal => 0,
+            Landing::Pattern(_) => 1,
+            Landing::Code => 2,
+        };
+        rank(self.landing) > rank(other.landing)
+    }
+
+    /// Whether `value` stays data there.
+    pub fn takes(&self, value: &str) -> bool {
+        is_integer(value)
+            || match self.landing {
+                Landing::Literal => is_plain(value),
+                Landing::Pattern(end) => is_plain(value) && !value.contains(end),
+                Landing::Code => false,
+            }
+    }
+}
+
+/// The spans of a command's arguments that are program text, and its
+/// language (`program` is the command's name, without its directory).
+pub fn programs(program: &str, args: &[&Word]) -> Vec<(Span, Language)> {
+    let Some(language) = Language::of(program) else {
+        return Vec::new();
+    };
+    let spans: Vec<Span> = match language {
+        Language::Awk => {
+            let given = after(args, &["-e", "--source"], None);
+            if !given.is_empty() {
+                given
+            } else if has(args, &["-f", "--file"]) {
+                Vec::new()
+            } else {
+                operand(args, &[("-F", 1), ("-v", 1), ("-i", 1), ("-l", 1)])
+            }
+        }
+        Language::Sed => {
+            let mut given = after(args, &["-e", "--expression"], None);
+            given.extend(args.iter().filter_map(|w| {
+                let rest = w.value.strip_prefix("--expression=")?;
+                let skip = w.value.len() - rest.len();
+                Some(Span::new(w.span.start + skip, w.span.end))
+            }));
+            if !given.is_empty() {
+                given
+            } else if has(args, &["-f", "--file"])
+                || args.iter().any(|w| w.value.starts_with("--file="))
+            {
+                Vec::new()
+            } else {
+                operand(args, &[("-l", 1), ("--line-length", 1)])
+            }
+        }
+        // `-e CODE`, `-ne CODE`, `-lane CODE`.
+        Language::Perl | Language::Ruby => after(args, &["-e", "-E"], Some(&['e', 'E'])),
+        Language::Python => after(args, &["-c"], Some(&['c'])),
+        Language::Node => after(args, &["-e", "--eval", "-p", "--print", "-pe"], None),
+        Language::Php => after(args, &["-r"], None),
+        Language::Lua => after(args, &["-e"], None),
+        Language::Jq => {
+            if has(args, &["-f", "--from-file"]) {
+                Vec::new()
+            } else {
+                operand(
+                    args,
+                    &[
+                        ("--arg", 2),
+                        ("--argjson", 2),
+                        ("--slurpfile", 2),
+                        ("--rawfile", 2),
+                        ("--indent", 1),
+                        ("-L", 1),
+                    ],
+                )
+            }
+        }
+        Language::Yq => {
+            let sub = usize::from(
+                args.first()
+                    .is_some_and(|w| matches!(w.value.as_str(), "e" | "eval" | "ea" | "eval-all")),
+            );
+            operand(
+                &args[sub.min(args.len())..],
+                &[
+                    ("-o", 1),
+                    ("-p", 1),
+                    ("-I", 1),
+                    ("--output-format", 1),
+                    ("--input-format", 1),
+                    ("--indent", 1),
+                    ("--front-matter", 1),
+                    ("--arg", 2),
+                    ("--argjson", 2),
+                ],
+            )
+        }
+    };
+    spans.into_iter().map(|s| (s, language)).collect()
+}
+
+fn has(args: &[&Word], flags: &[&str]) -> bool {
+    args.iter().any(|w| flags.contains(&w.value.as_str()))
+}
+
+/// The words after the given flags, or after a run of short flags ending
+/// in one of `cluster_ends` (`perl -lne CODE`).
+fn after(args: &[&Word], flags: &[&str], cluster_ends: Option<&[char]>) -> Vec<Span> {
+    let is_flag = |v: &str| {
+        flags.contains(&v)
+            || cluster_ends.is_some_and(|ends| {
+                v.strip_prefix('-').is_some_and(|f| {
+                    !f.starts_with('-')
+                        && f.chars().all(|c| c.is_ascii_alphabetic())
+                        && f.ends_with(ends)
+                })
+            })
+    };
+    args.windows(2)
+        .filter(|pair| is_flag(&pair[0].value))
+        .map(|pair| pair[1].span)
+        .collect()
+}
+
+/// The first word past the options (given with how many values each takes).
+fn operand(args: &[&Word], with_values: &[(&str, usize)]) -> Vec<Span> {
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let v = w.value.as_str();
+        if v == "--" {
+            i += 1;
+            break;
+        }
+        if !v.starts_with('-') || v == "-" {
+            break;
+        }
+        let values = with_values
+            .iter()
+            .find(|(flag, _)| *flag == v)
+            .map_or(0, |(_, n)| *n);
+        i += 1 + values;
+    }
+    args.get(i).map(|w| vec![w.span]).unwrap_or_default()
+}
+
+/// Where a value written at `at` (an offset in `text`) lands in the
+/// program written at `word` (its raw span, shell quoting included).
+pub fn landing(language: Language, text: &str, word: Span, at: usize) -> Landing {
+    let chars = unquote(
+        text.get(word.start..word.end).unwrap_or_default(),
+        word.start,
+    );
+    let Some(k) = chars.iter().position(|&(_, offset)| offset >= at) else {
+        return Landing::Code;
+    };
+    let program: Vec<char> = chars.iter().map(|&(c, _)| c).collect();
+    match language {
+        Language::Sed => sed(&program, k),
+        _ => code(language, &program, k),
+    }
+}
+
+/// The characters a program receives from a shell word, each with its
+/// offset in the script (quotes removed, backslashes as bash reads them).
+fn unquote(raw: &str, base: usize) -> Vec<(char, usize)> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut chars = raw.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if q == c => quote = None,
+            (None, '\\') => {
+                if let Some((j, next)) = chars.next() {
+                    out.push((next, base + j));
+                }
+            }
+            (Some('"'), '\\') => match chars.peek() {
+                Some(&(j, next @ ('"' | '\\' | '$' | '`'))) => {
+                    chars.next();
+                    out.push((next, base + j));
+                }
+                _ => out.push((c, base + i)),
+            },
+            _ => out.push((c, base + i)),
+        }
+    }
+    out
+}
+
+/// The first `end` at or after `from` not escaped by a backslash (the
+/// length when there is none).
+fn closing(p: &[char], from: usize, end: char) -> usize {
+    let mut i = from;
+    while i < p.len() {
+        match p[i] {
+            '\\' => i += 2,
+            c if c == end => return i,
+            _ => i += 1,
+        }
+    }
+    p.len()
+}
+
+/// Like [`closing`], for a bracket that nests (`s{…}{…}`).
+fn closing_pair(p: &[char], from: usize, open: char, close: char) -> usize {
+    if open == close {
+        return closing(p, from, close);
+    }
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < p.len() {
+        match p[i] {
+            '\\' => i += 1,
+            c if c == open => depth += 1,
+            c if c == close => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return i,
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    p.len()
+}
+
+/// sed: a value is data in a regular expression or a replacement (without
+/// their delimiter), and in text that runs to the end of its line (`a`,
+/// `i`, `c`, labels, file names). At a command or an address it is code:
+/// `1e reboot` runs a program.
+fn sed(p: &[char], k: usize) -> Landing {
+    let mut i = 0;
+    loop {
+        while i < k && matches!(p[i], ' ' | '\t' | '\n' | ';' | '{' | '}' | '!') {
+            i += 1;
+        }
+        if i >= k {
+            return Landing::Code;
+        }
+        // Addresses: numbers, `$`, ranges and steps, `/re/`, `\cREc`.
+        loop {
+            match p.get(i) {
+                Some(c) if c.is_ascii_digit() || matches!(c, '$' | ',' | '~' | '+' | ' ') => i += 1,
+                Some('/') => {
+                    let end = closing(p, i + 1, '/');
+                    if k <= end {
+                        return Landing::Pattern('/');
+                    }
+                    i = end + 1;
+                }
+                Some('\\') if i + 1 < p.len() => {
+                    let delimiter = p[i + 1];
+                    let end = closing(p, i + 2, delimiter);
+                    if k <= end {
+                        return Landing::Pattern(delimiter);
+                    }
+                    i = end + 1;
+                }
+                Some('I' | 'M') if i > 0 && p[i - 1] == '/' => i += 1,
+                _ => break,
+            }
+            if i >= k {
+                return Landing::Code;
+            }
+        }
+        let command = p[i];
+        i += 1;
+        match command {
+            's' | 'y' => {
+                let Some(&delimiter) = p.get(i).filter(|_| i < k) else {
+                    return Landing::Code;
+                };
+                i += 1;
+                for _ in 0..2 {
+                    let end = closing(p, i, delimiter);
+                    if k <= end {
+                        return Landing::Pattern(delimiter);
+                    }
+                    i = end + 1;
+                }
+                // Flags (`g`, `e`, `w FILE`) up to the command's end.
+                while i < p.len() && !matches!(p[i], ';' | '\n' | '}') {
+                    if i >= k {
+                        return Landing::Code;
+                    }
+                    i += 1;
+                }
+            }
+            // Text, labels and file names: to the end of the line.
+            'a' | 'i' | 'c' | 'b' | 't' | 'T' | ':' | 'r' | 'R' | 'w' | 'W' | '#' | 'v' => {
+                let end = p[i..]
+                    .iter()
+                    .position(|&c| c == '\n')
+                    .map_or(p.len(), |e| i + e);
+                let end = if matches!(command, 'b' | 't' | 'T') {
+                    p[i..end]
+                        .iter()
+                        .position(|&c| c == ';')
+                        .map_or(end, |e| i + e)
+                } else {
+                    end
+                };
+                if k <= end {
+                    return Landing::Literal;
+                }
+                i = end;
+            }
+            // `e COMMAND` and everything else: one letter, maybe a number.
+            _ => {
+                if command == 'e' && k < p.len() {
+                    return Landing::Code;
+                }
+            }
+        }
+    }
+}
+
+/// Languages with string literals (and, for some, `/pattern/` literals and
+/// Perl's quote-like operators): a value is data inside a string without
+/// interpolation (`"#{…}"`, f-strings' `{…}`) and inside a pattern.
+fn code(language: Language, p: &[char], k: usize) -> Landing {
+    use Language::*;
+    let quotes: &[char] = match language {
+        Awk | Jq | Yq => &['"'],
+        _ => &['\'', '"'],
+    };
+    let patterns = matches!(language, Awk | Perl | Ruby | Node);
+    let hash_comments = !matches!(language, Node | Lua);
+    let mut i = 0;
+    // The last character outside literals that is not a space, and the
+    // identifier ending there: what decides whether `/` starts a pattern.
+    let mut previous: Option<char> = None;
+    let mut word = String::new();
+    let mut word_start = 0;
+    while i < k {
+        let c = p[i];
+        if quotes.contains(&c) {
+            let end = closing(p, i + 1, c);
+            if k <= end {
+                let opened = p[i + 1..k].iter().filter(|&&c| c == '{').count();
+                let closed = p[i + 1..k].iter().filter(|&&c| c == '}').count();
+                return if opened > closed {
+                    Landing::Code
+                } else {
+                    Landing::Literal
+                };
+            }
+            i = end + 1;
+            previous = Some(c);
+            word.clear();
+            continue;
+        }
+        if language == Perl
+            && !word.is_empty()
+            && !p[i - 1].is_whitespace()
+            && matches!(
+                word.as_str(),
+                "s" | "m" | "y" | "tr" | "qr" | "q" | "qq" | "qw"
+            )
+            && (word_start == 0 || !"$@%&>-:".contains(p[word_start - 1]))
+            && "/|!#{([<:@%^~,".contains(c)
+        {
+            let (open, close) = match c {
+                '{' => ('{', '}'),
+                '(' => ('(', ')'),
+                '[' => ('[', ']'),
+                '<' => ('<', '>'),
+                _ => (c, c),
+            };
+            let parts = if matches!(word.as_str(), "s" | "y" | "tr") {
+                2
+            } else {
+                1
+            };
+            let mut j = i + 1;
+            for part in 0..parts {
+                if part == 1 && open != close {
+                    while j < p.len() && p[j].is_whitespace() {
+                        j += 1;
+                    }
+                    if p.get(j) != Some(&open) {
+                        break;
+                    }
+                    j += 1;
+                }
+                let end = closing_pair(p, j, open, close);
+                if k <= end {
+                    return Landing::Pattern(close);
+                }
+                j = end + 1;
+            }
+            i = j;
+            previous = Some(close);
+            word.clear();
+            continue;
+        }
+        if patterns && c == '/' && starts_pattern(previous, &word) {
+            let end = closing(p, i + 1, '/');
+            if k <= end {
+                return Landing::Pattern('/');
+            }
+            i = end + 1;
+            previous = Some('/');
+            word.clear();
+            continue;
+        }
+        if hash_comments && c == '#' {
+            let end = p[i..]
+                .iter()
+                .position(|&c| c == '\n')
+                .map_or(p.len(), |e| i + e);
+            if k <= end {
+                return Landing::Literal;
+            }
+            i = end;
+            continue;
+        }
+        if c == '_' || c.is_alphanumeric() {
+            if !previous.is_some_and(|p| p == '_' || p.is_alphanumeric())
+                || p[i - 1].is_whitespace()
+            {
+                word.clear();
+                word_start = i;
+            }
+            word.push(c);
+        } else if !c.is_whitespace() {
+            word.clear();
+        }
+        if !c.is_whitespace() {
+            previous = Some(c);
+        }
+        i += 1;
+    }
+    Landing::Code
+}
+
+/// Whether `/` starts a pattern (not a division) after this.
+fn starts_pattern(previous: Option<char>, word: &str) -> bool {
+    match previous {
+        None => true,
+        Some(c) if "(,=~!{};&|?:[".contains(c) => true,
+        Some(_) => matches!(
+            word,
+            "if" | "unless" | "and" | "or" | "not" | "return" | "split" | "grep" | "when" | "map"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Landing::{self, *};
+
+    /// (script, where `<v>` lands), found through `shell::read`.
+    #[test]
+    fn where_a_value_lands_in_program_text() {
+        let cases: &[(&str, Option<(&str, Landing)>)] = &[
+            ("awk '{print $1}' <v>", None),
+            ("awk \"BEGIN { print <v> }\"", Some(("awk", Code))),
+            ("awk '/<v>/ {print $1}'", Some(("awk", Pattern('/')))),
+            ("awk '$1 == \"<v>\" {print $2}'", Some(("awk", Literal))),
+            ("awk -F: -v n=<v> '{print n}'", None),
+            ("awk -F '\\t' '{ print \"<v>\" }' f", Some(("awk", Literal))),
+            ("sed -i 's/old/<v>/g' f", Some(("sed", Pattern('/')))),
+            (
+                "sed -i \"s|image: .*|image: <v>|\" f",
+                Some(("sed", Pattern('|'))),
+            ),
+            ("sed -n '<v>p' f", Some(("sed", Code))),
+            ("sed -n \"1,<v>p\" f", Some(("sed", Code))),
+            (
+                "sed -e '/^#/d' -e 's/a/<v>/' f",
+                Some(("sed", Pattern('/'))),
+            ),
+            ("sed '/<v>/d' f", Some(("sed", Pattern('/')))),
+            ("sed '1i <v>' f", Some(("sed", Literal))),
+            ("sed 's/a/b/;s/c/<v>/' f", Some(("sed", Pattern('/')))),
+            ("sed 's/a/b/<v>' f", Some(("sed", Code))),
+            ("sed -f script.sed <v>", None),
+            ("perl -pi -e 's/old/<v>/g' f", Some(("perl", Pattern('/')))),
+            ("perl -ne 'print if /<v>/' f", Some(("perl", Pattern('/')))),
+            ("perl -ne 'chomp; print <v>' f", Some(("perl", Code))),
+            ("perl -e 'print \"<v>\\n\"'", Some(("perl", Literal))),
+            ("perl -e 'print \"@{[ <v> ]}\"'", Some(("perl", Code))),
+            ("perl -pe 's{a}{<v>}g' f", Some(("perl", Pattern('}')))),
+            ("perl script.pl <v>", None),
+            ("python3 -c 'print(\"<v>\")'", Some(("python", Literal))),
+            ("python3 -c 'print(f\"{<v>}\")'", Some(("python", Code))),
+            (
+                "python3 -c 'import sys; print(<v>)'",
+                Some(("python", Code)),
+            ),
+            ("python3 script.py <v>", None),
+            ("ruby -e 'puts \"#{<v>}\"'", Some(("ruby", Code))),
+            ("node -e 'console.log(\"<v>\")'", Some(("node", Literal))),
+            (
+                "jq '.items[] | select(.name == \"<v>\")' f",
+                Some(("jq", Literal)),
+            ),
+            ("jq -r \".<v>\" f", Some(("jq", Code))),
+            ("jq --arg n <v> '.[$n]' f", None),
+            ("jq -r '.a' <v>", None),
+            ("yq e '.spec.replicas = <v>' -i f", Some(("yq", Code))),
+        ];
+        for (script, expected) in cases {
+            let read = crate::shell::read(script);
+            let Some(p) = read.placeholders.first() else {
+                panic!("no placeholder in {script:?}");
+            };
+            let found = p
+                .read_again
+                .program_text
+                .map(|t| (t.language.name(), t.landing));
+            assert_eq!(found, *expected, "{script:?}");
+        }
+    }
+
+    #[test]
+    fn what_stays_data_where() {
+        use super::{Language::Sed, ProgramText};
+        let at = |landing| ProgramText {
+            language: Sed,
+            landing,
+        };
+        assert!(at(Code).takes("42"));
+        assert!(!at(Code).takes("web-1"));
+        assert!(at(Literal).takes("web-1.example.com"));
+        assert!(!at(Literal).takes("a\"b"));
+        assert!(at(Pattern('|')).takes("registry.io/app:v1"));
+        assert!(!at(Pattern('/')).takes("registry.io/app:v1"));
+    }
+}
