@@ -53,14 +53,23 @@ fn step(body: &str) -> String {
 /// holding `reason`, nothing run) and runs with `harmless`; the output of
 /// the run that went.
 fn refused_then_runs(body: &str, set: (&str, &str, &str), reason: &str) -> std::process::Output {
+    runbook_refused_then_runs(&step(body), set, reason)
+}
+
+/// [`refused_then_runs`] for a whole runbook.
+fn runbook_refused_then_runs(
+    runbook: &str,
+    set: (&str, &str, &str),
+    reason: &str,
+) -> std::process::Output {
     let (name, hostile, harmless) = set;
-    let rb = Workspace::new("rb.md", &step(body));
+    let rb = Workspace::new("rb.md", runbook);
     let out = rb.run_unattended(&["--set", &format!("{name}={hostile}")]);
-    assert!(!rb.marker().exists(), "{body}: the value ran");
-    assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
-    assert!(stderr(&out).contains(reason), "{body}: {}", stderr(&out));
+    assert!(!rb.marker().exists(), "{runbook}: the value ran");
+    assert_eq!(out.status.code(), Some(2), "{runbook}: {}", stderr(&out));
+    assert!(stderr(&out).contains(reason), "{runbook}: {}", stderr(&out));
     let out = rb.run_unattended(&["--set", &format!("{name}={harmless}")]);
-    assert_eq!(out.status.code(), Some(0), "{body}: {}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{runbook}: {}", stderr(&out));
     out
 }
 
@@ -1272,12 +1281,6 @@ fn m1_a_value_assigned_then_read_again_is_held_to_it() {
         ),
     ];
     for (runbook, hostile, harmless, reason) in cases {
-        let rb = Workspace::new("rb.md", &runbook);
-        let out = rb.run_unattended(&["--set", &format!("NAME={hostile}")]);
-        assert!(!rb.marker().exists(), "{runbook}: the value ran");
-        assert_eq!(out.status.code(), Some(2), "{runbook}: {}", stderr(&out));
-        assert!(stderr(&out).contains(reason), "{runbook}: {}", stderr(&out));
-        let out = rb.run_unattended(&["--set", &format!("NAME={harmless}")]);
-        assert_eq!(out.status.code(), Some(0), "{runbook}: {}", stderr(&out));
+        runbook_refused_then_runs(&runbook, ("NAME", hostile, harmless), reason);
     }
 }
