@@ -574,6 +574,8 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                     return command(text, out, &args[container + 2..]);
                 }
             }
+            // `docker compose exec web sh -c '…'`, `kubectl debug … sh -c`.
+            shell_code_anywhere(out, args);
         }
         _ if SHELLS.contains(&program) => {
             let (code, i) = shell_options(args);
@@ -589,9 +591,27 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 (_, None) => return true,
             }
         }
-        _ => {}
+        // A program this reader does not know that runs a command given
+        // after it (`nsenter -t 1 -m -- sh -c '…'`, `gosu app bash -c '…'`,
+        // `ip netns exec ns sh -c '…'`): the word after a shell's `-c` is
+        // code wherever it is.
+        _ => shell_code_anywhere(out, args),
     }
     false
+}
+
+/// The word after `SHELL [options] -c` among `args`, as that shell's code.
+fn shell_code_anywhere(out: &mut Contexts, args: &[&Word]) {
+    for (i, w) in args.iter().enumerate() {
+        let shell = super::program_name(&w.value);
+        if SHELLS.contains(&shell)
+            && let (true, j) = shell_options(&args[i + 1..])
+            && let Some(code) = args.get(i + 1 + j)
+        {
+            out.inner_shell.push((code.span, format!("{shell} -c")));
+            return;
+        }
+    }
 }
 
 /// A shell's options (`-o pipefail`, `-O extglob`, `+o`, long ones): whether
@@ -1027,6 +1047,19 @@ mod tests {
                 Some("git config core.sshCommand"),
             ),
             ("git config --global user.email <v>", false, None),
+            (
+                "nsenter -t 1 -m -u -n -- sh -c 'echo <v>'",
+                false,
+                Some("sh -c"),
+            ),
+            ("gosu app bash -c 'echo <v>'", false, Some("bash -c")),
+            ("ip netns exec blue sh -ec 'echo <v>'", false, Some("sh -c")),
+            ("nsenter -t 1 -m -- cat <v>", false, None),
+            (
+                "docker compose exec web sh -c 'echo <v>'",
+                false,
+                Some("sh -c"),
+            ),
         ];
         for (script, arithmetic, inner) in cases {
             let read = crate::shell::read(script);

@@ -441,6 +441,8 @@ fn m2_values_in_an_inner_shell_are_plain_words_or_refused() {
         "echo '<name>' | xargs -I{} sh -c 'echo {}'",
         "mkdir -p \"d/<name>\" && find \"d/<name>\" -maxdepth 0 -exec sh -c 'echo {}' \\;",
         "git -c alias.x='!echo <name>' x",
+        // A program litops does not know, running a shell's `-c`.
+        "setarch \"$(uname -m)\" sh -c 'echo <name>'",
     ];
     for body in cases {
         let out = refused_then_runs(
