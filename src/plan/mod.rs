@@ -1299,12 +1299,12 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
                 }
                 edits.extend(masked_literal);
             }
-            // `PS4=<v> bash -x …`: the value is code for that shell.
+            // `PS4=<v> bash -x …`, `GIT_SSH_COMMAND=<v> git …`: the value
+            // is code for the program that reads it.
             Some(bound)
-                if crate::shell::context::PROMPT_VARIABLES.contains(&a.name.as_str())
+                if let Some(program) = crate::shell::context::code_variable(&a.name)
                     && !quote::is_plain(&bound.value) =>
             {
-                let program = format!("{}, a prompt bash expands,", a.name);
                 push_once(
                     &mut out.errors,
                     format!("{}: {}", a.name, quote::QuoteError::InnerShell(program)),

@@ -9,7 +9,7 @@
 //! these spans, found on the top-level commands (the lexer finds `$((…))`
 //! and `${a[…]}` itself).
 
-use super::foreign::Language;
+use super::foreign::{Language, Reading};
 use super::lexer::{Token, Word, is_redirect};
 use super::quote::ReadAgain;
 use crate::source::Span;
@@ -23,8 +23,9 @@ pub struct Contexts {
     /// (`declare "$N=1"`, `read "$N"`, `unset`, `[[ -v $N ]]`): a subscript
     /// in that name is evaluated, where `a[$(cmd)]` runs `cmd`.
     pub names: Vec<Span>,
-    /// Words holding another language's program text (`awk '{…}'`).
-    pub program_text: Vec<(Span, Language)>,
+    /// Another language's program text (`awk '{…}'`, a heredoc fed to
+    /// `python3`), its language and how it is written.
+    pub program_text: Vec<(Span, Language, Reading)>,
     /// Variables declared `-i` (every later assignment is arithmetic) or
     /// `-n` (a name): how bash reads what is assigned to them.
     pub declared: Vec<(String, ReadAgain)>,
@@ -116,17 +117,47 @@ fn wrapper_skip(program: &str, args: &[&Word]) -> Option<usize> {
     })
 }
 
+/// What a command does with its standard input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    /// Reads it as data, or not at all.
+    Data,
+    /// Runs it as shell code (`bash`, `ssh host`, `source /dev/stdin`).
+    Shell,
+    /// Runs it as a program in another language (`python3 -`, `psql`).
+    Program(Language),
+}
+
+impl Input {
+    /// Marks `span`, text that reaches the command's input (`how`: "a
+    /// heredoc", "a pipe"…), as what the command reads it as.
+    fn mark(self, out: &mut Contexts, span: Span, how: &str, reading: Reading) {
+        match self {
+            Input::Data => {}
+            Input::Shell => out
+                .inner_shell
+                .push((span, format!("a shell reading {how}"))),
+            Input::Program(language) => out.program_text.push((span, language, reading)),
+        }
+    }
+}
+
 /// The command being read, and what its end decides.
 struct Current<'t> {
     words: Vec<&'t Word>,
-    /// Per heredoc operator seen, whether its body is a shell's code.
-    heredocs: Vec<bool>,
+    /// Per heredoc operator seen, what reads its body.
+    heredocs: Vec<Input>,
     heredoc_ops: usize,
     herestrings: Vec<Span>,
+    /// Process substitutions given as the command's input (`< <(…)`).
+    input_substitutions: Vec<Span>,
     /// Where the pipeline the command is in began.
     pipe_from: Option<usize>,
     /// The first of `heredocs` the pipeline's commands gave.
     pipe_heredocs: usize,
+    /// Heredoc bodies of the pipeline's commands already read (the
+    /// pipeline goes on past their line: `cat <<EOF |`).
+    pipe_bodies: Vec<Span>,
 }
 
 impl<'t> Current<'t> {
@@ -136,36 +167,46 @@ impl<'t> Current<'t> {
     /// write (`echo "…" | bash`).
     fn end(&mut self, text: &str, out: &mut Contexts, goes_on: bool) {
         let first = self.words.first().map(|w| w.span.start);
-        let shell_input = command(text, out, &self.words);
+        let input = command(text, out, &self.words);
         // Cleared, not replaced: the next command reuses the allocation.
         self.words.clear();
         if self.pipe_from.is_none() {
             self.pipe_heredocs = self.heredocs.len();
         }
         self.heredocs.extend(std::iter::repeat_n(
-            shell_input,
+            input,
             std::mem::take(&mut self.heredoc_ops),
         ));
-        // `cat <<EOF | bash`: the heredocs of the pipeline feed the shell.
-        if shell_input && self.pipe_from.is_some() {
-            let from = self.pipe_heredocs.min(self.heredocs.len());
-            self.heredocs[from..].fill(true);
-        }
         for span in self.herestrings.drain(..) {
-            if shell_input {
-                out.inner_shell
-                    .push((span, "a shell reading a here-string".to_owned()));
-            }
+            input.mark(out, span, "a here-string", Reading::Word);
         }
-        if let (true, Some(from), Some(here)) = (shell_input, self.pipe_from, first) {
-            out.inner_shell
-                .push((Span::new(from, here), "a shell reading a pipe".to_owned()));
+        for span in self.input_substitutions.drain(..) {
+            input.mark(out, span, "a process substitution", Reading::Opaque);
+        }
+        // `cat <<EOF | bash`, `echo "…" | python3`: what the commands
+        // before it in the pipeline write is its input.
+        if let (Some(from), Some(here)) = (self.pipe_from, first)
+            && input != Input::Data
+        {
+            let from_heredoc = self.pipe_heredocs.min(self.heredocs.len());
+            self.heredocs[from_heredoc..].fill(input);
+            for span in self.pipe_bodies.drain(..) {
+                input.mark(out, span, "a heredoc", Reading::Raw);
+            }
+            input.mark(out, Span::new(from, here), "a pipe", Reading::Opaque);
         }
         self.pipe_from = if goes_on {
             self.pipe_from.or(first)
         } else {
+            self.pipe_bodies.clear();
             None
         };
+    }
+
+    /// A line ends inside a pipeline (`cmd |` at its end), or a subshell
+    /// opens in one (`… | (bash)`): the pipeline goes on.
+    fn in_open_pipeline(&self) -> bool {
+        self.words.is_empty() && self.pipe_from.is_some()
     }
 }
 
@@ -177,17 +218,22 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
         heredocs: Vec::new(),
         heredoc_ops: 0,
         herestrings: Vec::new(),
+        input_substitutions: Vec::new(),
         pipe_from: None,
         pipe_heredocs: 0,
+        pipe_bodies: Vec::new(),
     };
     let mut redirect_target = false;
     let mut i = 0;
     while i < tokens.len() {
         match &tokens[i] {
             Token::Word(word) => {
+                // `sh 0<<EOF`: the number is the redirection's, no argument.
+                let fd = word.value.bytes().all(|b| b.is_ascii_digit())
+                    && matches!(tokens.get(i + 1), Some(Token::Op(op, at)) if is_redirect(op) && at.start == word.span.end);
                 if redirect_target {
                     redirect_target = false;
-                } else {
+                } else if !fd {
                     current.words.push(word);
                 }
             }
@@ -201,6 +247,12 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                         && let Some(Token::Word(word)) = tokens.get(i + 1)
                     {
                         current.herestrings.push(word.span);
+                    }
+                    if *op == "<"
+                        && let Some(Token::Word(word)) = tokens.get(i + 1)
+                        && word.value.starts_with("<(")
+                    {
+                        current.input_substitutions.push(word.span);
                     }
                 } else if *op == "("
                     && current
@@ -216,12 +268,14 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                             i += 1;
                         }
                     }
-                } else {
+                } else if !(*op == "(" && current.in_open_pipeline()) {
                     current.end(text, &mut out, matches!(*op, "|" | "|&"));
                 }
             }
             Token::Newline(_) => {
-                current.end(text, &mut out, false);
+                if !current.in_open_pipeline() {
+                    current.end(text, &mut out, false);
+                }
                 redirect_target = false;
             }
             Token::HeredocBody(span) => {
@@ -230,9 +284,14 @@ pub fn scan(text: &str, tokens: &[Token]) -> Contexts {
                 if current.heredocs.is_empty() || !current.words.is_empty() {
                     current.end(text, &mut out, false);
                 }
-                if !current.heredocs.is_empty() && current.heredocs.remove(0) {
-                    out.inner_shell
-                        .push((*span, "a shell reading a heredoc".to_owned()));
+                if !current.heredocs.is_empty() {
+                    match current.heredocs.remove(0) {
+                        // The pipeline goes on: what reads its end decides.
+                        Input::Data if current.pipe_from.is_some() => {
+                            current.pipe_bodies.push(*span);
+                        }
+                        input => input.mark(&mut out, *span, "a heredoc", Reading::Raw),
+                    }
                 }
             }
             Token::Comment(_) => {}
@@ -265,7 +324,7 @@ fn matching_parens(text: &str, start: usize) -> Option<usize> {
 
 /// Marks the contexts of one simple command; whether its standard input is
 /// read as shell code (for a heredoc given to it).
-fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
+fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
     // Assignments before the command, and keywords that lead into one.
     let mut start = 0;
     while let Some(w) = words.get(start) {
@@ -273,7 +332,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         if let Some(subscript) = subscript_of_assignment(w) {
             out.arithmetic.push(subscript);
         }
-        prompt_value(text, out, w);
+        code_value(text, out, w);
         if matches!(
             v,
             "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{"
@@ -286,14 +345,17 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
     }
     let words = &words[start..];
     let Some(first) = words.first() else {
-        return false;
+        return Input::Data;
     };
+    let args = &words[1..];
     let program = match first.value.as_str() {
         // The operator's shell, whatever it is.
         "$SHELL" | "${SHELL}" | "$BASH" | "${BASH}" => "bash",
+        // `$SH -c '…'`, `$(which sh) -c '…'`: a program named by an
+        // expansion and given `-c` is taken for a shell.
+        word if word.starts_with(['$', '`']) && shell_options(args).0 => "sh",
         word => super::program_name(word),
     };
-    let args = &words[1..];
     // `env -S 'A=1 cmd …'`: env splits the string into a command line.
     if program == "env"
         && let Some(pos) = args
@@ -304,11 +366,22 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
         out.inner_shell.push((line.span, "env -S".to_owned()));
     }
     if let Some(skip) = wrapper_skip(program, args) {
+        if program == "env" {
+            for w in &args[..skip.min(args.len())] {
+                code_value(text, out, w);
+            }
+        }
         let rest = args.get(skip..).unwrap_or(&[]);
+        // `exec 3<<EOF`: a heredoc kept open for commands this reader does
+        // not follow (`sh <&3`).
+        if program == "exec" && rest.is_empty() {
+            return Input::Shell;
+        }
         let reads_input = command(text, out, rest);
         // `… | xargs -I{} sh -c 'echo {}'`, `… | xargs sh -c`: what xargs
         // reads becomes the shell's code.
         if program == "xargs"
+            && reads_input == Input::Data
             && let Some(code_given) = shell_with_c(rest)
         {
             let replaces = args[..skip.min(args.len())].iter().any(|w| {
@@ -318,12 +391,25 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                     || v.starts_with("--replace")
                     || v == "-J"
             });
-            return reads_input || replaces || !code_given;
+            if replaces || !code_given {
+                return Input::Shell;
+            }
         }
         return reads_input;
     }
-    out.program_text
-        .extend(super::foreign::programs(program, args));
+    out.program_text.extend(
+        super::foreign::programs(program, args)
+            .into_iter()
+            .map(|(span, language)| (span, language, Reading::Word)),
+    );
+    out.program_text.extend(
+        super::foreign::programs_substituted(program, args)
+            .into_iter()
+            .map(|(span, language)| (span, language, Reading::Opaque)),
+    );
+    if let Some(language) = super::foreign::program_on_input(program, args) {
+        return Input::Program(language);
+    }
     match program {
         "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
         // The handler is code the shell runs later.
@@ -338,11 +424,13 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 out.inner_shell.push((w.span, program.to_owned()));
             }
             // `source /dev/stdin <<EOF`: its input is code.
-            if args
-                .first()
-                .is_some_and(|w| matches!(w.value.as_str(), "/dev/stdin" | "/proc/self/fd/0"))
-            {
-                return true;
+            if args.first().is_some_and(|w| {
+                matches!(
+                    w.value.as_str(),
+                    "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0"
+                )
+            }) {
+                return Input::Shell;
             }
         }
         // `flock FILE -c CMD`, `script -c CMD`, `runuser -c CMD`,
@@ -414,7 +502,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 } else {
                     name_part(text, w)
                 });
-                prompt_value(text, out, w);
+                code_value(text, out, w);
             }
         }
         "read" | "unset" | "mapfile" | "readarray" => {
@@ -502,6 +590,33 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
             }
         }
         "tmux" => tmux(out, args),
+        // `complete -C CMD`, `compgen -C CMD`: a command run to complete.
+        "complete" | "compgen" => {
+            if let Some(pos) = args.iter().position(|w| w.value == "-C")
+                && let Some(code) = args.get(pos + 1)
+            {
+                out.inner_shell.push((code.span, format!("{program} -C")));
+            }
+        }
+        // Commands run on another machine or in Tcl: `vagrant ssh -c`,
+        // `gcloud compute ssh --command`, `expect -c`.
+        "vagrant" | "gcloud" | "expect" => {
+            for (i, w) in args.iter().enumerate() {
+                let v = w.value.as_str();
+                let code = match v {
+                    "-c" if program != "gcloud" => args.get(i + 1).map(|w| w.span),
+                    "--command" => args.get(i + 1).map(|w| w.span),
+                    _ if v.starts_with("--command=") => Some(w.span),
+                    _ => None,
+                };
+                if let Some(span) = code {
+                    out.inner_shell.push((
+                        span,
+                        format!("{program} {}", v.split('=').next().unwrap_or(v)),
+                    ));
+                }
+            }
+        }
         // `screen -X stuff 'cmd\n'` types into the shell of a window.
         "screen" => {
             if let Some(stuff) = args.iter().position(|w| w.value == "stuff") {
@@ -545,7 +660,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                         .iter()
                         .map(|w| (w.span, format!("ssh {}", args[h].value))),
                 ),
-                Some(_) => return true,
+                Some(_) => return Input::Shell,
                 None => {}
             }
         }
@@ -585,19 +700,33 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> bool {
                 (false, Some(script)) if script.value.starts_with("<(") => {
                     out.inner_shell.push((script.span, program.to_owned()));
                 }
+                // `sh /dev/stdin <<EOF`: the script is its input.
+                (false, Some(script))
+                    if matches!(
+                        script.value.as_str(),
+                        "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0"
+                    ) =>
+                {
+                    return Input::Shell;
+                }
                 // A script file: its input is not code.
-                (false, Some(_)) => return false,
+                (false, Some(_)) => return Input::Data,
                 // No code given: the shell reads its input.
-                (_, None) => return true,
+                (_, None) => return Input::Shell,
             }
         }
         // A program this reader does not know that runs a command given
         // after it (`nsenter -t 1 -m -- sh -c '…'`, `gosu app bash -c '…'`,
         // `ip netns exec ns sh -c '…'`): the word after a shell's `-c` is
         // code wherever it is.
+        // `at now <<EOF`, `crontab -`: commands for later, run by a shell.
+        "at" | "batch" => return Input::Shell,
+        "crontab" if args.is_empty() || args.iter().any(|w| w.value == "-") => {
+            return Input::Shell;
+        }
         _ => shell_code_anywhere(out, args),
     }
-    false
+    Input::Data
 }
 
 /// The word after `SHELL [options] -c` among `args`, as that shell's code.
@@ -672,6 +801,9 @@ fn tmux(out: &mut Contexts, args: &[&Word]) {
         "pipep",
         "if-shell",
         "if",
+        // Formats run `#(…)` through a shell.
+        "display-message",
+        "display",
     ];
     let mut i = 0;
     while let Some(w) = args.get(i) {
@@ -737,6 +869,11 @@ fn git_key_may_run(key: &str) -> bool {
 /// `git -c alias.x='!cmd' x`, `git config core.sshCommand "ssh -i …"`:
 /// values git later runs through a shell.
 fn git(out: &mut Contexts, args: &[&Word]) {
+    // `ext::CMD`: a remote git reaches by running CMD (when allowed).
+    for w in args.iter().filter(|w| w.value.starts_with("ext::")) {
+        out.inner_shell
+            .push((w.span, "git's ext:: transport".to_owned()));
+    }
     let mut i = 0;
     while let Some(w) = args.get(i) {
         let v = w.value.as_str();
@@ -801,22 +938,65 @@ fn names_after_v(out: &mut Contexts, args: &[&Word]) {
     }
 }
 
-/// Variables whose value bash expands as a prompt, `$(…)` included (or,
-/// `PROMPT_COMMAND`, runs): code, whatever their quoting.
-pub const PROMPT_VARIABLES: &[&str] = &["PS0", "PS1", "PS2", "PS4", "PROMPT_COMMAND"];
+/// Variables whose value other programs run through a shell (`git` runs
+/// `GIT_SSH_COMMAND`, `less` runs `LESSOPEN`, `sudo -A` runs `SUDO_ASKPASS`)
+/// or read as their own options (`PERL5OPT`, `NODE_OPTIONS`).
+const COMMAND_VARIABLES: &[&str] = &[
+    "GIT_SSH_COMMAND",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_PAGER",
+    "GIT_ASKPASS",
+    "GIT_PROXY_COMMAND",
+    "GIT_CONFIG_PARAMETERS",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "MANPAGER",
+    "SYSTEMD_PAGER",
+    "KUBE_EDITOR",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "FZF_DEFAULT_COMMAND",
+    "PERL5OPT",
+    "PERL5DB",
+    "RUBYOPT",
+    "NODE_OPTIONS",
+];
 
-/// `PS4=…` (and the other prompts, `PROMPT_COMMAND`): bash expands the
-/// value as a prompt, `$(…)` included, so it is code.
-fn prompt_value(text: &str, out: &mut Contexts, w: &Word) {
-    let Some(name) = super::assignment_name(&w.value) else {
-        return;
+/// What runs a variable's value as code, if something does: bash expands
+/// a prompt (`PS4`, `$(…)` included) and runs `PROMPT_COMMAND`, imports
+/// `BASH_FUNC_name%%` as a function; other programs run the
+/// [`COMMAND_VARIABLES`]. Such a value is code, whatever its quoting.
+pub fn code_variable(name: &str) -> Option<String> {
+    if matches!(name, "PS0" | "PS1" | "PS2" | "PS4" | "PROMPT_COMMAND") {
+        Some(format!("{name}, a prompt bash expands,"))
+    } else if name.starts_with("BASH_FUNC_") {
+        Some(format!("{name}, a function bash imports,"))
+    } else if COMMAND_VARIABLES.contains(&name) {
+        Some(format!("{name}, which programs run as a command,"))
+    } else {
+        None
+    }
+}
+
+/// `PS4=…`, `GIT_SSH_COMMAND=…`: the value is code (see [`code_variable`]).
+fn code_value(text: &str, out: &mut Contexts, w: &Word) {
+    let name = match super::assignment_name(&w.value) {
+        Some(name) => name,
+        // `env 'BASH_FUNC_f%%=() { …; }' bash`: not a shell name.
+        None => match w.value.split_once('=') {
+            Some((name, _)) if name.starts_with("BASH_FUNC_") => name,
+            _ => return,
+        },
     };
-    if PROMPT_VARIABLES.contains(&name) {
+    if let Some(label) = code_variable(name) {
         let name_end = name_part(text, w).end;
-        out.inner_shell.push((
-            Span::new(name_end, w.span.end),
-            format!("{name}, a prompt bash expands,"),
-        ));
+        out.inner_shell
+            .push((Span::new(name_end, w.span.end), label));
     }
 }
 

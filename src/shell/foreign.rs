@@ -24,6 +24,8 @@ pub enum Language {
     Lua,
     Jq,
     Yq,
+    /// SQL for a database's client (`psql`, `mysql`, `sqlite3`).
+    Sql,
 }
 
 impl Language {
@@ -39,6 +41,7 @@ impl Language {
             Language::Lua => "lua",
             Language::Jq => "jq",
             Language::Yq => "yq",
+            Language::Sql => "SQL",
         }
     }
 
@@ -53,6 +56,7 @@ impl Language {
             "lua" | "luajit" => Language::Lua,
             "jq" | "gojq" | "jaq" => Language::Jq,
             "yq" => Language::Yq,
+            "psql" | "mysql" | "mariadb" | "sqlite3" | "clickhouse-client" => Language::Sql,
             p if p.starts_with("python") || p.starts_with("pypy") => Language::Python,
             _ => return None,
         })
@@ -67,6 +71,9 @@ pub enum Landing {
     Literal,
     /// In a pattern or substitution that this character ends.
     Pattern(char),
+    /// In an SQL string or quoted name, which this character ends: the
+    /// text is taken as it is up to there (no interpolation).
+    Verbatim(char),
     /// Anywhere else: code.
     Code,
 }
@@ -82,9 +89,10 @@ impl ProgramText {
     /// Whether this place takes fewer values than `other`.
     pub fn is_stricter_than(&self, other: &ProgramText) -> bool {
         let rank = |l: Landing| match l {
-            Landing::Literal => 0,
-            Landing::Pattern(_) => 1,
-            Landing::Code => 2,
+            Landing::Verbatim(_) => 0,
+            Landing::Literal => 1,
+            Landing::Pattern(_) => 2,
+            Landing::Code => 3,
         };
         rank(self.landing) > rank(other.landing)
     }
@@ -95,9 +103,103 @@ impl ProgramText {
             || match self.landing {
                 Landing::Literal => is_plain(value),
                 Landing::Pattern(end) => is_plain(value) && !value.contains(end),
-                Landing::Code => false,
+                // MySQL takes a backslash as an escape in strings.
+                Landing::Verbatim(end) => !value.contains([end, '\\', '\0']),
+                // A name in SQL (`CREATE DATABASE <name>`) is no code.
+                Landing::Code => {
+                    self.language == Language::Sql
+                        && !value.is_empty()
+                        && value
+                            .chars()
+                            .all(|c| c == '_' || c == '.' || c.is_ascii_alphanumeric())
+                }
             }
     }
+}
+
+/// How a program's text is written where litops sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// A shell word: the program reads it with the shell's quotes removed.
+    Word,
+    /// A heredoc's body: the program reads it as written.
+    Raw,
+    /// What a command writes (a pipe, a process substitution): where a
+    /// value lands in the program cannot be seen, so it lands in code.
+    Opaque,
+}
+
+/// The files that name a program's standard input.
+fn is_stdin(path: &str) -> bool {
+    matches!(path, "-" | "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0")
+}
+
+/// The language of the program a command reads on its standard input
+/// (`python3 - <<EOF`, `perl <<EOF`, `psql <<EOF`, `awk -f /dev/stdin`).
+pub fn program_on_input(program: &str, args: &[&Word]) -> Option<Language> {
+    let language = Language::of(program)?;
+    let file_flag = |flags: &[&str]| {
+        args.windows(2)
+            .find(|pair| flags.contains(&pair[0].value.as_str()))
+            .map(|pair| pair[1].value.as_str())
+    };
+    match language {
+        Language::Awk | Language::Sed | Language::Jq | Language::Yq => {
+            file_flag(&["-f", "--file", "--from-file"])
+                .is_some_and(is_stdin)
+                .then_some(language)
+        }
+        Language::Sql => {
+            if !programs(program, args).is_empty() {
+                return None;
+            }
+            match file_flag(&["-f", "--file"]) {
+                Some(file) => is_stdin(file).then_some(language),
+                None => Some(language),
+            }
+        }
+        _ => {
+            if !programs(program, args).is_empty() {
+                return None;
+            }
+            // `python3 -m module`, `python3 --version`: not the input.
+            if args.iter().any(|w| {
+                matches!(
+                    w.value.as_str(),
+                    "-m" | "--version" | "-V" | "--help" | "-h"
+                )
+            }) {
+                return None;
+            }
+            match args
+                .iter()
+                .find(|w| !w.value.starts_with('-') || w.value == "-")
+            {
+                None => Some(language),
+                Some(w) if is_stdin(&w.value) => Some(language),
+                Some(_) => None,
+            }
+        }
+    }
+}
+
+/// Process substitutions a command reads as its program (`awk -f <(…)`,
+/// `sed -f <(…)`, `python3 <(…)`, `psql -f <(…)`): program text nobody
+/// sees written.
+pub fn programs_substituted(program: &str, args: &[&Word]) -> Vec<(Span, Language)> {
+    let Some(language) = Language::of(program) else {
+        return Vec::new();
+    };
+    let after_f = args
+        .windows(2)
+        .filter(|pair| matches!(pair[0].value.as_str(), "-f" | "--file" | "--from-file"))
+        .map(|pair| pair[1]);
+    let script = args.iter().copied().find(|w| !w.value.starts_with('-'));
+    after_f
+        .chain(script)
+        .filter(|w| w.value.starts_with("<("))
+        .map(|w| (w.span, language))
+        .collect()
 }
 
 /// The spans of a command's arguments that are program text, and its
@@ -156,6 +258,27 @@ pub fn programs(program: &str, args: &[&Word]) -> Vec<(Span, Language)> {
                     ],
                 )
             }
+        }
+        Language::Sql => {
+            let mut given = match program {
+                "psql" => after(args, &["-c", "--command"], None),
+                "sqlite3" => {
+                    // `sqlite3 [options] DB SQL`.
+                    let operands: Vec<&&Word> =
+                        args.iter().filter(|w| !w.value.starts_with('-')).collect();
+                    operands.get(1).map(|w| vec![w.span]).unwrap_or_default()
+                }
+                "clickhouse-client" => after(args, &["-q", "--query"], None),
+                _ => after(args, &["-e", "--execute"], None),
+            };
+            given.extend(args.iter().filter_map(|w| {
+                let rest = ["--command=", "--execute=", "--query="]
+                    .iter()
+                    .find_map(|p| w.value.strip_prefix(p))?;
+                let skip = w.value.len() - rest.len();
+                Some(Span::new(w.span.start + skip, w.span.end))
+            }));
+            given
         }
         Language::Yq => {
             let sub = usize::from(
@@ -227,17 +350,23 @@ fn operand(args: &[&Word], with_values: &[(&str, usize)]) -> Vec<Span> {
 
 /// Where a value written at `at` (an offset in `text`) lands in the
 /// program written at `word` (its raw span, shell quoting included).
-pub fn landing(language: Language, text: &str, word: Span, at: usize) -> Landing {
-    let chars = unquote(
-        text.get(word.start..word.end).unwrap_or_default(),
-        word.start,
-    );
+pub fn landing(language: Language, text: &str, word: Span, reading: Reading, at: usize) -> Landing {
+    let raw = text.get(word.start..word.end).unwrap_or_default();
+    let chars = match reading {
+        Reading::Word => unquote(raw, word.start),
+        Reading::Raw => raw
+            .char_indices()
+            .map(|(i, c)| (c, word.start + i))
+            .collect(),
+        Reading::Opaque => return Landing::Code,
+    };
     let Some(k) = chars.iter().position(|&(_, offset)| offset >= at) else {
         return Landing::Code;
     };
     let program: Vec<char> = chars.iter().map(|&(c, _)| c).collect();
     match language {
         Language::Sed => sed(&program, k),
+        Language::Sql => sql(&program, k),
         _ => code(language, &program, k),
     }
 }
@@ -397,6 +526,40 @@ fn sed(p: &[char], k: usize) -> Landing {
     }
 }
 
+/// SQL: a value is data inside a string (`'…'`) or a quoted name (`"…"`,
+/// MySQL's backquotes) that it cannot end, and in a comment; elsewhere it
+/// is code, where only a number is data.
+fn sql(p: &[char], k: usize) -> Landing {
+    let mut i = 0;
+    while i < k {
+        match p[i] {
+            quote @ ('\'' | '"' | '`') => {
+                // A doubled quote stays inside: the scan reopens there.
+                let end = p[i + 1..]
+                    .iter()
+                    .position(|&c| c == quote)
+                    .map_or(p.len(), |e| i + 1 + e);
+                if k <= end {
+                    return Landing::Verbatim(quote);
+                }
+                i = end + 1;
+            }
+            '-' if p.get(i + 1) == Some(&'-') => {
+                let end = p[i..]
+                    .iter()
+                    .position(|&c| c == '\n')
+                    .map_or(p.len(), |e| i + e);
+                if k <= end {
+                    return Landing::Literal;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    Landing::Code
+}
+
 /// Languages with string literals (and, for some, `/pattern/` literals and
 /// Perl's quote-like operators): a value is data inside a string without
 /// interpolation (`"#{…}"`, f-strings' `{…}`) and inside a pattern.
@@ -414,6 +577,9 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
     let mut previous: Option<char> = None;
     let mut word = String::new();
     let mut word_start = 0;
+    // The identifier before `word`, with only spaces or `(` between: a
+    // string given to `eval` or `eval(` is code.
+    let mut callee = String::new();
     while i < k {
         let c = p[i];
         if quotes.contains(&c) {
@@ -421,7 +587,7 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
             if k <= end {
                 let opened = p[i + 1..k].iter().filter(|&&c| c == '{').count();
                 let closed = p[i + 1..k].iter().filter(|&&c| c == '}').count();
-                return if opened > closed {
+                return if opened > closed || EVALUATES.contains(&word.as_str()) {
                     Landing::Code
                 } else {
                     Landing::Literal
@@ -467,7 +633,19 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
                 }
                 let end = closing_pair(p, j, open, close);
                 if k <= end {
-                    return Landing::Pattern(close);
+                    // `s/…/…/e`: the replacement is code; so is a string
+                    // given to `eval` (`eval q(…)`).
+                    let flags = p.get(end + 1..).unwrap_or_default();
+                    let evaluated = part == 1
+                        && flags
+                            .iter()
+                            .take_while(|c| c.is_ascii_alphabetic())
+                            .any(|&c| c == 'e');
+                    return if evaluated || EVALUATES.contains(&callee.as_str()) {
+                        Landing::Code
+                    } else {
+                        Landing::Pattern(close)
+                    };
                 }
                 j = end + 1;
             }
@@ -501,12 +679,13 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
             if !previous.is_some_and(|p| p == '_' || p.is_alphanumeric())
                 || p[i - 1].is_whitespace()
             {
-                word.clear();
+                callee = std::mem::take(&mut word);
                 word_start = i;
             }
             word.push(c);
-        } else if !c.is_whitespace() {
+        } else if !c.is_whitespace() && c != '(' {
             word.clear();
+            callee.clear();
         }
         if !c.is_whitespace() {
             previous = Some(c);
@@ -515,6 +694,26 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
     }
     Landing::Code
 }
+
+/// Functions that run a string given to them as code.
+const EVALUATES: &[&str] = &[
+    "eval",
+    "exec",
+    "execfile",
+    "compile",
+    "Function",
+    "instance_eval",
+    "class_eval",
+    "module_eval",
+    "require",
+    "load",
+    "loadstring",
+    "dofile",
+    "__import__",
+    "import_module",
+    "setTimeout",
+    "setInterval",
+];
 
 /// Whether `/` starts a pattern (not a division) after this.
 fn starts_pattern(previous: Option<char>, word: &str) -> bool {
@@ -582,6 +781,37 @@ mod tests {
             ("jq --arg n <v> '.[$n]' f", None),
             ("jq -r '.a' <v>", None),
             ("yq e '.spec.replicas = <v>' -i f", Some(("yq", Code))),
+            ("echo a | perl -pe 's/a/<v>/e'", Some(("perl", Code))),
+            ("echo a | perl -pe 's{a}{<v>}ge'", Some(("perl", Code))),
+            ("perl -e 'eval \"<v>\"'", Some(("perl", Code))),
+            ("perl -e 'eval q(<v>)'", Some(("perl", Code))),
+            ("python3 -c 'exec(\"<v>\")'", Some(("python", Code))),
+            ("python3 -c 'print(\"<v>\")'", Some(("python", Literal))),
+            (
+                "python3 - <<EOF\nprint('<v>')\nEOF",
+                Some(("python", Literal)),
+            ),
+            ("python3 <<'EOF'\nprint(<v>)\nEOF", Some(("python", Code))),
+            ("perl <<< 'print \"<v>\"'", Some(("perl", Literal))),
+            ("echo 'print(\"<v>\")' | python3", Some(("python", Code))),
+            ("awk -f <(echo '{print \"<v>\"}') f", Some(("awk", Code))),
+            (
+                "sed -f - f <<EOF\ns/a/<v>/\nEOF",
+                Some(("sed", Pattern('/'))),
+            ),
+            ("python3 script.py <<EOF\n<v>\nEOF", None),
+            (
+                "psql -U app <<EOF\nSELECT 1 FROM t WHERE name = '<v>';\nEOF",
+                Some(("SQL", Verbatim('\''))),
+            ),
+            ("psql <<EOF\nCREATE DATABASE <v>;\nEOF", Some(("SQL", Code))),
+            ("psql -c \"DROP ROLE <v>\"", Some(("SQL", Code))),
+            ("mysql -e \"SELECT '<v>'\"", Some(("SQL", Verbatim('\'')))),
+            (
+                "kubectl exec -i db -- psql <<EOF\n-- for <v>\nEOF",
+                Some(("SQL", Literal)),
+            ),
+            ("psql -f schema.sql <v>", None),
         ];
         for (script, expected) in cases {
             let read = crate::shell::read(script);
@@ -609,5 +839,15 @@ mod tests {
         assert!(!at(Literal).takes("a\"b"));
         assert!(at(Pattern('|')).takes("registry.io/app:v1"));
         assert!(!at(Pattern('/')).takes("registry.io/app:v1"));
+        let sql = |landing| ProgramText {
+            language: super::Language::Sql,
+            landing,
+        };
+        assert!(sql(Verbatim('\'')).takes("S3cr3t!$ #%&*"));
+        assert!(!sql(Verbatim('\'')).takes("x'; DROP TABLE t; --"));
+        assert!(!sql(Verbatim('\'')).takes("x\\"));
+        assert!(sql(Code).takes("app_db"));
+        assert!(!sql(Code).takes("app; DROP TABLE t"));
+        assert!(!at(Code).takes("app_db"));
     }
 }

@@ -42,10 +42,12 @@ pub struct Script {
     /// as arithmetic too, where `a[$(cmd)]` runs `cmd`.
     #[serde(skip)]
     pub arithmetic_names: Vec<(String, Span)>,
-    /// Variables declared `-i` or `-n`: bash reads what is assigned to
-    /// them as arithmetic, or as a name.
+    /// Variables bash reads again where no reference of this script
+    /// shows it: declared `-i` or `-n` (what is assigned to them is read as
+    /// arithmetic, or as a name), or read by another shell's code written
+    /// here (`bash -c 'eval "$x"'`, the inner shell reading an exported x).
     #[serde(skip)]
-    pub declared: Vec<(String, ReadAgain)>,
+    pub read_elsewhere: Vec<(String, ReadAgain)>,
 }
 
 /// One top-level command: a line, or several joined by continuations,
@@ -109,10 +111,10 @@ pub fn read(text: &str) -> Script {
         program_text: contexts
             .program_text
             .iter()
-            .find(|&&(word, _)| inside(word, s))
-            .map(|&(word, language)| foreign::ProgramText {
+            .find(|&&(word, _, _)| inside(word, s))
+            .map(|&(word, language, reading)| foreign::ProgramText {
                 language,
-                landing: foreign::landing(language, text, word, s.start),
+                landing: foreign::landing(language, text, word, reading, s.start),
             }),
     };
     for p in &mut findings.placeholders {
@@ -130,10 +132,11 @@ pub fn read(text: &str) -> Script {
     let Grouper {
         mut commands,
         ranges,
-        assignments,
+        mut assignments,
         problems: grouped,
         ..
     } = grouper;
+    compound_values(text, &mut assignments);
     // Argument lists last, once the tokens are free to be taken apart.
     for (command, (first, last)) in commands.iter_mut().zip(ranges) {
         command.argvs = lexer::simple_commands(&mut tokens[first..=last]);
@@ -142,6 +145,7 @@ pub fn read(text: &str) -> Script {
     let arithmetic_names = bare_names(text, &contexts.arithmetic);
     let mut problems = findings.problems;
     problems.extend(grouped);
+    let inner_names = inner_shell_names(text, &contexts.inner_shell);
     let mut script = Script {
         commands,
         refs: findings.refs,
@@ -149,10 +153,35 @@ pub fn read(text: &str) -> Script {
         placeholders: findings.placeholders,
         problems,
         arithmetic_names,
-        declared: contexts.declared,
+        read_elsewhere: contexts.declared,
     };
+    for (name, read_again) in inner_names {
+        add_read_again(&mut script.read_elsewhere, &name, &read_again);
+    }
     script.flow(&[]);
     script
+}
+
+/// The variables another shell's code written here reads again
+/// (`bash -c 'eval "$x"'` reads `x` as code): that shell inherits them
+/// from this one, exported.
+fn inner_shell_names(text: &str, inner_shell: &[(Span, String)]) -> Vec<(String, ReadAgain)> {
+    let mut names = Vec::new();
+    for (span, _) in inner_shell {
+        let raw = text.get(span.start..span.end).unwrap_or_default();
+        // Only code this shell does not expand first: what it expands is
+        // its own reference, checked where it is.
+        let Some(code) = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) else {
+            continue;
+        };
+        if !code.contains('$') || code.contains('\'') {
+            continue;
+        }
+        for (name, read_again) in read(code).read_again_names() {
+            add_read_again(&mut names, &name, &read_again);
+        }
+    }
+    names
 }
 
 impl Script {
@@ -160,7 +189,7 @@ impl Script {
     /// and how: those read with a requirement (`bash -c "echo $X"`,
     /// `${!X}`), named bare in arithmetic, or declared `-i` or `-n`.
     pub fn read_again_names(&self) -> Vec<(String, ReadAgain)> {
-        let mut names: Vec<(String, ReadAgain)> = self.declared.clone();
+        let mut names: Vec<(String, ReadAgain)> = self.read_elsewhere.clone();
         let arithmetic = ReadAgain {
             arithmetic: true,
             ..ReadAgain::default()
@@ -224,6 +253,36 @@ pub fn add_read_again(names: &mut Vec<(String, ReadAgain)>, name: &str, read_aga
             known.merge(read_again);
         }
         None => names.push((name.to_owned(), read_again.clone())),
+    }
+}
+
+/// `a=(x "y z")`, `declare -A m=([k]=v)`: the list is the value (the
+/// grouper sees `a=` and then the list's tokens).
+fn compound_values(text: &str, assignments: &mut [Assignment]) {
+    let bytes = text.as_bytes();
+    for a in assignments {
+        let Some(value) = a.value_span.filter(|v| v.is_empty()) else {
+            continue;
+        };
+        if bytes.get(value.end) != Some(&b'(') {
+            continue;
+        }
+        let mut quote: Option<u8> = None;
+        let mut i = value.end + 1;
+        while i < bytes.len() {
+            match (quote, bytes[i]) {
+                (None, b'\\') => i += 1,
+                (None, b'\'' | b'"') => quote = Some(bytes[i]),
+                (Some(q), b) if b == q => quote = None,
+                (Some(b'"'), b'\\') => i += 1,
+                (None, b')') => {
+                    a.value_span = Some(Span::new(value.start, i + 1));
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
     }
 }
 
@@ -894,5 +953,35 @@ mod tests {
         let t = texts(src);
         assert_eq!(t.len(), 3, "{t:?}");
         assert!(read(src).problems.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod flow_tests {
+    /// A value assigned to a variable takes on how the variable is read
+    /// again, through assignments of every form.
+    #[test]
+    fn values_flow_into_variables_read_again() {
+        for script in [
+            "x=<v>; bash -c \"echo $x\"",
+            "export x=<v>; bash -c \"echo $x\"",
+            "for x in a <v>; do eval \"$x\"; done",
+            "a=(<v>); eval \"echo ${a[0]}\"",
+            "a=(\"<v>\" b); eval \"echo ${a[@]}\"",
+            "a+=(<v>); eval \"${a[*]}\"",
+            "declare -a m=(<v>); bash -c \"${m[0]}\"",
+            "declare -A m=([k]=<v>); bash -c \"${m[k]}\"",
+            "x=<v>; a=($x); eval \"${a[*]}\"",
+            "export x=<v>; bash -c 'eval \"$x\"'",
+            "export x=<v>; sh -c 'sh -c \"echo $x\"'",
+        ] {
+            let read = crate::shell::read(script);
+            let p = read.placeholders.first().expect("a placeholder");
+            assert!(
+                p.read_again.inner_shell.is_some(),
+                "{script}: {:?}",
+                read.assignments
+            );
+        }
     }
 }

@@ -1286,3 +1286,129 @@ fn m1_a_value_assigned_then_read_again_is_held_to_it() {
         runbook_refused_then_runs(&runbook, ("NAME", hostile, harmless), reason);
     }
 }
+
+/// The probe of this round: programs that read their code from their
+/// input, shells reached in ways the first reading missed, variables other
+/// programs run, and values that reach code through arrays and exports.
+/// Each ran its hostile value before.
+#[test]
+fn m2_code_read_from_input_arrays_and_program_variables() {
+    const SHELL: &str = "reads again as shell";
+    const PROGRAM: &str = "is placed in the program text of";
+    let cases: &[(&str, &str, &str, &str, Option<&str>)] = &[
+        // (body, a value that ran, a value that is data there, reason, output)
+        (
+            "echo a | perl -pe 's/a/<name>/e'",
+            "mkdir+pwned",
+            "42",
+            PROGRAM,
+            Some("42\n"),
+        ),
+        (
+            "perl -e 'eval \"<name>\"; print \"ok\\n\"'",
+            "mkdir+pwned",
+            "42",
+            PROGRAM,
+            Some("ok\n"),
+        ),
+        (
+            "perl - <<'EOF'\nprint \"<name>\\n\";\nEOF",
+            "@{[ system(q(touch pwned)) ]}",
+            "web-1.example.com",
+            PROGRAM,
+            Some("web-1.example.com\n"),
+        ),
+        (
+            "awk -f <(echo 'BEGIN { print \"<name>\" }')",
+            "x\"; system(\"touch pwned\"); print \"",
+            "42",
+            PROGRAM,
+            Some("42\n"),
+        ),
+        (
+            "sh /dev/stdin <<EOF\necho <name>\nEOF",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "sh 0<<EOF\necho <name>\nEOF",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "echo \"echo <name>\" |\nsh",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "cat <<EOF |\necho <name>\nEOF\nsh",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "echo \"echo <name>\" | (bash)",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "bash < <(echo \"echo <name>\")",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "SH=sh; $SH -c \"echo <name>\"",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "a=(<name>); eval \"echo ${a[0]}\"",
+            "$(touch pwned)",
+            "web-1",
+            SHELL,
+            Some("web-1\n"),
+        ),
+        (
+            "export x=<name>; bash -c 'eval \"$x\"'",
+            "touch pwned",
+            "true",
+            SHELL,
+            None,
+        ),
+        (
+            "GIT_SSH_COMMAND=\"<name>\" git ls-remote ssh://h/r 2>/dev/null || true",
+            "touch pwned;",
+            "true",
+            SHELL,
+            None,
+        ),
+        (
+            "env \"BASH_FUNC_echo%%=<name>\" bash -c 'echo ran'",
+            "() { touch pwned; }",
+            "x",
+            SHELL,
+            Some("ran\n"),
+        ),
+    ];
+    for &(body, hostile, harmless, reason, output) in cases {
+        let out = refused_then_runs(body, ("NAME", hostile, harmless), reason);
+        if let Some(output) = output {
+            let line = output.trim_end();
+            let lines = stdout(&out).lines().filter(|l| *l == line).count();
+            assert_eq!(lines, 1, "{body}: {}", stdout(&out));
+        }
+    }
+}
