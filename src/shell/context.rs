@@ -397,18 +397,20 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
         }
         return reads_input;
     }
-    out.program_text.extend(
-        super::foreign::programs(program, args)
-            .into_iter()
-            .map(|(span, language)| (span, language, Reading::Word)),
-    );
-    out.program_text.extend(
-        super::foreign::programs_substituted(program, args)
-            .into_iter()
-            .map(|(span, language)| (span, language, Reading::Opaque)),
-    );
-    if let Some(language) = super::foreign::program_on_input(program, args) {
-        return Input::Program(language);
+    if Language::of(program).is_some() {
+        out.program_text.extend(
+            super::foreign::programs(program, args)
+                .into_iter()
+                .map(|(span, language)| (span, language, Reading::Word)),
+        );
+        out.program_text.extend(
+            super::foreign::programs_substituted(program, args)
+                .into_iter()
+                .map(|(span, language)| (span, language, Reading::Opaque)),
+        );
+        if let Some(language) = super::foreign::program_on_input(program, args) {
+            return Input::Program(language);
+        }
     }
     match program {
         "let" => out.arithmetic.extend(args.iter().map(|w| w.span)),
@@ -731,6 +733,12 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
 
 /// The word after `SHELL [options] -c` among `args`, as that shell's code.
 fn shell_code_anywhere(out: &mut Contexts, args: &[&Word]) {
+    // Most commands have no `-c` at all: that is looked for first.
+    let c_flag =
+        |v: &str| v.len() > 1 && v.starts_with('-') && !v.starts_with("--") && v.contains('c');
+    if !args.iter().any(|w| c_flag(&w.value)) {
+        return;
+    }
     for (i, w) in args.iter().enumerate() {
         let shell = super::program_name(&w.value);
         if SHELLS.contains(&shell)

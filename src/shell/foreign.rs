@@ -45,7 +45,8 @@ impl Language {
         }
     }
 
-    fn of(program: &str) -> Option<Language> {
+    /// The language of a program's text, by the program's name.
+    pub fn of(program: &str) -> Option<Language> {
         Some(match program {
             "awk" | "gawk" | "mawk" | "nawk" => Language::Awk,
             "sed" | "gsed" => Language::Sed,
