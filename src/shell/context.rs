@@ -81,6 +81,7 @@ fn wrapper_skip(program: &str, args: &[&Word]) -> Option<usize> {
             i
         }
         "chroot" => options_then(&[], 1),
+        "sshpass" => options_then(&["-p", "-f", "-d", "-P"], 0),
         "unshare" => options_then(
             &[
                 "-S",
@@ -592,6 +593,32 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
             }
         }
         "tmux" => tmux(out, args),
+        // `make -f - <<EOF`: recipes are shell; `make deploy ENV=x`: a
+        // variable set here is expanded into the recipes' shell lines.
+        // `just recipe ARG`: arguments are pasted into recipe lines.
+        "make" | "gmake" | "just" => {
+            let from_input = args.windows(2).any(|w| {
+                matches!(w[0].value.as_str(), "-f" | "--file" | "--justfile")
+                    && matches!(w[1].value.as_str(), "-" | "/dev/stdin")
+            });
+            if from_input {
+                return Input::Shell;
+            }
+            let label = format!("{program}'s recipes");
+            for w in args
+                .iter()
+                .filter(|w| program == "just" && !w.value.starts_with('-') || w.value.contains('='))
+            {
+                out.inner_shell.push((w.span, label.clone()));
+            }
+        }
+        // Options whose value a program runs through a shell.
+        "gdb" | "tar" | "bsdtar" | "zip" | "rsync" | "ssh" | "scp" | "sftp" => {
+            command_options(out, program, args);
+            if program == "ssh" && ssh_reads_input(out, args) {
+                return Input::Shell;
+            }
+        }
         // `complete -C CMD`, `compgen -C CMD`: a command run to complete.
         "complete" | "compgen" => {
             if let Some(pos) = args.iter().position(|w| w.value == "-C")
@@ -652,18 +679,6 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
                 && let Some(code) = args.get(pos + 1)
             {
                 out.inner_shell.push((code.span, "su -c".to_owned()));
-            }
-        }
-        "ssh" => {
-            let host = ssh_host(args);
-            match host {
-                Some(h) if h + 1 < args.len() => out.inner_shell.extend(
-                    args[h + 1..]
-                        .iter()
-                        .map(|w| (w.span, format!("ssh {}", args[h].value))),
-                ),
-                Some(_) => return Input::Shell,
-                None => {}
             }
         }
         "kubectl" | "oc" | "docker" | "podman" | "nerdctl" | "crictl" => {
@@ -973,6 +988,10 @@ const COMMAND_VARIABLES: &[&str] = &[
     "PERL5DB",
     "RUBYOPT",
     "NODE_OPTIONS",
+    "PSQL_PAGER",
+    "RSYNC_RSH",
+    "GIT_SSH",
+    "BROWSER",
 ];
 
 /// What runs a variable's value as code, if something does: bash expands
@@ -984,6 +1003,9 @@ pub fn code_variable(name: &str) -> Option<String> {
         Some(format!("{name}, a prompt bash expands,"))
     } else if name.starts_with("BASH_FUNC_") {
         Some(format!("{name}, a function bash imports,"))
+    } else if name.starts_with("GIT_CONFIG_VALUE_") || name.starts_with("GIT_CONFIG_KEY_") {
+        // `GIT_CONFIG_KEY_0=alias.x GIT_CONFIG_VALUE_0='!cmd'`.
+        Some(format!("{name}, a git setting,"))
     } else if COMMAND_VARIABLES.contains(&name) {
         Some(format!("{name}, which programs run as a command,"))
     } else {
@@ -1028,6 +1050,95 @@ fn option_values(args: &[&Word], with_value: &[&str]) -> usize {
         i += 1;
     }
     i
+}
+
+/// `ssh host cmd…`: the command is code for the remote shell. Whether ssh
+/// gives the remote shell its input instead (no command).
+fn ssh_reads_input(out: &mut Contexts, args: &[&Word]) -> bool {
+    match ssh_host(args) {
+        Some(h) if h + 1 < args.len() => {
+            out.inner_shell.extend(
+                args[h + 1..]
+                    .iter()
+                    .map(|w| (w.span, format!("ssh {}", args[h].value))),
+            );
+            false
+        }
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// Options whose value the program runs through a shell: `gdb -ex 'shell
+/// …'`, `tar --to-command=…`, `zip -TT …`, `rsync -e …`, `ssh -o
+/// ProxyCommand=…`.
+fn command_options(out: &mut Contexts, program: &str, args: &[&Word]) {
+    let separate: &[&str] = match program {
+        "gdb" => &["-ex", "--eval-command", "-iex"],
+        "tar" | "bsdtar" => &[
+            "--to-command",
+            "-I",
+            "--use-compress-program",
+            "-F",
+            "--info-script",
+            "--new-volume-script",
+        ],
+        "zip" => &["-TT", "--unzip-command"],
+        "rsync" => &["-e", "--rsh"],
+        _ => &[],
+    };
+    let attached: &[&str] = match program {
+        "gdb" => &["--eval-command="],
+        "tar" | "bsdtar" => &[
+            "--to-command=",
+            "--use-compress-program=",
+            "--checkpoint-action=exec",
+            "--info-script=",
+            "--new-volume-script=",
+        ],
+        "zip" => &["--unzip-command="],
+        "rsync" => &["--rsh="],
+        _ => &[],
+    };
+    let label = |flag: &str| format!("{program} {flag}");
+    for (i, w) in args.iter().enumerate() {
+        let v = w.value.as_str();
+        if separate.contains(&v)
+            && let Some(code) = args.get(i + 1)
+        {
+            out.inner_shell.push((code.span, label(v)));
+        }
+        if attached.iter().any(|a| v.starts_with(a)) {
+            out.inner_shell
+                .push((w.span, label(v.split('=').next().unwrap_or(v))));
+        }
+        // `ssh -o ProxyCommand=…` (also `-oProxyCommand=…`), for ssh, scp
+        // and sftp: commands ssh runs locally (or, RemoteCommand, remotely).
+        if matches!(program, "ssh" | "scp" | "sftp") {
+            let option = match v.strip_prefix("-o") {
+                Some("") => args.get(i + 1).copied(),
+                Some(_) => Some(*w),
+                None => None,
+            };
+            if let Some(option) = option {
+                let key = option
+                    .value
+                    .trim_start_matches("-o")
+                    .split(['=', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if matches!(
+                    key.as_str(),
+                    "proxycommand" | "localcommand" | "knownhostscommand" | "remotecommand"
+                ) || key.contains(['$', '<'])
+                {
+                    out.inner_shell
+                        .push((option.span, format!("{program} -o {key}")));
+                }
+            }
+        }
+    }
 }
 
 /// The index of ssh's destination among its arguments.

@@ -439,7 +439,8 @@ fn closing_pair(p: &[char], from: usize, open: char, close: char) -> usize {
 /// sed: a value is data in a regular expression or a replacement (without
 /// their delimiter), and in text that runs to the end of its line (`a`,
 /// `i`, `c`, labels, file names). At a command or an address it is code:
-/// `1e reboot` runs a program.
+/// `1e reboot` runs a program. A command this reader does not know ends
+/// the reading: what follows is code.
 fn sed(p: &[char], k: usize) -> Landing {
     let mut i = 0;
     loop {
@@ -460,8 +461,10 @@ fn sed(p: &[char], k: usize) -> Landing {
                     }
                     i = end + 1;
                 }
-                Some('\\') if i + 1 < p.len() => {
-                    let delimiter = p[i + 1];
+                Some('\\') => {
+                    let Some(&delimiter) = p.get(i + 1).filter(|&&d| d != '\\' && d != '\n') else {
+                        return Landing::Code;
+                    };
                     let end = closing(p, i + 2, delimiter);
                     if k <= end {
                         return Landing::Pattern(delimiter);
@@ -479,7 +482,8 @@ fn sed(p: &[char], k: usize) -> Landing {
         i += 1;
         match command {
             's' | 'y' => {
-                let Some(&delimiter) = p.get(i).filter(|_| i < k) else {
+                let Some(&delimiter) = p.get(i).filter(|&&d| i < k && d != '\\' && d != '\n')
+                else {
                     return Landing::Code;
                 };
                 i += 1;
@@ -498,8 +502,34 @@ fn sed(p: &[char], k: usize) -> Landing {
                     i += 1;
                 }
             }
-            // Text, labels and file names: to the end of the line.
-            'a' | 'i' | 'c' | 'b' | 't' | 'T' | ':' | 'r' | 'R' | 'w' | 'W' | '#' | 'v' => {
+            // Text: to the end of a line that does not end in an odd
+            // number of backslashes (`a\` and `foo\` go on; `foo\\` ends).
+            'a' | 'i' | 'c' => {
+                let mut end = i;
+                loop {
+                    let line_end = p[end..]
+                        .iter()
+                        .position(|&c| c == '\n')
+                        .map_or(p.len(), |e| end + e);
+                    let backslashes = p[end..line_end]
+                        .iter()
+                        .rev()
+                        .take_while(|&&c| c == '\\')
+                        .count();
+                    end = line_end;
+                    if backslashes % 2 == 0 || line_end == p.len() {
+                        break;
+                    }
+                    end += 1;
+                }
+                if k <= end {
+                    return Landing::Literal;
+                }
+                i = end;
+            }
+            // Labels and file names: to the end of the line (a label to a
+            // `;` too).
+            'b' | 't' | 'T' | ':' | 'r' | 'R' | 'w' | 'W' | '#' | 'v' => {
                 let end = p[i..]
                     .iter()
                     .position(|&c| c == '\n')
@@ -517,35 +547,54 @@ fn sed(p: &[char], k: usize) -> Landing {
                 }
                 i = end;
             }
-            // `e COMMAND` and everything else: one letter, maybe a number.
-            _ => {
-                if command == 'e' && k < p.len() {
+            // One letter, maybe with a number (`q 5`, `l 70`).
+            '=' | 'd' | 'D' | 'F' | 'g' | 'G' | 'h' | 'H' | 'l' | 'L' | 'n' | 'N' | 'p' | 'P'
+            | 'q' | 'Q' | 'x' | 'z' | 'e' => {
+                while i < k && (p[i].is_ascii_digit() || p[i] == ' ') {
+                    i += 1;
+                }
+                // `e COMMAND` runs it.
+                if command == 'e' && i < p.len() && !matches!(p[i], ';' | '\n' | '}') && i <= k {
                     return Landing::Code;
                 }
             }
+            _ => return Landing::Code,
         }
     }
 }
 
-/// SQL: a value is data inside a string (`'…'`) or a quoted name (`"…"`,
-/// MySQL's backquotes) that it cannot end, and in a comment; elsewhere it
-/// is code, where only a number is data.
+/// SQL: a value is data inside a plain string (`'…'`) or quoted name
+/// (`"…"`, MySQL's backquotes) that it cannot end, and in a `-- ` comment;
+/// elsewhere it is code, where only a number or a name is data. What
+/// differs between databases ends the reading, and what follows is code:
+/// a backslash (an escape for MySQL, not for PostgreSQL), a string with a
+/// prefix (`E'…'`), `[…]` names, `$$…$$` quoting and psql variables, `#`
+/// and `/* */` comments.
 fn sql(p: &[char], k: usize) -> Landing {
     let mut i = 0;
     while i < k {
         match p[i] {
             quote @ ('\'' | '"' | '`') => {
+                if i > 0 && (p[i - 1] == '_' || p[i - 1].is_alphanumeric()) {
+                    return Landing::Code;
+                }
                 // A doubled quote stays inside: the scan reopens there.
                 let end = p[i + 1..]
                     .iter()
                     .position(|&c| c == quote)
                     .map_or(p.len(), |e| i + 1 + e);
+                if p[i + 1..end.min(k)].contains(&'\\') {
+                    return Landing::Code;
+                }
                 if k <= end {
                     return Landing::Verbatim(quote);
                 }
                 i = end + 1;
             }
             '-' if p.get(i + 1) == Some(&'-') => {
+                if !matches!(p.get(i + 2), Some(' ' | '\t')) {
+                    return Landing::Code;
+                }
                 let end = p[i..]
                     .iter()
                     .position(|&c| c == '\n')
@@ -555,6 +604,8 @@ fn sql(p: &[char], k: usize) -> Landing {
                 }
                 i = end;
             }
+            '[' | '$' | '#' | '\\' | ':' => return Landing::Code,
+            '/' if p.get(i + 1) == Some(&'*') => return Landing::Code,
             _ => i += 1,
         }
     }
@@ -563,15 +614,33 @@ fn sql(p: &[char], k: usize) -> Landing {
 
 /// Languages with string literals (and, for some, `/pattern/` literals and
 /// Perl's quote-like operators): a value is data inside a string without
-/// interpolation (`"#{…}"`, f-strings' `{…}`) and inside a pattern.
+/// interpolation (`"#{…}"`, f-strings' `{…}`, jq's `\(…)`) and inside a
+/// pattern. Constructs this reader does not follow (heredocs, Ruby's `%`
+/// literals, template strings, long strings) end the reading: past one, a
+/// value is in code.
 fn code(language: Language, p: &[char], k: usize) -> Landing {
     use Language::*;
     let quotes: &[char] = match language {
         Awk | Jq | Yq => &['"'],
         _ => &['\'', '"'],
     };
+    let unknown: &[&str] = match language {
+        Perl => &["<<", "__END__", "__DATA__"],
+        Ruby => &["%", "?", "<<", "=begin"],
+        Node => &["`", "//", "/*"],
+        Php => &["<<<", "?>", "//", "/*"],
+        Lua => &["[[", "[=", "--"],
+        _ => &[],
+    };
+    if !unknown.is_empty() {
+        let before: String = p[..k].iter().collect();
+        if unknown.iter().any(|u| before.contains(u)) {
+            return Landing::Code;
+        }
+    }
     let patterns = matches!(language, Awk | Perl | Ruby | Node);
     let hash_comments = !matches!(language, Node | Lua);
+    let sigils = matches!(language, Perl | Ruby | Php);
     let mut i = 0;
     // The last character outside literals that is not a space, and the
     // identifier ending there: what decides whether `/` starts a pattern.
@@ -583,18 +652,44 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
     let mut callee = String::new();
     while i < k {
         let c = p[i];
+        // `$#`, `$"`, `$'`, `$$`: a variable, no comment or quote.
+        if sigils && c == '$' {
+            i += 2;
+            previous = Some('$');
+            word.clear();
+            continue;
+        }
         if quotes.contains(&c) {
-            let end = closing(p, i + 1, c);
+            // Perl's old package separator (`$main'x`), Ruby's `?'`.
+            if i > 0 && (p[i - 1] == '_' || p[i - 1].is_alphanumeric()) && language != Python {
+                return Landing::Code;
+            }
+            let triple = language == Python && p.get(i + 1) == Some(&c) && p.get(i + 2) == Some(&c);
+            let (open_len, end) = if triple {
+                let mut j = i + 3;
+                loop {
+                    let e = closing(p, j, c);
+                    if e + 2 >= p.len() || (p[e + 1] == c && p[e + 2] == c) {
+                        break (3, e);
+                    }
+                    j = e + 1;
+                }
+            } else {
+                (1, closing(p, i + 1, c))
+            };
             if k <= end {
-                let opened = p[i + 1..k].iter().filter(|&&c| c == '{').count();
-                let closed = p[i + 1..k].iter().filter(|&&c| c == '}').count();
-                return if opened > closed || EVALUATES.contains(&word.as_str()) {
+                let inside = &p[(i + open_len).min(k)..k];
+                let opened = inside.iter().filter(|&&c| c == '{').count();
+                let closed = inside.iter().filter(|&&c| c == '}').count();
+                let interpolates = opened > closed
+                    || (matches!(language, Jq | Yq) && inside.windows(2).any(|w| w == ['\\', '(']));
+                return if interpolates || EVALUATES.contains(&word.as_str()) {
                     Landing::Code
                 } else {
                     Landing::Literal
                 };
             }
-            i = end + 1;
+            i = end + if triple { 3 } else { 1 };
             previous = Some(c);
             word.clear();
             continue;
@@ -655,7 +750,8 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
             word.clear();
             continue;
         }
-        if patterns && c == '/' && starts_pattern(previous, &word) {
+        let variable = word_start > 0 && "$@%&".contains(p[word_start - 1]);
+        if patterns && c == '/' && starts_pattern(previous, &word, variable) {
             let end = closing(p, i + 1, '/');
             if k <= end {
                 return Landing::Pattern('/');
@@ -716,15 +812,28 @@ const EVALUATES: &[&str] = &[
     "setInterval",
 ];
 
-/// Whether `/` starts a pattern (not a division) after this.
-fn starts_pattern(previous: Option<char>, word: &str) -> bool {
+/// Whether `/` starts a pattern (not a division) after this: only where a
+/// division cannot be (`}` and `)` may end an operand, and a name after a
+/// sigil is a variable), so that a division is never taken for a pattern.
+fn starts_pattern(previous: Option<char>, word: &str, variable: bool) -> bool {
     match previous {
         None => true,
-        Some(c) if "(,=~!{};&|?:[".contains(c) => true,
-        Some(_) => matches!(
-            word,
-            "if" | "unless" | "and" | "or" | "not" | "return" | "split" | "grep" | "when" | "map"
-        ),
+        Some(c) if "(,=~!{;&|?:[".contains(c) => true,
+        Some(_) => {
+            !variable
+                && matches!(
+                    word,
+                    "if" | "unless"
+                        | "and"
+                        | "or"
+                        | "not"
+                        | "return"
+                        | "split"
+                        | "grep"
+                        | "when"
+                        | "map"
+                )
+        }
     }
 }
 
@@ -813,6 +922,51 @@ mod tests {
                 Some(("SQL", Literal)),
             ),
             ("psql -f schema.sql <v>", None),
+            // What the second probe confused the readers with: past it, code.
+            ("perl -e 'print $#ARGV; <v>; \"z\"'", Some(("perl", Code))),
+            ("perl -e 'print $\"; <v>; \"z\"'", Some(("perl", Code))),
+            ("perl -e \"print \\$'; <v>; 'z'\"", Some(("perl", Code))),
+            ("perl -e 'print $x{a}/2; <v>; /c/'", Some(("perl", Code))),
+            ("perl -e 'print $split / 2; <v>; /c/'", Some(("perl", Code))),
+            ("echo a | sed '1a\\\nfoo\\\\\n<v>'", Some(("sed", Code))),
+            ("echo a | sed '1a\\\nfoo\\\n<v>'", Some(("sed", Literal))),
+            ("sed 'f<v>' x", Some(("sed", Code))),
+            (
+                "sqlite3 <<'EOF'\nSELECT 1 AS [it's];\n<v>\nEOF",
+                Some(("SQL", Code)),
+            ),
+            (
+                "psql <<'EOF'\nSELECT 1; /* it's */\n<v>\nEOF",
+                Some(("SQL", Code)),
+            ),
+            (
+                "psql <<'EOF'\nSELECT E'a\\'';\n<v>\nEOF",
+                Some(("SQL", Code)),
+            ),
+            (
+                "psql <<'EOF'\nSELECT $$it's$$;\n<v>\nEOF",
+                Some(("SQL", Code)),
+            ),
+            (
+                "mysql <<'EOF'\nSELECT 'a\\'';\n<v>\nEOF",
+                Some(("SQL", Code)),
+            ),
+            (
+                "mysql <<'EOF'\nSELECT 1; # it's\n<v>\nEOF",
+                Some(("SQL", Code)),
+            ),
+            (
+                "psql <<'EOF'\nSELECT 'it''s', '<v>';\nEOF",
+                Some(("SQL", Verbatim('\''))),
+            ),
+            ("jq -n '\"a\\(<v>)\"'", Some(("jq", Code))),
+            (
+                "python3 -c \"print('''it's'''); <v>\"",
+                Some(("python", Code)),
+            ),
+            ("python3 -c \"print('''<v>''')\"", Some(("python", Literal))),
+            ("node -e 'let s = `${<v>}`'", Some(("node", Code))),
+            ("ruby -e \"puts ?'; <v>\"", Some(("ruby", Code))),
         ];
         for (script, expected) in cases {
             let read = crate::shell::read(script);

@@ -56,6 +56,21 @@ fn refused_then_runs(body: &str, set: (&str, &str, &str), reason: &str) -> std::
     runbook_refused_then_runs(&step(body), set, reason)
 }
 
+/// (body, a value that runs, a value that is data there, the reason of
+/// the refusal, a line the run with the data prints once).
+type Case<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
+
+/// [`refused_then_runs`] for each case, the value bound to NAME.
+fn each_refused_then_runs(cases: &[Case]) {
+    for &(body, hostile, harmless, reason, output) in cases {
+        let out = refused_then_runs(body, ("NAME", hostile, harmless), reason);
+        if let Some(output) = output {
+            let lines = stdout(&out).lines().filter(|l| *l == output).count();
+            assert_eq!(lines, 1, "{body}: {}", stdout(&out));
+        }
+    }
+}
+
 /// [`refused_then_runs`] for a whole runbook.
 fn runbook_refused_then_runs(
     runbook: &str,
@@ -1295,91 +1310,91 @@ fn m1_a_value_assigned_then_read_again_is_held_to_it() {
 fn m2_code_read_from_input_arrays_and_program_variables() {
     const SHELL: &str = "reads again as shell";
     const PROGRAM: &str = "is placed in the program text of";
-    let cases: &[(&str, &str, &str, &str, Option<&str>)] = &[
+    let cases: &[Case] = &[
         // (body, a value that ran, a value that is data there, reason, output)
         (
             "echo a | perl -pe 's/a/<name>/e'",
             "mkdir+pwned",
             "42",
             PROGRAM,
-            Some("42\n"),
+            Some("42"),
         ),
         (
             "perl -e 'eval \"<name>\"; print \"ok\\n\"'",
             "mkdir+pwned",
             "42",
             PROGRAM,
-            Some("ok\n"),
+            Some("ok"),
         ),
         (
             "perl - <<'EOF'\nprint \"<name>\\n\";\nEOF",
             "@{[ system(q(touch pwned)) ]}",
             "web-1.example.com",
             PROGRAM,
-            Some("web-1.example.com\n"),
+            Some("web-1.example.com"),
         ),
         (
             "awk -f <(echo 'BEGIN { print \"<name>\" }')",
             "x\"; system(\"touch pwned\"); print \"",
             "42",
             PROGRAM,
-            Some("42\n"),
+            Some("42"),
         ),
         (
             "sh /dev/stdin <<EOF\necho <name>\nEOF",
             "x; touch pwned",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "sh 0<<EOF\necho <name>\nEOF",
             "x; touch pwned",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "echo \"echo <name>\" |\nsh",
             "x; touch pwned",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "cat <<EOF |\necho <name>\nEOF\nsh",
             "x; touch pwned",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "echo \"echo <name>\" | (bash)",
             "x; touch pwned",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "bash < <(echo \"echo <name>\")",
             "x; touch pwned",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "SH=sh; $SH -c \"echo <name>\"",
             "x; touch pwned",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "a=(<name>); eval \"echo ${a[0]}\"",
             "$(touch pwned)",
             "web-1",
             SHELL,
-            Some("web-1\n"),
+            Some("web-1"),
         ),
         (
             "export x=<name>; bash -c 'eval \"$x\"'",
@@ -1400,15 +1415,69 @@ fn m2_code_read_from_input_arrays_and_program_variables() {
             "() { touch pwned; }",
             "x",
             SHELL,
-            Some("ran\n"),
+            Some("ran"),
         ),
     ];
-    for &(body, hostile, harmless, reason, output) in cases {
-        let out = refused_then_runs(body, ("NAME", hostile, harmless), reason);
-        if let Some(output) = output {
-            let line = output.trim_end();
-            let lines = stdout(&out).lines().filter(|l| *l == line).count();
-            assert_eq!(lines, 1, "{body}: {}", stdout(&out));
-        }
-    }
+    each_refused_then_runs(cases);
+}
+
+/// The second probe of this round: places where the readers of other
+/// languages took code for a string or a comment, and programs that run
+/// an option's or a variable's value through a shell. Each ran before.
+#[test]
+fn m2_what_confused_the_readers_and_options_that_run_commands() {
+    const SHELL: &str = "reads again as shell";
+    const PROGRAM: &str = "is placed in the program text of";
+    let cases: &[Case] = &[
+        (
+            "perl -e 'print $#ARGV, \"\\n\"; <name>; print \"ok\\n\"'",
+            "mkdir+pwned",
+            "42",
+            PROGRAM,
+            Some("ok"),
+        ),
+        (
+            "echo a | sed '1a\\\nfoo\\\\\n<name>' || true",
+            "wpwned",
+            "1",
+            PROGRAM,
+            None,
+        ),
+        (
+            "make -f - <<'EOF'\nall:\n\t@echo <name>\nEOF",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1"),
+        ),
+        (
+            "printf 'all:\\n\\t@echo $(V)\\n' > Makefile; make V=<name>",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1"),
+        ),
+        (
+            "tar cf /dev/null --checkpoint=1 --checkpoint-action=exec='echo <name>' /etc/hostname",
+            "x; touch pwned",
+            "web-1",
+            SHELL,
+            None,
+        ),
+        (
+            "ssh -o BatchMode=yes -o ProxyCommand='echo <name>' h true 2>/dev/null || true",
+            "$(touch pwned)",
+            "web-1",
+            SHELL,
+            None,
+        ),
+        (
+            "export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.zz GIT_CONFIG_VALUE_0='!echo <name>'; git zz",
+            "$(touch pwned)",
+            "web-1",
+            SHELL,
+            Some("web-1"),
+        ),
+    ];
+    each_refused_then_runs(cases);
 }
