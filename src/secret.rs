@@ -33,6 +33,28 @@ pub struct Redactor {
 }
 
 /// A value and the forms shells and JSON escape it into, each different.
+/// `printf %q` as bash 5 writes a value without control characters
+/// (`sh_backslash_quote`).
+fn bash_printf_q(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 2);
+    let mut previous = None;
+    for (i, c) in value.chars().enumerate() {
+        let escaped = match c {
+            ' ' | '\t' | '\n' | '\'' | '"' | '\\' | '|' | '&' | ';' | '(' | ')' | '<' | '>'
+            | '!' | '{' | '}' | '*' | '[' | '?' | ']' | '^' | '$' | '`' | ',' => true,
+            '~' => i == 0 || matches!(previous, Some('=' | ':')),
+            '#' => i == 0,
+            _ => false,
+        };
+        if escaped {
+            out.push('\\');
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    out
+}
+
 fn escaped_forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_owned()];
     let mut push = |form: String| {
@@ -40,10 +62,14 @@ fn escaped_forms(value: &str) -> Vec<String> {
             forms.push(form);
         }
     };
-    // Backslash escapes (`printf %q` without control characters).
+    // Backslash escapes (what litops writes itself), and bash's own
+    // `printf %q` without control characters: it leaves `#` alone but at
+    // the start, `~` but at the start or after `=` or `:`, and every
+    // character outside ASCII.
     push(escape_with(value, |c| {
         (!(c.is_alphanumeric() || "_@%+=:,./-".contains(c))).then(|| format!("\\{c}"))
     }));
+    push(bash_printf_q(value));
     // `$'…'` (`declare -p` and `%q` with control characters), and the same
     // in the C locale, where every byte outside ASCII is octal too.
     for c_locale in [false, true] {
@@ -165,6 +191,34 @@ pub fn secret_values(runbook: &Runbook, bindings: &Bindings) -> Vec<(String, Str
             secrets.push((name.clone(), bound.value.clone()));
         }
     }
+    // Values a block assigns to a name like a secret (`export
+    // API_TOKEN=abc123`), as they run and as they are written
+    // (`"abc"123`): the run shows and records both.
+    for step in &runbook.steps {
+        let text = step.text.as_str();
+        for a in step
+            .script
+            .assignments
+            .iter()
+            .filter(|a| is_secret_name(&a.name))
+        {
+            let Some(literal) = &a.literal else {
+                continue;
+            };
+            secrets.push((a.name.clone(), literal.clone()));
+            // Written split by quotes: masked as written too (a value in
+            // one pair of quotes is masked inside them already).
+            if let Some(written) = a.value_span.and_then(|v| text.get(v.start..v.end)) {
+                let unwrapped = ['"', '\'']
+                    .iter()
+                    .find_map(|q| written.strip_prefix(*q)?.strip_suffix(*q))
+                    .unwrap_or(written);
+                if unwrapped != literal {
+                    secrets.push((a.name.clone(), written.to_owned()));
+                }
+            }
+        }
+    }
     secrets
 }
 
@@ -253,17 +307,7 @@ impl Redactor {
     /// like a secret (`export API_TOKEN=abc123`): for showing a document
     /// (`list`, `plan`), where those are written in the commands.
     pub fn for_document(runbook: &Runbook, bindings: &Bindings) -> Redactor {
-        let mut redactor = Redactor::default();
-        redactor.add(secret_values(runbook, bindings));
-        redactor.add_environment();
-        redactor.add(runbook.steps.iter().flat_map(|step| {
-            step.script
-                .assignments
-                .iter()
-                .filter(|a| is_secret_name(&a.name))
-                .filter_map(|a| Some((a.name.clone(), a.literal.clone()?)))
-        }));
-        redactor.compiled()
+        Redactor::new(runbook, bindings)
     }
 
     /// From (name, value) pairs.
@@ -457,6 +501,25 @@ mod tests {
         let r = Redactor::from_secrets([("DB_PASSWORD".to_owned(), "Zq9/s\u{7f}c/ü".to_owned())]);
         for form in ["\"Zq9\\/s\\u007fc\\/ü\"", "\"Zq9/s\\u007fc/\\u00fc\""] {
             assert_eq!(r.apply(form), "\"[REDACTED:DB_PASSWORD]\"", "{form}");
+        }
+    }
+
+    /// Bash's `printf %q` leaves `#` and `~` inside a word, and letters
+    /// outside ASCII, as they are (checked against bash 5.2).
+    #[test]
+    fn bash_printf_q_forms_are_masked() {
+        for (secret, form) in [
+            ("hunter 22#xyz", "hunter\\ 22#xyz"),
+            ("hunter 22~xyz", "hunter\\ 22~xyz"),
+            ("hun€ter 22", "hun€ter\\ 22"),
+            ("#a,b", "\\#a\\,b"),
+        ] {
+            let r = Redactor::from_secrets([("API_TOKEN".to_owned(), secret.to_owned())]);
+            assert_eq!(
+                r.apply(&format!("{form}\n")),
+                "[REDACTED:API_TOKEN]\n",
+                "{secret}"
+            );
         }
     }
 

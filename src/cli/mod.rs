@@ -400,7 +400,17 @@ fn load_plannable(path: &std::path::Path, out: &Console) -> Result<Runbook, u8> 
 /// that follows no step) ends the command (exit 2): it can change what every
 /// step does.
 fn load_runnable(path: &std::path::Path, out: &Console) -> Result<Runbook, u8> {
-    let runbook = load_plannable(path, out)?;
+    let runbook = crate::load::load(path).map_err(|err| {
+        out.error(err);
+        exit::USAGE
+    })?;
+    runnable(runbook, out)
+}
+
+/// A runbook read already (`resume` reads it once, when it checks it):
+/// reported, and held to [`load_runnable`]'s rule.
+fn runnable(runbook: Runbook, out: &Console) -> Result<Runbook, u8> {
+    out.report(&runbook, &runbook.diagnostics);
     let errors = runbook.file_errors().len();
     if errors > 0 {
         out.error(format!(

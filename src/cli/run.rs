@@ -312,7 +312,11 @@ fn start_resume(
 ) -> Result<u8, Refusal> {
     let out = ui.out;
     let earlier = run::resume::find(&args.run)?;
-    let runbook = load_runnable(&earlier.runbook, out).map_err(Refusal::Reported)?;
+    let runbook = super::runnable(
+        crate::load::from_bytes(&earlier.runbook.display().to_string(), &earlier.text),
+        out,
+    )
+    .map_err(Refusal::Reported)?;
     earlier.check_unchanged(&runbook, args.force, ui)?;
     let mut bindings = bind_or_report(&runbook, &args.bind, out).map_err(Refusal::Reported)?;
     earlier.keep_values(&mut bindings, ui);

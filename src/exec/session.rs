@@ -368,8 +368,10 @@ const BASH_OWN: &[&str] = &[
 /// `__litops_cd` moves it), the files bash sources (`BASH_ENV`, `ENV`),
 /// the prompts bash expands with command substitution (`PS4` under
 /// `set -x`), and the libraries every program loads (`LD_PRELOAD`,
-/// `LD_AUDIT`). A session read back from a transcript never sets them:
-/// that would run text from disk.
+/// `LD_AUDIT`), and those other programs run as a command
+/// (`GIT_SSH_COMMAND`, `EDITOR`…, see [`crate::shell::context::code_variable`]).
+/// A session read back from a transcript never sets them: that would run
+/// text from disk.
 const RUN_AS_CODE: &[&str] = &[
     "BASH_ENV",
     "ENV",
@@ -383,7 +385,9 @@ const RUN_AS_CODE: &[&str] = &[
 ];
 
 fn is_run_as_code(name: &str) -> bool {
-    name.starts_with("__litops_") || RUN_AS_CODE.contains(&name)
+    name.starts_with("__litops_")
+        || RUN_AS_CODE.contains(&name)
+        || crate::shell::context::code_variable(name).is_some()
 }
 
 /// Drops bash's own variables from a dump. Variables come first, one

@@ -20,6 +20,9 @@ pub struct Earlier {
     pub view: RunView,
     /// The runbook it ran (relative paths from the run's directory).
     pub runbook: PathBuf,
+    /// That runbook's text, read once when it was found trusted: what is
+    /// checked is what runs.
+    pub text: Vec<u8>,
 }
 
 /// Finds and reads the run (`last`, a run id, or a path).
@@ -43,14 +46,13 @@ pub fn find(run: &str) -> Result<Earlier, RunError> {
             p
         }
     };
-    if runbook.exists() {
-        transcript::trusted_runbook(&runbook).map_err(RunError::Usage)?;
-    }
+    let text = transcript::trusted_runbook(&runbook).map_err(RunError::Usage)?;
     Ok(Earlier {
         path,
         transcript: old,
         view,
         runbook,
+        text,
     })
 }
 
@@ -98,8 +100,7 @@ impl Earlier {
     }
 
     fn content_hash(&self) -> String {
-        let bytes = std::fs::read(&self.runbook).unwrap_or_default();
-        transcript::content_hash(&bytes)
+        transcript::content_hash(&self.text)
     }
 
     /// The run's own values win over today's environment: the run goes on

@@ -1001,6 +1001,9 @@ const COMMAND_VARIABLES: &[&str] = &[
 pub fn code_variable(name: &str) -> Option<String> {
     if matches!(name, "PS0" | "PS1" | "PS2" | "PS4" | "PROMPT_COMMAND") {
         Some(format!("{name}, a prompt bash expands,"))
+    } else if matches!(name, "BASH_ENV" | "ENV") {
+        // Expanded, `$(…)` included, then sourced.
+        Some(format!("{name}, a file name bash expands and sources,"))
     } else if name.starts_with("BASH_FUNC_") {
         Some(format!("{name}, a function bash imports,"))
     } else if name.starts_with("GIT_CONFIG_VALUE_") || name.starts_with("GIT_CONFIG_KEY_") {

@@ -207,7 +207,15 @@ pub fn private_runs_subdir(dir: &Path) -> std::io::Result<()> {
         ));
     }
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let mode = std::fs::metadata(parent)?.mode();
+        let parent_meta = std::fs::metadata(parent)?;
+        let mode = parent_meta.mode();
+        // Its owner can rename or remove what is in it, sticky or not.
+        if parent_meta.uid() != me && parent_meta.uid() != 0 {
+            return Err(refuse(
+                parent,
+                format!("belongs to uid {}, not to you or root", parent_meta.uid()),
+            ));
+        }
         if mode & 0o022 != 0 && mode & 0o1000 == 0 {
             return Err(refuse(
                 parent,

@@ -392,10 +392,30 @@ pub fn trusted(path: &Path) -> Result<(), String> {
 /// Whether the runbook a transcript names can be run again on resume: a
 /// file of this user or root that no one else can write, in directories no
 /// one else can change. The transcript chose it, not the operator.
-pub fn trusted_runbook(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
+pub fn trusted_runbook(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let me = nix::unistd::getuid().as_raw();
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Opened once, without following a link, and checked and read through
+    // that one descriptor: a name swapped between the check and the read
+    // (a dangling link made to point at another user's file) is no way in.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(nix::libc::ELOOP) {
+                format!(
+                    "the runbook {} is a symbolic link; resume runs only a runbook no one else can change (choose it yourself with `litops run`)",
+                    path.display()
+                )
+            } else {
+                format!("{}: {e}", path.display())
+            }
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let why = if !meta.is_file() {
         Some("is not a regular file".to_owned())
     } else if meta.uid() != me && meta.uid() != 0 {
@@ -419,7 +439,11 @@ pub fn trusted_runbook(path: &Path) -> Result<(), String> {
             path.display(),
             d.display()
         ))
-    })
+    })?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(bytes)
 }
 
 /// Each directory above `path` belongs to this user or root and no one else

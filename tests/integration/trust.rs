@@ -234,6 +234,20 @@ fn h1_a_transcript_never_goes_into_a_directory_someone_else_made() {
     let made = std::fs::symlink_metadata(runs.join("rb")).expect("made");
     assert!(made.is_dir());
     assert_eq!(made.permissions().mode() & 0o777, 0o700);
+    // A runs directory of someone else's (mode 755): they can move ours.
+    if nix::unistd::geteuid().is_root() {
+        std::fs::remove_dir_all(runs.join("rb")).expect("rm");
+        mode(&runs, 0o755);
+        nix::unistd::chown(&runs, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+        _ran.then()
+            .args(run)
+            .env("LITOPS_RUNS_DIR", &runs)
+            .stderr_contains(&format!(
+                "$DIR/runs belongs to uid 65534, not to you or root{refused}"
+            ))
+            .status(6)
+            .run();
+    }
 }
 
 #[test]
@@ -607,7 +621,7 @@ fn only_transcript(runs: &Path) -> PathBuf {
 fn m4_resume_never_restores_a_variable_whose_value_would_run() {
     let rb = Workspace::new(
         "rb.md",
-        "# Trust\n\n## One\n\n```bash\nV=1\n```\n\n## Two\n\n```bash\n[ -e flag ] || exit 1\nX=2\nset -x\nbash -c true\n```\n",
+        "# Trust\n\n## One\n\n```bash\nV=1\n```\n\n## Two\n\n```bash\n[ -e flag ] || exit 1\nX=2\ngit ls-remote ssh://h/r 2>/dev/null || true\nset -x\nbash -c true\n```\n",
     );
     let out = rb.run_unattended(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -615,7 +629,7 @@ fn m4_resume_never_restores_a_variable_whose_value_would_run() {
     let evil = rb.dir().join("evil.sh");
     std::fs::write(&evil, format!("touch {}\n", pwned.display())).expect("write");
     let added = format!(
-        "declare -- __litops_on_exit='touch {p}'\ndeclare -x BASH_ENV='{e}'\ndeclare -- PS4='$(touch {p})'\n",
+        "declare -- __litops_on_exit='touch {p}'\ndeclare -x BASH_ENV='{e}'\ndeclare -- PS4='$(touch {p})'\ndeclare -x GIT_SSH_COMMAND='touch {p};'\n",
         p = pwned.display(),
         e = evil.display()
     );
@@ -639,7 +653,10 @@ fn m4_resume_never_restores_a_variable_whose_value_would_run() {
         .lines()
         .find_map(|l| l.strip_prefix("warning: not restored from the saved session"))
         .unwrap_or_default();
-    assert!(lost.ends_with(", __litops_on_exit, BASH_ENV, PS4"), "{err}");
+    assert!(
+        lost.ends_with(", __litops_on_exit, BASH_ENV, PS4, GIT_SSH_COMMAND"),
+        "{err}"
+    );
 }
 
 /// Inside `$(…)`, bash ends a heredoc at a line that starts with its
@@ -758,6 +775,26 @@ fn m4_resume_runs_no_runbook_others_can_change() {
     );
     std::fs::set_permissions(rb.runbook.path(), std::fs::Permissions::from_mode(0o644))
         .expect("chmod");
+    // A link in its place, even to a file of ours: the name could be made
+    // to point elsewhere between the check and the read.
+    let kept = rb.dir().join("kept.md");
+    std::fs::rename(rb.runbook.path(), &kept).expect("mv");
+    std::os::unix::fs::symlink(&kept, rb.runbook.path()).expect("symlink");
+    let out = rb
+        .litops()
+        .args(["resume", "last", "--unattended", "--yes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: the runbook {} is a symbolic link; resume runs only a runbook no one else can change (choose it yourself with `litops run`)\n",
+            rb.runbook.path().display()
+        )
+    );
+    std::fs::remove_file(rb.runbook.path()).expect("rm");
+    std::fs::rename(&kept, rb.runbook.path()).expect("mv");
     let out = rb
         .litops()
         .args(["resume", "last", "--unattended", "--yes"])
@@ -893,6 +930,34 @@ fn m5_a_secret_placed_by_litops_or_quoted_in_a_refusal_is_masked() {
             "{err}"
         );
     }
+}
+
+/// A probe's finds: a secret written in a block (as `list` and `plan`
+/// mask it, `run` showed and recorded it), split by quotes as written, and
+/// bash's own `printf %q` of a secret (which leaves `#` and `~` in a word
+/// alone).
+#[test]
+fn m5_a_secret_written_in_a_block_or_printed_by_printf_q_is_masked() {
+    let rb = Workspace::new(
+        "rb.md",
+        "# Trust\n\n## Set\n\n```bash\nexport API_TOKEN=hunter22secretA\necho \"t=$API_TOKEN\"\nMYVAR=\"prefix-$API_TOKEN\"\n```\n\n## Split\n\n```bash\nexport GH_TOKEN=\"ghp_\"abcdefC\necho \"u=$GH_TOKEN\"\n```\n\n## Quote\n\n```bash\nprintf '%q\\n' \"$DB_PASSWORD\"\n```\n",
+    );
+    let file = rb.dir().join("db-password");
+    std::fs::write(&file, "hunter 22#xyz").expect("write");
+    let out = rb.run_unattended(&[
+        "--json",
+        "--secret-file",
+        &format!("DB_PASSWORD={}", file.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let everything = format!("{}{}{}", stdout(&out), stderr(&out), rb.transcripts_text());
+    for form in ["hunter22secretA", "ghp_\\\"abcdefC", "abcdefC", "22#xyz"] {
+        assert!(!everything.contains(form), "{form:?} in:\n{everything}");
+    }
+    assert!(
+        everything.contains("t=[REDACTED:API_TOKEN]"),
+        "{everything}"
+    );
 }
 
 #[test]
