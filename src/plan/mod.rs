@@ -1310,6 +1310,16 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
                     format!("{}: {}", a.name, quote::QuoteError::InnerShell(program)),
                 );
             }
+            // `Y=<x> sh -c 'eval "$Y"'`: where the variable is read again,
+            // its value is held to that.
+            Some(bound)
+                if let Some(error) = step
+                    .script
+                    .read_again_of(&a.name, value_span)
+                    .refuses(&bound.value, &shown(&a.name, &bound.value)) =>
+            {
+                push_once(&mut out.errors, format!("{}: {error}", a.name));
+            }
             Some(bound) => edits.push(Edit {
                 span: value_span,
                 real: Some(quote::unquoted(&bound.value)),

@@ -29,6 +29,9 @@ pub struct Contexts {
     /// Variables declared `-i` (every later assignment is arithmetic) or
     /// `-n` (a name): how bash reads what is assigned to them.
     pub declared: Vec<(String, ReadAgain)>,
+    /// `env NAME=value cmd`: values env sets for the command (spans of the
+    /// values), which bash's grouping does not see as assignments.
+    pub env_values: Vec<(String, Span)>,
 }
 
 impl Contexts {
@@ -39,6 +42,7 @@ impl Contexts {
         self.names.extend(other.names);
         self.program_text.extend(other.program_text);
         self.declared.extend(other.declared);
+        self.env_values.extend(other.env_values);
     }
 }
 
@@ -370,6 +374,11 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
         if program == "env" {
             for w in &args[..skip.min(args.len())] {
                 code_value(text, out, w);
+                if let Some(name) = super::assignment_name(&w.value) {
+                    let at = name_part(text, w).end + 1;
+                    out.env_values
+                        .push((name.to_owned(), Span::new(at.min(w.span.end), w.span.end)));
+                }
             }
         }
         let rest = args.get(skip..).unwrap_or(&[]);
@@ -397,6 +406,9 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
             }
         }
         return reads_input;
+    }
+    if !SHELLS.contains(&program) {
+        shell_code_anywhere(out, args);
     }
     if Language::of(program).is_some() {
         out.program_text.extend(
@@ -439,6 +451,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
         // `flock FILE -c CMD`, `script -c CMD`, `runuser -c CMD`,
         // `sg GROUP -c CMD`: a shell runs CMD.
         "flock" | "script" | "runuser" | "sg" => {
+            attached_commands(out, program, args);
             // `script -qc CMD`: short flags run together.
             let is_c = |v: &str| {
                 v == "--command"
@@ -544,11 +557,20 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
             }
         }
         "test" | "[" => names_after_v(out, args),
+        // `printf -v a[i] …`: the subscript is arithmetic (the name itself
+        // is no value).
+        // A name given as a value is a name (`printf -v "$N"`).
         "printf" => {
             if let Some(pos) = args.iter().position(|w| w.value == "-v")
                 && let Some(name) = args.get(pos + 1)
             {
-                out.arithmetic.push(name.span);
+                let raw = text.get(name.span.start..name.span.end).unwrap_or_default();
+                if let Some(open) = raw.find('[') {
+                    out.arithmetic
+                        .push(Span::new(name.span.start + open, name.span.end));
+                } else if raw.contains(['$', '<', '`']) {
+                    out.names.push(name.span);
+                }
             }
         }
         "[[" => {
@@ -620,13 +642,23 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
             }
         }
         // `complete -C CMD`, `compgen -C CMD`: a command run to complete.
+        // `-W WORDS`: bash expands the list, `$(…)` included.
         "complete" | "compgen" => {
-            if let Some(pos) = args.iter().position(|w| w.value == "-C")
-                && let Some(code) = args.get(pos + 1)
-            {
-                out.inner_shell.push((code.span, format!("{program} -C")));
+            for (i, w) in args.iter().enumerate() {
+                if matches!(w.value.as_str(), "-C" | "-W")
+                    && let Some(code) = args.get(i + 1)
+                {
+                    out.inner_shell
+                        .push((code.span, format!("{program} {}", w.value)));
+                }
             }
         }
+        // `alias name='cmd …'`: code, run where the alias is used.
+        "alias" => out.inner_shell.extend(
+            args.iter()
+                .filter(|w| !w.value.starts_with('-'))
+                .map(|w| (w.span, "alias".to_owned())),
+        ),
         // Commands run on another machine or in Tcl: `vagrant ssh -c`,
         // `gcloud compute ssh --command`, `expect -c`.
         "vagrant" | "gcloud" | "expect" => {
@@ -673,15 +705,34 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
             );
         }
         "su" => {
+            attached_commands(out, program, args);
             if let Some(pos) = args
                 .iter()
-                .position(|w| w.value == "-c" || w.value == "--command")
+                .position(|w| matches!(w.value.as_str(), "-c" | "--command" | "--session-command"))
                 && let Some(code) = args.get(pos + 1)
             {
                 out.inner_shell.push((code.span, "su -c".to_owned()));
             }
         }
         "kubectl" | "oc" | "docker" | "podman" | "nerdctl" | "crictl" => {
+            // `docker run --entrypoint sh img -c '…'`: the entrypoint is
+            // given the rest.
+            if let Some(pos) = args
+                .iter()
+                .position(|w| w.value == "--entrypoint" || w.value.starts_with("--entrypoint="))
+            {
+                let entrypoint = match args[pos].value.strip_prefix("--entrypoint=") {
+                    Some(value) => value,
+                    None => args.get(pos + 1).map_or("", |w| w.value.as_str()),
+                };
+                if SHELLS.contains(&super::program_name(entrypoint))
+                    && let Some(c) = args.iter().skip(pos + 1).position(|w| w.value == "-c")
+                    && let Some(code) = args.get(pos + 1 + c + 1)
+                {
+                    out.inner_shell
+                        .push((code.span, format!("{program} --entrypoint")));
+                }
+            }
             // `… exec [-i] X -- cmd…`: the rest is a command of its own.
             if let Some(dash) = args.iter().position(|w| w.value == "--") {
                 return command(text, out, &args[dash + 1..]);
@@ -706,8 +757,6 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
                     return command(text, out, &args[container + 2..]);
                 }
             }
-            // `docker compose exec web sh -c '…'`, `kubectl debug … sh -c`.
-            shell_code_anywhere(out, args);
         }
         _ if SHELLS.contains(&program) => {
             let (code, i) = shell_options(args);
@@ -741,7 +790,7 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
         "crontab" if args.is_empty() || args.iter().any(|w| w.value == "-") => {
             return Input::Shell;
         }
-        _ => shell_code_anywhere(out, args),
+        _ => {}
     }
     Input::Data
 }
@@ -800,6 +849,17 @@ fn shell_with_c(words: &[&Word]) -> Option<bool> {
     code.then_some(i < args.len())
 }
 
+/// `su --command=CMD`, `runuser --session-command=CMD`: code in the option.
+fn attached_commands(out: &mut Contexts, program: &str, args: &[&Word]) {
+    for w in args
+        .iter()
+        .filter(|w| w.value.starts_with("--command=") || w.value.starts_with("--session-command="))
+    {
+        out.inner_shell
+            .push((w.span, format!("{program} --command")));
+    }
+}
+
 /// tmux runs a shell command given to these subcommands (and types the
 /// keys of `send-keys` into one).
 fn tmux(out: &mut Contexts, args: &[&Word]) {
@@ -824,9 +884,17 @@ fn tmux(out: &mut Contexts, args: &[&Word]) {
         "pipep",
         "if-shell",
         "if",
-        // Formats run `#(…)` through a shell.
+        // Formats run `#(…)` through a shell; hooks, bindings and some
+        // options hold commands.
         "display-message",
         "display",
+        "set-hook",
+        "bind-key",
+        "bind",
+        "set-option",
+        "set",
+        "set-window-option",
+        "setw",
     ];
     let mut i = 0;
     while let Some(w) = args.get(i) {
@@ -893,7 +961,7 @@ fn git_key_may_run(key: &str) -> bool {
 /// values git later runs through a shell.
 fn git(out: &mut Contexts, args: &[&Word]) {
     // `ext::CMD`: a remote git reaches by running CMD (when allowed).
-    for w in args.iter().filter(|w| w.value.starts_with("ext::")) {
+    for w in args.iter().filter(|w| w.value.contains("ext::")) {
         out.inner_shell
             .push((w.span, "git's ext:: transport".to_owned()));
     }
@@ -1077,7 +1145,7 @@ fn ssh_reads_input(out: &mut Contexts, args: &[&Word]) -> bool {
 /// ProxyCommand=…`.
 fn command_options(out: &mut Contexts, program: &str, args: &[&Word]) {
     let separate: &[&str] = match program {
-        "gdb" => &["-ex", "--eval-command", "-iex"],
+        "gdb" => &["-ex", "--eval-command", "-iex", "--init-eval-command"],
         "tar" | "bsdtar" => &[
             "--to-command",
             "-I",
@@ -1091,7 +1159,7 @@ fn command_options(out: &mut Contexts, program: &str, args: &[&Word]) {
         _ => &[],
     };
     let attached: &[&str] = match program {
-        "gdb" => &["--eval-command="],
+        "gdb" => &["--eval-command=", "--init-eval-command="],
         "tar" | "bsdtar" => &[
             "--to-command=",
             "--use-compress-program=",
@@ -1216,7 +1284,8 @@ mod tests {
             ("echo \"${s:<v>:2}\"", true, None),
             ("[[ <v> -gt 3 ]]", true, None),
             ("[[ <v> == 3 ]]", false, None),
-            ("printf -v <v> %s x", true, None),
+            ("printf -v <v> %s x", false, None),
+            ("printf -v 'a[<v>]' %s x", true, None),
             ("bash -c 'echo <v>'", false, Some("bash -c")),
             ("bash -lc 'echo <v>'", false, Some("bash -c")),
             ("bash -o pipefail -c 'echo <v>'", false, Some("bash -c")),

@@ -814,7 +814,10 @@ impl<'s> Lexer<'s> {
         let saved = (self.limit, self.deep);
         self.limit = end;
         self.backticks = self.backticks.saturating_add(1);
-        self.deep |= self.src[self.pos..end].contains("\\`");
+        // Escaped backticks nest a level this lexer does not follow; an
+        // escaped `"` inside double quotes opens quotes it does not see.
+        let inner = &self.src[self.pos..end];
+        self.deep |= inner.contains("\\`") || inner.contains("\\\"");
         let mut inner = self.token_list(Stop::End, 0);
         self.nested_contexts(&inner);
         self.backticks -= 1;

@@ -48,6 +48,9 @@ pub struct Script {
     /// here (`bash -c 'eval "$x"'`, the inner shell reading an exported x).
     #[serde(skip)]
     pub read_elsewhere: Vec<(String, ReadAgain)>,
+    /// Values `env NAME=value cmd` sets, and where each is written.
+    #[serde(skip)]
+    pub env_values: Vec<(String, Span)>,
 }
 
 /// One top-level command: a line, or several joined by continuations,
@@ -154,6 +157,7 @@ pub fn read(text: &str) -> Script {
         problems,
         arithmetic_names,
         read_elsewhere: contexts.declared,
+        env_values: contexts.env_values,
     };
     for (name, read_again) in inner_names {
         add_read_again(&mut script.read_elsewhere, &name, &read_again);
@@ -200,7 +204,67 @@ impl Script {
         for r in self.refs.iter().filter(|r| !r.read_again.is_none()) {
             add_read_again(&mut names, &r.name, &r.read_again);
         }
+        // Reads through a name: `${!n}` with `n=x` reads x where it is;
+        // `declare -n r=x` makes every read of r one of x.
+        let targets = |name: &str| -> Vec<&str> {
+            self.assignments
+                .iter()
+                .filter(|a| a.name == name)
+                .filter_map(|a| a.literal.as_deref().filter(|l| is_name(l)))
+                .collect()
+        };
+        let mut through: Vec<(String, ReadAgain)> = Vec::new();
+        for r in self.refs.iter().filter(|r| r.read_again.names_a_variable) {
+            let read = ReadAgain {
+                names_a_variable: false,
+                ..r.read_again.clone()
+            };
+            if !read.is_none() {
+                for target in targets(&r.name) {
+                    add_read_again(&mut through, target, &read);
+                }
+            }
+        }
+        for (reference, _) in self
+            .read_elsewhere
+            .iter()
+            .filter(|(_, d)| d.names_a_variable && !d.arithmetic)
+        {
+            let mut read = ReadAgain {
+                arithmetic: self.arithmetic_names.iter().any(|(n, _)| n == reference),
+                ..ReadAgain::default()
+            };
+            for r in self.refs.iter().filter(|r| &r.name == reference) {
+                read.merge(&r.read_again);
+            }
+            if !read.is_none() {
+                for target in targets(reference) {
+                    add_read_again(&mut through, target, &read);
+                }
+            }
+        }
+        for (name, read) in &through {
+            add_read_again(&mut names, name, read);
+        }
         names
+    }
+
+    /// How bash reads again a value bound to `name` and written at `value`
+    /// (an env-prefix value `NAME=…`): as its variable is read anywhere in
+    /// the script, and as a placeholder written there is.
+    pub fn read_again_of(&self, name: &str, value: Span) -> ReadAgain {
+        let mut read_again = ReadAgain::default();
+        for (_, known) in self.read_again_names().iter().filter(|(n, _)| n == name) {
+            read_again.merge(known);
+        }
+        for p in self
+            .placeholders
+            .iter()
+            .filter(|p| value.start <= p.span.start && p.span.end <= value.end)
+        {
+            read_again.merge(&p.read_again);
+        }
+        read_again
     }
 
     /// A value assigned to a variable is read again wherever the variable
@@ -220,11 +284,13 @@ impl Script {
             }
             let inside = |outer: Span, s: Span| outer.start <= s.start && s.end <= outer.end;
             let mut changed = false;
-            for a in &self.assignments {
-                let Some(value) = a.value_span else {
-                    continue;
-                };
-                let Some((_, need)) = names.iter().find(|(n, _)| *n == a.name) else {
+            let values = self
+                .assignments
+                .iter()
+                .filter_map(|a| Some((a.name.as_str(), a.value_span?)))
+                .chain(self.env_values.iter().map(|(n, v)| (n.as_str(), *v)));
+            for (name, value) in values {
+                let Some((_, need)) = names.iter().find(|(n, _)| n == name) else {
                     continue;
                 };
                 for p in self
@@ -588,6 +654,23 @@ impl<'t> Grouper<'t> {
             Some("export" | "local" | "declare" | "typeset" | "readonly") => {
                 for word in words[1..].iter().filter(|w| !w.value.starts_with('-')) {
                     self.assign_word(word, AssignmentKind::Declared);
+                }
+            }
+            // `printf -v NAME FORMAT ARGS…`: NAME gets what the rest makes.
+            Some("printf") => {
+                if let Some(v) = words.iter().position(|w| w.value == "-v")
+                    && let Some(name) = words.get(v + 1)
+                    && is_name(&name.value)
+                    && let (Some(first), Some(last)) = (words.get(v + 2), words.last())
+                {
+                    let value = Span::new(first.span.start, last.span.end);
+                    self.assign(
+                        &name.value,
+                        AssignmentKind::Declared,
+                        name.span,
+                        Some(value),
+                        None,
+                    );
                 }
             }
             Some("read" | "mapfile" | "readarray") => {
@@ -974,6 +1057,11 @@ mod flow_tests {
             "x=<v>; a=($x); eval \"${a[*]}\"",
             "export x=<v>; bash -c 'eval \"$x\"'",
             "export x=<v>; sh -c 'sh -c \"echo $x\"'",
+            "Y=<v> sh -c 'eval \"$Y\"'",
+            "env Y=<v> bash -c 'eval \"$Y\"'",
+            "x=<v>; declare -n r=x; eval \"$r\"",
+            "x=<v>; n=x; eval \"${!n}\"",
+            "y=\"\"; printf -v y %s <v>; eval \"$y\"",
         ] {
             let read = crate::shell::read(script);
             let p = read.placeholders.first().expect("a placeholder");

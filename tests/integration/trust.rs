@@ -1546,3 +1546,85 @@ fn m2_what_confused_the_readers_and_options_that_run_commands() {
     ];
     each_refused_then_runs(cases);
 }
+
+/// The third probe of values: reads the flow missed (an env prefix or
+/// `env NAME=…` read by another shell, a nameref, `${!n}`, `printf -v`),
+/// and more ways in (`compgen -W`, an alias, `BASH_ENV`, `\"` inside
+/// backticks in double quotes). Each ran before.
+#[test]
+fn m1_reads_through_prefixes_namerefs_and_aliases_are_followed() {
+    const SHELL: &str = "reads again as shell";
+    let cases: &[Case] = &[
+        (
+            "Y=<name> sh -c 'eval \"$Y\"'",
+            "touch pwned",
+            "true",
+            SHELL,
+            None,
+        ),
+        (
+            "env Y=<name> bash -c 'eval \"$Y\"'",
+            "touch pwned",
+            "true",
+            SHELL,
+            None,
+        ),
+        (
+            "x=<name>; declare -n r=x; eval \"$r\"",
+            "touch pwned",
+            "true",
+            SHELL,
+            None,
+        ),
+        (
+            "x=<name>; n=x; eval \"${!n}\"",
+            "touch pwned",
+            "true",
+            SHELL,
+            None,
+        ),
+        (
+            "y=''; printf -v y %s <name>; eval \"$y\"",
+            "touch pwned",
+            "true",
+            SHELL,
+            None,
+        ),
+        (
+            "x=<name>; declare -n r=x; (( r )) || true",
+            "a[$(touch pwned)]",
+            "1",
+            "is not an integer",
+            None,
+        ),
+        (
+            "compgen -W \"<name>\" a",
+            "$(touch pwned)",
+            "abc",
+            SHELL,
+            Some("abc"),
+        ),
+        (
+            "shopt -s expand_aliases\nalias hi=\"echo <name>\"\nhi",
+            ";touch pwned",
+            "web-1",
+            SHELL,
+            Some("web-1"),
+        ),
+        (
+            "BASH_ENV=<name> bash -c true",
+            "$(touch pwned)",
+            "/dev/null",
+            SHELL,
+            None,
+        ),
+        (
+            "echo \"`echo \\\"<name>\\\"`\"",
+            "$(touch pwned)",
+            "web-1",
+            "nested backticks",
+            Some("web-1"),
+        ),
+    ];
+    each_refused_then_runs(cases);
+}
