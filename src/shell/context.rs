@@ -46,7 +46,9 @@ impl Contexts {
     }
 }
 
-const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish"];
+const SHELLS: &[&str] = &[
+    "bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "fish", "csh", "tcsh",
+];
 
 /// Programs that run the rest of their arguments as a command.
 fn wrapper_skip(program: &str, args: &[&Word]) -> Option<usize> {
@@ -615,6 +617,21 @@ fn command(text: &str, out: &mut Contexts, words: &[&Word]) -> Input {
             }
         }
         "tmux" => tmux(out, args),
+        // `ansible all -m shell -a 'cmd'`, `salt '*' cmd.run 'cmd'`: a shell
+        // on each host runs it.
+        "ansible" | "salt" | "salt-call" | "salt-ssh" => {
+            for (i, w) in args.iter().enumerate() {
+                let code = match w.value.as_str() {
+                    "-a" | "--args" if program == "ansible" => args.get(i + 1),
+                    "cmd.run" | "cmd.shell" | "cmd.script" => args.get(i + 1),
+                    _ => None,
+                };
+                if let Some(code) = code {
+                    out.inner_shell
+                        .push((code.span, format!("{program} {}", w.value)));
+                }
+            }
+        }
         // `make -f - <<EOF`: recipes are shell; `make deploy ENV=x`: a
         // variable set here is expanded into the recipes' shell lines.
         // `just recipe ARG`: arguments are pasted into recipe lines.
@@ -925,6 +942,40 @@ fn tmux(out: &mut Contexts, args: &[&Word]) {
     }
 }
 
+/// Git subcommands that run a command through a shell: `rebase -x CMD`,
+/// `submodule foreach CMD`, `filter-branch --tree-filter CMD`,
+/// `difftool -x CMD`.
+fn git_subcommand(out: &mut Contexts, sub: &str, args: &[&Word]) {
+    let label = format!("git {sub}");
+    if sub == "submodule" && args.first().is_some_and(|w| w.value == "foreach") {
+        out.inner_shell.extend(
+            args[1..]
+                .iter()
+                .filter(|w| !w.value.starts_with('-'))
+                .map(|w| (w.span, label.clone())),
+        );
+        return;
+    }
+    let takes = |v: &str| match sub {
+        "rebase" => matches!(v, "-x" | "--exec"),
+        "difftool" | "mergetool" => matches!(v, "-x" | "--extcmd" | "-t" | "--tool"),
+        "filter-branch" => v.starts_with("--") && v.ends_with("-filter"),
+        _ => false,
+    };
+    for (i, w) in args.iter().enumerate() {
+        let v = w.value.as_str();
+        if let Some((flag, _)) = v.split_once('=')
+            && takes(flag)
+        {
+            out.inner_shell.push((w.span, label.clone()));
+        } else if takes(v)
+            && let Some(code) = args.get(i + 1)
+        {
+            out.inner_shell.push((code.span, label.clone()));
+        }
+    }
+}
+
 /// Git settings whose value is a command git runs through a shell
 /// (`alias.x = !cmd`, `core.sshCommand`, a credential helper) or a file it
 /// reads more settings or hooks from.
@@ -991,7 +1042,9 @@ fn git(out: &mut Contexts, args: &[&Word]) {
         }
         i += 1;
     }
-    if args.get(i).is_none_or(|w| w.value != "config") {
+    let sub = args.get(i).map_or("", |w| w.value.as_str());
+    git_subcommand(out, sub, args.get(i + 1..).unwrap_or(&[]));
+    if sub != "config" {
         return;
     }
     let rest = &args[i + 1..];
@@ -1155,7 +1208,7 @@ fn command_options(out: &mut Contexts, program: &str, args: &[&Word]) {
             "--new-volume-script",
         ],
         "zip" => &["-TT", "--unzip-command"],
-        "rsync" => &["-e", "--rsh"],
+        "rsync" => &["-e", "--rsh", "--rsync-path"],
         _ => &[],
     };
     let attached: &[&str] = match program {
@@ -1168,7 +1221,7 @@ fn command_options(out: &mut Contexts, program: &str, args: &[&Word]) {
             "--new-volume-script=",
         ],
         "zip" => &["--unzip-command="],
-        "rsync" => &["--rsh="],
+        "rsync" => &["--rsh=", "--rsync-path="],
         _ => &[],
     };
     let label = |flag: &str| format!("{program} {flag}");
@@ -1431,6 +1484,30 @@ mod tests {
                 false,
                 Some("sh -c"),
             ),
+            ("git rebase -x 'make <v>' main", false, Some("git rebase")),
+            (
+                "git submodule foreach 'echo <v>'",
+                false,
+                Some("git submodule"),
+            ),
+            (
+                "git filter-branch --tree-filter 'rm -f <v>' HEAD",
+                false,
+                Some("git filter-branch"),
+            ),
+            (
+                "rsync --rsync-path='sudo <v>' a b:",
+                false,
+                Some("rsync --rsync-path"),
+            ),
+            (
+                "ansible all -m shell -a 'echo <v>'",
+                false,
+                Some("ansible -a"),
+            ),
+            ("salt '*' cmd.run 'echo <v>'", false, Some("salt cmd.run")),
+            ("csh -c 'echo <v>'", false, Some("csh -c")),
+            ("git log --grep <v>", false, None),
         ];
         for (script, arithmetic, inner) in cases {
             let read = crate::shell::read(script);
