@@ -556,7 +556,20 @@ pub(crate) fn comment_lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// Names that mark a variable secret when they appear as a `_`-separated part.
 pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
+    // Most names are short: uppercased on the stack, not in a `String`.
+    let mut buf = [0u8; 64];
+    let owned;
+    let upper: &str = match buf.get_mut(..name.len()) {
+        Some(short) => {
+            short.copy_from_slice(name.as_bytes());
+            short.make_ascii_uppercase();
+            std::str::from_utf8(short).unwrap_or_default()
+        }
+        None => {
+            owned = name.to_ascii_uppercase();
+            &owned
+        }
+    };
     // Paths to secrets and sockets are not secrets themselves.
     if ["_FILE", "_PATH", "_DIR", "_SOCK", "_SOCKET"]
         .iter()
