@@ -625,7 +625,8 @@ fn code(language: Language, p: &[char], k: usize) -> Landing {
         _ => &['\'', '"'],
     };
     let unknown: &[&str] = match language {
-        Perl => &["<<", "__END__", "__DATA__"],
+        // Perl runs a pattern's `(?{ … })` and `(??{ … })` as code.
+        Perl => &["<<", "__END__", "__DATA__", "(?{", "(??{", "(*{"],
         Ruby => &["%", "?", "<<", "=begin"],
         Node => &["`", "//", "/*"],
         Php => &["<<<", "?>", "//", "/*"],
@@ -928,6 +929,8 @@ mod tests {
             ("perl -e \"print \\$'; <v>; 'z'\"", Some(("perl", Code))),
             ("perl -e 'print $x{a}/2; <v>; /c/'", Some(("perl", Code))),
             ("perl -e 'print $split / 2; <v>; /c/'", Some(("perl", Code))),
+            ("perl -e '\"a\" =~ /(?{ <v> })/'", Some(("perl", Code))),
+            ("perl -e '\"a\" =~ m{(??{<v>})}'", Some(("perl", Code))),
             ("echo a | sed '1a\\\nfoo\\\\\n<v>'", Some(("sed", Code))),
             ("echo a | sed '1a\\\nfoo\\\n<v>'", Some(("sed", Literal))),
             ("sed 'f<v>' x", Some(("sed", Code))),

@@ -1495,6 +1495,13 @@ fn m2_what_confused_the_readers_and_options_that_run_commands() {
     const PROGRAM: &str = "is placed in the program text of";
     let cases: &[Case] = &[
         (
+            "perl -e '\"a\" =~ /(?{ <name> })/; print \"ok\\n\"'",
+            "mkdir+pwned",
+            "42",
+            PROGRAM,
+            Some("ok"),
+        ),
+        (
             "perl -e 'print $#ARGV, \"\\n\"; <name>; print \"ok\\n\"'",
             "mkdir+pwned",
             "42",
