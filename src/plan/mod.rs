@@ -1299,19 +1299,8 @@ fn resolve(runbook: &Runbook, index: usize, bindings: &Bindings, dropped: &[Span
                 }
                 edits.extend(masked_literal);
             }
-            // `PS4=<v> bash -x …`, `GIT_SSH_COMMAND=<v> git …`: the value
-            // is code for the program that reads it.
-            Some(bound)
-                if let Some(program) = crate::shell::context::code_variable(&a.name)
-                    && !quote::is_plain(&bound.value) =>
-            {
-                push_once(
-                    &mut out.errors,
-                    format!("{}: {}", a.name, quote::QuoteError::InnerShell(program)),
-                );
-            }
-            // `Y=<x> sh -c 'eval "$Y"'`: where the variable is read again,
-            // its value is held to that.
+            // `Y=<x> sh -c 'eval "$Y"'`, `PS4=<v> bash -x …`: where the
+            // variable is read again, its value is held to that.
             Some(bound)
                 if let Some(error) = step
                     .script

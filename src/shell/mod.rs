@@ -251,9 +251,13 @@ impl Script {
 
     /// How bash reads again a value bound to `name` and written at `value`
     /// (an env-prefix value `NAME=…`): as its variable is read anywhere in
-    /// the script, and as a placeholder written there is.
+    /// the script, as a placeholder written there is, and as the program
+    /// that runs such a variable does (`PS4`, `GIT_SSH_COMMAND`).
     pub fn read_again_of(&self, name: &str, value: Span) -> ReadAgain {
-        let mut read_again = ReadAgain::default();
+        let mut read_again = ReadAgain {
+            inner_shell: context::code_variable(name),
+            ..ReadAgain::default()
+        };
         for (_, known) in self.read_again_names().iter().filter(|(n, _)| n == name) {
             read_again.merge(known);
         }

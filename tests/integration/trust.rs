@@ -56,6 +56,11 @@ fn refused_then_runs(body: &str, set: (&str, &str, &str), reason: &str) -> std::
     runbook_refused_then_runs(&step(body), set, reason)
 }
 
+/// The refusal of a value placed in another shell's code.
+const SHELL: &str = "reads again as shell";
+/// The refusal of a value placed in another language's program.
+const PROGRAM: &str = "is placed in the program text of";
+
 /// (body, a value that runs, a value that is data there, the reason of
 /// the refusal, a line the run with the data prints once).
 type Case<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
@@ -1373,8 +1378,6 @@ fn m1_a_value_assigned_then_read_again_is_held_to_it() {
 /// Each ran its hostile value before.
 #[test]
 fn m2_code_read_from_input_arrays_and_program_variables() {
-    const SHELL: &str = "reads again as shell";
-    const PROGRAM: &str = "is placed in the program text of";
     let cases: &[Case] = &[
         // (body, a value that ran, a value that is data there, reason, output)
         (
@@ -1491,8 +1494,6 @@ fn m2_code_read_from_input_arrays_and_program_variables() {
 /// an option's or a variable's value through a shell. Each ran before.
 #[test]
 fn m2_what_confused_the_readers_and_options_that_run_commands() {
-    const SHELL: &str = "reads again as shell";
-    const PROGRAM: &str = "is placed in the program text of";
     let cases: &[Case] = &[
         (
             "perl -e '\"a\" =~ /(?{ <name> })/; print \"ok\\n\"'",
@@ -1560,7 +1561,6 @@ fn m2_what_confused_the_readers_and_options_that_run_commands() {
 /// backticks in double quotes). Each ran before.
 #[test]
 fn m1_reads_through_prefixes_namerefs_and_aliases_are_followed() {
-    const SHELL: &str = "reads again as shell";
     let cases: &[Case] = &[
         (
             "Y=<name> sh -c 'eval \"$Y\"'",
